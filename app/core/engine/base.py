@@ -1,0 +1,193 @@
+"""What every inference backend offers, whatever runs the model.
+
+The GUI, the CLI and the worker talk only to `InferenceEngine`. llama.cpp in-process is the first
+backend; an OpenAI-compatible HTTP server (llama-server, Ollama, vLLM) fits the same protocol: its
+`load` would pick a remote model, `stream_chat` would read server-sent events, and `request_stop`
+would close the connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
+
+from app.core.engine.cancel import CancelToken
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One turn as a backend sees it."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """What to load and how.
+
+    `n_threads=None` means the physical cores of this machine (llama-cpp-python's own default is
+    half the logical cores, which halves the speed on small machines).
+    """
+
+    path: Path
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    n_gpu_layers: int = 0
+    n_batch: int = 512
+    chat_format: str | None = None  # None: the template the GGUF carries
+    seed: int = -1
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int | None = None  # None: until the model stops or the context is full
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    seed: int | None = None
+
+
+class TemplateSource(Enum):
+    GGUF = "gguf"          # the model's own tokenizer.chat_template
+    NAMED = "named"        # a chat format the user (or the app) chose
+    GUESSED = "guessed"    # the model has none; its architecture's usual format is used
+    FALLBACK = "fallback"  # the model has none; llama-cpp-python falls back to llama-2
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What is loaded, as the status bar and `--stats` report it."""
+
+    path: Path
+    name: str
+    n_ctx: int
+    n_ctx_train: int
+    n_threads: int
+    n_params: int
+    size_bytes: int
+    chat_format: str
+    template_source: TemplateSource
+    chat_template: str | None = None
+    gpu_offload: bool = False
+    metadata: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def template_description(self) -> str:
+        if self.template_source is TemplateSource.GGUF:
+            return "the model's own chat template"
+        if self.template_source is TemplateSource.NAMED:
+            return f"chat format '{self.chat_format}'"
+        if self.template_source is TemplateSource.GUESSED:
+            return (f"chat format '{self.chat_format}', guessed from the architecture (the model "
+                    "has no chat template of its own)")
+        return (f"fallback chat format '{self.chat_format}' (the model has no chat template; "
+                "answers may be poor)")
+
+
+FinishReason = Literal["stop", "length", "cancelled"]
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """Numbers of one answer. `tokens_per_s` counts from the first token to the last."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_s: float
+    generation_s: float
+    finish_reason: FinishReason
+
+    @property
+    def tokens_per_s(self) -> float:
+        if self.generation_s <= 0 or self.completion_tokens == 0:
+            return 0.0
+        return self.completion_tokens / self.generation_s
+
+    def as_json(self) -> dict[str, float | int | str]:
+        return {
+            "ttft_s": round(self.ttft_s, 4),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "tokens_per_s": round(self.tokens_per_s, 2),
+            "finish_reason": self.finish_reason,
+        }
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    text: str
+    stats: GenerationStats
+
+    @property
+    def cancelled(self) -> bool:
+        return self.stats.finish_reason == "cancelled"
+
+
+class EngineError(Exception):
+    """A failure with a message fit to show the user as it is."""
+
+
+class ModelLoadError(EngineError):
+    """The file is missing, is not a GGUF model, or llama.cpp could not load it."""
+
+
+class ContextOverflowError(EngineError):
+    """The conversation does not fit the context window."""
+
+    def __init__(self, prompt_tokens: int, n_ctx: int) -> None:
+        super().__init__(
+            f"The conversation is {prompt_tokens} tokens long, but the model's context window "
+            f"holds {n_ctx}. Start a new chat, shorten the message, or raise the context length."
+        )
+        self.prompt_tokens = prompt_tokens
+        self.n_ctx = n_ctx
+
+
+class NoModelLoadedError(EngineError):
+    def __init__(self) -> None:
+        super().__init__("No model is loaded.")
+
+
+class GenerationError(EngineError):
+    """The backend failed while answering."""
+
+
+OnPiece = Callable[[str], None]
+
+
+@runtime_checkable
+class InferenceEngine(Protocol):
+    """A backend that loads one model at a time and streams chat replies.
+
+    Every method is called from one thread, the one that owns the engine. A stop comes from
+    another thread through the request's `CancelToken`.
+    """
+
+    @property
+    def model(self) -> ModelInfo | None: ...
+
+    def load(self, spec: LoadSpec) -> ModelInfo:
+        """Load a model, replacing (and freeing) any loaded one. Raises `ModelLoadError`."""
+        ...
+
+    def unload(self) -> None:
+        """Free the loaded model, if any."""
+        ...
+
+    def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
+                    on_piece: OnPiece, cancel: CancelToken | None = None) -> GenerationResult:
+        """Answer the conversation, calling `on_piece` with each new piece of text.
+
+        Returns when the answer is complete or `cancel` is set, also while the prompt is still
+        being evaluated; a stop gives `finish_reason` "cancelled" and the text so far. Raises
+        `ContextOverflowError` when the prompt does not fit, `GenerationError` for other failures.
+        """
+        ...

@@ -1,0 +1,313 @@
+"""The in-process backend: llama-cpp-python on CPU, CUDA or Metal.
+
+`llama_cpp` is imported on first load, not at start-up: it costs time and pulls in numpy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import io
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from app.core.engine.base import (
+    ChatMessage,
+    ContextOverflowError,
+    FinishReason,
+    GenerationError,
+    GenerationParams,
+    GenerationResult,
+    GenerationStats,
+    LoadSpec,
+    ModelInfo,
+    ModelLoadError,
+    NoModelLoadedError,
+    OnPiece,
+    TemplateSource,
+)
+from app.core.engine.cancel import CancelToken
+from app.core.hardware import physical_cores
+from app.core.models.gguf import GGUFError, read_header
+
+log = logging.getLogger(__name__)
+native_log = logging.getLogger("llama.cpp")
+
+# The usual turn format of architectures whose base models ship without a template. Without one,
+# llama-cpp-python silently uses llama-2's, and Gemma 3 then ends every answer at once.
+_FORMAT_BY_ARCHITECTURE = {
+    "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma",
+    "qwen2": "chatml", "qwen3": "chatml", "smollm3": "chatml",
+    "mistral": "mistral-instruct",
+}
+_OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
+# ggml_log_level: 1 debug, 2 info, 3 warn, 4 error, 5 continue the previous line. (The comment in
+# llama-cpp-python's _logger.py gives an older order.)
+_LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
+
+
+class _NativeLog:
+    """Receives llama.cpp's log lines and hands them to `logging`.
+
+    llama-cpp-python's own callback prints to stderr; the CLI must keep stderr to one clear line
+    on failure, and `verbose=False` would point fds 1 and 2 at /dev/null for the whole process.
+    The first error line since `reset_error()` is kept: when a load fails it holds the reason
+    ("tensor ... data is not within the file bounds"); later lines only say that it failed.
+    """
+
+    def __init__(self) -> None:
+        self._partial = ""
+        self._level = logging.INFO
+        self.first_error: str | None = None
+
+    def __call__(self, level: int, text: bytes, _user_data: Any) -> None:
+        if level != 5:
+            self._level = _LEVELS.get(level, logging.INFO)
+        self._partial += text.decode("utf-8", errors="replace")
+        if not self._partial.endswith("\n"):
+            return
+        for line in self._partial.splitlines():
+            if line.strip():
+                native_log.log(self._level, "%s", line)
+                if self._level >= logging.ERROR and self.first_error is None:
+                    self.first_error = line.strip().split(": error loading model: ")[-1]
+        self._partial = ""
+
+
+class _StderrToLog(io.TextIOBase):
+    """Takes what llama-cpp-python prints to sys.stderr while loading (verbose mode)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                native_log.debug("%s", line)
+        return len(text)
+
+
+_native_log = _NativeLog()
+_native_log_callback: Any = None  # keeps the ctypes callback alive for the process
+
+
+def _llama_cpp() -> Any:
+    """Import llama_cpp and route its native log into ours (once)."""
+    global _native_log_callback
+    import llama_cpp  # noqa: TID253 - deliberately lazy
+
+    if _native_log_callback is None:
+        _native_log_callback = llama_cpp.llama_log_callback(_native_log)
+        llama_cpp.llama_log_set(_native_log_callback, ctypes.c_void_p(0))
+    return llama_cpp
+
+
+def supports_gpu_offload() -> bool:
+    return bool(_llama_cpp().llama_supports_gpu_offload())
+
+
+class LlamaCppEngine:
+    """`InferenceEngine` on llama-cpp-python. Owned by one thread; see the protocol."""
+
+    def __init__(self) -> None:
+        self._llm: Any = None
+        self._model: ModelInfo | None = None
+        self._cancel: CancelToken | None = None
+        self._abort_callback: Any = None
+        self._no_abort_callback: Any = None
+
+    @property
+    def model(self) -> ModelInfo | None:
+        return self._model
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def load(self, spec: LoadSpec) -> ModelInfo:
+        self.unload()  # free the old model's memory before the new one takes its own
+        path = spec.path
+        try:
+            header = read_header(path)
+        except FileNotFoundError:
+            raise ModelLoadError(f"Cannot load {path}: no such file.") from None
+        except GGUFError as exc:
+            raise ModelLoadError(f"Cannot load {path.name}: {exc}.") from None
+        except OSError as exc:
+            raise ModelLoadError(f"Cannot load {path}: {exc.strerror or exc}.") from None
+
+        llama_cpp = _llama_cpp()
+        n_threads = spec.n_threads or physical_cores()
+        n_ctx = spec.n_ctx
+        if header.context_length:
+            n_ctx = min(n_ctx, header.context_length)  # past its training length a model degrades
+        chat_format = spec.chat_format
+        if chat_format is None and header.chat_template is None:
+            chat_format = _FORMAT_BY_ARCHITECTURE.get(header.architecture)
+        _native_log.first_error = None
+        try:
+            # verbose=True keeps llama-cpp-python from redirecting fds 1 and 2 while it loads;
+            # what it prints goes to our log instead.
+            with contextlib.redirect_stderr(_StderrToLog()):
+                llm = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads,
+                    n_threads_batch=n_threads,
+                    n_batch=spec.n_batch,
+                    n_gpu_layers=spec.n_gpu_layers,
+                    seed=spec.seed if spec.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
+                    chat_format=chat_format,
+                    verbose=True,
+                )
+        except Exception as exc:  # noqa: BLE001 - llama.cpp, jinja2 and ctypes raise anything
+            raise ModelLoadError(self._load_failure(path, exc)) from exc
+        llm.verbose = False  # and quiet from here on: it prints per call otherwise
+
+        self._llm = llm
+        self._install_abort_callback(llama_cpp)
+        if spec.chat_format:
+            source = TemplateSource.NAMED
+        elif header.chat_template:
+            source = TemplateSource.GGUF
+        elif chat_format:
+            source = TemplateSource.GUESSED
+        else:
+            source = TemplateSource.FALLBACK
+        self._model = ModelInfo(
+            path=path,
+            name=header.name or path.stem,
+            n_ctx=llm.n_ctx(),
+            n_ctx_train=int(llm._model.n_ctx_train()),
+            n_threads=n_threads,
+            n_params=int(llm._model.n_params()),
+            size_bytes=path.stat().st_size,
+            chat_format=str(llm.chat_format),
+            template_source=source,
+            chat_template=header.chat_template,
+            gpu_offload=spec.n_gpu_layers != 0 and bool(llama_cpp.llama_supports_gpu_offload()),
+            metadata={k: str(v) for k, v in header.metadata.items()},
+        )
+        log.info("loaded %s: n_ctx=%d threads=%d template=%s", path, self._model.n_ctx,
+                 n_threads, self._model.chat_format)
+        return self._model
+
+    @staticmethod
+    def _load_failure(path: Path, exc: Exception) -> str:
+        kind = type(exc).__name__
+        if "jinja2" in type(exc).__module__ or "Template" in kind:
+            return (f"Cannot load {path.name}: its chat template cannot be read ({exc}). "
+                    "Choose a chat format for this model.")
+        reason = _native_log.first_error or str(exc) or kind
+        return f"Cannot load {path.name}: llama.cpp could not read it ({reason})."
+
+    def unload(self) -> None:
+        llm, self._llm, self._model = self._llm, None, None
+        if llm is not None:
+            llm.close()  # releases the weights and KV cache now, not whenever gc runs
+            del llm
+            gc.collect()
+
+    # -- stopping --------------------------------------------------------------------------
+
+    def _install_abort_callback(self, llama_cpp: Any) -> None:
+        def should_abort(_data: Any) -> bool:
+            cancel = self._cancel
+            return cancel is not None and cancel.cancelled
+
+        self._abort_callback = llama_cpp.ggml_abort_callback(should_abort)
+        self._no_abort_callback = llama_cpp.ggml_abort_callback()  # a NULL function pointer
+
+    def _set_abort_callback(self, on: bool) -> None:
+        """Arm llama.cpp's abort check, or disarm it.
+
+        llama.cpp calls it for every node of the compute graph. That is what stops a long
+        prompt mid-way, but during decoding it would take the GIL hundreds of times per token,
+        so it is armed only while the prompt is evaluated; between tokens the loop checks the
+        token itself.
+        """
+        import llama_cpp  # noqa: TID253 - already imported by load()
+
+        callback = self._abort_callback if on else self._no_abort_callback
+        llama_cpp.llama_set_abort_callback(self._llm.ctx, callback, ctypes.c_void_p(0))
+
+    # -- answering -------------------------------------------------------------------------
+
+    def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
+                    on_piece: OnPiece, cancel: CancelToken | None = None) -> GenerationResult:
+        llm = self._llm
+        if llm is None:
+            raise NoModelLoadedError
+        cancel = cancel or CancelToken()
+        self._cancel = cancel
+        pieces: list[str] = []
+        finish: FinishReason = "stop"
+        prompt_tokens = 0
+        t_first: float | None = None
+        t_start = time.perf_counter()
+        self._set_abort_callback(True)
+        stream: Iterator[dict[str, Any]] | None = None
+        try:
+            stream = llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                stream=True,
+                max_tokens=params.max_tokens or 0,  # 0: until the context is full
+                temperature=params.temperature,
+                top_p=params.top_p,
+                top_k=params.top_k,
+                min_p=params.min_p,
+                repeat_penalty=params.repeat_penalty,
+                seed=params.seed,
+            )
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                text = choice["delta"].get("content")
+                if text:
+                    if t_first is None:
+                        t_first = time.perf_counter()
+                        prompt_tokens = llm.n_tokens  # the prompt is evaluated, nothing more
+                        self._set_abort_callback(False)
+                    pieces.append(text)
+                    on_piece(text)
+                if choice.get("finish_reason"):
+                    finish = "length" if choice["finish_reason"] == "length" else "stop"
+                if cancel.cancelled:
+                    finish = "cancelled"
+                    break
+        except ValueError as exc:
+            match = _OVERFLOW.search(str(exc))
+            if match:
+                raise ContextOverflowError(int(match[1]), int(match[2])) from None
+            raise GenerationError(f"The model could not answer: {exc}") from exc
+        except RuntimeError as exc:
+            if not cancel.cancelled:  # an abort shows up as "llama_decode returned 2"
+                raise GenerationError(f"The model could not answer: {exc}") from exc
+            finish = "cancelled"
+        except Exception as exc:  # noqa: BLE001 - template errors (jinja2) and the like
+            raise GenerationError(f"The model could not answer: {exc}") from exc
+        finally:
+            if stream is not None:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
+            self._set_abort_callback(False)
+            self._cancel = None
+        t_end = time.perf_counter()
+        if t_first is None:
+            t_first = t_end
+            prompt_tokens = llm.n_tokens
+        # Every generated token is evaluated before the next one is sampled, except the last
+        # one when generation ended on length or a stop; an end-of-text token is never counted.
+        completion = max(0, llm.n_tokens - prompt_tokens) + (1 if pieces and finish != "stop"
+                                                              else 0)
+        stats = GenerationStats(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion,
+            ttft_s=t_first - t_start,
+            generation_s=t_end - t_first,
+            finish_reason=finish,
+        )
+        return GenerationResult("".join(pieces), stats)

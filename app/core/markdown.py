@@ -1,0 +1,74 @@
+"""Markdown to the HTML subset Qt's rich text engine draws, with highlighted code blocks.
+
+Model output is untrusted: raw HTML in it is shown as text, never interpreted.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it import MarkdownIt
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+COPY_SCHEME = "copy-code"
+_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True, style="friendly")
+_CODE_STYLE = ("background-color:#f3f4f6; color:#1f2328; font-family:monospace; "
+               "white-space:pre-wrap; margin:0; padding:6px")
+_CODE_HEAD_STYLE = "color:#57606a; font-size:small"
+
+
+@dataclass
+class RenderedMarkdown:
+    html: str
+    code_blocks: list[str] = field(default_factory=list)
+
+
+def _highlight(code: str, language: str) -> str:
+    try:
+        lexer = get_lexer_by_name(language) if language else None
+    except ClassNotFound:
+        lexer = None
+    if lexer is None:
+        return html.escape(code)
+    return str(highlight(code, lexer, _FORMATTER)).rstrip("\n")
+
+
+class MarkdownRenderer:
+    """Renders one message; `code_blocks[i]` is the text behind the link `copy-code:i`."""
+
+    def __init__(self) -> None:
+        self._md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+        self._md.enable(["table", "strikethrough"])
+        self._blocks: list[str] = []
+
+        # markdown-it binds a rule to its renderer as `self`, so the rule is a closure.
+        def fence(_renderer: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
+            return self._render_fence(tokens[idx])
+
+        self._md.add_render_rule("fence", fence)
+        self._md.add_render_rule("code_block", fence)
+
+    def _render_fence(self, token: Any) -> str:
+        code = token.content.rstrip("\n")
+        language = (token.info or "").strip().split(" ")[0]
+        index = len(self._blocks)
+        self._blocks.append(code)
+        label = html.escape(language) if language else "code"
+        return (f'<p style="{_CODE_HEAD_STYLE}">{label} &nbsp; '
+                f'<a href="{COPY_SCHEME}:{index}">Copy</a></p>'
+                f'<pre style="{_CODE_STYLE}">{_highlight(code, language)}</pre>\n')
+
+    def render(self, text: str) -> RenderedMarkdown:
+        self._blocks = []
+        body = self._md.render(text)
+        return RenderedMarkdown(body, self._blocks)
+
+
+def plain_text_html(text: str) -> str:
+    """A user's message as typed: escaped, line breaks kept."""
+    return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"

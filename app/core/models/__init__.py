@@ -1,0 +1,1 @@
+"""Models on disk: the built-in one, the models folder, GGUF headers."""

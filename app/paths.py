@@ -1,0 +1,72 @@
+"""Every path the app reads or writes, in one place.
+
+By default the folders come from platformdirs. `--data-dir DIR` (or the `LAMPLIGHT_DATA_DIR`
+environment variable) puts all of them under DIR instead, so tests and portable installs never
+touch the user's own files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "Lamplight"
+DATA_DIR_ENV = "LAMPLIGHT_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """The folders of one installation; created on first use by `ensure()`."""
+
+    config_dir: Path
+    data_dir: Path
+    models_dir: Path
+    logs_dir: Path
+    cache_dir: Path
+
+    @classmethod
+    def under(cls, root: Path) -> AppPaths:
+        root = root.expanduser().resolve()
+        return cls(
+            config_dir=root / "config",
+            data_dir=root / "data",
+            models_dir=root / "models",
+            logs_dir=root / "logs",
+            cache_dir=root / "cache",
+        )
+
+    @classmethod
+    def default(cls) -> AppPaths:
+        dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
+        data = Path(dirs.user_data_dir)
+        return cls(
+            config_dir=Path(dirs.user_config_dir),
+            data_dir=data,
+            models_dir=data / "models",
+            logs_dir=Path(dirs.user_log_dir),
+            cache_dir=Path(dirs.user_cache_dir),
+        )
+
+    @classmethod
+    def resolve(cls, data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
+        """The paths for `--data-dir` if given, else the environment override, else the defaults."""
+        chosen = data_dir if data_dir is not None else os.environ.get(DATA_DIR_ENV)
+        return cls.under(Path(chosen)) if chosen else cls.default()
+
+    def ensure(self) -> AppPaths:
+        for folder in (self.config_dir, self.data_dir, self.models_dir, self.logs_dir,
+                       self.cache_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    @property
+    def state_file(self) -> Path:
+        """Small UI state kept between runs (the last model chosen)."""
+        return self.config_dir / "state.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs_dir / "lamplight.log"

@@ -1,0 +1,47 @@
+"""Builds the app's objects in one place and runs the event loop."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from app import __version__
+from app.core.engine import InferenceEngine
+from app.paths import AppPaths
+from app.qt.controller import ChatController
+from app.qt.main_window import MainWindow
+from app.qt.state import load_state
+from app.qt.viewmodels.conversation_model import ConversationModel
+from app.qt.workers.inference import EngineHost
+
+
+def default_engine() -> InferenceEngine:
+    from app.core.engine.llama_cpp_backend import LlamaCppEngine
+
+    return LlamaCppEngine()
+
+
+def build_window(paths: AppPaths) -> tuple[MainWindow, EngineHost]:
+    """The window, wired to a fresh inference thread. The caller shuts the host down."""
+    host = EngineHost(default_engine)
+    controller = ChatController(host, ConversationModel())
+    window = MainWindow(controller, paths)
+    host.setParent(window)
+    controller.setParent(window)
+    return window, host
+
+
+def run_gui(paths: AppPaths) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Lamplight")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("lamplight")
+    window, host = build_window(paths)
+    app.aboutToQuit.connect(host.shutdown)
+    window.show()
+    last = load_state(paths.state_file).get("last_model")
+    window.start(Path(last) if isinstance(last, str) else None)
+    return app.exec()

@@ -1,0 +1,223 @@
+"""The main window: model picker on top, the conversation, the composer with Send and Stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.engine import ModelInfo
+from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_models
+from app.paths import AppPaths
+from app.qt.controller import ChatController, ChatState
+from app.qt.state import save_state
+from app.qt.widgets.chat_view import ChatView
+from app.qt.widgets.composer import Composer
+
+
+class ModelPicker(QComboBox):
+    """The built-in model and every `.gguf` in the models folder, re-read each time it opens."""
+
+    def __init__(self, models_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelPicker")
+        self.models_dir = models_dir
+        self.setMinimumContentsLength(28)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setToolTip(f"Models folder: {models_dir}")
+        self.refresh()
+
+    def refresh(self) -> None:
+        current = self.current_entry()
+        self.blockSignals(True)
+        self.clear()
+        for entry in list_models(self.models_dir):
+            self.addItem(entry.label, entry)
+        if self.count() == 0:
+            self.addItem("No model installed", None)
+        if current is not None:
+            self.select_path(current.path)
+        self.blockSignals(False)
+
+    def current_entry(self) -> ModelEntry | None:
+        entry = self.currentData()
+        return entry if isinstance(entry, ModelEntry) else None
+
+    def select_path(self, path: Path) -> bool:
+        for i in range(self.count()):
+            entry = self.itemData(i)
+            if isinstance(entry, ModelEntry) and entry.path == path:
+                self.setCurrentIndex(i)
+                return True
+        return False
+
+    def showPopup(self) -> None:
+        self.refresh()  # a file dropped into the folder shows up without a restart
+        super().showPopup()
+
+
+class ErrorBanner(QFrame):
+    """A message the user must read, shown above the conversation until dismissed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.setStyleSheet("#errorBanner { background: #fde8e8; border: 1px solid #f5b5b5; "
+                           "border-radius: 4px; } QLabel { color: #7a1616; }")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setObjectName("errorText")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_error(self, message: str) -> None:
+        self.label.setText(message)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: ChatController, paths: AppPaths) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Lamplight")
+        self.resize(900, 700)
+        self.controller = controller
+        self.paths = paths
+
+        self.model_picker = ModelPicker(paths.models_dir)
+        self.model_picker.activated.connect(self._on_model_picked)
+        open_folder = QPushButton("Models folder")
+        open_folder.setObjectName("openModelsFolder")
+        open_folder.setToolTip("Put .gguf files here to list them in the picker")
+        open_folder.clicked.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.models_dir))))
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:"))
+        top.addWidget(self.model_picker, 1)
+        top.addWidget(open_folder)
+
+        self.error_banner = ErrorBanner()
+        self.chat_view = ChatView()
+        self.chat_view.set_model(controller.model)
+
+        self.composer = Composer()
+        self.composer.submitted.connect(self._send)
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self.composer.submit)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.clicked.connect(controller.stop)
+        QShortcut(QKeySequence("Esc"), self, activated=controller.stop)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.composer, 1)
+        bottom.addLayout(buttons)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(top)
+        layout.addWidget(self.error_banner)
+        layout.addWidget(self.chat_view, 1)
+        layout.addLayout(bottom)
+        self.setCentralWidget(central)
+
+        self.status_model = QLabel()
+        self.status_model.setObjectName("statusModel")
+        self.status_state = QLabel()
+        self.status_state.setObjectName("statusState")
+        self.status_speed = QLabel()
+        self.status_speed.setObjectName("statusSpeed")
+        self.statusBar().addWidget(self.status_model, 1)
+        self.statusBar().addPermanentWidget(self.status_speed)
+        self.statusBar().addPermanentWidget(self.status_state)
+
+        controller.stateChanged.connect(self._show_state)
+        controller.modelLoaded.connect(self._on_model_loaded)
+        controller.errorRaised.connect(self.error_banner.show_error)
+        controller.answerFinished.connect(
+            lambda result: self.status_speed.setText(f"{result.stats.tokens_per_s:.1f} tok/s"))
+        self._show_state(controller.state)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def start(self, preferred: Path | None = None) -> None:
+        """Load the preferred model if it is still there, else the first one listed."""
+        if preferred is None or not self.model_picker.select_path(preferred):
+            self.model_picker.setCurrentIndex(0)
+        entry = self.model_picker.current_entry()
+        if entry is None:
+            self.error_banner.show_error(
+                f"{BUILTIN_INSTALL_HINT}\nModels folder: {self.paths.models_dir}")
+            return
+        self.controller.select_model(entry)
+
+    def _on_model_picked(self, _index: int) -> None:
+        entry = self.model_picker.current_entry()
+        if entry is not None and entry != self.controller.entry:
+            self.error_banner.hide()
+            self.controller.select_model(entry)
+
+    def _send(self, text: str) -> None:
+        self.error_banner.hide()
+        self.chat_view.scroll_to_bottom()
+        self.controller.send(text)
+
+    # -- reflecting state ------------------------------------------------------------------
+
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        entry = self.controller.entry
+        label = entry.label if entry else info.name
+        self.status_model.setText(label)
+        self.status_model.setToolTip(
+            f"{info.path}\ncontext {info.n_ctx} tokens · {info.n_threads} threads\n"
+            f"chat template: {info.template_description}")
+        if entry is not None:
+            save_state(self.paths.state_file, last_model=str(entry.path))
+
+    def _show_state(self, state: ChatState) -> None:
+        loaded = state in (ChatState.READY, ChatState.GENERATING)
+        generating = state is ChatState.GENERATING
+        self.composer.setEnabled(loaded)
+        self.composer.can_submit = state is ChatState.READY
+        self.composer.setPlaceholderText({
+            ChatState.NO_MODEL: "No model loaded: pick one above.",
+            ChatState.LOADING: "Loading the model…",
+        }.get(state, "Ask anything. Enter sends, Shift+Enter starts a new line."))
+        self.send_button.setEnabled(state is ChatState.READY)
+        self.stop_button.setEnabled(generating)
+        self.status_state.setText(state.value)
+        if state is ChatState.NO_MODEL:
+            self.status_model.setText("No model loaded")
+        elif state is ChatState.LOADING and self.controller.entry:
+            self.status_model.setText(f"{self.controller.entry.label}")
+        if loaded:
+            self.composer.setFocus()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.controller.stop()
+        super().closeEvent(event)

