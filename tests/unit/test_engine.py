@@ -1,0 +1,294 @@
+"""The llama.cpp engine on the real built-in model (SmolLM2 135M Instruct)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from app.core.engine import (
+    CancelToken,
+    ChatMessage,
+    ContextOverflowError,
+    GenerationParams,
+    InferenceEngine,
+    LoadSpec,
+    ModelLoadError,
+    NoModelLoadedError,
+    TemplateSource,
+)
+from app.core.engine.llama_cpp_backend import LlamaCppEngine
+from app.core.hardware import physical_cores
+
+pytestmark = [pytest.mark.model]
+
+GREEDY = GenerationParams(temperature=0.0, max_tokens=40, seed=1)
+EMOJI_QUESTION = ("Write the emoji for a smiling face and a party popper, then the Chinese word "
+                  "for China.")
+
+
+def ask(engine: LlamaCppEngine, question: str, params: GenerationParams = GREEDY,
+        cancel: CancelToken | None = None) -> tuple[list[str], object]:
+    pieces: list[str] = []
+    result = engine.stream_chat([ChatMessage("user", question)], params, pieces.append, cancel)
+    return pieces, result
+
+
+def long_text(sentences: int) -> str:
+    """Text the model has never seen as a whole, so nothing of it sits in the KV cache."""
+    return " ".join(f"The lamp number {i} stands in room {i * 7 % 101} of the old house."
+                    for i in range(sentences))
+
+
+def test_the_engine_fits_the_protocol(engine: LlamaCppEngine) -> None:
+    assert isinstance(engine, InferenceEngine)
+
+
+def test_load_reports_what_it_loaded(engine: LlamaCppEngine, smollm2_path: Path) -> None:
+    info = engine.model
+    assert info is not None
+    assert info.path == smollm2_path
+    assert info.n_ctx == 2048
+    assert info.n_ctx_train == 8192
+    assert info.n_threads == physical_cores()
+    assert 100_000_000 < info.n_params < 200_000_000
+    assert info.template_source is TemplateSource.GGUF
+    assert info.chat_template and "<|im_start|>" in info.chat_template
+    assert "own chat template" in info.template_description
+
+
+def test_an_answer_streams_in_pieces_with_stats(engine: LlamaCppEngine) -> None:
+    pieces, result = ask(engine, "What is the capital of France? Answer in one sentence.")
+    assert len(pieces) > 3
+    assert "".join(pieces) == result.text  # type: ignore[attr-defined]
+    assert "Paris" in result.text  # type: ignore[attr-defined]
+    stats = result.stats  # type: ignore[attr-defined]
+    assert stats.finish_reason == "stop"
+    assert stats.prompt_tokens > 10
+    assert 3 < stats.completion_tokens <= 40
+    assert stats.ttft_s > 0
+    assert stats.tokens_per_s > 0
+    assert set(stats.as_json()) >= {"ttft_s", "prompt_tokens", "completion_tokens", "tokens_per_s"}
+
+
+def test_max_tokens_ends_the_answer_with_exactly_that_many(engine: LlamaCppEngine) -> None:
+    params = GenerationParams(temperature=0.0, max_tokens=5)
+    _, result = ask(engine, "Count from 1 to 20, separated by commas.", params)
+    assert result.stats.finish_reason == "length"  # type: ignore[attr-defined]
+    assert result.stats.completion_tokens == 5  # type: ignore[attr-defined]
+
+
+def test_prompt_tokens_are_counted_exactly(engine: LlamaCppEngine) -> None:
+    """The count is the rendered prompt's, also when the answer opens with a character spread
+    over several tokens (the first piece then comes several tokens late)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    llm = engine._llm
+    question = EMOJI_QUESTION  # SmolLM2 answers with emoji of two and three tokens each
+    template = engine.model.chat_template  # type: ignore[union-attr]
+    rendered = Jinja2ChatFormatter(template, eos_token="<|im_end|>", bos_token="<|im_start|>")(
+        messages=[{"role": "user", "content": question}])
+    expected = len(llm.tokenize(rendered.prompt.encode(), add_bos=not rendered.added_special,
+                                special=True))
+    _, result = ask(engine, question, GenerationParams(temperature=0.0, max_tokens=6))
+    assert result.stats.prompt_tokens == expected  # type: ignore[attr-defined]
+
+
+def test_stop_mid_answer_keeps_the_text_so_far_and_the_next_turn_works(
+        engine: LlamaCppEngine) -> None:
+    cancel = CancelToken()
+    pieces: list[str] = []
+
+    def on_piece(piece: str) -> None:
+        pieces.append(piece)
+        if len(pieces) == 3:
+            cancel.cancel()
+
+    result = engine.stream_chat([ChatMessage("user", "Tell me a long story about a lamp.")],
+                                GenerationParams(temperature=0.0, max_tokens=200), on_piece,
+                                cancel)
+    assert result.cancelled
+    assert result.text == "".join(pieces)
+    assert len(pieces) == 3
+
+    _, after = ask(engine, "What is the capital of France? Answer in one sentence.")
+    assert after.stats.finish_reason == "stop"  # type: ignore[attr-defined]
+    assert "Paris" in after.text  # type: ignore[attr-defined]
+
+
+def test_stop_while_a_long_prompt_is_evaluated(engine: LlamaCppEngine) -> None:
+    """About 1,300 prompt tokens take seconds here; the stop lands in the middle of them and is
+    seen by llama.cpp's abort callback, since no token arrives for the loop to check."""
+    cancel = CancelToken()
+    question = long_text(75) + "\nWhich room holds lamp 12?"
+    timer = threading.Timer(0.3, cancel.cancel)
+    timer.start()
+    try:
+        pieces, result = ask(engine, question, GenerationParams(temperature=0.0, max_tokens=20),
+                             cancel)
+    finally:
+        timer.cancel()
+    assert pieces == []
+    assert result.cancelled  # type: ignore[attr-defined]
+    assert result.text == ""  # type: ignore[attr-defined]
+    full_prompt = len(engine._llm.tokenize(question.encode()))
+    assert result.stats.prompt_tokens < full_prompt  # type: ignore[attr-defined]
+
+    _, after = ask(engine, "What is the capital of France? Answer in one sentence.")
+    assert "Paris" in after.text  # type: ignore[attr-defined]
+
+
+def test_a_stop_before_the_request_starts_is_not_lost(engine: LlamaCppEngine) -> None:
+    cancel = CancelToken()
+    cancel.cancel()
+    pieces, result = ask(engine, long_text(20), cancel=cancel)
+    assert result.cancelled  # type: ignore[attr-defined]
+    assert pieces == []
+
+
+def test_chinese_and_emoji_stream_as_whole_characters(engine: LlamaCppEngine) -> None:
+    """SmolLM2's byte-level tokens split a CJK character or an emoji across several tokens; no
+    piece may carry half of one (it would show as U+FFFD)."""
+    chinese, chinese_result = ask(engine, "Translate to Chinese: Hello world")
+    emoji, emoji_result = ask(engine, EMOJI_QUESTION)
+    for pieces in (chinese, emoji):
+        assert all("\ufffd" not in piece for piece in pieces), pieces
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese_result.text)  # type: ignore[attr-defined]
+    assert any(ord(ch) >= 0x1F300 for ch in emoji_result.text)  # type: ignore[attr-defined]
+    assert "".join(chinese) == chinese_result.text  # type: ignore[attr-defined]
+
+
+def test_a_prompt_longer_than_the_context_is_a_clear_error(smollm2_path: Path) -> None:
+    engine = LlamaCppEngine()
+    engine.load(LoadSpec(smollm2_path, n_ctx=256))
+    try:
+        with pytest.raises(ContextOverflowError) as caught:
+            engine.stream_chat([ChatMessage("user", long_text(40))], GREEDY, lambda _: None)
+        assert caught.value.n_ctx == 256
+        assert caught.value.prompt_tokens > 256
+        message = str(caught.value)
+        assert "\n" not in message
+        assert "256" in message and "context" in message
+        # The engine is still usable after the refusal.
+        _, result = ask(engine, "Hi!", GenerationParams(temperature=0.0, max_tokens=8))
+        assert result.text  # type: ignore[attr-defined]
+    finally:
+        engine.unload()
+
+
+def _random_bytes(path: Path, _model: Path) -> None:
+    path.write_bytes(bytes(range(256)) * 4096)
+
+
+def _gguf_signature_then_garbage(path: Path, _model: Path) -> None:
+    path.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 4096)
+
+
+def _truncated_download(path: Path, model: Path) -> None:
+    with model.open("rb") as src, path.open("wb") as dst:
+        dst.write(src.read(20 * 1024 * 1024))  # the header is whole, the tensors are not
+
+
+def _empty(path: Path, _model: Path) -> None:
+    path.write_bytes(b"")
+
+
+@pytest.mark.parametrize("damage", [_random_bytes, _gguf_signature_then_garbage,
+                                    _truncated_download, _empty],
+                         ids=["random-bytes", "signature-then-garbage", "truncated", "empty"])
+def test_a_damaged_file_is_a_clear_error_and_the_engine_stays_usable(
+        damage, tmp_path: Path, smollm2_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "damaged-model.gguf"
+    damage(bad, smollm2_path)
+    engine = LlamaCppEngine()
+    with pytest.raises(ModelLoadError) as caught:
+        engine.load(LoadSpec(bad, n_ctx=512))
+    message = str(caught.value)
+    assert "damaged-model.gguf" in message
+    assert "\n" not in message
+    assert "Traceback" not in message
+    assert engine.model is None
+
+    engine.load(LoadSpec(smollm2_path, n_ctx=512))
+    try:
+        _, result = ask(engine, "Hi!", GenerationParams(temperature=0.0, max_tokens=4))
+        assert result.text  # type: ignore[attr-defined]
+    finally:
+        engine.unload()
+
+
+def test_the_truncated_file_names_llama_cpps_reason(tmp_path: Path, smollm2_path: Path) -> None:
+    bad = tmp_path / "half.gguf"
+    _truncated_download(bad, smollm2_path)
+    with pytest.raises(ModelLoadError, match="not within the file bounds"):
+        LlamaCppEngine().load(LoadSpec(bad, n_ctx=512))
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="no such file"):
+        LlamaCppEngine().load(LoadSpec(tmp_path / "nowhere.gguf"))
+
+
+def test_a_folder_is_not_a_model(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.gguf"
+    folder.mkdir()
+    with pytest.raises(ModelLoadError, match=r"folder\.gguf"):
+        LlamaCppEngine().load(LoadSpec(folder))
+
+
+def test_unload_frees_the_model(smollm2_path: Path) -> None:
+    engine = LlamaCppEngine()
+    engine.load(LoadSpec(smollm2_path, n_ctx=256))
+    engine.unload()
+    assert engine.model is None
+    with pytest.raises(NoModelLoadedError):
+        engine.stream_chat([ChatMessage("user", "Hi")], GREEDY, lambda _: None)
+    engine.unload()  # twice is harmless
+
+
+@pytest.mark.parametrize(("asked", "given"), [(65536, 8192), (64, 256), (300, 512)])
+def test_context_is_capped_at_the_trained_length_and_padded_as_llama_cpp_does(
+        smollm2_path: Path, asked: int, given: int) -> None:
+    engine = LlamaCppEngine()
+    info = engine.load(LoadSpec(smollm2_path, n_ctx=asked))
+    try:
+        assert info.n_ctx == given
+        assert engine._llm.input_ids.shape == (given,)  # llama-cpp-python's buffer agrees
+        if given < 8192:
+            with pytest.raises(ContextOverflowError):
+                engine.stream_chat([ChatMessage("user", long_text(given // 10))], GREEDY,
+                                   lambda _: None)
+    finally:
+        engine.unload()
+
+
+def test_a_base_model_without_a_template_gets_its_architectures_format(
+        gemma_path: Path) -> None:
+    engine = LlamaCppEngine()
+    info = engine.load(LoadSpec(gemma_path, n_ctx=512))
+    try:
+        assert info.template_source is TemplateSource.GUESSED
+        assert info.chat_format == "gemma"
+        _, result = ask(engine, "What is the capital of France?",
+                        GenerationParams(temperature=0.0, max_tokens=16))
+        # Under llama-2's format Gemma 3 ends its answer at once.
+        assert result.stats.completion_tokens > 1  # type: ignore[attr-defined]
+        assert result.text.strip()  # type: ignore[attr-defined]
+    finally:
+        engine.unload()
+
+
+def test_loading_a_second_model_replaces_the_first(engine: LlamaCppEngine,
+                                                   smollm2_path: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy-of-smollm2.gguf"
+    shutil.copyfile(smollm2_path, copy)
+    other = LlamaCppEngine()
+    other.load(LoadSpec(smollm2_path, n_ctx=256))
+    try:
+        info = other.load(LoadSpec(copy, n_ctx=256))
+        assert info.path == copy
+        assert other.model is info
+    finally:
+        other.unload()
