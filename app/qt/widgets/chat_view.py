@@ -7,6 +7,7 @@ the user is at the bottom, so scrolling up to read is never fought.
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -88,7 +89,7 @@ class MessageWidget(QFrame):
         user = message.role == "user"
         self.setProperty("role", message.role)
         self.author.setText("<b>You</b>" if user else
-                            f"<b>{message.model_name or 'Assistant'}</b>")
+                            f"<b>{html.escape(message.model_name or 'Assistant')}</b>")
         if user:
             self.body.setHtml(plain_text_html(message.content))
             self._code_blocks = []

@@ -1,0 +1,112 @@
+"""`lamplight` as a user runs it: a separate process, the real model, real stdin and stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import __version__
+
+pytestmark = [pytest.mark.integration]
+TIMEOUT_S = 300
+
+
+def lamplight(data_dir: Path, *args: str, stdin: str | None = None,
+              ) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "LAMPLIGHT_DATA_DIR"}
+    return subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
+        input=stdin if stdin is not None else "", capture_output=True, text=True, env=env,
+        timeout=TIMEOUT_S, check=False)
+
+
+def test_version(tmp_path: Path) -> None:
+    done = lamplight(tmp_path, "--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"lamplight {__version__}"
+
+
+@pytest.mark.model
+def test_one_question_is_answered_on_stdout(tmp_path: Path) -> None:
+    done = lamplight(tmp_path, "chat", "--seed", "1",
+                     "What is the capital of France? Answer in one sentence.")
+    assert done.returncode == 0, done.stderr
+    assert "Paris" in done.stdout
+    assert done.stderr == ""  # llama.cpp's log goes to the log file, not the terminal
+    log = tmp_path / "logs" / "lamplight.log"
+    assert log.is_file()
+    assert "loaded" in log.read_text()
+
+
+@pytest.mark.model
+def test_piped_lines_are_turns_of_one_conversation_with_stats(tmp_path: Path) -> None:
+    done = lamplight(tmp_path, "chat", "--stats", "--seed", "1", "--max-tokens", "24",
+                     stdin="My name is Ada.\n\nWhat is my name?\n")
+    assert done.returncode == 0, done.stderr
+    stats = [json.loads(line) for line in done.stderr.splitlines()]
+    assert len(stats) == 2  # the blank line is not a turn
+    for turn in stats:
+        assert set(turn) >= {"ttft_s", "prompt_tokens", "completion_tokens", "tokens_per_s"}
+        assert turn["completion_tokens"] > 0
+        assert turn["tokens_per_s"] > 0
+    # The second prompt carries the first exchange.
+    assert stats[1]["prompt_tokens"] > stats[0]["prompt_tokens"] + stats[0]["completion_tokens"]
+
+
+def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("lamplight: error: ")
+    assert done.stdout == ""
+    return lines[0]
+
+
+def test_a_missing_model_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    line = _one_line_error(lamplight(tmp_path, "chat", "--model", "/no/such.gguf", "hi"))
+    assert "/no/such.gguf" in line
+
+
+@pytest.mark.model
+def test_a_corrupt_model_file_exits_2_with_one_line(tmp_path: Path, smollm2_path: Path) -> None:
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(smollm2_path.read_bytes()[: 5 * 1024 * 1024])
+    line = _one_line_error(lamplight(tmp_path, "chat", "--model", str(bad), "hi"))
+    assert "broken.gguf" in line
+
+
+def test_a_file_that_is_not_a_model_exits_2(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.gguf"
+    notes.write_text("shopping list\n")
+    line = _one_line_error(lamplight(tmp_path, "chat", "--model", str(notes), "hi"))
+    assert "not a GGUF model file" in line
+
+
+@pytest.mark.model
+def test_a_prompt_longer_than_the_context_exits_2(tmp_path: Path) -> None:
+    line = _one_line_error(lamplight(tmp_path, "chat", "--ctx", "64", "word " * 400))
+    assert "context window holds 256" in line  # llama.cpp's smallest context
+
+
+@pytest.mark.parametrize("args", [
+    ("chat", "--max-tokens", "0", "hi"),
+    ("chat", "--max-tokens", "many", "hi"),
+    ("chat", "--no-such-option"),
+    ("no-such-command",),
+])
+def test_bad_usage_exits_2_with_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
+    _one_line_error(lamplight(tmp_path, *args))
+
+
+def test_models_by_name_come_from_the_data_dirs_models_folder(tmp_path: Path,
+                                                                smollm2_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "mine.gguf").write_bytes(b"not really")
+    line = _one_line_error(lamplight(tmp_path, "chat", "--model", "mine", "hi"))
+    assert "mine.gguf" in line
+    assert "not a GGUF model file" in line
