@@ -8,6 +8,7 @@ touch the user's own files.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,3 +71,11 @@ class AppPaths:
     @property
     def log_file(self) -> Path:
         return self.logs_dir / "lamplight.log"
+
+
+def resources_dir() -> Path:
+    """The `resources/` folder: beside the package in a checkout, inside a frozen bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app import __version__
 from app.core.engine import InferenceEngine
-from app.paths import AppPaths
+from app.paths import AppPaths, resources_dir
 from app.qt.controller import ChatController
 from app.qt.main_window import MainWindow
 from app.qt.state import load_state
@@ -39,6 +40,9 @@ def run_gui(paths: AppPaths) -> int:
     app.setApplicationName("Lamplight")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("lamplight")
+    icon = resources_dir() / "icons" / "lamplight.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     window, host = build_window(paths)
     app.aboutToQuit.connect(host.shutdown)
     window.show()

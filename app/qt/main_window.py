@@ -103,7 +103,28 @@ class MainWindow(QMainWindow):
         self.resize(900, 700)
         self.controller = controller
         self.paths = paths
+        self.error_banner = ErrorBanner()
+        self.chat_view = ChatView()
+        self.chat_view.set_model(controller.model)
 
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(self._build_model_bar())
+        layout.addWidget(self.error_banner)
+        layout.addWidget(self.chat_view, 1)
+        layout.addLayout(self._build_composer())
+        self.setCentralWidget(central)
+        self._build_status_bar()
+
+        controller.stateChanged.connect(self._show_state)
+        controller.modelLoaded.connect(self._on_model_loaded)
+        controller.errorRaised.connect(self.error_banner.show_error)
+        controller.answerFinished.connect(
+            lambda result: self.status_speed.setText(f"{result.stats.tokens_per_s:.1f} tok/s"))
+        self._show_state(controller.state)
+
+    def _build_model_bar(self) -> QHBoxLayout:
+        paths = self.paths
         self.model_picker = ModelPicker(paths.models_dir)
         self.model_picker.activated.connect(self._on_model_picked)
         open_folder = QPushButton("Models folder")
@@ -115,11 +136,10 @@ class MainWindow(QMainWindow):
         top.addWidget(QLabel("Model:"))
         top.addWidget(self.model_picker, 1)
         top.addWidget(open_folder)
+        return top
 
-        self.error_banner = ErrorBanner()
-        self.chat_view = ChatView()
-        self.chat_view.set_model(controller.model)
-
+    def _build_composer(self) -> QHBoxLayout:
+        controller = self.controller
         self.composer = Composer()
         self.composer.submitted.connect(self._send)
         self.send_button = QPushButton("Send")
@@ -137,15 +157,9 @@ class MainWindow(QMainWindow):
         bottom = QHBoxLayout()
         bottom.addWidget(self.composer, 1)
         bottom.addLayout(buttons)
+        return bottom
 
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.addLayout(top)
-        layout.addWidget(self.error_banner)
-        layout.addWidget(self.chat_view, 1)
-        layout.addLayout(bottom)
-        self.setCentralWidget(central)
-
+    def _build_status_bar(self) -> None:
         self.status_model = QLabel()
         self.status_model.setObjectName("statusModel")
         self.status_state = QLabel()
@@ -155,13 +169,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_model, 1)
         self.statusBar().addPermanentWidget(self.status_speed)
         self.statusBar().addPermanentWidget(self.status_state)
-
-        controller.stateChanged.connect(self._show_state)
-        controller.modelLoaded.connect(self._on_model_loaded)
-        controller.errorRaised.connect(self.error_banner.show_error)
-        controller.answerFinished.connect(
-            lambda result: self.status_speed.setText(f"{result.stats.tokens_per_s:.1f} tok/s"))
-        self._show_state(controller.state)
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -19,10 +19,8 @@ from app.core.engine import (
     ChatMessage,
     EngineError,
     GenerationParams,
-    GenerationResult,
     InferenceEngine,
     LoadSpec,
-    ModelInfo,
 )
 
 log = logging.getLogger(__name__)
