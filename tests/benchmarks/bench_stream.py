@@ -16,6 +16,7 @@ is reported, so drift on a shared machine hits all three alike. Nothing is asser
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -27,11 +28,12 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.engine import ChatMessage, GenerationParams, LoadSpec  # noqa: E402
-from app.core.engine.llama_cpp_backend import LlamaCppEngine  # noqa: E402
-from app.core.hardware import physical_cores  # noqa: E402
-from app.core.models.library import builtin_model_path  # noqa: E402
+from app.core.engine import ChatMessage, GenerationParams, LoadSpec
+from app.core.engine.llama_cpp_backend import LlamaCppEngine
+from app.core.hardware import physical_cores
+from app.core.models.library import builtin_model_path
 
+Runner = tuple[Callable[[], float], Callable[[], None]]  # one measurement, and clean-up
 PROMPT = "Write a long story about a dragon who learns to bake bread. Make it detailed."
 N_CTX = 2048
 
@@ -43,7 +45,7 @@ def gemma_path() -> Path:
                                                          / "lamplight-bench")))
 
 
-def bare_loop(path: Path, tokens: int) -> Callable[[], float]:
+def bare_loop(path: Path, tokens: int) -> Runner:
     import llama_cpp
 
     threads = physical_cores()
@@ -72,10 +74,10 @@ def bare_loop(path: Path, tokens: int) -> Callable[[], float]:
         count = llm.n_tokens - prompt_tokens + (0 if finish == "stop" else 1)
         return count / (t_end - t_first)
 
-    return run
+    return run, llm.close
 
 
-def engine_stream(path: Path, tokens: int) -> Callable[[], float]:
+def engine_stream(path: Path, tokens: int) -> Runner:
     engine = LlamaCppEngine()
     engine.load(LoadSpec(path, n_ctx=N_CTX))
     params = GenerationParams(max_tokens=tokens, temperature=0.0, seed=0)
@@ -84,10 +86,10 @@ def engine_stream(path: Path, tokens: int) -> Callable[[], float]:
         result = engine.stream_chat([ChatMessage("user", PROMPT)], params, lambda _p: None)
         return result.stats.tokens_per_s
 
-    return run
+    return run, engine.unload
 
 
-def window(path: Path, tokens: int) -> Callable[[], float]:
+def window(path: Path, tokens: int) -> Runner:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -100,7 +102,6 @@ def window(path: Path, tokens: int) -> Callable[[], float]:
     win, host = build_window(paths)
     win.show()
     controller = win.controller
-    app.aboutToQuit.connect(host.shutdown)
 
     def wait_for(signal: object) -> None:
         loop = QEventLoop()
@@ -131,18 +132,28 @@ def window(path: Path, tokens: int) -> Callable[[], float]:
         assert stats is not None and "first" in marks
         return stats.completion_tokens / (t_end - marks["first"])
 
-    return run
+    def close() -> None:
+        host.shutdown()  # stops the inference thread and frees the model
+        win.close()
+        win.deleteLater()
+        app.processEvents()
+
+    return run, close
 
 
 def measure(name: str, path: Path, tokens: int, rounds: int) -> tuple[float, float, float]:
     runners = {"a": bare_loop(path, tokens), "b": engine_stream(path, tokens),
                "c": window(path, tokens)}
-    for run in runners.values():  # warm-up: page in weights, settle the caches
-        run()
-    results: dict[str, list[float]] = {k: [] for k in runners}
-    for _ in range(rounds):
-        for key, run in runners.items():
-            results[key].append(run())
+    try:
+        for run, _close in runners.values():  # warm-up: page in weights, settle the caches
+            run()
+        results: dict[str, list[float]] = {k: [] for k in runners}
+        for _ in range(rounds):
+            for key, (run, _close) in runners.items():
+                results[key].append(run())
+    finally:
+        for _run, close in runners.values():
+            close()
     a, b, c = (statistics.median(results[k]) for k in "abc")
     print(f"{name:<22} {a:8.1f} {b:8.1f} {c:8.1f} {b / a:8.3f} {c / a:8.3f}", flush=True)
     return a, b, c
@@ -153,6 +164,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)  # llama.cpp's log lines would interleave the table
     models = {"SmolLM2-135M Q4_1": builtin_model_path(), "Gemma-3-270M Q4_K_M": gemma_path()}
     print(f"{physical_cores()} threads, n_ctx {N_CTX}, {args.tokens} tokens, greedy, "
           f"median of {args.rounds} rounds; tokens/s")
