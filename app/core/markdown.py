@@ -6,6 +6,7 @@ Model output is untrusted: raw HTML in it is shown as text, never interpreted.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,10 +64,44 @@ class MarkdownRenderer:
                 f'<a href="{COPY_SCHEME}:{index}">Copy</a></p>'
                 f'<pre style="{_CODE_STYLE}">{_highlight(code, language)}</pre>\n')
 
-    def render(self, text: str) -> RenderedMarkdown:
-        self._blocks = []
+    def render(self, text: str, first_code_block: int = 0) -> RenderedMarkdown:
+        """Render `text`; its code blocks are numbered from `first_code_block`, so a message
+        rendered in parts keeps one numbering."""
+        self._blocks = [""] * first_code_block
         body = self._md.render(text)
-        return RenderedMarkdown(body, self._blocks)
+        return RenderedMarkdown(body, self._blocks[first_code_block:])
+
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+
+
+def stable_prefix_length(text: str) -> int:
+    """How much of a growing Markdown text is final: the part before its last blank line that
+    is outside a code fence and not followed by an indented line.
+
+    Text appended later cannot change how that part renders (with one cosmetic exception: a
+    list whose items are separated by blank lines renders as several lists until the whole
+    text is rendered again), so a streaming view renders it once and re-renders only the rest.
+    """
+    stable = 0
+    fence: str | None = None
+    position = 0
+    previous_blank = False
+    for line in text.splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break  # the last line is still being written
+        match = _FENCE.match(line)
+        if fence is None:
+            if previous_blank and line.strip() and not line[0].isspace():
+                stable = position
+            if match:
+                fence = match[1]
+        elif match and match[1][0] == fence[0] and len(match[1]) >= len(fence) \
+                and not line[match.end():].strip():
+            fence = None
+        previous_blank = fence is None and not line.strip()
+        position += len(line)
+    return stable
 
 
 def plain_text_html(text: str) -> str:

@@ -1,0 +1,107 @@
+"""The conversation view's streaming render: incremental, yet the same as rendering whole."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QGuiApplication
+
+from app.core.conversation import Message
+from app.core.markdown import MarkdownRenderer
+from app.qt.widgets.chat_view import MessageWidget
+from app.qt.workers.inference import _PieceBatcher
+
+pytestmark = [pytest.mark.qt]
+
+ANSWER = ("Here is **how** to do it, with `code`:\n\n1. first\n2. second\n\n"
+          "```python\ndef double(x):\n\n    return x * 2\n```\n\n"
+          "| a | b |\n|---|---|\n| 1 | 2 |\n\n> quoted\n\nAnd ~~that~~ is all.\n\n") * 8
+
+
+class _CountingRenderer(MarkdownRenderer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lengths: list[int] = []
+
+    def render(self, text: str, first_code_block: int = 0):  # type: ignore[no-untyped-def]
+        self.lengths.append(len(text))
+        return super().render(text, first_code_block)
+
+
+@pytest.fixture
+def widget(qtbot) -> Iterator[tuple[MessageWidget, _CountingRenderer]]:  # type: ignore[no-untyped-def]
+    renderer = _CountingRenderer()
+    w = MessageWidget(renderer)
+    qtbot.addWidget(w)
+    w.resize(700, 400)
+    w.show()
+    yield w, renderer
+
+
+def shown(widget: MessageWidget) -> tuple[list[str], list[str], list[str]]:
+    """The words on screen, the code the Copy links copy, and the links in document order."""
+    links = re.findall(r'href="copy-code:(\d+)"', widget.body.toHtml())
+    return widget.plain_text().split(), list(widget._code_blocks), links
+
+
+def whole(widget: MessageWidget, text: str) -> tuple[list[str], list[str], list[str]]:
+    widget.show_message(Message("assistant", text))
+    return shown(widget)
+
+
+def test_streaming_shows_what_rendering_whole_shows(widget) -> None:  # type: ignore[no-untyped-def]
+    w, _ = widget
+    reference = MessageWidget(MarkdownRenderer())
+    for end in range(1, len(ANSWER) + 1, 37):
+        w.show_message(Message("assistant", ANSWER[:end], streaming=True))
+        assert shown(w) == whole(reference, ANSWER[:end]), f"after {end} characters"
+    reference.deleteLater()
+
+
+def test_each_redraw_renders_only_the_unfinished_end(widget) -> None:  # type: ignore[no-untyped-def]
+    w, renderer = widget
+    for end in range(0, len(ANSWER) + 1, 11):
+        w.show_message(Message("assistant", ANSWER[:end], streaming=True))
+    assert max(renderer.lengths) < 300  # one block at a time, however long the answer grows
+    renderer.lengths.clear()
+    w.show_message(Message("assistant", ANSWER))  # complete: rendered whole, once
+    assert renderer.lengths == [len(ANSWER)]
+
+
+def test_copy_links_of_blocks_rendered_earlier_still_copy_their_code(
+        qtbot, widget) -> None:  # type: ignore[no-untyped-def]
+    w, _ = widget
+    w.show_message(Message("assistant", ANSWER[: len(ANSWER) // 2], streaming=True))
+    assert len(w._code_blocks) >= 3
+    with qtbot.waitSignal(w.copied) as copied:
+        w.body.anchorClicked.emit(QUrl("copy-code:2"))
+    assert copied.args[0] == "def double(x):\n\n    return x * 2"
+    assert QGuiApplication.clipboard().text() == copied.args[0]
+
+
+def test_a_new_answer_in_the_same_widget_starts_afresh(widget) -> None:  # type: ignore[no-untyped-def]
+    w, _ = widget
+    w.show_message(Message("assistant", "First answer.\n\nMore\n", streaming=True))
+    w.show_message(Message("assistant", "Other\n\ntext\n", streaming=True))
+    assert w.plain_text().split() == ["Other", "text"]
+
+
+def test_pieces_are_batched_but_the_first_goes_at_once() -> None:
+    sent: list[str] = []
+    batcher = _PieceBatcher(sent.append, interval_s=3600)
+    for piece in ("Hel", "lo", ", ", "world"):
+        batcher.add(piece)
+    assert sent == ["Hel"]
+    batcher.flush()
+    assert sent == ["Hel", "lo, world"]
+    batcher.flush()
+    assert sent == ["Hel", "lo, world"]
+
+    every: list[str] = []
+    unbatched = _PieceBatcher(every.append, interval_s=0)
+    for piece in ("a", "b", "c"):
+        unbatched.add(piece)
+    assert every == ["a", "b", "c"]
