@@ -9,8 +9,10 @@ fought.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,9 +61,23 @@ class _MessageBody(QTextBrowser):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setOpenLinks(False)
         self.viewport().setAutoFillBackground(False)
+        self._editing = False
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
 
+    @contextlib.contextmanager
+    def editing(self) -> Iterator[None]:
+        """Several edits, one resize: the document's height passes through every intermediate
+        state otherwise, and each resize lays out and repaints the whole view."""
+        self._editing = True
+        try:
+            yield
+        finally:
+            self._editing = False
+            self._fit_height()
+
     def _fit_height(self, *_: Any) -> None:
+        if self._editing:
+            return
         margins = self.contentsMargins()
         height = math.ceil(self.document().size().height()) + margins.top() + margins.bottom()
         if height != self.height():
@@ -128,6 +144,10 @@ class MessageWidget(QFrame):
         The final part of the text (see `stable_prefix_length`) is rendered once and appended
         to the document; only the unfinished rest is removed and rendered again each time.
         """
+        with self.body.editing():
+            self._update_streaming(text)
+
+    def _update_streaming(self, text: str) -> None:
         streamed = self._streamed
         if streamed is None or not text.startswith(streamed.text):
             self.body.clear()
