@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -84,6 +85,7 @@ class InferenceWorker(QObject):
 
     def _get_engine(self) -> InferenceEngine:
         if self._engine is None:  # built on the inference thread, which owns it from then on
+            threading.current_thread().name = "inference"  # in log lines, not "Dummy-1"
             self._engine = self._engine_factory()
         return self._engine
 
