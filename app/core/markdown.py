@@ -75,19 +75,20 @@ class MarkdownRenderer:
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 
 
-def stable_prefix_length(text: str) -> int:
+def stable_prefix_length(text: str, start: int = 0) -> int:
     """How much of a growing Markdown text is final: the part before its last blank line that
     is outside a code fence and not followed by an indented line.
 
     Text appended later cannot change how that part renders (with one cosmetic exception: a
     list whose items are separated by blank lines renders as several lists until the whole
     text is rendered again), so a streaming view renders it once and re-renders only the rest.
+    `start` is 0 or what this returned for an earlier state of the same text: the scan resumes
+    there, so each call costs the new text only.
     """
-    stable = 0
+    stable = position = start
     fence: str | None = None
-    position = 0
-    previous_blank = False
-    for line in text.splitlines(keepends=True):
+    previous_blank = start > 0  # a stable prefix ends after a blank line outside any fence
+    for line in text[start:].splitlines(keepends=True):
         if not line.endswith("\n"):
             break  # the last line is still being written
         match = _FENCE.match(line)

@@ -74,6 +74,7 @@ def test_the_stable_prefix_only_grows_as_text_streams_in() -> None:
     for end in range(len(text) + 1):
         stable = stable_prefix_length(text[:end])
         assert stable >= previous
+        assert stable_prefix_length(text[:end], previous) == stable  # resuming scans the same
         assert text[:stable].count("```") % 2 == 0  # never inside a code block
         previous = stable
     assert previous > len(text) // 2

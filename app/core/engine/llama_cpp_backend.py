@@ -235,10 +235,8 @@ class LlamaCppEngine:
         so it is armed only while the prompt is evaluated; between tokens the loop checks the
         token itself.
         """
-        import llama_cpp
-
         callback = self._abort_callback if on else self._no_abort_callback
-        llama_cpp.llama_set_abort_callback(self._llm.ctx, callback, ctypes.c_void_p(0))
+        _llama_cpp().llama_set_abort_callback(self._llm.ctx, callback, ctypes.c_void_p(0))
 
     # -- answering -------------------------------------------------------------------------
 

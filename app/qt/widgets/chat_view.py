@@ -158,7 +158,7 @@ class MessageWidget(QFrame):
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()  # the old unfinished rest, and the break before it
 
-        boundary = stable_prefix_length(text)
+        boundary = stable_prefix_length(text, len(streamed.text))
         if boundary > len(streamed.text):
             rendered = self._renderer.render(text[len(streamed.text):boundary],
                                              len(streamed.code_blocks))

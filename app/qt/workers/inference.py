@@ -107,16 +107,16 @@ class InferenceWorker(QObject):
                  params: GenerationParams, cancel: CancelToken) -> None:
         pieces = _PieceBatcher(lambda text: self.piece.emit(request_id, text))
         try:
-            result = self._get_engine().stream_chat(messages, params, pieces.add, cancel)
+            try:
+                result = self._get_engine().stream_chat(messages, params, pieces.add, cancel)
+            finally:
+                pieces.flush()  # every piece arrives before finished or failed
         except EngineError as exc:
-            pieces.flush()
             self.failed.emit(request_id, str(exc))
         except Exception as exc:
-            pieces.flush()
             log.exception("generation failed")
             self.failed.emit(request_id, f"The model could not answer: {exc}")
         else:
-            pieces.flush()
             self.finished.emit(request_id, result)
 
     @Slot()
