@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from app.core.engine import (
     ChatMessage,
     ContextOverflowError,
     GenerationParams,
+    GenerationResult,
     InferenceEngine,
     LoadSpec,
     ModelLoadError,
@@ -30,7 +32,7 @@ EMOJI_QUESTION = ("Write the emoji for a smiling face and a party popper, then t
 
 
 def ask(engine: LlamaCppEngine, question: str, params: GenerationParams = GREEDY,
-        cancel: CancelToken | None = None) -> tuple[list[str], object]:
+        cancel: CancelToken | None = None) -> tuple[list[str], GenerationResult]:
     pieces: list[str] = []
     result = engine.stream_chat([ChatMessage("user", question)], params, pieces.append, cancel)
     return pieces, result
@@ -62,9 +64,9 @@ def test_load_reports_what_it_loaded(engine: LlamaCppEngine, smollm2_path: Path)
 def test_an_answer_streams_in_pieces_with_stats(engine: LlamaCppEngine) -> None:
     pieces, result = ask(engine, "What is the capital of France? Answer in one sentence.")
     assert len(pieces) > 3
-    assert "".join(pieces) == result.text  # type: ignore[attr-defined]
-    assert "Paris" in result.text  # type: ignore[attr-defined]
-    stats = result.stats  # type: ignore[attr-defined]
+    assert "".join(pieces) == result.text
+    assert "Paris" in result.text
+    stats = result.stats
     assert stats.finish_reason == "stop"
     assert stats.prompt_tokens > 10
     assert 3 < stats.completion_tokens <= 40
@@ -76,8 +78,8 @@ def test_an_answer_streams_in_pieces_with_stats(engine: LlamaCppEngine) -> None:
 def test_max_tokens_ends_the_answer_with_exactly_that_many(engine: LlamaCppEngine) -> None:
     params = GenerationParams(temperature=0.0, max_tokens=5)
     _, result = ask(engine, "Count from 1 to 20, separated by commas.", params)
-    assert result.stats.finish_reason == "length"  # type: ignore[attr-defined]
-    assert result.stats.completion_tokens == 5  # type: ignore[attr-defined]
+    assert result.stats.finish_reason == "length"
+    assert result.stats.completion_tokens == 5
 
 
 def test_prompt_tokens_are_counted_exactly(engine: LlamaCppEngine) -> None:
@@ -93,7 +95,7 @@ def test_prompt_tokens_are_counted_exactly(engine: LlamaCppEngine) -> None:
     expected = len(llm.tokenize(rendered.prompt.encode(), add_bos=not rendered.added_special,
                                 special=True))
     _, result = ask(engine, question, GenerationParams(temperature=0.0, max_tokens=6))
-    assert result.stats.prompt_tokens == expected  # type: ignore[attr-defined]
+    assert result.stats.prompt_tokens == expected
 
 
 def test_stop_mid_answer_keeps_the_text_so_far_and_the_next_turn_works(
@@ -114,8 +116,8 @@ def test_stop_mid_answer_keeps_the_text_so_far_and_the_next_turn_works(
     assert len(pieces) == 3
 
     _, after = ask(engine, "What is the capital of France? Answer in one sentence.")
-    assert after.stats.finish_reason == "stop"  # type: ignore[attr-defined]
-    assert "Paris" in after.text  # type: ignore[attr-defined]
+    assert after.stats.finish_reason == "stop"
+    assert "Paris" in after.text
 
 
 def test_stop_while_a_long_prompt_is_evaluated(engine: LlamaCppEngine) -> None:
@@ -131,20 +133,20 @@ def test_stop_while_a_long_prompt_is_evaluated(engine: LlamaCppEngine) -> None:
     finally:
         timer.cancel()
     assert pieces == []
-    assert result.cancelled  # type: ignore[attr-defined]
-    assert result.text == ""  # type: ignore[attr-defined]
+    assert result.cancelled
+    assert result.text == ""
     full_prompt = len(engine._llm.tokenize(question.encode()))
-    assert result.stats.prompt_tokens < full_prompt  # type: ignore[attr-defined]
+    assert result.stats.prompt_tokens < full_prompt
 
     _, after = ask(engine, "What is the capital of France? Answer in one sentence.")
-    assert "Paris" in after.text  # type: ignore[attr-defined]
+    assert "Paris" in after.text
 
 
 def test_a_stop_before_the_request_starts_is_not_lost(engine: LlamaCppEngine) -> None:
     cancel = CancelToken()
     cancel.cancel()
     pieces, result = ask(engine, long_text(20), cancel=cancel)
-    assert result.cancelled  # type: ignore[attr-defined]
+    assert result.cancelled
     assert pieces == []
 
 
@@ -155,9 +157,9 @@ def test_chinese_and_emoji_stream_as_whole_characters(engine: LlamaCppEngine) ->
     emoji, emoji_result = ask(engine, EMOJI_QUESTION)
     for pieces in (chinese, emoji):
         assert all("\ufffd" not in piece for piece in pieces), pieces
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese_result.text)  # type: ignore[attr-defined]
-    assert any(ord(ch) >= 0x1F300 for ch in emoji_result.text)  # type: ignore[attr-defined]
-    assert "".join(chinese) == chinese_result.text  # type: ignore[attr-defined]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chinese_result.text)
+    assert any(ord(ch) >= 0x1F300 for ch in emoji_result.text)
+    assert "".join(chinese) == chinese_result.text
 
 
 def test_a_prompt_longer_than_the_context_is_a_clear_error(smollm2_path: Path) -> None:
@@ -173,7 +175,7 @@ def test_a_prompt_longer_than_the_context_is_a_clear_error(smollm2_path: Path) -
         assert "256" in message and "context" in message
         # The engine is still usable after the refusal.
         _, result = ask(engine, "Hi!", GenerationParams(temperature=0.0, max_tokens=8))
-        assert result.text  # type: ignore[attr-defined]
+        assert result.text
     finally:
         engine.unload()
 
@@ -199,7 +201,7 @@ def _empty(path: Path, _model: Path) -> None:
                                     _truncated_download, _empty],
                          ids=["random-bytes", "signature-then-garbage", "truncated", "empty"])
 def test_a_damaged_file_is_a_clear_error_and_the_engine_stays_usable(
-        damage, tmp_path: Path, smollm2_path: Path) -> None:  # type: ignore[no-untyped-def]
+        damage: Callable[[Path, Path], None], tmp_path: Path, smollm2_path: Path) -> None:
     bad = tmp_path / "damaged-model.gguf"
     damage(bad, smollm2_path)
     engine = LlamaCppEngine()
@@ -214,7 +216,7 @@ def test_a_damaged_file_is_a_clear_error_and_the_engine_stays_usable(
     engine.load(LoadSpec(smollm2_path, n_ctx=512))
     try:
         _, result = ask(engine, "Hi!", GenerationParams(temperature=0.0, max_tokens=4))
-        assert result.text  # type: ignore[attr-defined]
+        assert result.text
     finally:
         engine.unload()
 
@@ -274,8 +276,8 @@ def test_a_base_model_without_a_template_gets_its_architectures_format(
         _, result = ask(engine, "What is the capital of France?",
                         GenerationParams(temperature=0.0, max_tokens=16))
         # Under llama-2's format Gemma 3 ends its answer at once.
-        assert result.stats.completion_tokens > 1  # type: ignore[attr-defined]
-        assert result.text.strip()  # type: ignore[attr-defined]
+        assert result.stats.completion_tokens > 1
+        assert result.text.strip()
     finally:
         engine.unload()
 
