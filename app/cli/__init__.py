@@ -12,9 +12,17 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from types import FrameType
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 from app import __version__
+from app.cli.common import (
+    DEFAULT_CTX,
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    UsageError,
+)
 from app.core.engine import (
     CancelToken,
     ChatMessage,
@@ -23,21 +31,9 @@ from app.core.engine import (
     LoadSpec,
     ModelLoadError,
 )
-from app.core.models.library import ModelNotFoundError, resolve_model
+from app.core.models.library import ModelNotFoundError
 from app.logs import setup_logging
 from app.paths import AppPaths
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-DEFAULT_CTX = 4096
-
-
-class UsageError(Exception):
-    """Bad usage or bad input: exit 2 with the message as one line."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,11 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="also log to stderr")
 
-    parser = _Parser(prog="lamplight", parents=[common],
+    parser = Parser(prog="lamplight", parents=[common],
                      description="Chat with language models that run on this machine. "
                                  "Without a command, opens the window.")
     parser.add_argument("--version", action="version", version=f"lamplight {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     chat = commands.add_parser(
         "chat", parents=[common], help="chat in the terminal",
@@ -59,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "turn of one conversation, or an interactive prompt on a terminal.")
     chat.add_argument("prompt", nargs="?", metavar="PROMPT")
     chat.add_argument("--model", default="builtin", metavar="NAME|PATH",
-                      help="'builtin' (default), a model in the models folder, or a .gguf path")
+                      help="'builtin' (default), a name 'lamplight models list' shows, or a "
+                           ".gguf path")
     chat.add_argument("--max-tokens", type=int, default=None, metavar="N",
                       help="longest answer in tokens (default: until the model stops)")
     chat.add_argument("--ctx", type=int, default=DEFAULT_CTX, metavar="N",
@@ -70,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--seed", type=int, default=None, metavar="N")
     chat.add_argument("--stats", action="store_true",
                       help="write one JSON object of timings per answer to stderr")
+    from app.cli import models
+
+    models.add_parser(commands, common)
     return parser
 
 
@@ -89,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(paths, verbose=getattr(args, "verbose", False))
         if args.command == "chat":
             return run_chat(args, paths)
+        if args.command == "models":
+            from app.cli import models
+
+            return models.run(args, paths)
         from app.qt.application import run_gui  # Qt is loaded only for the window
 
         return run_gui(paths)
@@ -121,10 +125,11 @@ def _turns(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:
 
 
 def run_chat(args: argparse.Namespace, paths: AppPaths) -> int:
+    from app.cli.models import resolve_installed
     from app.core.engine.llama_cpp_backend import LlamaCppEngine
 
     try:
-        entry = resolve_model(args.model, paths.models_dir)
+        entry = resolve_installed(args.model, paths)
     except ModelNotFoundError as exc:
         raise UsageError(str(exc)) from None
     engine = LlamaCppEngine()
