@@ -21,3 +21,7 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+    def wait(self, timeout_s: float) -> bool:
+        """Sleep up to `timeout_s`, waking at once on cancel; True if cancelled."""
+        return self._event.wait(timeout_s)

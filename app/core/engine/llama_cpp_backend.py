@@ -13,6 +13,7 @@ import gc
 import io
 import logging
 import re
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -108,6 +109,22 @@ def _llama_cpp() -> Any:
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
     _keep_alive.append(callback)
     return llama_cpp
+
+
+def _return_freed_memory() -> None:
+    """Give the freed heap back to the system (glibc only).
+
+    Without this, switching between SmolLM2 and Gemma 3 ten times grew resident memory from 270
+    to 418 MB although every `Llama` object was freed: glibc keeps freed blocks below its
+    (dynamic, up to 32 MB) mmap threshold in its arenas. With it, memory returns to one model's.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # musl or another libc: nothing to trim
+        pass
 
 
 def supports_gpu_offload() -> bool:
@@ -216,6 +233,7 @@ class LlamaCppEngine:
             llm.close()  # releases the weights and KV cache now, not whenever gc runs
             del llm
             gc.collect()
+            _return_freed_memory()
 
     # -- stopping --------------------------------------------------------------------------
 
