@@ -99,3 +99,17 @@ def test_a_damaged_header_says_why(tmp_path: Path, content: bytes, reason: str) 
 def test_a_missing_file_is_an_os_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         read_header(tmp_path / "absent.gguf")
+
+
+def test_shape_and_quantization_for_the_fit_estimate(smollm2_path: Path,
+                                                      gemma_path: Path) -> None:
+    smol = read_header(smollm2_path)
+    assert smol.n_params == 134_515_008  # summed over the tensor descriptions
+    assert smol.quantization == "Q4_1"
+    assert (smol.n_layers, smol.n_heads, smol.n_heads_kv, smol.key_length) == (30, 9, 3, 64)
+    gemma = read_header(gemma_path)
+    assert gemma.quantization == "Q4_K_M"
+    assert gemma.n_params == 268_098_176
+    assert (gemma.n_layers, gemma.n_heads_kv, gemma.key_length, gemma.value_length) == (
+        18, 1, 256, 256)
+    assert gemma.array_lengths["tokenizer.ggml.tokens"] == 262_144

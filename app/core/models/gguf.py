@@ -27,12 +27,67 @@ class GGUFError(ValueError):
     """The file is not a readable GGUF model; the message says why in plain words."""
 
 
+# llama.cpp's `llama_ftype`: what `general.file_type` says the weights are quantized to.
+FILE_TYPES: dict[int, str] = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+    17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS",
+    23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S", 29: "IQ2_M",
+    30: "IQ4_XS", 31: "IQ1_M", 32: "BF16", 36: "TQ1_0", 37: "TQ2_0", 38: "MXFP4",
+}
+
+
 @dataclass(frozen=True)
 class GGUFHeader:
     version: int
     tensor_count: int
     metadata: dict[str, Scalar]
     array_lengths: dict[str, int]
+    n_params: int  # summed over the tensor descriptions that follow the key/values
+
+    def _arch_int(self, key: str) -> int | None:
+        value = self.metadata.get(f"{self.architecture}.{key}")
+        return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
+    def quantization(self) -> str | None:
+        value = self.metadata.get("general.file_type")
+        return FILE_TYPES.get(value) if isinstance(value, int) else None
+
+    @property
+    def family(self) -> str:
+        basename = self.metadata.get("general.basename")
+        return str(basename) if basename else self.architecture
+
+    @property
+    def n_layers(self) -> int | None:
+        return self._arch_int("block_count")
+
+    @property
+    def n_embd(self) -> int | None:
+        return self._arch_int("embedding_length")
+
+    @property
+    def n_heads(self) -> int | None:
+        return self._arch_int("attention.head_count")
+
+    @property
+    def n_heads_kv(self) -> int | None:
+        """Key/value heads (fewer than heads under grouped-query attention). Some models give a
+        per-layer array instead; then the largest count is not known here and heads are used."""
+        return self._arch_int("attention.head_count_kv") or self.n_heads
+
+    @property
+    def key_length(self) -> int | None:
+        explicit = self._arch_int("attention.key_length")
+        if explicit:
+            return explicit
+        embd, heads = self.n_embd, self.n_heads
+        return embd // heads if embd and heads else None
+
+    @property
+    def value_length(self) -> int | None:
+        return self._arch_int("attention.value_length") or self.key_length
 
     @property
     def architecture(self) -> str:
@@ -134,4 +189,17 @@ def read_header(path: Path) -> GGUFHeader:
                 array_lengths[key] = reader.skip_array()
             else:
                 metadata[key] = reader.value(kind)
-    return GGUFHeader(version, tensor_count, metadata, array_lengths)
+        n_params = 0
+        for _ in range(tensor_count):
+            reader.skip_string()  # the tensor's name
+            n_dims = int(reader.unpack("<I"))
+            if n_dims > 8:
+                raise GGUFError("a tensor description is impossible (damaged file)")
+            count = 1
+            for _ in range(n_dims):
+                count *= reader.u64()
+            reader.f.seek(12, 1)  # type (u32) and data offset (u64)
+            n_params += count
+        if f.tell() > size:
+            raise GGUFError("the file ends in the middle of its header (truncated download?)")
+    return GGUFHeader(version, tensor_count, metadata, array_lengths, n_params)
