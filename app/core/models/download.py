@@ -1,0 +1,317 @@
+"""Download one GGUF file from the hub into the models folder: resumable and verified.
+
+The bytes go to `<file>.gguf.part`, beside a `<file>.gguf.part.json` naming the repo, commit, size
+and SHA-256. Only when every byte is there and the SHA-256 matches the hub's LFS hash is the part
+renamed to `<file>.gguf`, so the library (which lists `*.gguf` only) never shows, and the engine
+never loads, a partial, interrupted or mismatching file. Pausing, a dropped connection, a full
+disk or a killed process all leave the part and its note behind, and the next `run()` (in this
+process or after a restart) continues with a Range request from where the bytes end.
+
+The transfer is our own loop over `huggingface_hub`'s HTTP session, headers and error mapping,
+rather than `hf_hub_download`: that reads in 10 MB chunks, which would make a Pause take seconds
+on a slow line, and would hash the file in a second pass after it.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from app.core.engine.cancel import CancelToken
+from app.core.models import hub
+from app.core.models.gguf import GGUFError, read_header
+from app.core.models.registry import Registry
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1 << 20  # a Pause is honoured within one chunk
+RESERVE_BYTES = 256 * 1024 * 1024  # keep this much disk free for everything else
+MAX_RETRIES = 5  # attempts in a row that bring no new byte
+PROGRESS_INTERVAL_S = 0.1
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class DownloadInterrupted(hub.HubError):
+    """Paused or cancelled: the part stays for a later resume (unless discarded)."""
+
+
+class HashMismatchError(hub.HubError):
+    """The bytes do not match the hub's SHA-256; nothing was installed."""
+
+
+class DiskFullError(hub.HubError):
+    """Not enough free space; what was downloaded so far is kept."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    speed: float  # bytes per second, smoothed
+    eta_s: float | None
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+def format_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"  # pragma: no cover - the loop always returns
+
+
+def free_bytes(folder: Path) -> int:
+    """Free space where `folder` lives (its nearest existing parent)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return shutil.disk_usage(folder).free
+
+
+def target_path(models_dir: Path, remote: hub.RemoteFile) -> Path:
+    """Where a hub file is installed: `<models>/<owner>/<repo>/<file>`, as LM Studio lays it out."""
+    parts = [*remote.repo.split("/"), *PurePosixPath(remote.filename).parts]
+    if any(p in ("", ".", "..") or "\\" in p for p in parts):
+        raise hub.HubError(f"Refusing a file name that leaves the models folder: {remote.filename}")
+    return models_dir.joinpath(*parts)
+
+
+class _Rate:
+    """Speed over roughly the last few seconds (an exponential moving average)."""
+
+    def __init__(self) -> None:
+        self.speed = 0.0
+        self._t = time.monotonic()
+        self._bytes = 0
+
+    def add(self, n: int) -> None:
+        self._bytes += n
+        now = time.monotonic()
+        dt = now - self._t
+        if dt >= 0.25:
+            sample = self._bytes / dt
+            self.speed = sample if self.speed == 0 else 0.7 * self.speed + 0.3 * sample
+            self._t, self._bytes = now, 0
+
+
+class Download:
+    """One hub file on its way into the models folder. `run()` is called on a worker thread."""
+
+    def __init__(self, models_dir: Path, remote: hub.RemoteFile) -> None:
+        self.models_dir = models_dir
+        self.remote = remote
+        self.path = target_path(models_dir, remote)
+        self.part = self.path.with_name(self.path.name + ".part")
+        self.note = self.path.with_name(self.path.name + ".part.json")
+
+    @classmethod
+    def pending(cls, models_dir: Path) -> list[Download]:
+        """Downloads paused or broken off earlier, also by a process that was killed."""
+        found = []
+        for note in sorted(models_dir.rglob("*.gguf.part.json")):
+            try:
+                remote = hub.RemoteFile.from_json(json.loads(note.read_text("utf-8")))
+                download = cls(models_dir, remote)
+            except (OSError, ValueError, KeyError, TypeError, hub.HubError) as exc:
+                log.warning("ignoring unreadable download note %s: %s", note, exc)
+                continue
+            if download.note == note:
+                found.append(download)
+        return found
+
+    @property
+    def done_bytes(self) -> int:
+        try:
+            return self.part.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def discard(self) -> None:
+        """Forget the download: delete the part and its note."""
+        self.part.unlink(missing_ok=True)
+        self.note.unlink(missing_ok=True)
+        _remove_empty_parents(self.path.parent, self.models_dir)
+
+    def run(self, cancel: CancelToken,
+            on_progress: Callable[[Progress], None] | None = None) -> Path:
+        """Fetch the rest of the file, verify it and install it; returns the installed path.
+
+        Raises `DownloadInterrupted` on cancel, `DiskFullError`, `HashMismatchError` (the part is
+        deleted), or another `HubError` (the part is kept for a retry).
+        """
+        hub.require_online()
+        remote = self.remote
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._start_note()
+        have = self.done_bytes
+        if have > remote.size:
+            self.part.unlink()
+            have = 0
+        need = remote.size - have
+        free = free_bytes(self.path.parent)
+        if need + RESERVE_BYTES > free:
+            raise DiskFullError(
+                f"Not enough disk space for {PurePosixPath(remote.filename).name}: it needs "
+                f"{format_bytes(need)} more and {format_bytes(free)} is free in "
+                f"{self.models_dir} (keeping {format_bytes(RESERVE_BYTES)} spare).")
+        digest = self._fetch(cancel, self._hash_part(cancel), on_progress)
+        return self._install(digest.hexdigest())
+
+    def _start_note(self) -> None:
+        """Write the note, restarting from zero if an old part was for other bytes."""
+        if self.note.exists():
+            try:
+                old = hub.RemoteFile.from_json(json.loads(self.note.read_text("utf-8")))
+            except (OSError, ValueError, KeyError, TypeError):
+                old = None
+            if old == self.remote:
+                return
+            log.info("the hub's %s changed since the part was saved; starting over",
+                     self.remote.filename)
+        self.part.unlink(missing_ok=True)
+        self.note.write_text(json.dumps(self.remote.to_json(), indent=1), "utf-8")
+
+    def _hash_part(self, cancel: CancelToken) -> hashlib._Hash:
+        digest = hashlib.sha256()
+        if self.part.exists():
+            with self.part.open("rb") as f:
+                while block := f.read(8 * CHUNK):
+                    if cancel.cancelled:
+                        raise DownloadInterrupted("Paused.")
+                    digest.update(block)
+        return digest
+
+    def _fetch(self, cancel: CancelToken, digest: hashlib._Hash,
+               on_progress: Callable[[Progress], None] | None) -> hashlib._Hash:
+        """Request what is missing until the file is whole, retrying broken connections."""
+        transfer = _Transfer(self, cancel, digest, on_progress)
+        name = PurePosixPath(self.remote.filename).name
+        failures = 0
+        transfer.report(force=True)
+        while transfer.have < self.remote.size:
+            before = transfer.have
+            try:
+                transfer.attempt()
+            except hub.NetworkError as exc:
+                failures = 0 if transfer.have > before else failures + 1
+                if failures > MAX_RETRIES:
+                    raise hub.NetworkError(
+                        f"The connection to the hub broke off at {format_bytes(transfer.have)} "
+                        f"of {format_bytes(self.remote.size)} ({exc.__cause__ or exc}). What was "
+                        "downloaded is kept; resume to continue.") from exc
+                wait = min(2.0 ** max(failures - 1, 0), 8.0)
+                log.warning("download of %s broke off at %d bytes (%s); retrying in %.0f s",
+                            name, transfer.have, exc.__cause__ or exc, wait)
+                if cancel.wait(wait):
+                    raise DownloadInterrupted("Paused.") from None
+            except OSError as exc:
+                if exc.errno in _DISK_FULL:
+                    raise DiskFullError(
+                        f"The disk filled up while downloading {name} "
+                        f"({format_bytes(transfer.have)} of {format_bytes(self.remote.size)} "
+                        "saved). Free some space and resume.") from exc
+                raise
+        if transfer.have != self.remote.size:
+            self.discard()
+            raise hub.HubError(f"The hub sent {transfer.have} bytes of {name}, but said it has "
+                               f"{self.remote.size}. Nothing was installed.")
+        transfer.report(force=True)
+        return transfer.digest
+
+    def _install(self, actual: str) -> Path:
+        remote = self.remote
+        name = PurePosixPath(remote.filename).name
+        if remote.sha256 is not None and actual != remote.sha256.lower():
+            self.discard()
+            raise HashMismatchError(
+                f"{name} does not match the hub's SHA-256 (expected {remote.sha256[:12]}…, got "
+                f"{actual[:12]}…). The download was deleted and nothing was installed.")
+        if remote.sha256 is None:
+            log.warning("%s has no LFS hash on the hub; only its size was checked", name)
+        try:
+            read_header(self.part)
+        except GGUFError as exc:
+            self.discard()
+            raise hub.HubError(f"{name} is not a usable model: {exc}. Nothing was "
+                               "installed.") from None
+        self.part.replace(self.path)
+        self.note.unlink(missing_ok=True)
+        Registry(self.models_dir).add(self.path, source="download", repo=remote.repo,
+                                      filename=remote.filename, revision=remote.revision,
+                                      sha256=actual, size=remote.size)
+        log.info("installed %s from %s (sha256 %s)", self.path, remote.repo, actual)
+        return self.path
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and stop in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+class _Transfer:
+    """The state of one `run()`: bytes and hash so far, speed, and one HTTP request's loop."""
+
+    def __init__(self, download: Download, cancel: CancelToken, digest: hashlib._Hash,
+                 on_progress: Callable[[Progress], None] | None) -> None:
+        self.download = download
+        self.cancel = cancel
+        self.digest = digest
+        self.on_progress = on_progress
+        self.have = download.done_bytes
+        self.rate = _Rate()
+        self._last_report = 0.0
+
+    def report(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.on_progress is None or (not force and now - self._last_report
+                                        < PROGRESS_INTERVAL_S):
+            return
+        self._last_report = now
+        total = self.download.remote.size
+        eta = (total - self.have) / self.rate.speed if self.rate.speed > 0 else None
+        self.on_progress(Progress(self.have, total, self.rate.speed, eta))
+
+    def attempt(self) -> None:
+        """One GET from `have` on; raises `hub.NetworkError` when the connection breaks."""
+        from huggingface_hub import constants, get_session, hf_hub_url, hf_raise_for_status
+        from huggingface_hub.utils._headers import build_hf_headers
+
+        download, remote = self.download, self.download.remote
+        url = hf_hub_url(remote.repo, remote.filename, revision=remote.revision,
+                         endpoint=hub.endpoint())
+        headers = build_hf_headers()
+        headers["Accept-Encoding"] = "identity"  # sizes and Range offsets are of raw bytes
+        if self.have:
+            headers["Range"] = f"bytes={self.have}-"
+        with hub.translated_errors(f"{remote.repo}/{remote.filename}"), \
+                get_session().stream("GET", url, headers=headers,
+                                     timeout=constants.HF_HUB_DOWNLOAD_TIMEOUT) as resp:
+            hf_raise_for_status(resp)
+            if self.have and resp.status_code != 206:
+                log.info("the server ignored Range for %s; starting over", remote.filename)
+                download.part.unlink(missing_ok=True)
+                self.digest, self.have = hashlib.sha256(), 0
+            with download.part.open("ab") as out:
+                for chunk in resp.iter_bytes(CHUNK):
+                    if self.cancel.cancelled:
+                        raise DownloadInterrupted("Paused.")
+                    out.write(chunk)
+                    self.digest.update(chunk)
+                    self.have += len(chunk)
+                    self.rate.add(len(chunk))
+                    self.report()
+                    if self.have > remote.size:
+                        return

@@ -1,0 +1,101 @@
+"""Will this model fit? Memory for weights + KV cache + compute buffers against what is free.
+
+Weights are the file's size (llama.cpp maps the file). The KV cache is two f16 tensors per layer
+of `n_ctx × kv_heads × head_dim`, from the GGUF header. The compute buffers were calibrated on
+these machines: SmolLM2 135M and Gemma 3 270M measured 48–53 and 90–97 MB above weights and KV
+at 2k–8k context; the formula below gives 61 and 105 MB, a little on the safe side. Sliding-window
+layers (Gemma 3) are counted at full context, which over-estimates them: also the safe side.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import psutil
+
+from app.core.models.download import format_bytes
+from app.core.models.gguf import GGUFHeader
+
+KV_BYTES = 2  # f16 cache, llama.cpp's default
+N_BATCH = 512
+FITS_BELOW = 0.8  # of free memory; between this and all of it the system starts paging
+
+
+class Verdict(enum.Enum):
+    FITS = "fits"
+    TIGHT = "tight"
+    TOO_BIG = "too big"
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the estimate needs from a model; from a GGUF header, or from a catalog entry."""
+
+    file_size: int
+    n_layers: int | None
+    n_heads_kv: int | None
+    key_length: int | None
+    value_length: int | None
+    n_embd: int | None
+    n_vocab: int | None
+    context_length: int | None
+
+    @classmethod
+    def from_header(cls, header: GGUFHeader, file_size: int) -> Shape:
+        return cls(file_size, header.n_layers, header.n_heads_kv, header.key_length,
+                   header.value_length, header.n_embd,
+                   header.array_lengths.get("tokenizer.ggml.tokens"), header.context_length)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    weights: int
+    kv_cache: int
+    buffers: int
+    n_ctx: int
+    available: int
+    verdict: Verdict
+    exact: bool  # False when the header lacked what the KV cache needs (a rough guess then)
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.kv_cache + self.buffers
+
+    def describe(self) -> str:
+        """One line for the CLI and for a badge's tooltip."""
+        about = "about " if self.exact else "roughly "
+        return (f"{self.verdict.value}: needs {about}{format_bytes(self.total)} "
+                f"(weights {format_bytes(self.weights)}, context of {self.n_ctx} tokens "
+                f"{format_bytes(self.kv_cache)}, buffers {format_bytes(self.buffers)}); "
+                f"{format_bytes(self.available)} of memory is free")
+
+
+def available_memory() -> int:
+    return int(psutil.virtual_memory().available)
+
+
+def estimate(shape: Shape, n_ctx: int, available: int | None = None) -> Estimate:
+    """Memory to run `shape` with a context of `n_ctx` tokens (capped at its training length)."""
+    if shape.context_length:
+        n_ctx = min(n_ctx, shape.context_length)
+    exact = bool(shape.n_layers and shape.n_heads_kv and shape.key_length and shape.value_length)
+    if exact:
+        per_token = (shape.n_layers or 0) * (shape.n_heads_kv or 0) * (
+            (shape.key_length or 0) + (shape.value_length or 0)) * KV_BYTES
+    else:
+        # No shape known (a file not downloaded yet): 1–8B models with grouped-query attention
+        # at Q4_K_M take 1.2e-5 (Qwen2.5 7B) to 4e-5 (Llama 3.2 1B) of their file size per token
+        # of f16 KV cache; the upper end keeps the guess on the safe side.
+        per_token = shape.file_size * 4 // 100_000
+    kv = per_token * n_ctx
+    buffers = 32_000_000 + (shape.n_vocab or 150_000) * 200 + (shape.n_embd or 4096) * N_BATCH * 64
+    free = available_memory() if available is None else available
+    total = shape.file_size + kv + buffers
+    if total <= FITS_BELOW * free:
+        verdict = Verdict.FITS
+    elif total <= free:
+        verdict = Verdict.TIGHT
+    else:
+        verdict = Verdict.TOO_BIG
+    return Estimate(shape.file_size, kv, buffers, n_ctx, free, verdict, exact)
