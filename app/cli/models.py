@@ -1,0 +1,305 @@
+"""`lamplight models ...`: list, search, pull, rm, import and inspect GGUF models.
+
+Results go to stdout, one item per line; progress and questions go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from app.cli.common import DEFAULT_CTX, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from app.core.engine.cancel import CancelToken
+from app.core.models import fit, hub
+from app.core.models.catalog import CatalogEntry, find_entry, load_catalog
+from app.core.models.download import Download, DownloadInterrupted, Progress, format_bytes
+from app.core.models.gguf import GGUFError, read_header
+from app.core.models.library import (
+    LibraryError,
+    ModelEntry,
+    ModelNotFoundError,
+    delete_model,
+    discover_models,
+    import_model,
+    list_models,
+    resolve_model,
+)
+from app.paths import AppPaths
+
+# Without a file named, `pull` takes the first of these the repo has.
+PREFERRED_QUANTS = ("Q4_K_M", "Q4_K_S", "IQ4_XS", "Q4_0", "Q5_K_M", "Q3_K_L", "Q3_K_M", "Q6_K",
+                    "Q8_0")
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    models = commands.add_parser("models", parents=[common],
+                                 help="find, download and manage models",
+                                 description="Manage the models in the library.")
+    sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True,
+                                parser_class=type(models))
+    sub.add_parser("list", parents=[common], help="installed models, one per line")
+    search = sub.add_parser("search", parents=[common], help="GGUF repos on the hub")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--files", action="store_true", help="also list each repo's GGUF files")
+    search.add_argument("--limit", type=int, default=20, metavar="N")
+    pull = sub.add_parser(
+        "pull", parents=[common], help="download a model from the hub",
+        description="REPO is a hub repo (owner/name) or a catalog name. Without FILE: the "
+                    "catalog's file, or the repo's Q4_K_M file (else the closest quantization).")
+    pull.add_argument("repo", metavar="REPO")
+    pull.add_argument("file", nargs="?", metavar="FILE")
+    rm = sub.add_parser("rm", parents=[common], help="delete a model")
+    rm.add_argument("name", metavar="NAME")
+    rm.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    imp = sub.add_parser(
+        "import", parents=[common], help="add a .gguf file you already have",
+        description="Copy a .gguf file into the library (or reference it with --link). Without "
+                    "PATH: list the models other apps keep on this machine.")
+    imp.add_argument("path", nargs="?", metavar="PATH")
+    imp.add_argument("--link", action="store_true",
+                     help="reference the file where it is instead of copying it")
+    info = sub.add_parser("info", parents=[common], help="a model's header metadata and fit")
+    info.add_argument("name", metavar="NAME|PATH")
+    info.add_argument("--ctx", type=int, default=DEFAULT_CTX, metavar="N",
+                      help=f"context window for the memory estimate (default {DEFAULT_CTX})")
+
+
+def run(args: argparse.Namespace, paths: AppPaths) -> int:
+    actions = {"list": lambda: _list(paths), "search": lambda: _search(args),
+               "pull": lambda: _pull(args, paths), "rm": lambda: _rm(args, paths),
+               "import": lambda: _import(args, paths), "info": lambda: _info(args, paths)}
+    try:
+        return actions[args.models_command]()
+    except (hub.NotFoundError, LibraryError, ModelNotFoundError) as exc:
+        raise UsageError(str(exc)) from None
+    except hub.HubError as exc:
+        print(f"lamplight: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _list(paths: AppPaths) -> int:
+    for entry in list_models(paths.models_dir):
+        print("\t".join([entry.name, _describe_file(entry.path), _origin(entry)]))
+    for download in Download.pending(paths.models_dir):
+        remote = download.remote
+        print(f"paused: {remote.repo} {remote.filename} "
+              f"{100 * download.done_bytes / max(remote.size, 1):.0f}% "
+              f"(resume: lamplight models pull {remote.repo} {remote.filename})", file=sys.stderr)
+    return EXIT_OK
+
+
+def _origin(entry: ModelEntry) -> str:
+    if entry.builtin:
+        return "built-in"
+    if entry.reference:
+        return f"linked: {entry.path}"
+    return entry.repo or str(entry.path)
+
+
+def _describe_file(path: Path) -> str:
+    try:
+        header = read_header(path)
+    except (GGUFError, OSError) as exc:
+        return f"unreadable ({exc})"
+    quant = header.quantization or hub.quant_of(path.name) or "?"
+    return (f"{_params(header.n_params)}\t{quant}\t{format_bytes(path.stat().st_size)}\t"
+            f"ctx {header.context_length or '?'}")
+
+
+def _params(n: int) -> str:
+    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+
+
+def _search(args: argparse.Namespace) -> int:
+    found = hub.search(args.query, limit=args.limit)
+    if not found:
+        print(f"No GGUF repos on the hub match '{args.query}'.", file=sys.stderr)
+    for repo in found:
+        gated = "\tgated" if repo.gated else ""
+        print(f"{repo.repo}\t{repo.downloads} downloads\t{repo.likes} likes{gated}")
+        if args.files:
+            for remote in hub.repo_files(repo.repo).files:
+                print(f"  {remote.filename}\t{remote.quant or '?'}\t{format_bytes(remote.size)}")
+    return EXIT_OK
+
+
+def _choose_file(repo: str, files: hub.RepoFiles) -> hub.RemoteFile:
+    whole = [f for f in files.files if hub.split_parts(f.filename) == 1]
+    if not files.files:
+        raise hub.NotFoundError(f"{repo} has no GGUF files.")
+    if not whole:
+        raise hub.NotFoundError(f"{repo} has only split GGUF files, which are not supported yet.")
+    for quant in PREFERRED_QUANTS:
+        for remote in whole:
+            if remote.quant == quant:
+                return remote
+    return min(whole, key=lambda f: f.size)
+
+
+def resolve_pull(repo_or_name: str, filename: str | None) -> tuple[str, str | None]:
+    """The repo and file a `pull` argument means: a catalog name gives both."""
+    entry: CatalogEntry | None = find_entry(load_catalog(), repo_or_name)
+    if entry is not None and filename is None:
+        return entry.repo, entry.file
+    if "/" not in repo_or_name:
+        raise UsageError(f"'{repo_or_name}' is neither a catalog name nor a hub repo "
+                         "(owner/name). See 'lamplight models search'.")
+    return repo_or_name, filename
+
+
+def _pull(args: argparse.Namespace, paths: AppPaths) -> int:
+    repo, filename = resolve_pull(args.repo, args.file)
+    files = hub.repo_files(repo)
+    if filename is None:
+        remote = _choose_file(repo, files)
+    else:
+        found = files.find(filename)
+        if found is None:
+            names = ", ".join(f.filename for f in files.files[:8]) or "none"
+            raise hub.NotFoundError(f"{repo} has no GGUF file named {filename} "
+                                    f"(its GGUF files: {names}).")
+        if hub.split_parts(found.filename) > 1:
+            raise hub.NotFoundError(f"{filename} is one part of a split GGUF; split models are "
+                                    "not supported yet.")
+        remote = found
+    download = Download(paths.models_dir, remote)
+    if download.path.is_file():
+        print(f"{remote.filename} from {repo} is already installed.", file=sys.stderr)
+        print(download.path.stem)
+        return EXIT_OK
+    estimate = fit.estimate(fit.Shape(remote.size, None, None, None, None, None, None, None),
+                            DEFAULT_CTX)
+    print(f"Downloading {remote.filename} from {repo} ({format_bytes(remote.size)}; "
+          f"{estimate.describe()}).", file=sys.stderr)
+    if estimate.verdict is fit.Verdict.TOO_BIG:
+        print("Warning: this model is likely too big for this machine's free memory.",
+              file=sys.stderr)
+    cancel = CancelToken()
+    try:
+        path = download.run(cancel, ProgressLine(remote.filename, sys.stderr))
+    except KeyboardInterrupt:
+        cancel.cancel()
+        print(f"\nPaused at {format_bytes(download.done_bytes)}; run the same command to resume.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except DownloadInterrupted:  # pragma: no cover - only Ctrl+C cancels here
+        return EXIT_INTERRUPTED
+    print(f"Installed and verified (SHA-256): {path}", file=sys.stderr)
+    print(path.stem)
+    return EXIT_OK
+
+
+class ProgressLine:
+    """Download progress on stderr: one line rewritten in place on a terminal; a line per 10%
+    (or per 30 seconds) when stderr is a file or a pipe, so logs stay short."""
+
+    def __init__(self, name: str, stream: TextIO) -> None:
+        self.name = name
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._last_step = -1
+        self._last_time = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        speed = f"{format_bytes(p.speed)}/s" if p.speed else "…"
+        eta = f"ETA {_duration(p.eta_s)}" if p.eta_s is not None else ""
+        line = (f"{self.name}  {100 * p.fraction:5.1f}%  {format_bytes(p.done)} / "
+                f"{format_bytes(p.total)}  {speed}  {eta}")
+        if self.tty:
+            end = "\n" if p.done >= p.total else ""
+            self.stream.write(f"\r{line:<100}{end}")
+        else:
+            step = int(10 * p.fraction)
+            now = time.monotonic()
+            if step == self._last_step and now - self._last_time < 30:
+                return
+            self._last_step, self._last_time = step, now
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    s = int(seconds)
+    if s >= 3600:
+        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def _rm(args: argparse.Namespace, paths: AppPaths) -> int:
+    entry = resolve_installed(args.name, paths)
+    if not entry.builtin and not _in_library(entry, paths):
+        raise UsageError(f"'{args.name}' is not a model in the library.")
+    what = (f"Forget {entry.name} (the file {entry.path} stays)" if entry.reference
+            else f"Delete {entry.name} ({format_bytes(entry.size_bytes)})")
+    if not args.yes and sys.stdin.isatty():
+        answer = input(f"{what}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.", file=sys.stderr)
+            return EXIT_OK
+    delete_model(paths.models_dir, entry)
+    print(f"{'Forgot' if entry.reference else 'Deleted'} {entry.name}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def resolve_installed(name: str, paths: AppPaths) -> ModelEntry:
+    """A model by a name `models list` shows, a path, or the catalog name it was pulled by."""
+    try:
+        return resolve_model(name, paths.models_dir)
+    except ModelNotFoundError:
+        entry = find_entry(load_catalog(), name)
+        if entry is None:
+            raise
+        path = paths.models_dir.joinpath(*entry.repo.split("/"), entry.file)
+        if not path.is_file():
+            raise ModelNotFoundError(f"'{name}' is in the catalog but not installed: run "
+                                     f"'lamplight models pull {entry.name}'.") from None
+        return resolve_model(str(path), paths.models_dir)
+
+
+def _in_library(entry: ModelEntry, paths: AppPaths) -> bool:
+    return any(e.path == entry.path for e in list_models(paths.models_dir))
+
+
+def _import(args: argparse.Namespace, paths: AppPaths) -> int:
+    if args.path is None:
+        found = discover_models(paths.models_dir)
+        if not found:
+            print("No GGUF models found in the usual places of other apps.", file=sys.stderr)
+        for where, path in found:
+            print(f"{path}\t{where}")
+        return EXIT_OK
+    entry = import_model(paths.models_dir, Path(args.path), copy=not args.link)
+    print(f"Imported as '{entry.name}'.", file=sys.stderr)
+    print(entry.name)
+    return EXIT_OK
+
+
+def _info(args: argparse.Namespace, paths: AppPaths) -> int:
+    entry = resolve_installed(args.name, paths)
+    try:
+        header = read_header(entry.path)
+    except GGUFError as exc:
+        raise UsageError(f"{entry.path.name}: {exc}") from None
+    size = entry.path.stat().st_size
+    template = "yes" if header.chat_template else "no (a format is guessed from the architecture)"
+    rows = [
+        ("name", entry.name),
+        ("path", str(entry.path)),
+        ("model", header.name or "?"),
+        ("family", header.family),
+        ("architecture", header.architecture),
+        ("parameters", f"{_params(header.n_params)} ({header.n_params:,})"),
+        ("quantization", header.quantization or hub.quant_of(entry.path.name) or "?"),
+        ("file size", format_bytes(size)),
+        ("context length", str(header.context_length or "?")),
+        ("layers", str(header.n_layers or "?")),
+        ("chat template", template),
+        ("license", str(header.metadata.get("general.license", "?"))),
+        ("fit", fit.estimate(fit.Shape.from_header(header, size), args.ctx).describe()),
+    ]
+    for key, value in rows:
+        print(f"{key}:\t{value}")
+    return EXIT_OK
