@@ -163,7 +163,11 @@ class Download:
                 f"Not enough disk space for {PurePosixPath(remote.filename).name}: it needs "
                 f"{format_bytes(need)} more and {format_bytes(free)} is free in "
                 f"{self.models_dir} (keeping {format_bytes(RESERVE_BYTES)} spare).")
-        digest = self._fetch(cancel, self._hash_part(cancel), on_progress)
+        try:
+            digest = self._fetch(cancel, self._hash_part(cancel), on_progress)
+        except (hub.NotFoundError, hub.GatedError):
+            self.discard()  # nothing to resume: leave no paused download behind
+            raise
         return self._install(digest.hexdigest())
 
     def _start_note(self) -> None:
