@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.hubstandin import HubStandIn
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -17,7 +21,29 @@ def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory,
                       monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     data_dir = tmp_path_factory.mktemp("lamplight-data")
     monkeypatch.setenv("LAMPLIGHT_DATA_DIR", str(data_dir))
+    # Nor the user's hub token or cache: HF_HOME holds both.
+    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf-home")))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
     yield data_dir
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[HubStandIn]:
+    """A local hub stand-in, with `HF_ENDPOINT` pointing at it and offline mode off.
+
+    `huggingface_hub` reads `HF_HUB_OFFLINE` once, at import, so its constant is patched too;
+    the app itself reads the environment at each call.
+    """
+    from huggingface_hub import constants
+
+    from tests.hubstandin import HubStandIn
+
+    with HubStandIn() as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        yield server
 
 
 @pytest.fixture(scope="session")
