@@ -44,6 +44,7 @@ def run_gui(paths: AppPaths) -> int:
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
     window, host = build_window(paths)
+    app.aboutToQuit.connect(window.shutdown)  # downloads pause, their parts kept for next time
     app.aboutToQuit.connect(host.shutdown)
     window.show()
     last = load_state(paths.state_file).get("last_model")

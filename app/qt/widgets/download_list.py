@@ -1,0 +1,191 @@
+"""The Downloads list of the Models page: a progress bar and Pause/Resume/Cancel per download."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.models.download import Progress, format_bytes
+from app.qt.workers.downloads import DownloadJob, DownloadManager, JobState
+
+ROWS_SHOWN = 3  # more downloads than this scroll, so the tabs above keep their room
+
+
+def format_duration(seconds: float) -> str:
+    s = int(seconds)
+    if s >= 3600:
+        return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def describe_progress(progress: Progress, state: JobState) -> str:
+    """"45% · 1.2 GB of 2.6 GB · 12 MB/s · 1:52 left", or where a stopped download stands."""
+    parts = [f"{100 * progress.fraction:.0f}%",
+             f"{format_bytes(progress.done)} of {format_bytes(progress.total)}"]
+    if state is JobState.RUNNING:
+        if progress.speed > 0:
+            parts.append(f"{format_bytes(progress.speed)}/s")
+        parts.append(f"{format_duration(progress.eta_s)} left" if progress.eta_s is not None
+                     else "starting…")
+    else:
+        parts.append({JobState.PAUSING: "pausing…", JobState.PAUSED: "paused",
+                      JobState.CANCELLING: "cancelling…", JobState.FAILED: "stopped"}[state])
+    return " · ".join(parts)
+
+
+class DownloadRow(QFrame):
+    """One download: its name, a progress bar, what it is doing, and its buttons."""
+
+    def __init__(self, job: DownloadJob, manager: DownloadManager,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("downloadRow")
+        self.key = job.key
+        self.manager = manager
+        self.title = QLabel(f"<b>{html.escape(job.name)}</b>&nbsp;&nbsp;<span style='color:"
+                            f" #777'>{html.escape(job.remote.repo)}</span>")
+        self.title.setToolTip(str(job.download.path))
+        self.bar = QProgressBar()
+        self.bar.setObjectName("downloadProgress")
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(8)
+        self.detail = QLabel()
+        self.detail.setObjectName("downloadDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.pause_button = QPushButton()
+        self.pause_button.setObjectName("pauseDownload")
+        self.pause_button.clicked.connect(self._pause_or_resume)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelDownload")
+        self.cancel_button.setToolTip("Stop and delete what was downloaded")
+        self.cancel_button.clicked.connect(lambda: manager.cancel(self.key))
+        for button in (self.pause_button, self.cancel_button):
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 4, 0, 4)
+        grid.setVerticalSpacing(3)
+        grid.addWidget(self.title, 0, 0)
+        grid.addWidget(self.bar, 1, 0)
+        grid.addWidget(self.detail, 2, 0)
+        grid.addWidget(self.pause_button, 0, 1, 3, 1, Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(self.cancel_button, 0, 2, 3, 1, Qt.AlignmentFlag.AlignVCenter)
+        grid.setColumnStretch(0, 1)
+        self.update_from(job)
+
+    def update_from(self, job: DownloadJob) -> None:
+        state = job.state
+        self.bar.setValue(round(1000 * job.progress.fraction))
+        if state is JobState.FAILED:
+            kept = job.progress.done
+            self.detail.setText(f"Failed: {job.error}" if not kept else
+                                f"Failed at {format_bytes(kept)} (kept): {job.error}")
+            self.detail.setStyleSheet("color: #a61b1b;")
+        else:
+            self.detail.setText(describe_progress(job.progress, state))
+            self.detail.setStyleSheet("")
+        self.pause_button.setText({JobState.RUNNING: "Pause", JobState.FAILED: "Retry"}.get(
+            state, "Resume"))
+        self.pause_button.setToolTip("Pause keeps what was downloaded; Resume continues from there")
+        # While the thread finishes its chunk nothing can be done yet: Resume would race it.
+        self.pause_button.setEnabled(state in (JobState.RUNNING, JobState.PAUSED,
+                                               JobState.FAILED))
+        self.cancel_button.setEnabled(state is not JobState.CANCELLING)
+
+    def _pause_or_resume(self) -> None:
+        job = self.manager.job(self.key)
+        if job is None:
+            return
+        if job.state is JobState.RUNNING:
+            self.manager.pause(self.key)
+        else:
+            self.manager.resume(self.key)
+
+
+class DownloadList(QFrame):
+    """Every download the manager knows, newest last; hidden while there are none."""
+
+    def __init__(self, manager: DownloadManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("downloadList")
+        self.setStyleSheet("#downloadList { border-top: 1px solid palette(mid); }")
+        self.manager = manager
+        self.rows: dict[str, DownloadRow] = {}
+        self.heading = QLabel()
+        self.heading.setObjectName("downloadsHeading")
+        inner = QWidget()
+        self._rows_layout = QVBoxLayout(inner)
+        self._rows_layout.setContentsMargins(0, 0, 6, 0)
+        self._rows_layout.setSpacing(2)
+        self._rows_layout.addStretch(1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(inner)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.scroll_area)
+        manager.added.connect(self._add)
+        manager.changed.connect(self._update)
+        manager.removed.connect(self._remove)
+        for job in manager.jobs():
+            self._add(job.key)
+        self._relayout()
+
+    def row(self, key: str) -> DownloadRow | None:
+        return self.rows.get(key)
+
+    def _add(self, key: str) -> None:
+        job = self.manager.job(key)
+        if job is None or key in self.rows:
+            return
+        row = DownloadRow(job, self.manager)
+        self.rows[key] = row
+        self._rows_layout.insertWidget(self._rows_layout.count() - 1, row)
+        self._relayout()
+
+    def _update(self, key: str) -> None:
+        job = self.manager.job(key)
+        row = self.rows.get(key)
+        if job is not None and row is not None:
+            row.update_from(job)
+        self._update_heading()
+
+    def _remove(self, key: str) -> None:
+        row = self.rows.pop(key, None)
+        if row is not None:
+            row.hide()
+            row.deleteLater()
+        self._relayout()
+
+    def _relayout(self) -> None:
+        self.setVisible(bool(self.rows))
+        if self.rows:
+            one = next(iter(self.rows.values())).sizeHint().height() + 2
+            self.scroll_area.setFixedHeight(min(len(self.rows), ROWS_SHOWN) * one + 4)
+        self._update_heading()
+
+    def _update_heading(self) -> None:
+        running = self.manager.running_count()
+        total = len(self.rows)
+        text = f"<b>Downloads</b> ({total})"
+        if running:
+            text += f" · {running} running"
+        self.heading.setText(text)

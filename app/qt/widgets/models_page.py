@@ -1,0 +1,534 @@
+"""The Models page: what is installed, what can be downloaded, and the downloads under way.
+
+It acts on the user's behalf through core functions run off the GUI thread (`BackgroundCall`) and
+through the `DownloadManager`; it never talks to the chat. Using a model is a request
+(`useRequested`) that the main window carries out. Nothing here asks the hub for anything until
+the user searches or downloads.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QShowEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QSizePolicy,
+    QTabWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.models import hub
+from app.core.models.catalog import CatalogEntry, CatalogError, load_catalog
+from app.core.models.download import format_bytes
+from app.core.models.library import (
+    ModelEntry,
+    delete_model,
+    discover_models,
+    import_model,
+    list_models,
+)
+from app.qt.widgets.download_list import DownloadList
+from app.qt.widgets.model_lists import (
+    CatalogList,
+    HubSearch,
+    InstalledList,
+    Offer,
+    make_tree,
+    right_align,
+)
+from app.qt.workers.background import BackgroundCall
+from app.qt.workers.downloads import DownloadManager, JobState
+
+ERROR_STYLE = "color: #a61b1b;"
+
+
+class ModelsPage(QWidget):
+    """Browse, download, import, delete and pick models.
+
+    Signals:
+        backRequested(): the user wants the chat back.
+        useRequested(object): the user picked this `ModelEntry` to chat with.
+        libraryChanged(): a model was installed, imported or deleted (the picker re-reads).
+    """
+
+    backRequested = Signal()
+    useRequested = Signal(object)
+    libraryChanged = Signal()
+
+    def __init__(self, models_dir: Path, manager: DownloadManager, n_ctx: int,
+                 catalog: list[CatalogEntry] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelsPage")
+        self.models_dir = models_dir
+        self.manager = manager
+        self._preparing: set[str] = set()  # catalog keys whose hub details are being fetched
+        self._calls: list[BackgroundCall] = []
+        self._discovering: BackgroundCall | None = None
+        self._found: list[tuple[str, Path]] = []
+        self._closed = False
+
+        catalog_error = None
+        if catalog is None:
+            try:
+                catalog = load_catalog()
+            except CatalogError as exc:
+                catalog, catalog_error = [], f"The catalog cannot be shown: {exc}"
+        self.installed = InstalledList(models_dir, n_ctx)
+        self.catalog = CatalogList(catalog, catalog_error, n_ctx)
+        self.hub_search = HubSearch(n_ctx, self.status_of)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("modelTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.installed, "Installed")
+        self.tabs.addTab(self.catalog, "Catalog")
+        self.tabs.addTab(self.hub_search, "Search the hub")
+        self.download_list = DownloadList(manager)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._build_header())
+        layout.addWidget(self._build_found_banner())
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(self._build_footer())
+        layout.addWidget(self.download_list)
+
+        self.installed.selectionChanged.connect(self._update_download_button)
+        self.installed.useRequested.connect(self.useRequested.emit)
+        self.installed.deleteRequested.connect(self.delete_entry)
+        self.catalog.selectionChanged.connect(self._update_download_button)
+        self.catalog.downloadRequested.connect(self.download_selected)
+        self.hub_search.selectionChanged.connect(self._update_download_button)
+        self.hub_search.downloadRequested.connect(self.download_selected)
+        self.tabs.currentChanged.connect(self._update_download_button)
+        manager.added.connect(self._on_job_changed)
+        manager.changed.connect(self._on_job_changed)
+        manager.removed.connect(self._on_job_changed)
+        manager.installed.connect(self._on_installed)
+        # The installed list (and its header reads) waits for the page to be shown: an app
+        # start that never opens it reads no model file.
+        for key in self.catalog.row_keys():
+            self._update_status(key)
+        self._update_download_button()
+
+    def _build_header(self) -> QHBoxLayout:
+        back = QPushButton("← Back to chat")
+        back.setObjectName("backToChat")
+        back.clicked.connect(self.backRequested.emit)
+        title = QLabel("<b>Models</b>")
+        import_button = QPushButton("Import .gguf…")
+        import_button.setObjectName("importModelButton")
+        import_button.setToolTip("Add a model file you already have")
+        import_button.clicked.connect(self.choose_import)
+        folder = QPushButton("Open folder")
+        folder.setObjectName("openModelsFolder")
+        folder.setToolTip(f"{self.models_dir}\n.gguf files put here are listed too")
+        folder.clicked.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.models_dir))))
+        header = QHBoxLayout()
+        header.addWidget(back)
+        header.addSpacing(8)
+        header.addWidget(title)
+        header.addStretch(1)
+        header.addWidget(import_button)
+        header.addWidget(folder)
+        return header
+
+    def _build_found_banner(self) -> QFrame:
+        self.found_banner = QFrame()
+        self.found_banner.setObjectName("foundBanner")
+        self.found_banner.setStyleSheet("#foundBanner { background: #eef4fc; border: 1px solid "
+                                        "#c5d8f0; border-radius: 4px; }")
+        self.found_label = QLabel()
+        self.found_label.setWordWrap(True)
+        review = QPushButton("Import…")
+        review.setObjectName("importFoundButton")
+        review.clicked.connect(self.review_found)
+        row = QHBoxLayout(self.found_banner)
+        row.setContentsMargins(8, 4, 4, 4)
+        row.addWidget(self.found_label, 1)
+        row.addWidget(review)
+        self.found_banner.hide()
+        return self.found_banner
+
+    def _build_footer(self) -> QHBoxLayout:
+        self.message = QLabel()
+        self.message.setObjectName("modelsMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.message.linkActivated.connect(self._on_link)
+        self.message.hide()
+        # One button for the catalog and the search: it acts on what the current tab has
+        # selected, and says what that is ("Download 1.1 GB").
+        self.download_button = QPushButton("Download")
+        self.download_button.setObjectName("downloadButton")
+        self.download_button.setMinimumWidth(150)
+        self.download_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.download_button.clicked.connect(self.download_selected)
+        footer = QHBoxLayout()
+        footer.addWidget(self.message, 1)
+        footer.addStretch(0)  # keeps the button on the right while there is no message
+        footer.addWidget(self.download_button, 0, Qt.AlignmentFlag.AlignTop)
+        return footer
+
+    # -- state shared with the window ------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-read what is installed and what every list says about it."""
+        self.installed.refresh()
+        for key in self.catalog.row_keys() + self.hub_search.row_keys():
+            self._update_status(key)
+        self._update_download_button()
+
+    def set_in_use(self, path: Path | None) -> None:
+        """The model the chat has loaded (or is loading): it cannot be deleted."""
+        self.installed.set_in_use(path)
+
+    def show_message(self, text: str, error: bool = False, rich: bool = False) -> None:
+        self.message.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+        self.message.setText(text)
+        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        self.message.setVisible(bool(text))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh()
+        self.discover()
+
+    def shutdown(self) -> None:
+        """At quit: pause the downloads (kept for next time) and end every worker thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self.manager.shutdown()
+        BackgroundCall.stop_all()
+
+    # -- downloading -----------------------------------------------------------------------
+
+    def current_offer(self) -> Offer | None:
+        current = self.tabs.currentWidget()
+        if current is self.catalog:
+            return self.catalog.selected_offer()
+        if current is self.hub_search:
+            return self.hub_search.selected_offer()
+        return None
+
+    def status_of(self, offer: Offer) -> str:
+        """A list's Status cell for a downloadable file."""
+        job = self.manager.job(offer.key)
+        if job is not None:
+            percent = f"{100 * job.progress.fraction:.0f}%"
+            return {JobState.RUNNING: f"downloading {percent}",
+                    JobState.PAUSED: f"paused at {percent}",
+                    JobState.FAILED: "failed"}.get(job.state, f"{job.state.value}…")
+        if offer.key in self._preparing:
+            return "preparing…"
+        return "installed" if offer.is_installed(self.models_dir) else ""
+
+    def _update_status(self, key: str) -> None:
+        entry = next((e for e in self.catalog.catalog if e.key == key), None)
+        if entry is not None:
+            self.catalog.set_status(key, self.status_of(
+                Offer(entry.repo, entry.file, entry.size_bytes, None)))
+        item = self.hub_search.file_rows.get(key)
+        if item is not None:
+            offer = item.data(0, Qt.ItemDataRole.UserRole)
+            if isinstance(offer, Offer):
+                self.hub_search.set_status(key, self.status_of(offer))
+
+    def _update_download_button(self) -> None:
+        offer = self.current_offer()
+        button = self.download_button
+        job = self.manager.job(offer.key) if offer else None
+        if offer is None:
+            text, enabled = "Download", False
+        elif job is not None:
+            resumable = job.state in (JobState.PAUSED, JobState.FAILED)
+            text, enabled = ("Resume download" if resumable else "Downloading…"), resumable
+        elif offer.key in self._preparing:
+            text, enabled = "Preparing…", False
+        elif offer.is_installed(self.models_dir):
+            text, enabled = "Installed", False
+        elif offer.target(self.models_dir) is None:
+            text, enabled = "Unsafe file name", False
+        else:
+            text, enabled = f"Download {format_bytes(offer.size)}", True
+        button.setVisible(self.tabs.currentWidget() is not self.installed)
+        button.setText(text)
+        button.setEnabled(enabled)
+        button.setToolTip(f"{offer.repo}\n{offer.filename}" if offer else
+                          "Select a model in the catalog, or a file of a repo you searched for")
+
+    def download_selected(self) -> None:
+        offer = self.current_offer()
+        if offer is None or offer.key in self._preparing:
+            return
+        job = self.manager.job(offer.key)
+        if job is not None:
+            self.manager.resume(offer.key)
+        elif offer.is_installed(self.models_dir):
+            self.show_message(f"{offer.filename} is installed already.")
+        elif offer.remote is not None:
+            self._start_download(offer.remote)
+        else:
+            self._prepare(offer)
+        self._update_download_button()
+
+    def _start_download(self, remote: hub.RemoteFile) -> None:
+        try:
+            self.manager.start(remote)
+        except hub.HubError as exc:  # a file name that would leave the models folder
+            self.show_message(str(exc), error=True)
+
+    def _prepare(self, offer: Offer) -> None:
+        """A catalog entry names a file; the hub gives the commit and hash to download it by."""
+        self._preparing.add(offer.key)
+        self._update_status(offer.key)
+        call = BackgroundCall(lambda: hub.repo_files(offer.repo), f"Asking the hub about "
+                                                                  f"{offer.repo}")
+        call.done.connect(lambda files: self._on_prepared(offer, files))
+        call.failed.connect(lambda message: self._on_prepare_failed(offer, message))
+        self._start(call)
+
+    def _on_prepared(self, offer: Offer, files: hub.RepoFiles) -> None:
+        self._preparing.discard(offer.key)
+        remote = files.find(offer.filename)
+        if remote is None:
+            self.show_message(f"{offer.repo} no longer has {offer.filename}; search the hub "
+                              "for another file of this model.", error=True)
+        else:
+            self._start_download(remote)
+        self._update_status(offer.key)
+        self._update_download_button()
+
+    def _on_prepare_failed(self, offer: Offer, message: str) -> None:
+        self._preparing.discard(offer.key)
+        self.show_message(message, error=True)
+        self._update_status(offer.key)
+        self._update_download_button()
+
+    def _on_job_changed(self, key: str) -> None:
+        self._update_status(key)
+        offer = self.current_offer()
+        if offer is not None and offer.key == key:
+            self._update_download_button()
+
+    def _on_installed(self, path: Path) -> None:
+        self.show_message(f"Installed {html.escape(path.name)}. "
+                          f"<a href='use:{html.escape(str(path))}'>Use it now</a>", rich=True)
+        self.refresh()
+        self.libraryChanged.emit()
+
+    def _on_link(self, link: str) -> None:
+        if link.startswith("use:"):
+            path = Path(link.removeprefix("use:"))
+            entry = next((e for e in list_models(self.models_dir) if e.path == path), None)
+            if entry is not None:
+                self.useRequested.emit(entry)
+
+    # -- importing -------------------------------------------------------------------------
+
+    def choose_import(self) -> None:
+        """Ask for a file, then whether to copy it or use it where it is."""
+        name, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model", str(Path.home()),
+                                              "GGUF models (*.gguf);;All files (*)")
+        if not name:
+            return
+        source = Path(name)
+        box = QMessageBox(QMessageBox.Icon.Question, "Import a model",
+                          f"Copy {source.name} into Lamplight's models folder, or use it where "
+                          "it is?", parent=self)
+        box.setInformativeText("A copy keeps working if the original is moved or deleted; "
+                               "using it where it is takes no extra disk space.")
+        copy = box.addButton("Copy it", QMessageBox.ButtonRole.AcceptRole)
+        link = box.addButton("Use it where it is", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() in (copy, link):
+            self.import_files([source], copy=box.clickedButton() is copy)
+
+    def import_files(self, sources: list[Path], copy: bool) -> None:
+        """Import on a worker thread (a copy of a big model takes a while)."""
+        what = sources[0].name if len(sources) == 1 else f"{len(sources)} models"
+        self.show_message(f"{'Copying' if copy else 'Adding'} {what}…")
+
+        def run() -> tuple[list[ModelEntry], list[str]]:
+            imported, errors = [], []
+            for source in sources:
+                try:
+                    imported.append(import_model(self.models_dir, source, copy=copy))
+                except (OSError, ValueError) as exc:  # LibraryError is a ValueError
+                    errors.append(str(exc))
+            return imported, errors
+
+        call = BackgroundCall(run, f"Importing {what}")
+        call.done.connect(self._on_imported)
+        call.failed.connect(lambda message: self.show_message(message, error=True))
+        self._start(call)
+
+    def _on_imported(self, result: tuple[list[ModelEntry], list[str]]) -> None:
+        imported, errors = result
+        if imported:
+            self.refresh()
+            self.installed.select_path(imported[-1].path)
+            self.tabs.setCurrentWidget(self.installed)
+            self.libraryChanged.emit()
+            self.discover()
+        if errors:
+            self.show_message("\n".join(errors), error=True)
+        elif len(imported) == 1:
+            path = imported[0].path
+            self.show_message(f"Imported {html.escape(imported[0].name)}. "
+                              f"<a href='use:{html.escape(str(path))}'>Use it now</a>",
+                              rich=True)
+        else:
+            self.show_message(f"Imported {len(imported)} models.")
+
+    def discover(self) -> None:
+        """Look for models other apps downloaded (local folders only), on a worker thread."""
+        if self._discovering is not None or self._closed:
+            return
+        call = BackgroundCall(lambda: discover_models(self.models_dir),
+                              "Looking for models of other apps")
+        call.done.connect(self._on_discovered)
+        call.failed.connect(lambda _message: self._on_discovered([]))
+        self._discovering = call
+        self._start(call)
+
+    def _on_discovered(self, found: list[tuple[str, Path]]) -> None:
+        self._discovering = None
+        self._found = found
+        if found:
+            places = ", ".join(dict.fromkeys(where for where, _ in found))
+            count = f"{len(found)} model{'s' if len(found) > 1 else ''}"
+            self.found_label.setText(f"{count} from {places} found on this computer.")
+        self.found_banner.setVisible(bool(found))
+
+    def review_found(self) -> ImportFoundDialog:
+        dialog = ImportFoundDialog(self._found, self)
+        dialog.accepted.connect(lambda: self.import_files(dialog.chosen(), copy=dialog.copy))
+        dialog.open()
+        return dialog
+
+    # -- deleting --------------------------------------------------------------------------
+
+    def delete_entry(self, entry: ModelEntry) -> QMessageBox | None:
+        """Ask, then delete the file (or forget a linked one). Never the model in use."""
+        if entry.path == self.installed.in_use:
+            self.show_message(f"{entry.name} is in use by the chat: pick another model first.",
+                              error=True)
+            return None
+        if entry.builtin:
+            self.show_message("The built-in model is part of the installation.", error=True)
+            return None
+        if entry.reference:
+            text = f"Remove {entry.name} from Lamplight?"
+            detail = f"The file stays where it is:\n{entry.path}"
+            action = "Remove"
+        else:
+            size = entry.path.stat().st_size if entry.path.exists() else 0
+            text = f"Delete {entry.name} ({format_bytes(size)})?"
+            detail = f"The file will be deleted:\n{entry.path}"
+            action = "Delete"
+        box = QMessageBox(QMessageBox.Icon.Warning, "Delete model", text, parent=self)
+        box.setObjectName("confirmDelete")
+        box.setInformativeText(detail)
+        confirm = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.finished.connect(lambda _result: self._on_delete_answered(box, confirm, entry))
+        box.open()
+        return box
+
+    def _on_delete_answered(self, box: QMessageBox, confirm: QPushButton,
+                            entry: ModelEntry) -> None:
+        confirmed = box.clickedButton() is confirm
+        box.deleteLater()
+        if not confirmed:
+            return
+        if entry.path == self.installed.in_use:  # picked in the chat while the box was open
+            self.show_message(f"{entry.name} is in use by the chat: pick another model first.",
+                              error=True)
+            return
+        try:
+            delete_model(self.models_dir, entry)
+        except (OSError, ValueError) as exc:
+            self.show_message(f"Cannot delete {entry.name}: {exc}", error=True)
+            return
+        self.show_message(f"{'Removed' if entry.reference else 'Deleted'} {entry.name}.")
+        self.refresh()
+        self.libraryChanged.emit()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _start(self, call: BackgroundCall) -> None:
+        self._calls = [c for c in self._calls if c.is_running()]
+        self._calls.append(call)
+        call.start()
+
+
+class ImportFoundDialog(QDialog):
+    """The models other apps keep on this computer, to import some of them in one go."""
+
+    def __init__(self, found: list[tuple[str, Path]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("importFoundDialog")
+        self.setWindowTitle("Import models found on this computer")
+        self.resize(640, 360)
+        self.tree = make_tree("foundList", ["Model", "From", "Size"], None)
+        for where, path in found:
+            try:
+                size = format_bytes(path.stat().st_size)
+            except OSError:
+                size = "?"
+            item = QTreeWidgetItem([path.name, where, size])
+            item.setData(0, Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(0, str(path))
+            item.setCheckState(0, Qt.CheckState.Checked)
+            right_align(item, 2)
+            self.tree.addTopLevelItem(item)
+        self.link_choice = QRadioButton("Use them where they are (no extra disk space)")
+        self.link_choice.setObjectName("importByReference")
+        self.copy_choice = QRadioButton("Copy them into Lamplight's models folder")
+        self.copy_choice.setObjectName("importByCopy")
+        self.link_choice.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.link_choice)
+        group.addButton(self.copy_choice)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.import_button = buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.import_button.setObjectName("importChosenButton")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.tree.itemChanged.connect(
+            lambda *_: self.import_button.setEnabled(bool(self.chosen())))
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("These GGUF files were downloaded by other apps. Tick the ones "
+                                "to add to Lamplight."))
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.link_choice)
+        layout.addWidget(self.copy_choice)
+        layout.addWidget(buttons)
+
+    @property
+    def copy(self) -> bool:
+        return self.copy_choice.isChecked()
+
+    def chosen(self) -> list[Path]:
+        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in items
+                if item.checkState(0) == Qt.CheckState.Checked]

@@ -1,0 +1,265 @@
+"""Downloads that run while the user chats: one thread per running download, any number at once.
+
+`DownloadManager` lives on the GUI thread and is all the GUI talks to. Each running download is a
+`_DownloadThread` that calls the blocking `Download.run` and reports through queued signals; the
+manager turns those into its own signals, emitted on the GUI thread. Pause cancels the run's
+`CancelToken` (the `.part` file stays); Resume starts a new run of the same `Download`, which
+continues with a Range request; Cancel pauses, then deletes the part once the thread has stopped
+writing to it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from app.core.engine.cancel import CancelToken
+from app.core.models.download import Download, DownloadInterrupted, Progress
+from app.core.models.hub import HubError, RemoteFile
+
+log = logging.getLogger(__name__)
+
+
+class JobState(enum.Enum):
+    RUNNING = "running"
+    PAUSING = "pausing"  # the token is cancelled; the thread is finishing its chunk
+    PAUSED = "paused"
+    CANCELLING = "cancelling"  # as pausing, and the part is deleted once the thread is done
+    FAILED = "failed"  # the part (if any) is kept; Resume retries
+
+
+def job_key(remote: RemoteFile) -> str:
+    """`repo/file`, the same string as a catalog entry's `key`."""
+    return f"{remote.repo}/{remote.filename}"
+
+
+@dataclass(eq=False)
+class DownloadJob:
+    """What the GUI shows for one download. Only the manager changes it, on the GUI thread."""
+
+    download: Download
+    state: JobState
+    progress: Progress
+    error: str | None = None
+    _cancel: CancelToken = field(default_factory=CancelToken, repr=False)
+    _thread: _DownloadThread | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> str:
+        return job_key(self.download.remote)
+
+    @property
+    def remote(self) -> RemoteFile:
+        return self.download.remote
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.remote.filename).name
+
+    @property
+    def active(self) -> bool:
+        """A thread is running for it (also while it stops)."""
+        return self._thread is not None
+
+
+class _DownloadThread(QThread):
+    """Runs one `Download.run`. Its signals are emitted on this thread; only the manager,
+    which lives on the GUI thread, connects to them (queued).
+
+    Signals:
+        progressed(str, object): the job's key and a `Progress`, at most 10 a second.
+        ended(str, str, object): the key, then "installed" and the `Path`, "interrupted" and
+            None, or "failed" and a message for the user. Its last act.
+    """
+
+    progressed = Signal(str, object)
+    ended = Signal(str, str, object)
+
+    def __init__(self, job: DownloadJob) -> None:
+        super().__init__()
+        self.setObjectName(f"download {job.name}")
+        self._key = job.key
+        self._download = job.download
+        self._cancel = job._cancel
+
+    def run(self) -> None:
+        try:
+            path = self._download.run(self._cancel, self._report)
+        except DownloadInterrupted:
+            self.ended.emit(self._key, "interrupted", None)
+        except HubError as exc:  # also DiskFullError and HashMismatchError
+            self.ended.emit(self._key, "failed", str(exc))
+        except OSError as exc:
+            self.ended.emit(self._key, "failed",
+                            f"Cannot save {self._download.path.name}: {exc.strerror or exc}")
+        except Exception as exc:
+            log.exception("download of %s failed", self._download.remote.filename)
+            self.ended.emit(self._key, "failed", f"The download failed: {exc}")
+        else:
+            self.ended.emit(self._key, "installed", path)
+
+    def _report(self, progress: Progress) -> None:
+        # Already at most 10 a second (core throttles), so each one can be a queued signal.
+        self.progressed.emit(self._key, progress)
+
+
+class DownloadManager(QObject):
+    """Every download of this session and the paused ones of earlier sessions.
+
+    All methods are called on the GUI thread, and all signals are emitted there.
+
+    Signals:
+        added(str): a job with this key appeared (see `job`).
+        changed(str): a job's state or progress changed.
+        removed(str): a job ended: installed, or cancelled and its part deleted.
+        installed(object): the `Path` of a model that finished downloading and was verified.
+        failed(str, str): a job's key and a message fit for the user; the job stays, as failed.
+    """
+
+    added = Signal(str)
+    changed = Signal(str)
+    removed = Signal(str)
+    installed = Signal(object)
+    failed = Signal(str, str)
+
+    def __init__(self, models_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.models_dir = models_dir
+        self._jobs: dict[str, DownloadJob] = {}
+        self._closing = False
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def jobs(self) -> list[DownloadJob]:
+        return list(self._jobs.values())
+
+    def job(self, key: str) -> DownloadJob | None:
+        return self._jobs.get(key)
+
+    def running_count(self) -> int:
+        return sum(1 for j in self._jobs.values() if j.state is JobState.RUNNING)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def restore_pending(self) -> None:
+        """List the downloads an earlier session left unfinished, as paused. Local files only."""
+        for download in Download.pending(self.models_dir):
+            job = DownloadJob(download, JobState.PAUSED, self._progress_of(download))
+            if job.key not in self._jobs:
+                self._jobs[job.key] = job
+                self.added.emit(job.key)
+
+    def start(self, remote: RemoteFile) -> DownloadJob:
+        """Download `remote`, or resume it if it is paused or failed; a running one is left be."""
+        key = job_key(remote)
+        job = self._jobs.get(key)
+        if job is None:
+            download = Download(self.models_dir, remote)
+            job = DownloadJob(download, JobState.PAUSED, self._progress_of(download))
+            self._jobs[key] = job
+            self.added.emit(key)
+        self.resume(key)
+        return job
+
+    def resume(self, key: str) -> None:
+        job = self._jobs.get(key)
+        if job is None or job.active or self._closing:
+            return
+        job.state, job.error = JobState.RUNNING, None
+        job._cancel = CancelToken()  # the old one stays cancelled: a token is for one run
+        thread = _DownloadThread(job)
+        thread.progressed.connect(self._on_progress)
+        thread.ended.connect(self._on_ended)
+        job._thread = thread
+        thread.start()
+        self.changed.emit(key)
+
+    def pause(self, key: str) -> None:
+        job = self._jobs.get(key)
+        if job is not None and job.state is JobState.RUNNING:
+            job.state = JobState.PAUSING
+            job._cancel.cancel()
+            self.changed.emit(key)
+
+    def cancel(self, key: str) -> None:
+        """Stop the download and delete what it saved."""
+        job = self._jobs.get(key)
+        if job is None:
+            return
+        if job.active:
+            job.state = JobState.CANCELLING
+            job._cancel.cancel()
+            self.changed.emit(key)  # the part is deleted when the thread reports it has stopped
+        else:
+            self._discard(job)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> None:
+        """At quit: pause every download (parts stay for the next start) and wait for them."""
+        self._closing = True
+        for job in self._jobs.values():
+            job._cancel.cancel()
+        for job in list(self._jobs.values()):
+            if job._thread is None:
+                continue
+            if not job._thread.wait(timeout_ms):
+                log.warning("the download of %s did not stop in %d ms", job.name, timeout_ms)
+                continue
+            job._thread = None  # its queued report, if it comes, finds nothing to do
+            if job.state is JobState.CANCELLING:
+                self._discard(job)
+            elif job.state is not JobState.FAILED:
+                job.state = JobState.PAUSED
+
+    # -- thread reports (queued, on the GUI thread) ----------------------------------------
+
+    @Slot(str, object)
+    def _on_progress(self, key: str, progress: Progress) -> None:
+        job = self._jobs.get(key)
+        if job is not None and not self._closing:
+            job.progress = progress
+            self.changed.emit(key)
+
+    @Slot(str, str, object)
+    def _on_ended(self, key: str, outcome: str, value: object) -> None:
+        job = self._jobs.get(key)
+        if job is None or job._thread is None:
+            return
+        job._thread.wait()  # it emitted this as its last act
+        job._thread = None
+        if self._closing:
+            return
+        if outcome == "installed":
+            del self._jobs[key]
+            self.removed.emit(key)
+            self.installed.emit(value)
+        elif job.state is JobState.CANCELLING:
+            self._discard(job)
+        elif outcome == "interrupted":
+            job.state = JobState.PAUSED
+            job.progress = self._progress_of(job.download, job.progress)
+            self.changed.emit(key)
+        else:
+            message = str(value)
+            job.state, job.error = JobState.FAILED, message
+            job.progress = self._progress_of(job.download, job.progress)
+            self.changed.emit(key)
+            self.failed.emit(key, message)
+
+    def _discard(self, job: DownloadJob) -> None:
+        try:
+            job.download.discard()
+        except OSError as exc:
+            log.warning("cannot delete the part of %s: %s", job.name, exc)
+        del self._jobs[job.key]
+        self.removed.emit(job.key)
+
+    @staticmethod
+    def _progress_of(download: Download, last: Progress | None = None) -> Progress:
+        """Where a stopped download stands: the bytes on disk, no speed."""
+        done = download.done_bytes
+        total = download.remote.size or (last.total if last else 0)
+        return Progress(done, total, 0.0, None)

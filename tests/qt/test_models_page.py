@@ -1,0 +1,372 @@
+"""The Models page on the real window: the catalog, a hub search and real downloads from the local
+hub stand-in, pause/resume/cancel, import, delete, and switching the chat's model."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit, QMessageBox, QPushButton, QWidget
+
+from app.core.engine.cancel import CancelToken
+from app.core.models import hub as hub_mod
+from app.core.models.catalog import load_catalog
+from app.core.models.download import Download, DownloadInterrupted, Progress
+from app.paths import AppPaths
+from app.qt.application import build_window
+from app.qt.main_window import MainWindow
+from app.qt.widgets.models_page import ImportFoundDialog, ModelsPage
+from app.qt.workers.downloads import JobState
+from tests.hubstandin import HubStandIn
+
+pytestmark = [pytest.mark.qt]
+
+REPO = "lamplight-test/SmolLM2-135M-Instruct-GGUF"
+FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+KEY = f"{REPO}/{FILE}"
+TIMEOUT_MS = 60_000
+LEFT = Qt.MouseButton.LeftButton
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> AppPaths:
+    return AppPaths.under(tmp_path / "app").ensure()
+
+
+@pytest.fixture
+def window(qtbot, paths: AppPaths) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    win, host = build_window(paths)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.shutdown()
+    host.shutdown()
+
+
+@pytest.fixture
+def served(hub: HubStandIn, smollm2_path: Path) -> HubStandIn:
+    hub.add_repo(REPO, downloads=10, likes=2)
+    hub.add_file(REPO, FILE, smollm2_path)
+    hub.add_file(REPO, "SmolLM2-135M-Instruct.Q8_0-00001-of-00002.gguf", b"GGUF part")
+    hub.add_file(REPO, "README.md", b"# card\n", lfs=False)
+    return hub
+
+
+def open_page(qtbot, win: MainWindow) -> ModelsPage:  # type: ignore[no-untyped-def]
+    qtbot.mouseClick(win.findChild(QPushButton, "manageModelsButton"), LEFT)
+    assert win.pages.currentWidget() is win.models_page
+    return win.models_page
+
+
+def search_and_pick(qtbot, page: ModelsPage, query: str, filename: str) -> None:  # type: ignore[no-untyped-def]
+    page.tabs.setCurrentWidget(page.hub_search)
+    box = page.findChild(QLineEdit, "modelSearch")
+    qtbot.keyClicks(box, query)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    files = page.hub_search.files
+    qtbot.waitUntil(lambda: files.topLevelItemCount() > 0, timeout=TIMEOUT_MS)
+    assert page.hub_search.select_file(filename)
+
+
+def download_row(page: ModelsPage, key: str = KEY):  # type: ignore[no-untyped-def]
+    row = page.download_list.row(key)
+    assert row is not None
+    return row
+
+
+def installed_paths(page: ModelsPage) -> list[Path]:
+    return [e.path for e in page.installed.entries() if not e.builtin]
+
+
+def test_the_page_opens_from_the_button_and_the_picker_and_asks_the_hub_nothing(
+        qtbot, window: MainWindow, served: HubStandIn) -> None:  # type: ignore[no-untyped-def]
+    page = open_page(qtbot, window)
+    assert window.findChild(QWidget, "modelsPage") is page
+    assert isinstance(page.findChild(QLineEdit, "modelSearch"), QLineEdit)
+    button = page.findChild(QPushButton, "downloadButton")
+    assert isinstance(button, QPushButton)
+    assert not button.isVisible()  # the Installed tab has nothing to download
+
+    qtbot.mouseClick(page.findChild(QPushButton, "backToChat"), LEFT)
+    assert window.pages.currentWidget() is window.chat_page
+
+    picker = window.model_picker
+    last = picker.count() - 1
+    assert picker.itemText(last) == "Manage models…"
+    assert "built-in" in picker.currentText()
+    picker.setCurrentIndex(last)  # as the popup does, then `activated`
+    picker.activated.emit(last)
+    assert window.pages.currentWidget() is page
+    assert "built-in" in picker.currentText()  # the choice before stays, nothing is loaded
+    assert window.controller.entry is None
+
+    # The catalog, with a fit badge whose tooltip has the numbers.
+    page.tabs.setCurrentWidget(page.catalog)
+    tree = page.catalog.tree
+    assert tree.topLevelItemCount() == len(load_catalog())
+    first = tree.topLevelItem(0)
+    assert first.text(page.catalog.FIT) in ("fits", "tight", "too big")
+    assert "needs" in first.toolTip(page.catalog.FIT)
+    assert not button.isEnabled()
+    tree.setCurrentItem(first)
+    assert button.isEnabled() and button.text().startswith("Download ")
+    assert load_catalog()[0].description in page.catalog.description.text()
+
+    # Installed: the built-in model, its header read off the GUI thread.
+    page.tabs.setCurrentWidget(page.installed)
+    row = page.installed.tree.topLevelItem(0)
+    qtbot.waitUntil(lambda: page.installed.tree.topLevelItem(0).text(1) == "135M")
+    row = page.installed.tree.topLevelItem(0)
+    assert row.text(6) == "built-in"
+    assert "needs" in row.toolTip(page.installed.FIT)
+    assert served.requests == []  # neither the start nor the page asked the hub anything
+
+
+def test_searching_offline_says_why_and_sends_nothing(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    page = open_page(qtbot, window)
+    page.tabs.setCurrentWidget(page.hub_search)
+    box = page.findChild(QLineEdit, "modelSearch")
+    qtbot.keyClicks(box, "qwen")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    message = page.hub_search.message
+    qtbot.waitUntil(lambda: "HF_HUB_OFFLINE" in message.text())
+    assert page.hub_search.repos.topLevelItemCount() == 0
+
+
+def test_download_pause_resume_install_and_use(qtbot, window: MainWindow, served: HubStandIn,  # type: ignore[no-untyped-def]
+                                               paths: AppPaths, smollm2_path: Path) -> None:
+    page = open_page(qtbot, window)
+    served.throttle(20_000_000)
+    search_and_pick(qtbot, page, "smollm2", FILE)
+    assert page.hub_search.repos.topLevelItem(0).text(0) == REPO
+    files = page.hub_search.files
+    split = next(files.topLevelItem(i) for i in range(files.topLevelItemCount())
+                 if "00001-of-00002" in files.topLevelItem(i).text(0))
+    assert not split.flags() & Qt.ItemFlag.ItemIsEnabled  # split files cannot be chosen
+    assert files.topLevelItemCount() == 2  # GGUF files only
+
+    button = page.download_button
+    assert button.isEnabled() and button.text() == "Download 98.4 MB"
+    qtbot.mouseClick(button, LEFT)
+    row = download_row(page)
+    qtbot.waitUntil(lambda: row.bar.value() > 0, timeout=TIMEOUT_MS)
+    assert "MB of 98.4 MB" in row.detail.text()
+    assert "Downloading 1 model" in window.status_downloads.text()
+    assert not button.isEnabled() and button.text() == "Downloading…"
+
+    qtbot.mouseClick(row.pause_button, LEFT)
+    job = window.downloads.job(KEY)
+    assert job is not None
+    qtbot.waitUntil(lambda: job.state is JobState.PAUSED, timeout=TIMEOUT_MS)
+    part = job.download.part
+    kept = part.stat().st_size
+    assert 0 < kept < smollm2_path.stat().st_size
+    assert not job.download.path.exists()
+    assert row.pause_button.text() == "Resume"
+    assert "paused" in row.detail.text()
+    assert "1 download paused" in window.status_downloads.text()
+
+    served.throttle(None)
+    with qtbot.waitSignal(window.downloads.installed, timeout=TIMEOUT_MS) as done:
+        qtbot.mouseClick(row.pause_button, LEFT)
+    path = done.args[0]
+    assert path == paths.models_dir / "lamplight-test" / "SmolLM2-135M-Instruct-GGUF" / FILE
+    assert path.stat().st_size == smollm2_path.stat().st_size
+    ranges = [r.headers.get("range") for r in served.requests if r.path.endswith(FILE)
+              and r.method == "GET"]
+    assert ranges[-1] is not None and ranges[-1].startswith("bytes=")
+    assert int(ranges[-1][6:-1]) >= kept
+    assert not list(paths.models_dir.rglob("*.part*"))
+    assert page.download_list.row(KEY) is None and not page.download_list.isVisible()
+    assert not window.status_downloads.isVisible()
+    assert path in installed_paths(page)
+    assert page.hub_search.file_rows[KEY].text(page.hub_search.STATUS) == "installed"
+    assert button.text() == "Installed" and not button.isEnabled()
+    picker = window.model_picker
+    assert any(picker.itemText(i) == FILE for i in range(picker.count()))
+
+    # "Use" switches the chat to it.
+    page.tabs.setCurrentWidget(page.installed)
+    assert page.installed.select_path(path)
+    with qtbot.waitSignal(window.controller.modelLoaded, timeout=TIMEOUT_MS) as loaded:
+        qtbot.mouseClick(page.findChild(QPushButton, "useModelButton"), LEFT)
+    assert loaded.args[0].path == path
+    assert window.pages.currentWidget() is window.chat_page
+    assert picker.current_entry() is not None and picker.current_entry().path == path
+    assert window.controller.entry is not None and window.controller.entry.path == path
+
+
+def test_cancel_stops_the_download_and_deletes_the_part(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                        served: HubStandIn,
+                                                        paths: AppPaths) -> None:
+    page = open_page(qtbot, window)
+    served.throttle(10_000_000)
+    search_and_pick(qtbot, page, "smollm2", FILE)
+    qtbot.mouseClick(page.download_button, LEFT)
+    row = download_row(page)
+    qtbot.waitUntil(lambda: row.bar.value() > 0, timeout=TIMEOUT_MS)
+    job = window.downloads.job(KEY)
+    assert job is not None and job.download.part.exists()
+    with qtbot.waitSignal(window.downloads.removed, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(row.cancel_button, LEFT)
+    assert not job.download.part.exists() and not job.download.note.exists()
+    assert not list(paths.models_dir.rglob("*.gguf*"))
+    assert page.download_list.row(KEY) is None
+    assert page.download_button.isEnabled()  # it can be downloaded again
+
+
+def test_a_hash_mismatch_shows_the_error_and_installs_nothing(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                              hub: HubStandIn, paths: AppPaths,
+                                                              smollm2_path: Path) -> None:
+    hub.add_repo(REPO)
+    hub.add_file(REPO, FILE, smollm2_path, advertised_sha256="0" * 64)
+    page = open_page(qtbot, window)
+    search_and_pick(qtbot, page, "smollm2", FILE)
+    with qtbot.waitSignal(window.downloads.failed, timeout=TIMEOUT_MS) as failed:
+        qtbot.mouseClick(page.download_button, LEFT)
+    assert "SHA-256" in failed.args[1]
+    row = download_row(page)
+    assert "SHA-256" in row.detail.text()
+    assert row.pause_button.text() == "Retry"
+    assert not list(paths.models_dir.rglob("*.gguf*"))
+    assert installed_paths(page) == []
+    with qtbot.waitSignal(window.downloads.removed, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(row.cancel_button, LEFT)
+
+
+def test_a_catalog_model_downloads_by_its_name(qtbot, window: MainWindow, hub: HubStandIn,  # type: ignore[no-untyped-def]
+                                               paths: AppPaths, smollm2_path: Path) -> None:
+    entry = load_catalog()[0]
+    hub.add_repo(entry.repo)
+    hub.add_file(entry.repo, entry.file, smollm2_path)  # its bytes do not matter here
+    page = open_page(qtbot, window)
+    page.tabs.setCurrentWidget(page.catalog)
+    page.catalog.tree.setCurrentItem(page.catalog.tree.topLevelItem(0))
+    with qtbot.waitSignal(window.downloads.installed, timeout=TIMEOUT_MS) as done:
+        qtbot.mouseClick(page.download_button, LEFT)
+    assert done.args[0] == paths.models_dir.joinpath(*entry.repo.split("/"), entry.file)
+    assert page.catalog.tree.topLevelItem(0).text(page.catalog.STATUS) == "installed"
+    assert page.download_button.text() == "Installed"
+    assert "Use it now" in page.message.text()
+
+
+def test_importing_a_file_that_is_not_a_model_says_why(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                       tmp_path: Path) -> None:
+    notes = tmp_path / "notes.gguf"
+    notes.write_text("shopping list: bread, milk\n" * 10)
+    page = open_page(qtbot, window)
+    page.import_files([notes], copy=True)
+    qtbot.waitUntil(lambda: "not a GGUF" in page.message.text())
+    assert page.message.isVisible()
+    assert installed_paths(page) == []
+
+
+def test_import_by_reference_use_it_and_the_model_in_use_cannot_be_deleted(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, gemma_path: Path) -> None:
+    page = open_page(qtbot, window)
+    with qtbot.waitSignal(page.libraryChanged, timeout=TIMEOUT_MS):
+        page.import_files([gemma_path], copy=False)
+    assert installed_paths(page) == [gemma_path]
+    entry = page.installed.selected_entry()
+    assert entry is not None and entry.reference
+    assert any(window.model_picker.itemText(i) == gemma_path.name
+               for i in range(window.model_picker.count()))
+    with qtbot.waitSignal(window.controller.modelLoaded, timeout=TIMEOUT_MS) as loaded:
+        qtbot.mouseClick(page.installed.use_button, LEFT)
+    assert loaded.args[0].path == gemma_path
+    window.show_models()
+    assert page.installed.select_path(gemma_path)
+    assert "in use" in page.installed.tree.currentItem().text(0)
+    assert not page.installed.delete_button.isEnabled()
+    assert page.delete_entry(entry) is None
+    assert "in use" in page.message.text()
+    assert gemma_path.exists()
+
+
+def test_delete_asks_first(qtbot, window: MainWindow, paths: AppPaths,  # type: ignore[no-untyped-def]
+                           gemma_path: Path) -> None:
+    page = open_page(qtbot, window)
+    with qtbot.waitSignal(page.libraryChanged, timeout=TIMEOUT_MS):
+        page.import_files([gemma_path], copy=True)
+    copied = paths.models_dir / "imported" / gemma_path.name
+    assert installed_paths(page) == [copied]
+    entry = page.installed.selected_entry()
+    assert entry is not None
+
+    box = page.delete_entry(entry)
+    assert isinstance(box, QMessageBox) and "Delete" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert copied.exists()
+
+    qtbot.mouseClick(page.installed.delete_button, LEFT)
+    box = next(b for b in page.findChildren(QMessageBox, "confirmDelete") if b.isVisible())
+    with qtbot.waitSignal(page.libraryChanged):
+        next(b for b in box.buttons() if b.text() == "Delete").click()
+    assert not copied.exists()
+    assert installed_paths(page) == []
+    assert all(window.model_picker.itemText(i) != gemma_path.name
+               for i in range(window.model_picker.count()))
+    assert gemma_path.exists()
+
+
+def test_models_of_other_apps_are_found_and_imported(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                     gemma_path: Path) -> None:
+    snapshot = Path(os.environ["HF_HOME"]) / "hub" / "models--google--gemma" / "snapshots" / "abc"
+    snapshot.mkdir(parents=True)
+    (snapshot / gemma_path.name).symlink_to(gemma_path)  # as the hub's cache keeps files
+    page = open_page(qtbot, window)
+    qtbot.waitUntil(page.found_banner.isVisible)
+    assert "Hugging Face cache" in page.found_label.text()
+    qtbot.mouseClick(page.findChild(QPushButton, "importFoundButton"), LEFT)
+    dialog = page.findChild(ImportFoundDialog)
+    assert dialog is not None and dialog.chosen() == [snapshot / gemma_path.name]
+    assert not dialog.copy
+    with qtbot.waitSignal(page.libraryChanged, timeout=TIMEOUT_MS):
+        dialog.import_button.click()
+    assert installed_paths(page) == [snapshot / gemma_path.name]
+    assert page.installed.tree.currentItem().text(6) == "linked"
+    qtbot.waitUntil(lambda: not page.found_banner.isVisible())
+
+
+def test_quitting_pauses_downloads_and_the_next_start_lists_them(qtbot, served: HubStandIn,  # type: ignore[no-untyped-def]
+                                                                 paths: AppPaths) -> None:
+    # An earlier run, cut off: part of the file and its note are on disk.
+    remote = hub_mod.repo_files(REPO).find(FILE)
+    assert remote is not None
+    token = CancelToken()
+
+    def stop_early(progress: Progress) -> None:
+        if progress.done > 0:
+            token.cancel()
+
+    with pytest.raises(DownloadInterrupted):
+        Download(paths.models_dir, remote).run(token, stop_early)
+    before = len(served.requests)
+
+    win, host = build_window(paths)
+    qtbot.addWidget(win)
+    try:
+        win.show()
+        page = open_page(qtbot, win)
+        row = download_row(page)
+        assert row.pause_button.text() == "Resume"
+        assert "paused" in row.detail.text() and row.bar.value() > 0
+        assert "1 download paused" in win.status_downloads.text()
+        assert len(served.requests) == before  # listed from disk; the hub is not asked
+
+        served.throttle(5_000_000)
+        qtbot.mouseClick(row.pause_button, LEFT)  # Resume
+        job = win.downloads.job(KEY)
+        assert job is not None
+        qtbot.waitUntil(lambda: job.progress.speed > 0, timeout=TIMEOUT_MS)
+        win.shutdown()  # as on quit: the running download pauses and its thread ends
+        assert not job.active
+        assert job.download.part.exists() and job.download.note.exists()
+    finally:
+        win.shutdown()
+        host.shutdown()
+    assert [d.remote for d in Download.pending(paths.models_dir)] == [remote]
