@@ -68,9 +68,9 @@ def app_download(models_dir: Path) -> float:
 
 def bench_download(size_mb: int, rounds: int) -> None:
     from huggingface_hub import constants
-    from tests.hubstandin import HubStandIn
 
     from app.core.models.library import builtin_model_path
+    from tests.hubstandin import HubStandIn
 
     model = builtin_model_path()
     assert model is not None
