@@ -15,7 +15,7 @@ from app.cli.common import DEFAULT_CTX, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK,
 from app.core.engine.cancel import CancelToken
 from app.core.models import fit, hub
 from app.core.models.catalog import CatalogEntry, find_entry, load_catalog
-from app.core.models.download import Download, DownloadInterrupted, Progress, format_bytes
+from app.core.models.download import Download, Progress, format_bytes
 from app.core.models.gguf import GGUFError, read_header
 from app.core.models.library import (
     LibraryError,
@@ -170,22 +170,18 @@ def _pull(args: argparse.Namespace, paths: AppPaths) -> int:
         print(f"{remote.filename} from {repo} is already installed.", file=sys.stderr)
         print(download.path.stem)
         return EXIT_OK
-    estimate = fit.estimate(fit.Shape(remote.size, None, None, None, None, None, None, None),
+    estimate = fit.estimate(fit.Shape.from_size(remote.size),
                             DEFAULT_CTX)
     print(f"Downloading {remote.filename} from {repo} ({format_bytes(remote.size)}; "
           f"{estimate.describe()}).", file=sys.stderr)
     if estimate.verdict is fit.Verdict.TOO_BIG:
         print("Warning: this model is likely too big for this machine's free memory.",
               file=sys.stderr)
-    cancel = CancelToken()
-    try:
-        path = download.run(cancel, ProgressLine(remote.filename, sys.stderr))
+    try:  # Ctrl+C unwinds run() where it is; the part and its note stay for a resume
+        path = download.run(CancelToken(), ProgressLine(remote.filename, sys.stderr))
     except KeyboardInterrupt:
-        cancel.cancel()
         print(f"\nPaused at {format_bytes(download.done_bytes)}; run the same command to resume.",
               file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except DownloadInterrupted:  # pragma: no cover - only Ctrl+C cancels here
         return EXIT_INTERRUPTED
     print(f"Installed and verified (SHA-256): {path}", file=sys.stderr)
     print(path.stem)

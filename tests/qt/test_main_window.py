@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -13,7 +11,6 @@ from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QPushButton, QScrollAre
 from app.core.conversation import Message
 from app.core.models.library import builtin_model_path
 from app.paths import AppPaths
-from app.qt.application import build_window
 from app.qt.controller import ChatState
 from app.qt.main_window import MainWindow
 from app.qt.viewmodels.conversation_model import ConversationModel
@@ -21,20 +18,6 @@ from app.qt.viewmodels.conversation_model import ConversationModel
 pytestmark = [pytest.mark.qt]
 LOAD_TIMEOUT_MS = 60_000
 ANSWER_TIMEOUT_MS = 180_000
-
-
-@pytest.fixture
-def paths(tmp_path: Path) -> AppPaths:
-    return AppPaths.under(tmp_path).ensure()
-
-
-@pytest.fixture
-def window(qtbot, paths: AppPaths) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win, host = build_window(paths)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    host.shutdown()
 
 
 def start_and_wait(qtbot, win: MainWindow, max_tokens: int = 48) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ hub stand-in, pause/resume/cancel, import, delete, and switching the chat's mode
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,21 +28,6 @@ FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 KEY = f"{REPO}/{FILE}"
 TIMEOUT_MS = 60_000
 LEFT = Qt.MouseButton.LeftButton
-
-
-@pytest.fixture
-def paths(tmp_path: Path) -> AppPaths:
-    return AppPaths.under(tmp_path / "app").ensure()
-
-
-@pytest.fixture
-def window(qtbot, paths: AppPaths) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win, host = build_window(paths)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.shutdown()
-    host.shutdown()
 
 
 @pytest.fixture

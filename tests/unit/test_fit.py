@@ -38,7 +38,7 @@ def test_context_is_capped_at_the_training_length(smollm2_path: Path) -> None:
 @pytest.mark.parametrize(("available", "verdict"), [
     (10 * GB, Verdict.FITS), (int(1.4 * GB), Verdict.TIGHT), (GB // 2, Verdict.TOO_BIG)])
 def test_verdicts(available: int, verdict: Verdict) -> None:
-    shape = Shape(900_000_000, None, None, None, None, None, None, None)
+    shape = Shape.from_size(900_000_000)
     est = estimate(shape, 4096, available=available)
     assert est.verdict is verdict
     assert not est.exact

@@ -139,7 +139,7 @@ class Download:
         """Forget the download: delete the part and its note."""
         self.part.unlink(missing_ok=True)
         self.note.unlink(missing_ok=True)
-        _remove_empty_parents(self.path.parent, self.models_dir)
+        remove_empty_parents(self.path.parent, self.models_dir)
 
     def run(self, cancel: CancelToken,
             on_progress: Callable[[Progress], None] | None = None) -> Path:
@@ -256,7 +256,8 @@ class Download:
         return self.path
 
 
-def _remove_empty_parents(folder: Path, stop: Path) -> None:
+def remove_empty_parents(folder: Path, stop: Path) -> None:
+    """Remove `folder` and its parents up to (not including) `stop` while they are empty."""
     while folder != stop and stop in folder.parents:
         try:
             folder.rmdir()

@@ -42,6 +42,11 @@ class Shape:
     context_length: int | None
 
     @classmethod
+    def from_size(cls, file_size: int, context_length: int | None = None) -> Shape:
+        """A file not downloaded yet: only its size (and maybe its trained context) is known."""
+        return cls(file_size, None, None, None, None, None, None, context_length)
+
+    @classmethod
     def from_header(cls, header: GGUFHeader, file_size: int) -> Shape:
         return cls(file_size, header.n_layers, header.n_heads_kv, header.key_length,
                    header.value_length, header.n_embd,

@@ -119,13 +119,6 @@ class RepoFiles:
         return next((f for f in self.files if f.filename == filename), None)
 
 
-def token() -> str | None:
-    """The user's token: `HF_TOKEN`, else the one `hf auth login` saved."""
-    from huggingface_hub import get_token
-
-    return get_token()
-
-
 @contextmanager
 def translated_errors(what: str) -> Iterator[None]:
     """Turn the client's exceptions into `HubError`s whose message a user can act on."""

@@ -15,7 +15,12 @@ from importlib import metadata
 from pathlib import Path
 
 from app.core.engine.base import GenerationParams
-from app.core.models.download import RESERVE_BYTES, format_bytes, free_bytes
+from app.core.models.download import (
+    RESERVE_BYTES,
+    format_bytes,
+    free_bytes,
+    remove_empty_parents,
+)
 from app.core.models.gguf import GGUFError, read_header
 from app.core.models.registry import Registry
 
@@ -148,13 +153,7 @@ def delete_model(models_dir: Path, entry: ModelEntry) -> None:
         if models_dir.absolute() not in entry.path.absolute().parents:
             raise LibraryError(f"{entry.path} is not in the models folder; not deleting it.")
         entry.path.unlink(missing_ok=True)
-        folder = entry.path.parent
-        while folder != models_dir and models_dir in folder.parents:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-            folder = folder.parent
+        remove_empty_parents(entry.path.parent, models_dir)
     registry.remove(entry.path)
 
 

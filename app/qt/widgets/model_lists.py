@@ -138,7 +138,7 @@ def set_fit(item: QTreeWidgetItem, column: int, estimate: fit.Estimate | None) -
 def rough_estimate(size: int, n_ctx: int, context_length: int | None, available: int
                    ) -> fit.Estimate:
     """For a file not downloaded yet: only its size (and maybe its context) is known."""
-    shape = fit.Shape(size, None, None, None, None, None, None, context_length)
+    shape = fit.Shape.from_size(size, context_length)
     return fit.estimate(shape, n_ctx, available)
 
 
