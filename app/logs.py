@@ -15,6 +15,7 @@ def setup_logging(paths: AppPaths, verbose: bool = False) -> None:
     for handler in list(root.handlers):
         if getattr(handler, "_lamplight", False):
             root.removeHandler(handler)
+            handler.close()  # a second call (tests run `main` in-process) must not leak the file
     try:
         file_handler: logging.Handler = logging.handlers.RotatingFileHandler(
             paths.log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")

@@ -1,15 +1,30 @@
-"""A conversation as the user sees it: messages in order, plus the system prompt."""
+"""A conversation as a tree of messages: edits and regenerations are versions, never cuts.
+
+Editing a question or regenerating an answer adds a sibling of that message. Each level
+remembers which of its versions is chosen, and the conversation the user sees (and the model is
+sent) is the path from the first message down through the chosen versions.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from app.core.engine.base import ChatMessage, GenerationStats, Role
+from app.core.engine.base import ChatMessage, GenerationParams, GenerationStats, Role
+
+INTERRUPTED = "The app stopped before this answer was complete."
 
 
 @dataclass
 class Message:
-    """One message. An assistant message is `streaming` until its answer is complete."""
+    """One message. An assistant message is `streaming` until its answer is complete.
+
+    `id` is None until the message is added to a conversation (which numbers it, or the store
+    that saves it does).
+    """
 
     role: Role
     content: str
@@ -17,6 +32,9 @@ class Message:
     stats: GenerationStats | None = None
     model_name: str | None = None
     error: str | None = None
+    id: int | None = None
+    parent_id: int | None = None
+    created_at: float = field(default_factory=time.time)
 
     @property
     def cancelled(self) -> bool:
@@ -25,19 +43,219 @@ class Message:
 
 @dataclass
 class Conversation:
-    messages: list[Message] = field(default_factory=list)
-    system_prompt: str = ""
+    """The message tree of one chat, with what it was made with.
 
-    def chat_messages(self) -> list[ChatMessage]:
-        """What the model is sent: the system prompt, then every finished, non-empty turn.
+    `params` are the generation settings the chat uses; `model` is the display name of the model
+    last used, `model_path` its file.
+    """
+
+    id: int | None = None
+    title: str = ""
+    system_prompt: str = ""
+    model: str | None = None
+    model_path: str | None = None
+    preset: str | None = None
+    params: GenerationParams | None = None
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+    _messages: dict[int, Message] = field(default_factory=dict, repr=False)
+    _children: dict[int | None, list[int]] = field(default_factory=dict, repr=False)
+    _chosen: dict[int | None, int] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, *messages: Message, **fields: Any) -> Conversation:
+        """A conversation of one straight line of messages, each answering the one before."""
+        conversation = cls(**fields)
+        for message in messages:
+            last = conversation.last()
+            message.parent_id = last.id if last else None
+            conversation.add(message)
+        return conversation
+
+    # -- the tree --------------------------------------------------------------------------
+
+    def add(self, message: Message, chosen: bool = True) -> Message:
+        """Add `message` under its `parent_id`; it becomes the chosen version unless told not.
+
+        A message without an id gets the next free one.
+        """
+        if message.parent_id is not None and message.parent_id not in self._messages:
+            raise KeyError(f"no message {message.parent_id} in this conversation")
+        if message.id is None:
+            message.id = max(self._messages, default=0) + 1
+        elif message.id in self._messages:
+            raise ValueError(f"message {message.id} is already in this conversation")
+        self._messages[message.id] = message
+        self._children.setdefault(message.parent_id, []).append(message.id)
+        if chosen or message.parent_id not in self._chosen:
+            self._chosen[message.parent_id] = message.id
+        return message
+
+    def rebuild(self, messages: list[Message], chosen_ids: set[int | None]) -> None:
+        """Replace the tree by `messages` (parents before children), choosing the versions in
+        `chosen_ids`; where none of a level's versions is marked, its first is chosen."""
+        self._messages.clear()
+        self._children.clear()
+        self._chosen.clear()
+        for message in messages:
+            self.add(message, chosen=message.id in chosen_ids)
+
+    def message(self, message_id: int) -> Message:
+        return self._messages[message_id]
+
+    def __contains__(self, message_id: object) -> bool:
+        return message_id in self._messages
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def all_messages(self) -> Iterator[Message]:
+        """Every message of every version, parents before their children."""
+        stack = list(reversed(self._children.get(None, [])))
+        while stack:
+            message = self._messages[stack.pop()]
+            yield message
+            stack.extend(reversed(self._children.get(message.id, [])))
+
+    def children(self, parent_id: int | None) -> list[Message]:
+        return [self._messages[i] for i in self._children.get(parent_id, [])]
+
+    def chosen_child(self, parent_id: int | None) -> Message | None:
+        child = self._chosen.get(parent_id)
+        return self._messages[child] if child is not None else None
+
+    def chosen_ids(self) -> set[int]:
+        """The ids of the chosen version at every level, shown or not."""
+        return set(self._chosen.values())
+
+    def path(self) -> list[Message]:
+        """The conversation as shown: from the first message through the chosen versions."""
+        path: list[Message] = []
+        child = self.chosen_child(None)
+        while child is not None:
+            path.append(child)
+            child = self.chosen_child(child.id)
+        return path
+
+    def last(self) -> Message | None:
+        path = self.path()
+        return path[-1] if path else None
+
+    def versions(self, message_id: int) -> list[Message]:
+        """The message and its siblings (its other versions), oldest first."""
+        return self.children(self._messages[message_id].parent_id)
+
+    def version_of(self, message_id: int) -> tuple[int, int]:
+        """(1-based number of this version, how many versions there are)."""
+        ids = self._children[self._messages[message_id].parent_id]
+        return ids.index(message_id) + 1, len(ids)
+
+    def choose(self, message_id: int) -> None:
+        """Show this version; below it, the versions chosen there before come back."""
+        self._chosen[self._messages[message_id].parent_id] = message_id
+
+    def sibling(self, message_id: int, step: int) -> Message | None:
+        """The version `step` places before (-) or after (+) this one, if there is one."""
+        ids = self._children[self._messages[message_id].parent_id]
+        index = ids.index(message_id) + step
+        return self._messages[ids[index]] if 0 <= index < len(ids) else None
+
+    def subtree(self, message_id: int) -> list[Message]:
+        """The message and everything below it, in every version."""
+        found: list[Message] = []
+        stack = [message_id]
+        while stack:
+            message = self._messages[stack.pop()]
+            found.append(message)
+            stack.extend(self._children.get(message.id, []))
+        return found
+
+    def remove(self, message_id: int) -> list[int]:
+        """Remove the message and everything below it; returns the ids removed.
+
+        If it was the chosen version, the nearest other version is chosen instead.
+        """
+        removed = self.subtree(message_id)
+        parent_id = self._messages[message_id].parent_id
+        siblings = self._children[parent_id]
+        index = siblings.index(message_id)
+        siblings.remove(message_id)
+        if self._chosen.get(parent_id) == message_id:
+            if siblings:
+                self._chosen[parent_id] = siblings[min(index, len(siblings) - 1)]
+            else:
+                del self._chosen[parent_id]
+        for message in removed:
+            del self._messages[message.id]  # type: ignore[arg-type]
+            self._children.pop(message.id, None)
+            self._chosen.pop(message.id, None)
+        if not siblings:
+            del self._children[parent_id]
+        return [m.id for m in removed if m.id is not None]
+
+    # -- what the model is sent ------------------------------------------------------------
+
+    def chat_messages(self, through: Message | None = None) -> list[ChatMessage]:
+        """What the model is sent: the system prompt, then the finished, non-empty turns of
+        the shown path (up to and including `through`, if given).
 
         An answer that failed or was stopped before its first token is left out, so the roles
         still alternate for templates that insist on it.
         """
         turns = [ChatMessage("system", self.system_prompt)] if self.system_prompt.strip() else []
-        turns += [
-            ChatMessage(m.role, m.content)
-            for m in self.messages
-            if not m.streaming and (m.role != "assistant" or m.content)
-        ]
+        for message in self.path():
+            if not message.streaming and (message.role != "assistant" or message.content):
+                turns.append(ChatMessage(message.role, message.content))
+            if through is not None and message.id == through.id:
+                break
         return turns
+
+    def first_exchange(self) -> tuple[str, str] | None:
+        """The first question and its answer, once the answer is complete."""
+        path = self.path()
+        if len(path) < 2 or path[1].streaming or not path[1].content:
+            return None
+        return path[0].content, path[1].content
+
+
+def params_to_json(params: GenerationParams | None) -> dict[str, Any]:
+    return dataclasses.asdict(params) if params is not None else {}
+
+
+def params_from_json(data: object) -> GenerationParams | None:
+    """Settings read back from a file; unknown keys and wrong types are dropped."""
+    if not isinstance(data, dict) or not data:
+        return None
+    defaults = GenerationParams()
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(GenerationParams):
+        value = data.get(f.name)
+        default = getattr(defaults, f.name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        values[f.name] = float(value) if isinstance(default, float) else int(value)
+    return dataclasses.replace(defaults, **values)
+
+
+def stats_to_json(stats: GenerationStats | None) -> dict[str, Any] | None:
+    return dataclasses.asdict(stats) if stats is not None else None
+
+
+def stats_from_json(data: object) -> GenerationStats | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        finish = data["finish_reason"]
+        if finish not in ("stop", "length", "cancelled"):
+            return None
+        return GenerationStats(
+            prompt_tokens=int(data["prompt_tokens"]),
+            completion_tokens=int(data["completion_tokens"]),
+            ttft_s=float(data["ttft_s"]),
+            generation_s=float(data["generation_s"]),
+            finish_reason=finish,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,18 +1,26 @@
 from __future__ import annotations
 
-from app.core.conversation import Conversation, Message
-from app.core.engine import ChatMessage
+from app.core.conversation import (
+    Conversation,
+    Message,
+    params_from_json,
+    params_to_json,
+    stats_from_json,
+    stats_to_json,
+)
+from app.core.engine import ChatMessage, GenerationParams, GenerationStats
 
 
 def test_the_model_sees_finished_turns_after_the_system_prompt() -> None:
-    conversation = Conversation(system_prompt="Be brief.", messages=[
+    conversation = Conversation.of(
         Message("user", "Hi"),
         Message("assistant", "Hello!"),
         Message("user", "Again"),
         Message("assistant", "", error="the model failed"),  # failed before its first token
         Message("user", "Once more"),
         Message("assistant", "Work in", streaming=True),  # the answer being written
-    ])
+        system_prompt="Be brief.",
+    )
     assert conversation.chat_messages() == [
         ChatMessage("system", "Be brief."),
         ChatMessage("user", "Hi"),
@@ -23,5 +31,64 @@ def test_the_model_sees_finished_turns_after_the_system_prompt() -> None:
 
 
 def test_a_blank_system_prompt_is_left_out() -> None:
-    conversation = Conversation(system_prompt="  ", messages=[Message("user", "Hi")])
+    conversation = Conversation.of(Message("user", "Hi"), system_prompt="  ")
     assert conversation.chat_messages() == [ChatMessage("user", "Hi")]
+
+
+def _branched() -> tuple[Conversation, dict[str, Message]]:
+    """Q1 → A1 → Q2 → A2a, with A2 regenerated (A2b) and Q2 edited (Q2b → A2c)."""
+    c = Conversation.of(Message("user", "Q1"), Message("assistant", "A1"),
+                        Message("user", "Q2"), Message("assistant", "A2a"))
+    q1, a1, q2, a2a = c.path()
+    a2b = c.add(Message("assistant", "A2b", parent_id=q2.id))
+    q2b = c.add(Message("user", "Q2b", parent_id=a1.id))
+    a2c = c.add(Message("assistant", "A2c", parent_id=q2b.id))
+    return c, {"q1": q1, "a1": a1, "q2": q2, "a2a": a2a, "a2b": a2b, "q2b": q2b, "a2c": a2c}
+
+
+def test_edits_and_regenerations_are_versions_and_the_path_follows_the_choice() -> None:
+    c, m = _branched()
+    assert [x.content for x in c.path()] == ["Q1", "A1", "Q2b", "A2c"]
+    assert c.version_of(m["q2b"].id) == (2, 2)
+    previous = c.sibling(m["q2b"].id, -1)
+    assert previous is m["q2"]
+    c.choose(m["q2"].id)
+    # Below the first question the version chosen there before comes back: the regenerated one.
+    assert [x.content for x in c.path()] == ["Q1", "A1", "Q2", "A2b"]
+    assert c.version_of(m["a2b"].id) == (2, 2)
+    assert c.sibling(m["a2b"].id, +1) is None
+    assert len(c) == 7
+    assert [x.content for x in c.all_messages()] == ["Q1", "A1", "Q2", "A2a", "A2b", "Q2b", "A2c"]
+
+
+def test_the_model_is_sent_the_chosen_branch_up_to_a_message() -> None:
+    c, m = _branched()
+    assert [t.content for t in c.chat_messages(through=m["a1"])] == ["Q1", "A1"]
+    assert [t.content for t in c.chat_messages()] == ["Q1", "A1", "Q2b", "A2c"]
+
+
+def test_removing_a_chosen_version_chooses_a_neighbour_and_drops_what_is_below() -> None:
+    c, m = _branched()
+    removed = c.remove(m["q2b"].id)
+    assert set(removed) == {m["q2b"].id, m["a2c"].id}
+    assert [x.content for x in c.path()] == ["Q1", "A1", "Q2", "A2b"]
+    c.remove(m["q1"].id)
+    assert c.path() == [] and len(c) == 0
+
+
+def test_first_exchange_waits_for_a_complete_answer() -> None:
+    c = Conversation.of(Message("user", "Q"), Message("assistant", "A", streaming=True))
+    assert c.first_exchange() is None
+    c.path()[1].streaming = False
+    assert c.first_exchange() == ("Q", "A")
+
+
+def test_settings_and_stats_survive_json_and_bad_values_are_dropped() -> None:
+    params = GenerationParams(temperature=0.2, max_tokens=100, seed=7)
+    assert params_from_json(params_to_json(params)) == params
+    assert params_from_json({"temperature": "hot", "top_k": 5, "bogus": 1}) == \
+        GenerationParams(top_k=5)
+    assert params_from_json("nonsense") is None
+    stats = GenerationStats(10, 20, 0.5, 1.0, "cancelled")
+    assert stats_from_json(stats_to_json(stats)) == stats
+    assert stats_from_json({"finish_reason": "odd"}) is None

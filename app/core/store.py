@@ -1,0 +1,538 @@
+"""Conversations kept in SQLite: durable while an answer streams, searchable, versioned.
+
+One file, `chats.db` in the data dir, in WAL mode, so the window and `lamplight chat` can both
+use it and a process killed mid-write leaves a database that opens. A streaming answer is
+written as it grows (`PartialWriter`, at least once a second), so a crash loses at most the
+last second of it. The schema carries a version (`PRAGMA user_version`) and is brought up to
+date by the migrations below, in order, each in one transaction.
+
+Deleting a conversation only marks it; `purge_deleted` removes marked ones for good (the window
+does so at start-up), which is what makes Undo possible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from app.core.conversation import (
+    INTERRUPTED,
+    Conversation,
+    Message,
+    params_from_json,
+    params_to_json,
+    stats_from_json,
+    stats_to_json,
+)
+from app.paths import AppPaths
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "chats.db"
+PARTIAL_WRITE_INTERVAL_S = 0.5
+
+MIGRATIONS: Sequence[str] = (
+    # 1: conversations and their message trees
+    """
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        title_source TEXT NOT NULL DEFAULT 'words',
+        system_prompt TEXT NOT NULL DEFAULT '',
+        model TEXT,
+        model_path TEXT,
+        preset TEXT,
+        settings TEXT NOT NULL DEFAULT '{}',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        deleted_at REAL
+    );
+    CREATE INDEX conversations_by_update ON conversations (deleted_at, updated_at);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        parent_id INTEGER REFERENCES messages (id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        content TEXT NOT NULL DEFAULT '',
+        chosen INTEGER NOT NULL DEFAULT 1,
+        complete INTEGER NOT NULL DEFAULT 1,
+        model TEXT,
+        stats TEXT,
+        error TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+    CREATE INDEX messages_by_parent ON messages (parent_id);
+    """,
+    # 2: full-text search over every message, kept in step by triggers
+    """
+    CREATE VIRTUAL TABLE messages_fts USING fts5 (
+        content, content='messages', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content)
+            VALUES ('delete', old.id, old.content);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, content)
+            VALUES ('delete', old.id, old.content);
+        INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
+    END;
+    INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StoreError(Exception):
+    """The chat history cannot be used; the message says why, fit for the user."""
+
+
+class ConversationNotFoundError(StoreError):
+    def __init__(self, conversation_id: int) -> None:
+        super().__init__(f"There is no chat with id {conversation_id}.")
+        self.conversation_id = conversation_id
+
+
+_R = TypeVar("_R")
+_P = ParamSpec("_P")
+
+
+def _reported(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """SQLite's own errors (a full disk, a file locked too long) as a `StoreError` that says
+    what failed in words the user can act on."""
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            detail = str(exc)
+            if "full" in detail:
+                detail += ": free some disk space"
+            elif "locked" in detail or "busy" in detail:
+                detail += ": another Lamplight is writing to it; try again"
+            raise StoreError(f"The chat history could not be used ({detail}).") from exc
+
+    return wrapper
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """A line of the chat list."""
+
+    id: int
+    title: str
+    created_at: float
+    updated_at: float
+    model: str | None
+    message_count: int
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A message that matches a search; `snippet` marks the matches with `[` and `]`."""
+
+    conversation_id: int
+    message_id: int
+    title: str
+    role: str
+    snippet: str
+    created_at: float
+
+
+class ConversationStore:
+    """The chat history of one installation. Use from one thread; one per process.
+
+    Methods that change a `Conversation` change the object and the database together.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=10)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            # With WAL, NORMAL survives a killed process; only a power cut may lose the last
+            # commits, never the database.
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(Exception):
+                self._db.close()
+            raise StoreError(f"Cannot read the chat history {path}: {exc}") from exc
+
+    @classmethod
+    def open_in(cls, data_dir: Path) -> ConversationStore:
+        return cls(data_dir / DB_NAME)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The chat history {self.path} was written by a newer Lamplight (schema "
+                f"{version}, this one knows {SCHEMA_VERSION}). Update Lamplight to open it.")
+        for number in range(version, SCHEMA_VERSION):
+            log.info("chat history: migrating schema %d to %d", number, number + 1)
+            with self._transaction() as db:
+                for statement in _statements(MIGRATIONS[number]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @_reported
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    @_reported
+    def integrity_check(self) -> str:
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # -- conversations ---------------------------------------------------------------------
+
+    @_reported
+    def list_conversations(self) -> list[ConversationSummary]:
+        """Every chat not deleted, the most recently changed first."""
+        rows = self._db.execute(
+            "SELECT c.id, c.title, c.created_at, c.updated_at, c.model, "
+            "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
+            "FROM conversations c WHERE c.deleted_at IS NULL "
+            "ORDER BY c.updated_at DESC, c.id DESC").fetchall()
+        return [ConversationSummary(r["id"], r["title"], r["created_at"], r["updated_at"],
+                                    r["model"], r["n"]) for r in rows]
+
+    @_reported
+    def create(self, conversation: Conversation, touch: bool = True) -> int:
+        """Save a new conversation (and any messages it already has); sets its id.
+
+        It counts as changed now, unless `touch` is False: an imported chat keeps the time it
+        was last changed where it came from.
+        """
+        if touch:
+            conversation.updated_at = time.time()
+        now = conversation.updated_at
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO conversations (title, system_prompt, model, model_path, preset, "
+                "settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation.title, conversation.system_prompt, conversation.model,
+                 conversation.model_path, conversation.preset,
+                 json.dumps(params_to_json(conversation.params)), conversation.created_at, now))
+            assert cursor.lastrowid is not None
+            conversation.id = cursor.lastrowid
+            self._insert_tree(db, conversation)
+        return conversation.id
+
+    def _insert_tree(self, db: sqlite3.Connection, conversation: Conversation) -> None:
+        """Insert the messages of a conversation not saved before, renumbering them."""
+        messages = list(conversation.all_messages())
+        chosen = conversation.chosen_ids()
+        new_ids: dict[int | None, int | None] = {None: None}
+        for message in messages:
+            cursor = db.execute(
+                "INSERT INTO messages (conversation_id, parent_id, role, content, chosen, "
+                "complete, model, stats, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation.id, new_ids[message.parent_id], message.role, message.content,
+                 int(message.id in chosen), int(not message.streaming), message.model_name,
+                 _json_or_none(stats_to_json(message.stats)), message.error,
+                 message.created_at))
+            new_ids[message.id] = cursor.lastrowid
+        chosen_now = {new_ids[i] for i in chosen}
+        for message in messages:  # the tree again, under the ids the database gave
+            message.id = new_ids[message.id]
+            message.parent_id = new_ids[message.parent_id]
+        conversation.rebuild(messages, chosen_now)
+
+    @_reported
+    def load(self, conversation_id: int) -> Conversation:
+        row = self._db.execute(
+            "SELECT * FROM conversations WHERE id = ? AND deleted_at IS NULL",
+            (conversation_id,)).fetchone()
+        if row is None:
+            raise ConversationNotFoundError(conversation_id)
+        conversation = Conversation(
+            id=row["id"], title=row["title"], system_prompt=row["system_prompt"],
+            model=row["model"], model_path=row["model_path"], preset=row["preset"],
+            params=params_from_json(_loads(row["settings"])), created_at=row["created_at"],
+            updated_at=row["updated_at"])
+        messages: list[Message] = []
+        chosen: set[int | None] = set()
+        for r in self._db.execute(
+                "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,)):
+            complete = bool(r["complete"])
+            messages.append(Message(
+                role=r["role"], content=r["content"], stats=stats_from_json(_loads(r["stats"])),
+                model_name=r["model"], id=r["id"], parent_id=r["parent_id"],
+                created_at=r["created_at"],
+                # Unfinished in the file means the process writing it stopped (or is another
+                # process still writing): shown as the partial answer it is.
+                error=r["error"] if complete else (r["error"] or INTERRUPTED)))
+            if r["chosen"]:
+                chosen.add(r["id"])
+        conversation.rebuild(messages, chosen)
+        return conversation
+
+    @_reported
+    def exists(self, conversation_id: int) -> bool:
+        return self._db.execute(
+            "SELECT 1 FROM conversations WHERE id = ? AND deleted_at IS NULL",
+            (conversation_id,)).fetchone() is not None
+
+    @_reported
+    def save_settings(self, conversation: Conversation) -> None:
+        """Write the title, system prompt, model, preset and settings of a saved chat."""
+        if conversation.id is None:
+            return
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE conversations SET title = ?, system_prompt = ?, model = ?, "
+                "model_path = ?, preset = ?, settings = ? WHERE id = ?",
+                (conversation.title, conversation.system_prompt, conversation.model,
+                 conversation.model_path, conversation.preset,
+                 json.dumps(params_to_json(conversation.params)), conversation.id))
+
+    @_reported
+    def rename(self, conversation_id: int, title: str, source: str = "user") -> None:
+        """Set the title. A title the user gave is never replaced by a generated one."""
+        self._db.execute("UPDATE conversations SET title = ?, title_source = ? WHERE id = ?",
+                         (title, source, conversation_id))
+
+    @_reported
+    def title_source(self, conversation_id: int) -> str | None:
+        row = self._db.execute("SELECT title_source FROM conversations WHERE id = ?",
+                               (conversation_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    @_reported
+    def delete(self, conversation_id: int) -> None:
+        """Mark the chat deleted: gone from lists and search until `undelete` or a purge."""
+        self._db.execute("UPDATE conversations SET deleted_at = ? WHERE id = ?",
+                         (time.time(), conversation_id))
+
+    @_reported
+    def undelete(self, conversation_id: int) -> None:
+        self._db.execute("UPDATE conversations SET deleted_at = NULL WHERE id = ?",
+                         (conversation_id,))
+
+    @_reported
+    def purge_deleted(self, ids: Sequence[int] | None = None) -> int:
+        """Remove chats marked deleted (all of them, or those of `ids`) for good; returns how
+        many."""
+        with self._transaction() as db:
+            if ids is None:
+                return db.execute(
+                    "DELETE FROM conversations WHERE deleted_at IS NOT NULL").rowcount
+            return sum(db.execute("DELETE FROM conversations WHERE deleted_at IS NOT NULL AND "
+                                  "id = ?", (i,)).rowcount for i in ids)
+
+    # -- messages --------------------------------------------------------------------------
+
+    @_reported
+    def add_message(self, conversation: Conversation, message: Message) -> Message:
+        """Add `message` (under its `parent_id`) as the chosen version, to the object and the
+        file. A conversation not saved yet is saved first."""
+        if conversation.id is None:
+            self.create(conversation)
+        now = time.time()
+        with self._transaction() as db:
+            db.execute("UPDATE messages SET chosen = 0 WHERE conversation_id = ? AND "
+                       "parent_id IS ?", (conversation.id, message.parent_id))
+            cursor = db.execute(
+                "INSERT INTO messages (conversation_id, parent_id, role, content, chosen, "
+                "complete, model, stats, error, created_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+                (conversation.id, message.parent_id, message.role, message.content,
+                 int(not message.streaming), message.model_name,
+                 _json_or_none(stats_to_json(message.stats)), message.error,
+                 message.created_at))
+            db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                       (now, conversation.id))
+        message.id = cursor.lastrowid
+        conversation.updated_at = now
+        return conversation.add(message)
+
+    @_reported
+    def write_partial(self, message: Message) -> None:
+        """Save the text a streaming answer has so far."""
+        self._db.execute("UPDATE messages SET content = ? WHERE id = ?",
+                         (message.content, message.id))
+
+    @_reported
+    def finish_message(self, conversation: Conversation, message: Message) -> None:
+        """Save an answer that is complete, stopped or failed, with its stats or error."""
+        now = time.time()
+        with self._transaction() as db:
+            db.execute("UPDATE messages SET content = ?, complete = 1, stats = ?, error = ? "
+                       "WHERE id = ?", (message.content,
+                                        _json_or_none(stats_to_json(message.stats)),
+                                        message.error, message.id))
+            db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                       (now, conversation.id))
+        conversation.updated_at = now
+
+    @_reported
+    def choose(self, conversation: Conversation, message_id: int) -> None:
+        """Show this version of a message (and, below it, the versions chosen there)."""
+        conversation.choose(message_id)
+        parent_id = conversation.message(message_id).parent_id
+        self._db.execute("UPDATE messages SET chosen = (id = ?) WHERE conversation_id = ? AND "
+                         "parent_id IS ?", (message_id, conversation.id, parent_id))
+
+    @_reported
+    def delete_message(self, conversation: Conversation, message_id: int) -> list[int]:
+        """Delete a message and everything below it; returns the ids removed."""
+        parent_id = conversation.message(message_id).parent_id
+        removed = conversation.remove(message_id)
+        replacement = conversation.chosen_child(parent_id)
+        with self._transaction() as db:
+            db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+            if replacement is not None:
+                db.execute("UPDATE messages SET chosen = (id = ?) WHERE conversation_id = ? "
+                           "AND parent_id IS ?", (replacement.id, conversation.id, parent_id))
+        return removed
+
+    # -- search ----------------------------------------------------------------------------
+
+    @_reported
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """Messages containing every word of `text` (the last one as a prefix), best first.
+
+        Words in scripts written without spaces (Chinese, Japanese) are not split by the
+        full-text index, so such a query is matched as a plain substring instead.
+        """
+        words = text.split()
+        if not words:
+            return []
+        if _CJK.search(text):
+            return self._search_substring(text.strip(), limit)
+        query = " ".join(f'"{w.replace(chr(34), chr(34) * 2)}"' for w in words) + "*"
+        rows = self._db.execute(
+            "SELECT m.conversation_id, m.id, c.title, m.role, m.created_at, "
+            "snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet "
+            "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+            "JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
+            "ORDER BY rank LIMIT ?", (query, limit)).fetchall()
+        return [SearchHit(r[0], r[1], r[2], r[3], r[5], r[4]) for r in rows]
+
+    def _search_substring(self, text: str, limit: int) -> list[SearchHit]:
+        pattern = "%" + re.sub(r"([%_\\])", r"\\\1", text) + "%"
+        rows = self._db.execute(
+            "SELECT m.conversation_id, m.id, c.title, m.role, m.created_at, m.content "
+            "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE m.content LIKE ? ESCAPE '\\' AND c.deleted_at IS NULL "
+            "ORDER BY m.created_at DESC LIMIT ?", (pattern, limit)).fetchall()
+        return [SearchHit(r[0], r[1], r[2], r[3], _substring_snippet(r[5], text), r[4])
+                for r in rows]
+
+
+class PartialWriter:
+    """Saves a streaming answer as it grows: at most every `interval_s`, so at least once a
+    second for any interval under one."""
+
+    def __init__(self, store: ConversationStore,
+                 interval_s: float = PARTIAL_WRITE_INTERVAL_S) -> None:
+        self._store = store
+        self._interval_s = interval_s
+        self._last = time.monotonic()
+
+    def changed(self, message: Message) -> None:
+        now = time.monotonic()
+        if now - self._last >= self._interval_s:
+            self._last = now
+            try:
+                self._store.write_partial(message)
+            except StoreError as exc:  # the answer goes on; saving it at the end says so
+                log.warning("cannot save the answer so far: %s", exc)
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def _substring_snippet(content: str, text: str, width: int = 40) -> str:
+    at = content.find(text)
+    if at < 0:
+        return content[: 2 * width]
+    start, end = max(0, at - width), at + len(text) + width
+    return ("…" if start else "") + content[start:at] + f"[{text}]" + \
+        content[at + len(text):end] + ("…" if end < len(content) else "")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements; `sqlite3.complete_statement` keeps triggers whole."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements
+
+
+def _json_or_none(value: object) -> str | None:
+    return json.dumps(value) if value is not None else None
+
+
+def _loads(text: str | None) -> object:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def open_store(paths: AppPaths) -> tuple[ConversationStore, str | None]:
+    """The chat history, and a message for the user when it could not be used as it was.
+
+    A file SQLite cannot read is moved aside (kept, never deleted) and a new one started; a
+    file from a newer version is left alone and chats are kept in memory for this session.
+    """
+    path = paths.data_dir / DB_NAME
+    try:
+        store = ConversationStore(path)
+    except StoreError as exc:
+        if "newer Lamplight" in str(exc):
+            return ConversationStore(Path(":memory:")), (
+                f"{exc} Chats of this session will not be saved.")
+        aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{path}{suffix}")
+            if part.exists():
+                part.replace(Path(f"{aside}{suffix}"))
+        log.warning("chat history %s unreadable (%s); moved to %s", path, exc, aside)
+        return ConversationStore(path), (
+            f"The chat history could not be read, so a new one was started. The old file "
+            f"was kept as {aside}.")
+    purged = store.purge_deleted()  # the chats deleted in an earlier session: Undo is over
+    if purged:
+        log.info("removed %d deleted chats for good", purged)
+    return store, None

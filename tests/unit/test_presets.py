@@ -1,0 +1,164 @@
+"""Presets: the built-ins, the user's own in presets.json, and how they change generation."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from app.core.engine.base import GenerationParams
+from app.core.presets import (
+    LANGUAGES,
+    PRESETS_FILE,
+    Preset,
+    PresetError,
+    PresetLibrary,
+)
+
+
+def test_the_five_builtins_come_first_in_their_order(tmp_path: Path) -> None:
+    presets = PresetLibrary(tmp_path).all()
+    assert [p.key for p in presets] == ["general", "translate", "summarize", "qa", "writing"]
+    assert [p.name for p in presets] == [
+        "General chat", "Translate", "Summarize", "Questions and answers", "Writing"]
+    assert all(p.builtin and p.system_prompt for p in presets)
+    assert not (tmp_path / PRESETS_FILE).exists()  # nothing is written until the user saves
+
+
+def test_only_translate_needs_a_language_and_fills_it(tmp_path: Path) -> None:
+    library = PresetLibrary(tmp_path)
+    translate = library.get("translate")
+    assert translate is not None and translate.needs_language
+    assert [p.key for p in library.all() if p.needs_language] == ["translate"]
+    french = translate.prompt_for("French")
+    assert "French" in french and "{language}" not in french
+    assert "English" in translate.prompt_for(None)
+
+
+def test_a_user_prompt_with_other_braces_is_filled_without_formatting() -> None:
+    preset = Preset("user:json", "JSON", 'Reply as {"text": ...} in {language}.')
+    assert preset.prompt_for("German") == 'Reply as {"text": ...} in German.'
+
+
+def test_apply_overrides_only_what_the_preset_sets(tmp_path: Path) -> None:
+    library = PresetLibrary(tmp_path)
+    base = GenerationParams(temperature=0.7, top_k=20, max_tokens=300)
+    translate, general = library.get("translate"), library.get("general")
+    assert translate is not None and general is not None
+    assert translate.apply(base) == GenerationParams(temperature=0.2, top_k=20, max_tokens=300)
+    assert general.apply(base) == base
+    odd = Preset("user:x", "X", "", {"temperature": 1.2, "no_such_setting": 3})
+    assert odd.apply(base) == GenerationParams(temperature=1.2, top_k=20, max_tokens=300)
+
+
+def test_languages_are_distinct_and_english_first() -> None:
+    assert LANGUAGES[0] == "English"
+    assert len(LANGUAGES) == len(set(LANGUAGES)) >= 20
+    assert {"Chinese (Simplified)", "Chinese (Traditional)", "Japanese", "Ukrainian"} <= set(
+        LANGUAGES)
+
+
+def test_a_saved_preset_persists_sorted_after_the_builtins(tmp_path: Path) -> None:
+    library = PresetLibrary(tmp_path)
+    saved = library.save("Pirate talk", "Talk like a pirate.", {"temperature": 1.1})
+    library.save("code review", "Review code.", {})
+    assert saved == Preset("user:pirate-talk", "Pirate talk", "Talk like a pirate.",
+                           {"temperature": 1.1}, builtin=False)
+
+    reopened = PresetLibrary(tmp_path)
+    assert [p.name for p in reopened.all()][5:] == ["code review", "Pirate talk"]
+    assert reopened.get("user:pirate-talk") == saved
+    data = json.loads((tmp_path / PRESETS_FILE).read_text("utf-8"))
+    assert data["version"] == 1
+    assert {"name": "Pirate talk", "system_prompt": "Talk like a pirate.",
+            "params": {"temperature": 1.1}} in data["presets"]
+    assert list(tmp_path.iterdir()) == [tmp_path / PRESETS_FILE]  # no temporary file left
+
+
+def test_saving_the_same_name_overwrites(tmp_path: Path) -> None:
+    library = PresetLibrary(tmp_path)
+    library.save("Pirate talk", "Arr.", {})
+    again = library.save("pirate  talk", "Arr, matey.", {"top_k": 10})
+    users = [p for p in PresetLibrary(tmp_path).all() if not p.builtin]
+    assert users == [again]
+    assert again.name == "pirate talk" and again.params == {"top_k": 10}
+
+
+def test_a_deleted_preset_stays_deleted(tmp_path: Path) -> None:
+    library = PresetLibrary(tmp_path)
+    keep = library.save("Keep", "k", {})
+    gone = library.save("Gone", "g", {})
+    library.delete(gone.key)
+    assert library.get(gone.key) is None
+    assert [p for p in PresetLibrary(tmp_path).all() if not p.builtin] == [keep]
+    library.delete("user:never-was")  # nothing to do, no error
+
+
+def test_builtins_cannot_be_deleted_or_shadowed(tmp_path: Path) -> None:
+    library = PresetLibrary(tmp_path)
+    with pytest.raises(PresetError, match="built in"):
+        library.delete("translate")
+    for name in ("Translate", "general CHAT"):
+        with pytest.raises(PresetError, match="built-in preset"):
+            library.save(name, "mine", {})
+    for name in ("", "   "):
+        with pytest.raises(PresetError, match="needs a name"):
+            library.save(name, "mine", {})
+    assert len(PresetLibrary(tmp_path).all()) == 5
+
+
+def test_unknown_and_invalid_params_are_dropped(tmp_path: Path) -> None:
+    library = PresetLibrary(tmp_path)
+    saved = library.save("Odd", "", {"temperature": 1, "top_k": 2.5, "seed": None,
+                                     "max_tokens": True, "n_ctx": 8192})
+    assert saved.params == {"temperature": 1.0, "seed": None}
+    assert isinstance(saved.params["temperature"], float)
+
+
+@pytest.mark.parametrize("content", [
+    "{not json",
+    "[]",
+    '{"version": 1, "presets": {"name": "x"}}',
+    '{"version": 99, "presets": []}',
+    "\udcff",
+])
+def test_a_damaged_file_means_no_user_presets(tmp_path: Path, content: str,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / PRESETS_FILE).write_bytes(content.encode("utf-8", "surrogateescape"))
+    with caplog.at_level(logging.WARNING, logger="app.core.presets"):
+        library = PresetLibrary(tmp_path)
+    assert len(library.all()) == 5
+    assert caplog.records and PRESETS_FILE in caplog.text
+    library.save("Fresh", "start over", {})  # and saving replaces the damaged file
+    assert [p.name for p in PresetLibrary(tmp_path).all()][5:] == ["Fresh"]
+
+
+def test_bad_entries_are_skipped_one_by_one(tmp_path: Path,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    entries = [
+        {"name": "Good", "system_prompt": "fine", "params": {"temperature": 0.5, "bogus": 1}},
+        {"name": "No prompt"},
+        {"name": 7, "system_prompt": "x"},
+        {"name": "Bad params", "system_prompt": "x", "params": [1, 2]},
+        {"name": "Translate", "system_prompt": "shadowing a built-in"},
+        "not an object",
+        {"name": "No params", "system_prompt": "also fine"},
+    ]
+    (tmp_path / PRESETS_FILE).write_text(json.dumps({"version": 1, "presets": entries}), "utf-8")
+    with caplog.at_level(logging.WARNING, logger="app.core.presets"):
+        library = PresetLibrary(tmp_path)
+    users = [p for p in library.all() if not p.builtin]
+    assert [(p.name, p.params) for p in users] == [("Good", {"temperature": 0.5}),
+                                                    ("No params", {})]
+    assert len([r for r in caplog.records if "invalid entry" in r.message]) == 5
+
+
+def test_a_failed_write_raises_and_changes_nothing(tmp_path: Path) -> None:
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("", "utf-8")
+    library = PresetLibrary(blocker / "config")  # its folder cannot be created
+    with pytest.raises(PresetError, match="could not be saved"):
+        library.save("Mine", "x", {})
+    assert library.get("user:mine") is None
