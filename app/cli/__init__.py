@@ -11,8 +11,9 @@ import json
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app import __version__
 from app.cli.common import (
@@ -25,15 +26,21 @@ from app.cli.common import (
 )
 from app.core.engine import (
     CancelToken,
-    ChatMessage,
     ContextOverflowError,
     EngineError,
+    GenerationParams,
+    GenerationResult,
+    InferenceEngine,
     LoadSpec,
     ModelLoadError,
 )
-from app.core.models.library import ModelNotFoundError
+from app.core.models.library import BUILTIN_NAME, ModelEntry, ModelNotFoundError
+from app.core.store import ConversationNotFoundError, StoreError
 from app.logs import setup_logging
 from app.paths import AppPaths
+
+if TYPE_CHECKING:
+    from app.cli.chats import ChatRecord
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,22 +61,28 @@ def build_parser() -> argparse.ArgumentParser:
         description="With PROMPT: one answer. Without: each line of piped input is the next "
                     "turn of one conversation, or an interactive prompt on a terminal.")
     chat.add_argument("prompt", nargs="?", metavar="PROMPT")
-    chat.add_argument("--model", default="builtin", metavar="NAME|PATH",
-                      help="'builtin' (default), a name 'lamplight models list' shows, or a "
-                           ".gguf path")
+    chat.add_argument("--model", default=None, metavar="NAME|PATH",
+                      help="'builtin' (default; with --continue, the chat's own model), a name "
+                           "'lamplight models list' shows, or a .gguf path")
     chat.add_argument("--max-tokens", type=int, default=None, metavar="N",
                       help="longest answer in tokens (default: until the model stops)")
     chat.add_argument("--ctx", type=int, default=DEFAULT_CTX, metavar="N",
                       help=f"context window in tokens (default {DEFAULT_CTX})")
-    chat.add_argument("--system", default="", metavar="TEXT", help="system prompt")
+    chat.add_argument("--system", default=None, metavar="TEXT",
+                      help="system prompt (with --continue: instead of the chat's own)")
     chat.add_argument("--temperature", type=float, default=None, metavar="T",
                       help="sampling temperature (default: what suits the model)")
     chat.add_argument("--seed", type=int, default=None, metavar="N")
     chat.add_argument("--stats", action="store_true",
                       help="write one JSON object of timings per answer to stderr")
-    from app.cli import models
+    chat.add_argument("--no-save", action="store_true",
+                      help="do not keep this chat in the saved chats ('lamplight chats')")
+    chat.add_argument("--continue", dest="continue_id", type=int, default=None, metavar="ID",
+                      help="add turns to saved chat ID, which the model is sent as history")
+    from app.cli import chats, models
 
     models.add_parser(commands, common)
+    chats.add_parser(commands, common)
     return parser
 
 
@@ -93,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from app.cli import models
 
             return models.run(args, paths)
+        if args.command == "chats":
+            from app.cli import chats
+
+            return chats.run(args, paths)
         from app.qt.application import run_gui  # Qt is loaded only for the window
 
         return run_gui(paths)
@@ -125,13 +142,40 @@ def _turns(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:
 
 
 def run_chat(args: argparse.Namespace, paths: AppPaths) -> int:
-    from app.cli.models import resolve_installed
-    from app.core.engine.llama_cpp_backend import LlamaCppEngine
+    from app.cli.chats import ChatRecord
 
     try:
-        entry = resolve_installed(args.model, paths)
+        record = ChatRecord.open(paths, save=not args.no_save, continue_id=args.continue_id)
+    except ConversationNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    except StoreError as exc:  # only when continuing: a new chat goes on unsaved instead
+        print(f"lamplight: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        return _chat(args, paths, record)
+    finally:
+        record.close()
+
+
+def _chat_model(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> ModelEntry:
+    """The model `--model` names; else a continued chat's own, while its file is there."""
+    from app.cli.models import resolve_installed
+    from app.core.models.library import list_models
+
+    saved = record.conversation.model_path
+    try:
+        if args.model is None and saved and Path(saved).is_file():
+            known = [e for e in list_models(paths.models_dir) if e.path == Path(saved)]
+            return known[0] if known else resolve_installed(saved, paths)
+        return resolve_installed(args.model or BUILTIN_NAME, paths)
     except ModelNotFoundError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
+    from app.core.engine.llama_cpp_backend import LlamaCppEngine
+
+    entry = _chat_model(args, paths, record)
     engine = LlamaCppEngine()
     try:
         engine.load(LoadSpec(entry.path, n_ctx=args.ctx))
@@ -146,39 +190,58 @@ def run_chat(args: argparse.Namespace, paths: AppPaths) -> int:
         else:
             raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, on_sigint)
+    previous_handler = signal.signal(signal.SIGINT, on_sigint)
     params = dataclasses.replace(
         entry.default_params, max_tokens=args.max_tokens, seed=args.seed,
         temperature=entry.default_params.temperature if args.temperature is None
         else args.temperature)
-    history = [ChatMessage("system", args.system)] if args.system else []
-    out = sys.stdout
+    record.use(entry.display_name, str(entry.path), args.system, params)
     try:
         for prompt in _turns(args, sys.stdin):
-            turn = [*history, ChatMessage("user", prompt)]
             token = CancelToken()
             current.append(token)
-
-            def write(piece: str) -> None:
-                out.write(piece)
-                out.flush()
-
             try:
-                result = engine.stream_chat(turn, params, write, token)
-            except ContextOverflowError as exc:
-                raise UsageError(str(exc)) from None
+                result = _answer(engine, record, prompt, params, token)
             finally:
                 current.pop()
-            out.write("\n")
-            out.flush()
             if args.stats:
                 print(json.dumps(result.stats.as_json()), file=sys.stderr, flush=True)
-            history = [*turn, ChatMessage("assistant", result.text)]
     except EngineError as exc:
         print(f"lamplight: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (`| head`): not an error worth a traceback
     finally:
+        signal.signal(signal.SIGINT, previous_handler)
         engine.unload()
     return EXIT_OK
+
+
+def _answer(engine: InferenceEngine, record: ChatRecord, prompt: str,
+            params: GenerationParams, token: CancelToken) -> GenerationResult:
+    """One turn: the answer streams to stdout and into the record as it comes."""
+    answer = record.ask(prompt)
+    out = sys.stdout
+
+    def write(piece: str) -> None:
+        out.write(piece)
+        out.flush()
+        answer.content += piece
+        record.changed(answer)
+
+    try:
+        result = engine.stream_chat(record.conversation.chat_messages(), params, write, token)
+    except EngineError as exc:
+        answer.error = str(exc)
+        record.finish(answer)
+        if isinstance(exc, ContextOverflowError):
+            raise UsageError(str(exc)) from None
+        raise
+    except BaseException:
+        record.interrupted(answer)
+        raise
+    answer.content, answer.stats = result.text, result.stats
+    record.finish(answer)
+    out.write("\n")
+    out.flush()
+    return result
