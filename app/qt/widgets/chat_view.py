@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import html
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,10 +28,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QFrame,
+    QHBoxLayout,
     QLabel,
     QScrollArea,
     QSizePolicy,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -46,6 +49,8 @@ from app.qt.viewmodels.conversation_model import ConversationModel
 
 # 15 redraws a second: smooth to read, and cheap enough to leave llama.cpp its cores.
 RENDER_INTERVAL_MS = 66
+# Drawing the earlier messages of a long chat: one slice per turn of the event loop.
+LOAD_SLICE_MS = 30
 _STICK_SLACK_PX = 8
 _BLOCK_SPACING_PX = 12  # Qt's margin around a <p>
 
@@ -89,38 +94,77 @@ class _MessageBody(QTextBrowser):
 
 
 class MessageWidget(QFrame):
-    """One message: who wrote it, the text, and for answers the stats line.
+    """One message: who wrote it, its versions (`< 2/3 >`), the text, and under it the stats
+    and what can be done with it.
 
     Signals:
-        copied(str): the text put on the clipboard from a code block's Copy link.
+        copied(str): text put on the clipboard (a code block's, or the whole message's).
+        actionRequested(str, int): "edit", "regenerate", "delete", "previous" or "next" and
+            the message id; the window decides what happens.
     """
 
     copied = Signal(str)
+    actionRequested = Signal(str, int)
 
     def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._renderer = renderer
         self._code_blocks: list[str] = []
         self._streamed: _Streamed | None = None
+        self._content = ""
+        self.message_id: int | None = None
         self.setObjectName("message")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(2)
+
         self.author = QLabel()
         self.author.setObjectName("messageAuthor")
+        self.previous_version = _tool_button("‹", "Previous version", "previousVersion")
+        self.version_label = QLabel()
+        self.version_label.setObjectName("versionLabel")
+        self.next_version = _tool_button("›", "Next version", "nextVersion")
+        self.previous_version.clicked.connect(lambda: self._request("previous"))
+        self.next_version.clicked.connect(lambda: self._request("next"))
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.setSpacing(2)
+        header.addWidget(self.author)
+        header.addStretch(1)
+        for widget in (self.previous_version, self.version_label, self.next_version):
+            header.addWidget(widget)
+            widget.hide()
+
         self.body = _MessageBody()
         self.body.setObjectName("messageBody")
         self.body.anchorClicked.connect(self._on_link)
+
         self.footer = QLabel()
         self.footer.setObjectName("messageFooter")
         self.footer.setStyleSheet("color: palette(mid);")
-        self.footer.hide()
-        layout.addWidget(self.author)
-        layout.addWidget(self.body)
-        layout.addWidget(self.footer)
+        self.copy_button = _tool_button("Copy", "Copy this message", "copyMessageButton")
+        self.copy_button.clicked.connect(self.copy_text)
+        self.redo_button = _tool_button("", "", "redoButton")  # Edit or Regenerate, by role
+        self.redo_button.clicked.connect(
+            lambda: self._request("edit" if self.property("role") == "user" else "regenerate"))
+        self.delete_button = _tool_button("Delete", "Delete this message and what follows it",
+                                          "deleteMessageButton")
+        self.delete_button.clicked.connect(lambda: self._request("delete"))
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.setSpacing(2)
+        bottom.addWidget(self.footer, 1)
+        for button in (self.copy_button, self.redo_button, self.delete_button):
+            bottom.addWidget(button)
 
-    def show_message(self, message: Message) -> None:
+        layout.addLayout(header)
+        layout.addWidget(self.body)
+        layout.addLayout(bottom)
+
+    def show_message(self, message: Message, version: tuple[int, int] = (1, 1)) -> None:
         user = message.role == "user"
+        self.message_id = message.id
+        self._content = message.content
         self.setProperty("role", message.role)
         self.author.setText("<b>You</b>" if user else
                             f"<b>{html.escape(message.model_name or 'Assistant')}</b>")
@@ -136,7 +180,51 @@ class MessageWidget(QFrame):
             self._code_blocks = rendered.code_blocks
             self.body.setHtml(rendered.html if message.content else "<p><i>(no answer)</i></p>")
         self.footer.setText(_footer_text(message))
-        self.footer.setVisible(bool(self.footer.text()))
+        self.footer.setToolTip(_stats_tooltip(message))
+        self._show_version(*version)
+        self.redo_button.setText("Edit" if user else "Regenerate")
+        self.redo_button.setToolTip("Ask again with changed words: a new version of this "
+                                    "question" if user else
+                                    "Answer again: a new version of this answer")
+        for button in (self.copy_button, self.redo_button, self.delete_button):
+            button.setVisible(not message.streaming and message.id is not None)
+
+    def _show_version(self, number: int, count: int) -> None:
+        several = count > 1
+        for widget in (self.previous_version, self.version_label, self.next_version):
+            widget.setVisible(several)
+        if several:
+            self.version_label.setText(f"{number}/{count}")
+            self.previous_version.setEnabled(number > 1)
+            self.next_version.setEnabled(number < count)
+
+    def set_actions_enabled(self, enabled: bool) -> None:
+        """While an answer streams, messages can be read and copied, not changed."""
+        for button in (self.redo_button, self.delete_button, self.previous_version,
+                       self.next_version):
+            button.setProperty("busy", not enabled)
+        self.redo_button.setEnabled(enabled)
+        self.delete_button.setEnabled(enabled)
+        version = self.version_label.text().split("/")
+        if not enabled:
+            self.previous_version.setEnabled(False)
+            self.next_version.setEnabled(False)
+        elif len(version) == 2:
+            self._show_version(int(version[0]), int(version[1]))
+
+    def copy_text(self) -> None:
+        """The message as written (Markdown for answers), onto the clipboard."""
+        QGuiApplication.clipboard().setText(self._content)
+        self.copied.emit(self._content)
+
+    def highlight(self, duration_ms: int = 1500) -> None:
+        """Mark the message for a moment: the one a search result jumped to."""
+        self.setStyleSheet("#message { background: palette(highlight); border-radius: 4px; }")
+        QTimer.singleShot(duration_ms, self, lambda: self.setStyleSheet(""))
+
+    def _request(self, action: str) -> None:
+        if self.message_id is not None:
+            self.actionRequested.emit(action, self.message_id)
 
     def _show_streaming(self, text: str) -> None:
         """Redraw a growing answer at a cost that does not grow with it.
@@ -205,6 +293,26 @@ def _append_blocks(cursor: QTextCursor, html_blocks: str) -> None:
     cursor.insertHtml(html_blocks)
 
 
+def _tool_button(text: str, tip: str, name: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setObjectName(name)
+    button.setAutoRaise(True)
+    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    return button
+
+
+def _stats_tooltip(message: Message) -> str:
+    s = message.stats
+    if s is None or message.streaming:
+        return ""
+    return (f"Model: {message.model_name or 'unknown'}\n"
+            f"Time to first token: {s.ttft_s:.2f} s\n"
+            f"Speed: {s.tokens_per_s:.1f} tokens/s\n"
+            f"Prompt: {s.prompt_tokens} tokens · answer: {s.completion_tokens} tokens")
+
+
 def _footer_text(message: Message) -> str:
     if message.error:
         return f"⚠ {message.error}"
@@ -223,11 +331,19 @@ def _footer_text(message: Message) -> str:
 class ChatView(QScrollArea):
     """Shows a `ConversationModel`.
 
+    A long conversation opens at its end at once: the last messages are drawn first and the
+    earlier ones are added above them in slices of at most `LOAD_SLICE_MS`, between which the
+    window stays responsive; the view keeps its distance from the bottom meanwhile.
+
     Signals:
         rendered(int): a row was (re)drawn; tests and benchmarks wait on it.
+        loaded(): every message of the conversation set last is drawn.
+        actionRequested(str, int): a message's action (see `MessageWidget`) and its id.
     """
 
     rendered = Signal(int)
+    loaded = Signal()
+    actionRequested = Signal(str, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -237,24 +353,34 @@ class ChatView(QScrollArea):
         self._renderer = MarkdownRenderer()
         self._model: ConversationModel | None = None
         self._widgets: list[MessageWidget] = []
+        self._first = 0  # rows above this one are not drawn yet
         self._dirty: set[int] = set()
         self._stick_to_bottom = True
-
-        self._content = QWidget()
-        self._layout = QVBoxLayout(self._content)
-        self._layout.setContentsMargins(8, 8, 8, 8)
-        self._layout.setSpacing(6)
-        self._layout.addStretch(1)
-        self.setWidget(self._content)
+        self._from_bottom = 0  # kept while earlier messages are added above
+        self._actions_enabled = True
+        self._content, self._layout = self._new_content()
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(RENDER_INTERVAL_MS)
         self._timer.timeout.connect(self._render_dirty)
+        self._loader = QTimer(self)
+        self._loader.setSingleShot(True)
+        self._loader.setInterval(0)
+        self._loader.timeout.connect(self._load_earlier)
 
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range_changed)
+
+    def _new_content(self) -> tuple[QWidget, QVBoxLayout]:
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
+        layout.addStretch(1)
+        self.setWidget(content)
+        return content, layout
 
     # -- model binding ---------------------------------------------------------------------
 
@@ -263,30 +389,92 @@ class ChatView(QScrollArea):
             self._model.disconnect(self)
         self._model = model
         model.rowsInserted.connect(self._on_rows_inserted)
+        model.rowsRemoved.connect(self._on_rows_removed)
         model.dataChanged.connect(self._on_data_changed)
         model.modelReset.connect(self._rebuild)
         self._rebuild()
 
     def message_widget(self, row: int) -> MessageWidget:
-        return self._widgets[row]
+        self.ensure_loaded(row)
+        return self._widgets[row - self._first]
+
+    @property
+    def loading(self) -> bool:
+        """Earlier messages are still being added."""
+        return self._first > 0
+
+    def set_actions_enabled(self, enabled: bool) -> None:
+        self._actions_enabled = enabled
+        for widget in self._widgets:
+            widget.set_actions_enabled(enabled)
 
     def _rebuild(self) -> None:
-        for widget in self._widgets:
-            widget.deleteLater()
+        self._loader.stop()
+        # The old messages go with their container, in one deletion, not one per message.
+        old = self.takeWidget()
+        old.hide()
+        old.deleteLater()
+        self._content, self._layout = self._new_content()
         self._widgets = []
         self._dirty.clear()
-        if self._model is not None and self._model.rowCount():
-            self._on_rows_inserted(QModelIndex(), 0, self._model.rowCount() - 1)
+        self._stick_to_bottom = True
+        self._first = self._model.rowCount() if self._model is not None else 0
+        if self._first:
+            self._load_earlier()
+        else:
+            self.loaded.emit()
+
+    def _new_widget(self, row: int) -> MessageWidget:
+        assert self._model is not None
+        widget = MessageWidget(self._renderer)
+        widget.actionRequested.connect(self.actionRequested)
+        widget.set_actions_enabled(self._actions_enabled)
+        message = self._model.message(row)
+        widget.show_message(message, self._model.version(message))
+        return widget
+
+    def _load_earlier(self, until: int | None = None) -> None:
+        """Draw earlier messages, last first: for one slice, or down to row `until`."""
+        deadline = time.perf_counter() + LOAD_SLICE_MS / 1000
+        while self._first > 0:
+            if until is None and self._widgets and time.perf_counter() > deadline:
+                break
+            if until is not None and self._first <= until:
+                break
+            self._first -= 1
+            widget = self._new_widget(self._first)
+            self._layout.insertWidget(0, widget)
+            self._widgets.insert(0, widget)
+            self.rendered.emit(self._first)
+        if self._first > 0:
+            self._loader.start()
+        else:
+            self.loaded.emit()
+
+    def ensure_loaded(self, row: int) -> None:
+        """Draw every message from `row` down, now."""
+        if row < self._first:
+            self._load_earlier(until=row)
 
     def _on_rows_inserted(self, _parent: QModelIndex | QPersistentModelIndex, first: int,
                           last: int) -> None:
         assert self._model is not None
+        self.ensure_loaded(first)
         for row in range(first, last + 1):
-            widget = MessageWidget(self._renderer)
-            self._layout.insertWidget(row, widget)  # the stretch stays last
-            self._widgets.insert(row, widget)
-            widget.show_message(self._model.message(row))
+            widget = self._new_widget(row)
+            self._layout.insertWidget(row - self._first, widget)  # the stretch stays last
+            self._widgets.insert(row - self._first, widget)
             self.rendered.emit(row)
+
+    def _on_rows_removed(self, _parent: QModelIndex | QPersistentModelIndex, first: int,
+                         last: int) -> None:
+        self.ensure_loaded(first)
+        start, end = first - self._first, last - self._first + 1
+        for widget in self._widgets[start:end]:
+            widget.hide()
+            widget.deleteLater()
+        del self._widgets[start:end]
+        self._dirty = {r for r in self._dirty if r < first}
 
     def _on_data_changed(self, top_left: QModelIndex | QPersistentModelIndex,
                          bottom_right: QModelIndex | QPersistentModelIndex, *_: Any) -> None:
@@ -303,8 +491,10 @@ class ChatView(QScrollArea):
         assert self._model is not None
         dirty, self._dirty = sorted(self._dirty), set()
         for row in dirty:
-            if row < len(self._widgets):
-                self._widgets[row].show_message(self._model.message(row))
+            if self._first <= row < self._first + len(self._widgets):
+                message = self._model.message(row)
+                self._widgets[row - self._first].show_message(message,
+                                                              self._model.version(message))
                 self.rendered.emit(row)
 
     # -- following the end -----------------------------------------------------------------
@@ -316,11 +506,24 @@ class ChatView(QScrollArea):
 
     def _on_scrolled(self, _value: int) -> None:
         self._stick_to_bottom = self.at_bottom
+        bar = self.verticalScrollBar()
+        self._from_bottom = bar.maximum() - bar.value()
 
     def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        bar = self.verticalScrollBar()
         if self._stick_to_bottom:
-            self.verticalScrollBar().setValue(maximum)
+            bar.setValue(maximum)
+        elif self.loading:  # earlier messages were added above what the user reads
+            bar.setValue(maximum - self._from_bottom)
 
     def scroll_to_bottom(self) -> None:
         self._stick_to_bottom = True
         self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+
+    def scroll_to_row(self, row: int) -> None:
+        """Bring a message into view and mark it for a moment (a search result)."""
+        widget = self.message_widget(row)
+        self._stick_to_bottom = False
+        widget.highlight()
+        # After the layout has placed the widgets just added.
+        QTimer.singleShot(0, self, lambda: self.ensureWidgetVisible(widget, 0, 40))

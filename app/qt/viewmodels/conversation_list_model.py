@@ -1,0 +1,206 @@
+"""The chat list as a Qt list model: conversations under day headers ("Today", "March 2026").
+
+The model is a view over `ConversationSummary` rows read from the store; it never writes to the
+store. Renaming in place asks for it with `renameRequested`, and whoever owns the store renames
+and hands the model fresh rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QByteArray,
+    QDateTime,
+    QLocale,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QFont
+
+from app.core.store import ConversationSummary
+
+_Index = QModelIndex | QPersistentModelIndex
+
+UNTITLED = "New chat"
+HEADER_FONT_SCALE = 0.85
+# English names on purpose: the other group names are English too, and the month must not come
+# out in whatever locale the C library happens to be set to.
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+class Roles(IntEnum):
+    CONVERSATION_ID = Qt.ItemDataRole.UserRole + 1
+    UPDATED_AT = Qt.ItemDataRole.UserRole + 2
+    IS_HEADER = Qt.ItemDataRole.UserRole + 3
+
+
+def day_group(updated_at: float, now: datetime) -> str:
+    """The heading a chat last changed at `updated_at` goes under, seen from `now` (local time).
+
+    Days are calendar days, so "Yesterday" starts at last midnight, not 24 hours ago. A time
+    after `now` (a clock moved back) counts as today.
+    """
+    day = datetime.fromtimestamp(updated_at).date()
+    days_ago = (now.date() - day).days
+    if days_ago <= 0:
+        return "Today"
+    if days_ago == 1:
+        return "Yesterday"
+    if days_ago <= 7:
+        return "Previous 7 days"
+    if days_ago <= 30:
+        return "Previous 30 days"
+    return month_name(day)
+
+
+def month_name(day: date) -> str:
+    return f"{_MONTHS[day.month - 1]} {day.year}"
+
+
+class ConversationListModel(QAbstractListModel):
+    """Rows are day headers and, under each, its conversations, the most recently changed first.
+
+    Header rows are neither enabled nor selectable (`Roles.IS_HEADER` is True for them);
+    conversation rows are editable, and editing one only asks for the rename.
+
+    Signals:
+        renameRequested(int, str): the user edited a conversation's title in place; the
+            conversation id and the text as typed (untrimmed, possibly blank).
+    """
+
+    renameRequested = Signal(int, str)
+
+    def __init__(self, now: Callable[[], datetime] = datetime.now) -> None:
+        super().__init__()
+        self._now = now
+        self._rows: list[str | ConversationSummary] = []
+        self._header_font: QFont | None = None
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        names = dict(super().roleNames())
+        names.update({int(r): QByteArray(r.name.lower().encode()) for r in Roles})
+        return names
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return Qt.ItemFlag.NoItemFlags
+        if isinstance(self._rows[index.row()], str):
+            return Qt.ItemFlag.ItemNeverHasChildren
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemNeverHasChildren)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        if role == Roles.IS_HEADER:
+            return isinstance(row, str)
+        if isinstance(row, str):
+            return self._header_data(row, role)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _tooltip(row)
+        values: dict[int, object] = {
+            Qt.ItemDataRole.DisplayRole: row.title or UNTITLED,
+            # An untitled chat's editor starts empty, not with "New chat" to delete first.
+            Qt.ItemDataRole.EditRole: row.title,
+            Roles.CONVERSATION_ID: row.id,
+            Roles.UPDATED_AT: row.updated_at,
+        }
+        return values.get(role)
+
+    def _header_data(self, text: str, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return text
+        if role == Qt.ItemDataRole.FontRole:
+            return self._small_bold_font()
+        return None
+
+    def conversation_id(self, row: int) -> int | None:
+        """The id of the conversation on `row`; None for a header or a row that is not there."""
+        if 0 <= row < len(self._rows):
+            entry = self._rows[row]
+            return entry.id if isinstance(entry, ConversationSummary) else None
+        return None
+
+    def row_of(self, conversation_id: int) -> int | None:
+        for row, entry in enumerate(self._rows):
+            if isinstance(entry, ConversationSummary) and entry.id == conversation_id:
+                return row
+        return None
+
+    def summary(self, conversation_id: int) -> ConversationSummary | None:
+        row = self.row_of(conversation_id)
+        entry = self._rows[row] if row is not None else None
+        return entry if isinstance(entry, ConversationSummary) else None
+
+    # -- changing --------------------------------------------------------------------------
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        conversation_id = self.conversation_id(index.row()) if index.isValid() else None
+        if role != Qt.ItemDataRole.EditRole or conversation_id is None or \
+                not isinstance(value, str):
+            return False
+        self.renameRequested.emit(conversation_id, value)
+        # Nothing changed here yet: the rows change when the store's new ones are set.
+        return False
+
+    def set_conversations(self, summaries: Sequence[ConversationSummary]) -> None:
+        """Show `summaries` (newest first), grouped under day headers.
+
+        When only the contents of rows changed (a rename, say) and every row is where it was,
+        the rows are updated in place rather than reset, so that the view keeps its scroll
+        position, its selection, and an editor it may have open.
+        """
+        now = self._now()
+        rows: list[str | ConversationSummary] = []
+        current_group = None
+        for summary in summaries:
+            group = day_group(summary.updated_at, now)
+            if group != current_group:
+                rows.append(group)
+                current_group = group
+            rows.append(summary)
+        if _shape(rows) == _shape(self._rows):
+            self._rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(0), self.index(len(rows) - 1))
+            return
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def _small_bold_font(self) -> QFont:
+        if self._header_font is None:
+            font = QFont()
+            font.setBold(True)
+            if font.pointSizeF() > 0:  # a font sized in pixels has no point size to scale
+                font.setPointSizeF(font.pointSizeF() * HEADER_FONT_SCALE)
+            self._header_font = font
+        return self._header_font
+
+
+def _shape(rows: Sequence[str | ConversationSummary]) -> list[str | int]:
+    return [row if isinstance(row, str) else row.id for row in rows]
+
+
+def _tooltip(summary: ConversationSummary) -> str:
+    updated = QLocale().toString(QDateTime.fromMSecsSinceEpoch(round(summary.updated_at * 1000)),
+                                 QLocale.FormatType.ShortFormat)
+    lines = [summary.title or UNTITLED]
+    if summary.model:
+        lines.append(summary.model)
+    lines.append(f"Updated {updated}")
+    return "\n".join(lines)

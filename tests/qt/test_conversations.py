@@ -1,0 +1,322 @@
+"""Conversations in the window: saved as they stream, listed, searched, edited as versions."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtTest import QTest
+
+from app.cli import main as cli_main
+from app.core.conversation import Conversation, Message
+from app.core.store import ConversationStore
+from app.core.titles import clean_title
+from app.paths import AppPaths
+from app.qt.controller import ChatState
+from app.qt.main_window import MainWindow
+
+pytestmark = [pytest.mark.qt]
+LOAD_TIMEOUT_MS = 60_000
+ANSWER_TIMEOUT_MS = 180_000
+
+
+def start(qtbot, win: MainWindow, max_tokens: int = 24) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(win.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):
+        win.start()
+    win.controller.auto_titles = False
+    win.controller.params = dataclasses.replace(win.controller.params, max_tokens=max_tokens,
+                                                seed=1)
+
+
+def ask(qtbot, win: MainWindow, text: str) -> None:  # type: ignore[no-untyped-def]
+    win.composer.setPlainText(text)
+    with qtbot.waitSignal(win.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        win.composer.submit()
+
+
+def new_chat(qtbot, win: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+N, as the user presses it: a shortcut needs the window active."""
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    QTest.keySequence(win, QKeySequence.StandardKey.New)
+
+
+def shown(win: MainWindow) -> list[str]:
+    model = win.controller.model
+    return [model.message(r).content for r in range(model.rowCount())]
+
+
+def saved_chat(paths: AppPaths, *texts: str, title: str = "") -> Conversation:
+    """A chat written straight to the store, as an earlier session would have left it."""
+    store = ConversationStore.open_in(paths.data_dir)
+    conversation = Conversation(title=title)
+    for i, text in enumerate(texts):
+        last = conversation.last()
+        store.add_message(conversation, Message("user" if i % 2 == 0 else "assistant", text,
+                                                parent_id=last.id if last else None))
+    store.close()
+    return conversation
+
+
+@pytest.mark.model
+def test_a_chat_is_saved_listed_and_seen_by_the_cli(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                     paths: AppPaths, capsys) -> None:
+    start(qtbot, window)
+    ask(qtbot, window, "What is the capital of France?")
+    conversation = window.controller.conversation
+    assert conversation.id is not None
+    assert window.sidebar.selected_id() == conversation.id
+    assert window.sidebar.model.row_of(conversation.id) is not None
+    assert "capital of France" in window.windowTitle()
+
+    again = ConversationStore.open_in(paths.data_dir).load(conversation.id)
+    assert [m.content for m in again.path()] == shown(window)
+    assert again.path()[1].stats is not None and again.model == "SmolLM2 135M Instruct"
+    assert again.system_prompt == window.preset_bar.system_prompt()
+
+    assert cli_main(["chats", "list", "--data-dir", str(paths.config_dir.parent)]) == 0
+    listed = capsys.readouterr().out
+    assert listed.startswith(f"{conversation.id}\t")
+
+
+@pytest.mark.model
+def test_the_answer_is_on_disk_while_it_streams(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                paths: AppPaths) -> None:
+    start(qtbot, window, max_tokens=2000)
+    window.composer.setPlainText("Write a very long story about a lighthouse keeper.")
+    window.composer.submit()
+    reader = ConversationStore.open_in(paths.data_dir)
+
+    def partial_on_disk() -> bool:
+        conversation_id = window.controller.conversation.id
+        if conversation_id is None:
+            return False
+        path = reader.load(conversation_id).path()
+        return len(path) == 2 and len(path[1].content) > 0
+
+    qtbot.waitUntil(partial_on_disk, timeout=ANSWER_TIMEOUT_MS)
+    assert window.controller.state is ChatState.GENERATING  # written before the end
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        window.controller.stop()
+    answer = reader.load(window.controller.conversation.id).path()[1]  # type: ignore[arg-type]
+    assert answer.stats is not None and answer.stats.finish_reason == "cancelled"
+    assert answer.error is None and answer.content == shown(window)[1]
+
+
+@pytest.mark.model
+def test_an_edited_question_keeps_both_versions(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    start(qtbot, window)
+    ask(qtbot, window, "Name a colour.")
+    ask(qtbot, window, "Name a fruit.")
+    first_answers = shown(window)
+    question = window.controller.model.message(2)
+
+    qtbot.mouseClick(window.chat_view.message_widget(2).redo_button, Qt.MouseButton.LeftButton)
+    assert window.edit_bar.isVisible() and window.composer.toPlainText() == "Name a fruit."
+    window.composer.setPlainText("Name a vegetable.")
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        window.composer.submit()
+    assert not window.edit_bar.isVisible()
+    edited = shown(window)
+    assert edited[:2] == first_answers[:2] and edited[2] == "Name a vegetable."
+
+    widget = window.chat_view.message_widget(2)
+    assert widget.version_label.text() == "2/2" and widget.previous_version.isVisible()
+    qtbot.mouseClick(widget.previous_version, Qt.MouseButton.LeftButton)
+    assert shown(window) == first_answers  # the question as it was, and its answer
+    assert window.chat_view.message_widget(2).version_label.text() == "1/2"
+    qtbot.mouseClick(window.chat_view.message_widget(2).next_version, Qt.MouseButton.LeftButton)
+    assert shown(window) == edited
+
+    # Saved: the chat opened afresh shows the chosen version and keeps the other.
+    reopened = window.controller.store.load(window.controller.conversation.id)  # type: ignore[arg-type]
+    assert question.id in reopened
+    assert [m.content for m in reopened.path()] == edited
+    assert len(reopened) == 6
+
+
+@pytest.mark.model
+def test_regenerate_adds_a_version_of_the_answer(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    start(qtbot, window)
+    ask(qtbot, window, "Say something about cats.")
+    first = shown(window)[1]
+    window.controller.params = dataclasses.replace(window.controller.params, seed=2,
+                                                   temperature=1.0)
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        qtbot.mouseClick(window.chat_view.message_widget(1).redo_button,
+                         Qt.MouseButton.LeftButton)
+    assert window.chat_view.message_widget(1).version_label.text() == "2/2"
+    assert len(shown(window)) == 2
+    window.controller.switch_version(window.controller.model.message(1).id, -1)  # type: ignore[arg-type]
+    assert shown(window)[1] == first
+
+
+def test_search_opens_the_chat_at_the_message_even_in_another_version(  # type: ignore[no-untyped-def]
+        qtbot, paths: AppPaths) -> None:
+    from app.qt.application import build_window
+
+    filler = [f"filler line {i} " * 20 for i in range(40)]
+    saved_chat(paths, "about apples", "apples are red", title="Fruit")
+    long_chat = saved_chat(paths, *filler, "the secret word is lighthouse", "noted",
+                           title="Long")
+    store = ConversationStore.open_in(paths.data_dir)
+    # Another version of the last question: the one with the word is not the one shown.
+    before = long_chat.path()[-3]
+    store.add_message(long_chat, Message("user", "something else", parent_id=before.id))
+    store.close()
+
+    win, host = build_window(paths)
+    qtbot.addWidget(win)
+    win.resize(900, 600)
+    win.show()
+    try:
+        with qtbot.waitSignal(win.sidebar.search_results.model().rowsInserted, timeout=5000):
+            QTest.keyClicks(win.sidebar.search_box, "lighthous")
+        results = win.sidebar.search_results
+        assert results.count() == 1
+        rect = results.visualItemRect(results.item(0))
+        qtbot.mouseClick(results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert win.controller.conversation.id == long_chat.id
+        assert shown(win)[-2] == "the secret word is lighthouse"
+        row = len(shown(win)) - 2
+        widget = win.chat_view.message_widget(row)
+        qtbot.waitUntil(lambda: not widget.visibleRegion().isEmpty())
+        assert win.sidebar.selected_id() == long_chat.id
+    finally:
+        win.shutdown()
+        host.shutdown()
+
+
+def test_new_chat_rename_and_delete_with_undo(qtbot, paths: AppPaths) -> None:  # type: ignore[no-untyped-def]
+    from app.qt.application import build_window
+
+    chat = saved_chat(paths, "hello there", "hi", title="Greeting")
+    win, host = build_window(paths)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        win.open_conversation(chat.id)  # type: ignore[arg-type]
+        assert shown(win) == ["hello there", "hi"]
+        new_chat(qtbot, win)
+        assert shown(win) == [] and win.controller.conversation.id is None
+        assert win.sidebar.selected_id() is None
+
+        win.open_conversation(chat.id)  # type: ignore[arg-type]
+        model = win.sidebar.model
+        model.setData(model.index(model.row_of(chat.id)), "Renamed", Qt.ItemDataRole.EditRole)  # type: ignore[arg-type]
+        assert win.controller.conversation.title == "Renamed"
+        assert win.windowTitle().startswith("Renamed")
+
+        win.sidebar.delete_conversation(chat.id)  # type: ignore[arg-type]
+        assert win.controller.conversation.id is None  # the open chat went with it
+        assert model.row_of(chat.id) is None and win.sidebar.undo_bar.isVisible()
+        qtbot.mouseClick(win.sidebar.undo_button, Qt.MouseButton.LeftButton)
+        assert model.row_of(chat.id) is not None
+    finally:
+        win.shutdown()
+        host.shutdown()
+
+
+def test_messages_can_be_copied_and_deleted(qtbot, paths: AppPaths,  # type: ignore[no-untyped-def]
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.qt.application import build_window
+
+    chat = saved_chat(paths, "first question", "first answer", "second question",
+                      "second **answer**")
+    win, host = build_window(paths)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        win.open_conversation(chat.id)  # type: ignore[arg-type]
+        qtbot.mouseClick(win.chat_view.message_widget(3).copy_button, Qt.MouseButton.LeftButton)
+        assert QGuiApplication.clipboard().text() == "second **answer**"
+
+        asked: list[str] = []
+        monkeypatch.setattr(win, "_confirm", lambda _title, text: asked.append(text) or True)
+        qtbot.mouseClick(win.chat_view.message_widget(2).delete_button,
+                         Qt.MouseButton.LeftButton)
+        assert asked and "1 after it" in asked[0]
+        assert shown(win) == ["first question", "first answer"]
+        assert [m.content for m in win.controller.store.load(chat.id).path()] == shown(win)  # type: ignore[arg-type]
+    finally:
+        win.shutdown()
+        host.shutdown()
+
+
+def test_the_system_prompt_and_preset_are_kept_with_the_chat(qtbot, paths: AppPaths) -> None:  # type: ignore[no-untyped-def]
+    from app.qt.application import build_window
+
+    chat = saved_chat(paths, "Bonjour", "Hello")
+    win, host = build_window(paths)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        win.open_conversation(chat.id)  # type: ignore[arg-type]
+        translate = win.presets.get("translate")
+        assert translate is not None
+        win.controller.apply_preset(translate, "German")
+        win.preset_bar.systemPromptEdited.emit("Translate into German, formally.")
+        saved = win.controller.store.load(chat.id)  # type: ignore[arg-type]
+        assert saved.preset == "translate"
+        assert saved.system_prompt == "Translate into German, formally."
+        assert saved.params is not None and saved.params.temperature == pytest.approx(0.2)
+
+        new_chat(qtbot, win)
+        win.open_conversation(chat.id)  # type: ignore[arg-type]
+        assert win.preset_bar.system_prompt() == "Translate into German, formally."
+        assert win.preset_bar.current_preset() == translate
+    finally:
+        win.shutdown()
+        host.shutdown()
+
+
+def test_export_writes_markdown_and_json_that_imports_back(qtbot, paths: AppPaths,  # type: ignore[no-untyped-def]
+                                                           tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.qt.application import build_window
+
+    chat = saved_chat(paths, "What is 2+2?", "It is **4**.", title="Sums")
+    win, host = build_window(paths)
+    qtbot.addWidget(win)
+    try:
+        markdown, as_json = tmp_path / "sums.md", tmp_path / "sums.json"
+        monkeypatch.setattr(win, "_ask_export_path", lambda _name: (str(markdown), "Markdown"))
+        win.export_conversation(chat.id)
+        text = markdown.read_text(encoding="utf-8")
+        assert "What is 2+2?" in text and "It is **4**." in text
+
+        monkeypatch.setattr(win, "_ask_export_path", lambda _name: (str(as_json), "JSON"))
+        win.export_conversation(chat.id)
+        assert json.loads(as_json.read_text(encoding="utf-8"))["conversations"][0]["title"] == \
+            "Sums"
+        ids = win.import_conversations(str(as_json))
+        assert len(ids) == 1 and ids[0] != chat.id
+        assert [m.content for m in win.controller.store.load(ids[0]).path()] == [
+            "What is 2+2?", "It is **4**."]
+        assert win.sidebar.model.row_of(ids[0]) is not None
+
+        (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+        assert win.import_conversations(str(tmp_path / "bad.json")) == []
+        assert "bad.json" in win.error_banner.label.text()
+    finally:
+        win.shutdown()
+        host.shutdown()
+
+
+@pytest.mark.model
+def test_the_model_titles_a_new_chat_when_idle(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    start(qtbot, window)
+    window.controller.auto_titles = True
+    ask(qtbot, window, "How do I bake bread at home?")
+    assert window.controller._title_request is not None  # asked as soon as the answer is in
+    qtbot.waitUntil(lambda: window.controller._title_request is None, timeout=ANSWER_TIMEOUT_MS)
+    assert window.controller._title_text.strip()
+    conversation = window.controller.conversation
+    reply = window.controller._title_text
+    expected = clean_title(reply) or "How do I bake bread at home?"
+    assert conversation.title == expected
+    assert window.controller.store.load(conversation.id).title == expected  # type: ignore[arg-type]
