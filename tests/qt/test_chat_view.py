@@ -105,3 +105,28 @@ def test_pieces_are_batched_but_the_first_goes_at_once() -> None:
     for piece in ("a", "b", "c"):
         unbatched.add(piece)
     assert every == ["a", "b", "c"]
+
+
+def test_actions_appear_while_the_pointer_is_over_a_finished_message(widget) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    w, _ = widget
+    w.show_message(Message("assistant", "partial", streaming=True, id=7))
+    point = QPointF(5, 5)
+    QApplication.sendEvent(w, QEnterEvent(point, point, point))
+    assert w._actions is None  # nothing to do with an answer still being written
+    w.show_message(Message("assistant", "done", id=7), version=(2, 3))
+    QApplication.sendEvent(w, QEnterEvent(point, point, point))
+    assert w.redo_button.isVisible() and w.redo_button.text() == "Regenerate"
+    assert w.version_label.text() == "2/3" and w.previous_version.isEnabled()
+    asked: list[tuple[str, int]] = []
+    w.actionRequested.connect(lambda action, message_id: asked.append((action, message_id)))
+    w.redo_button.click()
+    w.next_version.click()
+    assert asked == [("regenerate", 7), ("next", 7)]
+    QApplication.sendEvent(w, QEvent(QEvent.Type.Leave))
+    assert not w.redo_button.isVisible()
+    w.set_actions_enabled(False)  # an answer streams elsewhere
+    assert not w.next_version.isEnabled() and not w.delete_button.isEnabled()

@@ -13,14 +13,25 @@ import contextlib
 import html
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, QUrl, Signal
+import shiboken6
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import (
     QDesktopServices,
+    QEnterEvent,
     QGuiApplication,
+    QPalette,
     QResizeEvent,
     QTextBlockFormat,
     QTextCharFormat,
@@ -49,8 +60,9 @@ from app.qt.viewmodels.conversation_model import ConversationModel
 
 # 15 redraws a second: smooth to read, and cheap enough to leave llama.cpp its cores.
 RENDER_INTERVAL_MS = 66
+_WARM_UP = "```python\nx = 1\n```"
 # Drawing the earlier messages of a long chat: one slice per turn of the event loop.
-LOAD_SLICE_MS = 30
+LOAD_SLICE_MS = 20
 _STICK_SLACK_PX = 8
 _BLOCK_SPACING_PX = 12  # Qt's margin around a <p>
 
@@ -93,9 +105,47 @@ class _MessageBody(QTextBrowser):
         self._fit_height()
 
 
+class _VersionNav(QWidget):
+    """`‹ 2/3 ›`: made only for messages that have other versions."""
+
+    def __init__(self, request: Callable[[str], None]) -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.previous = _tool_button("‹", "Previous version", "previousVersion")
+        self.label = QLabel()
+        self.label.setObjectName("versionLabel")
+        self.next = _tool_button("›", "Next version", "nextVersion")
+        self.previous.clicked.connect(lambda: request("previous"))
+        self.next.clicked.connect(lambda: request("next"))
+        for widget in (self.previous, self.label, self.next):
+            layout.addWidget(widget)
+
+
+class _MessageActions(QWidget):
+    """Copy, Edit or Regenerate, Delete: made the first time the pointer is over a message,
+    so a long chat does not build hundreds of buttons nobody hovers."""
+
+    def __init__(self, request: Callable[[str], None], copy: Callable[[], None]) -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.copy = _tool_button("Copy", "Copy this message", "copyMessageButton")
+        self.copy.clicked.connect(copy)
+        self.redo = _tool_button("", "", "redoButton")  # Edit or Regenerate, by role
+        self.redo.clicked.connect(lambda: request("redo"))
+        self.delete = _tool_button("Delete", "Delete this message and what follows it",
+                                   "deleteMessageButton")
+        self.delete.clicked.connect(lambda: request("delete"))
+        for button in (self.copy, self.redo, self.delete):
+            layout.addWidget(button)
+
+
 class MessageWidget(QFrame):
     """One message: who wrote it, its versions (`< 2/3 >`), the text, and under it the stats
-    and what can be done with it.
+    and, while the pointer is over it, what can be done with it.
 
     Signals:
         copied(str): text put on the clipboard (a code block's, or the whole message's).
@@ -112,6 +162,12 @@ class MessageWidget(QFrame):
         self._code_blocks: list[str] = []
         self._streamed: _Streamed | None = None
         self._content = ""
+        self._role = "user"
+        self._complete = False
+        self._version = 1, 1
+        self._actions_enabled = True
+        self._nav: _VersionNav | None = None
+        self._actions: _MessageActions | None = None
         self.message_id: int | None = None
         self.setObjectName("message")
         layout = QVBoxLayout(self)
@@ -120,20 +176,10 @@ class MessageWidget(QFrame):
 
         self.author = QLabel()
         self.author.setObjectName("messageAuthor")
-        self.previous_version = _tool_button("‹", "Previous version", "previousVersion")
-        self.version_label = QLabel()
-        self.version_label.setObjectName("versionLabel")
-        self.next_version = _tool_button("›", "Next version", "nextVersion")
-        self.previous_version.clicked.connect(lambda: self._request("previous"))
-        self.next_version.clicked.connect(lambda: self._request("next"))
-        header = QHBoxLayout()
-        header.setContentsMargins(0, 0, 0, 0)
-        header.setSpacing(2)
-        header.addWidget(self.author)
-        header.addStretch(1)
-        for widget in (self.previous_version, self.version_label, self.next_version):
-            header.addWidget(widget)
-            widget.hide()
+        self._header = QHBoxLayout()
+        self._header.setContentsMargins(0, 0, 0, 0)
+        self._header.addWidget(self.author)
+        self._header.addStretch(1)
 
         self.body = _MessageBody()
         self.body.setObjectName("messageBody")
@@ -141,31 +187,73 @@ class MessageWidget(QFrame):
 
         self.footer = QLabel()
         self.footer.setObjectName("messageFooter")
-        self.footer.setStyleSheet("color: palette(mid);")
-        self.copy_button = _tool_button("Copy", "Copy this message", "copyMessageButton")
-        self.copy_button.clicked.connect(self.copy_text)
-        self.redo_button = _tool_button("", "", "redoButton")  # Edit or Regenerate, by role
-        self.redo_button.clicked.connect(
-            lambda: self._request("edit" if self.property("role") == "user" else "regenerate"))
-        self.delete_button = _tool_button("Delete", "Delete this message and what follows it",
-                                          "deleteMessageButton")
-        self.delete_button.clicked.connect(lambda: self._request("delete"))
-        bottom = QHBoxLayout()
-        bottom.setContentsMargins(0, 0, 0, 0)
-        bottom.setSpacing(2)
-        bottom.addWidget(self.footer, 1)
-        for button in (self.copy_button, self.redo_button, self.delete_button):
-            bottom.addWidget(button)
+        self.footer.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self._bottom = QHBoxLayout()
+        self._bottom.setContentsMargins(0, 0, 0, 0)
+        self._bottom.addWidget(self.footer, 1)
 
-        layout.addLayout(header)
+        layout.addLayout(self._header)
         layout.addWidget(self.body)
-        layout.addLayout(bottom)
+        layout.addLayout(self._bottom)
+
+    # -- parts made on demand --------------------------------------------------------------
+
+    def versions(self) -> _VersionNav:
+        if self._nav is None:
+            self._nav = _VersionNav(self._request)
+            self._header.addWidget(self._nav)
+            self._show_version(*self._version)
+        return self._nav
+
+    def actions(self) -> _MessageActions:
+        if self._actions is None:
+            self._actions = _MessageActions(self._request, self.copy_text)
+            self._bottom.addWidget(self._actions)
+            self._show_actions_state()
+        return self._actions
+
+    @property
+    def previous_version(self) -> QToolButton:
+        return self.versions().previous
+
+    @property
+    def next_version(self) -> QToolButton:
+        return self.versions().next
+
+    @property
+    def version_label(self) -> QLabel:
+        return self.versions().label
+
+    @property
+    def copy_button(self) -> QToolButton:
+        return self.actions().copy
+
+    @property
+    def redo_button(self) -> QToolButton:
+        return self.actions().redo
+
+    @property
+    def delete_button(self) -> QToolButton:
+        return self.actions().delete
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        super().enterEvent(event)
+        if self._complete:
+            self.actions().show()
+
+    def leaveEvent(self, event: QEvent) -> None:
+        super().leaveEvent(event)
+        if self._actions is not None:
+            self._actions.hide()
+
+    # -- showing ---------------------------------------------------------------------------
 
     def show_message(self, message: Message, version: tuple[int, int] = (1, 1)) -> None:
         user = message.role == "user"
         self.message_id = message.id
         self._content = message.content
-        self.setProperty("role", message.role)
+        self._role = message.role
+        self._complete = not message.streaming and message.id is not None
         self.author.setText("<b>You</b>" if user else
                             f"<b>{html.escape(message.model_name or 'Assistant')}</b>")
         if user:
@@ -182,35 +270,37 @@ class MessageWidget(QFrame):
         self.footer.setText(_footer_text(message))
         self.footer.setToolTip(_stats_tooltip(message))
         self._show_version(*version)
-        self.redo_button.setText("Edit" if user else "Regenerate")
-        self.redo_button.setToolTip("Ask again with changed words: a new version of this "
-                                    "question" if user else
-                                    "Answer again: a new version of this answer")
-        for button in (self.copy_button, self.redo_button, self.delete_button):
-            button.setVisible(not message.streaming and message.id is not None)
+        self._show_actions_state()
 
     def _show_version(self, number: int, count: int) -> None:
-        several = count > 1
-        for widget in (self.previous_version, self.version_label, self.next_version):
-            widget.setVisible(several)
-        if several:
-            self.version_label.setText(f"{number}/{count}")
-            self.previous_version.setEnabled(number > 1)
-            self.next_version.setEnabled(number < count)
+        self._version = number, count
+        if count > 1:
+            self.versions()
+        if self._nav is None:
+            return
+        self._nav.setVisible(count > 1)
+        self._nav.label.setText(f"{number}/{count}")
+        self._nav.previous.setEnabled(self._actions_enabled and number > 1)
+        self._nav.next.setEnabled(self._actions_enabled and number < count)
+
+    def _show_actions_state(self) -> None:
+        if self._actions is None:
+            return
+        user = self._role == "user"
+        self._actions.redo.setText("Edit" if user else "Regenerate")
+        self._actions.redo.setToolTip(
+            "Ask again with changed words: a new version of this question" if user else
+            "Answer again: a new version of this answer")
+        self._actions.redo.setEnabled(self._actions_enabled)
+        self._actions.delete.setEnabled(self._actions_enabled)
+        if not self._complete:
+            self._actions.hide()
 
     def set_actions_enabled(self, enabled: bool) -> None:
         """While an answer streams, messages can be read and copied, not changed."""
-        for button in (self.redo_button, self.delete_button, self.previous_version,
-                       self.next_version):
-            button.setProperty("busy", not enabled)
-        self.redo_button.setEnabled(enabled)
-        self.delete_button.setEnabled(enabled)
-        version = self.version_label.text().split("/")
-        if not enabled:
-            self.previous_version.setEnabled(False)
-            self.next_version.setEnabled(False)
-        elif len(version) == 2:
-            self._show_version(int(version[0]), int(version[1]))
+        self._actions_enabled = enabled
+        self._show_version(*self._version)
+        self._show_actions_state()
 
     def copy_text(self) -> None:
         """The message as written (Markdown for answers), onto the clipboard."""
@@ -223,6 +313,8 @@ class MessageWidget(QFrame):
         QTimer.singleShot(duration_ms, self, lambda: self.setStyleSheet(""))
 
     def _request(self, action: str) -> None:
+        if action == "redo":
+            action = "edit" if self._role == "user" else "regenerate"
         if self.message_id is not None:
             self.actionRequested.emit(action, self.message_id)
 
@@ -368,6 +460,14 @@ class ChatView(QScrollArea):
         self._loader.setSingleShot(True)
         self._loader.setInterval(0)
         self._loader.timeout.connect(self._load_earlier)
+        self._doomed: list[QWidget] = []  # widgets of a chat shown before, to be deleted
+        self._reaper = QTimer(self)
+        self._reaper.setSingleShot(True)
+        self._reaper.setInterval(0)
+        self._reaper.timeout.connect(self._delete_doomed)
+        # Pygments loads a lexer the first time it meets a language; Python's costs ~60 ms.
+        # Paid while the window is idle rather than when the first chat opens.
+        QTimer.singleShot(300, self, lambda: self._renderer.render(_WARM_UP))
 
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
@@ -410,11 +510,13 @@ class ChatView(QScrollArea):
 
     def _rebuild(self) -> None:
         self._loader.stop()
-        # The old messages go with their container, in one deletion, not one per message.
+        # The old messages are deleted a slice at a time on later turns of the event loop:
+        # deleting a long chat's widgets at once froze the window for a quarter of a second.
         old = self.takeWidget()
-        old.hide()
-        old.deleteLater()
+        self._doomed.append(old)
+        self._doomed.extend(self._widgets)
         self._content, self._layout = self._new_content()
+        self._reaper.start()
         self._widgets = []
         self._dirty.clear()
         self._stick_to_bottom = True
@@ -423,6 +525,16 @@ class ChatView(QScrollArea):
             self._load_earlier()
         else:
             self.loaded.emit()
+
+    def _delete_doomed(self) -> None:
+        """Delete old widgets, the messages before their container, for one slice."""
+        deadline = time.perf_counter() + LOAD_SLICE_MS / 1000
+        while self._doomed and time.perf_counter() < deadline:
+            widget = self._doomed.pop()
+            if shiboken6.isValid(widget):
+                shiboken6.delete(widget)
+        if self._doomed:
+            self._reaper.start()
 
     def _new_widget(self, row: int) -> MessageWidget:
         assert self._model is not None
@@ -436,16 +548,26 @@ class ChatView(QScrollArea):
     def _load_earlier(self, until: int | None = None) -> None:
         """Draw earlier messages, last first: for one slice, or down to row `until`."""
         deadline = time.perf_counter() + LOAD_SLICE_MS / 1000
+        # One container per slice: inserting it at the top moves one widget down, where
+        # inserting each message would move every message below it, again on every slice.
+        group = QWidget()
+        group_layout = QVBoxLayout(group)
+        group_layout.setContentsMargins(0, 0, 0, 0)
+        group_layout.setSpacing(self._layout.spacing())
+        drawn: list[int] = []
         while self._first > 0:
-            if until is None and self._widgets and time.perf_counter() > deadline:
+            if until is None and drawn and time.perf_counter() > deadline:
                 break
             if until is not None and self._first <= until:
                 break
             self._first -= 1
             widget = self._new_widget(self._first)
-            self._layout.insertWidget(0, widget)
+            group_layout.insertWidget(0, widget)
             self._widgets.insert(0, widget)
-            self.rendered.emit(self._first)
+            drawn.append(self._first)
+        self._layout.insertWidget(0, group)
+        for row in drawn:
+            self.rendered.emit(row)
         if self._first > 0:
             self._loader.start()
         else:
@@ -462,7 +584,9 @@ class ChatView(QScrollArea):
         self.ensure_loaded(first)
         for row in range(first, last + 1):
             widget = self._new_widget(row)
-            self._layout.insertWidget(row - self._first, widget)  # the stretch stays last
+            # Rows are only ever added at the end (`ConversationModel.sync` removes the rows
+            # that change before it adds their replacements); the stretch stays last.
+            self._layout.insertWidget(self._layout.count() - 1, widget)
             self._widgets.insert(row - self._first, widget)
             self.rendered.emit(row)
 
