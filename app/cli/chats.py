@@ -141,7 +141,7 @@ def _import(args: argparse.Namespace, store: ConversationStore) -> int:
 def _search(args: argparse.Namespace, store: ConversationStore) -> int:
     hits = store.search(" ".join(args.text))
     for hit in hits:
-        print(f"{hit.conversation_id}\t{_one_line(hit.title)}\t{_one_line(hit.snippet)}")
+        print(f"{hit.conversation_id}\t{_one_line(hit.title)}\t{_one_line(hit.marked())}")
     return EXIT_OK if hits else EXIT_NOT_FOUND
 
 

@@ -142,9 +142,14 @@ class ConversationSummary:
     message_count: int
 
 
+# Around the matches in a snippet: characters no message text has, unlike brackets (`a[0]`).
+MATCH_START, MATCH_END = "\x02", "\x03"
+
+
 @dataclass(frozen=True)
 class SearchHit:
-    """A message that matches a search; `snippet` marks the matches with `[` and `]`."""
+    """A message that matches a search; `snippet` marks the matches with `MATCH_START` and
+    `MATCH_END`."""
 
     conversation_id: int
     message_id: int
@@ -152,6 +157,10 @@ class SearchHit:
     role: str
     snippet: str
     created_at: float
+
+    def marked(self, start: str = "[", end: str = "]") -> str:
+        """The snippet with its matches between `start` and `end`."""
+        return self.snippet.replace(MATCH_START, start).replace(MATCH_END, end)
 
 
 class ConversationStore:
@@ -434,7 +443,7 @@ class ConversationStore:
         query = " ".join(f'"{w.replace(chr(34), chr(34) * 2)}"' for w in words) + "*"
         rows = self._db.execute(
             "SELECT m.conversation_id, m.id, c.title, m.role, m.created_at, "
-            "snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet "
+            "snippet(messages_fts, 0, char(2), char(3), '…', 12) AS snippet "
             "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
             "JOIN conversations c ON c.id = m.conversation_id "
             "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
@@ -480,7 +489,7 @@ def _substring_snippet(content: str, text: str, width: int = 40) -> str:
     if at < 0:
         return content[: 2 * width]
     start, end = max(0, at - width), at + len(text) + width
-    return ("…" if start else "") + content[start:at] + f"[{text}]" + \
+    return ("…" if start else "") + content[start:at] + MATCH_START + text + MATCH_END + \
         content[at + len(text):end] + ("…" if end < len(content) else "")
 
 

@@ -339,7 +339,7 @@ def test_typing_searches_after_a_pause_and_a_hit_can_be_chosen(
     assert results.count() == 2  # "fox" is a prefix: "foxes" matches too
     first = results.item(0)
     assert first.data(HIT_CONVERSATION_ID) == fox
-    assert "[fox" in first.data(HIT_SNIPPET)
+    assert "\x02fox" in first.data(HIT_SNIPPET)
     assert first.text().startswith("Animals\n")
     message_ids = {results.item(i).data(HIT_MESSAGE_ID) for i in range(results.count())}
     assert message_ids == {m.id for m in store.load(fox).path()}
@@ -406,8 +406,8 @@ def test_a_search_shown_follows_changes_made_elsewhere(
 
 
 def test_snippets_show_their_matches_in_bold() -> None:
-    assert snippet_html("…a <b> & [fox]\njumps [over]") == \
-        "…a &lt;b&gt; &amp; <b>fox</b> jumps <b>over</b>"
+    assert snippet_html("…a[0] <b> & \x02fox\x03\njumps \x02over\x03") == \
+        "…a[0] &lt;b&gt; &amp; <b>fox</b> jumps <b>over</b>"
 
 
 def test_the_sidebar_has_a_sensible_width(sidebar: ConversationSidebar) -> None:

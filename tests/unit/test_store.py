@@ -75,7 +75,7 @@ def test_deleting_a_message_removes_it_and_what_follows_from_file_and_search(
     store.delete_message(c, q2.id)
     assert [m.content for m in store.load(c.id).path()] == ["alpha question", "beta answer"]
     assert store.search("gamma") == [] and store.search("delta") == []
-    assert [h.snippet for h in store.search("beta")] == ["[beta] answer"]
+    assert [h.marked() for h in store.search("beta")] == ["[beta] answer"]
 
 
 def test_a_partial_answer_is_on_disk_and_shows_as_interrupted(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_search_matches_words_and_prefixes_and_skips_deleted_chats(
     b = _chat(store, "Recipe for pancakes", title="Food")
     hits = store.search("pyth")
     assert [(h.conversation_id, h.title, h.role) for h in hits] == [(a.id, "JSON", "user")]
-    assert "[Python]" in hits[0].snippet
+    assert "[Python]" in hits[0].marked()
     assert [h.message_id for h in store.search("json module")] == [a.path()[1].id]
     assert store.search('pan"cakes') == []  # quotes in the query are text, not syntax
     assert store.search("   ") == []
@@ -123,7 +123,7 @@ def test_search_finds_chinese_text_inside_a_sentence(store: ConversationStore) -
     c = _chat(store, "请帮我总结这篇关于机器学习的文章")
     hits = store.search("机器学习")
     assert [h.conversation_id for h in hits] == [c.id]
-    assert "[机器学习]" in hits[0].snippet
+    assert "[机器学习]" in hits[0].marked()
 
 
 def test_list_is_newest_first_and_deleted_chats_can_be_restored_until_purged(

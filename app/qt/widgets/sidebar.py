@@ -59,7 +59,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.store import ConversationStore, SearchHit
+from app.core.store import MATCH_END, MATCH_START, ConversationStore, SearchHit
 from app.qt.viewmodels.conversation_list_model import UNTITLED, ConversationListModel, Roles
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -76,11 +76,11 @@ HIT_MESSAGE_ID = Qt.ItemDataRole.UserRole + 2
 HIT_TITLE = Qt.ItemDataRole.UserRole + 3
 HIT_SNIPPET = Qt.ItemDataRole.UserRole + 4
 
-_MATCH = re.compile(r"\[([^\[\]]*)\]")
+_MATCH = re.compile(f"{MATCH_START}(.*?){MATCH_END}", re.S)
 
 
 def snippet_html(snippet: str) -> str:
-    """A store snippet as HTML on one line: the matches it marks with `[` and `]` in bold."""
+    """A store snippet as HTML on one line, the matches it marks in bold."""
     escaped = html.escape(" ".join(snippet.split()), quote=False)
     return _MATCH.sub(r"<b>\1</b>", escaped)
 
