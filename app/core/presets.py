@@ -9,11 +9,8 @@ rewrites past conversations.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
 import logging
-import os
 import re
 import typing
 from dataclasses import dataclass, field
@@ -21,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.engine.base import GenerationParams
+from app.core.jsonfile import read_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -228,15 +226,12 @@ class PresetLibrary:
         self._user = presets
 
     def _read(self) -> dict[str, Preset]:
-        try:
-            data = json.loads(self.file.read_text("utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            log.warning("cannot read %s (%s); no user presets loaded", self.file, exc)
+        data = read_json(self.file)
+        if data is None:
             return {}
         entries = data.get("presets") if isinstance(data, dict) else None
-        if not isinstance(entries, list) or data.get("version") != VERSION:
+        if not isinstance(data, dict) or data.get("version") != VERSION \
+                or not isinstance(entries, list):
             log.warning("%s is not a version %d presets file; no user presets loaded",
                         self.file, VERSION)
             return {}
@@ -252,15 +247,9 @@ class PresetLibrary:
     def _write(self, presets: dict[str, Preset]) -> None:
         entries = [{"name": p.name, "system_prompt": p.system_prompt, "params": p.params}
                    for p in sorted(presets.values(), key=lambda p: p.name.casefold())]
-        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"version": VERSION, "presets": entries}, indent=1,
-                                      ensure_ascii=False), "utf-8")
-            tmp.replace(self.file)  # a crash leaves the old file or the new, never half of one
+            write_json(self.file, {"version": VERSION, "presets": entries})
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
             raise PresetError(f"The presets could not be saved to {self.file}: {exc}") from exc
 
 

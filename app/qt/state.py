@@ -6,30 +6,22 @@ ignored, never fatal.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
+
+from app.core.jsonfile import read_json, write_json
 
 log = logging.getLogger(__name__)
 
 
 def load_state(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        log.warning("ignoring unreadable %s: %s", path, exc)
-        return {}
+    data = read_json(path)
     return data if isinstance(data, dict) else {}
 
 
 def save_state(path: Path, **values: Any) -> None:
-    state = load_state(path) | values
-    tmp = path.with_suffix(".tmp")
     try:
-        tmp.write_text(json.dumps(state, indent=2), encoding="utf-8")
-        tmp.replace(path)  # atomic: a crash never leaves half a file
+        write_json(path, load_state(path) | values)
     except OSError as exc:
         log.warning("cannot save %s: %s", path, exc)

@@ -8,13 +8,13 @@ without a record, and a record whose file is gone is ignored.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from app.core.jsonfile import read_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +41,7 @@ class Registry:
         return path if path.is_absolute() else self.models_dir / path
 
     def read(self) -> dict[str, dict[str, Any]]:
-        try:
-            data = json.loads(self.file.read_text("utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            log.warning("cannot read %s (%s); treating the library as unrecorded", self.file, exc)
-            return {}
+        data = read_json(self.file)  # unreadable: the library counts as unrecorded
         models = data.get("models") if isinstance(data, dict) else None
         if not isinstance(models, dict):
             return {}
@@ -74,7 +68,4 @@ class Registry:
         return [self.path_of(k) for k, v in self.read().items() if v.get("source") == "reference"]
 
     def _write(self, models: dict[str, dict[str, Any]]) -> None:
-        self.models_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"version": VERSION, "models": models}, indent=1), "utf-8")
-        tmp.replace(self.file)  # a crash leaves the old file or the new, never half of one
+        write_json(self.file, {"version": VERSION, "models": models})
