@@ -160,13 +160,11 @@ def run_chat(args: argparse.Namespace, paths: AppPaths) -> int:
 def _chat_model(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> ModelEntry:
     """The model `--model` names; else a continued chat's own, while its file is there."""
     from app.cli.models import resolve_installed
-    from app.core.models.library import list_models
 
     saved = record.conversation.model_path
     try:
         if args.model is None and saved and Path(saved).is_file():
-            known = [e for e in list_models(paths.models_dir) if e.path == Path(saved)]
-            return known[0] if known else resolve_installed(saved, paths)
+            return resolve_installed(saved, paths)
         return resolve_installed(args.model or BUILTIN_NAME, paths)
     except ModelNotFoundError as exc:
         raise UsageError(str(exc)) from None

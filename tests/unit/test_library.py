@@ -60,6 +60,10 @@ def test_resolve_by_name_file_name_and_path(tmp_path: Path) -> None:
     assert resolve_model("my-model.gguf", models).path == model
     assert resolve_model(str(elsewhere), models).path == elsewhere
     assert resolve_model(BUILTIN_NAME, models).builtin
+    # A path to a listed model is that model, as the list names it.
+    assert resolve_model(str(model), models) == resolve_model("my-model", models)
+    builtin = resolve_model(BUILTIN_NAME, models)
+    assert resolve_model(str(builtin.path), models) == builtin
 
 
 def test_an_unknown_model_says_what_to_use(tmp_path: Path) -> None:

@@ -131,7 +131,10 @@ def resolve_model(name_or_path: str, models_dir: Path) -> ModelEntry:
             return entry
     path = Path(name_or_path).expanduser()
     if path.is_file():
-        return ModelEntry(path.stem, path.name, path.resolve())
+        resolved = path.resolve()
+        # A path to a model the library lists is that model, with its name and settings.
+        known = next((e for e in entries if e.path.resolve() == resolved), None)
+        return known or ModelEntry(path.stem, path.name, resolved)
     if path.exists():
         raise ModelNotFoundError(f"{name_or_path} is not a file.")
     raise ModelNotFoundError(
