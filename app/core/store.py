@@ -101,6 +101,10 @@ class StoreError(Exception):
     """The chat history cannot be used; the message says why, fit for the user."""
 
 
+class NewerSchemaError(StoreError):
+    """The file was written by a newer Lamplight; it is left as it is."""
+
+
 class ConversationNotFoundError(StoreError):
     def __init__(self, conversation_id: int) -> None:
         super().__init__(f"There is no chat with id {conversation_id}.")
@@ -180,9 +184,11 @@ class ConversationStore:
             # commits, never the database.
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, StoreError) as exc:
             with contextlib.suppress(Exception):
                 self._db.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"Cannot read the chat history {path}: {exc}") from exc
 
     @classmethod
@@ -205,7 +211,7 @@ class ConversationStore:
     def _migrate(self) -> None:
         version = self.schema_version()
         if version > SCHEMA_VERSION:
-            raise StoreError(
+            raise NewerSchemaError(
                 f"The chat history {self.path} was written by a newer Lamplight (schema "
                 f"{version}, this one knows {SCHEMA_VERSION}). Update Lamplight to open it.")
         for number in range(version, SCHEMA_VERSION):
@@ -528,10 +534,10 @@ def open_store(paths: AppPaths) -> tuple[ConversationStore, str | None]:
     path = paths.data_dir / DB_NAME
     try:
         store = ConversationStore(path)
+    except NewerSchemaError as exc:
+        return ConversationStore(Path(":memory:")), (
+            f"{exc} Chats of this session will not be saved.")
     except StoreError as exc:
-        if "newer Lamplight" in str(exc):
-            return ConversationStore(Path(":memory:")), (
-                f"{exc} Chats of this session will not be saved.")
         aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
         for suffix in ("", "-wal", "-shm"):
             part = Path(f"{path}{suffix}")

@@ -16,7 +16,9 @@ from app.core.store import (
     ConversationStore,
     PartialWriter,
     StoreError,
+    open_store,
 )
+from app.paths import AppPaths
 
 
 @pytest.fixture
@@ -190,6 +192,46 @@ def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path: Path) -> No
     with pytest.raises(StoreError, match="Cannot read the chat history"):
         ConversationStore(path)
     assert path.read_bytes().startswith(b"this is not sqlite")
+
+
+def test_the_app_sets_an_unreadable_history_aside_and_starts_a_new_one(tmp_path: Path) -> None:
+    paths = AppPaths.under(tmp_path).ensure()
+    damaged = paths.data_dir / "chats.db"
+    damaged.write_bytes(b"this is not sqlite" * 100)
+    store, problem = open_store(paths)
+    assert problem is not None and "kept as" in problem
+    kept = [p for p in paths.data_dir.iterdir() if p.name.startswith("chats.db.unreadable-")]
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is not sqlite")
+    assert str(kept[0]) in problem
+    _chat(store, "a new start")
+    assert [s.message_count for s in store.list_conversations()] == [1]
+
+
+def test_the_app_leaves_a_newer_history_alone_and_saves_nothing(tmp_path: Path) -> None:
+    paths = AppPaths.under(tmp_path).ensure()
+    path = paths.data_dir / "chats.db"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    store, problem = open_store(paths)
+    assert problem is not None and "will not be saved" in problem
+    _chat(store, "kept in memory only")
+    assert store.path == Path(":memory:")
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == \
+        SCHEMA_VERSION + 1
+
+
+def test_deleted_chats_are_purged_when_the_app_opens_the_history(tmp_path: Path) -> None:
+    paths = AppPaths.under(tmp_path).ensure()
+    store, _ = open_store(paths)
+    gone, kept = _chat(store, "gone"), _chat(store, "kept")
+    store.delete(gone.id)
+    store.close()
+    store, problem = open_store(paths)
+    assert problem is None
+    store.undelete(gone.id)  # too late: Undo lasts one session
+    assert [s.id for s in store.list_conversations()] == [kept.id]
 
 
 def test_a_conversation_with_versions_is_created_whole(store: ConversationStore) -> None:
