@@ -125,15 +125,18 @@ class ChatController(QObject):
 
     # -- conversations ---------------------------------------------------------------------
 
-    def new_conversation(self, system_prompt: str = "", preset: str | None = None,
-                         params: GenerationParams | None = None) -> None:
-        """Show an empty chat; it is saved with its first message."""
+    def new_conversation(self, system_prompt: str = "", preset: Preset | None = None) -> None:
+        """Show an empty chat with this prompt and preset; it is saved with its first
+        message."""
+        self._show_new(Conversation(system_prompt=system_prompt,
+                                    preset=preset.key if preset else None,
+                                    params=self._preset_params(preset)))
+
+    def _show_new(self, conversation: Conversation) -> None:
         self.stop()
-        self.model.set_conversation(Conversation(system_prompt=system_prompt, preset=preset,
-                                                 params=params))
+        self.model.set_conversation(conversation)
         self.conversationChanged.emit(None)
 
-    @_reporting
     def open_conversation(self, conversation_id: int) -> bool:
         """Show a saved chat; an answer streaming in the chat shown before is stopped (and
         kept as far as it got)."""
@@ -142,7 +145,7 @@ class ChatController(QObject):
         self.stop()
         try:
             conversation = self.store.load(conversation_id)
-        except Exception as exc:  # a missing or unreadable chat must not take the window down
+        except StoreError as exc:  # a missing or unreadable chat must not take the window down
             log.warning("cannot open chat %s: %s", conversation_id, exc)
             self.errorRaised.emit(f"Cannot open this chat: {exc}")
             return False
@@ -153,8 +156,9 @@ class ChatController(QObject):
     def forget_conversation(self, conversation_id: int) -> None:
         """The chat was deleted elsewhere (the sidebar): if it is shown, show a new one."""
         if self.conversation.id == conversation_id:
-            c = self.conversation
-            self.new_conversation(c.system_prompt, c.preset, c.params)
+            c = self.conversation  # the next chat keeps its settings
+            self._show_new(Conversation(system_prompt=c.system_prompt, preset=c.preset,
+                                        params=c.params))
 
     @_reporting
     def reveal(self, message_id: int) -> int | None:
@@ -186,8 +190,12 @@ class ChatController(QObject):
         conversation = self.conversation
         conversation.preset = preset.key
         conversation.system_prompt = preset.prompt_for(language)
-        conversation.params = preset.apply(self.params) if preset.params else None
+        conversation.params = self._preset_params(preset)
         self.store.save_settings(conversation)
+
+    def _preset_params(self, preset: Preset | None) -> GenerationParams | None:
+        """The preset's settings over the model's; None (the model's own) if it has none."""
+        return preset.apply(self.params) if preset is not None and preset.params else None
 
     def generation_params(self) -> GenerationParams:
         """The chat's own settings if it has them, else the model's defaults."""

@@ -379,10 +379,8 @@ class MainWindow(QMainWindow):
         """An empty chat with the preset and system prompt now chosen."""
         self.cancel_edit()
         self.preset_bar.flush_prompt_edit()  # into the chat it was typed for
-        preset = self.preset_bar.current_preset()
-        params = preset.apply(self.controller.params) if preset and preset.params else None
         self.controller.new_conversation(self.preset_bar.system_prompt(),
-                                         preset.key if preset else None, params)
+                                         self.preset_bar.current_preset())
         self.show_chat()
 
     def open_conversation(self, conversation_id: int) -> None:
