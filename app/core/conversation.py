@@ -141,10 +141,6 @@ class Conversation:
         path = self.path()
         return path[-1] if path else None
 
-    def versions(self, message_id: int) -> list[Message]:
-        """The message and its siblings (its other versions), oldest first."""
-        return self.children(self._messages[message_id].parent_id)
-
     def version_of(self, message_id: int) -> tuple[int, int]:
         """(1-based number of this version, how many versions there are)."""
         ids = self._children[self._messages[message_id].parent_id]
