@@ -1,0 +1,588 @@
+"""Readable text out of the documents a user gives the app: plain text, Markdown, PDF, DOCX, HTML.
+
+Every way a file can fail becomes one `DocumentError` whose message names the file and says
+what to do, so the window and the CLI show it as it is. Size is checked with `stat` before a
+byte is read, and every step is linear in the input: nothing a file holds can hang the reader.
+The format libraries (pypdf, python-docx, lxml, charset-normalizer) load on first use.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import logging
+import math
+import re
+import stat
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from docx.table import Table
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES: int = 100 * 1024 * 1024
+MAX_TEXT_CHARS: int = 20_000_000
+
+SUFFIXES: dict[str, str] = {
+    ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
+    ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".xhtml": "html",
+    ".rst": "text", ".csv": "text", ".tsv": "text", ".log": "text", ".json": "text",
+    ".jsonl": "text", ".xml": "text", ".yaml": "text", ".yml": "text", ".toml": "text",
+    ".ini": "text", ".tex": "text", ".srt": "text", ".vtt": "text", ".py": "text",
+}
+FILE_FILTER: str = (
+    "Documents (" + " ".join(f"*{suffix}" for suffix in SUFFIXES) + ");;All files (*)"
+)
+
+# Formats people will try, with what to save them as instead.
+_UNSUPPORTED: dict[str, str] = {
+    ".doc": ".docx, PDF or plain text", ".rtf": ".docx, PDF or plain text",
+    ".odt": ".docx, PDF or plain text", ".pages": ".docx, PDF or plain text",
+    ".wps": ".docx, PDF or plain text", ".epub": "PDF or plain text",
+    ".xls": "CSV", ".xlsx": "CSV", ".ods": "CSV", ".numbers": "CSV",
+    ".ppt": "PDF", ".pptx": "PDF", ".odp": "PDF", ".key": "PDF",
+}
+_KINDS = frozenset({"text", "markdown", "pdf", "docx", "html"})
+
+# Detection looks at this much; decoding then covers the whole file.
+_SAMPLE_BYTES = 1024 * 1024
+# A text with more control characters than this (tab, line ends, form feed, escape aside)
+# is binary data that happens to decode.
+_MAX_CONTROL_SHARE = 0.1
+# A PDF averaging fewer visible characters a page than this has no real text layer: a scan
+# carries at most a stray page number, a page of prose some thousands.
+_MIN_PDF_CHARS_PER_PAGE = 10
+# A DOCX that unpacks to more than this is a zip bomb, not a document: python-docx would read
+# every part into memory.
+_MAX_DOCX_UNPACKED = 1024 * 1024 * 1024
+
+# IBM mainframe code pages: no desktop file uses them, but they fit short random bytes.
+_EBCDIC = ["cp037", "cp273", "cp424", "cp500", "cp875", "cp1026", "cp1140"]
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE, whose BOM it starts with
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\v\f\r\x1b") + b"\x7f"
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+_CONTROL_CHARS = re.compile("[" + re.escape(_CONTROL_BYTES.decode("ascii")) + "]")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_HTML_START = re.compile(rb"\s*(<\?xml[^>]*>\s*)?<(!doctype\s+html|html[\s>])", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"\s*<\?xml[^>]*>")
+
+
+class DocumentError(Exception):
+    """One line fit to show the user as it is (it names the file)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document's readable text, normalised (see `normalize_text`), and where it came from."""
+
+    name: str
+    text: str
+    kind: str
+    encoding: str | None = None
+    pages: int | None = None
+
+
+def read_document(path: Path) -> Document:
+    """The text of the file at `path`, read by its suffix (an unknown one is sniffed).
+
+    Raises `DocumentError`. The size is checked before anything is read.
+    """
+    name = path.name or str(path)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise DocumentError(f"Cannot read {path}: {_os_reason(exc)}.") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise DocumentError(f"Cannot read {path}: it is a folder.")
+    if not stat.S_ISREG(info.st_mode):
+        raise DocumentError(f"Cannot read {path}: it is not a regular file.")
+    _check_size(info.st_size, name)
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)  # it may have grown since stat
+    except OSError as exc:
+        raise DocumentError(f"Cannot read {path}: {_os_reason(exc)}.") from exc
+    return read_bytes(data, name)
+
+
+def read_bytes(data: bytes, name: str, kind: str | None = None) -> Document:
+    """The text of a document already read (the CLI's stdin is named "stdin").
+
+    `kind` None: from `name`'s suffix, else sniffed from the content. Raises `DocumentError`.
+    """
+    _check_size(len(data), name)
+    if kind is None:
+        suffix = Path(name).suffix.lower()
+        if suffix in _UNSUPPORTED:
+            raise DocumentError(
+                f"{name}: {suffix} files cannot be read; save it as {_UNSUPPORTED[suffix]}.")
+        kind = SUFFIXES.get(suffix) or _sniff(data)
+    elif kind not in _KINDS:
+        raise ValueError(f"unknown document kind {kind!r}")
+    if not data:
+        raise DocumentError(f"{name} is empty.")
+    if kind == "pdf":
+        text, pages = _pdf_text(data, name)
+        return Document(name, _checked(text, name), kind, pages=pages)
+    if kind == "docx":
+        return Document(name, _checked(_docx_text(data, name), name), kind)
+    if kind == "html":
+        text, encoding = _html_text(data, name)
+        return Document(name, _checked(text, name), kind, encoding=encoding)
+    text, encoding = decode_text(data, name)
+    return Document(name, _checked(text, name, empty="is empty"), kind, encoding=encoding)
+
+
+def from_paste(text: str) -> Document:
+    """Text the user pasted, as a document. Raises `DocumentError` when there is none."""
+    return Document("Pasted text", _checked(text, "Pasted text", empty="is empty"), "paste")
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """`data` decoded, and the encoding used: a BOM's, else UTF-8, else what charset-normalizer
+    finds (near ties go to cp1252, the usual Western one).
+
+    Raises `DocumentError` for binary data and for bytes no encoding explains.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            # A BOM is a confident answer: a damaged character becomes U+FFFD.
+            text = data.decode(encoding, errors="replace")
+            if _looks_binary(text[:_SAMPLE_BYTES]):
+                raise DocumentError(_binary_message(name))
+            return text, encoding
+    head = data[:_SAMPLE_BYTES]
+    controls = len(head.translate(None, _NOT_CONTROL_BYTES))
+    if b"\0" in head or controls > _MAX_CONTROL_SHARE * len(head):
+        raise DocumentError(_binary_message(name))
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    detected = _detect_encoding(data)
+    if detected is None:
+        raise DocumentError(_encoding_message(name))
+    try:
+        return data.decode(detected), detected
+    except UnicodeDecodeError:
+        pass
+    # Detection read a sample; a few bad bytes elsewhere are damage, many a wrong guess.
+    text = data.decode(detected, errors="replace")
+    if text.count("\ufffd") > max(8, len(text) // 1000):
+        raise DocumentError(_encoding_message(name))
+    return text, detected
+
+
+def normalize_text(text: str) -> str:
+    """`\\n` line ends, no NULs, no trailing spaces, at most one blank line in a row, and
+    nothing blank at either end."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "")
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+# --- checks and messages ---------------------------------------------------------------------
+
+def _check_size(size: int, name: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise DocumentError(f"{name} is {_megabytes(size)}; documents up to "
+                            f"{_megabytes(MAX_FILE_BYTES)} can be read.")
+
+
+def _checked(text: str, name: str, empty: str = "has no text") -> str:
+    text = normalize_text(text)
+    if not text:
+        raise DocumentError(f"{name} {empty}.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise DocumentError(_too_long_message(name, len(text)))
+    return text
+
+
+def _too_long_message(name: str, chars: int) -> str:
+    return (f"{name} holds {_millions(chars)} characters of text; up to "
+            f"{_millions(MAX_TEXT_CHARS)} can be read.")
+
+
+def _megabytes(size: int) -> str:
+    tenths = math.ceil(size * 10 / (1024 * 1024))  # up, so a file over the limit never reads as it
+    return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
+
+
+def _millions(count: int) -> str:
+    tenths = math.ceil(count / 100_000)
+    return f"{tenths // 10} million" if tenths % 10 == 0 else f"{tenths / 10:.1f} million"
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "it is a folder"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return (exc.strerror or str(exc) or type(exc).__name__).rstrip(".").lower()
+
+
+def _binary_message(name: str) -> str:
+    return f"{name} is not a text document (it looks like binary data)."
+
+
+def _encoding_message(name: str) -> str:
+    return f"Cannot tell the text encoding of {name}; save it as UTF-8 and try again."
+
+
+def _damaged(name: str, what: str, exc: BaseException) -> DocumentError:
+    """The error for a file the library could not parse; the traceback goes to the log."""
+    log.info("cannot read %s as %s", name, what, exc_info=exc)
+    detail = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # no quotes
+    reason = " ".join(str(detail).split()) or type(exc).__name__
+    if reason[:1].isupper() and not reason[1:2].isupper():  # "Stream ..." but "EOF ..."
+        reason = reason[0].lower() + reason[1:]
+    if len(reason) > 80:
+        reason = reason[:77] + "..."
+    return DocumentError(f"{name} cannot be read as {what} ({reason}).")
+
+
+def _looks_binary(text: str) -> bool:
+    controls = sum(1 for _ in _CONTROL_CHARS.finditer(text))
+    return "\0" in text or controls > _MAX_CONTROL_SHARE * len(text)
+
+
+# --- plain text ------------------------------------------------------------------------------
+
+def _detect_encoding(data: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    sample, whole_characters = _detection_sample(data)
+    # A sample cut inside a character fails every multi-byte candidate: trim up to 3 bytes.
+    for trim in range(1 if whole_characters else 4):
+        matches = from_bytes(sample[:len(sample) - trim], cp_exclusion=_EBCDIC)
+        best = matches.best()
+        if best is not None:
+            break
+    else:
+        return None
+    for match in matches:
+        # Western text fits several code pages about as well (cp1250, cp775, hp_roman8, ...;
+        # accent-dense French even better than cp1252): the likeliest is the one Windows uses
+        # for Western languages. Cyrillic, Greek or Hebrew read in cp1252 is far messier.
+        if match.chaos <= best.chaos + 0.1 and "cp1252" in match.could_be_from_charset:
+            return "cp1252"
+    return best.encoding
+
+
+def _detection_sample(data: bytes) -> tuple[bytes, bool]:
+    """Up to `_SAMPLE_BYTES` of the lines that hold non-ASCII bytes, and whether it surely
+    ends between characters.
+
+    Lines of ASCII decode alike in every candidate and would only dilute the evidence (a log
+    with one accented name after megabytes of ASCII). Line ends cut no character in any
+    ASCII-based encoding; only a line longer than the whole sample is cut elsewhere.
+    """
+    parts: list[bytes] = []
+    room = _SAMPLE_BYTES
+    pos = 0
+    while (found := _NON_ASCII.search(data, pos)) is not None:
+        start = data.rfind(b"\n", pos, found.start()) + 1 or pos
+        end = data.find(b"\n", found.end())
+        end = len(data) if end < 0 else end + 1
+        if end - start > room:
+            if parts:
+                break
+            # One long line: from a little before its first non-ASCII byte (ASCII before it,
+            # so no character is cut there).
+            start = max(start, found.start() - 4096)
+            return _cut_line(data[start:start + room])
+        parts.append(data[start:end])
+        room -= end - start
+        pos = end
+    return b"".join(parts), True
+
+
+def _cut_line(sample: bytes) -> tuple[bytes, bool]:
+    """`sample` up to its last byte below 0x30, which is never part of a multi-byte character
+    in UTF-8, GB18030, Big5, Shift_JIS or EUC, if one is near the end."""
+    for cut in range(len(sample), max(0, len(sample) - 64 * 1024), -1):
+        if sample[cut - 1] < 0x30:
+            return sample[:cut], True
+    return sample, False
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+def _pdf_text(data: bytes, name: str) -> tuple[str, int]:
+    """The text layer, pages apart by a blank line, and the number of pages."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    if b"%PDF-" not in data[:1024]:
+        raise DocumentError(f"{name} cannot be read as a PDF (it has no PDF header).")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(f"{name} is protected by a password; save an unprotected copy "
+                                "and try again.")
+        pages = len(reader.pages)
+        texts: list[str] = []
+        chars = 0
+        failure: Exception | None = None
+        for page in reader.pages:
+            try:
+                text = page.extract_text()
+            except Exception as exc:
+                # One damaged page costs its own text, not the document's.
+                log.info("%s: skipping a page", name, exc_info=True)
+                failure = exc
+                continue
+            chars += len(text)
+            if chars > MAX_TEXT_CHARS:
+                raise DocumentError(_too_long_message(name, chars))
+            texts.append(text)
+    except DependencyError as exc:
+        raise DocumentError(f"{name} cannot be read: a component is missing ({exc}).") from exc
+    except DocumentError:
+        raise
+    except Exception as exc:
+        # pypdf meets damaged files with whatever exception the damage provokes.
+        raise _damaged(name, "a PDF", exc) from exc
+    if failure is not None and not texts:
+        raise _damaged(name, "a PDF", failure)
+    text = "\n\n".join(texts)
+    visible = sum(len(word) for word in text.split())
+    if visible < _MIN_PDF_CHARS_PER_PAGE * pages:
+        raise DocumentError(f"{name} has no text layer (it may be scanned pages); run text "
+                            "recognition (OCR) on it first.")
+    return text, pages
+
+
+# --- DOCX ------------------------------------------------------------------------------------
+
+def _docx_text(data: bytes, name: str) -> str:
+    """Paragraphs (headings included) and tables, in the order of the document."""
+    import docx
+    from docx.table import Table
+
+    if data.startswith(_OLE_MAGIC):
+        # Password-protected .docx files are OLE containers too, as are old .doc files.
+        raise DocumentError(f"{name} is password-protected or an old Word (.doc) file; save an "
+                            "unprotected .docx, PDF or plain-text copy and try again.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "word/document.xml" not in archive.namelist():
+                raise DocumentError(f"{name} cannot be read as a Word document (it has no "
+                                    "word/document.xml).")
+            if sum(info.file_size for info in archive.infolist()) > _MAX_DOCX_UNPACKED:
+                raise DocumentError(f"{name} cannot be read as a Word document (it unpacks "
+                                    "to more than 1 GB).")
+        document = docx.Document(io.BytesIO(data))
+        blocks = [_table_text(block) if isinstance(block, Table) else block.text
+                  for block in document.iter_inner_content()]
+    except DocumentError:
+        raise
+    except zipfile.BadZipFile as exc:
+        raise DocumentError(f"{name} cannot be read as a Word document (it is not a valid "
+                            "zip archive).") from exc
+    except Exception as exc:
+        # python-docx and lxml raise KeyError, ValueError, XMLSyntaxError, ... on damage.
+        raise _damaged(name, "a Word document", exc) from exc
+    return "\n\n".join(blocks)
+
+
+def _table_text(table: Table) -> str:
+    rows: list[str] = []
+    for row in table.rows:
+        cells: list[str] = []
+        previous = None
+        for cell in row.cells:
+            if cell._tc is previous:  # a merged cell is listed once per grid column it spans
+                continue
+            previous = cell._tc
+            cells.append(" ".join(cell.text.split()))
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+_DROPPED = frozenset({"script", "style", "noscript", "template", "svg", "head", "math",
+                      "iframe", "object", "embed", "canvas", "select", "button"})
+_PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table",
+                         "blockquote", "figure", "hr", "section", "article", "header",
+                         "footer", "main", "aside", "nav", "form", "fieldset", "details"})
+_LINES = frozenset({"div", "li", "tr", "dt", "dd", "caption", "figcaption", "address",
+                    "summary", "legend", "center"})
+
+
+def _html_text(data: bytes, name: str) -> tuple[str, str]:
+    """The page's title and visible text, one line per block.
+
+    lxml's HTML parser (libxml2, already here for python-docx), because it is linear: the
+    standard library's html.parser, under Beautiful Soup, takes minutes on a few hundred KB of
+    broken markup ("<a<a<a..."), and Beautiful Soup's tree costs 50 us and 1 KB a tag.
+    """
+    import lxml.etree
+    import lxml.html
+
+    text, encoding = _decode_html(data, name)
+    declaration = _XML_DECLARATION.match(text)
+    if declaration:  # lxml refuses a str that declares its encoding
+        text = text[declaration.end():]
+    parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
+    try:
+        root = lxml.html.document_fromstring(text.replace("\0", ""), parser=parser)
+    except lxml.etree.ParserError:  # "Document is empty": blanks and comments at most
+        return "", encoding
+    for error in parser.error_log:
+        if error.level_name == "FATAL":  # libxml2 stopped there, and the rest would be lost
+            reason = ("its elements nest too deeply" if "depth" in error.message
+                      else str(error.message).strip())
+            raise DocumentError(f"{name} cannot be read as HTML ({reason}).")
+    lines = _HtmlLines()
+    for item in _html_walk(root):
+        lines.add(item)
+    body = lines.finish()
+    title = " ".join(str(root.findtext("head/title") or "").split())
+    if title and not body.startswith(title):
+        body = f"{title}\n\n{body}"
+    return body, encoding
+
+
+def _decode_html(data: bytes, name: str) -> tuple[str, str]:
+    """A BOM wins, then a <meta charset> that decodes the bytes, then `decode_text`."""
+    declared = _META_CHARSET.search(data[:4096])
+    if declared and not any(data.startswith(bom) for bom, _ in _BOMS):
+        label = declared.group(1).decode("ascii").lower()
+        # As browsers do: a Latin-1 label means cp1252, and a page that could state its
+        # charset in ASCII is not UTF-16.
+        if label in {"iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii"}:
+            label = "cp1252"
+        elif label.startswith(("utf-16", "utf-32")):
+            label = "utf-8"
+        try:
+            return data.decode(label), codecs.lookup(label).name
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_text(data, name)
+
+
+class _Break:
+    """The end of a line in the walk's output: a paragraph's (`blank`), or a <pre>'s text."""
+
+    LINE: _Break
+    PARAGRAPH: _Break
+    LINE_BREAK: _Break
+
+    def __init__(self, blank: bool, preformatted: str | None = None) -> None:
+        self.blank = blank
+        self.preformatted = preformatted
+
+
+_Break.LINE = _Break(blank=False)
+_Break.PARAGRAPH = _Break(blank=True)
+_Break.LINE_BREAK = _Break(blank=False)
+
+
+class _HtmlLines:
+    """Collects the walk's text into lines: spaces collapsed, one blank line between blocks."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.current: list[str] = []
+
+    def add(self, item: str | _Break) -> None:
+        if isinstance(item, str):
+            self.current.append(item)
+            return
+        line = " ".join("".join(self.current).split())
+        self.current.clear()
+        if line:
+            self.lines.append(line)
+        elif item is _Break.LINE_BREAK:  # <br><br> is a blank line
+            self.lines.append("")
+        if item.preformatted is not None:
+            self.lines.extend(item.preformatted.strip("\n").split("\n"))
+        if item.blank and self.lines and self.lines[-1]:
+            self.lines.append("")
+
+    def finish(self) -> str:
+        self.add(_Break.LINE)
+        return "\n".join(self.lines)
+
+
+def _html_walk(root: Any) -> Iterator[str | _Break]:
+    """The text and line breaks under `root` (an lxml element), in order."""
+    import lxml.etree
+
+    walker = lxml.etree.iterwalk(root, events=("start", "end"))
+    for event, element in walker:
+        tag = element.tag if isinstance(element.tag, str) else None  # None: an entity, ...
+        skipped = tag in _DROPPED or element.get("hidden") is not None
+        if event == "start" and tag is not None:
+            if skipped or tag == "pre":
+                walker.skip_subtree()
+            if not skipped:
+                yield from _opening(element, tag)
+        elif event == "end":
+            if not skipped and tag in _PARAGRAPHS:
+                yield _Break.PARAGRAPH
+            elif not skipped and tag in _LINES:
+                yield _Break.LINE
+            if element.tail:
+                yield str(element.tail)
+
+
+def _opening(element: Any, tag: str) -> Iterator[str | _Break]:
+    """What an element's start adds: a break, a list dash, a cell separator, its first text."""
+    if tag == "br":
+        yield _Break.LINE_BREAK
+        return
+    if tag == "pre":
+        yield _Break.PARAGRAPH
+        yield _Break(blank=True, preformatted=str(element.text_content()))
+        return
+    if tag in _PARAGRAPHS:
+        yield _Break.PARAGRAPH
+    elif tag in _LINES:
+        yield _Break.LINE
+    if tag == "li":
+        yield "- "
+    elif tag in {"td", "th"}:
+        previous = element.getprevious()
+        if previous is not None and previous.tag in {"td", "th"}:
+            yield " | "
+    if element.text:
+        yield str(element.text)
+
+
+# --- sniffing --------------------------------------------------------------------------------
+
+def _sniff(data: bytes) -> str:
+    """The kind of a document with no telling suffix, from its first bytes."""
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if "word/document.xml" in archive.namelist():
+                    return "docx"
+        except (zipfile.BadZipFile, OSError, ValueError):
+            pass
+    head = data[:1024].removeprefix(codecs.BOM_UTF8)
+    if _HTML_START.match(head):
+        return "html"
+    return "text"

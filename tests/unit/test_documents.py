@@ -1,0 +1,418 @@
+"""Reading documents: every format's text, every encoding, and one clear line for each bad file."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import random
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from app.core import documents
+from app.core.documents import (
+    FILE_FILTER,
+    MAX_FILE_BYTES,
+    SUFFIXES,
+    Document,
+    DocumentError,
+    decode_text,
+    from_paste,
+    read_bytes,
+    read_document,
+)
+from tests.documents import (
+    write_docx,
+    write_encrypted_pdf,
+    write_huge_file,
+    write_image_only_pdf,
+    write_text_pdf,
+)
+
+CHINESE = (
+    "人工智能是计算机科学的一个分支，它企图了解智能的实质，并生产出一种新的能以人类智能相似的方式"
+    "做出反应的智能机器。该领域的研究包括机器人、语言识别、图像识别、自然语言处理和专家系统等。"
+    "人工智能从诞生以来，理论和技术日益成熟，应用领域也不断扩大。可以设想，未来人工智能带来的科技"
+    "产品，将会是人类智慧的容器。人工智能可以对人的意识、思维的信息过程进行模拟。\n"
+) * 3
+TRADITIONAL = (
+    "臺灣位於東亞，是一個島嶼。這裡的人們說國語和臺語，文化豐富多樣。臺北是最大的城市，有許多著名"
+    "的景點，例如故宮博物院和臺北一零一大樓。夜市是臺灣文化的重要部分，遊客可以品嚐各種小吃。"
+    "山區的空氣清新，許多人週末會去爬山或泡溫泉。\n"
+) * 3
+JAPANESE = (
+    "東京は日本の首都であり、世界で最も人口の多い都市圏の一つです。春には桜が咲き、多くの人々が"
+    "花見を楽しみます。富士山は日本で最も高い山で、美しい景色で知られています。京都には古いお寺や"
+    "神社がたくさんあり、毎年多くの観光客が訪れます。\n"
+) * 3
+FRENCH = (
+    "Le café était délicieux, et la crème brûlée aussi. « Où êtes-vous allé cet été ? » "
+    "demanda-t-elle. Il répondit qu’il avait visité la Côte d’Azur — c’était magnifique.\n"
+)
+GERMAN = "Größere Straßen führen über die Brücke. Die Bäume blühen im Frühling.\n"
+
+
+def _error(call: object, *args: object) -> str:
+    assert callable(call)
+    with pytest.raises(DocumentError) as info:
+        call(*args)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+# --- plain text and encodings ----------------------------------------------------------------
+
+def test_text_file_is_normalised(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"\n\n  First line   \r\nsecond line\t\r\n\r\n\r\n\r\n\rthird\n\n")
+    doc = read_document(path)
+    assert doc == Document("notes.txt", "First line\nsecond line\n\nthird", "text",
+                           encoding="utf-8")
+
+
+def test_markdown_and_unknown_suffixes(tmp_path: Path) -> None:
+    (tmp_path / "readme.md").write_text("# Title\n\nSome *text*.", "utf-8")
+    (tmp_path / "Makefile").write_text("all:\n\techo hi\n", "utf-8")
+    (tmp_path / "notes.weird").write_text("plain words", "utf-8")
+    assert read_document(tmp_path / "readme.md").kind == "markdown"
+    assert read_document(tmp_path / "readme.md").text == "# Title\n\nSome *text*."
+    assert read_document(tmp_path / "Makefile").text == "all:\n\techo hi"
+    assert read_document(tmp_path / "notes.weird").kind == "text"
+
+
+@pytest.mark.parametrize(("text", "codec", "expected"), [
+    (FRENCH, "utf-8", {"utf-8"}),
+    (CHINESE, "utf-8-sig", {"utf-8-sig"}),
+    (FRENCH, "utf-16-le", {"utf-16"}),
+    (CHINESE, "utf-16-be", {"utf-16"}),
+    (FRENCH, "utf-32", {"utf-32"}),
+    (CHINESE, "gb18030", {"gb18030"}),
+    (CHINESE, "gbk", {"gb18030", "gbk"}),
+    (TRADITIONAL, "big5", {"big5", "cp950", "big5hkscs"}),
+    (JAPANESE, "shift_jis", {"cp932", "shift_jis"}),
+    (FRENCH, "cp1252", {"cp1252"}),
+    (GERMAN, "latin-1", {"cp1252", "latin_1"}),
+    ("A naïve café.", "cp1252", {"cp1252"}),
+])
+def test_decode_text(text: str, codec: str, expected: set[str]) -> None:
+    data = text.encode(codec)
+    if codec in {"utf-16-le", "utf-16-be"}:  # these codecs write no BOM of their own
+        data = (codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE) + data
+    decoded, encoding = decode_text(data, "sample.txt")
+    assert decoded == text
+    assert encoding in expected
+
+
+def test_legacy_encoding_after_a_long_ascii_start(tmp_path: Path) -> None:
+    """Detection looks where the non-ASCII bytes are, even past its sample's size."""
+    path = tmp_path / "log.txt"
+    path.write_bytes(b"ok line\n" * 200_000 + CHINESE.encode("gb18030"))
+    doc = read_document(path)
+    assert doc.encoding == "gb18030"
+    assert doc.text.endswith(CHINESE.strip())
+
+
+def test_big_legacy_file_is_decoded_whole(tmp_path: Path) -> None:
+    """The detection sample ends between characters, never inside one."""
+    path = tmp_path / "big.txt"
+    path.write_bytes((CHINESE * 1000).encode("gb18030"))
+    assert read_document(path).text == (CHINESE * 1000).strip()
+
+
+def test_unknown_encoding() -> None:
+    rng = random.Random(7)
+    data = bytes(rng.randrange(0x80, 0x100) for _ in range(4096))  # no NUL: not binary
+    assert "Cannot tell the text encoding of x.txt" in _error(decode_text, data, "x.txt")
+    assert "UTF-8" in _error(read_bytes, data, "x.txt")
+
+
+@pytest.mark.parametrize("data", [
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+    b"\x7fELF\x02\x01\x01\x00" + bytes(56),
+    b"GGUF\x03\x00\x00\x00" + bytes(range(256)),
+    random.Random(1).randbytes(4096),
+    bytes(range(1, 9)) * 100,  # control characters, no NUL
+    codecs.BOM_UTF16_LE + ("\x01\x02\x03" * 100).encode("utf-16-le"),
+])
+def test_binary_data_is_refused(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(data)
+    message = _error(read_document, path)
+    assert message == "model.gguf is not a text document (it looks like binary data)."
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\t\r\n  "])
+def test_empty_file(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(data)
+    assert _error(read_document, path) == "empty.txt is empty."
+
+
+# --- files that cannot be read ---------------------------------------------------------------
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    assert "no such file" in _error(read_document, tmp_path / "gone.txt")
+    assert "gone.txt" in _error(read_document, tmp_path / "gone.txt")
+    assert "no such file" in _error(read_document, tmp_path / "gone" / "deeper.txt")
+    assert "folder" in _error(read_document, tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_named_pipe_is_not_read(tmp_path: Path) -> None:
+    """Reading a pipe would wait for a writer forever."""
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+    assert _error(read_document, pipe) == f"Cannot read {pipe}: it is not a regular file."
+
+
+def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "secret.txt"
+    path.write_text("hidden", "utf-8")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert _error(read_document, path) == f"Cannot read {path}: permission denied."
+
+
+def test_huge_file_is_refused_before_reading(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_huge_file(tmp_path / "huge.txt", 300 * 1024 * 1024)
+
+    def must_not_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was opened")
+
+    monkeypatch.setattr(Path, "open", must_not_read)
+    monkeypatch.setattr(Path, "read_bytes", must_not_read)
+    message = _error(read_document, path)
+    assert message == "huge.txt is 300 MB; documents up to 100 MB can be read."
+
+
+def test_size_limits_on_bytes_and_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert MAX_FILE_BYTES == 100 * 1024 * 1024
+    monkeypatch.setattr(documents, "MAX_FILE_BYTES", 1024 * 1024)
+    message = _error(read_bytes, b"x" * (1024 * 1024 + 1), "stdin")
+    assert message == "stdin is 1.1 MB; documents up to 1 MB can be read."
+    monkeypatch.undo()
+    monkeypatch.setattr(documents, "MAX_TEXT_CHARS", 1_000_000)
+    message = _error(read_bytes, b"word " * 300_000, "long.txt")
+    assert message == "long.txt holds 1.5 million characters of text; up to 1 million can be read."
+    assert "million characters" in _error(from_paste, "word " * 300_000)
+
+
+def test_unsupported_office_formats(tmp_path: Path) -> None:
+    path = tmp_path / "old.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
+    assert _error(read_document, path) == (
+        "old.doc: .doc files cannot be read; save it as .docx, PDF or plain text.")
+    assert "CSV" in _error(read_bytes, b"PK\x03\x04", "sheet.xlsx")
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+def test_pdf_text_layer(tmp_path: Path) -> None:
+    path = write_text_pdf(tmp_path / "report.pdf", [
+        "Quarterly report\nSales rose (a little) in spring.\nA back\\slash stays.",
+        "Second page\nCosts fell.",
+    ])
+    doc = read_document(path)
+    assert (doc.name, doc.kind, doc.pages) == ("report.pdf", "pdf", 2)
+    assert doc.text == ("Quarterly report\nSales rose (a little) in spring.\nA back\\slash stays."
+                        "\n\nSecond page\nCosts fell.")
+
+
+def test_one_short_page_is_text(tmp_path: Path) -> None:
+    doc = read_document(write_text_pdf(tmp_path / "memo.pdf", ["Meeting moved to Friday 3pm."]))
+    assert doc.pages == 1
+    assert doc.text == "Meeting moved to Friday 3pm."
+
+
+@pytest.mark.parametrize("pages", [1, 50])
+def test_pdf_without_text_layer(tmp_path: Path, pages: int) -> None:
+    path = write_image_only_pdf(tmp_path / "scan.pdf", pages)
+    assert _error(read_document, path) == (
+        "scan.pdf has no text layer (it may be scanned pages); "
+        "run text recognition (OCR) on it first.")
+
+
+def test_scan_with_page_numbers_has_no_text_layer(tmp_path: Path) -> None:
+    """Stray page numbers on 50 scanned pages do not make a text layer."""
+    path = write_text_pdf(tmp_path / "book.pdf", [str(n) for n in range(1, 51)])
+    assert "no text layer" in _error(read_document, path)
+
+
+def test_pdf_with_password(tmp_path: Path) -> None:
+    path = write_encrypted_pdf(tmp_path / "locked.pdf", "secret")
+    assert _error(read_document, path) == (
+        "locked.pdf is protected by a password; save an unprotected copy and try again.")
+
+
+def test_pdf_encrypted_with_empty_password_opens(tmp_path: Path) -> None:
+    doc = read_document(write_encrypted_pdf(tmp_path / "restricted.pdf", ""))
+    assert "text layer under its password" in doc.text
+
+
+def test_pdf_missing_dependency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    def no_crypto(self: PdfReader, password: str) -> None:
+        raise DependencyError("cryptography>=3.1 is required for AES algorithm")
+
+    monkeypatch.setattr(PdfReader, "decrypt", no_crypto)
+    message = _error(read_document, write_encrypted_pdf(tmp_path / "aes.pdf", ""))
+    assert message == ("aes.pdf cannot be read: a component is missing "
+                       "(cryptography>=3.1 is required for AES algorithm).")
+
+
+def test_damaged_pdf(tmp_path: Path) -> None:
+    data = write_text_pdf(tmp_path / "whole.pdf", ["Some text\non a page"]).read_bytes()
+    for damaged in (data[: len(data) // 2], b"%PDF-1.7\n" + bytes(range(256)) * 4):
+        message = _error(read_bytes, damaged, "broken.pdf")
+        assert message.startswith("broken.pdf cannot be read as a PDF (")
+        assert message.endswith(").")
+    assert _error(read_bytes, b"<html>a web page</html>", "page.pdf") == (
+        "page.pdf cannot be read as a PDF (it has no PDF header).")
+
+
+# --- DOCX ------------------------------------------------------------------------------------
+
+def test_docx_paragraphs_and_table_in_order(tmp_path: Path) -> None:
+    import docx
+
+    path = write_docx(tmp_path / "plan.docx", ["Project plan", "We start in May."],
+                      [["Task", "Owner"], ["Design", "Ann"], ["Build", "Bo"]])
+    document = docx.Document(str(path))
+    document.add_heading("After the table", level=2)
+    document.save(str(path))
+    doc = read_document(path)
+    assert doc.kind == "docx"
+    assert doc.text == ("Project plan\n\nWe start in May.\n\nTask | Owner\nDesign | Ann\nBuild | Bo"
+                        "\n\nAfter the table")
+
+
+def test_docx_merged_cells_are_read_once(tmp_path: Path) -> None:
+    import docx
+
+    path = write_docx(tmp_path / "t.docx", ["Merged"], [["a", "b", "c"], ["wide", "", "z"]])
+    document = docx.Document(str(path))
+    table = document.tables[0]
+    table.cell(1, 0).merge(table.cell(1, 1))
+    document.save(str(path))
+    assert read_document(path).text.endswith("a | b | c\nwide | z")
+
+
+def test_docx_without_text(tmp_path: Path) -> None:
+    assert _error(read_document, write_docx(tmp_path / "blank.docx", ["", " "])) == (
+        "blank.docx has no text.")
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_damaged_docx(tmp_path: Path) -> None:
+    data = write_docx(tmp_path / "ok.docx", ["Fine text"]).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    broken_xml = _zip(parts | {"word/document.xml": b"<w:document><unclosed"})
+    no_types = _zip({k: v for k, v in parts.items() if k != "[Content_Types].xml"})
+    cases = {
+        data[: len(data) // 2]: "not a valid zip archive",
+        b"not a zip at all": "not a valid zip archive",
+        _zip({"hello.txt": b"hi"}): "has no word/document.xml",
+        broken_xml: "cannot be read as a Word document (",
+        no_types: "[Content_Types].xml",
+    }
+    for damaged, words in cases.items():
+        message = _error(read_bytes, damaged, "broken.docx")
+        assert message.startswith("broken.docx cannot be read as a Word document (")
+        assert words in message
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500)
+    assert "password" in _error(read_bytes, ole, "locked.docx")
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+PAGE = """<!DOCTYPE html>
+<html><head><title>The  Page</title>
+<style>body { color: red }</style><script>var s = "<p>not text</p>";</script></head>
+<body><h1>Heading</h1>
+<p>First   paragraph with <b>bold</b> and
+a break<br>here &amp; there.</p>
+<!-- a comment -->
+<ul><li>one</li><li>two <i>items</i></li></ul>
+<table><tr><th>Name</th><th>Age</th></tr><tr><td>Ann</td><td>42</td></tr></table>
+<noscript>Enable JavaScript</noscript><template><p>later</p></template>
+<svg><title>icon</title><text>drawn</text></svg>
+<div><div>nested</div></div>
+</body></html>
+"""
+
+
+def test_html_text(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(PAGE, "utf-8")
+    doc = read_document(path)
+    assert (doc.kind, doc.encoding) == ("html", "utf-8")
+    assert doc.text == ("The Page\n\nHeading\n\nFirst paragraph with bold and a break\n"
+                        "here & there.\n\n- one\n- two items\n\nName | Age\nAnn | 42\n\nnested")
+
+
+def test_html_meta_charset(tmp_path: Path) -> None:
+    data = '<html><head><meta charset="windows-1252"></head><p>Crème brûlée</p></html>'
+    doc = read_bytes(data.encode("cp1252"), "menu.htm")
+    assert (doc.text, doc.encoding) == ("Crème brûlée", "cp1252")
+
+
+def test_html_edge_cases() -> None:
+    assert read_bytes(b"report.html", "bare.html").text == "report.html"
+    assert read_bytes(b"<?xml version='1.0'?><rss><i>feed</i></rss>", "f.xhtml").text == "feed"
+    deep = b"<div>" * 2000 + b"deep" + b"</div>" * 2000  # deeper than Python's recursion
+    assert read_bytes(deep, "deep.html").text == "deep"
+    deeper = b"<div>" * 3000 + b"lost" + b"</div>" * 3000 + b"<p>after</p>"
+    assert "nest too deeply" in _error(read_bytes, deeper, "deeper.html")
+    # Quadratic in the standard library's html.parser (minutes), linear in libxml2's.
+    assert read_bytes(b"<p>ok</p>" + b"<a" * 200_000, "broken.html").text == "ok"
+    assert _error(read_bytes, b"<html><script>x()</script></html>", "s.html") == (
+        "s.html has no text.")
+
+
+# --- sniffing, paste, constants --------------------------------------------------------------
+
+def test_read_bytes_sniffs_stdin(tmp_path: Path) -> None:
+    pdf = write_text_pdf(tmp_path / "a.pdf", ["Piped in\nthrough stdin"]).read_bytes()
+    assert read_bytes(pdf, "stdin") == Document("stdin", "Piped in\nthrough stdin", "pdf",
+                                                pages=1)
+    docx_data = write_docx(tmp_path / "a.docx", ["Word on stdin"]).read_bytes()
+    assert read_bytes(docx_data, "stdin").kind == "docx"
+    html = b"\xef\xbb\xbf  <!doctype html><p>Web</p>"
+    assert (read_bytes(html, "stdin").kind, read_bytes(html, "stdin").text) == ("html", "Web")
+    assert read_bytes(b"just <b>words</b>", "stdin").kind == "text"
+    assert read_bytes(pdf, "stdin", kind="pdf").pages == 1
+    with pytest.raises(ValueError, match="kind"):
+        read_bytes(pdf, "stdin", kind="paste")
+
+
+def test_paste() -> None:
+    assert from_paste("\n  Hello \r\n\n\n\nworld\0  ") == Document("Pasted text",
+                                                                   "Hello\n\nworld", "paste")
+    assert _error(from_paste, " \n\t ") == "Pasted text is empty."
+
+
+def test_suffixes_and_filter() -> None:
+    kinds = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".pdf": "pdf",
+             ".docx": "docx", ".html": "html", ".htm": "html", ".xhtml": "html"}
+    assert kinds.items() <= SUFFIXES.items()
+    assert set(SUFFIXES.values()) == {"text", "markdown", "pdf", "docx", "html"}
+    assert FILE_FILTER.startswith("Documents (*.txt ")
+    assert all(f"*{suffix}" in FILE_FILTER for suffix in SUFFIXES)
+    assert FILE_FILTER.endswith(";;All files (*)")
