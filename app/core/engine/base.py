@@ -182,6 +182,10 @@ class InferenceEngine(Protocol):
         """Free the loaded model, if any."""
         ...
 
+    def count_tokens(self, text: str) -> int:
+        """How many tokens `text` is for the loaded model (no special tokens added)."""
+        ...
+
     def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
                     on_piece: OnPiece, cancel: CancelToken | None = None) -> GenerationResult:
         """Answer the conversation, calling `on_piece` with each new piece of text.

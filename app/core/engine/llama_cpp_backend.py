@@ -258,6 +258,11 @@ class LlamaCppEngine:
 
     # -- answering -------------------------------------------------------------------------
 
+    def count_tokens(self, text: str) -> int:
+        if self._llm is None:
+            raise NoModelLoadedError
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
                     on_piece: OnPiece, cancel: CancelToken | None = None) -> GenerationResult:
         llm = self._llm

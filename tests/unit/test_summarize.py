@@ -1,0 +1,237 @@
+"""Summaries of documents longer than the context: splitting, the real model, stopping."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.engine import CancelToken, ChatMessage, GenerationParams, GenerationResult, LoadSpec
+from app.core.engine.llama_cpp_backend import LlamaCppEngine
+from app.core.language import detect_language
+from app.core.summarize import (
+    DocumentRequest,
+    Summarizer,
+    SummaryError,
+    SummaryOptions,
+    SummaryProgress,
+    SummaryResult,
+    answer_document,
+    format_eta,
+    part_notes_from_details,
+    split_document,
+)
+
+DATA = Path(__file__).parent.parent / "data"
+N_CTX = 512
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def english() -> str:
+    return (DATA / "gpl-3.0.txt").read_text(encoding="utf-8")
+
+
+def chinese() -> str:
+    return (DATA / "lunyu.txt").read_text(encoding="utf-8")
+
+
+# -- splitting -----------------------------------------------------------------------------
+
+def covered(text: str, chunks: list) -> str:
+    return "".join(text[c.start:c.end] for c in chunks)
+
+
+def test_parts_cover_the_text_in_order_and_fit_the_budget() -> None:
+    text = english()
+    chunks = split_document(text, words, 300)
+    assert len(chunks) > 5
+    assert all(c.tokens <= 300 for c in chunks)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(chunks))
+    # Only the blank lines between parts are left out.
+    assert covered(text, chunks).split() == text.split()
+
+
+def test_parts_end_at_paragraphs_when_paragraphs_fit() -> None:
+    paragraphs = [" ".join(f"p{i}w{j}" for j in range(40)) for i in range(10)]
+    text = "\n\n".join(paragraphs)
+    chunks = split_document(text, words, 100)
+    # 40-word paragraphs, 100-word parts: two paragraphs each, never one cut in the middle.
+    assert [c.tokens for c in chunks] == [80] * 5
+    assert all(text[c.start:c.end].rstrip().endswith("w39") for c in chunks)
+
+
+def test_a_long_paragraph_is_cut_at_sentence_ends() -> None:
+    sentences = [f"Sentence number {i} says something short." for i in range(60)]
+    text = " ".join(sentences)
+    chunks = split_document(text, words, 50)
+    assert all(c.tokens <= 50 for c in chunks)
+    assert all(text[c.start:c.end].rstrip().endswith(".") for c in chunks)
+
+
+def test_chinese_is_cut_after_its_sentence_marks() -> None:
+    text = "子曰：學而時習之，不亦說乎。" * 50  # one paragraph, no spaces at all
+    chunks = split_document(text, len, 100)
+    assert all(c.tokens <= 100 for c in chunks)
+    assert all(text[c.start:c.end].endswith("。") for c in chunks)
+    assert covered(text, chunks) == text
+
+
+def test_text_without_any_break_is_cut_anyway() -> None:
+    text = "字" * 1000
+    chunks = split_document(text, len, 64)
+    assert all(c.tokens <= 64 for c in chunks)
+    assert covered(text, chunks) == text
+
+
+def test_the_language_of_the_document_is_named() -> None:
+    assert detect_language(english()) == "English"
+    assert detect_language(chinese()) == "Chinese (Traditional)"
+    assert detect_language("这是一个关于我们国家的简单说明。他们说这个问题很重要。") == \
+        "Chinese (Simplified)"
+    assert detect_language("これは日本語の文章です。ひらがなとカタカナがあります。") == "Japanese"
+    assert detect_language("Le chat est sur la table et il ne veut pas descendre.") == "French"
+    assert detect_language("Это простой текст на русском языке.") == "Russian"
+    assert detect_language("1234 5678") == "English"
+
+
+def test_time_left_reads_as_words() -> None:
+    assert format_eta(None) == "estimating the time left"
+    assert format_eta(3) == "a few seconds left"
+    assert format_eta(42) == "about 40 s left"
+    assert format_eta(600) == "about 10 min left"
+
+
+# -- with the real model -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_engine(smollm2_path: Path) -> Iterator[LlamaCppEngine]:
+    """SmolLM2 with a 512-token context, so a few pages are many contexts long."""
+    engine = LlamaCppEngine()
+    engine.load(LoadSpec(smollm2_path, n_ctx=N_CTX, n_threads=None))
+    yield engine
+    engine.unload()
+
+
+def prefix_of_tokens(engine: LlamaCppEngine, text: str, tokens: int) -> str:
+    """The shortest prefix of whole lines that is at least `tokens` long."""
+    lines = text.splitlines(keepends=True)
+    for end in range(1, len(lines) + 1):
+        prefix = "".join(lines[:end])
+        if engine.count_tokens(prefix) >= tokens:
+            return prefix
+    raise AssertionError("the text is too short")
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("text", [english, chinese], ids=["english", "chinese"])
+def test_a_document_five_contexts_long_is_summarized_whole(small_engine: LlamaCppEngine,
+                                                           text: object) -> None:
+    assert callable(text)
+    document = prefix_of_tokens(small_engine, text(), int(5.2 * N_CTX))
+    progress: list[SummaryProgress] = []
+    pieces: list[str] = []
+    result = Summarizer(small_engine, SummaryOptions(length="short"), on_progress=progress.append,
+                        on_piece=pieces.append).run(document, "doc.txt")
+
+    assert result.document_tokens >= 5 * N_CTX
+    assert not result.cancelled
+    assert result.text.strip()
+    assert "".join(pieces).strip() == result.text  # the final step streamed
+    assert len(result.parts) >= 5 and result.levels >= 1
+    assert [p.index for p in result.parts] == list(range(1, len(result.parts) + 1))
+    assert result.parts[0].start == 0 and result.parts[-1].end >= len(document.rstrip()) - 1
+    assert sum(p.tokens for p in result.parts) >= 0.9 * result.document_tokens
+    assert all(p.note for p in result.parts)
+    reading = [p for p in progress if p.stage == "reading"]
+    assert [p.step for p in reading] == list(range(1, len(result.parts) + 1))
+    assert reading[0].eta_s is None and reading[-1].eta_s is not None
+    assert progress[-1].stage == "writing"
+    assert f"{len(result.parts)} parts" in result.coverage()
+    # What the saved message keeps reads back.
+    assert part_notes_from_details(result.details()) == list(result.parts)
+
+
+@pytest.mark.model
+def test_stop_between_parts_keeps_the_notes_so_far(small_engine: LlamaCppEngine) -> None:
+    document = prefix_of_tokens(small_engine, english(), 5 * N_CTX)
+    cancel = CancelToken()
+
+    def on_progress(p: SummaryProgress) -> None:
+        if p.stage == "reading" and p.step == 3:
+            cancel.cancel()
+
+    result = Summarizer(small_engine, SummaryOptions(length="short"), on_progress=on_progress,
+                        cancel=cancel).run(document, "doc.txt")
+    assert result.cancelled
+    assert len(result.parts) == 2
+    assert "Part 1" in result.text and "Part 2" in result.text
+    assert result.coverage().startswith("Stopped after 2 parts")
+
+
+@pytest.mark.model
+def test_stop_while_a_part_is_read_stops_at_once(small_engine: LlamaCppEngine) -> None:
+    document = prefix_of_tokens(small_engine, english(), 5 * N_CTX)
+    cancel = CancelToken()
+    timers: list[threading.Timer] = []
+
+    def on_progress(p: SummaryProgress) -> None:
+        if p.stage == "reading" and p.step == 2:
+            # The prompt of part 2 (some 300 tokens) is being evaluated a moment later.
+            timers.append(threading.Timer(0.05, cancel.cancel))
+            timers[-1].start()
+
+    result = Summarizer(small_engine, SummaryOptions(length="short"), on_progress=on_progress,
+                        cancel=cancel).run(document, "doc.txt")
+    for timer in timers:
+        timer.join()
+    assert result.cancelled
+    assert len(result.parts) == 1
+    # The engine is usable at once afterwards.
+    again = small_engine.stream_chat([ChatMessage("user", "Say hi.")],
+                                     GenerationParams(max_tokens=4), lambda _t: None)
+    assert again.stats.completion_tokens > 0
+
+
+@pytest.mark.model
+def test_a_short_document_is_one_step(small_engine: LlamaCppEngine) -> None:
+    result = Summarizer(small_engine, SummaryOptions(length="short")).run(
+        "The lighthouse keeper lit the lamp every night for forty years.", "note.txt")
+    assert result.levels == 0 and result.parts == ()
+    assert result.text
+    assert result.coverage().startswith("Summarized all of note.txt: 1 part, ")
+
+
+@pytest.mark.model
+def test_a_tiny_context_is_refused_with_a_reason(smollm2_path: Path) -> None:
+    engine = LlamaCppEngine()
+    engine.load(LoadSpec(smollm2_path, n_ctx=256))
+    try:
+        with pytest.raises(SummaryError, match="too small"):
+            Summarizer(engine).run(english()[:5000], "gpl")
+    finally:
+        engine.unload()
+
+
+@pytest.mark.model
+def test_documents_that_fit_go_inline_and_others_are_summarized(
+        small_engine: LlamaCppEngine) -> None:
+    def request(text: str) -> DocumentRequest:
+        question = f"Document \"a.txt\":\n\"\"\"\n{text}\n\"\"\"\n\nWhat is it about?"
+        return DocumentRequest(messages=(ChatMessage("user", question),), text=text,
+                               name="a.txt", options=SummaryOptions(length="short"),
+                               params=GenerationParams(max_tokens=32))
+
+    short = answer_document(small_engine, request("Cats sleep a lot."), on_piece=lambda _t: None,
+                            on_progress=lambda _p: None, cancel=CancelToken())
+    assert isinstance(short, GenerationResult)
+    long_text = prefix_of_tokens(small_engine, english(), 2 * N_CTX)
+    long = answer_document(small_engine, request(long_text), on_piece=lambda _t: None,
+                           on_progress=lambda _p: None, cancel=CancelToken())
+    assert isinstance(long, SummaryResult)
+    assert len(long.parts) >= 2
