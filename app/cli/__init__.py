@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import signal
 import sys
@@ -79,9 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="do not keep this chat in the saved chats ('lamplight chats')")
     chat.add_argument("--continue", dest="continue_id", type=int, default=None, metavar="ID",
                       help="add turns to saved chat ID, which the model is sent as history")
-    from app.cli import chats, models
+    from app.cli import chats, models, summarize
 
     models.add_parser(commands, common)
+    summarize.add_parser(commands, common)
     chats.add_parser(commands, common)
     return parser
 
@@ -100,24 +102,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:
             raise UsageError(f"cannot use data dir: {exc}") from None
         setup_logging(paths, verbose=getattr(args, "verbose", False))
-        if args.command == "chat":
-            return run_chat(args, paths)
-        if args.command == "models":
-            from app.cli import models
-
-            return models.run(args, paths)
-        if args.command == "chats":
-            from app.cli import chats
-
-            return chats.run(args, paths)
-        from app.qt.application import run_gui  # Qt is loaded only for the window
-
-        return run_gui(paths)
+        return _run_command(args, paths)
     except UsageError as exc:
         print(f"lamplight: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+# The subcommands with a module of their own, imported only when run.
+_COMMAND_MODULES = {"models": "app.cli.models", "summarize": "app.cli.summarize",
+                    "chats": "app.cli.chats"}
+
+
+def _run_command(args: argparse.Namespace, paths: AppPaths) -> int:
+    if args.command == "chat":
+        return run_chat(args, paths)
+    if args.command in _COMMAND_MODULES:
+        module = importlib.import_module(_COMMAND_MODULES[args.command])
+        return int(module.run(args, paths))
+    from app.qt.application import run_gui  # Qt is loaded only for the window
+
+    return run_gui(paths)
 
 
 def _turns(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:

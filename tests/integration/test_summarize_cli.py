@@ -1,0 +1,130 @@
+"""`lamplight summarize` as a user runs it: the real model, real files, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.documents import (
+    write_encrypted_pdf,
+    write_huge_file,
+    write_image_only_pdf,
+    write_text_pdf,
+)
+
+pytestmark = [pytest.mark.integration]
+TIMEOUT_S = 600
+DATA = Path(__file__).parent.parent / "data"
+LICENCE = DATA / "gpl-3.0.txt"
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "LAMPLIGHT_DATA_DIR"}
+
+
+def summarize(data_dir: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(data_dir), "summarize", *args],
+        input=stdin, capture_output=True, env=_env(), timeout=TIMEOUT_S, check=False)
+    return subprocess.CompletedProcess(done.args, done.returncode,
+                                       done.stdout.decode("utf-8"), done.stderr.decode("utf-8"))
+
+
+@pytest.mark.model
+def test_a_long_licence_is_summarized_whole(tmp_path: Path) -> None:
+    """The check of issue 5: the GPL (some 7,600 tokens) with a 2,048-token context."""
+    done = summarize(tmp_path, str(LICENCE), "--ctx", "2048", "--length", "short")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("Reading part 1 of ")
+    assert any(line.startswith("Writing the summary") for line in lines)
+    last = lines[-1]
+    assert last.startswith("Summarized all of gpl-3.0.txt: ") and "7,6" in last
+    parts = int(last.split(": ")[1].split()[0])
+    assert parts >= 4
+    # Only the summary is on stdout: no progress, no log lines.
+    assert "Reading part" not in done.stdout and "llama" not in done.stdout
+
+
+@pytest.mark.model
+def test_standard_input_is_a_document_too(tmp_path: Path) -> None:
+    text = "The harbour board built the Gull Rock lighthouse in 1871. " * 5
+    done = summarize(tmp_path, "-", "--length", "short", "--form", "prose",
+                     stdin=text.encode("utf-8"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert done.stderr.splitlines()[-1].startswith("Summarized all of stdin: 1 part")
+
+
+@pytest.mark.model
+def test_a_pdf_is_summarized(tmp_path: Path) -> None:
+    text = LICENCE.read_text(encoding="utf-8")
+    pdf = write_text_pdf(tmp_path / "licence.pdf", [text[:1500], text[1500:3000]])
+    done = summarize(tmp_path, str(pdf), "--length", "short", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert done.stderr == ""
+
+
+def bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Each bad input, and a word its one-line message must have."""
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    binary = tmp_path / "picture.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64)
+    unknown = tmp_path / "mystery.txt"
+    unknown.write_bytes(bytes((0x80 + (i * 37) % 128) for i in range(4000)))
+    return {
+        "empty": (empty, "empty"),
+        "binary": (binary, "binary"),
+        "unknown encoding": (unknown, "encoding"),
+        "password": (write_encrypted_pdf(tmp_path / "locked.pdf"), "password"),
+        "no text layer": (write_image_only_pdf(tmp_path / "scan.pdf"), "text layer"),
+        "huge": (write_huge_file(tmp_path / "huge.txt", 300 * 1024 * 1024), "100 MB"),
+        "missing": (tmp_path / "nowhere.txt", "no such file"),
+    }
+
+
+@pytest.mark.parametrize("case", ["empty", "binary", "unknown encoding", "password",
+                                  "no text layer", "huge", "missing"])
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, case: str) -> None:
+    path, words = bad_inputs(tmp_path)[case]
+    done = summarize(tmp_path, str(path))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("lamplight: error: ")
+    assert path.name in line and words in line
+
+
+def test_empty_standard_input_exits_2(tmp_path: Path) -> None:
+    done = summarize(tmp_path, "-")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert "stdin" in line and "empty" in line
+
+
+@pytest.mark.model
+def test_ctrl_c_stops_and_prints_the_notes_so_far(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "--data-dir", str(tmp_path), "summarize", str(LICENCE),
+         "--ctx", "512", "--length", "short"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), text=True)
+    assert process.stderr is not None
+    try:
+        for line in process.stderr:  # not a terminal: one line per step
+            if line.startswith("Reading part 3 of "):
+                process.send_signal(signal.SIGINT)
+                break
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert stdout.startswith("**Part 1.**") and "**Part 2.**" in stdout
+    assert stderr.splitlines()[-1].startswith("Stopped after 2 parts of gpl-3.0.txt")
