@@ -18,6 +18,61 @@ from app.core.engine.base import ChatMessage, GenerationParams, GenerationStats,
 INTERRUPTED = "The app stopped before this answer was complete."
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A document sent with a question. Its text goes to the model with the question, unless
+    the answer is a summary of it (it was too long for the context), which then stands for it.
+
+    `tokens` is its length for the model it was sent to, when known.
+    """
+
+    name: str
+    text: str
+    kind: str = "text"
+    tokens: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: object) -> Attachment | None:
+        """An attachment read back from a file; None when it is malformed."""
+        if not isinstance(data, dict):
+            return None
+        name, text, kind = data.get("name"), data.get("text"), data.get("kind", "text")
+        tokens = data.get("tokens")
+        if not isinstance(name, str) or not isinstance(text, str) or not isinstance(kind, str):
+            return None
+        if isinstance(tokens, bool) or not isinstance(tokens, int | None):
+            tokens = None
+        return cls(name, text, kind, tokens)
+
+
+def attachments_to_json(attachments: tuple[Attachment, ...]) -> list[dict[str, Any]] | None:
+    return [a.to_json() for a in attachments] or None
+
+
+def attachments_from_json(data: object) -> tuple[Attachment, ...]:
+    if not isinstance(data, list):
+        return ()
+    return tuple(a for a in map(Attachment.from_json, data) if a is not None)
+
+
+def with_documents(question: str, attachments: tuple[Attachment, ...],
+                   summarized: bool = False) -> str:
+    """A question as the model is sent it: each document quoted before it, or, when the answer
+    summarized them, a line naming them instead."""
+    blocks = []
+    for a in attachments:
+        if summarized:
+            size = f", {a.tokens:,} tokens" if a.tokens else ""
+            blocks.append(f"(Document \"{a.name}\"{size}: too long to include here; the "
+                          "answer below summarizes it.)")
+        else:
+            blocks.append(f"Document \"{a.name}\":\n\"\"\"\n{a.text}\n\"\"\"")
+    return "\n\n".join([*blocks, question] if question else blocks)
+
+
 @dataclass
 class Message:
     """One message. An assistant message is `streaming` until its answer is complete.
@@ -35,10 +90,20 @@ class Message:
     id: int | None = None
     parent_id: int | None = None
     created_at: float = field(default_factory=time.time)
+    attachments: tuple[Attachment, ...] = ()
+    # An answer that summarized documents part by part: what `SummaryResult.details()` gives.
+    details: dict[str, Any] | None = None
+    # While a long job runs before the answer's first word ("Reading part 3 of 12"); not saved.
+    progress: str = ""
 
     @property
     def cancelled(self) -> bool:
         return self.stats is not None and self.stats.finish_reason == "cancelled"
+
+    @property
+    def summarized(self) -> bool:
+        """An answer that is a part-by-part summary of its question's documents."""
+        return self.details is not None and bool(self.details.get("parts"))
 
 
 @dataclass
@@ -201,7 +266,12 @@ class Conversation:
         turns = [ChatMessage("system", self.system_prompt)] if self.system_prompt.strip() else []
         for message in self.path():
             if not message.streaming and (message.role != "assistant" or message.content):
-                turns.append(ChatMessage(message.role, message.content))
+                content = message.content
+                if message.attachments:
+                    answer = self.chosen_child(message.id)
+                    content = with_documents(content, message.attachments,
+                                             summarized=answer is not None and answer.summarized)
+                turns.append(ChatMessage(message.role, content))
             if through is not None and message.id == through.id:
                 break
         return turns

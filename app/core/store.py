@@ -22,12 +22,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from app.core.conversation import (
     INTERRUPTED,
     Conversation,
     Message,
+    attachments_from_json,
+    attachments_to_json,
     params_from_json,
     params_to_json,
     stats_from_json,
@@ -92,6 +94,11 @@ MIGRATIONS: Sequence[str] = (
         INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);
     END;
     INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+    """,
+    # 3: documents sent with a question, and what a part-by-part summary covered
+    """
+    ALTER TABLE messages ADD COLUMN attachments TEXT;
+    ALTER TABLE messages ADD COLUMN details TEXT;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -272,11 +279,12 @@ class ConversationStore:
         for message in messages:
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, chosen, "
-                "complete, model, stats, error, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "complete, model, stats, error, created_at, attachments, details) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation.id, new_ids[message.parent_id], message.role, message.content,
                  int(message.id in chosen), int(not message.streaming), message.model_name,
                  _json_or_none(stats_to_json(message.stats)), message.error,
-                 message.created_at))
+                 message.created_at, *_documents_json(message)))
             new_ids[message.id] = cursor.lastrowid
         chosen_now = {new_ids[i] for i in chosen}
         for message in messages:  # the tree again, under the ids the database gave
@@ -306,6 +314,8 @@ class ConversationStore:
                 role=r["role"], content=r["content"], stats=stats_from_json(_loads(r["stats"])),
                 model_name=r["model"], id=r["id"], parent_id=r["parent_id"],
                 created_at=r["created_at"],
+                attachments=attachments_from_json(_loads(r["attachments"])),
+                details=_object_or_none(_loads(r["details"])),
                 # Unfinished in the file means the process writing it stopped (or is another
                 # process still writing): shown as the partial answer it is.
                 error=r["error"] if complete else (r["error"] or INTERRUPTED)))
@@ -381,11 +391,12 @@ class ConversationStore:
                        "parent_id IS ?", (conversation.id, message.parent_id))
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, chosen, "
-                "complete, model, stats, error, created_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+                "complete, model, stats, error, created_at, attachments, details) "
+                "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation.id, message.parent_id, message.role, message.content,
                  int(not message.streaming), message.model_name,
                  _json_or_none(stats_to_json(message.stats)), message.error,
-                 message.created_at))
+                 message.created_at, *_documents_json(message)))
             db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
                        (now, conversation.id))
         message.id = cursor.lastrowid
@@ -403,10 +414,10 @@ class ConversationStore:
         """Save an answer that is complete, stopped or failed, with its stats or error."""
         now = time.time()
         with self._transaction() as db:
-            db.execute("UPDATE messages SET content = ?, complete = 1, stats = ?, error = ? "
-                       "WHERE id = ?", (message.content,
-                                        _json_or_none(stats_to_json(message.stats)),
-                                        message.error, message.id))
+            db.execute("UPDATE messages SET content = ?, complete = 1, stats = ?, error = ?, "
+                       "details = ? WHERE id = ?",
+                       (message.content, _json_or_none(stats_to_json(message.stats)),
+                        message.error, _json_or_none(message.details), message.id))
             db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
                        (now, conversation.id))
         conversation.updated_at = now
@@ -514,6 +525,16 @@ def _statements(script: str) -> list[str]:
 
 def _json_or_none(value: object) -> str | None:
     return json.dumps(value) if value is not None else None
+
+
+def _documents_json(message: Message) -> tuple[str | None, str | None]:
+    """The attachments and details columns of a message."""
+    return (_json_or_none(attachments_to_json(message.attachments)),
+            _json_or_none(message.details))
+
+
+def _object_or_none(value: object) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
 
 
 def _loads(text: str | None) -> object:

@@ -13,6 +13,7 @@ afresh.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -21,8 +22,11 @@ from typing import Any, TypeGuard, TypeVar
 
 from app.core.conversation import (
     INTERRUPTED,
+    Attachment,
     Conversation,
     Message,
+    attachments_from_json,
+    attachments_to_json,
     params_from_json,
     params_to_json,
     stats_from_json,
@@ -66,10 +70,19 @@ def to_markdown(conversation: Conversation) -> str:
         lines += ["", f"### {_author(conversation, message)}{_version_note(conversation, message)}",
                   ""]
         note = _state_note(message)
-        body = [message.content.rstrip("\n")] if message.content.strip() else []
+        body = [_attachment_markdown(a) for a in message.attachments]
+        body += [message.content.rstrip("\n")] if message.content.strip() else []
         body += [f"*{note}*"] if note else []
         lines.append("\n\n".join(body))
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _attachment_markdown(attachment: Attachment) -> str:
+    """A document sent with a question: named, then quoted whole in a fence that its own
+    backticks cannot close."""
+    fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", attachment.text))])
+    size = f", {attachment.tokens:,} tokens" if attachment.tokens else ""
+    return f"**Attached: {attachment.name}**{size}\n\n{fence}text\n{attachment.text}\n{fence}"
 
 
 def _local_time(timestamp: float) -> str:
@@ -126,7 +139,7 @@ def _conversation_to_json(conversation: Conversation) -> dict[str, Any]:
     # Parents come before children, so a parent always has its local id when a child needs it.
     for number, message in enumerate(conversation.all_messages(), start=1):
         local_ids[message.id] = number
-        messages.append({
+        entry: dict[str, Any] = {
             "id": number,
             "parent": local_ids[message.parent_id],
             "role": message.role,
@@ -138,7 +151,12 @@ def _conversation_to_json(conversation: Conversation) -> dict[str, Any]:
             "error": message.error,
             # An answer cut short by the app stopping is marked, not only explained by its error.
             "complete": not message.streaming and message.error != INTERRUPTED,
-        })
+        }
+        if message.attachments:
+            entry["attachments"] = attachments_to_json(message.attachments)
+        if message.details is not None:
+            entry["details"] = message.details
+        messages.append(entry)
     return {
         "title": conversation.title,
         "created_at": iso_time(conversation.created_at),
@@ -282,6 +300,9 @@ def _message_from_json(data: object, where: str,
     stats = data.get("stats")
     if stats is not None and not isinstance(stats, dict):
         raise ImportFormatError(f"{where}: 'stats' must be an object or null")
+    attachments = data.get("attachments")
+    if attachments is not None and not isinstance(attachments, list):
+        raise ImportFormatError(f"{where}: 'attachments' must be a list or null")
     message = Message(
         role=role, content=content,
         # Stats are informative only: ones this version cannot read are dropped, not refused.
@@ -289,7 +310,9 @@ def _message_from_json(data: object, where: str,
         model_name=_optional(data, "model", _string, where),
         # An unfinished answer in a file stays unfinished: the app that wrote it stopped.
         error=(error or INTERRUPTED) if complete is False else error,
-        created_at=default_time if created_at is None else created_at)
+        created_at=default_time if created_at is None else created_at,
+        attachments=attachments_from_json(attachments),
+        details=_optional(data, "details", _object, where))
     return message, file_id, parent, chosen
 
 

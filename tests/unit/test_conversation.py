@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from app.core.conversation import (
+    Attachment,
     Conversation,
     Message,
+    attachments_from_json,
     params_from_json,
     params_to_json,
     stats_from_json,
@@ -92,3 +94,25 @@ def test_settings_and_stats_survive_json_and_bad_values_are_dropped() -> None:
     stats = GenerationStats(10, 20, 0.5, 1.0, "cancelled")
     assert stats_from_json(stats_to_json(stats)) == stats
     assert stats_from_json({"finish_reason": "odd"}) is None
+
+
+def test_documents_go_inline_before_the_question_unless_the_answer_summarized_them() -> None:
+    document = Attachment("notes.txt", "The keeper lit the lamp.", tokens=7)
+    question = Message("user", "Who lit it?", attachments=(document,))
+    answer = Message("assistant", "The keeper.")
+    conversation = Conversation.of(question, answer)
+    sent = conversation.chat_messages()[0].content
+    assert sent == 'Document "notes.txt":\n"""\nThe keeper lit the lamp.\n"""\n\nWho lit it?'
+
+    answer.details = {"parts": [{"index": 1, "start": 0, "end": 24, "tokens": 7, "note": "x"}]}
+    sent = conversation.chat_messages()[0].content
+    assert "The keeper lit the lamp." not in sent
+    assert sent.startswith('(Document "notes.txt", 7 tokens: too long to include here;')
+    assert sent.endswith("Who lit it?")
+
+
+def test_attachments_read_back_from_json_skip_what_is_malformed() -> None:
+    good = Attachment("a.txt", "text", "text", 3)
+    data = [good.to_json(), {"name": 1}, "nonsense", {"name": "b", "text": "t", "tokens": True}]
+    assert attachments_from_json(data) == (good, Attachment("b", "t", "text", None))
+    assert attachments_from_json(None) == ()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.conversation import INTERRUPTED, Conversation, Message
+from app.core.conversation import INTERRUPTED, Attachment, Conversation, Message
 from app.core.engine import GenerationParams, GenerationStats
 from app.core.store import (
     MIGRATIONS,
@@ -243,3 +243,42 @@ def test_a_conversation_with_versions_is_created_whole(store: ConversationStore)
     assert [m.content for m in again.path()] == ["Q", "A1"]
     assert [m.content for m in again.all_messages()] == ["Q", "A1", "A2"]
     assert {m.id for m in again.all_messages()} == {m.id for m in c.all_messages()}
+
+
+def test_documents_and_a_summary_s_parts_are_kept(store: ConversationStore) -> None:
+    conversation = Conversation()
+    document = Attachment("report.pdf", "Page one.\n\nPage two.", "pdf", 12)
+    question = store.add_message(conversation, Message(
+        "user", "Summarize it.", attachments=(document,), details={"summary": {"length": "short"}}))
+    answer = store.add_message(conversation, Message("assistant", "", streaming=True,
+                                                     parent_id=question.id))
+    answer.streaming = False
+    answer.content = "Two pages."
+    answer.details = {"name": "report.pdf", "levels": 1, "document_tokens": 12,
+                      "complete": True, "parts": [{"index": 1, "start": 0, "end": 9,
+                                                   "tokens": 6, "note": "One."}]}
+    store.finish_message(conversation, answer)
+
+    loaded_question, loaded_answer = store.load(conversation.id).path()  # type: ignore[arg-type]
+    assert loaded_question.attachments == (document,)
+    assert loaded_question.details == {"summary": {"length": "short"}}
+    assert loaded_answer.details == answer.details and loaded_answer.summarized
+
+
+def test_a_version_2_history_gains_the_document_columns(tmp_path: Path) -> None:
+    path = tmp_path / "chats.db"
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:2]:
+        db.executescript(script)
+    db.execute("INSERT INTO conversations (id, title, created_at, updated_at) "
+               "VALUES (1, 'Old', 0, 0)")
+    db.execute("INSERT INTO messages (conversation_id, role, content, created_at) "
+               "VALUES (1, 'user', 'hello', 0)")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+
+    store = ConversationStore(path)
+    [message] = store.load(1).path()
+    assert message.content == "hello" and message.attachments == () and message.details is None
+    store.close()

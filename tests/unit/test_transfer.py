@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.core import transfer
-from app.core.conversation import INTERRUPTED, Conversation, Message
+from app.core.conversation import INTERRUPTED, Attachment, Conversation, Message
 from app.core.engine import GenerationParams, GenerationStats
 from app.core.store import ConversationStore
 from app.core.transfer import ImportFormatError
@@ -282,3 +282,27 @@ def test_a_file_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     path.write_text(transfer.dumps([_chat()]), encoding="utf-8-sig")
     (chat,) = transfer.load_file(path)
     assert chat.title == "Capitals"
+
+
+def test_documents_and_summary_parts_survive_export_and_import() -> None:
+    document = Attachment("code.md", "Use ```x``` here.", "markdown", 9)
+    details = {"name": "code.md", "levels": 1, "document_tokens": 9, "complete": True,
+               "parts": [{"index": 1, "start": 0, "end": 17, "tokens": 9, "note": "Code."}]}
+    original = Conversation.of(
+        Message("user", "Summarize.", attachments=(document,)),
+        Message("assistant", "Code.", details=details), title="Docs")
+    [back] = transfer.from_json(json.loads(transfer.dumps([original])))
+    question, answer = back.path()
+    assert question.attachments == (document,)
+    assert answer.details == details
+
+    markdown = transfer.to_markdown(original)
+    # The document's own backticks cannot close the fence it is quoted in.
+    assert "**Attached: code.md**, 9 tokens\n\n````text\nUse ```x``` here.\n````" in markdown
+
+
+def test_attachments_that_are_not_a_list_are_refused() -> None:
+    data = json.loads(transfer.dumps([Conversation.of(Message("user", "hi"))]))
+    data["conversations"][0]["messages"][0]["attachments"] = "a.txt"
+    with pytest.raises(ImportFormatError, match="'attachments' must be a list"):
+        transfer.from_json(data)
