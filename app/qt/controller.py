@@ -15,11 +15,21 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.conversation import Conversation, Message
+from app.core.conversation import Attachment, Conversation, Message
 from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelInfo
+from app.core.language import detect_language
 from app.core.models.library import ModelEntry
 from app.core.presets import Preset
 from app.core.store import ConversationStore, PartialWriter, StoreError
+from app.core.summarize import (
+    DocumentRequest,
+    SummaryOptions,
+    SummaryProgress,
+    SummaryResult,
+    options_from_json,
+    options_to_json,
+    summary_request,
+)
 from app.core.titles import TITLE_PARAMS, clean_title, fallback_title, title_request
 from app.qt.viewmodels.conversation_model import ConversationModel, Roles
 from app.qt.workers.inference import EngineHost
@@ -63,7 +73,9 @@ class ChatController(QObject):
         stateChanged(object): the new `ChatState`.
         modelLoaded(object): `ModelInfo` of the model now loaded.
         errorRaised(str): something the user must read; the app stays usable.
-        answerFinished(object): the `GenerationResult` of the answer just completed or stopped.
+        answerFinished(object): the `GenerationResult` of the answer just completed or stopped
+            (for a part-by-part summary: its text and the stats of the whole job).
+        progressChanged(str): where a long job (a summary) is, in words; "" when it ends.
         conversationChanged(object): another conversation is shown (a new one: id None).
         conversationSaved(int): a conversation was written (a message or its title); lists of
             conversations should be re-read.
@@ -73,6 +85,7 @@ class ChatController(QObject):
     modelLoaded = Signal(object)
     errorRaised = Signal(str)
     answerFinished = Signal(object)
+    progressChanged = Signal(str)
     conversationChanged = Signal(object)
     conversationSaved = Signal(int)
 
@@ -100,6 +113,8 @@ class ChatController(QObject):
         worker.piece.connect(self._on_piece)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
+        worker.progress.connect(self._on_progress)
+        worker.summarized.connect(self._on_summarized)
 
     @property
     def conversation(self) -> Conversation:
@@ -204,17 +219,32 @@ class ChatController(QObject):
     # -- messages --------------------------------------------------------------------------
 
     @_reporting
-    def send(self, text: str) -> bool:
-        """Ask the loaded model; False (and nothing changes) if it cannot answer now."""
-        if not self._can_answer() or not text.strip():
+    def send(self, text: str, attachments: tuple[Attachment, ...] = (),
+             options: SummaryOptions | None = None) -> bool:
+        """Ask the loaded model; False (and nothing changes) if it cannot answer now.
+
+        With `attachments`, the documents go with the question: inline when they fit the
+        context, else summarized part by part, as `options` say. Without a question, the
+        question is a request for a summary.
+        """
+        if not self._can_answer() or not (text.strip() or attachments):
             return False
         conversation = self.conversation
         last = conversation.last()
+        details = None
+        if attachments:
+            options = options or SummaryOptions()
+            language = options.language or detect_language(attachments[0].text)
+            options = SummaryOptions(options.length, options.form, language, text.strip())
+            details = {"summary": options_to_json(options)}
+            text = text.strip() or summary_request(options, language, len(attachments))
         first = conversation.id is None or not len(conversation)
         if first and not conversation.title:
-            conversation.title = fallback_title(text)
+            conversation.title = fallback_title(
+                f"{attachments[0].name}: {text}" if attachments else text)
         question = self.store.add_message(
-            conversation, Message("user", text, parent_id=last.id if last else None))
+            conversation, Message("user", text, parent_id=last.id if last else None,
+                                  attachments=attachments, details=details))
         self._answer_to(question)
         return True
 
@@ -225,8 +255,14 @@ class ChatController(QObject):
         if not self._can_answer() or not text.strip():
             return False
         old = self.conversation.message(message_id)
+        details = None
+        if old.attachments:  # the documents stay with the question; the words are new
+            options = options_from_json((old.details or {}).get("summary"))
+            details = {"summary": options_to_json(
+                SummaryOptions(options.length, options.form, options.language, text.strip()))}
         question = self.store.add_message(
-            self.conversation, Message("user", text, parent_id=old.parent_id))
+            self.conversation, Message("user", text, parent_id=old.parent_id,
+                                       attachments=old.attachments, details=details))
         self._answer_to(question)
         return True
 
@@ -281,7 +317,15 @@ class ChatController(QObject):
         self._answer = (conversation, answer)
         self._writer = PartialWriter(self.store)
         history = conversation.chat_messages(through=question)
-        self._request = self.host.generate(history, self.generation_params())
+        if question.attachments:
+            self._request = self.host.answer_document(DocumentRequest(
+                messages=tuple(history),
+                text="\n\n".join(a.text for a in question.attachments),
+                name=", ".join(a.name for a in question.attachments),
+                options=options_from_json((question.details or {}).get("summary")),
+                params=self.generation_params()))
+        else:
+            self._request = self.host.generate(history, self.generation_params())
         self._set_state(ChatState.GENERATING)
         assert conversation.id is not None
         self.conversationSaved.emit(conversation.id)
@@ -350,6 +394,27 @@ class ChatController(QObject):
         if conversation is not None and not result.cancelled:
             self._maybe_title(conversation)
 
+    def _on_progress(self, request_id: int, progress: SummaryProgress) -> None:
+        if request_id == self._request and self._answer is not None:
+            _, answer = self._answer
+            answer.progress = progress.describe()
+            self.model.message_changed(answer)
+            self.progressChanged.emit(answer.progress)
+
+    def _on_summarized(self, request_id: int, result: SummaryResult) -> None:
+        if request_id != self._request or self._answer is None:
+            return
+        _, answer = self._answer
+        answer.content = result.text  # when stopped: the notes so far, never streamed
+        answer.details = result.details()
+        answer.progress = ""
+        finished = GenerationResult(result.text, result.stats)
+        conversation = self._end_answer(stats=finished)
+        self.progressChanged.emit("")
+        self.answerFinished.emit(finished)
+        if conversation is not None and not result.cancelled:
+            self._maybe_title(conversation)
+
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self._title_request:
             self._title_request = None
@@ -358,6 +423,7 @@ class ChatController(QObject):
         if request_id != self._request:
             return
         self._end_answer(error=message)
+        self.progressChanged.emit("")
         self.errorRaised.emit(message)
 
     def _end_answer(self, stats: GenerationResult | None = None,
@@ -367,6 +433,7 @@ class ChatController(QObject):
         if ended is not None:
             conversation, answer = ended
             answer.streaming = False
+            answer.progress = ""
             answer.stats = stats.stats if stats else None
             answer.error = error
             try:

@@ -10,8 +10,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QPalette,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -29,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import transfer
+from app.core.documents import FILE_FILTER, Document
 from app.core.engine import ModelInfo
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_models
 from app.core.presets import PresetLibrary
@@ -36,9 +45,11 @@ from app.core.store import StoreError
 from app.paths import AppPaths
 from app.qt.controller import ChatController, ChatState
 from app.qt.state import save_state
+from app.qt.widgets.attachments import AttachmentBar, paperclip_icon
 from app.qt.widgets.chat_view import ChatView
-from app.qt.widgets.composer import Composer
+from app.qt.widgets.composer import Composer, local_files
 from app.qt.widgets.models_page import ModelsPage
+from app.qt.widgets.parts_dialog import PartsDialog
 from app.qt.widgets.preset_bar import PresetBar
 from app.qt.widgets.sidebar import ConversationSidebar
 from app.qt.workers.downloads import DownloadManager, JobState
@@ -173,6 +184,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("Lamplight")
         self.resize(1100, 720)
+        self.setAcceptDrops(True)  # documents dropped anywhere are attached
         self.controller = controller
         self.paths = paths
         self.presets = presets or PresetLibrary(paths.config_dir)
@@ -238,6 +250,10 @@ class MainWindow(QMainWindow):
         controller.errorRaised.connect(self.error_banner.show_error)
         controller.answerFinished.connect(
             lambda result: self.status_speed.setText(f"{result.stats.tokens_per_s:.1f} tok/s"))
+        controller.progressChanged.connect(self._show_progress)
+        self.attachments.tokensWanted.connect(
+            lambda document: controller.host.count_tokens(document, document.text))
+        controller.host.worker.counted.connect(self._on_counted)
         controller.conversationChanged.connect(self._on_conversation_changed)
         controller.conversationSaved.connect(self._on_conversation_saved)
         self.chat_view.actionRequested.connect(self._on_message_action)
@@ -266,10 +282,16 @@ class MainWindow(QMainWindow):
         top.addWidget(manage)
         return top
 
-    def _build_composer(self) -> QHBoxLayout:
+    def _build_composer(self) -> QVBoxLayout:
+        """The attached documents above the composer; Send, Stop and Attach beside it."""
         controller = self.controller
+        self.attachments = AttachmentBar()
+        self.attachments.failed.connect(self.error_banner.show_error)
         self.composer = Composer()
+        self.composer.has_attachments = lambda: bool(self.attachments.documents())
         self.composer.submitted.connect(self._send)
+        self.composer.pastedDocument.connect(self.attachments.add_text)
+        self.composer.pastedFiles.connect(self.attach_files)
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("sendButton")
         self.send_button.setDefault(True)
@@ -277,15 +299,57 @@ class MainWindow(QMainWindow):
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stopButton")
         self.stop_button.clicked.connect(controller.stop)
+        self.attach_button = QToolButton()
+        self.attach_button.setObjectName("attachButton")
+        self.attach_button.setIcon(paperclip_icon(self.palette().color(QPalette.ColorRole.Text)))
+        self.attach_button.setIconSize(QSize(20, 20))
+        self.attach_button.setToolTip("Attach documents (txt, md, pdf, docx, html)")
+        self.attach_button.clicked.connect(lambda: self.attach_files(self._choose_files()))
         QShortcut(QKeySequence("Esc"), self, activated=self._escape)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
         buttons.addStretch(1)
         bottom = QHBoxLayout()
+        bottom.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignTop)
         bottom.addWidget(self.composer, 1)
         bottom.addLayout(buttons)
-        return bottom
+        column = QVBoxLayout()
+        column.addWidget(self.attachments)
+        column.addLayout(bottom)
+        return column
+
+    def attach_files(self, paths: list[Path]) -> None:
+        """Attach these files to the next question; they are read in the background."""
+        self.attachments.add_files(paths)
+
+    def _choose_files(self) -> list[Path]:
+        """The files the user picks to attach; none if they cancel."""
+        names, _ = QFileDialog.getOpenFileNames(self, "Attach documents", str(Path.home()),
+                                                FILE_FILTER)
+        return [Path(name) for name in names]
+
+    # Files dropped anywhere on the window are attached; anything else dropped is refused.
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if local_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_files(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.attach_files(paths)
 
     def _build_menus(self) -> None:
         chats = self.menuBar().addMenu("&Chats")
@@ -365,13 +429,19 @@ class MainWindow(QMainWindow):
 
     def _send(self, text: str) -> None:
         self.error_banner.hide()
+        if self.attachments.is_reading() and self._editing is None:
+            self.composer.setPlainText(text)  # nothing typed is lost; Send again when read
+            self.statusBar().showMessage("A document is still being read: send when it "
+                                         "shows its size.", 5000)
+            return
         self.chat_view.scroll_to_bottom()
-        if self._editing is not None:
+        if self._editing is not None:  # an edited question keeps its own documents
             editing = self._editing
             self.cancel_edit()
             self.controller.edit(editing, text)
-        else:
-            self.controller.send(text)
+        elif self.controller.send(text, self.attachments.attachments(),
+                                  self.attachments.options()):
+            self.attachments.clear()
 
     # -- conversations ---------------------------------------------------------------------
 
@@ -434,6 +504,29 @@ class MainWindow(QMainWindow):
             self.start_edit(message_id)
         elif action == "delete":
             self.delete_message(message_id)
+        elif action == "parts":
+            self.show_parts(message_id)
+
+    def show_parts(self, message_id: int) -> PartsDialog:
+        """Open a part-by-part summary: each part's note beside the text it came from."""
+        conversation = self.controller.conversation
+        answer = conversation.message(message_id)
+        question = conversation.message(answer.parent_id) if answer.parent_id else None
+        dialog = PartsDialog(answer, question, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _on_counted(self, key: object, tokens: int) -> None:
+        if isinstance(key, Document):
+            self.attachments.set_tokens(key, tokens)
+
+    def _show_progress(self, text: str) -> None:
+        """A summary's progress, also in the status bar (the answer may be scrolled away)."""
+        if text:
+            self.statusBar().showMessage(text)
+        else:
+            self.statusBar().clearMessage()
 
     def start_edit(self, message_id: int) -> None:
         """Put the question in the composer; Send then asks it as a new version."""

@@ -187,6 +187,8 @@ class MessageWidget(QFrame):
 
         self.footer = QLabel()
         self.footer.setObjectName("messageFooter")
+        self.footer.setTextFormat(Qt.TextFormat.RichText)
+        self.footer.linkActivated.connect(self._request)
         self.footer.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self._bottom = QHBoxLayout()
         self._bottom.setContentsMargins(0, 0, 0, 0)
@@ -258,8 +260,11 @@ class MessageWidget(QFrame):
                             f"<b>{html.escape(message.model_name or 'Assistant')}</b>")
         if user:
             self._streamed = None
-            self.body.setHtml(plain_text_html(message.content))
+            self.body.setHtml(_attachments_html(message) + plain_text_html(message.content))
             self._code_blocks = []
+        elif message.streaming and not message.content and message.progress:
+            self._streamed = None  # the answer's first words replace the progress
+            self.body.setHtml(f"<p><i>{html.escape(message.progress)}</i></p>")
         elif message.streaming:
             self._show_streaming(message.content)
         else:  # complete: rendered whole, once, as history is
@@ -406,9 +411,12 @@ def _stats_tooltip(message: Message) -> str:
 
 
 def _footer_text(message: Message) -> str:
+    """The line under a message (rich text: a summary's parts are a link)."""
     if message.error:
-        return f"⚠ {message.error}"
-    if message.streaming or message.stats is None:
+        return html.escape(f"⚠ {message.error}")
+    if message.streaming:
+        return html.escape(message.progress)
+    if message.stats is None:
         return ""
     s = message.stats
     parts = [f"{s.tokens_per_s:.1f} tok/s", f"{s.completion_tokens} tokens",
@@ -417,7 +425,23 @@ def _footer_text(message: Message) -> str:
         parts.insert(0, "stopped")
     elif s.finish_reason == "length":
         parts.insert(0, "cut at the length limit")
-    return " · ".join(parts)
+    if message.summarized and message.details is not None:
+        count = len(message.details.get("parts", []))
+        tokens = message.details.get("document_tokens", 0)
+        parts[:0] = [f"summary of {count} part{'s' if count != 1 else ''}",
+                     f"{tokens:,} tokens read"]
+        return " · ".join(map(html.escape, parts)) + ' · <a href="parts">Parts…</a>'
+    return html.escape(" · ".join(parts))
+
+
+def _attachments_html(message: Message) -> str:
+    """The documents sent with a question, one line each (the text itself is not shown)."""
+    lines = []
+    for attachment in message.attachments:
+        size = f" · {attachment.tokens:,} tokens" if attachment.tokens else \
+            f" · {len(attachment.text):,} characters"
+        lines.append(f"<p>📄 <b>{html.escape(attachment.name)}</b>{size}</p>")
+    return "".join(lines)
 
 
 class ChatView(QScrollArea):

@@ -1,20 +1,50 @@
-"""Where the user writes: Enter sends, Shift+Enter starts a new line."""
+"""Where the user writes: Enter sends, Shift+Enter starts a new line.
+
+A long paste (a whole article, a log) is not typed text: it becomes an attachment, as do files
+pasted or dropped on the composer. The composer only reports them; the window attaches them.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
 
 MIN_LINES, MAX_LINES = 2, 10
+# A paste this long becomes an attachment: a chip reads better than a screenful in the
+# composer, and the controller can summarize a document that does not fit the context.
+PASTE_AS_ATTACHMENT_CHARS = 2000
+PASTE_AS_ATTACHMENT_LINES = 40
+
+
+def local_files(source: QMimeData) -> list[Path]:
+    """The local files `source` carries (a file copied or dragged in a file manager)."""
+    if not source.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in source.urls() if url.isLocalFile()]
+
+
+def is_long_paste(text: str) -> bool:
+    return (len(text) >= PASTE_AS_ATTACHMENT_CHARS
+            or text.count("\n") + 1 >= PASTE_AS_ATTACHMENT_LINES)
 
 
 class Composer(QPlainTextEdit):
     """Signals:
-    submitted(str): the user pressed Enter on non-empty text (which is then cleared).
+    submitted(str): the user pressed Enter (or Send) on non-empty text, or with documents
+        attached (`has_attachments()`), in which case the text may be "". The text is then
+        cleared.
+    pastedDocument(str): the user pasted (or dropped) text too long for the composer: it
+        should become an attachment. The composer is left as it was.
+    pastedFiles(list): the user pasted (or dropped) these local files (`Path`s).
     """
 
     submitted = Signal(str)
+    pastedDocument = Signal(str)
+    pastedFiles = Signal(list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -22,6 +52,9 @@ class Composer(QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.can_submit = True  # False while an answer streams: typing goes on, sending waits
+        # Whether documents wait to be sent: then Enter sends even without text. Set by the
+        # window, which holds the attachments.
+        self.has_attachments: Callable[[], bool] = lambda: False
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self._fit_height()
 
@@ -40,8 +73,21 @@ class Composer(QPlainTextEdit):
             return
         super().keyPressEvent(event)
 
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return bool(local_files(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        """Paste and drop: files and long text are reported, short text is inserted."""
+        files = local_files(source)
+        if files:
+            self.pastedFiles.emit(files)
+        elif source.hasText() and is_long_paste(source.text()):
+            self.pastedDocument.emit(source.text())
+        else:
+            super().insertFromMimeData(source)
+
     def submit(self) -> None:
         text = self.toPlainText().strip()
-        if text and self.can_submit and self.isEnabled():
+        if (text or self.has_attachments()) and self.can_submit and self.isEnabled():
             self.clear()
             self.submitted.emit(text)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.core.documents import DocumentError
 from app.core.models.catalog import CatalogError
 from app.core.models.gguf import GGUFError
 from app.core.models.hub import HubError
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # Errors whose message is written for the user: shown as they are, without a traceback.
 USER_ERRORS: tuple[type[BaseException], ...] = (HubError, LibraryError, CatalogError, GGUFError,
-                                                OSError)
+                                                DocumentError, OSError)
 
 
 class _CallThread(QThread):

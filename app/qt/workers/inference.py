@@ -25,6 +25,7 @@ from app.core.engine import (
     InferenceEngine,
     LoadSpec,
 )
+from app.core.summarize import DocumentRequest, SummaryResult, answer_document
 
 log = logging.getLogger(__name__)
 PIECE_INTERVAL_S = 1 / 30
@@ -69,6 +70,11 @@ class InferenceWorker(QObject):
             1/30 s, joined).
         finished(int, object): request id and its `GenerationResult` (also when stopped).
         failed(int, str): request id and a message fit for the user.
+        progress(int, object): request id and a `SummaryProgress`, before and after each step
+            of a summary.
+        summarized(int, object): request id and the `SummaryResult` of documents too long to
+            send inline (also when stopped); such a request ends with this, not `finished`.
+        counted(object, int): the key a count was asked with, and the tokens of its text.
     """
 
     loadStarted = Signal(object)
@@ -77,6 +83,9 @@ class InferenceWorker(QObject):
     piece = Signal(int, str)
     finished = Signal(int, object)
     failed = Signal(int, str)
+    progress = Signal(int, object)
+    summarized = Signal(int, object)
+    counted = Signal(object, int)
 
     def __init__(self, engine_factory: Callable[[], InferenceEngine]) -> None:
         super().__init__()
@@ -119,6 +128,34 @@ class InferenceWorker(QObject):
         else:
             self.finished.emit(request_id, result)
 
+    @Slot(int, object, object)
+    def answer_document(self, request_id: int, request: DocumentRequest,
+                        cancel: CancelToken) -> None:
+        pieces = _PieceBatcher(lambda text: self.piece.emit(request_id, text))
+        try:
+            try:
+                result = answer_document(
+                    self._get_engine(), request, on_piece=pieces.add, cancel=cancel,
+                    on_progress=lambda p: self.progress.emit(request_id, p))
+            finally:
+                pieces.flush()
+        except EngineError as exc:
+            self.failed.emit(request_id, str(exc))
+        except Exception as exc:
+            log.exception("answering with documents failed")
+            self.failed.emit(request_id, f"The model could not answer: {exc}")
+        else:
+            if isinstance(result, SummaryResult):
+                self.summarized.emit(request_id, result)
+            else:
+                self.finished.emit(request_id, result)
+
+    @Slot(object, str)
+    def count_tokens(self, key: object, text: str) -> None:
+        engine = self._get_engine()
+        if engine.model is not None:
+            self.counted.emit(key, engine.count_tokens(text))
+
     @Slot()
     def shutdown(self) -> None:
         """Free the model on the thread that owns it, then end the thread."""
@@ -136,6 +173,8 @@ class EngineHost(QObject):
 
     _loadRequested = Signal(object)
     _generateRequested = Signal(int, object, object, object)
+    _documentRequested = Signal(int, object, object)
+    _countRequested = Signal(object, str)
     _shutdownRequested = Signal()
 
     def __init__(self, engine_factory: Callable[[], InferenceEngine],
@@ -149,6 +188,8 @@ class EngineHost(QObject):
         self.worker.moveToThread(self._thread)
         self._loadRequested.connect(self.worker.load)
         self._generateRequested.connect(self.worker.generate)
+        self._documentRequested.connect(self.worker.answer_document)
+        self._countRequested.connect(self.worker.count_tokens)
         self._shutdownRequested.connect(self.worker.shutdown)
         self._thread.start()
 
@@ -162,6 +203,19 @@ class EngineHost(QObject):
         self._cancel = CancelToken()
         self._generateRequested.emit(request_id, list(messages), params, self._cancel)
         return request_id
+
+    def answer_document(self, request: DocumentRequest) -> int:
+        """Queue a question with documents (inline, or summarized part by part); returns the
+        id its signals carry."""
+        request_id = next(self._ids)
+        self._cancel = CancelToken()
+        self._documentRequested.emit(request_id, request, self._cancel)
+        return request_id
+
+    def count_tokens(self, key: object, text: str) -> None:
+        """Ask for the length of `text` in tokens; `worker.counted(key, n)` answers, once the
+        inference thread is free and if a model is loaded."""
+        self._countRequested.emit(key, text)
 
     def stop(self) -> None:
         """Stop the current answer; safe to call at any time."""

@@ -1,0 +1,511 @@
+"""Documents attached to the next question: one chip each above the composer, and how a
+summary should read when a document is too long to go to the model whole.
+
+The bar holds `Document`s and nothing about sending them: the window reads `documents()` and
+`options()` when the user sends. Files are read off the GUI thread (a PDF can take seconds);
+meanwhile a "Reading …" placeholder holds the place its chip will take.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QPlainTextEdit,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWidgetItem,
+)
+
+from app.core.conversation import Attachment
+from app.core.documents import Document, DocumentError, from_paste, read_document
+from app.core.presets import LANGUAGES
+from app.core.summarize import FORMS, LENGTHS, Form, Length, SummaryOptions
+from app.qt.workers.background import BackgroundCall
+
+PREVIEW_CHARS = 20_000  # more would only slow the GUI down: the preview shows the beginning
+PREVIEW_LINES = 12
+NAME_WIDTH_PX = 240  # longer names are elided in the middle, keeping their extension
+EXPANDED_WIDTH_PX = 420
+
+_KIND_LABELS = {"text": "Plain text", "markdown": "Markdown", "pdf": "PDF", "docx": "Word document",
+                "html": "Web page", "paste": "Pasted text"}
+# Scripts written without spaces, where a tokenizer spends about a token per character:
+# kana, CJK ideographs (and extension A, compatibility), Hangul, full-width forms.
+_DENSE_SCRIPT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+                           "\uf900-\ufaff\uff00-\uffef]")
+_ESTIMATE_SAMPLE = 200_000  # characters looked at; the share found is extrapolated
+
+
+# A paperclip, drawn rather than typed: "📎" needs an emoji font, which many Linux desktops lack.
+_PAPERCLIP_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path transform="rotate(45 12 12)"'
+    ' d="M15 7V17A3.5 3.5 0 0 1 8 17V5.5A2.5 2.5 0 0 1 13 5.5V16A1 1 0 0 1 11 16V8"'
+    ' fill="none" stroke="{color}" stroke-width="1.7" stroke-linecap="round"'
+    ' stroke-linejoin="round"/></svg>')
+
+
+def paperclip_icon(color: QColor, size: int = 20, scale: float = 2.0) -> QIcon:
+    """A paperclip in `color`, `size` pixels square (drawn at `scale` for sharp HiDPI)."""
+    renderer = QSvgRenderer(QByteArray(_PAPERCLIP_SVG.format(color=color.name()).encode()))
+    pixmap = QPixmap(round(size * scale), round(size * scale))
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    renderer.render(painter)
+    painter.end()
+    pixmap.setDevicePixelRatio(scale)
+    return QIcon(pixmap)
+
+
+def estimate_tokens(text: str) -> int:
+    """About how many tokens `text` takes, until the model has counted them.
+
+    A character of a CJK or Hangul script counts one token, any other character a quarter
+    (English and its kin average about four characters a token), so mixed text gets a mixed
+    estimate. Only the first 200,000 characters are examined, so a huge document costs no more.
+    """
+    sample = text[:_ESTIMATE_SAMPLE]
+    if not sample:
+        return 0
+    dense = len(_DENSE_SCRIPT.findall(sample)) * len(text) / len(sample)
+    return math.ceil(dense + (len(text) - dense) / 4)
+
+
+def _rounded(n: int) -> int:
+    """`n` to two significant digits: an estimate should not look exact."""
+    if n < 100:
+        return n
+    step = 10 ** (len(str(n)) - 2)
+    return round(n / step) * step
+
+
+def tokens_text(n: int, estimated: bool = False) -> str:
+    """"12,345 tokens", or "≈ 12,000 tokens" for an estimate."""
+    if estimated:
+        return f"≈ {_rounded(n):,} token{'s' if n != 1 else ''}"
+    return f"{n:,} token{'s' if n != 1 else ''}"
+
+
+def preview_text(text: str) -> str:
+    """The beginning of `text` for the preview, with how much is left out."""
+    if len(text) <= PREVIEW_CHARS:
+        return text
+    return f"{text[:PREVIEW_CHARS]}\n… ({len(text) - PREVIEW_CHARS:,} more characters)"
+
+
+class _FlowLayout(QLayout):
+    """Lays widgets out left to right and wraps them, as words in a line of text.
+
+    A widget whose horizontal size policy expands (an opened chip) takes a whole line.
+    """
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def insertWidget(self, index: int, widget: QWidget) -> None:
+        self.addChildWidget(widget)
+        self._items.insert(index, QWidgetItem(widget))
+        self.invalidate()
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # type: ignore[override]
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # type: ignore[override]
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            if not item.isEmpty():
+                size = size.expandedTo(item.minimumSize())
+        margins = self.contentsMargins()
+        return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
+
+    def _arrange(self, rect: QRect, move: bool) -> int:
+        """Place the items in `rect` (when `move`); returns the height they take."""
+        margins = self.contentsMargins()
+        area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
+        x, y, line_height = area.x(), area.y(), 0
+        for item in self._items:
+            if item.isEmpty():  # a hidden widget
+                continue
+            widget = item.widget()
+            whole_line = (widget is not None and widget.sizePolicy().horizontalPolicy()
+                          == QSizePolicy.Policy.Expanding)
+            if whole_line:
+                width = area.width()
+                height = (item.heightForWidth(width) if item.hasHeightForWidth()
+                          else item.sizeHint().height())
+                size = QSize(width, height)
+            else:
+                size = item.sizeHint().boundedTo(QSize(area.width(), 1 << 24))
+            if x > area.x() and (whole_line or x + size.width() > area.right() + 1):
+                x, y, line_height = area.x(), y + line_height + self._spacing, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), size))
+            x += size.width() + self._spacing
+            line_height = max(line_height, size.height())
+            if whole_line:
+                x = area.right() + 1  # what follows starts a new line
+        return y + line_height - rect.y() + margins.bottom()
+
+
+def _tool_button(text: str, name: str, tip: str) -> QToolButton:
+    button = QToolButton()
+    button.setObjectName(name)
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setAutoRaise(True)
+    side = button.fontMetrics().height() + 6  # square and snug: a chip is one line of text
+    button.setFixedSize(side, side)
+    return button
+
+
+class AttachmentChip(QFrame):
+    """One attached document: its name and size, a preview that opens below, and ✕.
+
+    Signals:
+        removeRequested(): the user clicked ✕.
+    """
+
+    removeRequested = Signal()
+
+    def __init__(self, document: Document, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentChip")
+        self.setStyleSheet("#attachmentChip { border: 1px solid palette(mid); "
+                           "border-radius: 6px; background: palette(base); }")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.document = document
+        self.label = label  # the name shown: "report.pdf (2)" for a second report.pdf
+        self.tokens: int | None = None  # counted by the model; None while only estimated
+        self.preview: QPlainTextEdit | None = None  # made when first opened
+
+        icon = QLabel()
+        icon.setPixmap(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_FileIcon).pixmap(16, 16))
+        self.name_label = QLabel(self.fontMetrics().elidedText(
+            label, Qt.TextElideMode.ElideMiddle, NAME_WIDTH_PX))
+        self.name_label.setObjectName("attachmentName")
+        self.size_label = QLabel(tokens_text(estimate_tokens(document.text), estimated=True))
+        self.size_label.setObjectName("attachmentSize")
+        self.size_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.expand_button = _tool_button("▸", "attachmentExpand", "Show the beginning")
+        self.expand_button.setCheckable(True)
+        self.expand_button.toggled.connect(self.set_expanded)
+        self.remove_button = _tool_button("✕", "attachmentRemove", "Remove this document")
+        self.remove_button.clicked.connect(self.removeRequested)
+
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.setSpacing(6)
+        header.addWidget(icon)
+        header.addWidget(self.name_label)
+        header.addWidget(self.size_label)
+        header.addStretch(1)
+        header.addWidget(self.expand_button)
+        header.addWidget(self.remove_button)
+        self._column = QVBoxLayout(self)
+        self._column.setContentsMargins(8, 2, 2, 2)
+        self._column.setSpacing(4)
+        self._column.addLayout(header)
+        self.setToolTip(self._describe())
+
+    def _describe(self) -> str:
+        doc = self.document
+        facts = [_KIND_LABELS.get(doc.kind, doc.kind)]
+        if doc.pages is not None:
+            facts.append(f"{doc.pages:,} page{'s' if doc.pages != 1 else ''}")
+        if doc.encoding:
+            facts.append(doc.encoding)
+        facts.append(f"{len(doc.text):,} characters")
+        return f"{self.label}\n{' · '.join(facts)}"
+
+    def set_tokens(self, n: int) -> None:
+        """The model's own count replaces the estimate."""
+        self.tokens = n
+        self.size_label.setText(tokens_text(n))
+
+    def is_expanded(self) -> bool:
+        return self.preview is not None and not self.preview.isHidden()
+
+    def set_expanded(self, expanded: bool) -> None:
+        """Open or close the preview; an open chip takes a line of the bar to itself."""
+        if self.expand_button.isChecked() != expanded:
+            self.expand_button.setChecked(expanded)  # comes back here through `toggled`
+            return
+        self.expand_button.setText("▾" if expanded else "▸")
+        self.expand_button.setToolTip("Hide the beginning" if expanded else "Show the beginning")
+        if expanded and self.preview is None:
+            self.preview = self._make_preview()
+            self._column.addWidget(self.preview)
+        if self.preview is not None:
+            self.preview.setVisible(expanded)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding if expanded
+                           else QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(EXPANDED_WIDTH_PX if expanded else 0)
+        self.updateGeometry()
+
+    def _make_preview(self) -> QPlainTextEdit:
+        text = preview_text(self.document.text)
+        preview = QPlainTextEdit()
+        preview.setObjectName("attachmentPreview")
+        preview.setReadOnly(True)
+        preview.setPlainText(text)
+        # Lines as they will wrap, roughly: the preview is as tall as its text, up to a limit.
+        wrapped = sum(1 + len(line) // 90 for line in text[:4000].split("\n")[:PREVIEW_LINES])
+        lines = min(PREVIEW_LINES, max(3, wrapped))
+        frame = 2 * (preview.frameWidth() + int(preview.document().documentMargin()))
+        preview.setFixedHeight(lines * preview.fontMetrics().lineSpacing() + frame)
+        return preview
+
+
+class _ReadingChip(QFrame):
+    """Holds a file's place while it is read on a worker thread.
+
+    Signals:
+        read(object): the file's `Document`.
+        failed(str): why it cannot be read, for the user.
+    """
+
+    read = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentReading")
+        self.setStyleSheet("#attachmentReading { border: 1px dashed palette(mid); "
+                           "border-radius: 6px; }")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        label = QLabel(self.fontMetrics().elidedText(
+            f"Reading {path.name}…", Qt.TextElideMode.ElideMiddle, NAME_WIDTH_PX))
+        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        label.setToolTip(str(path))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 5, 8, 5)
+        layout.addWidget(label)
+        # Signal to signal: once this placeholder is gone, a late result reaches nobody.
+        self.call = BackgroundCall(lambda: read_document(path), f"Reading {path.name}")
+        self.call.done.connect(self.read)
+        self.call.failed.connect(self.failed)
+        self.call.start()
+
+
+class AttachmentBar(QWidget):
+    """The documents that go with the next question, and how to summarize the long ones.
+
+    Hidden while it holds nothing. Two equal documents (the same text pasted twice) are two
+    attachments: documents are told apart by identity, never by equality.
+
+    Signals:
+        changed(): a document was added or removed, or the bar was cleared.
+        tokensWanted(object): this `Document` was added and shows an estimate; the window has
+            the model count its tokens and calls `set_tokens`.
+        failed(str): a file or a paste could not be attached; the message is for the user.
+    """
+
+    changed = Signal()
+    tokensWanted = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("attachmentBar")
+        self._slots: list[AttachmentChip | _ReadingChip] = []  # in the order shown
+        chip_area = QWidget()
+        self._flow = _FlowLayout(chip_area)
+        self.options_row = self._make_options_row()
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 4, 0, 0)
+        column.setSpacing(4)
+        column.addWidget(chip_area)
+        column.addWidget(self.options_row)
+        self._update_visibility()
+
+    def _make_options_row(self) -> QWidget:
+        self.length_picker = QComboBox()
+        self.length_picker.setObjectName("summaryLength")
+        for length in LENGTHS:
+            self.length_picker.addItem(length.capitalize(), length)
+        self.length_picker.setCurrentIndex(LENGTHS.index("medium"))
+        self.form_picker = QComboBox()
+        self.form_picker.setObjectName("summaryForm")
+        for form in FORMS:
+            self.form_picker.addItem(form.capitalize(), form)
+        self.language_picker = QComboBox()
+        self.language_picker.setObjectName("summaryLanguage")
+        self.language_picker.addItem("Document's language", None)
+        for language in LANGUAGES:
+            self.language_picker.addItem(language, language)
+        row = QWidget()
+        row.setToolTip("How a document too long for the model's context is summarized")
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        label = QLabel("Long documents are summarized:")
+        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        layout.addWidget(label)
+        layout.addWidget(self.length_picker)
+        layout.addWidget(self.form_picker)
+        layout.addWidget(self.language_picker)
+        layout.addStretch(1)
+        return row
+
+    # -- what it holds -----------------------------------------------------------------------
+
+    def chips(self) -> list[AttachmentChip]:
+        return [slot for slot in self._slots if isinstance(slot, AttachmentChip)]
+
+    def documents(self) -> list[Document]:
+        """The attached documents, in the order shown; files still being read are not."""
+        return [chip.document for chip in self.chips()]
+
+    def attachments(self) -> tuple[Attachment, ...]:
+        """The documents as a question carries them: under the names shown ("a.txt (2)" for
+        a second a.txt), with their token counts where the model has counted them."""
+        return tuple(Attachment(chip.label, chip.document.text, chip.document.kind, chip.tokens)
+                     for chip in self.chips())
+
+    def is_reading(self) -> bool:
+        """Whether a file is still being read (its document is not in `documents()` yet)."""
+        return any(isinstance(slot, _ReadingChip) for slot in self._slots)
+
+    def chip(self, document: Document) -> AttachmentChip | None:
+        return next((chip for chip in self.chips() if chip.document is document), None)
+
+    def options(self) -> SummaryOptions:
+        """How summaries should read; the question is left for the caller to fill in."""
+        length: Length = self.length_picker.currentData()
+        form: Form = self.form_picker.currentData()
+        return SummaryOptions(length=length, form=form,
+                              language=self.language_picker.currentData())
+
+    # -- changing it -------------------------------------------------------------------------
+
+    def add_document(self, document: Document) -> None:
+        self._place(AttachmentChip(document, self._free_label(document.name)))
+        self.changed.emit()
+        self.tokensWanted.emit(document)
+
+    def add_text(self, text: str) -> None:
+        """Text the user pasted, as a document; `failed` when there is nothing in it."""
+        try:
+            document = from_paste(text)
+        except DocumentError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.add_document(document)
+
+    def add_files(self, paths: list[Path]) -> None:
+        """Read the files on worker threads; each becomes a chip, or a `failed` message."""
+        for path in paths:
+            self._place(_ReadingChip(path))
+
+    def set_tokens(self, document: Document, n: int) -> None:
+        """The model counted `document` (this very object): show the count. A document removed
+        meanwhile is ignored."""
+        chip = self.chip(document)
+        if chip is not None:
+            chip.set_tokens(n)
+
+    def remove(self, document: Document) -> None:
+        chip = self.chip(document)
+        if chip is not None:
+            self._take(chip)
+            self.changed.emit()
+
+    def clear(self) -> None:
+        """Remove every document, and forget the files still being read."""
+        if not self._slots:
+            return
+        for slot in list(self._slots):
+            self._take(slot)
+        self.changed.emit()
+
+    # -- inside ------------------------------------------------------------------------------
+
+    def _free_label(self, name: str) -> str:
+        taken = {chip.label for chip in self.chips()}
+        label, n = name, 1
+        while label in taken:
+            n += 1
+            label = f"{name} ({n})"
+        return label
+
+    def _place(self, slot: AttachmentChip | _ReadingChip, index: int | None = None) -> None:
+        if index is None:
+            index = len(self._slots)
+        if isinstance(slot, AttachmentChip):
+            slot.removeRequested.connect(lambda: self.remove(slot.document))
+        else:
+            slot.read.connect(lambda document: self._on_read(slot, document))
+            slot.failed.connect(lambda message: self._on_failed(slot, message))
+        self._slots.insert(index, slot)
+        self._flow.insertWidget(index, slot)
+        self._update_visibility()
+
+    def _take(self, slot: AttachmentChip | _ReadingChip) -> int:
+        index = self._slots.index(slot)
+        del self._slots[index]
+        self._flow.removeWidget(slot)
+        if isinstance(slot, _ReadingChip):
+            slot.call.abandon()
+        slot.hide()
+        slot.deleteLater()
+        self._update_visibility()
+        return index
+
+    def _on_read(self, reading: _ReadingChip, document: Document) -> None:
+        if reading not in self._slots:
+            return
+        index = self._take(reading)
+        self._place(AttachmentChip(document, self._free_label(document.name)), index)
+        self.changed.emit()
+        self.tokensWanted.emit(document)
+
+    def _on_failed(self, reading: _ReadingChip, message: str) -> None:
+        if reading in self._slots:
+            self._take(reading)
+        self.failed.emit(message)
+
+    def _update_visibility(self) -> None:
+        self.options_row.setVisible(any(isinstance(s, AttachmentChip) for s in self._slots))
+        self.setVisible(bool(self._slots))

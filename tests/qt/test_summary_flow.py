@@ -1,0 +1,155 @@
+"""Documents in the window, end to end with the real model: a dropped PDF summarized part by
+part with progress, Stop in the middle, and a document small enough to go inline."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from app.core.store import ConversationStore
+from app.paths import AppPaths
+from app.qt.main_window import MainWindow
+from tests.documents import write_text_pdf
+
+pytestmark = [pytest.mark.qt, pytest.mark.model]
+LOAD_TIMEOUT_MS = 60_000
+ANSWER_TIMEOUT_MS = 300_000
+DATA = Path(__file__).parent.parent / "data"
+
+
+def start(qtbot, win: MainWindow, n_ctx: int = 512) -> None:  # type: ignore[no-untyped-def]
+    """The built-in model with a small context, so a few pages are several contexts long."""
+    win.controller.n_ctx = n_ctx
+    with qtbot.waitSignal(win.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):
+        win.start()
+    win.controller.auto_titles = False
+    win.controller.params = dataclasses.replace(win.controller.params, seed=1)
+
+
+def drop(win: MainWindow, path: Path) -> None:
+    """A file dragged in and dropped: Qt delivers a drop only after an accepted enter."""
+    mime = QMimeData()  # held here: an event does not own its mime data
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime, buttons, keys)
+    QApplication.sendEvent(win, enter)
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, buttons, keys)
+    QApplication.sendEvent(win, event)
+
+
+def licence_pages(count: int) -> list[str]:
+    """The GPL's opening, about 1,800 characters a page."""
+    text = (DATA / "gpl-3.0.txt").read_text(encoding="utf-8")
+    return [text[i * 1800:(i + 1) * 1800] for i in range(count)]
+
+
+def test_a_dropped_pdf_is_summarized_with_progress_and_parts(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, tmp_path: Path, paths: AppPaths) -> None:
+    start(qtbot, window)
+    pdf = write_text_pdf(tmp_path / "licence.pdf", licence_pages(7))
+    drop(window, pdf)
+    bar = window.attachments
+    qtbot.waitUntil(lambda: bool(bar.chips()) and bar.chips()[0].tokens is not None,
+                    timeout=LOAD_TIMEOUT_MS)
+    [chip] = bar.chips()
+    assert chip.tokens is not None and chip.tokens > 4 * 512  # counted by the model
+
+    progress: list[str] = []
+    window.controller.progressChanged.connect(progress.append)
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
+        window.composer.submit()  # nothing typed: a summary is asked for
+    assert not bar.chips()  # the documents went with the question
+
+    result = done.args[0]
+    assert not result.cancelled and result.text
+    reading = [p for p in progress if p.startswith("Reading part")]
+    assert reading[0].startswith("Reading part 1 of ")
+    assert any("left" in p and "estimating" not in p for p in reading[1:])
+    assert progress[-1] == ""  # cleared at the end
+
+    model = window.controller.model
+    question, answer = model.message(0), model.message(1)
+    assert question.attachments[0].name == "licence.pdf"
+    assert question.content.startswith("Summarize the attached document in English")
+    assert answer.summarized
+    parts = answer.details["parts"]  # type: ignore[index]
+    assert len(parts) >= 4
+    footer = window.chat_view.message_widget(1).footer.text()
+    assert f"summary of {len(parts)} parts" in footer and "Parts…" in footer
+    assert "licence.pdf" in window.chat_view.message_widget(0).plain_text()
+
+    dialog = window.show_parts(answer.id)  # type: ignore[arg-type]
+    assert dialog.part_list.count() == len(parts)
+    dialog.part_list.setCurrentRow(1)
+    shown = dialog.part_text.toPlainText()
+    assert parts[1]["note"].split()[0] in shown
+    source = "\n\n".join(a.text for a in question.attachments)
+    assert source[parts[1]["start"]:parts[1]["end"]].split()[0] in shown
+    dialog.close()
+
+    # What was shown is what was saved.
+    store = ConversationStore.open_in(paths.data_dir)
+    try:
+        saved = store.load(window.controller.conversation.id)  # type: ignore[arg-type]
+    finally:
+        store.close()
+    saved_question, saved_answer = saved.path()
+    assert saved_question.attachments == question.attachments
+    assert saved_answer.details == answer.details
+    # A follow-up sends the summary, not the document again.
+    followup = saved.chat_messages()
+    assert "too long to include" in followup[-2].content
+    assert source not in followup[-2].content
+
+
+def test_stop_stops_a_summary_and_keeps_the_notes(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow) -> None:
+    start(qtbot, window)
+    text = (DATA / "gpl-3.0.txt").read_text(encoding="utf-8")[:16_000]
+    window.attachments.add_text(text)
+    reached: list[str] = []
+    window.controller.progressChanged.connect(reached.append)
+    window.composer.submit()
+    qtbot.waitUntil(lambda: any(p.startswith("Reading part 2 ") for p in reached),
+                    timeout=ANSWER_TIMEOUT_MS)
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=10_000) as done:
+        window.stop_button.click()
+    assert done.args[0].cancelled
+    answer = window.controller.model.message(1)
+    assert answer.content.startswith("**Part 1.**")
+    assert answer.details is not None and answer.details["complete"] is False
+    assert "stopped" in window.chat_view.message_widget(1).footer.text()
+
+
+def test_a_document_that_fits_is_sent_inline(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow) -> None:
+    start(qtbot, window, n_ctx=4096)
+    window.controller.params = dataclasses.replace(window.controller.params, max_tokens=24)
+    text = ("The lighthouse on Gull Rock was built in 1871 by the harbour board. " * 40).strip()
+    window.composer.insertFromMimeData(_text_mime(text))  # a long paste becomes a chip
+    assert len(window.attachments.chips()) == 1 and not window.composer.toPlainText()
+    window.composer.setPlainText("When was the lighthouse built?")
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        window.composer.submit()
+    conversation = window.controller.conversation
+    question, answer = conversation.path()
+    assert question.content == "When was the lighthouse built?"
+    assert not answer.summarized and answer.content
+    sent = conversation.chat_messages(through=question)[-1].content
+    assert sent.startswith('Document "Pasted text":') and "built in 1871" in sent
+    assert sent.endswith("When was the lighthouse built?")
+
+
+def _text_mime(text: str) -> QMimeData:
+    mime = QMimeData()
+    mime.setText(text)
+    _KEEP.append(mime)
+    return mime
+
+
+_KEEP: list[QMimeData] = []
