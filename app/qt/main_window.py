@@ -612,6 +612,8 @@ class MainWindow(QMainWindow):
             f"chat template: {info.template_description}")
         if entry is not None:
             save_state(self.paths.state_file, last_model=str(entry.path))
+        for document in self.attachments.documents():  # each model counts tokens its own way
+            self.controller.host.count_tokens(document, document.text)
 
     def _show_state(self, state: ChatState) -> None:
         loaded = state in (ChatState.READY, ChatState.GENERATING)

@@ -153,3 +153,15 @@ def _text_mime(text: str) -> QMimeData:
 
 
 _KEEP: list[QMimeData] = []
+
+
+def test_a_document_attached_before_a_model_loads_is_counted_once_one_has(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow) -> None:
+    window.attachments.add_text("A paragraph about lighthouses. " * 100)
+    [chip] = window.attachments.chips()
+    qtbot.wait(200)
+    assert chip.tokens is None  # no model to count with: an estimate is shown
+    assert "≈" in chip.size_label.text()
+    start(qtbot, window)
+    qtbot.waitUntil(lambda: chip.tokens is not None, timeout=LOAD_TIMEOUT_MS)
+    assert "≈" not in chip.size_label.text()

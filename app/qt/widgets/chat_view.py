@@ -414,8 +414,8 @@ def _footer_text(message: Message) -> str:
     """The line under a message (rich text: a summary's parts are a link)."""
     if message.error:
         return html.escape(f"⚠ {message.error}")
-    if message.streaming:
-        return html.escape(message.progress)
+    if message.streaming:  # while the body shows the progress, the footer need not
+        return html.escape(message.progress) if message.content else ""
     if message.stats is None:
         return ""
     s = message.stats
@@ -440,7 +440,8 @@ def _attachments_html(message: Message) -> str:
     for attachment in message.attachments:
         size = f" · {attachment.tokens:,} tokens" if attachment.tokens else \
             f" · {len(attachment.text):,} characters"
-        lines.append(f"<p>📄 <b>{html.escape(attachment.name)}</b>{size}</p>")
+        # Words, not a document emoji: many Linux desktops have no emoji font.
+        lines.append(f"<p>Attached: <b>{html.escape(attachment.name)}</b>{size}</p>")
     return "".join(lines)
 
 
