@@ -14,6 +14,7 @@ from app.core.engine.llama_cpp_backend import LlamaCppEngine
 from app.core.language import detect_language
 from app.core.summarize import (
     DocumentRequest,
+    LoopGuard,
     Summarizer,
     SummaryError,
     SummaryOptions,
@@ -22,6 +23,7 @@ from app.core.summarize import (
     answer_document,
     format_eta,
     part_notes_from_details,
+    repeated_tail,
     split_document,
 )
 
@@ -98,6 +100,27 @@ def test_the_language_of_the_document_is_named() -> None:
     assert detect_language("Le chat est sur la table et il ne veut pas descendre.") == "French"
     assert detect_language("Это простой текст на русском языке.") == "Russian"
     assert detect_language("1234 5678") == "English"
+
+
+def test_a_note_going_round_in_circles_is_stopped_and_cut() -> None:
+    cancel = CancelToken()
+    guard = LoopGuard(cancel)
+    text = "The licence covers source code. It covers Conveying Non-Source Forms, "
+    text += "Conveying Non-Source Forms, " * 5
+    for i in range(0, len(text), 3):
+        guard.add(text[i:i + 3])
+        if cancel.cancelled:
+            break
+    assert cancel.cancelled
+    assert guard.trimmed(text) == ("The licence covers source code. It covers Conveying "
+                                   "Non-Source Forms")
+
+
+def test_repeats_that_are_not_words_are_left_alone() -> None:
+    table = "| a | b | c |\n| --- | --- | --- | --- | --- |"
+    assert repeated_tail(table, 6, 200, 3) is None
+    assert repeated_tail("word " * 3, 5, 200, 3) == 5
+    assert repeated_tail("an ordinary sentence with nothing repeated.", 6, 200, 3) is None
 
 
 def test_time_left_reads_as_words() -> None:

@@ -12,16 +12,19 @@ class CancelToken:
     abort callback.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, parent: CancelToken | None = None) -> None:
         self._event = threading.Event()
+        # A token for one step of a longer job: cancelled on its own, or with the job.
+        self._parent = parent
 
     def cancel(self) -> None:
         self._event.set()
 
     @property
     def cancelled(self) -> bool:
-        return self._event.is_set()
+        return self._event.is_set() or (self._parent is not None and self._parent.cancelled)
 
     def wait(self, timeout_s: float) -> bool:
-        """Sleep up to `timeout_s`, waking at once on cancel; True if cancelled."""
+        """Sleep up to `timeout_s`, waking at once on this token's own cancel; True if
+        cancelled."""
         return self._event.wait(timeout_s)
