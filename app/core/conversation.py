@@ -102,8 +102,9 @@ class Message:
 
     @property
     def summarized(self) -> bool:
-        """An answer that is a part-by-part summary of its question's documents."""
-        return self.details is not None and bool(self.details.get("parts"))
+        """An answer that is a part-by-part summary of its question's documents (also one
+        stopped before its first part: the documents did not fit, so they are not sent again)."""
+        return self.details is not None and "parts" in self.details
 
 
 @dataclass

@@ -162,6 +162,7 @@ class SummaryResult:
             "levels": self.levels,
             "document_tokens": self.document_tokens,
             "complete": not self.cancelled,
+            "elapsed_s": round(self.elapsed_s, 1),
             "parts": [dataclasses.asdict(p) for p in self.parts],
         }
 

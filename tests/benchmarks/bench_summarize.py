@@ -3,12 +3,13 @@
 Run: python tests/benchmarks/bench_summarize.py [--ctx N] [--times K] [--model builtin|gemma]
 
 In one run, with one loaded model:
-  1. llama.cpp's own speeds, through its C API with no Python in the loop: prompt processing of a
-     prompt the size of one part (`llama_decode` in batches of n_batch, cache cleared first), and
-     generation one token at a time after such a prompt, as a part's note is written. Median of
-     three of each. Both are measured at the depth the summary works at: attention costs more
-     at 1,800 tokens of context than at the start, so rates from an empty context would flatter
-     the limit.
+  1. llama.cpp's own speeds, before the summary and again after it (their mean is used: a
+     shared machine drifts within minutes), through its C API with no Python in the loop:
+     prompt processing of a prompt the size of one part (`llama_decode` in batches of n_batch,
+     cache cleared first), and generation one token at a time after such a prompt, as a
+     part's note is written. Median of three of each. Both are measured at the depth the
+     summary works at: attention costs more at 1,800 tokens of context than at the start, so
+     rates from an empty context would flatter the limit.
   2. The summary, exactly as the app and `lamplight summarize` run it (`Summarizer`), of the GPL
      repeated until it is at least 8 contexts long.
   3. The compute limit: every prompt token the summary evaluated ÷ the prompt rate + every token
@@ -119,11 +120,13 @@ def main() -> None:
                             on_progress=steps.append)
     # The part size the summary uses, for measuring llama.cpp's rates at the same depth.
     part_tokens = summarizer._plan(text, "gpl").part_budget
-    pp_rate, tg_rate = llama_cpp_rates(engine, text, part_tokens)
-
+    before = llama_cpp_rates(engine, text, part_tokens)
     start = time.perf_counter()
     result = summarizer.run(text, "gpl-3.0.txt x3")
     wall = time.perf_counter() - start
+    after = llama_cpp_rates(engine, text, part_tokens)
+    # Measured before and after the summary: a shared machine's speed drifts within minutes.
+    pp_rate, tg_rate = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
     limit = result.prompt_tokens / pp_rate + result.completion_tokens / tg_rate
 
     print(f"model {info.name}, n_ctx {info.n_ctx}, threads {info.n_threads}, "
@@ -131,8 +134,9 @@ def main() -> None:
     print(f"document: {result.document_tokens:,} tokens = "
           f"{result.document_tokens / info.n_ctx:.1f} contexts; {len(result.parts)} parts of "
           f"up to {part_tokens} tokens, {result.levels} level(s) of combining")
-    print(f"llama.cpp alone: prompt {pp_rate:.1f} tok/s (a {part_tokens}-token prompt), "
-          f"generation {tg_rate:.1f} tok/s (after it)")
+    print(f"llama.cpp alone: prompt {pp_rate:.1f} tok/s (a {part_tokens}-token prompt; "
+          f"{before[0]:.1f} before the summary, {after[0]:.1f} after), generation "
+          f"{tg_rate:.1f} tok/s (after it; {before[1]:.1f}, {after[1]:.1f})")
     print(f"summary evaluated {result.prompt_tokens:,} prompt tokens and generated "
           f"{result.completion_tokens:,}")
     print(f"| wall {wall:.1f} s | compute limit {limit:.1f} s "

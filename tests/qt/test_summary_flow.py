@@ -123,7 +123,7 @@ def test_stop_stops_a_summary_and_keeps_the_notes(  # type: ignore[no-untyped-de
     answer = window.controller.model.message(1)
     assert answer.content.startswith("**Part 1.**")
     assert answer.details is not None and answer.details["complete"] is False
-    assert "stopped" in window.chat_view.message_widget(1).footer.text()
+    assert "stopped after " in window.chat_view.message_widget(1).footer.text()
 
 
 def test_a_document_that_fits_is_sent_inline(  # type: ignore[no-untyped-def]

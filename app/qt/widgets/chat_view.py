@@ -426,12 +426,25 @@ def _footer_text(message: Message) -> str:
     elif s.finish_reason == "length":
         parts.insert(0, "cut at the length limit")
     if message.summarized and message.details is not None:
-        count = len(message.details.get("parts", []))
-        tokens = message.details.get("document_tokens", 0)
-        parts[:0] = [f"summary of {count} part{'s' if count != 1 else ''}",
-                     f"{tokens:,} tokens read"]
-        return " · ".join(map(html.escape, parts)) + ' · <a href="parts">Parts…</a>'
+        return _summary_footer(message.details, stopped=s.finish_reason == "cancelled")
     return html.escape(" · ".join(parts))
+
+
+def _summary_footer(details: dict[str, Any], stopped: bool) -> str:
+    """What a part-by-part summary read, how long it took, and the link to its parts."""
+    count = len(details.get("parts", []))
+    tokens = details.get("document_tokens", 0)
+    plural = "s" if count != 1 else ""
+    if stopped:
+        words = [f"stopped after {count} part{plural} of a {tokens:,}-token document"]
+    else:
+        words = [f"summary of {count} part{plural}", f"{tokens:,} tokens read"]
+    elapsed = details.get("elapsed_s")
+    if isinstance(elapsed, int | float):
+        minutes, seconds = divmod(round(elapsed), 60)
+        words.append(f"{minutes} min {seconds} s" if minutes else f"{seconds} s")
+    link = ' · <a href="parts">Parts…</a>' if count else ""
+    return html.escape(" · ".join(words)) + link
 
 
 def _attachments_html(message: Message) -> str:
