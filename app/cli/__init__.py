@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import json
 import signal
 import sys
@@ -110,17 +109,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-# The subcommands with a module of their own, imported only when run.
-_COMMAND_MODULES = {"models": "app.cli.models", "summarize": "app.cli.summarize",
-                    "chats": "app.cli.chats"}
-
-
 def _run_command(args: argparse.Namespace, paths: AppPaths) -> int:
+    from app.cli import chats, models, summarize  # loaded by build_parser already
+
     if args.command == "chat":
         return run_chat(args, paths)
-    if args.command in _COMMAND_MODULES:
-        module = importlib.import_module(_COMMAND_MODULES[args.command])
-        return int(module.run(args, paths))
+    runs = {"models": models.run, "summarize": summarize.run, "chats": chats.run}
+    if args.command in runs:
+        return runs[args.command](args, paths)
     from app.qt.application import run_gui  # Qt is loaded only for the window
 
     return run_gui(paths)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -122,19 +123,10 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         cancel.cancel()
 
     progress = _ProgressLine(sys.stderr, args.quiet)
-    out = sys.stdout
-    streamed: list[str] = []
-
-    def write(piece: str) -> None:
-        if not streamed:
-            progress.done()  # clear the progress line before the summary starts
-        streamed.append(piece)
-        out.write(piece)
-        out.flush()
-
+    out = _HeldBack(sys.stdout, on_first=progress.done, on_broken=cancel.cancel)
     options = SummaryOptions(length=args.length, form=args.form,
                              language=args.language, question=args.ask)
-    summarizer = Summarizer(engine, options, on_progress=progress, on_piece=write,
+    summarizer = Summarizer(engine, options, on_progress=progress, on_piece=out.write,
                             cancel=cancel)
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
     try:
@@ -144,15 +136,71 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     except EngineError as exc:
         print(f"lamplight: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except BrokenPipeError:
-        sys.stderr.close()
-        return EXIT_OK
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         engine.unload()
-    if not streamed and result.text:
-        out.write(result.text)
-    out.write("\n")
-    out.flush()
+    if not out.finish(result.text):
+        sys.stderr.close()  # the reader went away (`| head`): not an error worth a traceback
+        return EXIT_OK
     progress.done(result.coverage())
     return EXIT_INTERRUPTED if result.cancelled else EXIT_OK
+
+
+class _HeldBack:
+    """Streams the summary to stdout, keeping its last characters back until the end: a step
+    cut short for repeating itself ends shorter than what was streamed (see `LoopGuard`), and
+    what was printed cannot be taken back.
+
+    A reader that goes away (`| head -1`) stops the summary instead of failing it.
+    """
+
+    HOLD = 600  # more than LoopGuard ever cuts (two repeats of at most 200 characters)
+
+    def __init__(self, out: TextIO, on_first: Callable[[], None],
+                 on_broken: Callable[[], None]) -> None:
+        self._out = out
+        self._on_first = on_first
+        self._on_broken = on_broken
+        self._streamed = ""
+        self._written = 0
+        self.broken = False
+
+    def write(self, piece: str) -> None:
+        if not self._streamed:
+            self._on_first()  # clear the progress line before the summary starts
+        self._streamed += piece
+        self._flush(len(self._streamed) - self.HOLD)
+
+    def finish(self, text: str) -> bool:
+        """Write what is left of the final `text` (or all of it, if none was streamed); False
+        if the reader has gone."""
+        done = self._streamed[:self._written]
+        # The result is the streamed text, stripped and perhaps cut short at its end.
+        prefix = next((p for p in (done, done.lstrip()) if text.startswith(p)), None)
+        if prefix is None:  # not what was streamed after all: start it on a line of its own
+            self._streamed, self._written = f"{done}\n{text}", len(done)
+        else:
+            self._streamed = done + text[len(prefix):]
+        self._flush(len(self._streamed))
+        self._flush_line()
+        return not self.broken
+
+    def _flush(self, upto: int) -> None:
+        if self.broken or upto <= self._written:
+            return
+        try:
+            self._out.write(self._streamed[self._written:upto])
+            self._out.flush()
+        except BrokenPipeError:
+            self.broken = True
+            self._on_broken()
+            return
+        self._written = upto
+
+    def _flush_line(self) -> None:
+        if not self.broken:
+            try:
+                self._out.write("\n")
+                self._out.flush()
+            except BrokenPipeError:
+                self.broken = True

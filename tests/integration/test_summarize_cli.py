@@ -42,7 +42,8 @@ def test_a_long_licence_is_summarized_whole(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
     lines = done.stderr.splitlines()
-    assert lines[0].startswith("Reading part 1 of ")
+    assert lines[0] == "Measuring the document"
+    assert lines[1].startswith("Reading part 1 of ")
     assert any(line.startswith("Writing the summary") for line in lines)
     last = lines[-1]
     assert last.startswith("Summarized all of gpl-3.0.txt: ") and "7,6" in last
@@ -128,3 +129,23 @@ def test_ctrl_c_stops_and_prints_the_notes_so_far(tmp_path: Path) -> None:
     assert process.returncode == 130
     assert stdout.startswith("**Part 1.**") and "**Part 2.**" in stdout
     assert stderr.splitlines()[-1].startswith("Stopped after 2 parts of gpl-3.0.txt")
+
+
+@pytest.mark.model
+def test_a_reader_that_goes_away_ends_it_quietly(tmp_path: Path) -> None:
+    """`lamplight summarize x | head -c 20`: no traceback, no error, exit 0."""
+    text = LICENCE.read_text(encoding="utf-8")[:3000]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "--data-dir", str(tmp_path), "summarize", "-",
+         "--length", "detailed", "--quiet"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(text.encode("utf-8"))
+    process.stdin.close()
+    assert process.stdout.read(20)
+    process.stdout.close()  # the reader is gone
+    assert process.stderr is not None
+    with process.stderr:
+        stderr = process.stderr.read().decode("utf-8")
+    assert process.wait(timeout=TIMEOUT_S) == 0, stderr
+    assert "Traceback" not in stderr and "error" not in stderr
