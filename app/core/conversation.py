@@ -11,7 +11,7 @@ import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from app.core.engine.base import ChatMessage, GenerationParams, GenerationStats, Role
 
@@ -58,16 +58,26 @@ def attachments_from_json(data: object) -> tuple[Attachment, ...]:
     return tuple(a for a in map(Attachment.from_json, data) if a is not None)
 
 
+def documents_text(attachments: tuple[Attachment, ...]) -> str:
+    """The documents' text as one, the way a summary reads them: part offsets point into it."""
+    return "\n\n".join(a.text for a in attachments)
+
+
+DocumentsShown = Literal["inline", "summarized", "omitted"]
+
+
 def with_documents(question: str, attachments: tuple[Attachment, ...],
-                   summarized: bool = False) -> str:
-    """A question as the model is sent it: each document quoted before it, or, when the answer
-    summarized them, a line naming them instead."""
+                   shown: DocumentsShown = "inline") -> str:
+    """A question as the model is sent it: each document quoted before it, or a line naming it
+    when the answer summarized it or it is left out to make room."""
     blocks = []
     for a in attachments:
-        if summarized:
-            size = f", {a.tokens:,} tokens" if a.tokens else ""
+        size = f", {a.tokens:,} tokens" if a.tokens else ""
+        if shown == "summarized":
             blocks.append(f"(Document \"{a.name}\"{size}: too long to include here; the "
                           "answer below summarizes it.)")
+        elif shown == "omitted":
+            blocks.append(f"(Document \"{a.name}\"{size}: attached earlier, not repeated here.)")
         else:
             blocks.append(f"Document \"{a.name}\":\n\"\"\"\n{a.text}\n\"\"\"")
     return "\n\n".join([*blocks, question] if question else blocks)
@@ -257,24 +267,40 @@ class Conversation:
 
     # -- what the model is sent ------------------------------------------------------------
 
-    def chat_messages(self, through: Message | None = None) -> list[ChatMessage]:
+    def chat_messages(self, through: Message | None = None,
+                      earlier_documents: bool = True) -> list[ChatMessage]:
         """What the model is sent: the system prompt, then the finished, non-empty turns of
         the shown path (up to and including `through`, if given).
 
         An answer that failed or was stopped before its first token is left out, so the roles
-        still alternate for templates that insist on it.
+        still alternate for templates that insist on it. Documents go inline before their
+        question, except where the answer summarized them, and, with `earlier_documents` False,
+        except those of questions before the last one sent. A stopped summary is sent as one
+        line, not its notes, which may be longer than the context.
         """
         turns = [ChatMessage("system", self.system_prompt)] if self.system_prompt.strip() else []
-        for message in self.path():
-            if not message.streaming and (message.role != "assistant" or message.content):
-                content = message.content
-                if message.attachments:
-                    answer = self.chosen_child(message.id)
-                    content = with_documents(content, message.attachments,
-                                             summarized=answer is not None and answer.summarized)
-                turns.append(ChatMessage(message.role, content))
-            if through is not None and message.id == through.id:
-                break
+        path = self.path()
+        if through is not None:
+            path = path[:next((i for i, m in enumerate(path) if m.id == through.id),
+                              len(path) - 1) + 1]
+        last_question = next((m.id for m in reversed(path) if m.role == "user"), None)
+        for message in path:
+            if message.streaming or (message.role == "assistant" and not message.content):
+                continue
+            content = message.content
+            if message.attachments:
+                answer = self.chosen_child(message.id)
+                shown: DocumentsShown = "inline"
+                if answer is not None and answer.summarized:
+                    shown = "summarized"
+                elif not earlier_documents and message.id != last_question:
+                    shown = "omitted"
+                content = with_documents(content, message.attachments, shown)
+            elif message.summarized and message.cancelled:
+                parts = len((message.details or {}).get("parts", []))
+                content = (f"(The summary was stopped after {parts} part"
+                           f"{'s' if parts != 1 else ''}; its notes are not repeated here.)")
+            turns.append(ChatMessage(message.role, content))
         return turns
 
     def first_exchange(self) -> tuple[str, str] | None:

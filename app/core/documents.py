@@ -2,7 +2,9 @@
 
 Every way a file can fail becomes one `DocumentError` whose message names the file and says
 what to do, so the window and the CLI show it as it is. Size is checked with `stat` before a
-byte is read, and every step is linear in the input: nothing a file holds can hang the reader.
+byte is read, and our own steps are linear in the input (HTML goes through libxml2, not the
+standard library's parser, which is quadratic on broken markup). pypdf is trusted to be
+reasonable on damaged PDFs; it is not proven so.
 The format libraries (pypdf, python-docx, lxml, charset-normalizer) load on first use.
 """
 

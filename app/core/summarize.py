@@ -5,10 +5,10 @@ and sentence boundaries into parts that each fit with their instructions and the
 part gets a short note, and the notes are combined (in groups, level after level, as many as it
 takes) until one step writes the summary. That final step streams, like any answer.
 
-Everything runs on the thread that owns the engine. Progress is reported before and after each
-step, with a time estimate from the speeds measured so far; a stop ends the current step at once
-(the engine's abort callback also interrupts a part still being read) and keeps the notes
-written until then.
+Everything runs on the thread that owns the engine. Progress is reported before each step, with
+a time estimate from the speeds measured so far; a stop ends the current step at once (the
+engine's abort callback also interrupts a part still being read), or the measuring and splitting
+before the first step, and keeps the notes written until then.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from app.core.language import detect_language
 
 Length = Literal["short", "medium", "detailed"]
 Form = Literal["bullets", "prose"]
-Stage = Literal["reading", "combining", "writing"]
+Stage = Literal["preparing", "reading", "combining", "writing"]
 LENGTHS: tuple[Length, ...] = ("short", "medium", "detailed")
 FORMS: tuple[Form, ...] = ("bullets", "prose")
 
@@ -99,11 +99,11 @@ class SummaryProgress:
     stage: Stage
     step: int
     steps: int
-    done_tokens: int
-    total_tokens: int
     eta_s: float | None
 
     def describe(self) -> str:
+        if self.stage == "preparing":
+            return "Measuring the document"
         if self.stage == "reading":
             what = f"Reading part {self.step} of {self.steps}"
         elif self.stage == "combining":
@@ -167,6 +167,29 @@ class SummaryResult:
         }
 
 
+@dataclass(frozen=True)
+class SavedSummary:
+    """A summary's details as a saved (or imported) message holds them, read defensively: a
+    file from elsewhere may hold anything."""
+
+    name: str
+    document_tokens: int
+    complete: bool
+    elapsed_s: float | None
+    parts: tuple[PartNote, ...]
+
+    @classmethod
+    def from_details(cls, details: object) -> SavedSummary:
+        data = details if isinstance(details, dict) else {}
+        tokens, elapsed = data.get("document_tokens"), data.get("elapsed_s")
+        return cls(
+            name=str(data.get("name") or "the document"),
+            document_tokens=tokens if isinstance(tokens, int) and tokens >= 0 else 0,
+            complete=data.get("complete") is not False,
+            elapsed_s=float(elapsed) if isinstance(elapsed, int | float) else None,
+            parts=tuple(part_notes_from_details(data)))
+
+
 def part_notes_from_details(details: object) -> list[PartNote]:
     """The part notes of a saved summary; anything malformed is skipped."""
     if not isinstance(details, dict) or not isinstance(details.get("parts"), list):
@@ -191,15 +214,44 @@ _LINE_BREAK = re.compile(r"\n")
 _WORD_BREAK = re.compile(r"\s+")
 
 
-def split_document(text: str, count_tokens: Callable[[str], int], budget: int) -> list[Chunk]:
+class JobCancelledError(Exception):
+    """The job was cancelled before its first step."""
+
+
+def split_document(text: str, count_tokens: Callable[[str], int], budget: int,
+                   cancel: CancelToken | None = None) -> list[Chunk]:
     """Parts of at most about `budget` tokens, cut at paragraph ends where possible, else at
-    sentence ends, line ends, spaces, and as a last resort anywhere."""
+    sentence ends, line ends, spaces, and as a last resort anywhere. Raises
+    `JobCancelledError` when `cancel` is set meanwhile (checked between paragraphs)."""
     if budget < 1:
         raise ValueError("budget must be positive")
     pieces: list[Chunk] = []
     for start, end in _spans(text, 0, len(text), _PARAGRAPH_BREAK):
+        if cancel is not None and cancel.cancelled:
+            raise JobCancelledError
         pieces.extend(_fit(text, (start, end), count_tokens, budget))
     return _pack(pieces, budget)
+
+
+# Tokenizing 2 million characters takes llama.cpp seconds in one uninterruptible call: a long
+# text is counted a slice at a time, so a stop is seen between slices.
+_COUNT_SLICE_CHARS = 200_000
+
+
+def count_tokens(count: Callable[[str], int], text: str, cancel: CancelToken | None = None) -> int:
+    """The tokens of `text`, counted in slices cut at line ends (within a token or two of a
+    count in one go). Raises `JobCancelledError` when `cancel` is set meanwhile."""
+    total, start = 0, 0
+    while start < len(text):
+        if cancel is not None and cancel.cancelled:
+            raise JobCancelledError
+        end = min(len(text), start + _COUNT_SLICE_CHARS)
+        if end < len(text):
+            newline = text.rfind("\n", start, end)
+            end = newline + 1 if newline > start else end
+        total += count(text[start:end])
+        start = end
+    return total
 
 
 _SPLITTERS = (_SENTENCE_END, _LINE_BREAK, _WORD_BREAK)
@@ -276,10 +328,11 @@ class LoopGuard:
     Small models writing notes often fall into a loop ("Conveying Non-Source Forms, Conveying
     Non-Source Forms, ...") until the token cap. Once the end of the text is one stretch of
     `MIN_UNIT`..`MAX_UNIT` characters written `REPEATS` times in a row, the step is stopped and
-    the copies after the first are cut: the note is shorter, truer, and costs less time.
+    the copies after the first are cut: the note is shorter, truer, and costs less time. Units
+    shorter than 12 characters are left alone: "| Yes | Yes | Yes |" is a table row.
     """
 
-    MIN_UNIT, MAX_UNIT, REPEATS = 6, 200, 3
+    MIN_UNIT, MAX_UNIT, REPEATS = 12, 200, 3
     _CHECK_EVERY = 16  # characters of new text between checks
 
     def __init__(self, cancel: CancelToken) -> None:
@@ -401,8 +454,9 @@ class Summarizer:
             raise SummaryError(
                 f"The context window ({n_ctx} tokens) is too small to summarize in; "
                 "use a context of at least 512 tokens (1024 or more reads better).")
+        document_tokens = count_tokens(self._engine.count_tokens, text, self._cancel)
         return _Plan(name, note_ask, final_ask, overhead, part_budget, note_cap, summary_cap,
-                     self._engine.count_tokens(text))
+                     document_tokens)
 
     def _ask(self, language: str, words: int) -> str:
         question = self._options.question.strip()
@@ -423,15 +477,16 @@ class Summarizer:
         self._t_start = time.perf_counter()
         if not text.strip():
             raise SummaryError(f"{name} has no text to summarize.")
-        plan = self._plan(text, name)
-        if plan.document_tokens <= plan.final_budget:
-            self._progress(plan, "writing", (1, 1), prompt_left=plan.document_tokens,
-                           generated_left=plan.summary_cap)
-            summary = self._step(self._prompt(f"Document \"{name}\":", text, plan.final_ask),
-                                 plan.summary_cap, stream=True)
-            return self._result(plan, summary, (), 0)
-
-        chunks = split_document(text, self._engine.count_tokens, plan.part_budget)
+        self._on_progress(SummaryProgress("preparing", 1, 1, None))
+        try:
+            plan = self._plan(text, name)
+            if plan.document_tokens <= plan.final_budget:
+                return self._one_step(plan, text)
+            chunks = split_document(text, self._engine.count_tokens, plan.part_budget,
+                                    self._cancel)
+        except JobCancelledError:
+            empty = _Plan(name, "", "", 0, 0, 0, 0, 0)
+            return self._result(empty, _Step("", "cancelled"), (), 0)
         notes: list[PartNote] = []
         for i, chunk in enumerate(chunks, 1):
             left = len(chunks) - i + 1
@@ -440,9 +495,8 @@ class Summarizer:
             # again to combine them, and the summary.
             prompt_left = (sum(c.tokens for c in chunks[i - 1:]) + left * plan.overhead
                            + note * len(chunks))
-            self._progress(plan, "reading", (i, len(chunks)), prompt_left=prompt_left,
-                           generated_left=note * left + plan.summary_cap,
-                           done=sum(c.tokens for c in chunks[:i - 1]))
+            self._progress("reading", (i, len(chunks)), prompt_left=prompt_left,
+                           generated_left=note * left + plan.summary_cap)
             label = f"Part {i} of {len(chunks)} of the document \"{name}\":"
             step = self._step(self._prompt(label, text[chunk.start:chunk.end], plan.note_ask),
                               plan.note_cap)
@@ -451,36 +505,50 @@ class Summarizer:
             notes.append(PartNote(i, chunk.start, chunk.end, chunk.tokens, step.text.strip()))
         return self._combine(plan, notes)
 
+    def _one_step(self, plan: _Plan, text: str) -> SummaryResult:
+        """A document that fits one step: summarized at once, as its only part."""
+        self._progress("writing", (1, 1), prompt_left=plan.document_tokens,
+                       generated_left=plan.summary_cap)
+        summary = self._step(self._prompt(f"Document \"{plan.name}\":", text, plan.final_ask),
+                             plan.summary_cap, stream=True)
+        part = PartNote(1, 0, len(text), plan.document_tokens, summary.text.strip())
+        return self._result(plan, summary, (part,) if summary.text.strip() else (), 0)
+
     def _combine(self, plan: _Plan, notes: list[PartNote]) -> SummaryResult:
         """Combine the notes level by level until one step holds them all."""
-        texts = [(f"Part {n.index}", n.note) for n in notes]
+        # Each text: the first and last part it covers, and the note.
+        texts = [(n.index, n.index, n.note) for n in notes]
         level = 1
         while True:
-            sizes = [self._engine.count_tokens(f"{label}: {body}\n\n") for label, body in texts]
+            labelled = [(_label(first, last), note) for first, last, note in texts]
+            sizes = [self._engine.count_tokens(f"{label}: {note}\n\n")
+                     for label, note in labelled]
             if sum(sizes) <= plan.final_budget:
-                self._progress(plan, "writing", (1, 1), prompt_left=sum(sizes) + plan.overhead,
+                self._progress("writing", (1, 1), prompt_left=sum(sizes) + plan.overhead,
                                generated_left=plan.summary_cap)
                 header = f"Notes on the consecutive parts of the document \"{plan.name}\":"
-                summary = self._step(self._prompt(header, _join(texts), plan.final_ask),
+                summary = self._step(self._prompt(header, _join(labelled), plan.final_ask),
                                      plan.summary_cap, stream=True)
                 return self._result(plan, summary, tuple(notes), level)
             groups = _group(sizes, plan.part_budget)
-            combined: list[tuple[str, str]] = []
-            for g, (first, last) in enumerate(groups, 1):
-                if first == last:  # a lone note goes up a level as it is
-                    combined.append(texts[first])
+            if len(groups) == len(texts):  # nothing would shrink: never loop for ever
+                raise SummaryError("The notes on the parts are too long to combine in this "
+                                   "context; try a larger context or a shorter summary.")
+            combined: list[tuple[int, int, str]] = []
+            for g, (a, b) in enumerate(groups, 1):
+                if a == b:  # a lone note goes up a level as it is
+                    combined.append(texts[a])
                     continue
-                prompt_left = sum(sum(sizes[a:b + 1]) + plan.overhead for a, b in groups[g - 1:])
-                self._progress(plan, "combining", (g, len(groups)), prompt_left=prompt_left,
+                prompt_left = sum(sum(sizes[x:y + 1]) + plan.overhead for x, y in groups[g - 1:])
+                self._progress("combining", (g, len(groups)), prompt_left=prompt_left,
                                generated_left=plan.note_cap * (len(groups) - g + 1)
                                + plan.summary_cap)
-                label = f"{texts[first][0]}–{texts[last][0].removeprefix('Part ')}"
                 header = f"Notes on consecutive parts of the document \"{plan.name}\":"
-                step = self._step(self._prompt(header, _join(texts[first:last + 1]),
-                                               plan.note_ask), plan.note_cap)
+                step = self._step(self._prompt(header, _join(labelled[a:b + 1]), plan.note_ask),
+                                  plan.note_cap)
                 if step.finish == "cancelled":
                     return self._stopped(plan, notes)
-                combined.append((label, step.text.strip()))
+                combined.append((texts[a][0], texts[b][1], step.text.strip()))
             texts = combined
             level += 1
 
@@ -521,17 +589,15 @@ class Summarizer:
             return self._rates.generated_tokens / self._steps
         return note_cap * 0.75
 
-    def _progress(self, plan: _Plan, stage: Stage, step: tuple[int, int], *,
-                  prompt_left: float, generated_left: float, done: int | None = None) -> None:
+    def _progress(self, stage: Stage, step: tuple[int, int], *, prompt_left: float,
+                  generated_left: float) -> None:
         """Report where the job is; the time left comes from the speeds measured so far."""
         eta = self._rates.estimate(prompt_left, generated_left)
-        read = plan.document_tokens if done is None else done
-        self._on_progress(SummaryProgress(stage, step[0], step[1], read, plan.document_tokens,
-                                          eta))
+        self._on_progress(SummaryProgress(stage, step[0], step[1], eta))
 
     def _stopped(self, plan: _Plan, notes: list[PartNote]) -> SummaryResult:
         text = "\n\n".join(f"**Part {n.index}.** {n.note}" for n in notes)
-        return self._result(plan, _Step(text, "cancelled"), tuple(notes), 1)
+        return self._result(plan, _Step(text, "cancelled"), tuple(notes), 0)
 
     def _result(self, plan: _Plan, step: _Step, parts: tuple[PartNote, ...],
                 levels: int) -> SummaryResult:
@@ -550,6 +616,10 @@ class Summarizer:
 
 def _cap(words: int) -> int:
     return int(words * _TOKENS_PER_WORD)
+
+
+def _label(first: int, last: int) -> str:
+    return f"Part {first}" if first == last else f"Parts {first}–{last}"
 
 
 def _join(texts: Sequence[tuple[str, str]]) -> str:
@@ -577,10 +647,16 @@ def _group(sizes: list[int], budget: int) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class DocumentRequest:
-    """A question sent with documents: `messages` has them quoted inline; `text` is their text
-    joined (with a blank line between two), for a summary if they do not fit."""
+    """A turn of a chat that holds documents.
+
+    `messages` has every document quoted inline; `fallback`, the same with the documents of
+    earlier turns left out (named only), for when the first does not fit. `text` is the turn's
+    own documents' text (`documents_text`), summarized part by part when even the fallback does
+    not fit; "" when the turn brings no documents of its own.
+    """
 
     messages: tuple[ChatMessage, ...]
+    fallback: tuple[ChatMessage, ...]
     text: str
     name: str
     options: SummaryOptions
@@ -592,23 +668,44 @@ def answer_room(params: GenerationParams, n_ctx: int) -> int:
     return params.max_tokens or min(1024, max(256, n_ctx // 4))
 
 
-def prompt_tokens(engine: InferenceEngine, messages: Sequence[ChatMessage]) -> int:
-    """About how many tokens `messages` take once the chat template wraps them (a little more,
-    never less, for the templates we know)."""
-    return _TEMPLATE_TOKENS + sum(engine.count_tokens(m.content) + 8 for m in messages)
+# No tokenizer makes fewer tokens than one per this many characters of real text: a prompt this
+# long is too long for the context without counting it (which takes seconds for a long book).
+_MAX_CHARS_PER_TOKEN = 12
+
+
+def fits(engine: InferenceEngine, messages: Sequence[ChatMessage], room: int,
+         cancel: CancelToken) -> bool:
+    """Whether `messages`, wrapped by the chat template, leave `room` tokens of the context."""
+    model = engine.model
+    if model is None:
+        raise NoModelLoadedError
+    budget = model.n_ctx - room - _TEMPLATE_TOKENS
+    if sum(len(m.content) for m in messages) > budget * _MAX_CHARS_PER_TOKEN:
+        return False
+    used = sum(count_tokens(engine.count_tokens, m.content, cancel) + 8 for m in messages)
+    return used <= budget
 
 
 def answer_document(engine: InferenceEngine, request: DocumentRequest, *, on_piece: OnPiece,
                     on_progress: OnProgress,
                     cancel: CancelToken) -> GenerationResult | SummaryResult:
-    """Answer with the documents inline when they fit the context with room for the answer;
-    otherwise summarize them part by part (answering the question, if there is one)."""
+    """Answer with every document inline when that fits the context with room for the answer;
+    else with only this turn's documents inline; else summarize this turn's documents part by
+    part (answering the question, if there is one). A turn without documents of its own that
+    does not fit gets the engine's `ContextOverflowError`."""
     model = engine.model
     if model is None:
         raise NoModelLoadedError
-    needed = prompt_tokens(engine, request.messages) + answer_room(request.params, model.n_ctx)
-    if needed <= model.n_ctx:
-        return engine.stream_chat(request.messages, request.params, on_piece, cancel)
+    room = answer_room(request.params, model.n_ctx)
+    try:
+        for messages in (request.messages, request.fallback):
+            if messages and fits(engine, messages, room, cancel):
+                return engine.stream_chat(messages, request.params, on_piece, cancel)
+    except JobCancelledError:  # stopped while the prompt was being measured
+        return GenerationResult("", GenerationStats(0, 0, 0.0, 0.0, "cancelled"))
+    if not request.text:
+        return engine.stream_chat(request.fallback or request.messages, request.params,
+                                  on_piece, cancel)
     summarizer = Summarizer(engine, request.options, params=request.params,
                             on_progress=on_progress, on_piece=on_piece, cancel=cancel)
     return summarizer.run(request.text, request.name)

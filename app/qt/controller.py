@@ -7,6 +7,7 @@ saved at least once a second.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.conversation import Attachment, Conversation, Message
+from app.core.conversation import Attachment, Conversation, Message, documents_text
 from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelInfo
 from app.core.language import detect_language
 from app.core.models.library import ModelEntry
@@ -235,7 +236,7 @@ class ChatController(QObject):
         if attachments:
             options = options or SummaryOptions()
             language = options.language or detect_language(attachments[0].text)
-            options = SummaryOptions(options.length, options.form, language, text.strip())
+            options = dataclasses.replace(options, language=language, question=text.strip())
             details = {"summary": options_to_json(options)}
             text = text.strip() or summary_request(options, language, len(attachments))
         first = conversation.id is None or not len(conversation)
@@ -259,7 +260,7 @@ class ChatController(QObject):
         if old.attachments:  # the documents stay with the question; the words are new
             options = options_from_json((old.details or {}).get("summary"))
             details = {"summary": options_to_json(
-                SummaryOptions(options.length, options.form, options.language, text.strip()))}
+                dataclasses.replace(options, question=text.strip()))}
         question = self.store.add_message(
             self.conversation, Message("user", text, parent_id=old.parent_id,
                                        attachments=old.attachments, details=details))
@@ -317,10 +318,15 @@ class ChatController(QObject):
         self._answer = (conversation, answer)
         self._writer = PartialWriter(self.store)
         history = conversation.chat_messages(through=question)
-        if question.attachments:
+        path = conversation.path()
+        ids = [m.id for m in path]
+        asked = path[:ids.index(question.id) + 1] if question.id in ids else path
+        if any(m.attachments for m in asked):  # inline if it fits, else leaner, else summarized
             self._request = self.host.answer_document(DocumentRequest(
                 messages=tuple(history),
-                text="\n\n".join(a.text for a in question.attachments),
+                fallback=tuple(conversation.chat_messages(through=question,
+                                                          earlier_documents=False)),
+                text=documents_text(question.attachments),
                 name=", ".join(a.name for a in question.attachments),
                 options=options_from_json((question.details or {}).get("summary")),
                 params=self.generation_params()))

@@ -434,6 +434,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("A document is still being read: send when it "
                                          "shows its size.", 5000)
             return
+        if self._editing is not None and not text.strip():
+            return  # Enter on an emptied edit (documents in the bar made it send): keep editing
         self.chat_view.scroll_to_bottom()
         if self._editing is not None:  # an edited question keeps its own documents
             editing = self._editing

@@ -101,10 +101,15 @@ def test_a_dropped_pdf_is_summarized_with_progress_and_parts(  # type: ignore[no
     saved_question, saved_answer = saved.path()
     assert saved_question.attachments == question.attachments
     assert saved_answer.details == answer.details
-    # A follow-up sends the summary, not the document again.
+    # A follow-up sends the summary, not the document again, and is answered.
     followup = saved.chat_messages()
     assert "too long to include" in followup[-2].content
     assert source not in followup[-2].content
+    window.controller.params = dataclasses.replace(window.controller.params, max_tokens=16)
+    window.composer.setPlainText("Who wrote it?")
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
+        window.composer.submit()
+    assert done.args[0].text and not window.error_banner.isVisible()
 
 
 def test_stop_stops_a_summary_and_keeps_the_notes(  # type: ignore[no-untyped-def]

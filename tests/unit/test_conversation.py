@@ -116,3 +116,28 @@ def test_attachments_read_back_from_json_skip_what_is_malformed() -> None:
     data = [good.to_json(), {"name": 1}, "nonsense", {"name": "b", "text": "t", "tokens": True}]
     assert attachments_from_json(data) == (good, Attachment("b", "t", "text", None))
     assert attachments_from_json(None) == ()
+
+
+def test_earlier_documents_can_be_left_out_to_make_room() -> None:
+    first = Message("user", "Summarize.", attachments=(Attachment("a.txt", "AAAA", tokens=2),))
+    second = Message("user", "Compare.", attachments=(Attachment("b.txt", "BBBB", tokens=2),))
+    conversation = Conversation.of(first, Message("assistant", "About A."), second)
+    full = [m.content for m in conversation.chat_messages()]
+    assert "AAAA" in full[0] and "BBBB" in full[2]
+    lean = [m.content for m in conversation.chat_messages(earlier_documents=False)]
+    assert lean[0] == '(Document "a.txt", 2 tokens: attached earlier, not repeated here.)' \
+        "\n\nSummarize."
+    assert "BBBB" in lean[2]  # the question being asked keeps its own
+
+
+def test_a_stopped_summary_is_sent_as_one_line_not_its_notes() -> None:
+    question = Message("user", "Summarize.", attachments=(Attachment("a.txt", "x" * 50),))
+    notes = "**Part 1.** " + "note " * 500
+    answer = Message("assistant", notes, stats=GenerationStats(10, 0, 1.0, 0.0, "cancelled"),
+                     details={"complete": False, "parts": [
+                         {"index": 1, "start": 0, "end": 50, "tokens": 20, "note": "note"}]})
+    conversation = Conversation.of(question, answer, Message("user", "Go on."))
+    sent = conversation.chat_messages()
+    assert sent[1].content == "(The summary was stopped after 1 part; its notes are not " \
+        "repeated here.)"
+    assert "x" * 50 not in sent[0].content

@@ -9,11 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from app.core.engine import CancelToken, ChatMessage, GenerationParams, GenerationResult, LoadSpec
+from app.core.engine import (
+    CancelToken,
+    ChatMessage,
+    GenerationParams,
+    GenerationResult,
+    GenerationStats,
+    LoadSpec,
+)
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
 from app.core.language import detect_language
 from app.core.summarize import (
     DocumentRequest,
+    JobCancelledError,
     LoopGuard,
     Summarizer,
     SummaryError,
@@ -21,6 +29,7 @@ from app.core.summarize import (
     SummaryProgress,
     SummaryResult,
     answer_document,
+    count_tokens,
     format_eta,
     part_notes_from_details,
     repeated_tail,
@@ -202,19 +211,25 @@ def test_stop_while_a_part_is_read_stops_at_once(small_engine: LlamaCppEngine) -
     document = prefix_of_tokens(small_engine, english(), 5 * N_CTX)
     cancel = CancelToken()
     timers: list[threading.Timer] = []
+    generated_before: list[int] = []
 
     def on_progress(p: SummaryProgress) -> None:
         if p.stage == "reading" and p.step == 2:
-            # The prompt of part 2 (some 300 tokens) is being evaluated a moment later.
-            timers.append(threading.Timer(0.05, cancel.cancel))
+            generated_before.append(summarizer._rates.generated_tokens)
+            # Part 2's prompt (some 350 tokens, over a second to evaluate) is well under way.
+            timers.append(threading.Timer(0.4, cancel.cancel))
             timers[-1].start()
 
-    result = Summarizer(small_engine, SummaryOptions(length="short"), on_progress=on_progress,
-                        cancel=cancel).run(document, "doc.txt")
+    summarizer = Summarizer(small_engine, SummaryOptions(length="short"),
+                            on_progress=on_progress, cancel=cancel)
+    result = summarizer.run(document, "doc.txt")
     for timer in timers:
         timer.join()
     assert result.cancelled
     assert len(result.parts) == 1
+    # Stopped inside the prompt: part 2 generated nothing (a stop only between tokens would
+    # have let it generate its first one).
+    assert result.completion_tokens == generated_before[0]
     # The engine is usable at once afterwards.
     again = small_engine.stream_chat([ChatMessage("user", "Say hi.")],
                                      GenerationParams(max_tokens=4), lambda _t: None)
@@ -225,7 +240,9 @@ def test_stop_while_a_part_is_read_stops_at_once(small_engine: LlamaCppEngine) -
 def test_a_short_document_is_one_step(small_engine: LlamaCppEngine) -> None:
     result = Summarizer(small_engine, SummaryOptions(length="short")).run(
         "The lighthouse keeper lit the lamp every night for forty years.", "note.txt")
-    assert result.levels == 0 and result.parts == ()
+    assert result.levels == 0
+    [part] = result.parts  # the whole document, its note the summary
+    assert part.start == 0 and part.note == result.text
     assert result.text
     assert result.coverage().startswith("Summarized all of note.txt: 1 part, ")
 
@@ -246,7 +263,7 @@ def test_documents_that_fit_go_inline_and_others_are_summarized(
         small_engine: LlamaCppEngine) -> None:
     def request(text: str) -> DocumentRequest:
         question = f"Document \"a.txt\":\n\"\"\"\n{text}\n\"\"\"\n\nWhat is it about?"
-        return DocumentRequest(messages=(ChatMessage("user", question),), text=text,
+        return DocumentRequest(messages=(ChatMessage("user", question),), fallback=(), text=text,
                                name="a.txt", options=SummaryOptions(length="short"),
                                params=GenerationParams(max_tokens=32))
 
@@ -258,3 +275,84 @@ def test_documents_that_fit_go_inline_and_others_are_summarized(
                            on_progress=lambda _p: None, cancel=CancelToken())
     assert isinstance(long, SummaryResult)
     assert len(long.parts) >= 2
+
+
+# -- the combining, with a stand-in engine ----------------------------------------------------
+
+class WordEngine:
+    """Counts words as tokens and answers each step with a note of `note_words` words that
+    names the labels it was given, so the structure of the job can be checked exactly."""
+
+    def __init__(self, n_ctx: int, note_words: int) -> None:
+        self.model = type("Info", (), {"n_ctx": n_ctx})()
+        self.note_words = note_words
+        self.prompts: list[str] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream_chat(self, messages, params, on_piece, cancel=None):  # type: ignore[no-untyped-def]
+        prompt = messages[-1].content
+        self.prompts.append(prompt)
+        note = " ".join(["note"] * self.note_words)
+        on_piece(note)
+        stats = GenerationStats(self.count_tokens(prompt), self.note_words, 0.01, 0.01, "stop")
+        return GenerationResult(note, stats)
+
+
+def test_notes_are_combined_level_by_level_under_true_labels() -> None:
+    engine = WordEngine(n_ctx=1024, note_words=60)
+    text = "\n\n".join(f"Paragraph {i} " + "word " * 150 for i in range(60))
+    result = Summarizer(engine, SummaryOptions(length="medium")).run(text, "long.txt")
+    assert result.levels >= 2 and not result.cancelled
+    combining = [p for p in engine.prompts if p.startswith("Notes on ")]
+    labels = [line.split(":")[0] for p in combining for line in p.splitlines()
+              if line.startswith("Part")]
+    assert any(label.startswith("Parts ") for label in labels)  # a second level's labels
+    for label in labels:
+        numbers = label.removeprefix("Parts ").removeprefix("Part ").split("–")
+        assert 1 <= len(numbers) <= 2 and all(n.isdigit() for n in numbers)
+
+
+def test_notes_that_cannot_shrink_give_an_error_not_a_loop() -> None:
+    engine = WordEngine(n_ctx=1024, note_words=60)
+    engine.note_words = 400  # notes longer than two fit a step: a level could never shrink
+    text = "\n\n".join("word " * 150 for _ in range(20))
+    with pytest.raises(SummaryError, match="too long to combine"):
+        Summarizer(engine, SummaryOptions(length="medium")).run(text, "long.txt")
+
+
+def test_a_stop_while_the_document_is_measured_ends_at_once() -> None:
+    engine = WordEngine(n_ctx=1024, note_words=20)
+    cancel = CancelToken()
+    stages: list[str] = []
+
+    def on_progress(p: SummaryProgress) -> None:
+        stages.append(p.stage)
+        cancel.cancel()  # at "preparing": before any counting
+
+    result = Summarizer(engine, on_progress=on_progress, cancel=cancel).run(
+        "word " * 100_000, "big.txt")
+    assert stages == ["preparing"] and result.cancelled and not engine.prompts
+
+
+def test_a_long_text_is_counted_in_slices_to_about_its_whole_count() -> None:
+    text = ("a line of words\n" * 50_000)
+    assert count_tokens(lambda t: len(t.split()), text) == len(text.split())
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(JobCancelledError):
+        count_tokens(len, text, cancel)
+
+
+def test_a_follow_up_leaves_earlier_documents_out_when_they_no_longer_fit() -> None:
+    engine = WordEngine(n_ctx=1024, note_words=5)
+    big = ChatMessage("user", "Document:\n" + "word " * 700 + "\nWhat is it?")
+    full = (big, ChatMessage("assistant", "Words."), ChatMessage("user", "And then?"))
+    lean = (ChatMessage("user", "(Document attached earlier.) What is it?"), *full[1:])
+    request = DocumentRequest(messages=full, fallback=lean, text="", name="",
+                              options=SummaryOptions(), params=GenerationParams())
+    result = answer_document(engine, request, on_piece=lambda _t: None,
+                             on_progress=lambda _p: None, cancel=CancelToken())
+    assert isinstance(result, GenerationResult)
+    assert engine.prompts == ["And then?"]  # the lean version was sent

@@ -56,6 +56,7 @@ from app.core.markdown import (
     plain_text_html,
     stable_prefix_length,
 )
+from app.core.summarize import SavedSummary
 from app.qt.viewmodels.conversation_model import ConversationModel
 
 # 15 redraws a second: smooth to read, and cheap enough to leave llama.cpp its cores.
@@ -149,8 +150,9 @@ class MessageWidget(QFrame):
 
     Signals:
         copied(str): text put on the clipboard (a code block's, or the whole message's).
-        actionRequested(str, int): "edit", "regenerate", "delete", "previous" or "next" and
-            the message id; the window decides what happens.
+        actionRequested(str, int): "edit", "regenerate", "delete", "previous", "next" or
+            "parts" (a summary's Parts… link) and the message id; the window decides what
+            happens.
     """
 
     copied = Signal(str)
@@ -432,16 +434,15 @@ def _footer_text(message: Message) -> str:
 
 def _summary_footer(details: dict[str, Any], stopped: bool) -> str:
     """What a part-by-part summary read, how long it took, and the link to its parts."""
-    count = len(details.get("parts", []))
-    tokens = details.get("document_tokens", 0)
+    summary = SavedSummary.from_details(details)
+    count, tokens = len(summary.parts), summary.document_tokens
     plural = "s" if count != 1 else ""
     if stopped:
         words = [f"stopped after {count} part{plural} of a {tokens:,}-token document"]
     else:
         words = [f"summary of {count} part{plural}", f"{tokens:,} tokens read"]
-    elapsed = details.get("elapsed_s")
-    if isinstance(elapsed, int | float):
-        minutes, seconds = divmod(round(elapsed), 60)
+    if summary.elapsed_s is not None:
+        minutes, seconds = divmod(round(summary.elapsed_s), 60)
         words.append(f"{minutes} min {seconds} s" if minutes else f"{seconds} s")
     link = ' · <a href="parts">Parts…</a>' if count else ""
     return html.escape(" · ".join(words)) + link

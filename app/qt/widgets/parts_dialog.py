@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.conversation import Message
+from app.core.conversation import Message, documents_text
 from app.core.markdown import MarkdownRenderer, plain_text_html
-from app.core.summarize import PartNote, part_notes_from_details
+from app.core.summarize import PartNote, SavedSummary
 
 # A part is a context's worth of text (some thousands of words); more than this is cut in the
 # view so that a part of a document with very long lines cannot stall the dialog.
@@ -31,17 +31,17 @@ class PartsDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("partsDialog")
-        details = answer.details or {}
-        self.notes: list[PartNote] = part_notes_from_details(details)
-        self._source = "\n\n".join(a.text for a in question.attachments) if question else ""
+        summary = SavedSummary.from_details(answer.details)
+        self.notes: list[PartNote] = list(summary.parts)
+        self._source = documents_text(question.attachments) if question else ""
         self._renderer = MarkdownRenderer()
-        name = str(details.get("name", "the document"))
-        self.setWindowTitle(f"Summary of {name}, part by part")
+        self.setWindowTitle(f"Summary of {summary.name}, part by part")
         self.resize(900, 600)
 
-        read = "" if details.get("complete", True) else " (stopped before the end)"
-        heading = QLabel(f"{len(self.notes)} parts, {int(details.get('document_tokens', 0)):,} "
-                         f"tokens{read}. Each part's note, then the text it was written from.")
+        read = "" if summary.complete else " (stopped before the end)"
+        parts = f"{len(self.notes)} part{'s' if len(self.notes) != 1 else ''}"
+        heading = QLabel(f"{parts}, {summary.document_tokens:,} tokens{read}. Each part's note, "
+                         "then the text it was written from.")
         heading.setWordWrap(True)
         self.part_list = QListWidget()
         self.part_list.setObjectName("partsList")
@@ -49,6 +49,7 @@ class PartsDialog(QDialog):
             self.part_list.addItem(f"Part {note.index} · {note.tokens:,} tokens")
         self.part_text = QTextBrowser()
         self.part_text.setObjectName("partText")
+        self.part_text.setOpenLinks(False)  # a note's links must not navigate the view away
         self.part_list.currentRowChanged.connect(self.show_part)
         splitter = QSplitter()
         splitter.addWidget(self.part_list)

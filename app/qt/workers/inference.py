@@ -70,8 +70,8 @@ class InferenceWorker(QObject):
             1/30 s, joined).
         finished(int, object): request id and its `GenerationResult` (also when stopped).
         failed(int, str): request id and a message fit for the user.
-        progress(int, object): request id and a `SummaryProgress`, before and after each step
-            of a summary.
+        progress(int, object): request id and a `SummaryProgress`, before each step of a
+            summary (and once before it measures the document).
         summarized(int, object): request id and the `SummaryResult` of documents too long to
             send inline (also when stopped); such a request ends with this, not `finished`.
         counted(object, int): the key a count was asked with, and the tokens of its text.
