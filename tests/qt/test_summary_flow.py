@@ -170,3 +170,15 @@ def test_a_document_attached_before_a_model_loads_is_counted_once_one_has(  # ty
     start(qtbot, window)
     qtbot.waitUntil(lambda: chip.tokens is not None, timeout=LOAD_TIMEOUT_MS)
     assert "≈" not in chip.size_label.text()
+
+
+def test_a_book_sized_paste_keeps_its_estimate_rather_than_hold_up_the_model(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow) -> None:
+    start(qtbot, window)
+    window.attachments.add_text("word " * 250_000)  # 1.25 million characters
+    window.attachments.add_text("A short note about lighthouses. " * 80)
+    big, small = window.attachments.chips()
+    # Counts are answered in order on the one inference thread: the second one's arrival
+    # means the first was passed over.
+    qtbot.waitUntil(lambda: small.tokens is not None, timeout=LOAD_TIMEOUT_MS)
+    assert big.tokens is None and "≈" in big.size_label.text()

@@ -29,6 +29,7 @@ from app.core.summarize import DocumentRequest, SummaryResult, answer_document
 
 log = logging.getLogger(__name__)
 PIECE_INTERVAL_S = 1 / 30
+COUNT_MAX_CHARS = 1_000_000
 
 
 class _PieceBatcher:
@@ -153,7 +154,9 @@ class InferenceWorker(QObject):
     @Slot(object, str)
     def count_tokens(self, key: object, text: str) -> None:
         engine = self._get_engine()
-        if engine.model is not None:
+        # A book takes llama.cpp seconds to tokenize in one call that nothing can interrupt,
+        # holding up any answer asked meanwhile: past this its chip keeps its estimate.
+        if engine.model is not None and len(text) <= COUNT_MAX_CHARS:
             self.counted.emit(key, engine.count_tokens(text))
 
     @Slot()
@@ -214,7 +217,8 @@ class EngineHost(QObject):
 
     def count_tokens(self, key: object, text: str) -> None:
         """Ask for the length of `text` in tokens; `worker.counted(key, n)` answers, once the
-        inference thread is free and if a model is loaded."""
+        inference thread is free, if a model is loaded and the text is at most
+        `COUNT_MAX_CHARS` long."""
         self._countRequested.emit(key, text)
 
     def stop(self) -> None:
