@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.core import transfer
 from app.core.documents import FILE_FILTER, Document
-from app.core.engine import ModelInfo
+from app.core.engine import GenerationResult, ModelInfo
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_models
 from app.core.presets import PresetLibrary
 from app.core.store import StoreError
@@ -248,8 +248,7 @@ class MainWindow(QMainWindow):
         controller.stateChanged.connect(self._show_state)
         controller.modelLoaded.connect(self._on_model_loaded)
         controller.errorRaised.connect(self.error_banner.show_error)
-        controller.answerFinished.connect(
-            lambda result: self.status_speed.setText(f"{result.stats.tokens_per_s:.1f} tok/s"))
+        controller.answerFinished.connect(self._show_speed)
         controller.progressChanged.connect(self._show_progress)
         self.attachments.tokensWanted.connect(
             lambda document: controller.host.count_tokens(document, document.text))
@@ -518,6 +517,11 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def _show_speed(self, result: GenerationResult) -> None:
+        # A summary stopped before its last step wrote nothing to time: keep the last speed.
+        if result.stats.completion_tokens:
+            self.status_speed.setText(f"{result.stats.tokens_per_s:.1f} tok/s")
 
     def _on_counted(self, key: object, tokens: int) -> None:
         if isinstance(key, Document):
