@@ -42,6 +42,10 @@ class LoadSpec:
     n_batch: int = 512
     chat_format: str | None = None  # None: the template the GGUF carries
     seed: int = -1
+    flash_attn: bool = False
+    kv_cache_type: str = "f16"  # "f16", "q8_0" or "q4_0" (a quantized V cache needs flash_attn)
+    use_mmap: bool = True
+    use_mlock: bool = False
 
 
 @dataclass(frozen=True)

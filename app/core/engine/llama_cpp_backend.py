@@ -37,6 +37,7 @@ from app.core.engine.base import (
 from app.core.engine.cancel import CancelToken
 from app.core.hardware import physical_cores
 from app.core.models.gguf import GGUFError, read_header
+from app.core.settings import ggml_type
 
 log = logging.getLogger(__name__)
 native_log = logging.getLogger("llama.cpp")
@@ -170,6 +171,11 @@ class LlamaCppEngine:
         chat_format = spec.chat_format
         if chat_format is None and header.chat_template is None:
             chat_format = _FORMAT_BY_ARCHITECTURE.get(header.architecture)
+        # None leaves llama.cpp's default (f16); a quantized V cache needs flash attention.
+        cache_type = None if spec.kv_cache_type == "f16" else ggml_type(spec.kv_cache_type)
+        if cache_type is not None and not spec.flash_attn:
+            raise ModelLoadError(f"A {spec.kv_cache_type} KV cache needs flash attention: turn "
+                                 "it on in the settings, or use an f16 cache.")
         _native_log.first_error = None
         try:
             # verbose=True keeps llama-cpp-python from redirecting fds 1 and 2 while it loads;
@@ -184,6 +190,11 @@ class LlamaCppEngine:
                     n_gpu_layers=spec.n_gpu_layers,
                     seed=spec.seed if spec.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
                     chat_format=chat_format,
+                    flash_attn=spec.flash_attn,
+                    type_k=cache_type,
+                    type_v=cache_type,
+                    use_mmap=spec.use_mmap,
+                    use_mlock=spec.use_mlock,
                     verbose=True,
                 )
         except Exception as exc:
