@@ -1,0 +1,209 @@
+"""The settings dialog: a widget per setting, round trips, only changes written, model scope."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QToolButton, QWidget
+
+from app.core.settings import SETTINGS, SettingsFile
+from app.qt.widgets.settings_dialog import SettingsDialog
+
+pytestmark = [pytest.mark.qt]
+
+MODEL = "tiny.gguf"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> SettingsFile:
+    return SettingsFile.load(tmp_path)
+
+
+def make(qtbot, settings: SettingsFile, **kwargs: object) -> SettingsDialog:  # type: ignore[no-untyped-def]
+    dialog = SettingsDialog(settings, **kwargs)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_every_setting_has_a_widget_showing_its_value(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    settings.set("sampling.temperature", 0.3)
+    settings.set("sampling.seed", 42)
+    settings.set("hardware.n_gpu_layers", "all")
+    dialog = make(qtbot, settings)
+    for setting in SETTINGS:
+        assert dialog.findChild(QWidget, setting.key) is not None, setting.key
+        assert dialog.value_of(setting.key) == settings.get(setting.key), setting.key
+    assert dialog.changed_keys() == []
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("sampling.temperature", 1.25),
+    ("sampling.top_k", 7),
+    ("sampling.max_tokens", 512),
+    ("sampling.seed", 0),
+    ("hardware.n_threads", 6),
+    ("hardware.n_gpu_layers", "all"),
+    ("hardware.n_gpu_layers", 0),
+    ("app.font_size", 14),
+    ("model.kv_cache_type", "q8_0"),
+    ("model.flash_attn", True),
+    ("app.enter_sends", False),
+])
+def test_round_trip(qtbot, settings: SettingsFile, key: str, value: object) -> None:  # type: ignore[no-untyped-def]
+    dialog = make(qtbot, settings)
+    dialog.set_value(key, value)  # type: ignore[arg-type]
+    assert dialog.value_of(key) == value
+    assert dialog.apply() == [key]
+    assert settings.get(key) == value
+    assert dialog.value_of(key) == value
+
+
+def test_round_trip_back_to_specials(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    settings.set("sampling.max_tokens", 100)
+    settings.set("hardware.n_threads", 4)
+    settings.set("app.font_size", 20)
+    dialog = make(qtbot, settings)
+    dialog.set_value("sampling.max_tokens", None)
+    dialog.set_value("hardware.n_threads", "auto")
+    dialog.set_value("app.font_size", "system")
+    assert dialog.apply() == ["sampling.max_tokens", "hardware.n_threads", "app.font_size"]
+    assert settings.get("sampling.max_tokens") is None
+    assert settings.get("hardware.n_threads") == "auto"
+    assert settings.get("app.font_size") == "system"
+    spin = dialog.findChild(QSpinBox, "sampling.max_tokens")
+    assert spin.text() == "until the model stops"
+    assert not dialog.findChild(QSpinBox, "hardware.n_threads.number").isEnabled()
+
+
+def test_only_changed_keys_are_written(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    dialog = make(qtbot, settings)
+    dialog.set_value("sampling.top_p", 0.5)
+    dialog.set_value("app.theme", "dark")
+    dialog.set_value("sampling.min_p", 0.05)  # the value it already had: not a change
+    with qtbot.waitSignal(dialog.applied) as blocker:
+        dialog.buttons.button(dialog.buttons.StandardButton.Apply).click()
+    assert blocker.args == [["sampling.top_p", "app.theme"]]
+    assert [s.key for s in SETTINGS if settings.is_set(s.key)] == ["sampling.top_p", "app.theme"]
+    assert dialog.changed_keys() == []
+
+
+def test_cancel_writes_nothing(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    dialog = make(qtbot, settings)
+    dialog.set_value("sampling.top_p", 0.5)
+    with qtbot.assertNotEmitted(dialog.applied):
+        dialog.buttons.button(dialog.buttons.StandardButton.Cancel).click()
+    assert settings.values == {}
+
+
+def test_model_scope_writes_the_override(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    settings.set("sampling.temperature", 0.4)
+    settings.set("model.n_ctx", 2048, MODEL)
+    dialog = make(qtbot, settings, model_key=MODEL, model_label="Tiny")
+    scope = dialog.findChild(QComboBox, "settingsScope")
+    assert scope.isVisibleTo(dialog)
+    assert scope.itemText(1) == "Tiny only"
+    assert dialog.value_of("model.n_ctx") == 4096  # global scope first
+    scope.setCurrentIndex(1)
+    assert dialog.value_of("model.n_ctx") == 2048
+    assert dialog.value_of("sampling.temperature") == 0.4  # the global value shows through
+    assert not dialog.findChild(QWidget, "hardware.n_threads").isEnabled()
+    assert not dialog.findChild(QWidget, "app.theme").isEnabled()
+    assert dialog.findChild(QWidget, "sampling.temperature").isEnabled()
+    dialog.set_value("sampling.temperature", 0.9)
+    dialog.set_value("app.theme", "dark")  # disabled here: not written
+    assert dialog.apply() == ["sampling.temperature"]
+    assert settings.get("sampling.temperature", MODEL) == 0.9
+    assert settings.get("sampling.temperature") == 0.4
+    assert not settings.is_set("app.theme")
+    scope.setCurrentIndex(0)
+    assert dialog.value_of("sampling.temperature") == 0.4
+    assert dialog.findChild(QWidget, "app.theme").isEnabled()
+
+
+def test_no_scope_without_a_model(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    dialog = make(qtbot, settings)
+    assert not dialog.findChild(QComboBox, "settingsScope").isVisibleTo(dialog)
+    assert dialog.model_scope() is None
+
+
+def test_restore_defaults_resets(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    settings.set("sampling.temperature", 0.7)  # set, though equal to the default
+    settings.set("sampling.top_k", 10)
+    settings.set("app.theme", "dark")
+    dialog = make(qtbot, settings)
+    dialog.findChild(QPushButton, "restoreDefaults.Sampling").click()
+    assert dialog.value_of("sampling.top_k") == 40
+    assert settings.get("sampling.top_k") == 10  # nothing written before OK
+    assert dialog.apply() == ["sampling.temperature", "sampling.top_k"]
+    assert not settings.is_set("sampling.temperature")
+    assert not settings.is_set("sampling.top_k")
+    assert settings.get("app.theme") == "dark"
+
+
+def test_row_reset_in_model_scope_forgets_the_override(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    settings.set("sampling.top_k", 10)
+    settings.set("sampling.top_k", 5, MODEL)
+    dialog = make(qtbot, settings, model_key=MODEL)
+    dialog.findChild(QComboBox, "settingsScope").setCurrentIndex(1)
+    dialog.findChild(QToolButton, "sampling.top_k.reset").click()
+    assert dialog.value_of("sampling.top_k") == 10  # back to the value for all models
+    assert dialog.apply() == ["sampling.top_k"]
+    assert not settings.is_set("sampling.top_k", MODEL)
+    assert settings.get("sampling.top_k") == 10
+
+
+def test_gpu_layers_disabled_without_offload(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    dialog = make(qtbot, settings, model_key=MODEL, can_offload=False,
+                  offload_reason="This build of llama.cpp is CPU only.")
+    for index in (0, 1):
+        dialog.findChild(QComboBox, "settingsScope").setCurrentIndex(index)
+        assert not dialog.findChild(QWidget, "hardware.n_gpu_layers").isEnabled()
+    reason = dialog.findChild(QLabel, "gpuLayersReason")
+    assert reason.text() == "This build of llama.cpp is CPU only."
+    assert "CPU only" in dialog.findChild(QWidget, "hardware.n_gpu_layers").toolTip()
+    assert dialog.findChild(QLabel, "gpuLayersReason") is not None
+    assert make(qtbot, settings).findChild(QLabel, "gpuLayersReason") is None
+
+
+def test_hardware_summary(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    dialog = make(qtbot, settings, hardware="8 cores, 16 GB RAM, CUDA")
+    assert dialog.findChild(QLabel, "hardwareSummary").text() == "8 cores, 16 GB RAM, CUDA"
+
+
+def test_read_only_shows_the_banner(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "settings.json").write_text(json.dumps({"version": 99, "values": {}}))
+    settings = SettingsFile.load(tmp_path)
+    assert settings.read_only
+    dialog = make(qtbot, settings)
+    assert dialog.findChild(QLabel, "settingsReadOnly").isVisibleTo(dialog)
+    assert make(qtbot, SettingsFile.load(tmp_path / "other")).findChild(
+        QLabel, "settingsReadOnly") is None
+
+
+def test_a_refused_value_keeps_the_dialog_open(qtbot, settings: SettingsFile,  # type: ignore[no-untyped-def]
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    dialog = make(qtbot, settings)
+    dialog.show()
+    dialog.set_value("sampling.top_k", 3)
+    # The widgets keep values in range; a refusal can still come from the declaration.
+    shown = dialog.value_of
+    monkeypatch.setattr(dialog, "value_of",
+                        lambda key: -1 if key == "sampling.top_k" else shown(key))
+    with qtbot.assertNotEmitted(dialog.applied):
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    error = dialog.findChild(QLabel, "settingsError")
+    assert error.isVisible()
+    assert "Top K" in error.text()
+    assert dialog.isVisible()
+    assert not settings.is_set("sampling.top_k")
+
+
+def test_ok_applies_and_closes(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    dialog = make(qtbot, settings)
+    dialog.show()
+    dialog.set_value("app.font_size", 16)
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    assert settings.get("app.font_size") == 16
