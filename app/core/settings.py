@@ -152,7 +152,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Light or dark colours, or whatever the system uses.",
             "choice", "system", choices=("system", "light", "dark"), group="App"),
     Setting("app.font_size", "Font size",
-            "The size of the conversation's text, in points. System: the system's size.",
+            "The size of the window's text, in points. System: the system's size.",
             "int", "system", 6, 48, special=("system",), group="App"),
     Setting("app.enter_sends", "Enter sends",
             "Enter sends the message and Shift+Enter starts a new line. Off: Ctrl+Enter sends "

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from app import __version__
 from app.core.engine import InferenceEngine
+from app.core.settings import SettingsFile
 from app.core.store import open_store
 from app.paths import AppPaths, resources_dir
 from app.qt.controller import ChatController
@@ -28,14 +29,17 @@ def default_engine() -> InferenceEngine:
 def build_window(paths: AppPaths) -> tuple[MainWindow, EngineHost]:
     """The window, wired to a fresh inference thread. The caller shuts the host down."""
     store, problem = open_store(paths)
+    settings = SettingsFile.load(paths.config_dir)
     host = EngineHost(default_engine)
-    controller = ChatController(host, ConversationModel(), store)
+    controller = ChatController(host, ConversationModel(), store, settings)
     window = MainWindow(controller, paths)
     host.setParent(window)
     controller.setParent(window)
     window.destroyed.connect(store.close)
-    if problem:
-        window.error_banner.show_error(problem)
+    problems = [problem] if problem else []
+    problems += [f"Settings: {p}" for p in settings.problems]
+    if problems:
+        window.error_banner.show_error(" ".join(problems))
     return window, host
 
 

@@ -12,6 +12,7 @@ import functools
 import logging
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from PySide6.QtCore import QObject, Signal
@@ -21,6 +22,7 @@ from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelI
 from app.core.language import detect_language
 from app.core.models.library import ModelEntry
 from app.core.presets import Preset
+from app.core.settings import BY_KEY, SettingsFile, generation_params, load_options
 from app.core.store import ConversationStore, PartialWriter, StoreError
 from app.core.summarize import (
     DocumentRequest,
@@ -91,12 +93,14 @@ class ChatController(QObject):
     conversationSaved = Signal(int)
 
     def __init__(self, host: EngineHost, model: ConversationModel, store: ConversationStore,
-                 n_ctx: int = 4096, parent: QObject | None = None) -> None:
+                 settings: SettingsFile | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.host = host
         self.model = model
         self.store = store
-        self.n_ctx = n_ctx
+        # Without a file (benchmarks): the defaults, kept in memory only.
+        self.settings = settings or SettingsFile(Path("settings.json"), read_only=True)
+        self.n_ctx: int | None = None  # when set (tests, benchmarks), instead of the settings'
         self.state = ChatState.NO_MODEL
         self.entry: ModelEntry | None = None
         self.info: ModelInfo | None = None
@@ -135,9 +139,32 @@ class ChatController(QObject):
         self._cancel_title()
         self.entry = entry
         self.info = None
-        self.params = entry.default_params
+        self.params = generation_params(self.settings, entry.name, base=entry.default_params)
         self._set_state(ChatState.LOADING)
-        self.host.load(LoadSpec(entry.path, n_ctx=self.n_ctx))
+        # "auto" GPU layers ask for all of them: a CPU-only build offloads none anyway.
+        options = load_options(self.settings, entry.name, can_offload=True)
+        if self.n_ctx is not None:
+            options["n_ctx"] = self.n_ctx
+        self.host.load(LoadSpec(entry.path, **options))
+
+    def context_length(self) -> int:
+        """The context the next load asks for."""
+        if self.n_ctx is not None:
+            return self.n_ctx
+        value = self.settings.get("model.n_ctx", self.entry.name if self.entry else None)
+        return value if isinstance(value, int) else LoadSpec.n_ctx
+
+    def apply_settings(self, keys: list[str]) -> bool:
+        """Use settings just changed: reload the model if one of them needs it (True), else
+        take the new sampling settings for the next answer."""
+        if self.entry is None:
+            return False
+        if any(BY_KEY[key].reload for key in keys if key in BY_KEY):
+            self.select_model(self.entry)
+            return True
+        self.params = generation_params(self.settings, self.entry.name,
+                                        base=self.entry.default_params)
+        return False
 
     # -- conversations ---------------------------------------------------------------------
 

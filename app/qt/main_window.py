@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import (
+    QAction,
     QCloseEvent,
     QDragEnterEvent,
     QDragMoveEvent,
@@ -39,10 +40,13 @@ from PySide6.QtWidgets import (
 from app.core import transfer
 from app.core.documents import FILE_FILTER, Document
 from app.core.engine import GenerationResult, ModelInfo
+from app.core.engine.llama_cpp_backend import supports_gpu_offload
+from app.core.hardware import physical_cores, total_ram_bytes
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_models
 from app.core.presets import PresetLibrary
 from app.core.store import StoreError
 from app.paths import AppPaths
+from app.qt.appearance import apply_appearance
 from app.qt.controller import ChatController, ChatState
 from app.qt.state import save_state
 from app.qt.widgets.attachments import AttachmentBar, paperclip_icon
@@ -51,6 +55,7 @@ from app.qt.widgets.composer import Composer, local_files
 from app.qt.widgets.models_page import ModelsPage
 from app.qt.widgets.parts_dialog import PartsDialog
 from app.qt.widgets.preset_bar import PresetBar
+from app.qt.widgets.settings_dialog import SettingsDialog
 from app.qt.widgets.sidebar import ConversationSidebar
 from app.qt.workers.downloads import DownloadManager, JobState
 
@@ -216,7 +221,7 @@ class MainWindow(QMainWindow):
         self.chat_page.setStretchFactor(1, 1)
         self.chat_page.setCollapsible(1, False)
         self.chat_page.setSizes([260, 840])
-        self.models_page = ModelsPage(paths.models_dir, self.downloads, controller.n_ctx)
+        self.models_page = ModelsPage(paths.models_dir, self.downloads, controller.context_length())
         self.pages = QStackedWidget()
         self.pages.addWidget(self.chat_page)
         self.pages.addWidget(self.models_page)
@@ -227,7 +232,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         self._connect(controller)
-        self._show_state(controller.state)
+        self.apply_app_settings()  # shows the state too
         self._show_downloads()
         general = self.presets.get("general")  # what a new chat starts with
         if general is not None:
@@ -279,7 +284,46 @@ class MainWindow(QMainWindow):
         top.addWidget(QLabel("Model:"))
         top.addWidget(self.model_picker, 1)
         top.addWidget(manage)
+        settings = QPushButton("Settings…")
+        settings.setObjectName("settingsButton")
+        settings.setToolTip("Sampling, context, threads, GPU layers, appearance")
+        settings.clicked.connect(self.show_settings)
+        top.addWidget(settings)
         return top
+
+    def show_settings(self) -> SettingsDialog:
+        """Open the settings panel; what it applies is saved and used at once (a reload when
+        a setting needs one)."""
+        entry = self.controller.entry
+        dialog = SettingsDialog(
+            self.controller.settings, model_key=entry.name if entry else None,
+            model_label=entry.display_name if entry else None, hardware=_hardware_text(),
+            can_offload=supports_gpu_offload(),
+            offload_reason="This llama.cpp build runs on the CPU only: it cannot offload layers "
+                           "to a GPU (see the README for CUDA, Metal and Vulkan builds).",
+            parent=self)
+        dialog.applied.connect(self._apply_settings)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _apply_settings(self, keys: list[str]) -> None:
+        try:
+            self.controller.settings.save()
+        except OSError as exc:
+            self.error_banner.show_error(f"The settings could not be saved ({exc}); they apply "
+                                         "to this session only.")
+        if any(key.startswith("app.") for key in keys):
+            self.apply_app_settings()
+        if self.controller.apply_settings(keys):
+            self.statusBar().showMessage("Reloading the model with the new settings…", 5000)
+
+    def apply_app_settings(self) -> None:
+        """Theme, font size and what Enter does, from the settings."""
+        settings = self.controller.settings
+        apply_appearance(settings)
+        self.composer.enter_sends = settings.get("app.enter_sends") is not False
+        self._show_state(self.controller.state)  # the placeholder says how to send
 
     def _build_composer(self) -> QVBoxLayout:
         """The attached documents above the composer; Send, Stop and Attach beside it."""
@@ -351,6 +395,11 @@ class MainWindow(QMainWindow):
         self.attach_files(paths)
 
     def _build_menus(self) -> None:
+        app_menu = self.menuBar().addMenu("&Lamplight")
+        preferences = app_menu.addAction("Settings…", self.show_settings)
+        preferences.setShortcut(QKeySequence.StandardKey.Preferences)
+        preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.addAction(preferences)
         chats = self.menuBar().addMenu("&Chats")
         new = chats.addAction("New chat", self.new_chat)
         new.setShortcut(QKeySequence.StandardKey.New)
@@ -629,7 +678,7 @@ class MainWindow(QMainWindow):
         self.composer.setPlaceholderText({
             ChatState.NO_MODEL: "No model loaded: pick one above.",
             ChatState.LOADING: "Loading the model…",
-        }.get(state, "Ask anything. Enter sends, Shift+Enter starts a new line."))
+        }.get(state, f"Ask anything. {self.composer.hint()}"))
         self.send_button.setEnabled(state is ChatState.READY)
         self.chat_view.set_actions_enabled(not generating)
         self.stop_button.setEnabled(generating)
@@ -669,3 +718,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
+
+
+def _hardware_text() -> str:
+    """What the settings panel says about this machine."""
+    backend = ("GPU offload available" if supports_gpu_offload()
+               else "CPU only (no GPU offload in this llama.cpp build)")
+    return (f"{physical_cores()} CPU cores · {total_ram_bytes() / 2**30:.1f} GiB RAM · "
+            f"{backend}")

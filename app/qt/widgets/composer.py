@@ -52,6 +52,7 @@ class Composer(QPlainTextEdit):
         self.setTabChangesFocus(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.can_submit = True  # False while an answer streams: typing goes on, sending waits
+        self.enter_sends = True  # the "Enter sends" setting; off: Ctrl+Enter sends
         # Whether documents wait to be sent: then Enter sends even without text. Set by the
         # window, which holds the attachments.
         self.has_attachments: Callable[[], bool] = lambda: False
@@ -68,10 +69,17 @@ class Composer(QPlainTextEdit):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+        modifiers = event.modifiers()
+        if enter and (not modifiers & Qt.KeyboardModifier.ShiftModifier if self.enter_sends
+                      else bool(modifiers & Qt.KeyboardModifier.ControlModifier)):
             self.submit()
             return
         super().keyPressEvent(event)
+
+    def hint(self) -> str:
+        """How to send, in words, for the placeholder."""
+        return ("Enter sends, Shift+Enter starts a new line." if self.enter_sends
+                else "Ctrl+Enter sends, Enter starts a new line.")
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         return bool(local_files(source)) or super().canInsertFromMimeData(source)
