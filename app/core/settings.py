@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from app.core.context import OVERFLOW_POLICIES
 from app.core.engine.base import GenerationParams
 from app.core.jsonfile import read_json, write_json
 
@@ -67,6 +68,7 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()  # how the panel names `choices`, when not by the value
     special: tuple[str, ...] = ()
     optional: bool = False
     reload: bool = False
@@ -127,6 +129,11 @@ SETTINGS: tuple[Setting, ...] = (
             "loss, q4_0 quarters it with more; both need flash attention.",
             "choice", "f16", choices=KV_CACHE_TYPES, reload=True, group="Model",
             per_model=True),
+    Setting("model.overflow", "When a chat outgrows the context",
+            "Drop the oldest turns (the system prompt and the question being asked are always "
+            "kept), or stop and say so.",
+            "choice", "drop-oldest", choices=OVERFLOW_POLICIES,
+            choice_labels=("Drop the oldest turns", "Stop and say so"), group="Model"),
     Setting("hardware.n_threads", "Threads",
             "CPU threads used to run the model. Auto: one per physical core, usually the "
             "fastest.",

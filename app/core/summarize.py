@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from app.core.context import OverflowPolicy, fit_history
 from app.core.engine.base import (
     ChatMessage,
     ContextOverflowError,
@@ -646,8 +647,8 @@ def _group(sizes: list[int], budget: int) -> list[tuple[int, int]]:
 # -- a question with documents ---------------------------------------------------------------
 
 @dataclass(frozen=True)
-class DocumentRequest:
-    """A turn of a chat that holds documents.
+class TurnRequest:
+    """A turn of a chat, with or without documents.
 
     `messages` has every document quoted inline; `fallback`, the same with the documents of
     earlier turns left out (named only), for when the first does not fit. `text` is the turn's
@@ -661,6 +662,7 @@ class DocumentRequest:
     name: str
     options: SummaryOptions
     params: GenerationParams
+    overflow: OverflowPolicy = "drop-oldest"
 
 
 def answer_room(params: GenerationParams, n_ctx: int) -> int:
@@ -673,6 +675,23 @@ def answer_room(params: GenerationParams, n_ctx: int) -> int:
 _MAX_CHARS_PER_TOKEN = 12
 
 
+def _measure(engine: InferenceEngine,
+             cancel: CancelToken) -> Callable[[Sequence[ChatMessage]], int]:
+    """A counter of the tokens messages take in the template, remembering each message's count
+    (cutting a history counts the same messages again and again)."""
+    counts: dict[str, int] = {}
+
+    def used(messages: Sequence[ChatMessage]) -> int:
+        total = 0
+        for m in messages:
+            if m.content not in counts:
+                counts[m.content] = count_tokens(engine.count_tokens, m.content, cancel) + 8
+            total += counts[m.content]
+        return total
+
+    return used
+
+
 def fits(engine: InferenceEngine, messages: Sequence[ChatMessage], room: int,
          cancel: CancelToken) -> bool:
     """Whether `messages`, wrapped by the chat template, leave `room` tokens of the context."""
@@ -682,17 +701,15 @@ def fits(engine: InferenceEngine, messages: Sequence[ChatMessage], room: int,
     budget = model.n_ctx - room - _TEMPLATE_TOKENS
     if sum(len(m.content) for m in messages) > budget * _MAX_CHARS_PER_TOKEN:
         return False
-    used = sum(count_tokens(engine.count_tokens, m.content, cancel) + 8 for m in messages)
-    return used <= budget
+    return _measure(engine, cancel)(messages) <= budget
 
 
-def answer_document(engine: InferenceEngine, request: DocumentRequest, *, on_piece: OnPiece,
-                    on_progress: OnProgress,
-                    cancel: CancelToken) -> GenerationResult | SummaryResult:
-    """Answer with every document inline when that fits the context with room for the answer;
-    else with only this turn's documents inline; else summarize this turn's documents part by
-    part (answering the question, if there is one). A turn without documents of its own that
-    does not fit gets the engine's `ContextOverflowError`."""
+def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPiece,
+                on_progress: OnProgress, cancel: CancelToken) -> GenerationResult | SummaryResult:
+    """Answer a turn of a chat: with every document inline when that fits the context with
+    room for the answer; else with only this turn's documents inline; else, for a turn with
+    documents, a part-by-part summary of them (answering the question, if there is one); else
+    the history cut by the chat's overflow policy (`context.fit_history`)."""
     model = engine.model
     if model is None:
         raise NoModelLoadedError
@@ -701,14 +718,15 @@ def answer_document(engine: InferenceEngine, request: DocumentRequest, *, on_pie
         for messages in (request.messages, request.fallback):
             if messages and fits(engine, messages, room, cancel):
                 return engine.stream_chat(messages, request.params, on_piece, cancel)
+        if request.text:
+            summarizer = Summarizer(engine, request.options, params=request.params,
+                                    on_progress=on_progress, on_piece=on_piece, cancel=cancel)
+            return summarizer.run(request.text, request.name)
+        cut = fit_history(request.fallback or request.messages, _measure(engine, cancel),
+                          model.n_ctx - room - _TEMPLATE_TOKENS, request.overflow)
     except JobCancelledError:  # stopped while the prompt was being measured
         return GenerationResult("", GenerationStats(0, 0, 0.0, 0.0, "cancelled"))
-    if not request.text:
-        return engine.stream_chat(request.fallback or request.messages, request.params,
-                                  on_piece, cancel)
-    summarizer = Summarizer(engine, request.options, params=request.params,
-                            on_progress=on_progress, on_piece=on_piece, cancel=cancel)
-    return summarizer.run(request.text, request.name)
+    return engine.stream_chat(cut, request.params, on_piece, cancel)
 
 
 def summary_request(options: SummaryOptions, language: str, documents: int = 1) -> str:

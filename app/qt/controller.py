@@ -25,10 +25,10 @@ from app.core.presets import Preset
 from app.core.settings import BY_KEY, SettingsFile, generation_params, load_options
 from app.core.store import ConversationStore, PartialWriter, StoreError
 from app.core.summarize import (
-    DocumentRequest,
     SummaryOptions,
     SummaryProgress,
     SummaryResult,
+    TurnRequest,
     options_from_json,
     options_to_json,
     summary_request,
@@ -348,17 +348,19 @@ class ChatController(QObject):
         path = conversation.path()
         ids = [m.id for m in path]
         asked = path[:ids.index(question.id) + 1] if question.id in ids else path
-        if any(m.attachments for m in asked):  # inline if it fits, else leaner, else summarized
-            self._request = self.host.answer_document(DocumentRequest(
-                messages=tuple(history),
-                fallback=tuple(conversation.chat_messages(through=question,
-                                                          earlier_documents=False)),
-                text=documents_text(question.attachments),
-                name=", ".join(a.name for a in question.attachments),
-                options=options_from_json((question.details or {}).get("summary")),
-                params=self.generation_params()))
-        else:
-            self._request = self.host.generate(history, self.generation_params())
+        documents = any(m.attachments for m in asked)
+        overflow = self.settings.get("model.overflow")
+        # Every turn is measured on the inference thread: documents inline if they fit, else
+        # leaner, else summarized; a history too long is cut by the overflow policy.
+        self._request = self.host.answer_turn(TurnRequest(
+            messages=tuple(history),
+            fallback=tuple(conversation.chat_messages(through=question, earlier_documents=False))
+            if documents else (),
+            text=documents_text(question.attachments),
+            name=", ".join(a.name for a in question.attachments),
+            options=options_from_json((question.details or {}).get("summary")),
+            params=self.generation_params(),
+            overflow="stop" if overflow == "stop" else "drop-oldest"))
         self._set_state(ChatState.GENERATING)
         assert conversation.id is not None
         self.conversationSaved.emit(conversation.id)

@@ -34,13 +34,13 @@ def test_the_panel_changes_temperature_and_context_and_the_next_answer_uses_them
     assert reloaded.args[0].n_ctx == 1024
 
     sent: list[GenerationParams] = []
-    generate = controller.host.generate
+    answer_turn = controller.host.answer_turn
 
-    def spy(messages, params):  # type: ignore[no-untyped-def]
-        sent.append(params)
-        return generate(messages, params)
+    def spy(request):  # type: ignore[no-untyped-def]
+        sent.append(request.params)
+        return answer_turn(request)
 
-    controller.host.generate = spy  # type: ignore[method-assign]
+    controller.host.answer_turn = spy  # type: ignore[method-assign]
     window.composer.setPlainText("Say hello.")
     with qtbot.waitSignal(controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
         window.composer.submit()

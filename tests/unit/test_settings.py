@@ -64,7 +64,7 @@ def test_issue_6_settings_are_all_declared() -> None:
     assert set(BY_KEY) == {
         "sampling.temperature", "sampling.top_p", "sampling.top_k", "sampling.min_p",
         "sampling.repeat_penalty", "sampling.max_tokens", "sampling.seed",
-        "model.n_ctx", "model.flash_attn", "model.kv_cache_type",
+        "model.n_ctx", "model.flash_attn", "model.kv_cache_type", "model.overflow",
         "hardware.n_threads", "hardware.n_batch", "hardware.n_gpu_layers",
         "hardware.use_mmap", "hardware.use_mlock",
         "app.theme", "app.font_size", "app.enter_sends",
@@ -75,9 +75,10 @@ def test_issue_6_settings_are_all_declared() -> None:
     assert BY_KEY["model.kv_cache_type"].choices == KV_CACHE_TYPES
 
 
-def test_exactly_the_model_and_hardware_settings_need_a_reload() -> None:
+def test_the_model_and_hardware_settings_need_a_reload_but_the_overflow_policy() -> None:
     for setting in SETTINGS:
-        assert setting.reload == (setting.group in ("Model", "Hardware")), setting.key
+        expected = setting.group in ("Model", "Hardware") and setting.key != "model.overflow"
+        assert setting.reload == expected, setting.key
 
 
 def test_the_sampling_settings_are_generation_params_with_the_same_defaults() -> None:

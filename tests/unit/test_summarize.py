@@ -20,7 +20,6 @@ from app.core.engine import (
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
 from app.core.language import detect_language
 from app.core.summarize import (
-    DocumentRequest,
     JobCancelledError,
     LoopGuard,
     Summarizer,
@@ -28,7 +27,8 @@ from app.core.summarize import (
     SummaryOptions,
     SummaryProgress,
     SummaryResult,
-    answer_document,
+    TurnRequest,
+    answer_turn,
     count_tokens,
     format_eta,
     part_notes_from_details,
@@ -261,17 +261,17 @@ def test_a_tiny_context_is_refused_with_a_reason(smollm2_path: Path) -> None:
 @pytest.mark.model
 def test_documents_that_fit_go_inline_and_others_are_summarized(
         small_engine: LlamaCppEngine) -> None:
-    def request(text: str) -> DocumentRequest:
+    def request(text: str) -> TurnRequest:
         question = f"Document \"a.txt\":\n\"\"\"\n{text}\n\"\"\"\n\nWhat is it about?"
-        return DocumentRequest(messages=(ChatMessage("user", question),), fallback=(), text=text,
+        return TurnRequest(messages=(ChatMessage("user", question),), fallback=(), text=text,
                                name="a.txt", options=SummaryOptions(length="short"),
                                params=GenerationParams(max_tokens=32))
 
-    short = answer_document(small_engine, request("Cats sleep a lot."), on_piece=lambda _t: None,
+    short = answer_turn(small_engine, request("Cats sleep a lot."), on_piece=lambda _t: None,
                             on_progress=lambda _p: None, cancel=CancelToken())
     assert isinstance(short, GenerationResult)
     long_text = prefix_of_tokens(small_engine, english(), 2 * N_CTX)
-    long = answer_document(small_engine, request(long_text), on_piece=lambda _t: None,
+    long = answer_turn(small_engine, request(long_text), on_piece=lambda _t: None,
                            on_progress=lambda _p: None, cancel=CancelToken())
     assert isinstance(long, SummaryResult)
     assert len(long.parts) >= 2
@@ -350,9 +350,9 @@ def test_a_follow_up_leaves_earlier_documents_out_when_they_no_longer_fit() -> N
     big = ChatMessage("user", "Document:\n" + "word " * 700 + "\nWhat is it?")
     full = (big, ChatMessage("assistant", "Words."), ChatMessage("user", "And then?"))
     lean = (ChatMessage("user", "(Document attached earlier.) What is it?"), *full[1:])
-    request = DocumentRequest(messages=full, fallback=lean, text="", name="",
+    request = TurnRequest(messages=full, fallback=lean, text="", name="",
                               options=SummaryOptions(), params=GenerationParams())
-    result = answer_document(engine, request, on_piece=lambda _t: None,
+    result = answer_turn(engine, request, on_piece=lambda _t: None,
                              on_progress=lambda _p: None, cancel=CancelToken())
     assert isinstance(result, GenerationResult)
     assert engine.prompts == ["And then?"]  # the lean version was sent

@@ -89,8 +89,10 @@ class _ChoiceEditor(_Editor):
     def __init__(self, setting: Setting) -> None:
         super().__init__(setting, QComboBox())
         self.combo: QComboBox = self.widget  # type: ignore[assignment]
-        for choice in setting.choices:
-            self.combo.addItem(choice.capitalize() if choice.isalpha() else choice, choice)
+        labels = setting.choice_labels or tuple(
+            choice.capitalize() if choice.isalpha() else choice for choice in setting.choices)
+        for choice, label in zip(setting.choices, labels, strict=True):
+            self.combo.addItem(label, choice)
 
     def value(self) -> Value:
         return str(self.combo.currentData())

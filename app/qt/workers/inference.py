@@ -25,7 +25,7 @@ from app.core.engine import (
     InferenceEngine,
     LoadSpec,
 )
-from app.core.summarize import DocumentRequest, SummaryResult, answer_document
+from app.core.summarize import SummaryResult, TurnRequest, answer_turn
 
 log = logging.getLogger(__name__)
 PIECE_INTERVAL_S = 1 / 30
@@ -130,12 +130,12 @@ class InferenceWorker(QObject):
             self.finished.emit(request_id, result)
 
     @Slot(int, object, object)
-    def answer_document(self, request_id: int, request: DocumentRequest,
+    def answer_turn(self, request_id: int, request: TurnRequest,
                         cancel: CancelToken) -> None:
         pieces = _PieceBatcher(lambda text: self.piece.emit(request_id, text))
         try:
             try:
-                result = answer_document(
+                result = answer_turn(
                     self._get_engine(), request, on_piece=pieces.add, cancel=cancel,
                     on_progress=lambda p: self.progress.emit(request_id, p))
             finally:
@@ -176,7 +176,7 @@ class EngineHost(QObject):
 
     _loadRequested = Signal(object)
     _generateRequested = Signal(int, object, object, object)
-    _documentRequested = Signal(int, object, object)
+    _turnRequested = Signal(int, object, object)
     _countRequested = Signal(object, str)
     _shutdownRequested = Signal()
 
@@ -191,7 +191,7 @@ class EngineHost(QObject):
         self.worker.moveToThread(self._thread)
         self._loadRequested.connect(self.worker.load)
         self._generateRequested.connect(self.worker.generate)
-        self._documentRequested.connect(self.worker.answer_document)
+        self._turnRequested.connect(self.worker.answer_turn)
         self._countRequested.connect(self.worker.count_tokens)
         self._shutdownRequested.connect(self.worker.shutdown)
         self._thread.start()
@@ -207,12 +207,12 @@ class EngineHost(QObject):
         self._generateRequested.emit(request_id, list(messages), params, self._cancel)
         return request_id
 
-    def answer_document(self, request: DocumentRequest) -> int:
+    def answer_turn(self, request: TurnRequest) -> int:
         """Queue a question with documents (inline, or summarized part by part); returns the
         id its signals carry."""
         request_id = next(self._ids)
         self._cancel = CancelToken()
-        self._documentRequested.emit(request_id, request, self._cancel)
+        self._turnRequested.emit(request_id, request, self._cancel)
         return request_id
 
     def count_tokens(self, key: object, text: str) -> None:
