@@ -131,7 +131,7 @@ class InferenceWorker(QObject):
 
     @Slot(int, object, object)
     def answer_turn(self, request_id: int, request: TurnRequest,
-                        cancel: CancelToken) -> None:
+                    cancel: CancelToken) -> None:
         pieces = _PieceBatcher(lambda text: self.piece.emit(request_id, text))
         try:
             try:
@@ -143,7 +143,7 @@ class InferenceWorker(QObject):
         except EngineError as exc:
             self.failed.emit(request_id, str(exc))
         except Exception as exc:
-            log.exception("answering with documents failed")
+            log.exception("answering a turn failed")
             self.failed.emit(request_id, f"The model could not answer: {exc}")
         else:
             if isinstance(result, SummaryResult):
@@ -208,8 +208,9 @@ class EngineHost(QObject):
         return request_id
 
     def answer_turn(self, request: TurnRequest) -> int:
-        """Queue a question with documents (inline, or summarized part by part); returns the
-        id its signals carry."""
+        """Queue a turn of a chat: measured, then answered with its documents inline, leaner,
+        or summarized part by part, its history cut by the overflow policy if need be; returns
+        the id its signals carry."""
         request_id = next(self._ids)
         self._cancel = CancelToken()
         self._turnRequested.emit(request_id, request, self._cancel)
