@@ -23,6 +23,8 @@ from app.cli.common import (
     EXIT_USAGE,
     Parser,
     UsageError,
+    load_spec,
+    sampling,
 )
 from app.core.engine import (
     CancelToken,
@@ -31,7 +33,6 @@ from app.core.engine import (
     GenerationParams,
     GenerationResult,
     InferenceEngine,
-    LoadSpec,
     ModelLoadError,
 )
 from app.core.models.library import BUILTIN_NAME, ModelEntry, ModelNotFoundError
@@ -66,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "'lamplight models list' shows, or a .gguf path")
     chat.add_argument("--max-tokens", type=int, default=None, metavar="N",
                       help="longest answer in tokens (default: until the model stops)")
-    chat.add_argument("--ctx", type=int, default=DEFAULT_CTX, metavar="N",
-                      help=f"context window in tokens (default {DEFAULT_CTX})")
+    chat.add_argument("--ctx", type=int, default=None, metavar="N",
+                      help=f"context window in tokens (default: the settings', {DEFAULT_CTX})")
     chat.add_argument("--system", default=None, metavar="TEXT",
                       help="system prompt (with --continue: instead of the chat's own)")
     chat.add_argument("--temperature", type=float, default=None, metavar="T",
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if getattr(args, "max_tokens", None) is not None and args.max_tokens <= 0:
             raise UsageError("--max-tokens must be a positive number")
-        if getattr(args, "ctx", DEFAULT_CTX) < 64:
+        if (getattr(args, "ctx", None) or DEFAULT_CTX) < 64:
             raise UsageError("--ctx must be at least 64")
         paths = AppPaths.resolve(getattr(args, "data_dir", None))
         try:
@@ -178,7 +179,7 @@ def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
     entry = _chat_model(args, paths, record)
     engine = LlamaCppEngine()
     try:
-        engine.load(LoadSpec(entry.path, n_ctx=args.ctx))
+        engine.load(load_spec(paths, entry, args.ctx))
     except ModelLoadError as exc:
         raise UsageError(str(exc)) from None
 
@@ -191,10 +192,11 @@ def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
             raise KeyboardInterrupt
 
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
+    params = sampling(paths, entry)  # the window's settings; the flags over them
     params = dataclasses.replace(
-        entry.default_params, max_tokens=args.max_tokens, seed=args.seed,
-        temperature=entry.default_params.temperature if args.temperature is None
-        else args.temperature)
+        params, max_tokens=args.max_tokens or params.max_tokens,
+        seed=params.seed if args.seed is None else args.seed,
+        temperature=params.temperature if args.temperature is None else args.temperature)
     record.use(entry.display_name, str(entry.path), args.system, params)
     try:
         for prompt in _turns(args, sys.stdin):

@@ -21,9 +21,10 @@ from app.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
+    load_spec,
 )
 from app.core.documents import MAX_FILE_BYTES, Document, DocumentError, read_bytes, read_document
-from app.core.engine import CancelToken, EngineError, LoadSpec, ModelLoadError
+from app.core.engine import CancelToken, EngineError, ModelLoadError
 from app.core.models.library import BUILTIN_NAME, ModelNotFoundError
 from app.core.presets import LANGUAGES
 from app.core.summarize import (
@@ -48,8 +49,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     summarize.add_argument("--model", default=BUILTIN_NAME, metavar="NAME|PATH",
                            help="'builtin' (default), a name 'lamplight models list' shows, "
                                 "or a .gguf path")
-    summarize.add_argument("--ctx", type=int, default=DEFAULT_CTX, metavar="N",
-                           help=f"context window in tokens (default {DEFAULT_CTX})")
+    summarize.add_argument("--ctx", type=int, default=None, metavar="N",
+                           help=f"context window in tokens (default: the settings', "
+                                f"{DEFAULT_CTX})")
     summarize.add_argument("--length", choices=LENGTHS, default="medium")
     summarize.add_argument("--form", choices=FORMS, default="bullets")
     summarize.add_argument("--language", default=None, metavar="NAME",
@@ -111,7 +113,7 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         raise UsageError(str(exc)) from None
     engine = LlamaCppEngine()
     try:
-        engine.load(LoadSpec(entry.path, n_ctx=args.ctx))
+        engine.load(load_spec(paths, entry, args.ctx))
     except ModelLoadError as exc:
         raise UsageError(str(exc)) from None
 
