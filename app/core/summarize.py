@@ -20,14 +20,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.core.context import OverflowPolicy, fit_history
+from app.core.context import TEMPLATE_TOKENS, JobCancelledError, count_tokens
 from app.core.engine.base import (
     ChatMessage,
     ContextOverflowError,
     EngineError,
     FinishReason,
     GenerationParams,
-    GenerationResult,
     GenerationStats,
     InferenceEngine,
     NoModelLoadedError,
@@ -46,9 +45,7 @@ FORMS: tuple[Form, ...] = ("bullets", "prose")
 _SUMMARY_WORDS = {"short": 80, "medium": 180, "detailed": 350}
 _NOTE_WORDS = {"short": 50, "medium": 90, "detailed": 160}
 _TOKENS_PER_WORD = 2.2  # generous: CJK text takes more tokens per "word" than English
-# What a chat template adds around the messages (role markers, a default system prompt some
-# templates insert), and a margin for token counts of joined pieces being a little off.
-_TEMPLATE_TOKENS = 48
+# A margin for token counts of joined pieces being a little off.
 _MARGIN_TOKENS = 24
 MIN_PART_TOKENS = 128
 MIN_NOTE_TOKENS = 24
@@ -215,10 +212,6 @@ _LINE_BREAK = re.compile(r"\n")
 _WORD_BREAK = re.compile(r"\s+")
 
 
-class JobCancelledError(Exception):
-    """The job was cancelled before its first step."""
-
-
 def split_document(text: str, count_tokens: Callable[[str], int], budget: int,
                    cancel: CancelToken | None = None) -> list[Chunk]:
     """Parts of at most about `budget` tokens, cut at paragraph ends where possible, else at
@@ -232,27 +225,6 @@ def split_document(text: str, count_tokens: Callable[[str], int], budget: int,
             raise JobCancelledError
         pieces.extend(_fit(text, (start, end), count_tokens, budget))
     return _pack(pieces, budget)
-
-
-# Tokenizing 2 million characters takes llama.cpp seconds in one uninterruptible call: a long
-# text is counted a slice at a time, so a stop is seen between slices.
-_COUNT_SLICE_CHARS = 200_000
-
-
-def count_tokens(count: Callable[[str], int], text: str, cancel: CancelToken | None = None) -> int:
-    """The tokens of `text`, counted in slices cut at line ends (within a token or two of a
-    count in one go). Raises `JobCancelledError` when `cancel` is set meanwhile."""
-    total, start = 0, 0
-    while start < len(text):
-        if cancel is not None and cancel.cancelled:
-            raise JobCancelledError
-        end = min(len(text), start + _COUNT_SLICE_CHARS)
-        if end < len(text):
-            newline = text.rfind("\n", start, end)
-            end = newline + 1 if newline > start else end
-        total += count(text[start:end])
-        start = end
-    return total
 
 
 _SPLITTERS = (_SENTENCE_END, _LINE_BREAK, _WORD_BREAK)
@@ -445,7 +417,7 @@ class Summarizer:
         note_ask = self._ask(language, _NOTE_WORDS[options.length])
         final_ask = self._ask(language, _SUMMARY_WORDS[options.length])
         overhead = self._engine.count_tokens(f"{SYSTEM_PROMPT} {final_ask} {name}") + 16
-        room = n_ctx - _TEMPLATE_TOKENS - _MARGIN_TOKENS - overhead
+        room = n_ctx - TEMPLATE_TOKENS - _MARGIN_TOKENS - overhead
         summary_cap = min(_cap(_SUMMARY_WORDS[options.length]), room // 2)
         # Two notes must fit one combining step with room for its answer, or combining would
         # never end; a third of what is left leaves space for their labels.
@@ -642,91 +614,6 @@ def _group(sizes: list[int], budget: int) -> list[tuple[int, int]]:
         total += size
     groups.append((first, len(sizes) - 1))
     return groups
-
-
-# -- a question with documents ---------------------------------------------------------------
-
-@dataclass(frozen=True)
-class TurnRequest:
-    """A turn of a chat, with or without documents.
-
-    `messages` has every document quoted inline; `fallback`, the same with the documents of
-    earlier turns left out (named only), for when the first does not fit. `text` is the turn's
-    own documents' text (`documents_text`), summarized part by part when even the fallback does
-    not fit; "" when the turn brings no documents of its own.
-    """
-
-    messages: tuple[ChatMessage, ...]
-    fallback: tuple[ChatMessage, ...]
-    text: str
-    name: str
-    options: SummaryOptions
-    params: GenerationParams
-    overflow: OverflowPolicy = "drop-oldest"
-
-
-def answer_room(params: GenerationParams, n_ctx: int) -> int:
-    """Tokens kept free for an answer when deciding whether a prompt fits."""
-    return params.max_tokens or min(1024, max(256, n_ctx // 4))
-
-
-# No tokenizer makes fewer tokens than one per this many characters of real text: a prompt this
-# long is too long for the context without counting it (which takes seconds for a long book).
-_MAX_CHARS_PER_TOKEN = 12
-
-
-def _measure(engine: InferenceEngine,
-             cancel: CancelToken) -> Callable[[Sequence[ChatMessage]], int]:
-    """A counter of the tokens messages take in the template, remembering each message's count
-    (cutting a history counts the same messages again and again)."""
-    counts: dict[str, int] = {}
-
-    def used(messages: Sequence[ChatMessage]) -> int:
-        total = 0
-        for m in messages:
-            if m.content not in counts:
-                counts[m.content] = count_tokens(engine.count_tokens, m.content, cancel) + 8
-            total += counts[m.content]
-        return total
-
-    return used
-
-
-def fits(engine: InferenceEngine, messages: Sequence[ChatMessage], room: int,
-         cancel: CancelToken) -> bool:
-    """Whether `messages`, wrapped by the chat template, leave `room` tokens of the context."""
-    model = engine.model
-    if model is None:
-        raise NoModelLoadedError
-    budget = model.n_ctx - room - _TEMPLATE_TOKENS
-    if sum(len(m.content) for m in messages) > budget * _MAX_CHARS_PER_TOKEN:
-        return False
-    return _measure(engine, cancel)(messages) <= budget
-
-
-def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPiece,
-                on_progress: OnProgress, cancel: CancelToken) -> GenerationResult | SummaryResult:
-    """Answer a turn of a chat: with every document inline when that fits the context with
-    room for the answer; else with only this turn's documents inline; else, for a turn with
-    documents, a part-by-part summary of them (answering the question, if there is one); else
-    the history cut by the chat's overflow policy (`context.fit_history`)."""
-    model = engine.model
-    if model is None:
-        raise NoModelLoadedError
-    room = answer_room(request.params, model.n_ctx)
-    try:
-        for messages in (request.messages, request.fallback):
-            if messages and fits(engine, messages, room, cancel):
-                return engine.stream_chat(messages, request.params, on_piece, cancel)
-        if request.text:
-            summarizer = Summarizer(engine, request.options, params=request.params,
-                                    on_progress=on_progress, on_piece=on_piece, cancel=cancel)
-            return summarizer.run(request.text, request.name)
-        cut = fit_history(request.fallback or request.messages, _measure(engine, cancel),
-                          model.n_ctx - room - _TEMPLATE_TOKENS, request.overflow)
-    except JobCancelledError:  # stopped while the prompt was being measured
-        return GenerationResult("", GenerationStats(0, 0, 0.0, 0.0, "cancelled"))
-    return engine.stream_chat(cut, request.params, on_piece, cancel)
 
 
 def summary_request(options: SummaryOptions, language: str, documents: int = 1) -> str:

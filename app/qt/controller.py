@@ -28,12 +28,12 @@ from app.core.summarize import (
     SummaryOptions,
     SummaryProgress,
     SummaryResult,
-    TurnRequest,
     options_from_json,
     options_to_json,
     summary_request,
 )
 from app.core.titles import TITLE_PARAMS, clean_title, fallback_title, title_request
+from app.core.turns import TurnRequest
 from app.qt.viewmodels.conversation_model import ConversationModel, Roles
 from app.qt.workers.inference import EngineHost
 

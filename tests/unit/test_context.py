@@ -10,7 +10,8 @@ import pytest
 from app.core.context import HistoryTooLongError, fit_history
 from app.core.engine import CancelToken, ChatMessage, GenerationParams, GenerationResult, LoadSpec
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
-from app.core.summarize import SummaryOptions, TurnRequest, answer_turn
+from app.core.summarize import SummaryOptions
+from app.core.turns import TurnRequest, answer_turn
 
 
 def words(messages: Sequence[ChatMessage]) -> int:

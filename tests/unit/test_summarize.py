@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.core.context import JobCancelledError, count_tokens
 from app.core.engine import (
     CancelToken,
     ChatMessage,
@@ -20,21 +21,18 @@ from app.core.engine import (
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
 from app.core.language import detect_language
 from app.core.summarize import (
-    JobCancelledError,
     LoopGuard,
     Summarizer,
     SummaryError,
     SummaryOptions,
     SummaryProgress,
     SummaryResult,
-    TurnRequest,
-    answer_turn,
-    count_tokens,
     format_eta,
     part_notes_from_details,
     repeated_tail,
     split_document,
 )
+from app.core.turns import TurnRequest, answer_turn
 
 DATA = Path(__file__).parent.parent / "data"
 N_CTX = 512

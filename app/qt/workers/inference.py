@@ -25,7 +25,8 @@ from app.core.engine import (
     InferenceEngine,
     LoadSpec,
 )
-from app.core.summarize import SummaryResult, TurnRequest, answer_turn
+from app.core.summarize import SummaryResult
+from app.core.turns import TurnRequest, answer_turn
 
 log = logging.getLogger(__name__)
 PIECE_INTERVAL_S = 1 / 30
