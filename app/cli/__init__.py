@@ -23,8 +23,7 @@ from app.cli.common import (
     EXIT_USAGE,
     Parser,
     UsageError,
-    load_spec,
-    sampling,
+    load_settings,
 )
 from app.core.engine import (
     CancelToken,
@@ -36,6 +35,7 @@ from app.core.engine import (
     ModelLoadError,
 )
 from app.core.models.library import BUILTIN_NAME, ModelEntry, ModelNotFoundError
+from app.core.settings import generation_params, load_spec
 from app.core.store import ConversationNotFoundError, StoreError
 from app.logs import setup_logging
 from app.paths import AppPaths
@@ -177,9 +177,10 @@ def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
     from app.core.engine.llama_cpp_backend import LlamaCppEngine
 
     entry = _chat_model(args, paths, record)
+    settings = load_settings(paths)
     engine = LlamaCppEngine()
     try:
-        engine.load(load_spec(paths, entry, args.ctx))
+        engine.load(load_spec(settings, entry.path, entry.name, n_ctx=args.ctx))
     except ModelLoadError as exc:
         raise UsageError(str(exc)) from None
 
@@ -192,7 +193,8 @@ def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
             raise KeyboardInterrupt
 
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
-    params = sampling(paths, entry)  # the window's settings; the flags over them
+    # The window's settings; the flags over them.
+    params = generation_params(settings, entry.name, base=entry.default_params)
     params = dataclasses.replace(
         params, max_tokens=args.max_tokens or params.max_tokens,
         seed=params.seed if args.seed is None else args.seed,

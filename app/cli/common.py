@@ -6,9 +6,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-from app.core.engine import GenerationParams, LoadSpec
-from app.core.models.library import ModelEntry
-from app.core.settings import SettingsFile, generation_params, load_options
+from app.core.settings import SettingsFile
 from app.paths import AppPaths
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -25,22 +23,10 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def load_spec(paths: AppPaths, entry: ModelEntry, ctx: int | None) -> LoadSpec:
-    """How to load `entry`: the settings the window uses (settings.json), `--ctx` over them.
-
-    A problem in the settings file is one warning line on stderr; the defaults are used.
-    """
+def load_settings(paths: AppPaths) -> SettingsFile:
+    """The settings the window uses (settings.json); a problem in the file is one warning line
+    on stderr, and the defaults stand in."""
     settings = SettingsFile.load(paths.config_dir)
     for problem in settings.problems:
         print(f"lamplight: warning: settings: {problem}", file=sys.stderr)
-    options = load_options(settings, entry.name, can_offload=True)
-    if ctx is not None:
-        options["n_ctx"] = ctx
-    return LoadSpec(entry.path, **options)
-
-
-def sampling(paths: AppPaths, entry: ModelEntry) -> GenerationParams:
-    """The sampling settings for `entry`, as the window would use them (problems were already
-    reported by `load_spec`)."""
-    return generation_params(SettingsFile.load(paths.config_dir), entry.name,
-                             base=entry.default_params)
+    return settings

@@ -21,12 +21,13 @@ from app.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
-    load_spec,
+    load_settings,
 )
 from app.core.documents import MAX_FILE_BYTES, Document, DocumentError, read_bytes, read_document
 from app.core.engine import CancelToken, EngineError, ModelLoadError
 from app.core.models.library import BUILTIN_NAME, ModelNotFoundError
 from app.core.presets import LANGUAGES
+from app.core.settings import load_spec
 from app.core.summarize import (
     FORMS,
     LENGTHS,
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         raise UsageError(str(exc)) from None
     engine = LlamaCppEngine()
     try:
-        engine.load(load_spec(paths, entry, args.ctx))
+        engine.load(load_spec(load_settings(paths), entry.path, entry.name, n_ctx=args.ctx))
     except ModelLoadError as exc:
         raise UsageError(str(exc)) from None
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 from app.core.context import OVERFLOW_POLICIES
-from app.core.engine.base import GenerationParams
+from app.core.engine.base import GenerationParams, LoadSpec
 from app.core.jsonfile import read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -534,6 +534,19 @@ def load_options(settings: SettingsFile, model: str | None = None, *, can_offloa
         use_mmap=_bool(get("hardware.use_mmap")),
         use_mlock=_bool(get("hardware.use_mlock")),
     )
+
+
+def load_spec(settings: SettingsFile, path: Path, model: str | None = None, *,
+              n_ctx: int | None = None) -> LoadSpec:
+    """How to load the model file at `path` (known to the settings as `model`): the settings'
+    load options, `n_ctx` over theirs when given (a `--ctx` flag, a test's small context).
+
+    "Auto" GPU layers ask for all of them: a CPU-only build offloads none anyway.
+    """
+    options = load_options(settings, model, can_offload=True)
+    if n_ctx is not None:
+        options["n_ctx"] = n_ctx
+    return LoadSpec(path, **options)
 
 
 def ggml_type(name: str) -> int:

@@ -22,7 +22,7 @@ from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelI
 from app.core.language import detect_language
 from app.core.models.library import ModelEntry
 from app.core.presets import Preset
-from app.core.settings import BY_KEY, SettingsFile, generation_params, load_options
+from app.core.settings import BY_KEY, SettingsFile, generation_params, load_spec
 from app.core.store import ConversationStore, PartialWriter, StoreError
 from app.core.summarize import (
     SummaryOptions,
@@ -139,13 +139,13 @@ class ChatController(QObject):
         self._cancel_title()
         self.entry = entry
         self.info = None
-        self.params = generation_params(self.settings, entry.name, base=entry.default_params)
+        self.params = self._model_params(entry)
         self._set_state(ChatState.LOADING)
-        # "auto" GPU layers ask for all of them: a CPU-only build offloads none anyway.
-        options = load_options(self.settings, entry.name, can_offload=True)
-        if self.n_ctx is not None:
-            options["n_ctx"] = self.n_ctx
-        self.host.load(LoadSpec(entry.path, **options))
+        self.host.load(load_spec(self.settings, entry.path, entry.name, n_ctx=self.n_ctx))
+
+    def _model_params(self, entry: ModelEntry) -> GenerationParams:
+        """The sampling settings for `entry`: the user's over the model's recommended."""
+        return generation_params(self.settings, entry.name, base=entry.default_params)
 
     def context_length(self) -> int:
         """The context the next load asks for."""
@@ -162,8 +162,7 @@ class ChatController(QObject):
         if any(BY_KEY[key].reload for key in keys if key in BY_KEY):
             self.select_model(self.entry)
             return True
-        self.params = generation_params(self.settings, self.entry.name,
-                                        base=self.entry.default_params)
+        self.params = self._model_params(self.entry)
         return False
 
     # -- conversations ---------------------------------------------------------------------
