@@ -22,6 +22,7 @@ from app.core.engine import (
     ChatMessage,
     EngineError,
     GenerationParams,
+    GenerationResult,
     InferenceEngine,
     LoadSpec,
 )
@@ -116,35 +117,30 @@ class InferenceWorker(QObject):
     @Slot(int, object, object, object)
     def generate(self, request_id: int, messages: Sequence[ChatMessage],
                  params: GenerationParams, cancel: CancelToken) -> None:
+        self._answer(request_id, lambda on_piece: self._get_engine().stream_chat(
+            messages, params, on_piece, cancel))
+
+    @Slot(int, object, object)
+    def answer_turn(self, request_id: int, request: TurnRequest,
+                    cancel: CancelToken) -> None:
+        self._answer(request_id, lambda on_piece: answer_turn(
+            self._get_engine(), request, on_piece=on_piece, cancel=cancel,
+            on_progress=lambda p: self.progress.emit(request_id, p)))
+
+    def _answer(self, request_id: int,
+                run: Callable[[Callable[[str], None]], GenerationResult | SummaryResult]) -> None:
+        """Run one request, its pieces batched, and report how it ended: `finished` (or
+        `summarized`), or `failed` with a message for the user."""
         pieces = _PieceBatcher(lambda text: self.piece.emit(request_id, text))
         try:
             try:
-                result = self._get_engine().stream_chat(messages, params, pieces.add, cancel)
+                result = run(pieces.add)
             finally:
                 pieces.flush()  # every piece arrives before finished or failed
         except EngineError as exc:
             self.failed.emit(request_id, str(exc))
         except Exception as exc:
-            log.exception("generation failed")
-            self.failed.emit(request_id, f"The model could not answer: {exc}")
-        else:
-            self.finished.emit(request_id, result)
-
-    @Slot(int, object, object)
-    def answer_turn(self, request_id: int, request: TurnRequest,
-                    cancel: CancelToken) -> None:
-        pieces = _PieceBatcher(lambda text: self.piece.emit(request_id, text))
-        try:
-            try:
-                result = answer_turn(
-                    self._get_engine(), request, on_piece=pieces.add, cancel=cancel,
-                    on_progress=lambda p: self.progress.emit(request_id, p))
-            finally:
-                pieces.flush()
-        except EngineError as exc:
-            self.failed.emit(request_id, str(exc))
-        except Exception as exc:
-            log.exception("answering a turn failed")
+            log.exception("answering request %d failed", request_id)
             self.failed.emit(request_id, f"The model could not answer: {exc}")
         else:
             if isinstance(result, SummaryResult):
