@@ -35,6 +35,7 @@ from app.core.conversation import Attachment
 from app.core.documents import Document, DocumentError, from_paste, read_document
 from app.core.presets import LANGUAGES
 from app.core.summarize import FORMS, LENGTHS, Form, Length, SummaryOptions
+from app.qt.widgets.buttons import tool_button
 from app.qt.workers.background import BackgroundCall
 
 PREVIEW_CHARS = 20_000  # more would only slow the GUI down: the preview shows the beginning
@@ -189,12 +190,8 @@ class _FlowLayout(QLayout):
         return y + line_height - rect.y() + margins.bottom()
 
 
-def _tool_button(text: str, name: str, tip: str) -> QToolButton:
-    button = QToolButton()
-    button.setObjectName(name)
-    button.setText(text)
-    button.setToolTip(tip)
-    button.setAutoRaise(True)
+def _chip_button(text: str, name: str, tip: str) -> QToolButton:
+    button = tool_button(text, tip, name)
     side = button.fontMetrics().height() + 6  # square and snug: a chip is one line of text
     button.setFixedSize(side, side)
     return button
@@ -229,10 +226,10 @@ class AttachmentChip(QFrame):
         self.size_label = QLabel(tokens_text(estimate_tokens(document.text), estimated=True))
         self.size_label.setObjectName("attachmentSize")
         self.size_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.expand_button = _tool_button("▸", "attachmentExpand", "Show the beginning")
+        self.expand_button = _chip_button("▸", "attachmentExpand", "Show the beginning")
         self.expand_button.setCheckable(True)
         self.expand_button.toggled.connect(self.set_expanded)
-        self.remove_button = _tool_button("✕", "attachmentRemove", "Remove this document")
+        self.remove_button = _chip_button("✕", "attachmentRemove", "Remove this document")
         self.remove_button.clicked.connect(self.removeRequested)
 
         header = QHBoxLayout()

@@ -58,6 +58,7 @@ from app.core.markdown import (
 )
 from app.core.summarize import SavedSummary
 from app.qt.viewmodels.conversation_model import ConversationModel
+from app.qt.widgets.buttons import tool_button
 
 # 15 redraws a second: smooth to read, and cheap enough to leave llama.cpp its cores.
 RENDER_INTERVAL_MS = 66
@@ -114,10 +115,10 @@ class _VersionNav(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.previous = _tool_button("‹", "Previous version", "previousVersion")
+        self.previous = tool_button("‹", "Previous version", "previousVersion")
         self.label = QLabel()
         self.label.setObjectName("versionLabel")
-        self.next = _tool_button("›", "Next version", "nextVersion")
+        self.next = tool_button("›", "Next version", "nextVersion")
         self.previous.clicked.connect(lambda: request("previous"))
         self.next.clicked.connect(lambda: request("next"))
         for widget in (self.previous, self.label, self.next):
@@ -133,11 +134,11 @@ class _MessageActions(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.copy = _tool_button("Copy", "Copy this message", "copyMessageButton")
+        self.copy = tool_button("Copy", "Copy this message", "copyMessageButton")
         self.copy.clicked.connect(copy)
-        self.redo = _tool_button("", "", "redoButton")  # Edit or Regenerate, by role
+        self.redo = tool_button("", "", "redoButton")  # Edit or Regenerate, by role
         self.redo.clicked.connect(lambda: request("redo"))
-        self.delete = _tool_button("Delete", "Delete this message and what follows it",
+        self.delete = tool_button("Delete", "Delete this message and what follows it",
                                    "deleteMessageButton")
         self.delete.clicked.connect(lambda: request("delete"))
         for button in (self.copy, self.redo, self.delete):
@@ -390,16 +391,6 @@ def _append_blocks(cursor: QTextCursor, html_blocks: str) -> None:
         spacing.setTopMargin(_BLOCK_SPACING_PX)
         cursor.insertBlock(spacing, QTextCharFormat())
     cursor.insertHtml(html_blocks)
-
-
-def _tool_button(text: str, tip: str, name: str) -> QToolButton:
-    button = QToolButton()
-    button.setText(text)
-    button.setToolTip(tip)
-    button.setObjectName(name)
-    button.setAutoRaise(True)
-    button.setCursor(Qt.CursorShape.PointingHandCursor)
-    return button
 
 
 def _stats_tooltip(message: Message) -> str:
