@@ -295,10 +295,11 @@ class MainWindow(QMainWindow):
         """Open the settings panel; what it applies is saved and used at once (a reload when
         a setting needs one)."""
         entry = self.controller.entry
+        can_offload = supports_gpu_offload()
         dialog = SettingsDialog(
             self.controller.settings, model_key=entry.name if entry else None,
-            model_label=entry.display_name if entry else None, hardware=_hardware_text(),
-            can_offload=supports_gpu_offload(),
+            model_label=entry.display_name if entry else None,
+            hardware=_hardware_text(can_offload), can_offload=can_offload,
             offload_reason="This llama.cpp build runs on the CPU only: it cannot offload layers "
                            "to a GPU (see the README for CUDA, Metal and Vulkan builds).",
             parent=self)
@@ -720,9 +721,9 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _hardware_text() -> str:
+def _hardware_text(can_offload: bool) -> str:
     """What the settings panel says about this machine."""
-    backend = ("GPU offload available" if supports_gpu_offload()
+    backend = ("GPU offload available" if can_offload
                else "CPU only (no GPU offload in this llama.cpp build)")
     return (f"{physical_cores()} CPU cores · {total_ram_bytes() / 2**30:.1f} GiB RAM · "
             f"{backend}")

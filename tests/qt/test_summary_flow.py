@@ -136,7 +136,9 @@ def test_a_document_that_fits_is_sent_inline(  # type: ignore[no-untyped-def]
     start(qtbot, window, n_ctx=4096)
     window.controller.params = dataclasses.replace(window.controller.params, max_tokens=24)
     text = ("The lighthouse on Gull Rock was built in 1871 by the harbour board. " * 40).strip()
-    window.composer.insertFromMimeData(_text_mime(text))  # a long paste becomes a chip
+    mime = QMimeData()  # held here: Qt does not own it
+    mime.setText(text)
+    window.composer.insertFromMimeData(mime)  # a long paste becomes a chip
     assert len(window.attachments.chips()) == 1 and not window.composer.toPlainText()
     window.composer.setPlainText("When was the lighthouse built?")
     with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
@@ -148,16 +150,6 @@ def test_a_document_that_fits_is_sent_inline(  # type: ignore[no-untyped-def]
     sent = conversation.chat_messages(through=question)[-1].content
     assert sent.startswith('Document "Pasted text":') and "built in 1871" in sent
     assert sent.endswith("When was the lighthouse built?")
-
-
-def _text_mime(text: str) -> QMimeData:
-    mime = QMimeData()
-    mime.setText(text)
-    _KEEP.append(mime)
-    return mime
-
-
-_KEEP: list[QMimeData] = []
 
 
 def test_a_document_attached_before_a_model_loads_is_counted_once_one_has(  # type: ignore[no-untyped-def]

@@ -16,3 +16,13 @@ def engine(smollm2_path: Path) -> Iterator[LlamaCppEngine]:
     eng.load(LoadSpec(smollm2_path, n_ctx=2048))
     yield eng
     eng.unload()
+
+
+@pytest.fixture(scope="module")
+def small_engine(smollm2_path: Path) -> Iterator[LlamaCppEngine]:
+    """SmolLM2 with a 512-token context: a few pages are many contexts long, and a short chat
+    outgrows it."""
+    eng = LlamaCppEngine()
+    eng.load(LoadSpec(smollm2_path, n_ctx=512))
+    yield eng
+    eng.unload()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import pytest
 
 from app.core.context import HistoryTooLongError, fit_history
-from app.core.engine import CancelToken, ChatMessage, GenerationParams, GenerationResult, LoadSpec
+from app.core.engine import CancelToken, ChatMessage, GenerationParams, GenerationResult
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
 from app.core.summarize import SummaryOptions
 from app.core.turns import TurnRequest, answer_turn
@@ -51,14 +50,6 @@ def test_a_question_too_long_alone_is_refused_with_a_way_out() -> None:
         fit_history(messages, words, 100, "drop-oldest")
 
 
-@pytest.fixture(scope="module")
-def tiny(smollm2_path: Path) -> Iterator[LlamaCppEngine]:
-    engine = LlamaCppEngine()
-    engine.load(LoadSpec(smollm2_path, n_ctx=512))
-    yield engine
-    engine.unload()
-
-
 def turn(messages: list[ChatMessage], overflow: str) -> TurnRequest:
     return TurnRequest(messages=tuple(messages), fallback=(), text="", name="",
                        options=SummaryOptions(), params=GenerationParams(max_tokens=8, seed=1),
@@ -67,13 +58,13 @@ def turn(messages: list[ChatMessage], overflow: str) -> TurnRequest:
 
 @pytest.mark.model
 def test_a_long_chat_on_the_real_model_drops_its_oldest_turns_and_answers(
-        tiny: LlamaCppEngine) -> None:
+        small_engine: LlamaCppEngine) -> None:
     messages = chat(30)  # some 1,500 tokens in a 512-token context
-    result = answer_turn(tiny, turn(messages, "drop-oldest"), on_piece=lambda _t: None,
+    result = answer_turn(small_engine, turn(messages, "drop-oldest"), on_piece=lambda _t: None,
                          on_progress=lambda _p: None, cancel=CancelToken())
     assert isinstance(result, GenerationResult)
     assert result.stats.completion_tokens > 0
     assert result.stats.prompt_tokens < 512
     with pytest.raises(HistoryTooLongError):
-        answer_turn(tiny, turn(messages, "stop"), on_piece=lambda _t: None,
+        answer_turn(small_engine, turn(messages, "stop"), on_piece=lambda _t: None,
                     on_progress=lambda _p: None, cancel=CancelToken())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,7 @@ from app.core.summarize import (
 from app.core.turns import TurnRequest, answer_turn
 
 DATA = Path(__file__).parent.parent / "data"
-N_CTX = 512
+N_CTX = 512  # the context of the small_engine fixture (tests/unit/conftest.py)
 
 
 def words(text: str) -> int:
@@ -138,15 +137,6 @@ def test_time_left_reads_as_words() -> None:
 
 
 # -- with the real model -------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def small_engine(smollm2_path: Path) -> Iterator[LlamaCppEngine]:
-    """SmolLM2 with a 512-token context, so a few pages are many contexts long."""
-    engine = LlamaCppEngine()
-    engine.load(LoadSpec(smollm2_path, n_ctx=N_CTX, n_threads=None))
-    yield engine
-    engine.unload()
-
 
 def prefix_of_tokens(engine: LlamaCppEngine, text: str, tokens: int) -> str:
     """The shortest prefix of whole lines that is at least `tokens` long."""
