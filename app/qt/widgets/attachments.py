@@ -262,9 +262,6 @@ class AttachmentChip(QFrame):
         self.tokens = n
         self.size_label.setText(tokens_text(n))
 
-    def is_expanded(self) -> bool:
-        return self.preview is not None and not self.preview.isHidden()
-
     def set_expanded(self, expanded: bool) -> None:
         """Open or close the preview; an open chip takes a line of the bar to itself."""
         if self.expand_button.isChecked() != expanded:
