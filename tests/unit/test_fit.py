@@ -8,7 +8,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.core.models.fit import Shape, Verdict, estimate
+from app.core.models.fit import (
+    GPU_RESERVE,
+    GPU_SHARE,
+    Shape,
+    Verdict,
+    estimate,
+    gpu_layers_that_fit,
+)
 from app.core.models.gguf import read_header
 
 GB = 1_000_000_000
@@ -65,3 +72,42 @@ def test_the_estimate_covers_what_llama_cpp_really_takes(gemma_path: Path) -> No
         engine.unload()
     est = estimate(shape_of(gemma_path), 4096)
     assert 0.6 * est.total <= used <= 1.1 * est.total, (used, est)
+
+
+# A made-up 7B-like model: 32 layers, grouped-query attention, 8 GiB of weights.
+GIB = 2**30
+BIG = Shape(file_size=8 * GIB, n_layers=32, n_heads_kv=8, key_length=128, value_length=128,
+            n_embd=4096, n_vocab=32_000, context_length=8192)
+
+
+def test_all_layers_go_to_a_gpu_they_fit() -> None:
+    assert gpu_layers_that_fit(BIG, 4096, 80 * GIB) == -1
+
+
+def test_about_half_the_layers_go_to_a_gpu_half_as_big() -> None:
+    est = estimate(BIG, 4096, available=80 * GIB)
+    # Free memory that, after the margin and the compute buffers, holds half the layers.
+    half = (est.buffers + (est.weights + est.kv_cache) // 2 + GPU_RESERVE) / GPU_SHARE
+    layers = gpu_layers_that_fit(BIG, 4096, int(half))
+    assert 14 <= layers <= 16
+    # More context leaves room for fewer layers.
+    assert gpu_layers_that_fit(BIG, 8192, int(half)) < gpu_layers_that_fit(BIG, 1024, int(half))
+
+
+def test_no_layer_goes_to_a_gpu_too_small_for_one() -> None:
+    assert gpu_layers_that_fit(BIG, 4096, GIB) == 0
+    assert gpu_layers_that_fit(BIG, 4096, 0) == 0
+
+
+def test_a_model_of_unknown_shape_goes_all_or_nothing() -> None:
+    shape = Shape.from_size(4 * GIB)
+    assert gpu_layers_that_fit(shape, 4096, 80 * GIB) == -1
+    assert gpu_layers_that_fit(shape, 4096, 4 * GIB) == 0
+
+
+def test_a_context_of_zero_is_the_training_length() -> None:
+    est = estimate(BIG, 8192, available=80 * GIB)
+    just = int((est.total + GPU_RESERVE) / GPU_SHARE) + 1
+    assert gpu_layers_that_fit(BIG, 8192, just) == -1
+    assert gpu_layers_that_fit(BIG, 0, just) == -1
+    assert gpu_layers_that_fit(BIG, 0, just - 64 * 2**20) != -1

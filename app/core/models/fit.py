@@ -20,6 +20,11 @@ from app.core.models.gguf import GGUFHeader
 KV_BYTES = 2  # f16 cache, llama.cpp's default
 N_BATCH = 512
 FITS_BELOW = 0.8  # of free memory; between this and all of it the system starts paging
+# Of a GPU's free memory, "auto" GPU layers plan with this share less a fixed reserve: the backend
+# takes workspace of its own (cuBLAS, CUDA graphs, Metal's command buffers) beyond the compute
+# buffers counted here, and an out-of-memory on the GPU fails the load outright.
+GPU_SHARE = 0.9
+GPU_RESERVE = 512 * 2**20
 
 
 class Verdict(enum.Enum):
@@ -104,3 +109,24 @@ def estimate(shape: Shape, n_ctx: int, available: int | None = None) -> Estimate
     else:
         verdict = Verdict.TOO_BIG
     return Estimate(shape.file_size, kv, buffers, n_ctx, free, verdict, exact)
+
+
+def gpu_layers_that_fit(shape: Shape, n_ctx: int, gpu_free: int) -> int:
+    """How many layers to offload to a GPU with `gpu_free` bytes free, as `n_gpu_layers`.
+
+    -1 (all, the output layer too) when the whole estimate fits with the margin above; else the
+    number of repeating layers that fit beside the compute buffers, 0 if none does (or if the
+    model's layer count is unknown). Each layer is charged an equal share of the file and of the
+    KV cache: that counts the embeddings, which stay on the CPU, on the GPU's side: the safe
+    side, as is the f16 KV cache when a quantized one is chosen.
+    """
+    if n_ctx <= 0 and shape.context_length:  # llama.cpp: 0 is the training length
+        n_ctx = shape.context_length
+    est = estimate(shape, n_ctx, available=gpu_free)
+    budget = int(gpu_free * GPU_SHARE) - GPU_RESERVE
+    if est.total <= budget:
+        return -1
+    if not shape.n_layers:
+        return 0
+    per_layer = -(-(est.weights + est.kv_cache) // shape.n_layers)  # rounded up
+    return max(0, min(shape.n_layers, (budget - est.buffers) // per_layer))
