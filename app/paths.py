@@ -69,6 +69,11 @@ class AppPaths:
         return self.config_dir / "state.json"
 
     @property
+    def states_dir(self) -> Path:
+        """Chats' evaluated states, for reopening long chats without reading them again."""
+        return self.cache_dir / "states"
+
+    @property
     def log_file(self) -> Path:
         return self.logs_dir / "lamplight.log"
 

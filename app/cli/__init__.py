@@ -25,6 +25,7 @@ from app.cli.common import (
     UsageError,
     load_settings,
 )
+from app.core.context import OVERFLOW_POLICIES, HistoryTooLongError, OverflowPolicy
 from app.core.engine import (
     CancelToken,
     ContextOverflowError,
@@ -34,9 +35,12 @@ from app.core.engine import (
     InferenceEngine,
     ModelLoadError,
 )
+from app.core.engine.states import StateCache, chat_session
 from app.core.models.library import BUILTIN_NAME, ModelEntry, ModelNotFoundError
-from app.core.settings import generation_params, load_spec
+from app.core.settings import generation_params, load_spec, state_limits
 from app.core.store import ConversationNotFoundError, StoreError
+from app.core.summarize import SummaryOptions
+from app.core.turns import TurnRequest, answer_turn
 from app.logs import setup_logging
 from app.paths import AppPaths
 
@@ -76,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--seed", type=int, default=None, metavar="N")
     chat.add_argument("--stats", action="store_true",
                       help="write one JSON object of timings per answer to stderr")
+    chat.add_argument("--overflow", choices=OVERFLOW_POLICIES, default=None,
+                      help="when the chat outgrows the context: leave out its oldest turns, or "
+                           "stop with a message (default: the chat's own choice, else the "
+                           "settings', drop-oldest)")
     chat.add_argument("--no-save", action="store_true",
                       help="do not keep this chat in the saved chats ('lamplight chats')")
     chat.add_argument("--continue", dest="continue_id", type=int, default=None, metavar="ID",
@@ -178,7 +186,12 @@ def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
 
     entry = _chat_model(args, paths, record)
     settings = load_settings(paths)
-    engine = LlamaCppEngine()
+    # A saved chat continued later starts from its kept state, as in the window; a chat not
+    # saved leaves nothing on disk.
+    ram, disk = state_limits(settings)
+    states = StateCache(paths.states_dir, ram_bytes=0, disk_bytes=disk) if record.store else None
+    del ram  # one chat per run: nothing to switch between in memory
+    engine = LlamaCppEngine(states)
     try:
         engine.load(load_spec(settings, entry.path, entry.name, n_ctx=args.ctx))
     except ModelLoadError as exc:
@@ -200,12 +213,17 @@ def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
         seed=params.seed if args.seed is None else args.seed,
         temperature=params.temperature if args.temperature is None else args.temperature)
     record.use(entry.display_name, str(entry.path), args.system, params)
+    if args.overflow is not None:
+        record.set_overflow(args.overflow)
+    setting = settings.get("model.overflow")
+    overflow: OverflowPolicy = record.conversation.overflow or (
+        "stop" if setting == "stop" else "drop-oldest")
     try:
         for prompt in _turns(args, sys.stdin):
             token = CancelToken()
             current.append(token)
             try:
-                result = _answer(engine, record, prompt, params, token)
+                result = _answer(engine, record, prompt, TurnOptions(params, overflow), token)
             finally:
                 current.pop()
             if args.stats:
@@ -221,10 +239,18 @@ def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
     return EXIT_OK
 
 
+@dataclasses.dataclass(frozen=True)
+class TurnOptions:
+    params: GenerationParams
+    overflow: OverflowPolicy
+
+
 def _answer(engine: InferenceEngine, record: ChatRecord, prompt: str,
-            params: GenerationParams, token: CancelToken) -> GenerationResult:
-    """One turn: the answer streams to stdout and into the record as it comes."""
+            options: TurnOptions, token: CancelToken) -> GenerationResult:
+    """One turn: the answer streams to stdout and into the record as it comes. A history
+    too long for the context is cut (or refused) by the overflow policy."""
     answer = record.ask(prompt)
+    conversation = record.conversation
     out = sys.stdout
 
     def write(piece: str) -> None:
@@ -233,17 +259,23 @@ def _answer(engine: InferenceEngine, record: ChatRecord, prompt: str,
         answer.content += piece
         record.changed(answer)
 
+    request = TurnRequest(
+        messages=tuple(conversation.chat_messages()), fallback=(), text="", name="",
+        options=SummaryOptions(), params=options.params, overflow=options.overflow,
+        session=chat_session(conversation.id) if conversation.id is not None else None)
     try:
-        result = engine.stream_chat(record.conversation.chat_messages(), params, write, token)
+        result = answer_turn(engine, request, on_piece=write, on_progress=lambda _: None,
+                             cancel=token)
     except EngineError as exc:
         answer.error = str(exc)
         record.finish(answer)
-        if isinstance(exc, ContextOverflowError):
+        if isinstance(exc, ContextOverflowError | HistoryTooLongError):
             raise UsageError(str(exc)) from None
         raise
     except BaseException:
         record.interrupted(answer)
         raise
+    assert isinstance(result, GenerationResult)  # a turn without documents is never summarized
     answer.content, answer.stats = result.text, result.stats
     record.finish(answer)
     out.write("\n")

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.common import EXIT_FAILURE, EXIT_OK, UsageError
+from app.core.context import OverflowPolicy
 from app.core.conversation import INTERRUPTED, Conversation, Message
 from app.core.engine import GenerationParams
+from app.core.engine.states import remove_orphans
 from app.core.store import (
     ConversationNotFoundError,
     ConversationStore,
@@ -77,7 +79,10 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         print(f"lamplight: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     try:
-        return actions[args.chats_command](args, store)
+        status = actions[args.chats_command](args, store)
+        if args.chats_command == "rm" and paths.states_dir.is_dir():
+            remove_orphans(paths.states_dir, store.ids())  # their kept states go with them
+        return status
     except (ConversationNotFoundError, ImportFormatError) as exc:
         raise UsageError(str(exc)) from None
     except StoreError as exc:
@@ -207,6 +212,11 @@ class ChatRecord:
         conversation.params = params
         if system_prompt is not None:
             conversation.system_prompt = system_prompt
+
+    def set_overflow(self, policy: OverflowPolicy) -> None:
+        """The chat's own overflow policy from now on (saved with its next message)."""
+        self.conversation.overflow = policy
+        self._settings_changed = True
 
     def ask(self, prompt: str) -> Message:
         """Add the user's message under the last one shown; returns the answer to fill."""

@@ -25,8 +25,9 @@ from app.core.engine.base import (
 from app.core.engine.cancel import CancelToken
 
 # What a chat template adds around the messages (role markers, a default system prompt some
-# templates insert).
+# templates insert), and around each message.
 TEMPLATE_TOKENS = 48
+MESSAGE_TOKENS = 8
 
 OverflowPolicy = Literal["drop-oldest", "stop"]
 OVERFLOW_POLICIES: tuple[OverflowPolicy, ...] = ("drop-oldest", "stop")
@@ -49,9 +50,12 @@ def fit_history(messages: Sequence[ChatMessage], used: Callable[[Sequence[ChatMe
         raise HistoryTooLongError(
             f"This chat is {tokens:,} tokens long and no longer leaves room for an answer in "
             f"the context ({budget:,} tokens for the chat). Start a new chat, raise the context "
-            "length, or let the app drop the oldest turns (Settings, Model).")
+            "length, or choose to drop the oldest turns (click the context meter).")
     head = messages[:1] if messages and messages[0].role == "system" else []
     turns = messages[len(head):]
+    for start in _cut_points(turns, used, max(1, budget // 3)):
+        if used(head + turns[start:]) <= budget:
+            return head + turns[start:]
     while len(turns) > 1 and tokens > budget:
         # The oldest question goes with its answer; an answer left first goes alone.
         drop = 2 if len(turns) > 2 and turns[0].role == "user" else 1
@@ -59,10 +63,31 @@ def fit_history(messages: Sequence[ChatMessage], used: Callable[[Sequence[ChatMe
         tokens = used(head + turns)
     if tokens > budget:
         raise HistoryTooLongError(
-            f"The message is {tokens:,} tokens long with the system prompt; the context leaves "
-            f"{budget:,} for it and an answer. Shorten it, attach it as a document, or raise "
-            "the context length.")
+            f"The message is {tokens:,} tokens long with the system prompt, but the context "
+            f"leaves it only {max(budget, 0):,} (the rest is kept for the answer). Shorten it, "
+            "attach it as a document, or raise the context length.")
     return head + turns
+
+
+def _cut_points(turns: Sequence[ChatMessage], used: Callable[[Sequence[ChatMessage]], int],
+                step: int) -> list[int]:
+    """Where a history may start when its oldest turns are dropped: questions at least `step`
+    tokens apart, counted from the oldest.
+
+    Cutting only there, a chat that keeps growing past the context cuts again only after it
+    has grown by about `step` tokens, so the prompt's start (and with it the prefix that
+    llama.cpp has evaluated) stays the same for several turns. Cutting as little as possible
+    each time would change it, and have the whole history evaluated again, at every turn. The
+    points depend only on the older turns, so new turns do not move them.
+    """
+    points: list[int] = []
+    since = 0
+    for i, message in enumerate(turns[:-1]):  # the question being asked is always kept
+        if message.role == "user" and i > 0 and since >= step:
+            points.append(i)
+            since = 0
+        since += used([message])
+    return points
 
 
 class JobCancelledError(Exception):
@@ -97,7 +122,7 @@ def history_budget(n_ctx: int, room: int) -> int:
 
 def answer_room(params: GenerationParams, n_ctx: int) -> int:
     """Tokens kept free for an answer when deciding whether a prompt fits."""
-    return params.max_tokens or min(1024, max(256, n_ctx // 4))
+    return params.max_tokens or min(1024, max(min(256, n_ctx // 2), n_ctx // 4))
 
 
 # No tokenizer makes fewer tokens than one per this many characters of real text: a prompt this
@@ -115,7 +140,8 @@ def measure(engine: InferenceEngine,
         total = 0
         for m in messages:
             if m.content not in counts:
-                counts[m.content] = count_tokens(engine.count_tokens, m.content, cancel) + 8
+                counts[m.content] = (count_tokens(engine.count_tokens, m.content, cancel)
+                                     + MESSAGE_TOKENS)
             total += counts[m.content]
         return total
 

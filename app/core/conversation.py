@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from app.core.context import OVERFLOW_POLICIES, OverflowPolicy
 from app.core.engine.base import ChatMessage, GenerationParams, GenerationStats, Role
 
 INTERRUPTED = "The app stopped before this answer was complete."
@@ -121,7 +122,8 @@ class Message:
 class Conversation:
     """The message tree of one chat, with what it was made with.
 
-    `params` are the generation settings the chat uses; `model` is the display name of the model
+    `params` are the generation settings the chat uses; `overflow` what happens when it
+    outgrows the context (None: the app's setting); `model` is the display name of the model
     last used, `model_path` its file.
     """
 
@@ -132,6 +134,7 @@ class Conversation:
     model_path: str | None = None
     preset: str | None = None
     params: GenerationParams | None = None
+    overflow: OverflowPolicy | None = None
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
     _messages: dict[int, Message] = field(default_factory=dict, repr=False)
@@ -311,17 +314,27 @@ class Conversation:
         return path[0].content, path[1].content
 
 
-def params_to_json(params: GenerationParams | None) -> dict[str, Any]:
-    return dataclasses.asdict(params) if params is not None else {}
+def settings_to_json(conversation: Conversation) -> dict[str, Any]:
+    """A chat's own settings as stored: its generation settings and its overflow policy."""
+    data = dataclasses.asdict(conversation.params) if conversation.params is not None else {}
+    if conversation.overflow is not None:
+        data["overflow"] = conversation.overflow
+    return data
+
+
+def overflow_from_json(data: object) -> OverflowPolicy | None:
+    value = data.get("overflow") if isinstance(data, dict) else None
+    return value if value in OVERFLOW_POLICIES else None
 
 
 def params_from_json(data: object) -> GenerationParams | None:
     """Settings read back from a file; unknown keys and wrong types are dropped."""
-    if not isinstance(data, dict) or not data:
+    fields = dataclasses.fields(GenerationParams)
+    if not isinstance(data, dict) or not any(f.name in data for f in fields):
         return None
     defaults = GenerationParams()
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(GenerationParams):
+    for f in fields:
         value = data.get(f.name)
         default = getattr(defaults, f.name)
         if value is None:
@@ -349,6 +362,7 @@ def stats_from_json(data: object) -> GenerationStats | None:
             ttft_s=float(data["ttft_s"]),
             generation_s=float(data["generation_s"]),
             finish_reason=finish,
+            cached_tokens=int(data.get("cached_tokens", 0)),
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 from app.core.context import OVERFLOW_POLICIES
-from app.core.engine.base import GenerationParams, LoadSpec
+from app.core.engine.base import GPU_LAYERS_AUTO, GenerationParams, LoadSpec
 from app.core.jsonfile import read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,15 @@ SETTINGS: tuple[Setting, ...] = (
             "Keeps the whole model in RAM so the system never pages it out. Needs enough free "
             "memory and, on some systems, permission.",
             "bool", False, reload=True, group="Hardware"),
+    Setting("hardware.state_ram_mb", "Memory for recent chats (MB)",
+            "Going back to a chat used lately continues at once instead of reading its whole "
+            "history again: its evaluated state is kept in memory, up to this much. 0 keeps "
+            "none.",
+            "int", 1024, 0, 1_048_576, group="Hardware"),
+    Setting("hardware.state_disk_mb", "Disk for reopened chats (MB)",
+            "The evaluated state of chats is also saved on disk, up to this much, so that a long "
+            "chat reopened after a restart continues at once. 0 saves none.",
+            "int", 4096, 0, 16_777_216, group="Hardware"),
     Setting("app.theme", "Theme",
             "Light or dark colours, or whatever the system uses.",
             "choice", "system", choices=("system", "light", "dark"), group="App"),
@@ -483,18 +492,21 @@ class LoadOptions(TypedDict):
     use_mlock: bool
 
 
-def gpu_layers(value: int | str, can_offload: bool, layers: int | None = None) -> int:
+def gpu_layers(value: int | str, can_offload: bool, layers: int | None = None, *,
+               fit: Callable[[], int] | None = None) -> int:
     """The `n_gpu_layers` to load with: "all" is -1 (llama-cpp-python: every layer), N is N.
 
-    "auto" is -1 when the build can offload (`llama_cpp.llama_supports_gpu_offload()`), else 0,
-    which is how the app loaded before the setting existed. This is a stop-gap: a later step
-    makes "auto" pick the layers that fit in the GPU's free memory, which is what `layers` (the
-    model's block count, when known) is taken for; it is not used yet.
+    "auto" is 0 when the build cannot offload (`llama_cpp.llama_supports_gpu_offload()`), else
+    what `fit` answers (called only then: `auto_gpu_layers` for the model being loaded), else -1.
+    `layers`, the model's block count, is accepted for callers that know it; the fit reads it
+    from the model itself.
     """
     if value == "all":
         return -1
     if value == "auto":
-        return -1 if can_offload else 0
+        if not can_offload:
+            return 0
+        return fit() if fit is not None else -1
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     raise ValueError(f"not a GPU layers value: {value!r}")
@@ -513,11 +525,11 @@ def _bool(value: Value) -> bool:
 
 
 def load_options(settings: SettingsFile, model: str | None = None, *, can_offload: bool = False,
-                 layers: int | None = None) -> LoadOptions:
+                 layers: int | None = None, fit: Callable[[], int] | None = None) -> LoadOptions:
     """The model and hardware settings as concrete values for loading `model`.
 
     "auto" threads become None (`LoadSpec`: one per physical core); GPU layers go through
-    `gpu_layers` with `can_offload` and `layers`.
+    `gpu_layers` with `can_offload`, `layers` and `fit`.
     """
     def get(key: str) -> Value:
         return settings.get(key, model)
@@ -528,7 +540,8 @@ def load_options(settings: SettingsFile, model: str | None = None, *, can_offloa
         n_ctx=_int(get("model.n_ctx")),
         n_threads=None if threads == "auto" else _int(threads),
         n_batch=_int(get("hardware.n_batch")),
-        n_gpu_layers=gpu_layers(gpu if isinstance(gpu, str) else _int(gpu), can_offload, layers),
+        n_gpu_layers=gpu_layers(gpu if isinstance(gpu, str) else _int(gpu), can_offload, layers,
+                                fit=fit),
         flash_attn=_bool(get("model.flash_attn")),
         kv_cache_type=str(get("model.kv_cache_type")),
         use_mmap=_bool(get("hardware.use_mmap")),
@@ -541,12 +554,43 @@ def load_spec(settings: SettingsFile, path: Path, model: str | None = None, *,
     """How to load the model file at `path` (known to the settings as `model`): the settings'
     load options, `n_ctx` over theirs when given (a `--ctx` flag, a test's small context).
 
-    "Auto" GPU layers ask for all of them: a CPU-only build offloads none anyway.
+    "Auto" GPU layers are `GPU_LAYERS_AUTO`: the engine's load asks `auto_gpu_layers` for the
+    layers that fit the GPU's free memory at that context (none on a CPU-only build).
     """
-    options = load_options(settings, model, can_offload=True)
+    options = load_options(settings, model, can_offload=True, fit=lambda: GPU_LAYERS_AUTO)
     if n_ctx is not None:
         options["n_ctx"] = n_ctx
     return LoadSpec(path, **options)
+
+
+def auto_gpu_layers(path: Path, n_ctx: int) -> int:
+    """What "auto" GPU layers means for the model file at `path` with a context of `n_ctx`.
+
+    0 when llama.cpp has no GPU device (a CPU-only build, or no GPU found); -1 (all) when the GPU
+    does not report its memory, as before "auto" was sized; else the layers that fit the first
+    GPU's free memory (`fit.gpu_layers_that_fit`). Imports llama_cpp and reads the GGUF header.
+    """
+    from app.core.engine.devices import offload_device
+    from app.core.models.fit import Shape, gpu_layers_that_fit
+    from app.core.models.gguf import GGUFError, read_header
+
+    device = offload_device()
+    if device is None:
+        return 0
+    if not device.memory_free:
+        return -1
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return -1  # the load itself says what is wrong with the file
+    try:
+        shape = Shape.from_header(read_header(path), size)
+    except (GGUFError, OSError):
+        shape = Shape.from_size(size)
+    layers = gpu_layers_that_fit(shape, n_ctx, device.memory_free)
+    log.info("auto GPU layers for %s: %d (%s, %.1f GiB free)", path.name, layers,
+             device.description or device.name, device.memory_free / 2**30)
+    return layers
 
 
 def ggml_type(name: str) -> int:
@@ -560,3 +604,9 @@ def ggml_type(name: str) -> int:
     import llama_cpp
 
     return int(getattr(llama_cpp, f"GGML_TYPE_{name.upper()}"))
+
+
+def state_limits(settings: SettingsFile) -> tuple[int, int]:
+    """Bytes of memory and of disk for chats' kept states (`engine.states.StateCache`)."""
+    ram, disk = settings.get("hardware.state_ram_mb"), settings.get("hardware.state_disk_mb")
+    return _int(ram) << 20, _int(disk) << 20

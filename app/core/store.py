@@ -30,8 +30,9 @@ from app.core.conversation import (
     Message,
     attachments_from_json,
     attachments_to_json,
+    overflow_from_json,
     params_from_json,
-    params_to_json,
+    settings_to_json,
     stats_from_json,
     stats_to_json,
 )
@@ -265,7 +266,7 @@ class ConversationStore:
                 "settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation.title, conversation.system_prompt, conversation.model,
                  conversation.model_path, conversation.preset,
-                 json.dumps(params_to_json(conversation.params)), conversation.created_at, now))
+                 json.dumps(settings_to_json(conversation)), conversation.created_at, now))
             assert cursor.lastrowid is not None
             conversation.id = cursor.lastrowid
             self._insert_tree(db, conversation)
@@ -299,11 +300,12 @@ class ConversationStore:
             (conversation_id,)).fetchone()
         if row is None:
             raise ConversationNotFoundError(conversation_id)
+        settings = _loads(row["settings"])
         conversation = Conversation(
             id=row["id"], title=row["title"], system_prompt=row["system_prompt"],
             model=row["model"], model_path=row["model_path"], preset=row["preset"],
-            params=params_from_json(_loads(row["settings"])), created_at=row["created_at"],
-            updated_at=row["updated_at"])
+            params=params_from_json(settings), overflow=overflow_from_json(settings),
+            created_at=row["created_at"], updated_at=row["updated_at"])
         messages: list[Message] = []
         chosen: set[int | None] = set()
         for r in self._db.execute(
@@ -341,7 +343,7 @@ class ConversationStore:
                 "model_path = ?, preset = ?, settings = ? WHERE id = ?",
                 (conversation.title, conversation.system_prompt, conversation.model,
                  conversation.model_path, conversation.preset,
-                 json.dumps(params_to_json(conversation.params)), conversation.id))
+                 json.dumps(settings_to_json(conversation)), conversation.id))
 
     @_reported
     def rename(self, conversation_id: int, title: str, source: str = "user") -> None:
@@ -365,6 +367,11 @@ class ConversationStore:
     def undelete(self, conversation_id: int) -> None:
         self._db.execute("UPDATE conversations SET deleted_at = NULL WHERE id = ?",
                          (conversation_id,))
+
+    @_reported
+    def ids(self) -> list[int]:
+        """Every chat's id, also of those marked deleted and not purged yet."""
+        return [int(r[0]) for r in self._db.execute("SELECT id FROM conversations")]
 
     @_reported
     def purge_deleted(self, ids: Sequence[int] | None = None) -> int:

@@ -27,8 +27,9 @@ from app.core.conversation import (
     Message,
     attachments_from_json,
     attachments_to_json,
+    overflow_from_json,
     params_from_json,
-    params_to_json,
+    settings_to_json,
     stats_from_json,
     stats_to_json,
 )
@@ -165,7 +166,7 @@ def _conversation_to_json(conversation: Conversation) -> dict[str, Any]:
         "model_path": conversation.model_path,
         "preset": conversation.preset,
         "system_prompt": conversation.system_prompt,
-        "settings": params_to_json(conversation.params),
+        "settings": settings_to_json(conversation),
         "messages": messages,
     }
 
@@ -244,7 +245,7 @@ def _conversation_from_json(data: object, where: str) -> Conversation:
         model=_optional(data, "model", _string, where),
         model_path=_optional(data, "model_path", _string, where),
         preset=_optional(data, "preset", _string, where),
-        params=params_from_json(settings),
+        params=params_from_json(settings), overflow=overflow_from_json(settings),
         created_at=created_at, updated_at=updated_at)
 
     messages: list[Message] = []

@@ -44,6 +44,7 @@ class TurnRequest:
     options: SummaryOptions
     params: GenerationParams
     overflow: OverflowPolicy = "drop-oldest"
+    session: str | None = None  # the chat's key for its kept state (`engine.use_session`)
 
 
 def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPiece,
@@ -55,6 +56,7 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
     model = engine.model
     if model is None:
         raise NoModelLoadedError
+    engine.use_session(request.session)
     room = answer_room(request.params, model.n_ctx)
     try:
         for messages in (request.messages, request.fallback):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sys
 from pathlib import Path
 
@@ -10,8 +12,9 @@ from PySide6.QtWidgets import QApplication
 
 from app import __version__
 from app.core.engine import InferenceEngine
-from app.core.settings import SettingsFile
-from app.core.store import open_store
+from app.core.engine.states import StateCache, remove_orphans
+from app.core.settings import SettingsFile, state_limits
+from app.core.store import StoreError, open_store
 from app.paths import AppPaths, resources_dir
 from app.qt.controller import ChatController
 from app.qt.main_window import MainWindow
@@ -20,17 +23,21 @@ from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.workers.inference import EngineHost
 
 
-def default_engine() -> InferenceEngine:
+def default_engine(states: StateCache | None = None) -> InferenceEngine:
     from app.core.engine.llama_cpp_backend import LlamaCppEngine
 
-    return LlamaCppEngine()
+    return LlamaCppEngine(states)
 
 
 def build_window(paths: AppPaths) -> tuple[MainWindow, EngineHost]:
     """The window, wired to a fresh inference thread. The caller shuts the host down."""
     store, problem = open_store(paths)
     settings = SettingsFile.load(paths.config_dir)
-    host = EngineHost(default_engine)
+    ram, disk = state_limits(settings)
+    states = StateCache(paths.states_dir, ram_bytes=ram, disk_bytes=disk)
+    with contextlib.suppress(StoreError):  # the states of chats deleted for good go too
+        remove_orphans(paths.states_dir, store.ids())
+    host = EngineHost(functools.partial(default_engine, states))
     controller = ChatController(host, ConversationModel(), store, settings)
     window = MainWindow(controller, paths)
     host.setParent(window)

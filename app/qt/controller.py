@@ -17,12 +17,20 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from app.core.context import OverflowPolicy
 from app.core.conversation import Attachment, Conversation, Message, documents_text
 from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelInfo
+from app.core.engine.states import chat_session
 from app.core.language import detect_language
 from app.core.models.library import ModelEntry
 from app.core.presets import Preset
-from app.core.settings import BY_KEY, SettingsFile, generation_params, load_spec
+from app.core.settings import (
+    BY_KEY,
+    SettingsFile,
+    generation_params,
+    load_spec,
+    state_limits,
+)
 from app.core.store import ConversationStore, PartialWriter, StoreError
 from app.core.summarize import (
     SummaryOptions,
@@ -157,6 +165,8 @@ class ChatController(QObject):
     def apply_settings(self, keys: list[str]) -> bool:
         """Use settings just changed: reload the model if one of them needs it (True), else
         take the new sampling settings for the next answer."""
+        if {"hardware.state_ram_mb", "hardware.state_disk_mb"} & set(keys):
+            self.host.set_state_limits(*state_limits(self.settings))
         if self.entry is None:
             return False
         if any(BY_KEY[key].reload for key in keys if key in BY_KEY):
@@ -193,6 +203,8 @@ class ChatController(QObject):
             return False
         self.model.set_conversation(conversation)
         self.conversationChanged.emit(conversation_id)
+        if self.state is not ChatState.NO_MODEL:  # its kept state, ready before its next turn
+            self.host.use_session(chat_session(conversation_id))
         return True
 
     def forget_conversation(self, conversation_id: int) -> None:
@@ -238,6 +250,21 @@ class ChatController(QObject):
     def _preset_params(self, preset: Preset | None) -> GenerationParams | None:
         """The preset's settings over the model's; None (the model's own) if it has none."""
         return preset.apply(self.params) if preset is not None and preset.params else None
+
+    def overflow_policy(self) -> OverflowPolicy:
+        """What happens when the chat shown outgrows the context: its own choice, else the
+        app's setting."""
+        if self.conversation.overflow is not None:
+            return self.conversation.overflow
+        return "stop" if self.settings.get("model.overflow") == "stop" else "drop-oldest"
+
+    @_reporting
+    def set_overflow_policy(self, policy: OverflowPolicy) -> None:
+        """The chat shown keeps `policy` as its own (saved with it)."""
+        conversation = self.conversation
+        if policy != conversation.overflow:
+            conversation.overflow = policy
+            self.store.save_settings(conversation)
 
     def generation_params(self) -> GenerationParams:
         """The chat's own settings if it has them, else the model's defaults."""
@@ -348,7 +375,6 @@ class ChatController(QObject):
         ids = [m.id for m in path]
         asked = path[:ids.index(question.id) + 1] if question.id in ids else path
         documents = any(m.attachments for m in asked)
-        overflow = self.settings.get("model.overflow")
         # Every turn is measured on the inference thread: documents inline if they fit, else
         # leaner, else summarized; a history too long is cut by the overflow policy.
         self._request = self.host.answer_turn(TurnRequest(
@@ -359,7 +385,8 @@ class ChatController(QObject):
             name=", ".join(a.name for a in question.attachments),
             options=options_from_json((question.details or {}).get("summary")),
             params=self.generation_params(),
-            overflow="stop" if overflow == "stop" else "drop-oldest"))
+            overflow=self.overflow_policy(),
+            session=chat_session(conversation.id) if conversation.id is not None else None))
         self._set_state(ChatState.GENERATING)
         assert conversation.id is not None
         self.conversationSaved.emit(conversation.id)

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from app.core import transfer
 from app.core.documents import FILE_FILTER, Document
 from app.core.engine import GenerationResult, ModelInfo
+from app.core.engine.devices import describe_backend, devices, gpu_backend
 from app.core.engine.llama_cpp_backend import supports_gpu_offload
 from app.core.hardware import physical_cores, total_ram_bytes
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_models
@@ -47,11 +48,13 @@ from app.core.presets import PresetLibrary
 from app.core.store import StoreError
 from app.paths import AppPaths
 from app.qt.appearance import apply_appearance
+from app.qt.context_usage import ContextUsage
 from app.qt.controller import ChatController, ChatState
 from app.qt.state import save_state
 from app.qt.widgets.attachments import AttachmentBar, paperclip_icon
 from app.qt.widgets.chat_view import ChatView
 from app.qt.widgets.composer import Composer, local_files
+from app.qt.widgets.context_meter import ContextMeter
 from app.qt.widgets.models_page import ModelsPage
 from app.qt.widgets.parts_dialog import PartsDialog
 from app.qt.widgets.preset_bar import PresetBar
@@ -258,6 +261,8 @@ class MainWindow(QMainWindow):
         self.attachments.tokensWanted.connect(
             lambda document: controller.host.count_tokens(document, document.text))
         controller.host.worker.counted.connect(self._on_counted)
+        self.context_usage = ContextUsage(self.context_meter, controller, self.composer,
+                                          self.attachments)
         controller.conversationChanged.connect(self._on_conversation_changed)
         controller.conversationSaved.connect(self._on_conversation_saved)
         self.chat_view.actionRequested.connect(self._on_message_action)
@@ -358,9 +363,14 @@ class MainWindow(QMainWindow):
         bottom.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignTop)
         bottom.addWidget(self.composer, 1)
         bottom.addLayout(buttons)
+        self.context_meter = ContextMeter()
+        meter_row = QHBoxLayout()
+        meter_row.addStretch(1)
+        meter_row.addWidget(self.context_meter)
         column = QVBoxLayout()
         column.addWidget(self.attachments)
         column.addLayout(bottom)
+        column.addLayout(meter_row)
         return column
 
     def attach_files(self, paths: list[Path]) -> None:
@@ -663,9 +673,10 @@ class MainWindow(QMainWindow):
         entry = self.controller.entry
         label = entry.label if entry else info.name
         self.status_model.setText(label)
+        runs_on = f"GPU offload ({gpu_backend() or 'GPU'})" if info.gpu_offload else "CPU"
         self.status_model.setToolTip(
-            f"{info.path}\ncontext {info.n_ctx} tokens · {info.n_threads} threads\n"
-            f"chat template: {info.template_description}")
+            f"{info.path}\ncontext {info.n_ctx} tokens · {info.n_threads} threads · "
+            f"{runs_on}\nchat template: {info.template_description}")
         if entry is not None:
             save_state(self.paths.state_file, last_model=str(entry.path))
         for document in self.attachments.documents():  # each model counts tokens its own way
@@ -722,8 +733,11 @@ class MainWindow(QMainWindow):
 
 
 def _hardware_text(can_offload: bool) -> str:
-    """What the settings panel says about this machine."""
-    backend = ("GPU offload available" if can_offload
-               else "CPU only (no GPU offload in this llama.cpp build)")
+    """What the settings panel says about this machine: cores, RAM and what llama.cpp runs on,
+    "CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free" or "llama.cpp backend: CPU only"."""
+    found = devices()
+    backend = describe_backend(found)
+    if can_offload and gpu_backend(found) is None:  # offload to no local GPU: an RPC server
+        backend = "llama.cpp backend: GPU offload available"
     return (f"{physical_cores()} CPU cores · {total_ram_bytes() / 2**30:.1f} GiB RAM · "
             f"{backend}")

@@ -90,7 +90,7 @@ def test_a_file_that_is_not_a_model_exits_2(tmp_path: Path) -> None:
 @pytest.mark.model
 def test_a_prompt_longer_than_the_context_exits_2(tmp_path: Path) -> None:
     line = _one_line_error(lamplight(tmp_path, "chat", "--ctx", "64", "word " * 400))
-    assert "context window holds 256" in line  # llama.cpp's smallest context
+    assert "tokens long" in line and "raise the context length" in line
 
 
 @pytest.mark.parametrize("args", [
@@ -110,3 +110,49 @@ def test_models_by_name_come_from_the_data_dirs_models_folder(tmp_path: Path,
     line = _one_line_error(lamplight(tmp_path, "chat", "--model", "mine", "hi"))
     assert "mine.gguf" in line
     assert "not a GGUF model file" in line
+
+
+LONG_TURNS = "".join(f"Turn {i}: tell me one more fact about lighthouses, their keepers, their "
+                     f"lenses and the ships they guide, in a sentence or two.\n" for i in range(8))
+
+
+@pytest.mark.model
+def test_a_chat_that_outgrows_the_context_drops_its_oldest_turns(tmp_path: Path) -> None:
+    done = lamplight(tmp_path, "chat", "--stats", "--seed", "1", "--ctx", "512",
+                     "--max-tokens", "40", stdin=LONG_TURNS)
+    assert done.returncode == 0, done.stderr
+    stats = [json.loads(line) for line in done.stderr.splitlines()]
+    assert len(stats) == 8  # every turn answered
+    assert all(s["prompt_tokens"] + 40 <= 512 for s in stats)
+    assert stats[-1]["prompt_tokens"] < stats[3]["prompt_tokens"] + 200  # cut, not grown
+
+
+@pytest.mark.model
+def test_with_overflow_stop_a_chat_too_long_exits_2_saying_so(tmp_path: Path) -> None:
+    done = lamplight(tmp_path, "chat", "--seed", "1", "--ctx", "512", "--max-tokens", "40",
+                     "--overflow", "stop", stdin=LONG_TURNS)
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("lamplight: error: This chat is ")
+    assert "no longer leaves room" in line
+    listed = json.loads(lamplight(tmp_path, "chats", "list", "--json").stdout)
+    exported = lamplight(tmp_path, "chats", "export", str(listed[0]["id"]), "--format", "json")
+    assert '"overflow": "stop"' in exported.stdout  # the chat keeps its choice
+
+
+@pytest.mark.model
+def test_a_continued_chat_starts_from_its_saved_state(tmp_path: Path) -> None:
+    first = lamplight(tmp_path, "chat", "--stats", "--seed", "1", "--max-tokens", "24",
+                      "Here is my story. " + "The keeper climbed the stairs at dusk. " * 20
+                      + "What happens next?")
+    assert first.returncode == 0, first.stderr
+    assert list((tmp_path / "cache" / "states").glob("chat-*.kvstate"))
+    chat_id = json.loads(lamplight(tmp_path, "chats", "list", "--json").stdout)[0]["id"]
+    again = lamplight(tmp_path, "chat", "--stats", "--max-tokens", "8", "--continue",
+                      str(chat_id), "And then?")
+    assert again.returncode == 0, again.stderr
+    stats = json.loads(again.stderr.strip().splitlines()[-1])
+    assert stats["prompt_tokens"] > 200
+    assert stats["prompt_tokens"] - stats["cached_tokens"] < 40  # only the new turn evaluated
+    lamplight(tmp_path, "chats", "rm", str(chat_id))
+    assert not list((tmp_path / "cache" / "states").glob("chat-*.kvstate"))

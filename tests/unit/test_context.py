@@ -36,7 +36,19 @@ def test_the_oldest_turns_go_first_in_pairs_keeping_the_system_prompt_and_the_qu
     assert cut[0].content == "Be brief." and cut[-1].content == "the last question"
     assert words(cut) <= 120
     assert [m.role for m in cut[1:]] == ["user", "assistant"] * ((len(cut) - 2) // 2) + ["user"]
-    assert cut[1].content.startswith("question 8")  # the most recent turns are kept
+    assert cut[1:] == messages[-(len(cut) - 1):]  # the most recent turns are kept
+    assert words(cut) > 120 * 0.5  # and not far fewer than fit
+
+
+def test_a_growing_chat_is_cut_at_the_same_place_for_several_turns() -> None:
+    """Each change of the first turn kept makes llama.cpp evaluate the whole prompt again."""
+    starts = []
+    for turns in range(10, 40):
+        cut = fit_history(chat(turns), words, 300, "drop-oldest")
+        assert words(cut) <= 300
+        starts.append(cut[1].content.split()[1])
+    changes = sum(a != b for a, b in zip(starts, starts[1:], strict=False))
+    assert changes <= len(starts) // 2  # cutting as little as possible: 29 changes
 
 
 def test_stop_says_so_instead_of_cutting() -> None:

@@ -5,8 +5,9 @@ from app.core.conversation import (
     Conversation,
     Message,
     attachments_from_json,
+    overflow_from_json,
     params_from_json,
-    params_to_json,
+    settings_to_json,
     stats_from_json,
     stats_to_json,
 )
@@ -87,11 +88,16 @@ def test_first_exchange_waits_for_a_complete_answer() -> None:
 
 def test_settings_and_stats_survive_json_and_bad_values_are_dropped() -> None:
     params = GenerationParams(temperature=0.2, max_tokens=100, seed=7)
-    assert params_from_json(params_to_json(params)) == params
+    stored = settings_to_json(Conversation(params=params, overflow="stop"))
+    assert params_from_json(stored) == params
+    assert overflow_from_json(stored) == "stop"
+    assert params_from_json(settings_to_json(Conversation(overflow="stop"))) is None
+    assert overflow_from_json({"overflow": "sideways"}) is None
+    assert settings_to_json(Conversation()) == {}
     assert params_from_json({"temperature": "hot", "top_k": 5, "bogus": 1}) == \
         GenerationParams(top_k=5)
     assert params_from_json("nonsense") is None
-    stats = GenerationStats(10, 20, 0.5, 1.0, "cancelled")
+    stats = GenerationStats(10, 20, 0.5, 1.0, "cancelled", cached_tokens=6)
     assert stats_from_json(stats_to_json(stats)) == stats
     assert stats_from_json({"finish_reason": "odd"}) is None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.engine.base import GenerationParams, LoadSpec
+from app.core.engine.base import GPU_LAYERS_AUTO, GenerationParams, LoadSpec
 from app.core.settings import (
     BY_KEY,
     GROUPS,
@@ -21,10 +21,12 @@ from app.core.settings import (
     Setting,
     SettingError,
     SettingsFile,
+    auto_gpu_layers,
     generation_params,
     ggml_type,
     gpu_layers,
     load_options,
+    load_spec,
     validate,
 )
 
@@ -66,8 +68,8 @@ def test_issue_6_settings_are_all_declared() -> None:
         "sampling.repeat_penalty", "sampling.max_tokens", "sampling.seed",
         "model.n_ctx", "model.flash_attn", "model.kv_cache_type", "model.overflow",
         "hardware.n_threads", "hardware.n_batch", "hardware.n_gpu_layers",
-        "hardware.use_mmap", "hardware.use_mlock",
-        "app.theme", "app.font_size", "app.enter_sends",
+        "hardware.use_mmap", "hardware.use_mlock", "hardware.state_ram_mb",
+        "hardware.state_disk_mb", "app.theme", "app.font_size", "app.enter_sends",
     }
     assert BY_KEY["hardware.n_threads"].special == ("auto",)
     assert BY_KEY["hardware.n_gpu_layers"].special == ("auto", "all")
@@ -76,8 +78,9 @@ def test_issue_6_settings_are_all_declared() -> None:
 
 
 def test_the_model_and_hardware_settings_need_a_reload_but_the_overflow_policy() -> None:
+    live = ("model.overflow", "hardware.state_ram_mb", "hardware.state_disk_mb")
     for setting in SETTINGS:
-        expected = setting.group in ("Model", "Hardware") and setting.key != "model.overflow"
+        expected = setting.group in ("Model", "Hardware") and setting.key not in live
         assert setting.reload == expected, setting.key
 
 
@@ -407,6 +410,45 @@ def test_generation_params_precedence(tmp_path: Path) -> None:
 def test_gpu_layers(value: int | str, can_offload: bool, layers: int | None,
                     expected: int) -> None:
     assert gpu_layers(value, can_offload, layers) == expected
+
+
+def test_auto_gpu_layers_take_what_fits_and_only_then_ask() -> None:
+    def fit() -> int:
+        asked.append(True)
+        return 17
+
+    asked: list[bool] = []
+    assert gpu_layers("auto", True, 30, fit=fit) == 17
+    assert asked == [True]
+    assert gpu_layers("auto", False, 30, fit=fit) == 0
+    assert gpu_layers("all", True, 30, fit=fit) == -1
+    assert gpu_layers(12, True, 30, fit=fit) == 12
+    assert asked == [True]
+
+
+def test_auto_gpu_layers_on_this_cpu_build_are_none(tmp_path: Path) -> None:
+    settings = SettingsFile.load(tmp_path)
+    assert settings.get("hardware.n_gpu_layers") == "auto"
+    assert auto_gpu_layers(tmp_path / "m.gguf", 4096) == 0
+    spec = load_spec(settings, tmp_path / "m.gguf", "m", n_ctx=1024)
+    assert spec.n_gpu_layers == GPU_LAYERS_AUTO and spec.n_ctx == 1024  # decided at load
+    settings.set("hardware.n_gpu_layers", "all")
+    assert load_spec(settings, tmp_path / "m.gguf", "m").n_gpu_layers == -1
+
+
+@pytest.mark.parametrize(("free", "expected"), [(80 * 2**30, -1), (2**30, 0), (0, -1)])
+def test_auto_gpu_layers_size_to_the_gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         free: int, expected: int) -> None:
+    """A made-up GPU (no GPU here): all when the model fits its free memory, none when nothing
+    does, all when it does not report its memory. The file is no GGUF: its size is the guide."""
+    from app.core.engine import devices
+
+    gpu = devices.Device("CUDA0", "Made-up GPU", "gpu", "CUDA", free, 80 * 2**30)
+    monkeypatch.setattr(devices, "devices", lambda: [gpu])
+    model = tmp_path / "m.gguf"
+    with model.open("wb") as file:
+        file.truncate(2 * 2**30)  # sparse: 2 GiB of "weights" without the disk space
+    assert auto_gpu_layers(model, 4096) == expected
 
 
 def test_gpu_layers_refuses_what_is_not_a_layers_value() -> None:

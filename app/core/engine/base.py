@@ -27,12 +27,17 @@ class ChatMessage:
     content: str
 
 
+GPU_LAYERS_AUTO = -2
+
+
 @dataclass(frozen=True)
 class LoadSpec:
     """What to load and how.
 
     `n_threads=None` means the physical cores of this machine (llama-cpp-python's own default is
-    half the logical cores, which halves the speed on small machines).
+    half the logical cores, which halves the speed on small machines). `n_gpu_layers` -1 is
+    every layer; `GPU_LAYERS_AUTO` those that fit the GPU's free memory, decided by the load
+    itself (on the engine's thread: asking the GPU imports llama.cpp and reads the file).
     """
 
     path: Path
@@ -101,13 +106,15 @@ FinishReason = Literal["stop", "length", "cancelled"]
 
 @dataclass(frozen=True)
 class GenerationStats:
-    """Numbers of one answer. `tokens_per_s` counts from the first token to the last."""
+    """Numbers of one answer. `tokens_per_s` counts from the first token to the last;
+    `cached_tokens` of the prompt were already evaluated (by an earlier turn, or restored)."""
 
     prompt_tokens: int
     completion_tokens: int
     ttft_s: float
     generation_s: float
     finish_reason: FinishReason
+    cached_tokens: int = 0
 
     @property
     def tokens_per_s(self) -> float:
@@ -119,6 +126,7 @@ class GenerationStats:
         return {
             "ttft_s": round(self.ttft_s, 4),
             "prompt_tokens": self.prompt_tokens,
+            "cached_tokens": self.cached_tokens,
             "completion_tokens": self.completion_tokens,
             "tokens_per_s": round(self.tokens_per_s, 2),
             "finish_reason": self.finish_reason,
@@ -188,6 +196,15 @@ class InferenceEngine(Protocol):
 
     def count_tokens(self, text: str) -> int:
         """How many tokens `text` is for the loaded model (no special tokens added)."""
+        ...
+
+    def use_session(self, session: str | None) -> None:
+        """The calls that follow continue `session` (a chat), None for a one-off prompt.
+
+        A backend that can keeps each session's evaluated history (llama.cpp: its KV cache)
+        when another takes over, and brings it back with the session, so that a chat's next
+        turn evaluates only its new tokens; one that cannot does nothing.
+        """
         ...
 
     def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,

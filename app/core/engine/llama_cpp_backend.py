@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import array
 import contextlib
 import ctypes
 import dataclasses
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.engine.base import (
+    GPU_LAYERS_AUTO,
     ChatMessage,
     ContextOverflowError,
     FinishReason,
@@ -35,9 +37,10 @@ from app.core.engine.base import (
     TemplateSource,
 )
 from app.core.engine.cancel import CancelToken
+from app.core.engine.states import Snapshot, StateCache, fingerprint
 from app.core.hardware import physical_cores
 from app.core.models.gguf import GGUFError, read_header
-from app.core.settings import ggml_type
+from app.core.settings import auto_gpu_layers, ggml_type
 
 log = logging.getLogger(__name__)
 native_log = logging.getLogger("llama.cpp")
@@ -132,15 +135,34 @@ def supports_gpu_offload() -> bool:
     return bool(_llama_cpp().llama_supports_gpu_offload())
 
 
-class LlamaCppEngine:
-    """`InferenceEngine` on llama-cpp-python. Owned by one thread; see the protocol."""
+def _cache_type(spec: LoadSpec) -> int | None:
+    """The GGML type of the KV cache; None leaves llama.cpp's default (f16)."""
+    if spec.kv_cache_type == "f16":
+        return None
+    if not spec.flash_attn:  # llama.cpp needs it for a quantized V cache
+        raise ModelLoadError(f"A {spec.kv_cache_type} KV cache needs flash attention: turn it "
+                             "on in the settings, or use an f16 cache.")
+    return ggml_type(spec.kv_cache_type)
 
-    def __init__(self) -> None:
+
+class LlamaCppEngine:
+    """`InferenceEngine` on llama-cpp-python. Owned by one thread; see the protocol.
+
+    With `states`, the evaluated state of a chat left for another one (or for a title) is kept
+    and restored when it comes back (`use_session`), in memory and on disk.
+    """
+
+    def __init__(self, states: StateCache | None = None) -> None:
         self._llm: Any = None
         self._model: ModelInfo | None = None
         self._cancel: CancelToken | None = None
         self._abort_callback: Any = None
         self._no_abort_callback: Any = None
+        self.states = states
+        self._fingerprint = ""
+        self._session: str | None = None  # whose turns the next calls answer
+        self._live: str | None = None  # whose history the KV cache holds
+        self._dirty = False  # the cache changed since it was last kept or restored
 
     @property
     def model(self) -> ModelInfo | None:
@@ -171,11 +193,10 @@ class LlamaCppEngine:
         chat_format = spec.chat_format
         if chat_format is None and header.chat_template is None:
             chat_format = _FORMAT_BY_ARCHITECTURE.get(header.architecture)
-        # None leaves llama.cpp's default (f16); a quantized V cache needs flash attention.
-        cache_type = None if spec.kv_cache_type == "f16" else ggml_type(spec.kv_cache_type)
-        if cache_type is not None and not spec.flash_attn:
-            raise ModelLoadError(f"A {spec.kv_cache_type} KV cache needs flash attention: turn "
-                                 "it on in the settings, or use an f16 cache.")
+        cache_type = _cache_type(spec)
+        n_gpu_layers = spec.n_gpu_layers
+        if n_gpu_layers == GPU_LAYERS_AUTO:
+            n_gpu_layers = auto_gpu_layers(path, n_ctx)
         _native_log.first_error = None
         try:
             # verbose=True keeps llama-cpp-python from redirecting fds 1 and 2 while it loads;
@@ -187,7 +208,7 @@ class LlamaCppEngine:
                     n_threads=n_threads,
                     n_threads_batch=n_threads,
                     n_batch=spec.n_batch,
-                    n_gpu_layers=spec.n_gpu_layers,
+                    n_gpu_layers=n_gpu_layers,
                     seed=spec.seed if spec.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
                     chat_format=chat_format,
                     flash_attn=spec.flash_attn,
@@ -203,6 +224,14 @@ class LlamaCppEngine:
 
         self._llm = llm
         self._install_abort_callback(llama_cpp)
+        stat = path.stat()
+        # What a kept state can only be restored under: the same file, context and cache
+        # layout (without flash attention llama.cpp stores V transposed).
+        self._fingerprint = fingerprint(str(path.resolve()), stat.st_size, stat.st_mtime_ns,
+                                        llm.n_ctx(), spec.kv_cache_type, spec.flash_attn,
+                                        llama_cpp.__version__)
+        if self.states is not None:
+            self.states.forget_memory(keep_print=self._fingerprint)
         if spec.chat_format:
             source = TemplateSource.NAMED
         elif header.chat_template:
@@ -222,7 +251,7 @@ class LlamaCppEngine:
             chat_format=str(llm.chat_format),
             template_source=source,
             chat_template=header.chat_template,
-            gpu_offload=spec.n_gpu_layers != 0 and bool(llama_cpp.llama_supports_gpu_offload()),
+            gpu_offload=n_gpu_layers != 0 and bool(llama_cpp.llama_supports_gpu_offload()),
             metadata={k: str(v) for k, v in header.metadata.items()},
         )
         log.info("loaded %s: n_ctx=%d threads=%d template=%s", path, self._model.n_ctx,
@@ -239,12 +268,79 @@ class LlamaCppEngine:
         return f"Cannot load {path.name}: llama.cpp could not read it ({reason})."
 
     def unload(self) -> None:
+        if self._llm is not None and self._live is not None and self._dirty:
+            self._keep(self._live)
+        if self.states is not None:
+            self.states.flush()  # on disk before the process may end
+        self._session = self._live = None
+        self._dirty = False
         llm, self._llm, self._model = self._llm, None, None
         if llm is not None:
             llm.close()  # releases the weights and KV cache now, not whenever gc runs
             del llm
             gc.collect()
             _return_freed_memory()
+
+    # -- chats' states ---------------------------------------------------------------------
+
+    def use_session(self, session: str | None) -> None:
+        """The next calls continue `session` (a chat; None: a one-off prompt such as a title).
+
+        The history of the chat the cache holds is kept if it changed, and `session`'s own is
+        restored if one was kept, so its next turn evaluates only its new tokens.
+        """
+        self._session = session
+        if self._llm is None or session == self._live:
+            return
+        if self._live is not None and self._dirty:
+            self._keep(self._live)
+        snapshot = None
+        if session is not None and self.states is not None:
+            snapshot = self.states.find(session, self._fingerprint)
+        if snapshot is not None and self._restore(snapshot):
+            self._live, self._dirty = session, False
+
+    def _keep(self, session: str) -> None:
+        self._dirty = False
+        if self.states is None or self._llm.n_tokens < self.states.min_tokens:
+            return
+        try:
+            snapshot = self._snapshot()
+        except Exception:  # a state not kept costs time, never the answer
+            log.exception("cannot keep the state of %s", session)
+            return
+        if snapshot is not None:
+            self.states.keep(session, self._fingerprint, snapshot)
+
+    def _snapshot(self) -> Snapshot | None:
+        llama_cpp, llm = _llama_cpp(), self._llm
+        ctx, n_tokens = llm.ctx, llm.n_tokens
+        # Cells past the tokens (a prompt stopped mid-way) are not part of the history.
+        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(ctx), 0, n_tokens, -1)
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+        if not written:
+            return None
+        tokens = array.array("i", llm.input_ids[:n_tokens].tolist())
+        return Snapshot(tokens, ctypes.string_at(buffer, written))
+
+    def _restore(self, snapshot: Snapshot) -> bool:
+        llama_cpp, llm = _llama_cpp(), self._llm
+        n_tokens = len(snapshot.tokens)
+        if n_tokens >= llm.n_ctx():
+            return False
+        ctx = llm.ctx
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), True)
+        buffer = (ctypes.c_uint8 * len(snapshot.data)).from_buffer_copy(snapshot.data)
+        if not llama_cpp.llama_state_seq_set_data(ctx, buffer, len(snapshot.data), 0):
+            log.warning("llama.cpp refused a kept state; the chat is evaluated again")
+            llm.reset()
+            return False
+        llm.input_ids[:n_tokens] = snapshot.tokens
+        llm.n_tokens = n_tokens
+        llm._requires_eval = True  # the logits of the last token are not restored
+        return True
 
     # -- stopping --------------------------------------------------------------------------
 
@@ -280,6 +376,7 @@ class LlamaCppEngine:
         if llm is None:
             raise NoModelLoadedError
         cancel = cancel or CancelToken()
+        self._live, self._dirty = self._session, self._session is not None
         tally = _Tally(t_start=time.perf_counter())
         self._cancel = cancel
         self._set_abort_callback(True)
@@ -329,6 +426,8 @@ class LlamaCppEngine:
         evaluate = type(llm).eval.__get__(llm)
 
         def eval_and_note(tokens: Sequence[int]) -> None:
+            if tally.prompt_tokens is None:
+                tally.cached_tokens = llm.n_tokens  # the prefix kept from before
             evaluate(tokens)
             if tally.prompt_tokens is None:
                 tally.prompt_tokens = llm.n_tokens
@@ -360,6 +459,7 @@ class _Tally:
     t_start: float
     t_first: float | None = None
     prompt_tokens: int | None = None
+    cached_tokens: int = 0
     finish: FinishReason = "stop"
     pieces: list[str] = dataclasses.field(default_factory=list)
 
@@ -376,5 +476,6 @@ class _Tally:
             ttft_s=t_first - self.t_start,
             generation_s=t_end - t_first,
             finish_reason=self.finish,
+            cached_tokens=min(self.cached_tokens, prompt),
         )
         return GenerationResult("".join(self.pieces), stats)

@@ -26,6 +26,7 @@ from app.core.engine import (
     InferenceEngine,
     LoadSpec,
 )
+from app.core.engine.states import StateCache
 from app.core.summarize import SummaryResult
 from app.core.turns import TurnRequest, answer_turn
 
@@ -117,8 +118,26 @@ class InferenceWorker(QObject):
     @Slot(int, object, object, object)
     def generate(self, request_id: int, messages: Sequence[ChatMessage],
                  params: GenerationParams, cancel: CancelToken) -> None:
-        self._answer(request_id, lambda on_piece: self._get_engine().stream_chat(
-            messages, params, on_piece, cancel))
+        def run(on_piece: Callable[[str], None]) -> GenerationResult:
+            engine = self._get_engine()
+            engine.use_session(None)  # a one-off prompt: the chat's state is kept aside
+            return engine.stream_chat(messages, params, on_piece, cancel)
+
+        self._answer(request_id, run)
+
+    @Slot(int, int)
+    def set_state_limits(self, ram_bytes: int, disk_bytes: int) -> None:
+        states = getattr(self._get_engine(), "states", None)
+        if isinstance(states, StateCache):
+            states.set_limits(ram_bytes, disk_bytes)
+
+    @Slot(object)
+    def use_session(self, session: str | None) -> None:
+        """Make `session` (a chat just opened) the one the engine holds, ahead of its next
+        turn: restoring its kept state happens while the user reads and types."""
+        engine = self._get_engine()
+        if engine.model is not None:
+            engine.use_session(session)
 
     @Slot(int, object, object)
     def answer_turn(self, request_id: int, request: TurnRequest,
@@ -175,6 +194,8 @@ class EngineHost(QObject):
     _generateRequested = Signal(int, object, object, object)
     _turnRequested = Signal(int, object, object)
     _countRequested = Signal(object, str)
+    _sessionRequested = Signal(object)
+    _limitsRequested = Signal(int, int)
     _shutdownRequested = Signal()
 
     def __init__(self, engine_factory: Callable[[], InferenceEngine],
@@ -190,6 +211,8 @@ class EngineHost(QObject):
         self._generateRequested.connect(self.worker.generate)
         self._turnRequested.connect(self.worker.answer_turn)
         self._countRequested.connect(self.worker.count_tokens)
+        self._sessionRequested.connect(self.worker.use_session)
+        self._limitsRequested.connect(self.worker.set_state_limits)
         self._shutdownRequested.connect(self.worker.shutdown)
         self._thread.start()
 
@@ -218,6 +241,14 @@ class EngineHost(QObject):
         inference thread is free, if a model is loaded and the text is at most
         `COUNT_MAX_CHARS` long."""
         self._countRequested.emit(key, text)
+
+    def use_session(self, session: str | None) -> None:
+        """Ask the inference thread to get `session`'s kept state ready, once it is free."""
+        self._sessionRequested.emit(session)
+
+    def set_state_limits(self, ram_bytes: int, disk_bytes: int) -> None:
+        """New budgets for the chats' kept states (`StateCache.set_limits`)."""
+        self._limitsRequested.emit(ram_bytes, disk_bytes)
 
     def stop(self) -> None:
         """Stop the current answer; safe to call at any time."""

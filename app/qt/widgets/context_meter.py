@@ -1,0 +1,266 @@
+"""How much of the model's context the chat takes, shown by the composer as the user types.
+
+The numbers come from outside (the window estimates while the user types, the model counts
+later); the meter only shows them, warns before the next answer would not fit, and lets the user
+choose what this chat does then. A click opens the choice as a menu.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from PySide6.QtCore import QEvent, QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QIcon,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QMenu,
+    QStyle,
+    QStyleOptionToolButton,
+    QStylePainter,
+    QToolButton,
+    QWidget,
+)
+
+from app.core.context import OVERFLOW_POLICIES, OverflowPolicy
+
+Level = Literal["ok", "high", "over"]
+
+GAUGE_SIZE = QSize(60, 6)
+HIGH_SHARE = 0.75  # from here on the chat is close enough to the limit to say so
+
+_POLICY_LABELS: dict[OverflowPolicy, str] = {
+    "drop-oldest": "Drop the oldest turns", "stop": "Stop and say so"}
+_POLICY_RULES: dict[OverflowPolicy, str] = {
+    "drop-oldest": "When the chat outgrows the context, its oldest turns are left out of what "
+                   "the model sees (the system prompt is kept).",
+    "stop": "When the chat outgrows the context, the model stops and says so."}
+_POLICY_NEXT_SEND: dict[OverflowPolicy, str] = {
+    "drop-oldest": "The next answer would not fit: when you send, the oldest turns are left out.",
+    "stop": "The next answer would not fit: when you send, the model stops and says so instead "
+            "of answering."}
+# Warnings (text, gauge) on light and on dark backgrounds. Text keeps at least 4.5:1 against
+# Window and Base; on light ones the gauge is brighter than the text, to read as amber and red.
+_WARNINGS: dict[bool, dict[Level, tuple[str, str]]] = {
+    False: {"high": ("#8a5300", "#e69500"), "over": ("#b3261e", "#d93025")},
+    True: {"high": ("#f2b84b", "#f2b84b"), "over": ("#ff7b72", "#ff7b72")},
+}
+
+
+@dataclass(frozen=True)
+class _Colors:
+    text: QColor
+    fill: QColor
+    track: QColor
+    reserved: QColor  # the end of the track kept free for the answer
+
+
+def _blend(base: QColor, over: QColor, share: float) -> QColor:
+    return QColor.fromRgbF(*(b + (o - b) * share for b, o in zip(
+        base.getRgbF()[:3], over.getRgbF()[:3], strict=True)))
+
+
+def _colors(palette: QPalette, level: Level) -> _Colors:
+    """Colours for `level` drawn from `palette`: a theme switch repaints the meter right."""
+    window = palette.color(QPalette.ColorRole.Window)
+    ink = palette.color(QPalette.ColorRole.WindowText)
+    if level == "ok":
+        text = palette.color(QPalette.ColorRole.PlaceholderText)
+        fill = palette.color(QPalette.ColorRole.Highlight)
+    else:
+        text, fill = (QColor(c) for c in _WARNINGS[window.lightness() < 128][level])
+    return _Colors(text, fill, _blend(window, ink, 0.15), _blend(window, ink, 0.35))
+
+
+def _tokens(n: int) -> str:
+    return f"{n:,} token{'' if n == 1 else 's'}"
+
+
+class ContextMeter(QToolButton):
+    """"1,234 / 4,096" and a thin gauge: the tokens the chat and the message being typed take,
+    of the loaded model's context. The gauge's darker end is the room kept for the answer; the
+    meter turns "high" at three quarters full and "over" when the answer would not fit.
+
+    Signals:
+        policyChosen(str): the user chose, from the meter's menu, what this chat does when it
+            outgrows the context: "drop-oldest" or "stop". Emitted even for the policy already
+            shown, which may only be the app's default: choosing it pins it for this chat.
+    """
+
+    policyChosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("contextMeter")
+        self.setAutoRaise(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.setIconSize(GAUGE_SIZE)
+        self._limit: int | None = None
+        self._history = self._draft = self._room = 0
+        self._exact = True
+        self._policy: OverflowPolicy = "drop-oldest"
+        self.clicked.connect(self._show_menu)
+        self._refresh()
+
+    # -- what the window feeds in ----------------------------------------------------------
+
+    def set_limit(self, n_ctx: int | None) -> None:
+        """The loaded model's context in tokens; None when no model is loaded."""
+        self._limit = n_ctx
+        self._refresh()
+        self.updateGeometry()  # the widest count changes even when the text does not
+
+    def set_usage(self, history: int, draft: int, *, room: int, exact: bool) -> None:
+        """`history`: the chat so far, system prompt and template included; `draft`: the
+        message being typed with its attachments; `room`: the tokens kept for the answer;
+        `exact`: False while `history` and `draft` are estimates."""
+        if (history, draft, room, exact) != (self._history, self._draft, self._room, self._exact):
+            self._history, self._draft, self._room, self._exact = history, draft, room, exact
+            self._refresh()
+
+    def set_policy(self, policy: str) -> None:
+        """What this chat does when it outgrows the context: "drop-oldest" or "stop"."""
+        self._policy = _overflow_policy(policy)
+        self._refresh()
+
+    # -- what tests and the window read ----------------------------------------------------
+
+    def level(self) -> Level:
+        """"over" when the next answer would not fit, "high" from three quarters full, else
+        "ok" (also without a model)."""
+        if self._limit is None:
+            return "ok"
+        used = self._history + self._draft
+        if used + self._room > self._limit:
+            return "over"
+        return "high" if used >= HIGH_SHARE * self._limit else "ok"
+
+    def menu(self) -> QMenu:
+        """The policy menu, built anew: a click shows it with `popup()`, and tests trigger its
+        actions ("dropOldestAction", "stopAction") without showing it."""
+        menu = QMenu(self)
+        menu.setObjectName("contextPolicyMenu")
+        # Not WA_DeleteOnClose: choosing an action hides a menu without closing it.
+        menu.aboutToHide.connect(menu.deleteLater)
+        header = menu.addAction("When this chat outgrows the context")
+        header.setEnabled(False)
+        group = QActionGroup(menu)
+        group.setExclusive(True)
+        for policy in OVERFLOW_POLICIES:
+            action = QAction(_POLICY_LABELS[policy], group)
+            action.setObjectName("dropOldestAction" if policy == "drop-oldest" else "stopAction")
+            action.setCheckable(True)
+            action.setChecked(policy == self._policy)
+            action.triggered.connect(lambda _checked, p=policy: self._choose(p))
+            menu.addAction(action)
+        return menu
+
+    # -- inside ----------------------------------------------------------------------------
+
+    def _show_menu(self) -> None:
+        self.menu().popup(self.mapToGlobal(QPoint(0, self.height())))
+
+    def _choose(self, policy: OverflowPolicy) -> None:
+        self.set_policy(policy)
+        self.policyChosen.emit(policy)
+
+    def _count(self, n: int) -> str:
+        return f"{'' if self._exact else '~'}{n:,}"
+
+    def _refresh(self) -> None:
+        limit = self._limit
+        if limit is None:
+            self.setText("No model")
+            lines = ["No model is loaded, so there is no context to measure yet."]
+            self.setAccessibleName("Context: no model loaded")
+        else:
+            used = self._count(self._history + self._draft)
+            self.setText(f"{used} / {limit:,}")
+            lines = [f"This chat: {self._count(self._history)} tokens · Your message: "
+                     f"{self._count(self._draft)} · Kept for the answer: {self._room:,} · "
+                     f"Context: {_tokens(limit)}"]
+            if not self._exact:
+                lines.append("Numbers with ~ are estimates until the model counts them.")
+            self.setAccessibleName(f"Context: {used} of {_tokens(limit)} used")
+        lines.append(_POLICY_RULES[self._policy])
+        if self.level() == "over":
+            lines.append(_POLICY_NEXT_SEND[self._policy])
+        lines.append("Click to change what this chat does.")
+        self.setToolTip("\n".join(lines))
+        self.setAccessibleDescription(" ".join(lines))
+        self._draw_gauge()
+        self.update()  # the text's colour follows the level even when the text stays
+
+    def _draw_gauge(self) -> None:
+        """The gauge is the button's icon, so the style lays it out beside the text."""
+        colors = _colors(self.palette(), self.level())
+        scale = self.devicePixelRatioF()
+        pixmap = QPixmap(GAUGE_SIZE * scale)
+        pixmap.setDevicePixelRatio(scale)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        width, height = GAUGE_SIZE.width(), GAUGE_SIZE.height()
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        radius = height / 2
+        painter.setBrush(colors.track)
+        painter.drawRoundedRect(QRectF(0, 0, width, height), radius, radius)
+        limit = self._limit
+        if limit:
+            reserved = width * min(1.0, self._room / limit)
+            painter.setBrush(colors.reserved)
+            painter.drawRoundedRect(QRectF(width - reserved, 0, reserved, height), radius, radius)
+            used = width * min(1.0, (self._history + self._draft) / limit)
+            painter.setBrush(colors.fill)
+            painter.drawRoundedRect(QRectF(0, 0, used, height), radius, radius)
+        painter.end()
+        self.setIcon(QIcon(pixmap))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.DevicePixelRatioChange):
+            self._draw_gauge()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        """QToolButton's own painting, with the text in the level's colour.
+
+        Set on the option rather than with setPalette, which would pin the colour through a
+        theme switch."""
+        option = QStyleOptionToolButton()
+        self.initStyleOption(option)
+        option.palette.setColor(QPalette.ColorRole.ButtonText,
+                                _colors(self.palette(), self.level()).text)
+        painter = QStylePainter(self)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ToolButton, option)
+        painter.end()
+
+    def sizeHint(self) -> QSize:
+        """Wide enough for any count up to the limit, so the row around the meter does not
+        shift as the user types."""
+        hint = super().sizeHint()
+        if self._limit is None:
+            return hint
+        metrics = self.fontMetrics()
+        # Digits need not be equally wide: the widest stands for all of the count's.
+        digit = max("0123456789", key=metrics.horizontalAdvance)
+        count = "".join(digit if c.isdigit() else c for c in f"{self._limit:,}")
+        # Measured as QToolButton measures its text, so the two widths compare exactly.
+        widest, text = (metrics.size(Qt.TextFlag.TextShowMnemonic, t).width()
+                        for t in (f"~{count} / {self._limit:,}", self.text()))
+        return QSize(hint.width() + max(0, widest - text), hint.height())
+
+
+def _overflow_policy(policy: str) -> OverflowPolicy:
+    for known in OVERFLOW_POLICIES:
+        if policy == known:
+            return known
+    raise ValueError(f"unknown overflow policy {policy!r}; expected one of {OVERFLOW_POLICIES}")
