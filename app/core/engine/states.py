@@ -28,6 +28,7 @@ import re
 import struct
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ _VERSION = 1
 _HEAD = struct.Struct("<4sII")  # magic, version, length of the JSON header
 _SUFFIX = ".kvstate"
 _CHAT_SESSION = re.compile(r"chat-(\d+)")
+_STALE_TEMPORARY_S = 3600  # surely not another process still writing it
 
 
 def chat_session(conversation_id: int) -> str:
@@ -201,9 +203,15 @@ class StateCache:
 
 
 def remove_orphans(directory: Path, live_chats: Iterable[int]) -> int:
-    """Remove the saved states of chats that no longer exist; returns how many files."""
+    """Remove the saved states of chats that no longer exist, and what a process killed while
+    writing one left behind; returns how many files."""
     live = {chat_session(i) for i in live_chats}
     removed = 0
+    for path in directory.glob(f"*{_SUFFIX}.tmp"):
+        with contextlib.suppress(OSError):
+            if time.time() - path.stat().st_mtime > _STALE_TEMPORARY_S:
+                path.unlink()
+                removed += 1
     for path in directory.glob(f"chat-*{_SUFFIX}"):
         session = path.name.split(".", 1)[0]
         if _CHAT_SESSION.fullmatch(session) and session not in live:
