@@ -276,6 +276,9 @@ class WordEngine:
         self.note_words = note_words
         self.prompts: list[str] = []
 
+    def use_session(self, session: str | None) -> None:
+        pass  # it keeps no state between calls
+
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
