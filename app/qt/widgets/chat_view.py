@@ -5,6 +5,11 @@ are rendered together at most every `RENDER_INTERVAL_MS`, and a growing answer r
 its unfinished last block (so a redraw costs the same at the 10th token and the 5,000th). The
 view follows new text only while the user is at the bottom, so scrolling up to read is never
 fought.
+
+While the model writes, every wake-up of the GUI thread costs tokens/s, not only its CPU time:
+it takes a core from llama.cpp mid-token and the GIL from the inference thread. So a redraw that
+is due is done at once, in the wake-up that brought the new text; the timer only catches text
+that arrived too soon after a redraw and was not followed by more.
 """
 
 from __future__ import annotations
@@ -342,21 +347,31 @@ class MessageWidget(QFrame):
             streamed = self._streamed = _Streamed()
         document = self.body.document()
         cursor = QTextCursor(document)
-        cursor.setPosition(streamed.end)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()  # the old unfinished rest, and the break before it
+        # One edit block: the document is laid out once, when it ends, rather than after the
+        # removal and after each insertion, and the cursor does not lay out its line each time.
+        cursor.beginEditBlock()
+        try:
+            cursor.setPosition(streamed.end)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()  # the old unfinished rest, and the break before it
 
-        boundary = stable_prefix_length(text, len(streamed.text))
-        if boundary > len(streamed.text):
-            rendered = self._renderer.render(text[len(streamed.text):boundary],
-                                             len(streamed.code_blocks))
-            _append_blocks(cursor, rendered.html)
-            streamed.text = text[:boundary]
-            streamed.end = document.characterCount() - 1
-            streamed.code_blocks += rendered.code_blocks
-        rest = self._renderer.render(text[boundary:], len(streamed.code_blocks))
-        _append_blocks(cursor, rest.html)
+            boundary = stable_prefix_length(text, len(streamed.text))
+            if boundary > len(streamed.text):
+                rendered = self._renderer.render(text[len(streamed.text):boundary],
+                                                 len(streamed.code_blocks))
+                _append_blocks(cursor, rendered.html)
+                streamed.text = text[:boundary]
+                streamed.end = document.characterCount() - 1
+                streamed.code_blocks += rendered.code_blocks
+            rest = self._renderer.render(text[boundary:], len(streamed.code_blocks))
+            _append_blocks(cursor, rest.html)
+        finally:
+            cursor.endEditBlock()
         self._code_blocks = streamed.code_blocks + rest.code_blocks
+
+    def forget_rendering(self) -> None:
+        """The next `show_message` renders a streaming answer whole (the colours changed)."""
+        self._streamed = None
 
     def plain_text(self) -> str:
         return self.body.toPlainText()
@@ -401,6 +416,10 @@ def _stats_tooltip(message: Message) -> str:
             f"Time to first token: {s.ttft_s:.2f} s\n"
             f"Speed: {s.tokens_per_s:.1f} tokens/s\n"
             f"Prompt: {s.prompt_tokens} tokens · answer: {s.completion_tokens} tokens")
+
+
+def _is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
 
 
 def _footer_text(message: Message) -> str:
@@ -472,11 +491,12 @@ class ChatView(QScrollArea):
         self.setObjectName("conversationView")
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._renderer = MarkdownRenderer()
+        self._renderer = MarkdownRenderer(dark=_is_dark(self.palette()))
         self._model: ConversationModel | None = None
         self._widgets: list[MessageWidget] = []
         self._first = 0  # rows above this one are not drawn yet
         self._dirty: set[int] = set()
+        self._rendered_at = -math.inf  # time.monotonic() of the last redraw
         self._stick_to_bottom = True
         self._from_bottom = 0  # kept while earlier messages are added above
         self._actions_enabled = True
@@ -502,6 +522,23 @@ class ChatView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range_changed)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._follow_palette()
+
+    def _follow_palette(self) -> None:
+        """A light or dark theme chosen while the window is open recolours the code blocks."""
+        dark = _is_dark(self.palette())
+        if dark == self._renderer.dark:
+            return
+        self._renderer.dark = dark
+        for widget in self._widgets:
+            widget.forget_rendering()
+        if self._model is not None:
+            self._dirty.update(range(self._first, self._first + len(self._widgets)))
+            self._render_dirty()
 
     def _new_content(self) -> tuple[QWidget, QVBoxLayout]:
         content = QWidget()
@@ -635,7 +672,10 @@ class ChatView(QScrollArea):
         assert self._model is not None
         self._dirty.update(range(top_left.row(), bottom_right.row() + 1))
         finished = not self._model.message(bottom_right.row()).streaming
-        if finished:  # the last words and the stats show at once
+        # The last words and the stats show at once; so does text that comes when a redraw is
+        # due, in the wake-up that brought it rather than in one of the timer's own.
+        due = time.monotonic() - self._rendered_at >= self._timer.interval() / 1000
+        if finished or due:
             self._timer.stop()
             self._render_dirty()
         elif not self._timer.isActive():
@@ -643,6 +683,7 @@ class ChatView(QScrollArea):
 
     def _render_dirty(self) -> None:
         assert self._model is not None
+        self._rendered_at = time.monotonic()
         dirty, self._dirty = sorted(self._dirty), set()
         for row in dirty:
             if self._first <= row < self._first + len(self._widgets):
