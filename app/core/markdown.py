@@ -17,10 +17,28 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 COPY_SCHEME = "copy-code"
-_FORMATTER = HtmlFormatter(noclasses=True, nowrap=True, style="friendly")
-_CODE_STYLE = ("background-color:#f3f4f6; color:#1f2328; font-family:monospace; "
-               "white-space:pre-wrap; margin:0; padding:6px")
-_CODE_HEAD_STYLE = "color:#57606a; font-size:small"
+
+
+@dataclass(frozen=True)
+class _CodeTheme:
+    """How code blocks look: Qt's rich text has no CSS classes to restyle, so the colours are
+    written into the HTML and a theme change renders again."""
+
+    formatter: HtmlFormatter  # type: ignore[type-arg]
+    block: str  # the <pre>'s style
+    head: str  # the "python  Copy" line above it
+
+
+def _code_theme(pygments_style: str, background: str, foreground: str, muted: str) -> _CodeTheme:
+    return _CodeTheme(
+        HtmlFormatter(noclasses=True, nowrap=True, style=pygments_style),
+        f"background-color:{background}; color:{foreground}; font-family:monospace; "
+        "white-space:pre-wrap; margin:0; padding:6px",
+        f"color:{muted}; font-size:small")
+
+
+_LIGHT = _code_theme("friendly", "#f3f4f6", "#1f2328", "#57606a")
+_DARK = _code_theme("github-dark", "#161b22", "#e6edf3", "#9198a1")
 
 
 @dataclass
@@ -29,20 +47,24 @@ class RenderedMarkdown:
     code_blocks: list[str] = field(default_factory=list)
 
 
-def _highlight(code: str, language: str) -> str:
+def _highlight(code: str, language: str, formatter: HtmlFormatter) -> str:  # type: ignore[type-arg]
     try:
         lexer = get_lexer_by_name(language) if language else None
     except ClassNotFound:
         lexer = None
     if lexer is None:
         return html.escape(code)
-    return str(highlight(code, lexer, _FORMATTER)).rstrip("\n")
+    return str(highlight(code, lexer, formatter)).rstrip("\n")
 
 
 class MarkdownRenderer:
-    """Renders one message; `code_blocks[i]` is the text behind the link `copy-code:i`."""
+    """Renders one message; `code_blocks[i]` is the text behind the link `copy-code:i`.
 
-    def __init__(self) -> None:
+    `dark` picks code block colours for a dark window.
+    """
+
+    def __init__(self, dark: bool = False) -> None:
+        self.dark = dark
         self._md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
         self._md.enable(["table", "strikethrough"])
         self._blocks: list[str] = []
@@ -60,9 +82,10 @@ class MarkdownRenderer:
         index = len(self._blocks)
         self._blocks.append(code)
         label = html.escape(language) if language else "code"
-        return (f'<p style="{_CODE_HEAD_STYLE}">{label} &nbsp; '
+        theme = _DARK if self.dark else _LIGHT
+        return (f'<p style="{theme.head}">{label} &nbsp; '
                 f'<a href="{COPY_SCHEME}:{index}">Copy</a></p>'
-                f'<pre style="{_CODE_STYLE}">{_highlight(code, language)}</pre>\n')
+                f'<pre style="{theme.block}">{_highlight(code, language, theme.formatter)}</pre>\n')
 
     def render(self, text: str, first_code_block: int = 0) -> RenderedMarkdown:
         """Render `text`; its code blocks are numbered from `first_code_block`, so a message

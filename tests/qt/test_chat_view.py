@@ -130,3 +130,30 @@ def test_actions_appear_while_the_pointer_is_over_a_finished_message(widget) -> 
     assert not w.redo_button.isVisible()
     w.set_actions_enabled(False)  # an answer streams elsewhere
     assert not w.next_version.isEnabled() and not w.delete_button.isEnabled()
+
+
+def test_a_dark_theme_recolours_code_blocks_already_shown(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.qt.appearance import dark_palette
+    from app.qt.viewmodels.conversation_model import ConversationModel
+    from app.qt.widgets.chat_view import ChatView
+
+    code = "```python\nprint('hi')\n```\n\n"
+    model = ConversationModel()
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.set_model(model)
+    model.append_message(Message("assistant", code + "done", id=1))
+    model.append_message(Message("assistant", code + "still writing", streaming=True))
+    view.resize(600, 400)
+    view.show()
+    qtbot.waitUntil(lambda: len(view._widgets) == 2)
+
+    def backgrounds() -> list[str]:
+        return [re.findall(r"background-color:(#\w+)", w.body.toHtml())[0]
+                for w in view._widgets]
+
+    light = backgrounds()
+    view.setPalette(dark_palette())  # what choosing the dark theme does to every widget
+    dark = backgrounds()
+    assert len(set(light)) == 1 and len(set(dark)) == 1 and light[0] != dark[0]
+    assert view._widgets[1].plain_text().split()[-2:] == ["still", "writing"]
