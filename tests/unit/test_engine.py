@@ -278,6 +278,15 @@ def test_a_base_model_without_a_template_gets_its_architectures_format(
         # Under llama-2's format Gemma 3 ends its answer at once.
         assert result.stats.completion_tokens > 1
         assert result.text.strip()
+        # llama-cpp-python's Gemma format drops a system prompt; ours opens the first question
+        # with it, as Gemma 3's own template does.
+        greedy = GenerationParams(temperature=0.0, max_tokens=1)
+        question = ChatMessage("user", "What is the capital of France?")
+        bare = engine.stream_chat([question], greedy, lambda _: None)
+        system = ChatMessage("system", "Answer in French, in one word.")
+        told = engine.stream_chat([system, question], greedy, lambda _: None)
+        extra = engine.count_tokens("Answer in French, in one word.\n\n")
+        assert told.stats.prompt_tokens == bare.stats.prompt_tokens + extra
     finally:
         engine.unload()
 

@@ -115,7 +115,9 @@ def test_a_full_disk_only_costs_the_state(tmp_path: Path) -> None:
 # -- on the real model ----------------------------------------------------------------------
 
 HISTORY = [
-    ChatMessage("system", "You are a helpful assistant who answers briefly."),
+    # Long enough that both models' first turns pass the cache's 64-token minimum.
+    ChatMessage("system", "You are a helpful assistant who answers briefly, in plain words, "
+                          "for a curious reader who knows little about the sea."),
     ChatMessage("user", "Tell me about lighthouses: what they are for, how their lights "
                         "work, and why fewer of them have keepers today than a century ago."),
 ]
@@ -132,9 +134,17 @@ def ask(engine: LlamaCppEngine, messages: list[ChatMessage]) -> GenerationResult
     return engine.stream_chat(messages, GREEDY, lambda _: None)
 
 
+@pytest.fixture(params=["smollm2", "gemma"])
+def model_path(request: pytest.FixtureRequest) -> Path:
+    """SmolLM2 (a llama), and Gemma 3, whose sliding-window attention layers keep a cache of
+    their own that a state must bring back too."""
+    path: Path = request.getfixturevalue(f"{request.param}_path")
+    return path
+
+
 @pytest.fixture
-def first_turn(smollm2_path: Path) -> Iterator[tuple[list[ChatMessage], GenerationResult]]:
-    engine = load(smollm2_path, None)
+def first_turn(model_path: Path) -> Iterator[tuple[list[ChatMessage], GenerationResult]]:
+    engine = load(model_path, None)
     result = ask(engine, HISTORY)
     engine.unload()
     yield [*HISTORY, ChatMessage("assistant", result.text)], result
@@ -142,17 +152,17 @@ def first_turn(smollm2_path: Path) -> Iterator[tuple[list[ChatMessage], Generati
 
 @pytest.mark.model
 def test_a_chat_restored_after_a_restart_continues_as_if_evaluated_anew(
-        smollm2_path: Path, tmp_path: Path,
+        model_path: Path, tmp_path: Path,
         first_turn: tuple[list[ChatMessage], GenerationResult]) -> None:
     history, _ = first_turn
     second = [*history, FOLLOW_UP]
 
-    scratch = load(smollm2_path, None)
+    scratch = load(model_path, None)
     expected = ask(scratch, second)
     scratch.unload()
     assert expected.stats.cached_tokens == 0
 
-    before = load(smollm2_path, StateCache(tmp_path))
+    before = load(model_path, StateCache(tmp_path))
     before.use_session("chat-1")
     ask(before, HISTORY)
     before.use_session("chat-2")  # another chat takes the cache...
@@ -160,7 +170,7 @@ def test_a_chat_restored_after_a_restart_continues_as_if_evaluated_anew(
     before.unload()  # ...and the app closes: chat-1's state is on disk
     assert list(tmp_path.glob("chat-1.*.kvstate"))
 
-    after = load(smollm2_path, StateCache(tmp_path))
+    after = load(model_path, StateCache(tmp_path))
     after.use_session("chat-1")
     restored = ask(after, second)
     after.unload()
@@ -172,9 +182,9 @@ def test_a_chat_restored_after_a_restart_continues_as_if_evaluated_anew(
 
 @pytest.mark.model
 def test_switching_chats_keeps_each_ones_state_in_memory(
-        smollm2_path: Path, first_turn: tuple[list[ChatMessage], GenerationResult]) -> None:
+        model_path: Path, first_turn: tuple[list[ChatMessage], GenerationResult]) -> None:
     history, first = first_turn
-    engine = load(smollm2_path, StateCache(None))
+    engine = load(model_path, StateCache(None))
     engine.use_session("chat-1")
     assert ask(engine, HISTORY).text == first.text
     engine.use_session("chat-2")

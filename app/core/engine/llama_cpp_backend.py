@@ -52,6 +52,8 @@ _FORMAT_BY_ARCHITECTURE = {
     "qwen2": "chatml", "qwen3": "chatml", "smollm3": "chatml",
     "mistral": "mistral-instruct",
 }
+# Formats of llama-cpp-python that drop the system message (with a debug line only).
+_NO_SYSTEM_ROLE = {"gemma"}
 _CTX_PAD = 256
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 # ggml_log_level: 1 debug, 2 info, 3 warn, 4 error, 5 continue the previous line. (The comment in
@@ -384,7 +386,7 @@ class LlamaCppEngine:
         stream: Iterator[dict[str, Any]] | None = None
         try:
             stream = llm.create_chat_completion(
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=self._as_dicts(messages),
                 stream=True,
                 max_tokens=params.max_tokens or 0,  # 0: until the context is full
                 temperature=params.temperature,
@@ -413,6 +415,23 @@ class LlamaCppEngine:
             self._cancel = None
             vars(llm).pop("eval", None)
         return tally.result(llm.n_tokens)
+
+    def _as_dicts(self, messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+        """The messages as llama-cpp-python takes them. Where its format has no system role
+        (Gemma), the system prompt opens the first question, as Gemma's own template does,
+        instead of being dropped."""
+        dicts = [{"role": m.role, "content": m.content} for m in messages]
+        if self._model is None or self._model.chat_format not in _NO_SYSTEM_ROLE:
+            return dicts
+        system = "\n\n".join(d["content"] for d in dicts if d["role"] == "system")
+        rest = [d for d in dicts if d["role"] != "system"]
+        if system:
+            first_user = next((d for d in rest if d["role"] == "user"), None)
+            if first_user is None:
+                rest.insert(0, {"role": "user", "content": system})
+            else:
+                first_user["content"] = f"{system}\n\n{first_user['content']}"
+        return rest
 
     def _watch_prompt_eval(self, llm: Any, tally: _Tally) -> None:
         """Note when the prompt has been evaluated: its exact token count, and the moment the
