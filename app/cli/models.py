@@ -81,8 +81,12 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def _list(paths: AppPaths) -> int:
-    for entry in list_models(paths.models_dir):
+    entries = list_models(paths.models_dir)
+    for entry in entries:
         print("\t".join([entry.name, _describe_file(entry.path), _origin(entry)]))
+    if not entries:  # on stderr: stdout stays one line per model for scripts
+        print(f"No models yet. Download one with `lamplight models pull REPO`, or put a .gguf "
+              f"file in {paths.models_dir}.", file=sys.stderr)
     for download in Download.pending(paths.models_dir):
         remote = download.remote
         print(f"paused: {remote.repo} {remote.filename} "

@@ -85,6 +85,23 @@ def test_without_the_builtin_package_the_hint_says_how_to_get_it(
         resolve_model(BUILTIN_NAME, tmp_path)
 
 
+def test_a_frozen_build_finds_the_model_bundled_with_it(tmp_path: Path, no_builtin: None,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    bundle = tmp_path / "_internal"  # sys._MEIPASS of PyInstaller's one-folder app
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert builtin_model_path() is None  # a build without the model
+    gguf = bundle / "resources" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    gguf.parent.mkdir(parents=True)
+    gguf.write_bytes(b"GGUF")
+    assert builtin_model_path() == gguf
+    assert resolve_model(BUILTIN_NAME, tmp_path / "models").path == gguf
+    monkeypatch.delattr(sys, "frozen")
+    assert builtin_model_path() is None  # from a checkout, only the installed package counts
+
+
 def test_the_builtin_model_samples_cooler_than_the_default(smollm2_path: Path) -> None:
     builtin = resolve_model(BUILTIN_NAME, smollm2_path.parent)
     other = library.ModelEntry("x", "x.gguf", smollm2_path)
@@ -171,3 +188,13 @@ def test_models_of_other_apps_are_found(tmp_path: Path, gemma_path: Path,
     library.import_model(tmp_path / "models", found[0][1], copy=False)
     assert [p.name for _, p in library.discover_models(tmp_path / "models", home=home)] == [
         "other.gguf"]
+
+
+def test_an_empty_library_says_how_to_fill_it(tmp_path: Path, no_builtin: None,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+
+    assert main(["--data-dir", str(tmp_path), "models", "list"]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "No models yet" in err and "lamplight models pull" in err

