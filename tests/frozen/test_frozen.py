@@ -1,0 +1,121 @@
+"""The frozen app, dist/Lamplight/ (`bash packaging/build.sh --with-model`), run as a user
+without Python would: from a folder outside the checkout, with an empty PATH and a home,
+config, data and cache of its own.
+
+Not in the default test paths: `.ci/run` builds the folder, then runs
+`.venv/bin/python -m pytest -m frozen tests/frozen`.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import __version__
+from tests import gui_process
+from tests.documents import write_docx, write_encrypted_pdf
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLE = ROOT / "dist" / "Lamplight"
+LAUNCHER = BUNDLE / ("Lamplight.exe" if sys.platform == "win32" else "Lamplight")
+TIMEOUT_S = 300
+
+pytestmark = [
+    pytest.mark.frozen,
+    pytest.mark.skipif(not BUNDLE.is_dir(),
+                       reason=f"no {BUNDLE}: build it with `bash packaging/build.sh --with-model`"),
+]
+
+
+@pytest.fixture
+def user(tmp_path: Path) -> Path:
+    """A folder outside the checkout: the working directory, HOME and the XDG folders."""
+    for name in ("home", "config", "data", "cache", "state", "runtime", "work"):
+        (tmp_path / name).mkdir(mode=0o700)
+    return tmp_path
+
+
+def environment(user: Path) -> dict[str, str]:
+    return {
+        "PATH": "",  # no python, no anything
+        "HOME": str(user / "home"),
+        "XDG_CONFIG_HOME": str(user / "config"),
+        "XDG_DATA_HOME": str(user / "data"),
+        "XDG_CACHE_HOME": str(user / "cache"),
+        "XDG_STATE_HOME": str(user / "state"),
+        "XDG_RUNTIME_DIR": str(user / "runtime"),
+        "QT_QPA_PLATFORM": "offscreen",
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+def run(user: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(LAUNCHER), *args], cwd=user / "work", env=environment(user),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          encoding="utf-8", timeout=TIMEOUT_S, check=False)
+
+
+def test_version(user: Path) -> None:
+    done = run(user, "--version")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"lamplight {__version__}"
+    assert done.stderr == ""
+
+
+def test_a_one_shot_chat_on_the_bundled_model_answers(user: Path) -> None:
+    data = user / "lamplight"
+    done = run(user, "--data-dir", str(data), "chat", "--model", "builtin", "--seed", "1", "hi")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert done.stderr == ""
+    # The model is the one inside the bundle, and llama.cpp's log went to the log file.
+    log = (data / "logs" / "lamplight.log").read_text(encoding="utf-8")
+    assert str(BUNDLE.resolve() / "_internal" / "resources" / "models") in log
+
+
+def test_documents_of_every_kind_are_read(user: Path) -> None:
+    """The readers the app imports only when a document comes: pypdf with cryptography (an
+    AES-256 PDF anyone may open), python-docx with its template, lxml, charset-normalizer."""
+    work = user / "work"
+    html = work / "page.html"
+    html.write_text("<html><body><h1>Gull Rock</h1><p>The lighthouse is red.</p>"
+                    "<script>ignored()</script></body></html>", encoding="utf-8")
+    legacy = work / "notes.txt"
+    legacy.write_bytes("Café crème: the keeper’s log, in cp1252. ".encode("cp1252") * 8)
+    documents = [
+        write_encrypted_pdf(work / "open.pdf", password=""),
+        write_docx(work / "report.docx", ["The lighthouse is red."], [["colour", "red"]]),
+        html,
+        legacy,
+    ]
+    for document in documents:
+        done = run(user, "--data-dir", str(user / "lamplight"), "summarize", str(document),
+                   "--ctx", "1024", "--length", "short", "--quiet")
+        assert done.returncode == 0, (document.name, done.stderr)
+        assert done.stdout.strip(), document.name
+        assert done.stderr == "", (document.name, done.stderr)
+
+
+def test_the_window_starts_offscreen_and_a_signal_closes_it(user: Path) -> None:
+    data = user / "lamplight"
+    log = data / "logs" / "lamplight.log"
+    process = gui_process.start([str(LAUNCHER), "--data-dir", str(data)],
+                                environment(user), cwd=user / "work")
+    try:
+        shown = gui_process.wait_for_log(log, gui_process.SHOWN, process)
+        gui_process.wait_for_log(log, "loaded ", process)  # the bundled model, at start-up
+        status, err = gui_process.end_with(process, signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert status == 0, err
+    assert "Traceback" not in err, err
+    text = log.read_text(encoding="utf-8")
+    assert "SIGTERM: closing the window" in text
+    assert "window closed, exit status 0" in text
+    print(f"frozen window shown after {gui_process.shown_seconds(shown):.2f} s")
