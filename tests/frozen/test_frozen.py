@@ -53,8 +53,12 @@ def environment(user: Path) -> dict[str, str]:
     }
 
 
-def run(user: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(LAUNCHER), *args], cwd=user / "work", env=environment(user),
+def run(user: Path, *args: str, hub: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = environment(user)
+    if hub is not None:
+        env.pop("HF_HUB_OFFLINE")
+        env["HF_ENDPOINT"] = hub
+    return subprocess.run([str(LAUNCHER), *args], cwd=user / "work", env=env,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           encoding="utf-8", timeout=TIMEOUT_S, check=False)
 
@@ -75,6 +79,30 @@ def test_a_one_shot_chat_on_the_bundled_model_answers(user: Path) -> None:
     # The model is the one inside the bundle, and llama.cpp's log went to the log file.
     log = (data / "logs" / "lamplight.log").read_text(encoding="utf-8")
     assert str(BUNDLE.resolve() / "_internal" / "resources" / "models") in log
+
+
+def test_a_model_is_searched_pulled_and_answers(user: Path, smollm2_path: Path) -> None:
+    """huggingface_hub resolves most of its names lazily, which PyInstaller's analysis cannot
+    see; the hub stand-in (tests/hubstandin.py) serves a real GGUF to the frozen client."""
+    from tests.hubstandin import HubStandIn
+
+    repo, file = "lamplight-test/SmolLM2-135M-Instruct-GGUF", "SmolLM2-135M-Instruct-Q4_1.gguf"
+    data = str(user / "lamplight")
+    with HubStandIn() as server:
+        server.add_repo(repo, downloads=7)
+        server.add_file(repo, file, smollm2_path)
+        found = run(user, "--data-dir", data, "models", "search", "smollm2", hub=server.url)
+        assert found.returncode == 0, found.stderr
+        assert found.stdout.startswith(repo)
+        pulled = run(user, "--data-dir", data, "models", "pull", repo, file, hub=server.url)
+        assert pulled.returncode == 0, pulled.stderr
+        assert "verified (SHA-256)" in pulled.stderr
+    name = pulled.stdout.strip()
+    listed = run(user, "--data-dir", data, "models", "list")
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == ["builtin", name]
+    done = run(user, "--data-dir", data, "chat", "--model", name, "--max-tokens", "8", "hi")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
 
 
 def test_documents_of_every_kind_are_read(user: Path) -> None:
