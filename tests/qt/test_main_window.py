@@ -131,6 +131,7 @@ def test_a_model_that_fails_to_load_leaves_the_window_usable(qtbot, window: Main
     assert "broken.gguf" in window.error_banner.label.text()
     assert not window.composer.isEnabled()
     assert window.status_state.text() == ChatState.NO_MODEL.value
+    assert window.composer.placeholderText() == "No model loaded: pick one above."
 
     with qtbot.waitSignal(window.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):
         picker.setCurrentIndex(0)

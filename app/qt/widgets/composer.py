@@ -76,6 +76,13 @@ class Composer(QPlainTextEdit):
             return
         super().keyPressEvent(event)
 
+    def setPlaceholderText(self, text: str) -> None:
+        """QPlainTextEdit repaints only when the placeholder appears or goes, not when the text
+        of one already shown changes: "Loading the model…" stayed after a failed load."""
+        if text != self.placeholderText():
+            super().setPlaceholderText(text)
+            self.viewport().update()
+
     def hint(self) -> str:
         """How to send, in words, for the placeholder."""
         return ("Enter sends, Shift+Enter starts a new line." if self.enter_sends
