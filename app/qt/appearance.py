@@ -4,6 +4,10 @@ Dark and light are Qt's Fusion style with a palette of our own, which looks the 
 platform; asking the platform for a colour scheme alone does nothing where it has no theme
 plugin (a bare X11 session, the offscreen platform of the tests). "System" puts back the style
 and palette the app started with.
+
+Colours of our own (error text, banners) come in a light and a dark version (`ThemedStyle`);
+`set_style` applies the one that suits the application's palette, and `restyle` applies them all
+again when the palette changes, so a theme chosen while a banner shows recolours it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app.core.settings import SettingsFile
 
@@ -67,7 +71,62 @@ def apply_appearance(settings: SettingsFile) -> None:
             app.setStyle(_original.style)
         app.setPalette(_original.palette)
         hints.unsetColorScheme()
+    restyle()
     size = settings.get("app.font_size")
     font = QFont(app.font())
     font.setPointSizeF(float(size) if isinstance(size, int) else _original.point_size)
     app.setFont(font)
+
+
+def is_dark(palette: QPalette | None = None) -> bool:
+    """Whether `palette` (by default the application's) has a dark background."""
+    palette = palette if palette is not None else QApplication.palette()
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+@dataclass(frozen=True)
+class ThemedStyle:
+    """A style sheet in a version for light and one for dark windows. The text colours keep at
+    least 4.5:1 against their background."""
+
+    light: str
+    dark: str
+
+    def current(self) -> str:
+        return self.dark if is_dark() else self.light
+
+
+ERROR_TEXT = ThemedStyle("color: #a61b1b;", "color: #ff7b72;")
+NOTICE_BANNER = ThemedStyle(  # a warning to read, not an error
+    "background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 3px;",
+    "background: #3b3112; color: #f2d58a; padding: 6px; border-radius: 3px;")
+
+
+_STYLE_ATTRIBUTE = "_lamplight_themed_style"
+
+
+def set_style(widget: QWidget, style: ThemedStyle | None) -> None:
+    """Give `widget` the style sheet of `style` for the current theme, and again whenever the
+    theme changes (`restyle`); None clears it."""
+    setattr(widget, _STYLE_ATTRIBUTE, style)
+    _apply(widget, style)
+
+
+def _apply(widget: QWidget, style: ThemedStyle | None) -> None:
+    wanted = style.current() if style is not None else ""
+    if widget.styleSheet() != wanted:  # setting it again would restyle the widget
+        widget.setStyleSheet(wanted)
+
+
+def restyle() -> None:
+    """Apply every `set_style` again for the palette now in use.
+
+    Called wherever the palette changes (the theme setting; the main window on the system's
+    light/dark switch). A widget's own palette-change event cannot do it: Qt sends none to a
+    widget with a style sheet. (Widgets without one, such as the chat view, get theirs, and
+    only after the application palette has reached them, in a later turn of the event loop.)
+    """
+    for widget in QApplication.allWidgets():
+        style = getattr(widget, _STYLE_ATTRIBUTE, False)
+        if style is not False:
+            _apply(widget, style)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -47,7 +47,7 @@ from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_model
 from app.core.presets import PresetLibrary
 from app.core.store import StoreError
 from app.paths import AppPaths
-from app.qt.appearance import apply_appearance
+from app.qt.appearance import ThemedStyle, apply_appearance, restyle, set_style
 from app.qt.context_usage import ContextUsage
 from app.qt.controller import ChatController, ChatState
 from app.qt.state import save_state
@@ -132,14 +132,20 @@ class ModelPicker(QComboBox):
         super().showPopup()
 
 
+ERROR_BANNER = ThemedStyle(
+    "#errorBanner { background: #fde8e8; border: 1px solid #f5b5b5; border-radius: 4px; } "
+    "QLabel { color: #7a1616; }",
+    "#errorBanner { background: #3d1f1f; border: 1px solid #7a2e2e; border-radius: 4px; } "
+    "QLabel { color: #ffb4ab; }")
+
+
 class ErrorBanner(QFrame):
     """A message the user must read, shown above the conversation until dismissed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("errorBanner")
-        self.setStyleSheet("#errorBanner { background: #fde8e8; border: 1px solid #f5b5b5; "
-                           "border-radius: 4px; } QLabel { color: #7a1616; }")
+        set_style(self, ERROR_BANNER)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         self.label = QLabel()
@@ -726,6 +732,11 @@ class MainWindow(QMainWindow):
         self.preset_bar.flush_prompt_edit()
         self.controller.stop()
         self.models_page.shutdown()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ApplicationPaletteChange:  # e.g. the system went dark
+            restyle()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

@@ -98,6 +98,8 @@ def test_app_settings_change_theme_font_and_what_enter_does(  # type: ignore[no-
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     size = app.font().pointSizeF()
+    window.error_banner.show_error("Something to read in either theme")
+    light_banner = window.error_banner.styleSheet()
     dialog = window.show_settings()
     dialog.set_value("app.theme", "dark")
     dialog.set_value("app.font_size", 16)
@@ -105,6 +107,9 @@ def test_app_settings_change_theme_font_and_what_enter_does(  # type: ignore[no-
     try:
         dialog.apply()
         assert app.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        # Our own colours follow: the banner shown, code blocks in the chat.
+        assert window.error_banner.styleSheet() not in ("", light_banner)
+        qtbot.waitUntil(lambda: window.chat_view._renderer.dark)  # the palette comes later
         assert app.font().pointSizeF() == 16
         assert not window.composer.enter_sends
         assert "Ctrl+Enter sends" in window.composer.hint()
@@ -123,3 +128,5 @@ def test_app_settings_change_theme_font_and_what_enter_does(  # type: ignore[no-
         window.apply_app_settings()  # the next tests get the system's look back
     assert app.font().pointSizeF() == size
     assert app.palette().color(QPalette.ColorRole.Window).lightness() > 150
+    assert window.error_banner.styleSheet() == light_banner
+    qtbot.waitUntil(lambda: not window.chat_view._renderer.dark)

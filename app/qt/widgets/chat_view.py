@@ -62,6 +62,7 @@ from app.core.markdown import (
     stable_prefix_length,
 )
 from app.core.summarize import SavedSummary
+from app.qt.appearance import is_dark
 from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.widgets.buttons import tool_button
 
@@ -418,10 +419,6 @@ def _stats_tooltip(message: Message) -> str:
             f"Prompt: {s.prompt_tokens} tokens · answer: {s.completion_tokens} tokens")
 
 
-def _is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Base).lightness() < 128
-
-
 def _footer_text(message: Message) -> str:
     """The line under a message (rich text: a summary's parts are a link)."""
     if message.error:
@@ -491,7 +488,7 @@ class ChatView(QScrollArea):
         self.setObjectName("conversationView")
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._renderer = MarkdownRenderer(dark=_is_dark(self.palette()))
+        self._renderer = MarkdownRenderer(dark=is_dark(self.palette()))
         self._model: ConversationModel | None = None
         self._widgets: list[MessageWidget] = []
         self._first = 0  # rows above this one are not drawn yet
@@ -530,7 +527,7 @@ class ChatView(QScrollArea):
 
     def _follow_palette(self) -> None:
         """A light or dark theme chosen while the window is open recolours the code blocks."""
-        dark = _is_dark(self.palette())
+        dark = is_dark(self.palette())
         if dark == self._renderer.dark:
             return
         self._renderer.dark = dark

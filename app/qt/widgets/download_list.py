@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.models.download import Progress, format_bytes
+from app.qt.appearance import ERROR_TEXT, set_style
 from app.qt.workers.downloads import DownloadJob, DownloadManager, JobState
 
 ROWS_SHOWN = 3  # more downloads than this scroll, so the tabs above keep their room
@@ -94,10 +95,10 @@ class DownloadRow(QFrame):
             kept = job.progress.done
             self.detail.setText(f"Failed: {job.error}" if not kept else
                                 f"Failed at {format_bytes(kept)} (kept): {job.error}")
-            self.detail.setStyleSheet("color: #a61b1b;")
+            set_style(self.detail, ERROR_TEXT)
         else:
             self.detail.setText(describe_progress(job.progress, state))
-            self.detail.setStyleSheet("")
+            set_style(self.detail, None)
         self.pause_button.setText({JobState.RUNNING: "Pause", JobState.FAILED: "Retry"}.get(
             state, "Resume"))
         self.pause_button.setToolTip("Pause keeps what was downloaded; Resume continues from there")

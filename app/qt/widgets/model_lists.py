@@ -38,14 +38,16 @@ from app.core.models.download import format_bytes, target_path
 from app.core.models.gguf import GGUFError, GGUFHeader, read_header
 from app.core.models.library import ModelEntry, list_models
 from app.core.models.registry import Registry
+from app.qt.appearance import ERROR_TEXT, is_dark, set_style
 from app.qt.workers.background import BackgroundCall
 
 OBJECT_ROLE = Qt.ItemDataRole.UserRole  # on column 0: the row's ModelEntry, Offer or RepoSummary
 FIT_ROLE = Qt.ItemDataRole.UserRole + 1  # on the fit column: the Verdict the badge paints
-_BADGE_COLOURS = {  # text, background
-    fit.Verdict.FITS: ("#1a7f37", "#dafbe1"),
-    fit.Verdict.TIGHT: ("#8a5a00", "#fff1c2"),
-    fit.Verdict.TOO_BIG: ("#b42318", "#ffe4e0"),
+_BADGE_COLOURS = {  # dark window?: {verdict: (text, background)}
+    False: {fit.Verdict.FITS: ("#1a7f37", "#dafbe1"), fit.Verdict.TIGHT: ("#8a5a00", "#fff1c2"),
+            fit.Verdict.TOO_BIG: ("#b42318", "#ffe4e0")},
+    True: {fit.Verdict.FITS: ("#7ee2a8", "#12361f"), fit.Verdict.TIGHT: ("#f2cc60", "#3b2e0a"),
+           fit.Verdict.TOO_BIG: ("#ffa198", "#4a1c17")},
 }
 
 
@@ -103,7 +105,7 @@ class FitBadgeDelegate(QStyledItemDelegate):
         style = opt.widget.style() if opt.widget is not None else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        text, background = _BADGE_COLOURS[verdict]
+        text, background = _BADGE_COLOURS[is_dark(opt.palette)][verdict]
         metrics = opt.fontMetrics
         width = metrics.horizontalAdvance(verdict.value) + 14
         height = metrics.height() + 2
@@ -428,7 +430,7 @@ class CatalogList(QWidget):
         self.description.setText(error or "Hand-picked chat models, smallest first. Select one "
                                           "to read about it.")
         if error:
-            self.description.setStyleSheet("color: #a61b1b;")
+            set_style(self.description, ERROR_TEXT)
 
     def selected_entry(self) -> CatalogEntry | None:
         items = self.tree.selectedItems()
@@ -567,7 +569,7 @@ class HubSearch(QWidget):
 
     def _show(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet("color: #a61b1b;" if error else "")
+        set_style(self.message, ERROR_TEXT if error else None)
 
     # -- a repo's files --------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from app.core.models.library import (
     import_model,
     list_models,
 )
+from app.qt.appearance import ERROR_TEXT, ThemedStyle, set_style
 from app.qt.widgets.download_list import DownloadList
 from app.qt.widgets.model_lists import (
     CatalogList,
@@ -53,7 +54,9 @@ from app.qt.widgets.model_lists import (
 from app.qt.workers.background import BackgroundCall
 from app.qt.workers.downloads import DownloadManager, JobState
 
-ERROR_STYLE = "color: #a61b1b;"
+FOUND_BANNER = ThemedStyle(
+    "#foundBanner { background: #eef4fc; border: 1px solid #c5d8f0; border-radius: 4px; }",
+    "#foundBanner { background: #1c2a3d; border: 1px solid #2f4a6e; border-radius: 4px; }")
 
 
 class ModelsPage(QWidget):
@@ -151,8 +154,7 @@ class ModelsPage(QWidget):
     def _build_found_banner(self) -> QFrame:
         self.found_banner = QFrame()
         self.found_banner.setObjectName("foundBanner")
-        self.found_banner.setStyleSheet("#foundBanner { background: #eef4fc; border: 1px solid "
-                                        "#c5d8f0; border-radius: 4px; }")
+        set_style(self.found_banner, FOUND_BANNER)
         self.found_label = QLabel()
         self.found_label.setWordWrap(True)
         review = QPushButton("Import…")
@@ -201,7 +203,7 @@ class ModelsPage(QWidget):
     def show_message(self, text: str, error: bool = False, rich: bool = False) -> None:
         self.message.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
         self.message.setText(text)
-        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        set_style(self.message, ERROR_TEXT if error else None)
         self.message.setVisible(bool(text))
 
     def showEvent(self, event: QShowEvent) -> None:

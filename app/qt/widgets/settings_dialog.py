@@ -40,10 +40,9 @@ from app.core.settings import (
     allowed,
     validate,
 )
+from app.qt.appearance import ERROR_TEXT, NOTICE_BANNER, set_style
 
-ERROR_STYLE = "color: #a61b1b;"
 NOTE_STYLE = "color: palette(placeholder-text);"
-BANNER_STYLE = "background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 3px;"
 RELOAD_NOTE = "Changes here apply when the model reloads."
 GPU_LAYERS = "hardware.n_gpu_layers"
 # What an optional setting's empty value (None) is called in its spin box.
@@ -235,7 +234,7 @@ class SettingsDialog(QDialog):
                             "apply to this session only and are not saved.")
             banner.setObjectName("settingsReadOnly")
             banner.setWordWrap(True)
-            banner.setStyleSheet(BANNER_STYLE)
+            set_style(banner, NOTICE_BANNER)
             layout.addWidget(banner)
         self.scope = QComboBox()
         self.scope.setObjectName("settingsScope")
@@ -259,7 +258,7 @@ class SettingsDialog(QDialog):
 
         self.error = QLabel()
         self.error.setObjectName("settingsError")
-        self.error.setStyleSheet(ERROR_STYLE)
+        set_style(self.error, ERROR_TEXT)
         self.error.setWordWrap(True)
         self.error.hide()
         layout.addWidget(self.error)
