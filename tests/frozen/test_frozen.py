@@ -143,6 +143,7 @@ def test_the_window_starts_offscreen_and_a_signal_closes_it(user: Path) -> None:
             process.communicate()
     assert status == 0, err
     assert "Traceback" not in err, err
+    assert "locale" not in err, err  # no LANG in its environment: the launcher sets one
     text = log.read_text(encoding="utf-8")
     assert "SIGTERM: closing the window" in text
     assert "window closed, exit status 0" in text
