@@ -249,6 +249,31 @@ def test_importing_a_file_that_is_not_a_model_says_why(qtbot, window: MainWindow
     assert installed_paths(page) == []
 
 
+def test_a_damaged_file_in_the_folder_is_marked_and_cannot_be_used(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, paths: AppPaths) -> None:
+    (paths.models_dir / "half-downloaded.gguf").write_bytes(b"GGUF" + bytes(range(256)) * 8)
+    page = open_page(qtbot, window)
+    installed = page.installed
+
+    def row():  # type: ignore[no-untyped-def]  # the list is rebuilt once the headers are read
+        tree = installed.tree
+        return next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+                    if tree.topLevelItem(i).text(0) == "half-downloaded")
+
+    qtbot.waitUntil(lambda: row().text(installed.FIT) == "unreadable")
+    item = row()
+    assert "unreadable" in item.toolTip(0)
+    installed.tree.setCurrentItem(item)
+    assert not installed.use_button.isEnabled()
+    with qtbot.assertNotEmitted(installed.useRequested):
+        installed.tree.itemDoubleClicked.emit(item, 0)
+    assert "unreadable" in installed.detail.text()
+    assert installed.detail.styleSheet()  # in the error colour
+    installed.tree.setCurrentItem(installed.tree.topLevelItem(0))  # the built-in model
+    assert installed.use_button.isEnabled()
+    assert not installed.detail.styleSheet()
+
+
 def test_import_by_reference_use_it_and_the_model_in_use_cannot_be_deleted(  # type: ignore[no-untyped-def]
         qtbot, window: MainWindow, gemma_path: Path) -> None:
     page = open_page(qtbot, window)

@@ -318,9 +318,12 @@ class InstalledList(QWidget):
                 item.setText(4, format_context(header.context_length))
                 set_fit(item, self.FIT, fit.estimate(fit.Shape.from_header(header, size),
                                                      self.n_ctx, available))
-            else:
-                item.setText(1, "?")
-                item.setToolTip(1, known[1])
+            else:  # a damaged or foreign file in the folder: say so in the row itself
+                for column in (1, 2, 4):
+                    item.setText(column, "?")
+                item.setText(self.FIT, "unreadable")
+                for column in range(self.tree.columnCount()):
+                    item.setToolTip(column, known[1])
             source = self._source(entry, records.get(registry.key(entry.path), {}))
             item.setText(6, source)
             item.setToolTip(6, str(entry.path))
@@ -339,9 +342,18 @@ class InstalledList(QWidget):
             return entry.repo
         return "imported" if record.get("source") == "copy" else "models folder"
 
+    def _unreadable(self, entry: ModelEntry) -> str | None:
+        """Why `entry`'s header could not be read, if it could not."""
+        known = self._headers.get(entry.path)
+        return known[1] if known is not None and isinstance(known[1], str) else None
+
     def _on_selection(self) -> None:
         entry = self.selected_entry()
-        self.use_button.setEnabled(entry is not None)
+        unreadable = self._unreadable(entry) if entry is not None else None
+        self.use_button.setEnabled(entry is not None and unreadable is None)
+        self.use_button.setToolTip("This file cannot be loaded: see why below"
+                                   if unreadable else "")
+        set_style(self.detail, ERROR_TEXT if unreadable else None)
         self.delete_button.setEnabled(entry is not None and not entry.builtin
                                       and entry.path != self.in_use)
         if entry is None:
@@ -374,7 +386,7 @@ class InstalledList(QWidget):
 
     def _use(self) -> None:
         entry = self.selected_entry()
-        if entry is not None:
+        if entry is not None and self._unreadable(entry) is None:  # a double-click too
             self.useRequested.emit(entry)
 
     def _delete(self) -> None:
