@@ -121,8 +121,9 @@ def _apply(widget: QWidget, style: ThemedStyle | None) -> None:
 def restyle() -> None:
     """Apply every `set_style` again for the palette now in use.
 
-    Called wherever the palette changes (the theme setting; the main window on the system's
-    light/dark switch). A widget's own palette-change event cannot do it: Qt sends none to a
+    `apply_appearance` calls it at once; the main window again when the new palette reaches it
+    (a turn of the event loop later), which is also how the system's light/dark switch arrives.
+    A widget's own palette-change event cannot do it: Qt sends none to a
     widget with a style sheet. (Widgets without one, such as the chat view, get theirs, and
     only after the application palette has reached them, in a later turn of the event loop.)
     """

@@ -735,7 +735,9 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.ApplicationPaletteChange:  # e.g. the system went dark
+        # The application palette reached the window (the theme setting; the system going
+        # dark): what has a style sheet hears nothing of it, so restyle it all.
+        if event.type() == QEvent.Type.PaletteChange:
             restyle()
 
     def closeEvent(self, event: QCloseEvent) -> None:

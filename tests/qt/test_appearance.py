@@ -71,3 +71,18 @@ def test_a_theme_change_recolours_what_is_shown(qtbot) -> None:  # type: ignore[
     assert (banner.styleSheet(), label.styleSheet()) == (ERROR_BANNER.light, ERROR_TEXT.light)
     set_style(label, None)  # no longer an error
     assert label.styleSheet() == ""
+
+
+def test_the_system_going_dark_recolours_the_window(qtbot, window) -> None:  # type: ignore[no-untyped-def]
+    """No theme setting involved: the platform changes the application palette (as a desktop
+    switching to dark does), and the main window restyles what it shows."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.palette()
+    banner = window.error_banner
+    try:
+        app.setPalette(dark_palette())
+        qtbot.waitUntil(lambda: banner.styleSheet() == ERROR_BANNER.dark)
+    finally:
+        app.setPalette(before)
+    qtbot.waitUntil(lambda: banner.styleSheet() == ERROR_BANNER.light)

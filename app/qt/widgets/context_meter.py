@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.context import OVERFLOW_POLICIES, OverflowPolicy
+from app.qt.appearance import is_dark
 
 Level = Literal["ok", "high", "over"]
 
@@ -76,7 +77,7 @@ def _colors(palette: QPalette, level: Level) -> _Colors:
         text = palette.color(QPalette.ColorRole.PlaceholderText)
         fill = palette.color(QPalette.ColorRole.Highlight)
     else:
-        text, fill = (QColor(c) for c in _WARNINGS[window.lightness() < 128][level])
+        text, fill = (QColor(c) for c in _WARNINGS[is_dark(palette)][level])
     return _Colors(text, fill, _blend(window, ink, 0.15), _blend(window, ink, 0.35))
 
 
