@@ -1,0 +1,130 @@
+"""Files and folders built from outside input, and the app's private files.
+
+Two rules hold for every file the app writes:
+
+- **A path built from outside input stays in its folder.** A hub file name, a repo id, an
+  imported chat's title or an attachment's name is never joined onto a folder as it is:
+  `child_path` takes it apart into plain names and refuses what would climb out (`..`), start
+  over (`/etc`, `C:\\`, `\\\\server`) or hide a separator, then checks the resolved result is
+  still inside.
+- **What the user wrote is private.** Chats, their saved model states, settings, logs and
+  exports are readable by the user alone on POSIX (folders 0700, files 0600), whatever the
+  umask: files are created with those modes (`private_opener`) and modes left wider by an older
+  version are narrowed when the app starts (`make_private`). Windows keeps its per-user ACLs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+# A Windows drive ("C:"), a name Windows reserves ("CON", "nul.txt"), or control characters.
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class UnsafePathError(ValueError):
+    """A name from outside that would leave its folder; the message says which and why."""
+
+
+def _check_part(part: str, whole: str) -> None:
+    if part in ("", ".", ".."):
+        raise UnsafePathError(f"'{whole}' has an empty, '.' or '..' part")
+    if "\\" in part or "/" in part:
+        raise UnsafePathError(f"'{whole}' holds a backslash")
+    if _DRIVE.match(part):
+        raise UnsafePathError(f"'{whole}' starts with a drive letter")
+    if _CONTROL.search(part):
+        raise UnsafePathError(f"'{whole}' holds control characters")
+    if _RESERVED.match(part):
+        raise UnsafePathError(f"'{whole}' uses a name Windows reserves")
+
+
+def plain_parts(name: str) -> list[str]:
+    """The parts of a relative, '/'-separated name from outside (a hub file name, a repo id),
+    each a plain file or folder name. Raises `UnsafePathError` for anything else."""
+    if not name or name.startswith(("/", "\\")):
+        raise UnsafePathError(f"'{name}' is not a relative name")
+    parts = name.split("/")
+    for part in parts:
+        _check_part(part, name)
+    return parts
+
+
+def child_path(folder: Path, *names: str) -> Path:
+    """`folder` joined with names from outside (each may hold '/'), refused unless the result
+    resolves inside `folder`. Raises `UnsafePathError`."""
+    parts = [part for name in names for part in plain_parts(name)]
+    path = folder.joinpath(*parts)
+    root = folder.resolve()
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise UnsafePathError(f"'{'/'.join(names)}' leads out of {folder}")
+    return path
+
+
+def safe_file_name(text: str, fallback: str = "untitled", limit: int = 80) -> str:
+    """A file name for a title from outside (a chat's title as an export's default name):
+    separators, control characters and what Windows forbids become spaces or go, never a path."""
+    name = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]+', " ", text)
+    name = " ".join(name.split()).strip(". ")[:limit].strip(". ")
+    if not name or _RESERVED.match(name):
+        return fallback
+    return name
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """Whether `path` resolves to `folder` or something in it."""
+    resolved, root = path.resolve(), folder.resolve()
+    return resolved == root or root in resolved.parents
+
+
+def posix_name(name: str) -> str:
+    """The last part of a '/'-separated name from outside, for messages."""
+    return PurePosixPath(name).name or name
+
+
+# -- private files ---------------------------------------------------------------------------
+
+
+def private_opener(path: str, flags: int) -> int:
+    """An `opener` for `open()` that creates the file readable by its owner only."""
+    return os.open(path, flags, PRIVATE_FILE_MODE)
+
+
+def make_private(paths: Iterable[Path]) -> None:
+    """Narrow existing folders to 0700 and files to 0600 (POSIX only). What cannot be changed
+    (another user's file, a read-only mount) is left as it is."""
+    if os.name != "posix":
+        return
+    for path in paths:
+        with contextlib.suppress(OSError):
+            mode = path.stat().st_mode
+            wanted = PRIVATE_DIR_MODE if stat.S_ISDIR(mode) else PRIVATE_FILE_MODE
+            if stat.S_IMODE(mode) & ~wanted:
+                path.chmod(stat.S_IMODE(mode) & wanted)
+
+
+def make_private_dir(folder: Path) -> None:
+    """Create `folder` (and its parents) if need be; the folder itself ends up 0700."""
+    folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    make_private([folder])
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to `path`, created or truncated, readable by the owner only."""
+    write_private_bytes(path, text.encode("utf-8"))
+
+
+def write_private_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb", opener=private_opener) as file:
+        file.write(data)
+    make_private([path])  # an existing file keeps its mode on open: narrow it too
