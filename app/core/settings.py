@@ -29,7 +29,7 @@ from typing import Any, Literal, TypedDict
 
 from app.core.context import OVERFLOW_POLICIES
 from app.core.engine.base import GPU_LAYERS_AUTO, GenerationParams, LoadSpec
-from app.core.jsonfile import read_json, write_json
+from app.core.jsonfile import JSONInputError, load_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -275,8 +275,8 @@ class SettingsFile:
     `values` holds what the user set globally and `models` the per-model overrides, keyed by the
     caller's name for a model (the app uses `ModelEntry.name`). `problems` says, one line each,
     what was wrong in the file when it was loaded, for the window to show once. `read_only` is
-    set when the file was written by a newer Lamplight: changes then apply to this session only,
-    and `save` leaves that file alone.
+    set when the file was written by a newer Lamplight or cannot be read: changes then apply to
+    this session only, and `save` leaves that file alone.
 
     Used from one thread (the GUI's).
     """
@@ -286,15 +286,18 @@ class SettingsFile:
     models: dict[str, dict[str, Value]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     read_only: bool = False
+    read_only_reason: str = ""  # why, in words that finish "These settings …"
 
     @classmethod
     def load(cls, config_dir: Path) -> SettingsFile:
         """The settings in `config_dir`; never raises for a bad file.
 
-        Missing: defaults. Empty: defaults and a problem. Not JSON, not an object, or no version
+        Missing: defaults. Empty: defaults and a problem. Not JSON (a UTF-8 BOM is fine; NaN,
+        Infinity and nesting past `jsonfile.MAX_DEPTH` are not), not an object, or no version
         this app understands: defaults, a problem, and the file is renamed to
         `settings.json.bad-<time>` so that the next save does not destroy what the user may want
-        back. A newer version: defaults, a problem, `read_only`. Unknown keys are dropped (logged
+        back. A newer version, or a file that cannot be read (permissions): defaults, a problem,
+        `read_only`, and the file is left where it is. Unknown keys are dropped (logged
         only: most likely a setting of a newer release or a removed one). An invalid value: a
         problem, and that key's default.
         """
@@ -303,11 +306,33 @@ class SettingsFile:
         return settings
 
     def _read(self) -> None:
-        data = read_json(self.path)
-        if data is None:
-            if self.path.exists():
-                self._damaged("it is not valid JSON")
-            return
+        data = self._load()
+        if data is not None:
+            self._read_data(data)
+
+    def _load(self) -> object | None:
+        """The file's JSON value; None (and a problem unless it is missing) when there is none
+        to read."""
+        try:
+            return load_json(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            # Not damage: the file may be fine and only unreadable now (permissions, a folder
+            # in its place). It stays where it is, and this session does not overwrite it.
+            self.read_only = True
+            reason = exc.strerror.lower() if exc.strerror else type(exc).__name__
+            self.read_only_reason = f"could not be read from {self.path} ({reason})"
+            self.problems.append(
+                f"{self.path.name} cannot be read ({reason}); the default settings are used, "
+                "and changes made now are not saved to it.")
+            log.warning("cannot read %s: %s", self.path, exc)
+            return None
+        except JSONInputError as exc:
+            self._damaged(f"it is not valid JSON ({exc})")
+            return None
+
+    def _read_data(self, data: object) -> None:
         if not isinstance(data, dict):
             self._damaged("it is not a JSON object")
             return
@@ -317,6 +342,7 @@ class SettingsFile:
             return
         if version > SCHEMA_VERSION:
             self.read_only = True
+            self.read_only_reason = "were saved by a newer Lamplight"
             self.problems.append(
                 f"{self.path.name} was written by a newer Lamplight (settings version {version})"
                 "; its settings are not used, and changes made now are not saved to it.")
@@ -397,10 +423,11 @@ class SettingsFile:
     def save(self) -> None:
         """Write the file atomically. Raises `OSError`.
 
-        Does nothing (logged) when the file on disk was written by a newer Lamplight.
+        Does nothing (logged) when the file on disk was written by a newer Lamplight or could
+        not be read.
         """
         if self.read_only:
-            log.warning("not saving %s: it was written by a newer Lamplight", self.path)
+            log.warning("not saving %s: it is read-only for this session", self.path)
             return
         order = {s.key: i for i, s in enumerate(SETTINGS)}
 

@@ -230,8 +230,9 @@ class SettingsDialog(QDialog):
 
         layout = QVBoxLayout(self)
         if settings.read_only:
-            banner = QLabel("These settings were saved by a newer Lamplight. Changes made here "
+            banner = QLabel(f"These settings {settings.read_only_reason}. Changes made here "
                             "apply to this session only and are not saved.")
+            banner.setTextFormat(Qt.TextFormat.PlainText)
             banner.setObjectName("settingsReadOnly")
             banner.setWordWrap(True)
             set_style(banner, NOTICE_BANNER)
