@@ -16,7 +16,9 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import re
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +38,7 @@ from app.core.conversation import (
     stats_from_json,
     stats_to_json,
 )
+from app.core.files import PRIVATE_FILE_MODE, make_private
 from app.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -113,6 +116,11 @@ class NewerSchemaError(StoreError):
     """The file was written by a newer Lamplight; it is left as it is."""
 
 
+class StoreUnavailableError(StoreError):
+    """The history cannot be used now (a full disk, an I/O error, no permission, locked), but
+    is not damaged: it is left as it is."""
+
+
 class ConversationNotFoundError(StoreError):
     def __init__(self, conversation_id: int) -> None:
         super().__init__(f"There is no chat with id {conversation_id}.")
@@ -125,21 +133,61 @@ _P = ParamSpec("_P")
 
 def _reported(method: Callable[_P, _R]) -> Callable[_P, _R]:
     """SQLite's own errors (a full disk, a file locked too long) as a `StoreError` that says
-    what failed in words the user can act on."""
+    what failed, and where, in words the user can act on."""
 
     @functools.wraps(method)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return method(*args, **kwargs)
         except sqlite3.Error as exc:
-            detail = str(exc)
-            if "full" in detail:
-                detail += ": free some disk space"
-            elif "locked" in detail or "busy" in detail:
-                detail += ": another Lamplight is writing to it; try again"
-            raise StoreError(f"The chat history could not be used ({detail}).") from exc
+            store = args[0]
+            path = store.path if isinstance(store, ConversationStore) else Path(DB_NAME)
+            raise StoreError(_unavailable(path, exc)) from exc
 
     return wrapper
+
+
+def _unavailable(path: Path, exc: sqlite3.Error) -> str:
+    """Why the history at `path` could not be used, and what to do, in one line."""
+    detail = str(exc)
+    if "full" in detail or (_error_name(exc).startswith("SQLITE_IOERR") and _disk_full(path)):
+        return (f"The chat history could not be saved: the disk holding {path.parent} is full. "
+                "Free some space and try again.")
+    if "locked" in detail or "busy" in detail:
+        return (f"The chat history {path} is in use by another Lamplight that is writing to "
+                "it; try again.")
+    if "readonly" in detail.replace(" ", "") or _error_name(exc) in ("SQLITE_PERM",
+                                                                     "SQLITE_CANTOPEN"):
+        return f"The chat history {path} cannot be opened for writing ({detail})."
+    return f"The chat history {path} could not be used ({detail})."
+
+
+def _error_name(exc: sqlite3.Error) -> str:
+    return str(getattr(exc, "sqlite_errorname", ""))  # Python 3.11 and later
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    """Whether SQLite says the file is not a database or is corrupt (not merely unusable
+    now): only then is it moved aside."""
+    if _error_name(exc):
+        return _error_name(exc).startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT"))
+    return isinstance(exc, sqlite3.DatabaseError) and any(
+        words in str(exc) for words in ("not a database", "malformed", "corrupt"))
+
+
+def _disk_full(path: Path, reserve: int = 1024 * 1024) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < reserve
+    except OSError:
+        return False
+
+
+def _create_private(path: Path) -> None:
+    """Create the history file readable by the user alone (SQLite gives its -wal and -shm
+    files the same mode), and narrow one an older version left open to others."""
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
+    make_private([path, *(Path(f"{path}{suffix}") for suffix in ("-wal", "-shm"))])
 
 
 @dataclass(frozen=True)
@@ -183,21 +231,46 @@ class ConversationStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Set when the history could only be opened without SQLite's shared-memory file (a
+        # full disk): it reads, but holds the file for this process alone until closed.
+        self.exclusive = False
+        if str(path) != ":memory:":
+            _create_private(path)
         try:
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=10)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            # With WAL, NORMAL survives a killed process; only a power cut may lose the last
-            # commits, never the database.
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
-        except (sqlite3.DatabaseError, StoreError) as exc:
+            self._connect(exclusive=False)
+        except sqlite3.Error as first:
             with contextlib.suppress(Exception):
                 self._db.close()
-            if isinstance(exc, StoreError):
-                raise
-            raise StoreError(f"Cannot read the chat history {path}: {exc}") from exc
+            if _is_damage(first):
+                raise StoreError(f"Cannot read the chat history {path}: {first}") from first
+            # A disk that is full cannot take the 32 KB of the WAL index, and opening fails
+            # although reading would not need a byte. In exclusive locking mode SQLite keeps
+            # that index in memory: the chats can still be read (and written, once there is
+            # space), by this process alone.
+            try:
+                self._connect(exclusive=True)
+            except sqlite3.Error:
+                with contextlib.suppress(Exception):
+                    self._db.close()
+                raise StoreUnavailableError(_unavailable(path, first)) from first
+            self.exclusive = True
+            log.warning("chat history %s opened in exclusive mode after: %s", path, first)
+        except StoreError:
+            with contextlib.suppress(Exception):
+                self._db.close()
+            raise
+
+    def _connect(self, exclusive: bool) -> None:
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+        self._db.row_factory = sqlite3.Row
+        if exclusive:  # before the first access to the WAL: no shared memory then
+            self._db.execute("PRAGMA locking_mode = EXCLUSIVE")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        # With WAL, NORMAL survives a killed process; only a power cut may lose the last
+        # commits, never the database.
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
 
     @classmethod
     def open_in(cls, data_dir: Path) -> ConversationStore:
@@ -259,18 +332,34 @@ class ConversationStore:
         """
         if touch:
             conversation.updated_at = time.time()
-        now = conversation.updated_at
+        return self.create_all([conversation])[0]
+
+    @_reported
+    def create_all(self, conversations: Sequence[Conversation]) -> list[int]:
+        """Save new conversations, keeping their times, in one transaction: all of them or,
+        when anything fails (a full disk), none, so that doing it again duplicates nothing.
+        Sets and returns their ids."""
+        try:
+            self._insert_all(conversations)
+        except BaseException:
+            for conversation in conversations:  # none of them was saved
+                conversation.id = None
+            raise
+        return [c.id for c in conversations if c.id is not None]
+
+    def _insert_all(self, conversations: Sequence[Conversation]) -> None:
         with self._transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO conversations (title, system_prompt, model, model_path, preset, "
-                "settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation.title, conversation.system_prompt, conversation.model,
-                 conversation.model_path, conversation.preset,
-                 json.dumps(settings_to_json(conversation)), conversation.created_at, now))
-            assert cursor.lastrowid is not None
-            conversation.id = cursor.lastrowid
-            self._insert_tree(db, conversation)
-        return conversation.id
+            for conversation in conversations:
+                cursor = db.execute(
+                    "INSERT INTO conversations (title, system_prompt, model, model_path, "
+                    "preset, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (conversation.title, conversation.system_prompt, conversation.model,
+                     conversation.model_path, conversation.preset,
+                     json.dumps(settings_to_json(conversation)), conversation.created_at,
+                     conversation.updated_at))
+                assert cursor.lastrowid is not None
+                conversation.id = cursor.lastrowid
+                self._insert_tree(db, conversation)
 
     def _insert_tree(self, db: sqlite3.Connection, conversation: Conversation) -> None:
         """Insert the messages of a conversation not saved before, renumbering them."""
@@ -556,13 +645,14 @@ def _loads(text: str | None) -> object:
 def open_store(paths: AppPaths) -> tuple[ConversationStore, str | None]:
     """The chat history, and a message for the user when it could not be used as it was.
 
-    A file SQLite cannot read is moved aside (kept, never deleted) and a new one started; a
-    file from a newer version is left alone and chats are kept in memory for this session.
+    A file SQLite says is damaged is moved aside (kept, never deleted) and a new one started; a
+    file from a newer version, or one that cannot be used now (a full disk, no permission), is
+    left alone and chats are kept in memory for this session.
     """
     path = paths.data_dir / DB_NAME
     try:
         store = ConversationStore(path)
-    except NewerSchemaError as exc:
+    except (NewerSchemaError, StoreUnavailableError) as exc:
         return ConversationStore(Path(":memory:")), (
             f"{exc} Chats of this session will not be saved.")
     except StoreError as exc:
@@ -575,7 +665,13 @@ def open_store(paths: AppPaths) -> tuple[ConversationStore, str | None]:
         return ConversationStore(path), (
             f"The chat history could not be read, so a new one was started. The old file "
             f"was kept as {aside}.")
-    purged = store.purge_deleted()  # the chats deleted in an earlier session: Undo is over
+    try:
+        purged = store.purge_deleted()  # the chats deleted in an earlier session: Undo is over
+    except StoreError as exc:  # a full disk: they are purged at a later start
+        return store, str(exc)
     if purged:
         log.info("removed %d deleted chats for good", purged)
+    if store.exclusive:
+        return store, (f"The disk holding {path.parent} is full: your chats can be read, but "
+                       "new ones cannot be saved until there is space.")
     return store, None
