@@ -10,7 +10,6 @@ import argparse
 import json
 import sqlite3
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from app.core.store import (
     PartialWriter,
     StoreError,
 )
+from app.core.times import local_datetime
 from app.core.titles import fallback_title
 from app.core.transfer import (
     ImportFormatError,
@@ -106,7 +106,7 @@ def _list(args: argparse.Namespace, store: ConversationStore) -> int:
 
 
 def _local_minute(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+    return local_datetime(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
 def _one_line(text: str) -> str:

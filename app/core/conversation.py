@@ -328,21 +328,24 @@ def overflow_from_json(data: object) -> OverflowPolicy | None:
 
 
 def params_from_json(data: object) -> GenerationParams | None:
-    """Settings read back from a file; unknown keys and wrong types are dropped."""
+    """Settings read back from a file (a chat's own, or an imported one's); unknown keys and
+    values the setting does not accept (a wrong type, out of its range: what the settings
+    panel would refuse) are dropped."""
+    from app.core.settings import BY_KEY, SettingError, validate
+
     fields = dataclasses.fields(GenerationParams)
     if not isinstance(data, dict) or not any(f.name in data for f in fields):
         return None
-    defaults = GenerationParams()
     values: dict[str, Any] = {}
     for f in fields:
         value = data.get(f.name)
-        default = getattr(defaults, f.name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            values[f.name] = validate(BY_KEY[f"sampling.{f.name}"], value)
+        except SettingError:
             continue
-        values[f.name] = float(value) if isinstance(default, float) else int(value)
-    return dataclasses.replace(defaults, **values)
+    return dataclasses.replace(GenerationParams(), **values)
 
 
 def stats_to_json(stats: GenerationStats | None) -> dict[str, Any] | None:

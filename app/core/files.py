@@ -128,3 +128,63 @@ def write_private_bytes(path: Path, data: bytes) -> None:
     with open(path, "wb", opener=private_opener) as file:
         file.write(data)
     make_private([path])  # an existing file keeps its mode on open: narrow it too
+
+
+# -- reading files from outside --------------------------------------------------------------
+
+
+class FileReadError(ValueError):
+    """A file from outside that is not read: not a regular file, too large, or unreadable. The
+    message is one line naming the file."""
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes`. Raises `FileReadError`.
+
+    A FIFO, a device (`/dev/zero`), a socket or a folder is refused before a byte is read,
+    and opening never blocks: the file is opened non-blocking and checked by its descriptor, so
+    a file swapped for a FIFO after a check cannot hang the app either.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise FileReadError(f"Cannot read {path}: it is a folder.") from None
+    except OSError as exc:
+        raise FileReadError(f"Cannot read {path}: {os_reason(exc)}.") from None
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileReadError(f"Cannot read {path}: it is a folder.")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileReadError(f"Cannot read {path}: it is not a regular file.")
+        if info.st_size > max_bytes:
+            raise FileReadError(f"Cannot read {path}: it is {format_size(info.st_size)}; "
+                                f"up to {format_size(max_bytes)} can be read.")
+        try:
+            data = file.read(max_bytes + 1)  # it may have grown since fstat
+        except OSError as exc:
+            raise FileReadError(f"Cannot read {path}: {os_reason(exc)}.") from None
+    if len(data) > max_bytes:
+        raise FileReadError(f"Cannot read {path}: it is larger than {format_size(max_bytes)}.")
+    return data
+
+
+def os_reason(exc: OSError) -> str:
+    """Why an OS call failed, as words that fit after "Cannot read X: "."""
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "it is a folder"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return (exc.strerror or str(exc) or type(exc).__name__).rstrip(".").lower()
+
+
+def format_size(size: int) -> str:
+    """A size in MB (KB below one MB), rounded up so that a size over a limit never reads as
+    the limit."""
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} KB"
+    tenths = -(-size * 10 // (1024 * 1024))
+    return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"

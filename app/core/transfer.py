@@ -33,12 +33,18 @@ from app.core.conversation import (
     stats_from_json,
     stats_to_json,
 )
+from app.core.files import FileReadError, read_regular_file
+from app.core.jsonfile import JSONInputError, parse_json
 from app.core.store import ConversationStore
+from app.core.times import EARLIEST, clamp_time, local_datetime, utc_datetime
 from app.core.titles import fallback_title
 
 FORMAT = "lamplight-conversations"
 FORMAT_VERSION = 1
 ROLES = ("user", "assistant")
+# An export of every chat with its documents is tens of MB; a file many times that is not one,
+# and parsing it would take several times its size in memory.
+MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 _T = TypeVar("_T")
 
@@ -87,7 +93,7 @@ def _attachment_markdown(attachment: Attachment) -> str:
 
 
 def _local_time(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+    return local_datetime(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
 def _author(conversation: Conversation, message: Message) -> str:
@@ -173,7 +179,7 @@ def _conversation_to_json(conversation: Conversation) -> dict[str, Any]:
 
 def iso_time(timestamp: float) -> str:
     """An ISO 8601 time in UTC, to the millisecond: `2025-01-31T17:04:05.123Z`."""
-    text = datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="milliseconds")
+    text = utc_datetime(timestamp).isoformat(timespec="milliseconds")
     return text.replace("+00:00", "Z")
 
 
@@ -181,19 +187,22 @@ def iso_time(timestamp: float) -> str:
 
 
 def load_file(path: Path) -> list[Conversation]:
-    """The conversations of an export file. Raises `ImportFormatError`, naming the file."""
+    """The conversations of an export file. Raises `ImportFormatError`, naming the file.
+
+    Only a regular file of at most `MAX_IMPORT_BYTES` is read: a FIFO or `/dev/zero` would
+    block or fill the memory.
+    """
     try:
-        text = path.read_bytes().decode("utf-8-sig")  # a BOM (Windows editors) is no error
-    except OSError as exc:
-        raise ImportFormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+        text = read_regular_file(path, MAX_IMPORT_BYTES).decode("utf-8-sig")
+    except FileReadError as exc:  # "Cannot read …." in a sentence of its own
+        message = str(exc).removesuffix(".")
+        raise ImportFormatError(message[:1].lower() + message[1:]) from None
     except UnicodeDecodeError:
         raise ImportFormatError(f"{path} is not a UTF-8 text file") from None
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        reason = f" (line {exc.lineno}, column {exc.colno}: {exc.msg})" \
-            if isinstance(exc, json.JSONDecodeError) else ""
-        raise ImportFormatError(f"{path} is not JSON{reason}") from None
+        data = parse_json(text)
+    except JSONInputError as exc:
+        raise ImportFormatError(f"{path} is not JSON ({exc})") from None
     try:
         return from_json(data)
     except ImportFormatError as exc:
@@ -343,7 +352,9 @@ def _object(value: object) -> dict[str, Any] | None:
 
 
 def _parse_time(value: object) -> float | None:
-    if not isinstance(value, str):
+    """An ISO 8601 time as a timestamp, clamped into the range every platform can show (a
+    chat dated year 1 is imported as dated 1970)."""
+    if not isinstance(value, str) or len(value) > 64:
         return None
     text = value.strip()
     if text.endswith(("Z", "z")):  # Python 3.10's fromisoformat does not read the Z
@@ -354,7 +365,10 @@ def _parse_time(value: object) -> float | None:
         return None
     if moment.tzinfo is None:  # the format says UTC; a time without an offset is taken so
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    try:
+        return clamp_time(moment.timestamp())
+    except (OverflowError, ValueError):  # year 1 with an offset east of UTC: before year 1
+        return EARLIEST
 
 
 _EXPECTED: dict[Callable[[object], Any], str] = {
@@ -381,6 +395,7 @@ def _show(value: object, present: bool = True) -> str:
 def save_imported(store: ConversationStore, conversations: Sequence[Conversation]) -> list[int]:
     """Save imported conversations as new chats, keeping their times; returns their ids.
 
-    Each is saved in a transaction of its own: a failure part-way keeps the ones before it.
+    All in one transaction: a failure part-way (a full disk) saves none of them, so importing
+    the file again later adds each chat once. Raises `StoreError`.
     """
-    return [store.create(conversation, touch=False) for conversation in conversations]
+    return store.create_all(conversations)
