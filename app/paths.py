@@ -14,6 +14,8 @@ from pathlib import Path
 
 import platformdirs
 
+from app.core.files import make_private, make_private_dir
+
 APP_NAME = "Lamplight"
 DATA_DIR_ENV = "LAMPLIGHT_DATA_DIR"
 
@@ -58,9 +60,17 @@ class AppPaths:
         return cls.under(Path(chosen)) if chosen else cls.default()
 
     def ensure(self) -> AppPaths:
+        """Create the folders, readable by the user alone (POSIX: 0700, whatever the umask;
+        folders an older version made open to others are narrowed). Raises `OSError`."""
         for folder in (self.config_dir, self.data_dir, self.models_dir, self.logs_dir,
                        self.cache_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+            make_private_dir(folder)
+        # Files an older version wrote open to others (0644 under the usual umask 022):
+        # the chats and their saved model states decode back to whole conversations.
+        make_private([path for folder in (self.config_dir, self.data_dir, self.logs_dir)
+                      for path in folder.iterdir() if path.is_file()])
+        if self.states_dir.is_dir():
+            make_private([self.states_dir, *self.states_dir.iterdir()])
         return self
 
     @property

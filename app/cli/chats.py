@@ -18,6 +18,7 @@ from app.core.context import OverflowPolicy
 from app.core.conversation import INTERRUPTED, Conversation, Message
 from app.core.engine import GenerationParams
 from app.core.engine.states import remove_orphans
+from app.core.files import write_private_text
 from app.core.store import (
     ConversationNotFoundError,
     ConversationStore,
@@ -129,7 +130,7 @@ def _export(args: argparse.Namespace, store: ConversationStore) -> int:
         sys.stdout.write(text)
         return EXIT_OK
     try:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_private_text(Path(args.output), text)  # the chats are the user's alone
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     return EXIT_OK

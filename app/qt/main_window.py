@@ -7,7 +7,6 @@ Models… button beside it) and downloads keep running while the user is back in
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
@@ -42,6 +41,7 @@ from app.core.documents import FILE_FILTER, Document
 from app.core.engine import GenerationResult, ModelInfo
 from app.core.engine.devices import describe_backend, devices, gpu_backend
 from app.core.engine.llama_cpp_backend import supports_gpu_offload
+from app.core.files import safe_file_name, write_private_text
 from app.core.hardware import physical_cores, total_ram_bytes
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_models
 from app.core.presets import PresetLibrary
@@ -637,14 +637,14 @@ class MainWindow(QMainWindow):
         except StoreError as exc:
             self.error_banner.show_error(str(exc))
             return
-        name = re.sub(r"[^\w\- ]+", "", conversation.title).strip() or "chat"
+        name = safe_file_name(conversation.title, fallback="chat")
         path, chosen = self._ask_export_path(name)
         if not path:
             return
         as_json = chosen.startswith("JSON") or path.lower().endswith(".json")
         text = transfer.dumps([conversation]) if as_json else transfer.to_markdown(conversation)
         try:
-            Path(path).write_text(text, encoding="utf-8")
+            write_private_text(Path(path), text)  # the chat is the user's alone
         except OSError as exc:
             self.error_banner.show_error(f"Cannot write {path}: {exc.strerror or exc}")
             return

@@ -34,6 +34,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.files import make_private_dir, private_opener
+
 log = logging.getLogger(__name__)
 
 _MAGIC = b"LLKV"
@@ -221,7 +223,7 @@ def remove_orphans(directory: Path, live_chats: Iterable[int]) -> int:
 
 
 def _write(path: Path, snapshot: Snapshot) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)  # a state decodes back to the whole conversation
     header = json.dumps({"tokens": len(snapshot.tokens),
                          "fingerprint": path.name.split(".")[1]}).encode()
     temporary = path.with_name(path.name + ".tmp")
@@ -230,7 +232,7 @@ def _write(path: Path, snapshot: Snapshot) -> None:
         tokens = array.array(tokens.typecode, tokens)
         tokens.byteswap()
     try:
-        with temporary.open("wb") as file:
+        with open(temporary, "wb", opener=private_opener) as file:
             file.write(_HEAD.pack(_MAGIC, _VERSION, len(header)))
             file.write(header)
             file.write(struct.pack("<B", tokens.itemsize))
