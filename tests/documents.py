@@ -3,7 +3,10 @@ password), DOCX files and huge sparse files. Nothing binary is kept in the repos
 
 from __future__ import annotations
 
+import contextlib
+import random
 from pathlib import Path
+from typing import Any
 
 
 def _pdf_string(text: str) -> bytes:
@@ -101,3 +104,118 @@ def write_huge_file(path: Path, size: int) -> Path:
         file.seek(size - 1)
         file.write(b"\0")
     return path
+
+
+def write_docx_bomb(path: Path, xml_bytes: int) -> Path:
+    """A real .docx whose word/document.xml is `xml_bytes` of one-word paragraphs: a few MB
+    on disk per GB unpacked (issue 17's was 2.7 MB for 950 MB). Written as a stream, so
+    writing it takes no memory."""
+    import zipfile
+
+    template = write_docx(path.with_name(path.name + ".template.docx"), ["word"])
+    with zipfile.ZipFile(template) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    template.unlink()
+    head = parts["word/document.xml"].split(b"<w:body>")[0] + b"<w:body>"
+    paragraphs = b"<w:p><w:r><w:t>word</w:t></w:r></w:p>" * 100_000
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in parts.items():
+            if name != "word/document.xml":
+                archive.writestr(name, data)
+        with archive.open("word/document.xml", "w", force_zip64=True) as part:
+            part.write(head)
+            for _ in range(max(1, xml_bytes // len(paragraphs))):
+                part.write(paragraphs)
+            part.write(b"</w:body></w:document>")
+    return path
+
+
+def python_docx_text(path: Path) -> str:
+    """A document's text as python-docx reads it (the reader's rules before issue 17, kept as
+    the reference the streaming reader must match)."""
+    import docx
+    from docx.table import Table
+
+    blocks: list[str] = []
+    for block in docx.Document(str(path)).iter_inner_content():
+        if not isinstance(block, Table):
+            blocks.append(block.text)
+            continue
+        rows: list[str] = []
+        for row in block.rows:
+            cells: list[str] = []
+            previous = None
+            for cell in row.cells:
+                if cell._tc is previous:  # a merged cell is listed once per column it spans
+                    continue
+                previous = cell._tc
+                cells.append(" ".join(cell.text.split()))
+            if any(cells):
+                rows.append(" | ".join(cells))
+        blocks.append("\n".join(rows))
+    return "\n\n".join(blocks)
+
+
+def write_varied_docx(path: Path, seed: int) -> Path:
+    """A Word document of random blocks: headings, paragraphs whose runs hold line, page and
+    column breaks, tabs, non-breaking hyphens and hyperlinks, and tables with cells of several
+    paragraphs, nested tables and cells merged across and down."""
+    import docx
+
+    rng = random.Random(seed)
+    document = docx.Document()
+    for _ in range(rng.randint(1, 8)):
+        if rng.random() < 0.5:
+            _add_varied_paragraph(document, rng)
+        else:
+            _add_varied_table(document, rng)
+    document.save(str(path))
+    return path
+
+
+_WORDS = ["alpha", "beta", "  gamma ", "δέλτα", "中文", "x y", ""]
+
+
+def _add_varied_paragraph(document: Any, rng: random.Random) -> None:
+    from docx.enum.text import WD_BREAK
+    from docx.oxml import OxmlElement
+
+    paragraph = (document.add_paragraph() if rng.random() < 0.7 else
+                 document.add_heading(rng.choice(_WORDS), level=rng.randint(0, 3)))
+    for _ in range(rng.randint(0, 4)):
+        run = paragraph.add_run(rng.choice(_WORDS))
+        extra = rng.choice(["br", "page", "column", "tab", "noBreakHyphen", "cr", None, None])
+        if extra == "br":
+            run.add_break()
+        elif extra in {"page", "column"}:
+            run.add_break(WD_BREAK.PAGE if extra == "page" else WD_BREAK.COLUMN)
+        elif extra == "tab":
+            run.add_tab()
+        elif extra is not None:
+            run._r.append(OxmlElement(f"w:{extra}"))
+    if rng.random() < 0.3:
+        link, run, text = (OxmlElement(tag) for tag in ("w:hyperlink", "w:r", "w:t"))
+        text.text = "link text"
+        run.append(text)
+        link.append(run)
+        paragraph._p.append(link)
+
+
+def _add_varied_table(document: Any, rng: random.Random) -> None:
+    from docx.exceptions import InvalidSpanError
+
+    rows, cols = rng.randint(1, 4), rng.randint(1, 4)
+    table = document.add_table(rows=rows, cols=cols)
+    for i in range(rows):
+        for j in range(cols):
+            cell = table.cell(i, j)
+            cell.text = rng.choice(_WORDS)
+            if rng.random() < 0.2:
+                cell.add_paragraph(rng.choice(_WORDS))
+            if rng.random() < 0.1:
+                cell.add_table(rows=1, cols=1).cell(0, 0).text = "nested"
+    for _ in range(rng.randint(0, 2)):
+        i, j = rng.randrange(rows), rng.randrange(cols)
+        corner = table.cell(rng.randrange(i, rows), rng.randrange(j, cols))
+        with contextlib.suppress(InvalidSpanError):  # a merge cutting one already made
+            table.cell(i, j).merge(corner)

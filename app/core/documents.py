@@ -20,10 +20,15 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from docx.table import Table
+from app.core.docx_text import (
+    DocxLimits,
+    DocxRefusedError,
+    DocxTooLargeError,
+    body_text,
+    describe_bytes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +64,18 @@ _MAX_CONTROL_SHARE = 0.1
 # A PDF averaging fewer visible characters a page than this has no real text layer: a scan
 # carries at most a stray page number, a page of prose some thousands.
 _MIN_PDF_CHARS_PER_PAGE = 10
-# A DOCX that unpacks to more than this is a zip bomb, not a document: python-docx would read
-# every part into memory.
-_MAX_DOCX_UNPACKED = 1024 * 1024 * 1024
+# What a DOCX may unpack to, besides MAX_TEXT_CHARS of text. Word writes a run (3 to 8
+# elements, 40 to 80 bytes each) per change of format: about one element per 10 characters
+# of ordinary prose, one per character where every word is formatted. So these admit the
+# text cap's 20 million characters of prose, or 1,500 pages formatted word by word, while a
+# bomb of empty paragraphs stops within seconds (an element costs about 1 us).
+_MAX_DOCX_XML_BYTES = 512 * 1024 * 1024
+_MAX_DOCX_ELEMENTS = 4_000_000
+# A .docx holds some dozens of parts (hundreds with many pictures). zipfile reads the whole
+# central directory on opening, about 500 bytes of memory and 10 us a member: a 100 MB zip
+# of empty members would take a GB and half a minute before a limit could look at it.
+_MAX_ZIP_MEMBERS = 20_000
+_ZIP_MEMBER_SIGNATURE = b"PK\x01\x02"  # starts each central directory entry
 
 # IBM mainframe code pages: no desktop file uses them, but they fit short random bytes.
 _EBCDIC = ["cp037", "cp273", "cp424", "cp500", "cp875", "cp1026", "cp1140"]
@@ -374,49 +388,52 @@ def _pdf_text(data: bytes, name: str) -> tuple[str, int]:
 # --- DOCX ------------------------------------------------------------------------------------
 
 def _docx_text(data: bytes, name: str) -> str:
-    """Paragraphs (headings included) and tables, in the order of the document."""
-    import docx
-    from docx.table import Table
-
+    """Paragraphs (headings included) and tables, in the order of the document, streamed out
+    of the zip (see `app.core.docx_text`)."""
     if data.startswith(_OLE_MAGIC):
         # Password-protected .docx files are OLE containers too, as are old .doc files.
         raise DocumentError(f"{name} is password-protected or an old Word (.doc) file; save an "
                             "unprotected .docx, PDF or plain-text copy and try again.")
+    if data.count(_ZIP_MEMBER_SIGNATURE) > _MAX_ZIP_MEMBERS:  # a bound on what zipfile reads
+        raise DocumentError(f"{name} cannot be read as a Word document (it holds more than "
+                            f"{_MAX_ZIP_MEMBERS:,} files).")
+    limits = DocxLimits(_MAX_DOCX_XML_BYTES, _MAX_DOCX_ELEMENTS, MAX_TEXT_CHARS)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if "word/document.xml" not in archive.namelist():
-                raise DocumentError(f"{name} cannot be read as a Word document (it has no "
-                                    "word/document.xml).")
-            if sum(info.file_size for info in archive.infolist()) > _MAX_DOCX_UNPACKED:
-                raise DocumentError(f"{name} cannot be read as a Word document (it unpacks "
-                                    "to more than 1 GB).")
-        document = docx.Document(io.BytesIO(data))
-        blocks = [_table_text(block) if isinstance(block, Table) else block.text
-                  for block in document.iter_inner_content()]
+            main = _docx_main_part(archive, name, limits)
+            with archive.open(main) as part:
+                return body_text(part, limits)
     except DocumentError:
         raise
+    except DocxTooLargeError as exc:
+        raise DocumentError(f"{name} is too large to read: {exc} (a zip bomb, or a document "
+                            "of thousands of pages); split it or save it as plain text.") from exc
+    except DocxRefusedError as exc:
+        raise DocumentError(f"{name} cannot be read as a Word document ({exc}).") from exc
     except zipfile.BadZipFile as exc:
+        if "CRC" in str(exc):  # a member is not what its header says
+            raise _damaged(name, "a Word document", exc) from exc
         raise DocumentError(f"{name} cannot be read as a Word document (it is not a valid "
                             "zip archive).") from exc
     except Exception as exc:
-        # python-docx and lxml raise KeyError, ValueError, XMLSyntaxError, ... on damage.
+        # lxml, zipfile and zlib raise XMLSyntaxError, ValueError, OSError, ... on damage.
         raise _damaged(name, "a Word document", exc) from exc
-    return "\n\n".join(blocks)
 
 
-def _table_text(table: Table) -> str:
-    rows: list[str] = []
-    for row in table.rows:
-        cells: list[str] = []
-        previous = None
-        for cell in row.cells:
-            if cell._tc is previous:  # a merged cell is listed once per grid column it spans
-                continue
-            previous = cell._tc
-            cells.append(" ".join(cell.text.split()))
-        if any(cells):
-            rows.append(" | ".join(cells))
-    return "\n".join(rows)
+def _docx_main_part(archive: zipfile.ZipFile, name: str, limits: DocxLimits) -> zipfile.ZipInfo:
+    """word/document.xml, checked before a byte of it is unpacked."""
+    names = set(archive.namelist())
+    for part in ("word/document.xml", "[Content_Types].xml"):
+        if part not in names:
+            raise DocumentError(f"{name} cannot be read as a Word document (it has no "
+                                f"{part}).")
+    main = archive.getinfo("word/document.xml")
+    if main.flag_bits & 0x1:  # zip encryption: Word never writes it
+        raise DocumentError(f"{name} is password-protected; save an unprotected copy and try "
+                            "again.")
+    if main.file_size > limits.xml_bytes:  # what it declares; what it holds is counted
+        raise DocxTooLargeError(f"it unpacks to more than {describe_bytes(limits.xml_bytes)}")
+    return main
 
 
 # --- HTML ------------------------------------------------------------------------------------
@@ -577,13 +594,9 @@ def _sniff(data: bytes) -> str:
     """The kind of a document with no telling suffix, from its first bytes."""
     if b"%PDF-" in data[:1024]:
         return "pdf"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                if "word/document.xml" in archive.namelist():
-                    return "docx"
-        except (zipfile.BadZipFile, OSError, ValueError):
-            pass
+    if data.startswith(b"PK\x03\x04") and b"word/document.xml" in data:
+        # Its name, not the zip's directory: that is read (within bounds) by `_docx_text`.
+        return "docx"
     head = data[:1024].removeprefix(codecs.BOM_UTF8)
     if _HTML_START.match(head):
         return "html"

@@ -23,12 +23,15 @@ from app.core.documents import (
     read_bytes,
     read_document,
 )
+from app.core.docx_text import DocxLimits, DocxTooLargeError, body_text
 from tests.documents import (
+    python_docx_text,
     write_docx,
     write_encrypted_pdf,
     write_huge_file,
     write_image_only_pdf,
     write_text_pdf,
+    write_varied_docx,
 )
 
 CHINESE = (
@@ -338,6 +341,103 @@ def test_damaged_docx(tmp_path: Path) -> None:
         assert words in message
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500)
     assert "password" in _error(read_bytes, ole, "locked.docx")
+
+
+def test_docx_text_is_python_docx_text(tmp_path: Path) -> None:
+    """The streaming reader gives python-docx's text: runs, breaks, tabs, hyperlinks, and
+    tables with cells of several paragraphs, nested tables and cells merged both ways."""
+    for seed in range(25):  # 14 of these merge cells down, 10 across
+        path = write_varied_docx(tmp_path / f"varied{seed}.docx", seed)
+        expected = documents.normalize_text(python_docx_text(path))
+        assert read_document(path).text == expected, f"seed {seed}"
+
+
+def _document_xml(body: str) -> bytes:
+    return (f'<w:document xmlns:w="{_W}"><w:body>{body}</w:body></w:document>').encode()
+
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_CONTENT_TYPES = b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+
+
+def _docx(body: str) -> bytes:
+    return _zip({"[Content_Types].xml": _CONTENT_TYPES, "word/document.xml": _document_xml(body)})
+
+
+def test_docx_runs_breaks_and_merged_rows() -> None:
+    body = (
+        "<w:p><w:r><w:t>one</w:t><w:tab/><w:t>two</w:t><w:br/><w:t>three</w:t>"
+        '<w:br w:type="page"/><w:t>-four</w:t><w:noBreakHyphen/></w:r>'
+        "<w:hyperlink><w:r><w:t xml:space='preserve'> linked</w:t></w:r></w:hyperlink>"
+        "<w:ins><w:r><w:t>not python-docx's</w:t></w:r></w:ins></w:p>"
+        "<w:tbl><w:tr><w:tc><w:tcPr><w:vMerge w:val='restart'/></w:tcPr>"
+        "<w:p><w:r><w:t>tall</w:t></w:r></w:p></w:tc>"
+        "<w:tc><w:tcPr><w:gridSpan w:val='2'/></w:tcPr><w:p><w:r><w:t>wide</w:t></w:r></w:p>"
+        "<w:p><w:r><w:t>  second   line</w:t></w:r></w:p></w:tc></w:tr>"
+        "<w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc>"
+        "<w:tc><w:p><w:r><w:t>b</w:t></w:r></w:p></w:tc>"
+        "<w:tc><w:tbl><w:tr><w:tc><w:p><w:r><w:t>nested</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+        "<w:p><w:r><w:t>c</w:t></w:r></w:p></w:tc></w:tr>"
+        "<w:tr><w:tc><w:p/></w:tc></w:tr></w:tbl>"
+        "<w:sdt><w:sdtContent><w:p><w:r><w:t>in a content control</w:t></w:r></w:p>"
+        "</w:sdtContent></w:sdt><w:p><w:r><w:t>end</w:t></w:r></w:p>")
+    assert read_bytes(_docx(body), "runs.docx").text == (
+        "one\ttwo\nthree-four- linked\n\ntall | wide second line\ntall | b | c\n\nend")
+
+
+def test_docx_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each bound on what a document unpacks to gives one line naming it."""
+    data = _docx("<w:p><w:r><w:t>word</w:t></w:r></w:p>" * 1000)
+    assert read_bytes(data, "ok.docx").text.count("word") == 1000
+    monkeypatch.setattr(documents, "_MAX_DOCX_ELEMENTS", 2000)
+    assert _error(read_bytes, data, "many.docx") == (
+        "many.docx is too large to read: it holds more than 2,000 XML elements (a zip bomb, "
+        "or a document of thousands of pages); split it or save it as plain text.")
+    monkeypatch.undo()
+    monkeypatch.setattr(documents, "_MAX_DOCX_XML_BYTES", 20_000)
+    assert "it unpacks to more than 20,000 bytes" in _error(read_bytes, data, "big.docx")
+    monkeypatch.undo()
+    monkeypatch.setattr(documents, "MAX_TEXT_CHARS", 3000)
+    assert "it holds more than 3,000 characters of text" in _error(read_bytes, data, "t.docx")
+
+
+def test_docx_xml_is_counted_as_it_is_read() -> None:
+    """The reader counts the bytes it unpacks, whatever the zip declared."""
+    xml = _document_xml("<w:p><w:r><w:t>word</w:t></w:r></w:p>" * 2000)  # 76 kB
+    limits = DocxLimits(xml_bytes=40_000, elements=10**6, chars=10**6)
+    with pytest.raises(DocxTooLargeError, match=r"^it unpacks to more than 40,000 bytes$"):
+        body_text(io.BytesIO(xml), limits)
+    assert body_text(io.BytesIO(xml), DocxLimits(100_000, 10**6, 10**6)).count("word") == 2000
+
+
+def test_docx_declaring_a_wrong_size_is_damaged() -> None:
+    data = _docx("<w:p><w:r><w:t>word</w:t></w:r></w:p>" * 2000)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        size = archive.getinfo("word/document.xml").file_size
+    name_length = len("word/document.xml").to_bytes(2, "little")
+    # Its headers say 1,000 bytes: zipfile stops there, and the XML is cut short.
+    lying = data.replace(size.to_bytes(4, "little") + name_length,
+                         (1000).to_bytes(4, "little") + name_length)
+    assert lying != data
+    message = _error(read_bytes, lying, "lying.docx")
+    assert message.startswith("lying.docx cannot be read as a Word document (")
+
+
+def test_docx_hostile_parts() -> None:
+    laughs = (b'<!DOCTYPE w:document [<!ENTITY a "lol">]>'
+              + _document_xml("<w:p><w:r><w:t>&a;</w:t></w:r></w:p>"))
+    data = _zip({"[Content_Types].xml": _CONTENT_TYPES, "word/document.xml": laughs})
+    assert _error(read_bytes, data, "dtd.docx") == (
+        "dtd.docx cannot be read as a Word document (it declares a DTD, which Word never "
+        "writes).")
+    # No tree is built, so depth costs nothing but the element count.
+    deep = _docx("<w:p><w:r><w:t>top</w:t></w:r></w:p>"
+                 + "<w:sdt>" * 100_000 + "</w:sdt>" * 100_000)
+    assert read_bytes(deep, "deep.docx").text == "top"
+    many = _zip({"[Content_Types].xml": _CONTENT_TYPES, "word/document.xml": _document_xml("")}
+                | {f"m/{i}": b"" for i in range(20_001)})
+    assert _error(read_bytes, many, "many.docx") == (
+        "many.docx cannot be read as a Word document (it holds more than 20,000 files).")
 
 
 # --- HTML ------------------------------------------------------------------------------------
