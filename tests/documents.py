@@ -24,13 +24,24 @@ def _pdf_bytes(contents: list[bytes], font: bool) -> bytes:
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        _HELVETICA,
     ]
     for i, content in enumerate(contents):
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] {resources} "
                        f"/Contents {5 + 2 * i} 0 R >>".encode())
-        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content
-                       + b"\nendstream")
+        objects.append(_pdf_stream(content))
+    return _pdf_file(objects)
+
+
+_HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+
+
+def _pdf_stream(data: bytes, entries: bytes = b"") -> bytes:
+    return b"<< /Length %d %s >>\nstream\n" % (len(data), entries) + data + b"\nendstream"
+
+
+def _pdf_file(objects: list[bytes]) -> bytes:
+    """Objects 1, 2, ... (1 the catalog) with a correct xref table."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets: list[int] = []
     for number, body in enumerate(objects, start=1):
@@ -219,3 +230,45 @@ def _add_varied_table(document: Any, rng: random.Random) -> None:
         corner = table.cell(rng.randrange(i, rows), rng.randrange(j, cols))
         with contextlib.suppress(InvalidSpanError):  # a merge cutting one already made
             table.cell(i, j).merge(corner)
+
+
+def write_pdf_bomb(path: Path, unpacked: int) -> Path:
+    """A one-page PDF whose content stream (FlateDecode) unpacks to `unpacked` bytes of text
+    operators: about a thousandth of that on disk. Compressed as a stream, in little memory."""
+    import zlib
+
+    line = b"BT /F1 12 Tf 72 720 Td (" + b"A" * 200 + b") Tj ET\n"
+    chunk = line * (1024 * 1024 // len(line))
+    packer = zlib.compressobj(9)
+    packed = b"".join(packer.compress(chunk) for _ in range(max(1, unpacked // len(chunk))))
+    packed += packer.flush()
+    path.write_bytes(_pdf_file([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        _HELVETICA,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+        _pdf_stream(packed, b"/Filter /FlateDecode"),
+    ]))
+    return path
+
+
+def write_drawing_pdf(path: Path, pages: int, operations: int, in_form: bool = False) -> Path:
+    """`pages` pages with a line of text, all drawing one shared content stream of
+    `operations` path operators, directly or (`in_form`) through a form XObject."""
+    drawing = b"BT /F1 12 Tf 72 720 Td (A page with a drawing.) Tj ET\n" + b"0 0 m\n" * operations
+    form = b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources 4 0 R"
+    content = _pdf_stream(b"/X Do", b"") if in_form else _pdf_stream(drawing)
+    kids = " ".join(f"{7 + i} 0 R" for i in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
+        _HELVETICA,
+        b"<< /Font << /F1 3 0 R >> /XObject << /X 6 0 R >> >>",
+        content,
+        _pdf_stream(drawing, form),
+    ]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources 4 0 R "
+                b"/Contents 5 0 R >>"] * pages
+    path.write_bytes(_pdf_file(objects))
+    return path

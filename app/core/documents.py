@@ -28,6 +28,7 @@ from app.core.docx_text import (
     DocxTooLargeError,
     body_text,
     describe_bytes,
+    describe_count,
 )
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,12 @@ _SAMPLE_BYTES = 1024 * 1024
 # A text with more control characters than this (tab, line ends, form feed, escape aside)
 # is binary data that happens to decode.
 _MAX_CONTROL_SHARE = 0.1
+# Work a PDF may cost. pypdf bounds each stream (75 MB unpacked, 2 million operators) and the
+# page tree (100,000 pages), not the sum: a page costs about 1 ms even when empty, an operator
+# 5 to 10 us. A page of text takes some dozens of operators, a page of vector drawing
+# thousands; 20,000 pages hold the text cap's 20 million characters.
+_MAX_PDF_PAGES = 20_000
+_MAX_PDF_OPERATIONS = 10_000_000
 # A PDF averaging fewer visible characters a page than this has no real text layer: a scan
 # carries at most a stray page number, a page of prose some thousands.
 _MIN_PDF_CHARS_PER_PAGE = 10
@@ -343,7 +350,7 @@ def _cut_line(sample: bytes) -> tuple[bytes, bool]:
 def _pdf_text(data: bytes, name: str) -> tuple[str, int]:
     """The text layer, pages apart by a blank line, and the number of pages."""
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError
+    from pypdf.errors import DependencyError, LimitReachedError
 
     if b"%PDF-" not in data[:1024]:
         raise DocumentError(f"{name} cannot be read as a PDF (it has no PDF header).")
@@ -352,26 +359,19 @@ def _pdf_text(data: bytes, name: str) -> tuple[str, int]:
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(f"{name} is protected by a password; save an unprotected copy "
                                 "and try again.")
-        pages = len(reader.pages)
-        texts: list[str] = []
-        chars = 0
-        failure: Exception | None = None
-        for page in reader.pages:
-            try:
-                text = page.extract_text()
-            except Exception as exc:
-                # One damaged page costs its own text, not the document's.
-                log.info("%s: skipping a page", name, exc_info=True)
-                failure = exc
-                continue
-            chars += len(text)
-            if chars > MAX_TEXT_CHARS:
-                raise DocumentError(_too_long_message(name, chars))
-            texts.append(text)
+        pages = len(reader.pages)  # pypdf stops at 100,000
+        if pages > _MAX_PDF_PAGES:
+            raise _too_large(name, f"it has {pages:,} pages, and up to {_MAX_PDF_PAGES:,} can "
+                                   "be read")
+        texts, failure = _pdf_pages_text(reader, name)
     except DependencyError as exc:
         raise DocumentError(f"{name} cannot be read: a component is missing ({exc}).") from exc
     except DocumentError:
         raise
+    except LimitReachedError as exc:
+        # A stream that unpacks to more than 75 MB, a page tree of 100,000 pages, ...
+        log.info("%s: %s", name, exc)
+        raise _too_large(name, "a part of it goes past the PDF reader's safety limits") from exc
     except Exception as exc:
         # pypdf meets damaged files with whatever exception the damage provokes.
         raise _damaged(name, "a PDF", exc) from exc
@@ -383,6 +383,63 @@ def _pdf_text(data: bytes, name: str) -> tuple[str, int]:
         raise DocumentError(f"{name} has no text layer (it may be scanned pages); run text "
                             "recognition (OCR) on it first.")
     return text, pages
+
+
+def _pdf_pages_text(reader: Any, name: str) -> tuple[list[str], Exception | None]:
+    """Each page's text, and the last error of the pages that could not be read."""
+    from pypdf.errors import LimitReachedError
+
+    work = _PdfWork(_MAX_PDF_OPERATIONS)
+    texts: list[str] = []
+    chars = 0
+    failure: Exception | None = None
+    for page in reader.pages:
+        try:
+            text = page.extract_text(visitor_operand_before=work.count)
+        except LimitReachedError:
+            raise
+        except Exception as exc:
+            # One damaged page costs its own text, not the document's.
+            log.info("%s: skipping a page", name, exc_info=True)
+            failure = exc
+            continue
+        finally:
+            # Whatever came of the page: pypdf swallows errors inside a form XObject, and a
+            # page that failed for the budget is not a damaged page.
+            if work.exceeded:
+                raise _too_large(name, f"it holds more than {describe_count(work.limit)} "
+                                       "drawing operations")
+        chars += len(text)
+        if chars > MAX_TEXT_CHARS:
+            raise DocumentError(_too_long_message(name, chars))
+        texts.append(text)
+    return texts, failure
+
+
+class _PdfWork:
+    """Counts the content-stream operators pypdf runs through for the text (pypdf bounds each
+    stream, but a page may draw the same 2-million-operator stream as 100,000 others do)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.operations = 0
+        self.exceeded = False
+
+    def count(self, operator: bytes, operands: object, cm: object, tm: object) -> None:
+        """pypdf's `visitor_operand_before`: called before each operator."""
+        self.operations += 1
+        if self.operations > self.limit:
+            self.exceeded = True
+            raise _PdfWorkError
+
+
+class _PdfWorkError(Exception):
+    """Raised into pypdf to stop a page's extraction; `_PdfWork.exceeded` says why."""
+
+
+def _too_large(name: str, reason: str) -> DocumentError:
+    return DocumentError(f"{name} is too large to read: {reason}; split it or save it as "
+                         "plain text.")
 
 
 # --- DOCX ------------------------------------------------------------------------------------
@@ -406,8 +463,7 @@ def _docx_text(data: bytes, name: str) -> str:
     except DocumentError:
         raise
     except DocxTooLargeError as exc:
-        raise DocumentError(f"{name} is too large to read: {exc} (a zip bomb, or a document "
-                            "of thousands of pages); split it or save it as plain text.") from exc
+        raise _too_large(name, str(exc)) from exc
     except DocxRefusedError as exc:
         raise DocumentError(f"{name} cannot be read as a Word document ({exc}).") from exc
     except zipfile.BadZipFile as exc:

@@ -125,7 +125,7 @@ class _BodyText:
     def start(self, tag: str, attrib: Mapping[str, str]) -> None:
         self._elements += 1
         if self._elements > self._max_elements:
-            raise DocxTooLargeError(f"it holds more than {_describe(self._max_elements)} XML "
+            raise DocxTooLargeError(f"it holds more than {describe_count(self._max_elements)} XML "
                                     "elements")
         depth = len(self._path)
         local = self._names.get(tag)
@@ -185,7 +185,7 @@ class _BodyText:
         assert self._sink is not None
         self._chars += len(text)
         if self._chars > self._limits.chars:
-            raise DocxTooLargeError(f"it holds more than {_describe(self._limits.chars)} "
+            raise DocxTooLargeError(f"it holds more than {describe_count(self._limits.chars)} "
                                     "characters of text")
         self._sink.write(text)
 
@@ -257,7 +257,8 @@ def describe_bytes(count: int) -> str:
     return f"{whole} MB" if whole and not rest else f"{count:,} bytes"
 
 
-def _describe(count: int) -> str:
+def describe_count(count: int) -> str:
+    """`count` for a message: "4 million", or exact when not a whole number of millions."""
     whole, rest = divmod(count, 1_000_000)
     return f"{whole} million" if whole and not rest else f"{count:,}"
 

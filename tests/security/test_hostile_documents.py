@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.documents import write_docx_bomb
+from tests.documents import write_docx_bomb, write_pdf_bomb, write_text_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,6 +44,29 @@ def test_docx_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     assert bomb.stat().st_size < 1024 * 1024
     lines, peak = _read_in_subprocess(bomb)
     assert lines == [
-        "bomb.docx is too large to read: it holds more than 4 million XML elements (a zip "
-        "bomb, or a document of thousands of pages); split it or save it as plain text."]
+        "bomb.docx is too large to read: it holds more than 4 million XML elements; split it "
+        "or save it as plain text."]
     assert peak < 1024 ** 3  # generous: about 50 MB here
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="resource.getrusage is POSIX")
+def test_pdf_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    """A content stream unpacking to 200 MB: pypdf stops at 75 MB; the user reads why."""
+    bomb = write_pdf_bomb(tmp_path / "bomb.pdf", 200 * 1024 * 1024)
+    assert bomb.stat().st_size < 1024 * 1024
+    lines, peak = _read_in_subprocess(bomb)
+    assert lines == ["bomb.pdf is too large to read: a part of it goes past the PDF reader's "
+                     "safety limits; split it or save it as plain text."]
+    assert peak < 1024 ** 3  # generous
+
+
+def test_pdf_pages_are_bounded(tmp_path: Path) -> None:
+    """Each page costs about a millisecond even when empty; 20,000 hold 20 million
+    characters. pypdf's own bound is 100,000 pages."""
+    from app.core.documents import DocumentError, read_document
+
+    path = write_text_pdf(tmp_path / "pages.pdf", ["A short page."] * 20_001)
+    with pytest.raises(DocumentError) as info:
+        read_document(path)
+    assert str(info.value) == ("pages.pdf is too large to read: it has 20,001 pages, and up to "
+                               "20,000 can be read; split it or save it as plain text.")

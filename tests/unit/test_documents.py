@@ -27,6 +27,7 @@ from app.core.docx_text import DocxLimits, DocxTooLargeError, body_text
 from tests.documents import (
     python_docx_text,
     write_docx,
+    write_drawing_pdf,
     write_encrypted_pdf,
     write_huge_file,
     write_image_only_pdf,
@@ -282,6 +283,28 @@ def test_damaged_pdf(tmp_path: Path) -> None:
         "page.pdf cannot be read as a PDF (it has no PDF header).")
 
 
+@pytest.mark.parametrize("in_form", [False, True])
+def test_pdf_drawing_operations_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            in_form: bool) -> None:
+    """pypdf bounds each content stream, not pages drawing one stream over and over; inside
+    a form XObject pypdf swallows the error that stops it, and the budget still holds."""
+    path = write_drawing_pdf(tmp_path / "plan.pdf", pages=3, operations=500, in_form=in_form)
+    assert read_document(path).text.count("A page with a drawing.") == 3
+    monkeypatch.setattr(documents, "_MAX_PDF_OPERATIONS", 1200)
+    assert _error(read_document, path) == (
+        "plan.pdf is too large to read: it holds more than 1,200 drawing operations; split it "
+        "or save it as plain text.")
+
+
+def test_pdf_page_count_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(documents, "_MAX_PDF_PAGES", 10)
+    page = "A page of text."
+    assert read_document(write_text_pdf(tmp_path / "ten.pdf", [page] * 10)).pages == 10
+    assert _error(read_document, write_text_pdf(tmp_path / "more.pdf", [page] * 11)) == (
+        "more.pdf is too large to read: it has 11 pages, and up to 10 can be read; split it or "
+        "save it as plain text.")
+
+
 # --- DOCX ------------------------------------------------------------------------------------
 
 def test_docx_paragraphs_and_table_in_order(tmp_path: Path) -> None:
@@ -391,8 +414,8 @@ def test_docx_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     assert read_bytes(data, "ok.docx").text.count("word") == 1000
     monkeypatch.setattr(documents, "_MAX_DOCX_ELEMENTS", 2000)
     assert _error(read_bytes, data, "many.docx") == (
-        "many.docx is too large to read: it holds more than 2,000 XML elements (a zip bomb, "
-        "or a document of thousands of pages); split it or save it as plain text.")
+        "many.docx is too large to read: it holds more than 2,000 XML elements; split it or "
+        "save it as plain text.")
     monkeypatch.undo()
     monkeypatch.setattr(documents, "_MAX_DOCX_XML_BYTES", 20_000)
     assert "it unpacks to more than 20,000 bytes" in _error(read_bytes, data, "big.docx")
