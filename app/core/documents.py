@@ -30,6 +30,7 @@ from app.core.docx_text import (
     describe_bytes,
     describe_count,
 )
+from app.core.html_text import HtmlLimits, HtmlTooLargeError, page_text
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +72,14 @@ _MAX_PDF_OPERATIONS = 10_000_000
 # A PDF averaging fewer visible characters a page than this has no real text layer: a scan
 # carries at most a stray page number, a page of prose some thousands.
 _MIN_PDF_CHARS_PER_PAGE = 10
-# What a DOCX may unpack to, besides MAX_TEXT_CHARS of text. Word writes a run (3 to 8
-# elements, 40 to 80 bytes each) per change of format: about one element per 10 characters
-# of ordinary prose, one per character where every word is formatted. So these admit the
-# text cap's 20 million characters of prose, or 1,500 pages formatted word by word, while a
-# bomb of empty paragraphs stops within seconds (an element costs about 1 us).
+# Elements a DOCX or an HTML page may hold: each costs about 1 us of Python, so a bomb of
+# empty paragraphs stops within seconds. Word writes a run (3 to 8 elements, 40 to 80 bytes
+# each) per change of format: about one element per 10 characters of ordinary prose, one per
+# character where every word is formatted. Web pages are between the two. So this admits the
+# text cap's 20 million characters of prose, or 1,500 pages formatted word by word.
+_MAX_MARKUP_ELEMENTS = 4_000_000
+# What a DOCX's XML may unpack to, for the same elements.
 _MAX_DOCX_XML_BYTES = 512 * 1024 * 1024
-_MAX_DOCX_ELEMENTS = 4_000_000
 # A .docx holds some dozens of parts (hundreds with many pictures). zipfile reads the whole
 # central directory on opening, about 500 bytes of memory and 10 us a member: a 100 MB zip
 # of empty members would take a GB and half a minute before a limit could look at it.
@@ -94,14 +96,20 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+# What normalize_text may drop: NULs and whitespace (trailing, or blank lines; "\r" included).
+_DROPPABLE_CHARS = "\0" + "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\v\f\r\x1b") + b"\x7f"
 _NOT_CONTROL_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 _CONTROL_CHARS = re.compile("[" + re.escape(_CONTROL_BYTES.decode("ascii")) + "]")
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# Where normalize_text may cut the text: after a line end, or between two characters that
+# are not both line ends.
+_PIECE_CHARS = 256 * 1024
+_AFTER_LINE_END = re.compile(r"\n")
+_OUTSIDE_LINE_ENDS = re.compile(r"(?<!\n)|(?!\n)")
 _HTML_START = re.compile(rb"\s*(<\?xml[^>]*>\s*)?<(!doctype\s+html|html[\s>])", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
-_XML_DECLARATION = re.compile(r"\s*<\?xml[^>]*>")
 
 
 class DocumentError(Exception):
@@ -212,10 +220,28 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
 
 def normalize_text(text: str) -> str:
     """`\\n` line ends, no NULs, no trailing spaces, at most one blank line in a row, and
-    nothing blank at either end."""
+    nothing blank at either end.
+
+    A piece at a time, cut where no line and no run of blank lines is: a list of every line
+    of a 100 MB file cost 2.8 GB.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "")
-    text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    text = "".join("\n".join(line.rstrip() for line in piece.split("\n"))
+                   for piece in _pieces(text, _AFTER_LINE_END))
+    text = "".join(_BLANK_LINES.sub("\n\n", piece)
+                   for piece in _pieces(text, _OUTSIDE_LINE_ENDS))
+    return text.strip()
+
+
+def _pieces(text: str, cut: re.Pattern[str]) -> Iterator[str]:
+    """`text` in pieces of about `_PIECE_CHARS`, each ending where `cut` first matches from
+    there on (or at the end)."""
+    start = 0
+    while start < len(text):
+        found = cut.search(text, start + _PIECE_CHARS)
+        end = found.end() if found else len(text)
+        yield text[start:end]
+        start = end
 
 
 # --- checks and messages ---------------------------------------------------------------------
@@ -227,12 +253,20 @@ def _check_size(size: int, name: str) -> None:
 
 
 def _checked(text: str, name: str, empty: str = "has no text") -> str:
+    if len(text) > MAX_TEXT_CHARS and _at_least_kept(text) > MAX_TEXT_CHARS:
+        raise DocumentError(_too_long_message(name, len(text)))  # spare normalizing it
     text = normalize_text(text)
     if not text:
         raise DocumentError(f"{name} {empty}.")
     if len(text) > MAX_TEXT_CHARS:
         raise DocumentError(_too_long_message(name, len(text)))
     return text
+
+
+def _at_least_kept(text: str) -> int:
+    """How many characters of `text` `normalize_text` surely keeps: all but NULs, carriage
+    returns and whitespace."""
+    return len(text) - sum(text.count(char) for char in _DROPPABLE_CHARS)
 
 
 def _too_long_message(name: str, chars: int) -> str:
@@ -454,7 +488,7 @@ def _docx_text(data: bytes, name: str) -> str:
     if data.count(_ZIP_MEMBER_SIGNATURE) > _MAX_ZIP_MEMBERS:  # a bound on what zipfile reads
         raise DocumentError(f"{name} cannot be read as a Word document (it holds more than "
                             f"{_MAX_ZIP_MEMBERS:,} files).")
-    limits = DocxLimits(_MAX_DOCX_XML_BYTES, _MAX_DOCX_ELEMENTS, MAX_TEXT_CHARS)
+    limits = DocxLimits(_MAX_DOCX_XML_BYTES, _MAX_MARKUP_ELEMENTS, MAX_TEXT_CHARS)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             main = _docx_main_part(archive, name, limits)
@@ -494,47 +528,21 @@ def _docx_main_part(archive: zipfile.ZipFile, name: str, limits: DocxLimits) -> 
 
 # --- HTML ------------------------------------------------------------------------------------
 
-_DROPPED = frozenset({"script", "style", "noscript", "template", "svg", "head", "math",
-                      "iframe", "object", "embed", "canvas", "select", "button"})
-_PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table",
-                         "blockquote", "figure", "hr", "section", "article", "header",
-                         "footer", "main", "aside", "nav", "form", "fieldset", "details"})
-_LINES = frozenset({"div", "li", "tr", "dt", "dd", "caption", "figcaption", "address",
-                    "summary", "legend", "center"})
-
-
 def _html_text(data: bytes, name: str) -> tuple[str, str]:
-    """The page's title and visible text, one line per block.
-
-    lxml's HTML parser (libxml2, already here for python-docx), because it is linear: the
-    standard library's html.parser, under Beautiful Soup, takes minutes on a few hundred KB of
-    broken markup ("<a<a<a..."), and Beautiful Soup's tree costs 50 us and 1 KB a tag.
-    """
+    """The page's title and visible text, one line per block (see `app.core.html_text`)."""
     import lxml.etree
-    import lxml.html
 
     text, encoding = _decode_html(data, name)
-    declaration = _XML_DECLARATION.match(text)
-    if declaration:  # lxml refuses a str that declares its encoding
-        text = text[declaration.end():]
-    parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
-    try:
-        root = lxml.html.document_fromstring(text.replace("\0", ""), parser=parser)
-    except lxml.etree.ParserError:  # "Document is empty": blanks and comments at most
+    text = text.replace("\0", "")
+    if not text.strip():
         return "", encoding
-    for error in parser.error_log:
-        if error.level_name == "FATAL":  # libxml2 stopped there, and the rest would be lost
-            reason = ("its elements nest too deeply" if "depth" in error.message
-                      else str(error.message).strip())
-            raise DocumentError(f"{name} cannot be read as HTML ({reason}).")
-    lines = _HtmlLines()
-    for item in _html_walk(root):
-        lines.add(item)
-    body = lines.finish()
-    title = " ".join(str(root.findtext("head/title") or "").split())
-    if title and not body.startswith(title):
-        body = f"{title}\n\n{body}"
-    return body, encoding
+    limits = HtmlLimits(_MAX_MARKUP_ELEMENTS, MAX_TEXT_CHARS)
+    try:
+        return page_text(text, limits), encoding
+    except HtmlTooLargeError as exc:
+        raise _too_large(name, str(exc)) from exc
+    except lxml.etree.XMLSyntaxError as exc:  # libxml2 recovers from nearly anything
+        raise _damaged(name, "HTML", exc) from exc
 
 
 def _decode_html(data: bytes, name: str) -> tuple[str, str]:
@@ -553,95 +561,6 @@ def _decode_html(data: bytes, name: str) -> tuple[str, str]:
         except (LookupError, UnicodeDecodeError):
             pass
     return decode_text(data, name)
-
-
-class _Break:
-    """The end of a line in the walk's output: a paragraph's (`blank`), or a <pre>'s text."""
-
-    LINE: _Break
-    PARAGRAPH: _Break
-    LINE_BREAK: _Break
-
-    def __init__(self, blank: bool, preformatted: str | None = None) -> None:
-        self.blank = blank
-        self.preformatted = preformatted
-
-
-_Break.LINE = _Break(blank=False)
-_Break.PARAGRAPH = _Break(blank=True)
-_Break.LINE_BREAK = _Break(blank=False)
-
-
-class _HtmlLines:
-    """Collects the walk's text into lines: spaces collapsed, one blank line between blocks."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.current: list[str] = []
-
-    def add(self, item: str | _Break) -> None:
-        if isinstance(item, str):
-            self.current.append(item)
-            return
-        line = " ".join("".join(self.current).split())
-        self.current.clear()
-        if line:
-            self.lines.append(line)
-        elif item is _Break.LINE_BREAK:  # <br><br> is a blank line
-            self.lines.append("")
-        if item.preformatted is not None:
-            self.lines.extend(item.preformatted.strip("\n").split("\n"))
-        if item.blank and self.lines and self.lines[-1]:
-            self.lines.append("")
-
-    def finish(self) -> str:
-        self.add(_Break.LINE)
-        return "\n".join(self.lines)
-
-
-def _html_walk(root: Any) -> Iterator[str | _Break]:
-    """The text and line breaks under `root` (an lxml element), in order."""
-    import lxml.etree
-
-    walker = lxml.etree.iterwalk(root, events=("start", "end"))
-    for event, element in walker:
-        tag = element.tag if isinstance(element.tag, str) else None  # None: an entity, ...
-        skipped = tag in _DROPPED or element.get("hidden") is not None
-        if event == "start" and tag is not None:
-            if skipped or tag == "pre":
-                walker.skip_subtree()
-            if not skipped:
-                yield from _opening(element, tag)
-        elif event == "end":
-            if not skipped and tag in _PARAGRAPHS:
-                yield _Break.PARAGRAPH
-            elif not skipped and tag in _LINES:
-                yield _Break.LINE
-            if element.tail:
-                yield str(element.tail)
-
-
-def _opening(element: Any, tag: str) -> Iterator[str | _Break]:
-    """What an element's start adds: a break, a list dash, a cell separator, its first text."""
-    if tag == "br":
-        yield _Break.LINE_BREAK
-        return
-    if tag == "pre":
-        yield _Break.PARAGRAPH
-        yield _Break(blank=True, preformatted=str(element.text_content()))
-        return
-    if tag in _PARAGRAPHS:
-        yield _Break.PARAGRAPH
-    elif tag in _LINES:
-        yield _Break.LINE
-    if tag == "li":
-        yield "- "
-    elif tag in {"td", "th"}:
-        previous = element.getprevious()
-        if previous is not None and previous.tag in {"td", "th"}:
-            yield " | "
-    if element.text:
-        yield str(element.text)
 
 
 # --- sniffing --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import codecs
 import io
 import os
 import random
+import re
 import zipfile
 from pathlib import Path
 
@@ -412,7 +413,7 @@ def test_docx_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each bound on what a document unpacks to gives one line naming it."""
     data = _docx("<w:p><w:r><w:t>word</w:t></w:r></w:p>" * 1000)
     assert read_bytes(data, "ok.docx").text.count("word") == 1000
-    monkeypatch.setattr(documents, "_MAX_DOCX_ELEMENTS", 2000)
+    monkeypatch.setattr(documents, "_MAX_MARKUP_ELEMENTS", 2000)
     assert _error(read_bytes, data, "many.docx") == (
         "many.docx is too large to read: it holds more than 2,000 XML elements; split it or "
         "save it as plain text.")
@@ -501,12 +502,58 @@ def test_html_edge_cases() -> None:
     assert read_bytes(b"<?xml version='1.0'?><rss><i>feed</i></rss>", "f.xhtml").text == "feed"
     deep = b"<div>" * 2000 + b"deep" + b"</div>" * 2000  # deeper than Python's recursion
     assert read_bytes(deep, "deep.html").text == "deep"
-    deeper = b"<div>" * 3000 + b"lost" + b"</div>" * 3000 + b"<p>after</p>"
-    assert "nest too deeply" in _error(read_bytes, deeper, "deeper.html")
+    # Deeper than libxml2 builds a tree (2048): streamed, nothing is lost.
+    deeper = b"<div>" * 3000 + b"kept" + b"</div>" * 3000 + b"<p>after</p>"
+    assert read_bytes(deeper, "deeper.html").text == "kept\n\nafter"
     # Quadratic in the standard library's html.parser (minutes), linear in libxml2's.
     assert read_bytes(b"<p>ok</p>" + b"<a" * 200_000, "broken.html").text == "ok"
     assert _error(read_bytes, b"<html><script>x()</script></html>", "s.html") == (
         "s.html has no text.")
+
+
+def test_html_blocks_pre_and_hidden() -> None:
+    page = (b"<html><head><title>First</title><title>Second</title></head><body>"
+            b"<p>a<span hidden>not shown</span> b</p><pre>  code\n    indented\n</pre>tail"
+            # A cell after a script is not told apart (lxml's getprevious() was the rule).
+            b"<table><tr><td>x</td><script>y</script><td>z</td><th>w</th></tr></table>"
+            b"<ul><li></li><li>item <b>bold</b></li></ul>x<br><br>y<select><option>o</select>"
+            b"</body></html>")
+    assert read_bytes(page, "p.html").text == (
+        "First\n\na b\n\n  code\n    indented\n\ntail\n\nxz | w\n\n-\n- item bold\n\nx\n\ny")
+
+
+def test_html_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = b"<p>word</p>" * 1000
+    assert read_bytes(page, "ok.html").text.count("word") == 1000
+    monkeypatch.setattr(documents, "_MAX_MARKUP_ELEMENTS", 500)
+    assert _error(read_bytes, page, "many.html") == (
+        "many.html is too large to read: it holds more than 500 HTML elements; split it or "
+        "save it as plain text.")
+    monkeypatch.undo()
+    monkeypatch.setattr(documents, "MAX_TEXT_CHARS", 3000)
+    assert "it holds more than 3,000 characters of text" in _error(read_bytes, page, "t.html")
+    pre = b"<pre>" + b"word " * 1000 + b"</pre>"
+    assert "it holds more than 3,000 characters of text" in _error(read_bytes, pre, "pre.html")
+
+
+def _normalized_whole(text: str) -> str:
+    """`normalize_text`'s rules, applied to the whole text at once."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "")
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 7])
+def test_normalize_text_in_pieces(monkeypatch: pytest.MonkeyPatch, piece: int) -> None:
+    """Cut into pieces, the text comes out as if normalized whole: no line's trailing space
+    and no run of blank lines is split."""
+    monkeypatch.setattr(documents, "_PIECE_CHARS", piece)
+    alphabet = ["a", "b", " ", "\n", "\n", "\r", "\r\n", "\t", "\0", "\u3000", "é", "xyz "]
+    rng = random.Random(piece)
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert documents.normalize_text(text) == _normalized_whole(text), repr(text)
+        assert len(documents.normalize_text(text)) >= documents._at_least_kept(text)
 
 
 # --- sniffing, paste, constants --------------------------------------------------------------
