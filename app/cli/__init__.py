@@ -23,7 +23,12 @@ from app.cli.common import (
     EXIT_USAGE,
     Parser,
     UsageError,
+    chat_id,
+    error,
     load_settings,
+    setting_flag,
+    shown,
+    warn,
 )
 from app.core.context import OVERFLOW_POLICIES, HistoryTooLongError, OverflowPolicy
 from app.core.engine import (
@@ -69,15 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--model", default=None, metavar="NAME|PATH",
                       help="'builtin' (default; with --continue, the chat's own model), a name "
                            "'lamplight models list' shows, or a .gguf path")
-    chat.add_argument("--max-tokens", type=int, default=None, metavar="N",
-                      help="longest answer in tokens (default: until the model stops)")
-    chat.add_argument("--ctx", type=int, default=None, metavar="N",
+    chat.add_argument("--max-tokens", type=setting_flag("sampling.max_tokens"), default=None,
+                      metavar="N", help="longest answer in tokens (default: until the model "
+                                        "stops)")
+    chat.add_argument("--ctx", type=setting_flag("model.n_ctx"), default=None, metavar="N",
                       help=f"context window in tokens (default: the settings', {DEFAULT_CTX})")
     chat.add_argument("--system", default=None, metavar="TEXT",
                       help="system prompt (with --continue: instead of the chat's own)")
-    chat.add_argument("--temperature", type=float, default=None, metavar="T",
-                      help="sampling temperature (default: what suits the model)")
-    chat.add_argument("--seed", type=int, default=None, metavar="N")
+    chat.add_argument("--temperature", type=setting_flag("sampling.temperature"), default=None,
+                      metavar="T", help="sampling temperature (default: what suits the model)")
+    chat.add_argument("--seed", type=setting_flag("sampling.seed"), default=None, metavar="N")
     chat.add_argument("--stats", action="store_true",
                       help="write one JSON object of timings per answer to stderr")
     chat.add_argument("--overflow", choices=OVERFLOW_POLICIES, default=None,
@@ -86,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "settings', drop-oldest)")
     chat.add_argument("--no-save", action="store_true",
                       help="do not keep this chat in the saved chats ('lamplight chats')")
-    chat.add_argument("--continue", dest="continue_id", type=int, default=None, metavar="ID",
+    chat.add_argument("--continue", dest="continue_id", type=chat_id, default=None, metavar="ID",
                       help="add turns to saved chat ID, which the model is sent as history")
     from app.cli import chats, models, summarize
 
@@ -100,10 +106,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if getattr(args, "max_tokens", None) is not None and args.max_tokens <= 0:
-            raise UsageError("--max-tokens must be a positive number")
-        if (getattr(args, "ctx", None) or DEFAULT_CTX) < 64:
-            raise UsageError("--ctx must be at least 64")
         paths = AppPaths.resolve(getattr(args, "data_dir", None))
         try:
             paths.ensure()
@@ -112,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(paths, verbose=getattr(args, "verbose", False))
         return _run_command(args, paths)
     except UsageError as exc:
-        print(f"lamplight: error: {exc}", file=sys.stderr)
+        error(exc)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -135,9 +137,7 @@ def _turns(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:
     if args.prompt is not None:
         yield args.prompt
     elif not stdin.isatty():
-        for line in stdin:
-            if line.strip():
-                yield line.rstrip("\n")
+        yield from _piped_lines(stdin)
     else:
         print("Type a message; Ctrl+C stops an answer, Ctrl+D or /exit quits.", file=sys.stderr)
         while True:
@@ -146,21 +146,47 @@ def _turns(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:
             except EOFError:
                 print(file=sys.stderr)
                 return
+            except UnicodeDecodeError:
+                warn("that line is not valid UTF-8 (is the terminal set to UTF-8?); "
+                     "type it again")
+                continue
             if line.strip() in ("/exit", "/quit", "/bye"):
                 return
             if line.strip():
                 yield line
 
 
+def _piped_lines(stdin: TextIO) -> Iterator[str]:
+    """The non-blank lines of piped input, each the next turn. A line that is not valid
+    UTF-8 is not lost, nor does it end the chat: its bad bytes become U+FFFD, with a warning."""
+    source: Iterator[bytes | str] = iter(getattr(stdin, "buffer", stdin))
+    for number, raw in enumerate(source, start=1):
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                line = raw.decode("utf-8", errors="replace")
+                warn(f"line {number} of the input is not valid UTF-8; its bad bytes are shown "
+                     "as \ufffd")
+        else:
+            line = raw
+        line = line.rstrip("\r\n")
+        if line.strip():
+            yield line
+
+
 def run_chat(args: argparse.Namespace, paths: AppPaths) -> int:
     from app.cli.chats import ChatRecord
 
+    if args.prompt is not None and not args.prompt.strip():
+        raise UsageError("the prompt is empty: give a question, or none to chat "
+                         "interactively")
     try:
         record = ChatRecord.open(paths, save=not args.no_save, continue_id=args.continue_id)
     except ConversationNotFoundError as exc:
         raise UsageError(str(exc)) from None
     except StoreError as exc:  # only when continuing: a new chat goes on unsaved instead
-        print(f"lamplight: error: {exc}", file=sys.stderr)
+        error(exc)
         return EXIT_FAILURE
     try:
         return _chat(args, paths, record)
@@ -229,7 +255,7 @@ def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
             if args.stats:
                 print(json.dumps(result.stats.as_json()), file=sys.stderr, flush=True)
     except EngineError as exc:
-        print(f"lamplight: error: {exc}", file=sys.stderr)
+        error(exc)
         return EXIT_FAILURE
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (`| head`): not an error worth a traceback
@@ -253,8 +279,11 @@ def _answer(engine: InferenceEngine, record: ChatRecord, prompt: str,
     conversation = record.conversation
     out = sys.stdout
 
+    terminal = out.isatty()
+
     def write(piece: str) -> None:
-        out.write(piece)
+        # On a terminal, escape sequences in the answer are shown, not obeyed.
+        out.write(shown(piece) if terminal else piece)
         out.flush()
         answer.content += piece
         record.changed(answer)

@@ -13,13 +13,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_FAILURE, EXIT_OK, UsageError
+from app.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    chat_id,
+    error,
+    field,
+    json_shown,
+    shown,
+    warn,
+)
 from app.core.context import OverflowPolicy
 from app.core.conversation import INTERRUPTED, Conversation, Message
 from app.core.engine import GenerationParams
 from app.core.engine.states import remove_orphans
 from app.core.files import write_private_text
 from app.core.store import (
+    ConversationMovedError,
     ConversationNotFoundError,
     ConversationStore,
     PartialWriter,
@@ -41,6 +52,7 @@ EXIT_NOT_FOUND = 1  # `search` without a match, as grep
 # The store's methods past opening let SQLite's own errors through (a full disk, a lock held
 # too long); to a chat in progress they mean the same as a history that cannot be opened.
 _SAVE_ERRORS = (StoreError, sqlite3.Error)
+_MOVED_RETRIES = 3
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -55,7 +67,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         "export", parents=[common], help="write chats as Markdown or JSON",
         description="Markdown shows the chat as it is shown; JSON keeps every version of every "
                     "message and imports again (docs/conversation-json.md).")
-    export.add_argument("ids", nargs="*", type=int, metavar="ID")
+    export.add_argument("ids", nargs="*", type=chat_id, metavar="ID")
     export.add_argument("--all", action="store_true", help="every saved chat")
     export.add_argument("--format", choices=("md", "json"), default="md",
                         help="md (default) or json")
@@ -68,7 +80,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                                         "message found; exits 1 when there is none.")
     search.add_argument("text", nargs="+", metavar="TEXT")
     rm = sub.add_parser("rm", parents=[common], help="delete chats for good")
-    rm.add_argument("ids", nargs="+", type=int, metavar="ID")
+    rm.add_argument("ids", nargs="+", type=chat_id, metavar="ID")
 
 
 def run(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -77,7 +89,7 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     try:
         store = ConversationStore.open_in(paths.data_dir)
     except StoreError as exc:
-        print(f"lamplight: error: {exc}", file=sys.stderr)
+        error(exc)
         return EXIT_FAILURE
     try:
         status = actions[args.chats_command](args, store)
@@ -87,7 +99,7 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     except (ConversationNotFoundError, ImportFormatError) as exc:
         raise UsageError(str(exc)) from None
     except StoreError as exc:
-        print(f"lamplight: error: {exc}", file=sys.stderr)
+        error(exc)
         return EXIT_FAILURE
     finally:
         store.close()
@@ -96,23 +108,18 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
 def _list(args: argparse.Namespace, store: ConversationStore) -> int:
     chats = store.list_conversations()
     if args.json:
-        print(json.dumps([{"id": c.id, "title": c.title, "created_at": iso_time(c.created_at),
-                           "updated_at": iso_time(c.updated_at), "model": c.model,
-                           "messages": c.message_count} for c in chats],
-                         indent=2, ensure_ascii=False))
+        print(json_shown(json.dumps(
+            [{"id": c.id, "title": c.title, "created_at": iso_time(c.created_at),
+              "updated_at": iso_time(c.updated_at), "model": c.model,
+              "messages": c.message_count} for c in chats], indent=2, ensure_ascii=False)))
         return EXIT_OK
     for chat in chats:
-        print(f"{chat.id}\t{_one_line(chat.title)}\t{_local_minute(chat.updated_at)}")
+        print(f"{chat.id}\t{field(chat.title)}\t{_local_minute(chat.updated_at)}")
     return EXIT_OK
 
 
 def _local_minute(timestamp: float) -> str:
     return local_datetime(timestamp).strftime("%Y-%m-%d %H:%M")
-
-
-def _one_line(text: str) -> str:
-    """Text for a tab-separated line: no tabs or line breaks inside a field."""
-    return " ".join(text.split())
 
 
 def _export(args: argparse.Namespace, store: ConversationStore) -> int:
@@ -127,7 +134,8 @@ def _export(args: argparse.Namespace, store: ConversationStore) -> int:
     else:
         text = "\n".join(to_markdown(c) for c in conversations)
     if args.output is None:
-        sys.stdout.write(text)
+        # Data to a file or a pipe; on a terminal, the chats' escape sequences stay text.
+        sys.stdout.write(shown(text) if sys.stdout.isatty() else text)
         return EXIT_OK
     try:
         write_private_text(Path(args.output), text)  # the chats are the user's alone
@@ -140,14 +148,14 @@ def _import(args: argparse.Namespace, store: ConversationStore) -> int:
     conversations = load_file(Path(args.file))
     for conversation, new_id in zip(conversations, save_imported(store, conversations),
                                     strict=True):
-        print(f"imported {new_id} {_one_line(conversation.title)}")
+        print(f"imported {new_id} {field(conversation.title)}")
     return EXIT_OK
 
 
 def _search(args: argparse.Namespace, store: ConversationStore) -> int:
     hits = store.search(" ".join(args.text))
     for hit in hits:
-        print(f"{hit.conversation_id}\t{_one_line(hit.title)}\t{_one_line(hit.marked())}")
+        print(f"{hit.conversation_id}\t{field(hit.title)}\t{field(hit.marked())}")
     return EXIT_OK if hits else EXIT_NOT_FOUND
 
 
@@ -191,7 +199,7 @@ class ChatRecord:
             except StoreError as exc:
                 if continue_id is not None:
                     raise
-                print(f"lamplight: warning: not saving this chat: {exc}", file=sys.stderr)
+                warn(f"not saving this chat: {exc}")
         if continue_id is None:
             return cls(store, Conversation())
         assert store is not None
@@ -220,25 +228,57 @@ class ChatRecord:
         self._settings_changed = True
 
     def ask(self, prompt: str) -> Message:
-        """Add the user's message under the last one shown; returns the answer to fill."""
+        """Add the user's message under the last one shown; returns the answer to fill.
+
+        When another process added turns to this chat meanwhile (two `--continue` runs, or the
+        window), the chat is read again and the question follows its latest message, with a
+        warning, rather than forking it.
+        """
         conversation = self.conversation
         if not conversation.title:
             conversation.title = fallback_title(prompt)
-        last = conversation.last()
-        question = Message("user", prompt, parent_id=last.id if last else None)
-        self._add(question)
-        answer = Message("assistant", "", streaming=True, model_name=conversation.model,
+        question = self._add_question(prompt)
+        answer = Message("assistant", "", streaming=True, model_name=self.conversation.model,
                          parent_id=question.id)
         return self._add(answer)
 
-    def _add(self, message: Message) -> Message:
+    def _add_question(self, prompt: str) -> Message:
+        for _ in range(_MOVED_RETRIES):
+            last = self.conversation.last()
+            question = Message("user", prompt, parent_id=last.id if last else None)
+            try:
+                return self._add(question, follows_latest=True)
+            except ConversationMovedError:
+                self._read_again()
+        last = self.conversation.last()  # still moving: this turn goes where it was read
+        return self._add(Message("user", prompt, parent_id=last.id if last else None))
+
+    def _read_again(self) -> None:
+        """The chat as the file has it now, with what this run set (model, prompt, settings)."""
+        assert self.store is not None and self.conversation.id is not None
+        mine = self.conversation
+        try:
+            fresh = self.store.load(mine.id)
+        except _SAVE_ERRORS as exc:
+            self._stop_saving(exc)
+            return
+        fresh.model, fresh.model_path, fresh.params = mine.model, mine.model_path, mine.params
+        fresh.system_prompt, fresh.overflow = mine.system_prompt, mine.overflow
+        self.conversation = fresh
+        warn(f"chat {mine.id} was continued elsewhere meanwhile; this turn follows its latest "
+             "message.")
+
+    def _add(self, message: Message, follows_latest: bool = False) -> Message:
         if self.store is None:
             return self.conversation.add(message)
         try:
             if self._settings_changed:  # a continued chat: the model and prompt used now
                 self.store.save_settings(self.conversation)
                 self._settings_changed = False
-            return self.store.add_message(self.conversation, message)
+            return self.store.add_message(self.conversation, message,
+                                          follows_latest=follows_latest)
+        except ConversationMovedError:
+            raise
         except _SAVE_ERRORS as exc:
             self._stop_saving(exc)
             return self.conversation.add(message)
@@ -268,7 +308,7 @@ class ChatRecord:
 
     def _stop_saving(self, exc: Exception) -> None:
         # A history that fails mid-chat must not end the chat: it goes on in memory.
-        print(f"lamplight: warning: no longer saving this chat: {exc}", file=sys.stderr)
+        warn(f"no longer saving this chat: {exc}")
         self.close()
 
     def close(self) -> None:

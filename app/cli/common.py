@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
-from app.core.settings import SettingsFile
+from app.core.settings import BY_KEY, SettingError, SettingsFile, Value, allowed, validate
 from app.paths import AppPaths
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -28,5 +30,90 @@ def load_settings(paths: AppPaths) -> SettingsFile:
     on stderr, and the defaults stand in."""
     settings = SettingsFile.load(paths.config_dir)
     for problem in settings.problems:
-        print(f"lamplight: warning: settings: {problem}", file=sys.stderr)
+        warn(f"settings: {problem}")
     return settings
+
+
+def error(message: object) -> None:
+    """`lamplight: error: MESSAGE` on stderr, as one line whatever the message holds (it may
+    name a file or a chat from outside)."""
+    print(f"lamplight: error: {shown_line(str(message))}", file=sys.stderr)
+
+
+def warn(message: object) -> None:
+    """`lamplight: warning: MESSAGE` on stderr, as one line."""
+    print(f"lamplight: warning: {shown_line(str(message))}", file=sys.stderr)
+
+
+# -- what reaches the terminal ---------------------------------------------------------------
+
+# C0 and C1 controls but tab and line feed, DEL, lone surrogates (from a history an older
+# version wrote; they cannot be encoded), and the bidirectional overrides that make text read
+# other than it is stored ("Trojan Source").
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f"
+                     "\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_OR_BREAK = re.compile(_UNSAFE.pattern[:-1] + "\t\n]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def shown(text: str) -> str:
+    """Text from outside (a chat title, a snippet, a hub name, a model's answer) as it may
+    reach a terminal: escape sequences (ESC, OSC: colours, titles, the clipboard), NUL and the
+    other controls are shown escaped (`\\x1b`), never sent. Tabs and line breaks stay."""
+    return _UNSAFE.sub(_escaped, text)
+
+
+def shown_line(text: str) -> str:
+    """`shown`, with tabs and line breaks escaped too: one line, whatever `text` holds."""
+    return _UNSAFE_OR_BREAK.sub(_escaped, text)
+
+
+def field(text: str) -> str:
+    """Text for a field of a tab-separated line: whitespace runs (tabs and line breaks
+    included) become one space, then `shown`."""
+    return shown(" ".join(text.split()))
+
+
+def json_shown(text: str) -> str:
+    """JSON text (written with `ensure_ascii=False`) with the characters `shown` escapes
+    written as JSON escapes: still the same JSON, and safe on a terminal."""
+    return _UNSAFE_OR_BREAK.sub(
+        lambda m: m.group() if m.group() in "\t\n" else f"\\u{ord(m.group()):04x}", text)
+
+
+# -- flags checked as the settings are ------------------------------------------------------
+
+
+def setting_flag(key: str) -> Callable[[str], Value]:
+    """An argparse `type` for a flag that sets `key`: the value is checked against the same
+    range as the settings panel's (`settings.validate`), with the same words."""
+    setting = BY_KEY[key]
+
+    def parse(text: str) -> Value:
+        try:
+            number: float = int(text) if setting.kind == "int" else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be {allowed(setting)}, not {text!r}") from None
+        try:
+            return validate(setting, number)
+        except SettingError:
+            raise argparse.ArgumentTypeError(
+                f"must be {allowed(setting)}, not {text!r}") from None
+
+    return parse
+
+
+def chat_id(text: str) -> int:
+    """An argparse `type` for a saved chat's id: a whole number SQLite can hold."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a chat id is a whole number, not {text!r}") from None
+    if not 1 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"there is no chat with id {text}")
+    return value

@@ -21,7 +21,10 @@ from app.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
+    error,
     load_settings,
+    setting_flag,
+    shown,
 )
 from app.core.documents import MAX_FILE_BYTES, Document, DocumentError, read_bytes, read_document
 from app.core.engine import CancelToken, EngineError, ModelLoadError
@@ -50,7 +53,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     summarize.add_argument("--model", default=BUILTIN_NAME, metavar="NAME|PATH",
                            help="'builtin' (default), a name 'lamplight models list' shows, "
                                 "or a .gguf path")
-    summarize.add_argument("--ctx", type=int, default=None, metavar="N",
+    summarize.add_argument("--ctx", type=setting_flag("model.n_ctx"), default=None, metavar="N",
                            help=f"context window in tokens (default: the settings', "
                                 f"{DEFAULT_CTX})")
     summarize.add_argument("--length", choices=LENGTHS, default="medium")
@@ -137,7 +140,7 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     except SummaryError as exc:
         raise UsageError(str(exc)) from None
     except EngineError as exc:
-        print(f"lamplight: error: {exc}", file=sys.stderr)
+        error(exc)
         return EXIT_FAILURE
     finally:
         signal.signal(signal.SIGINT, previous_handler)
@@ -166,6 +169,7 @@ class _HeldBack:
         self._on_broken = on_broken
         self._streamed = ""
         self._written = 0
+        self._terminal = out.isatty()  # escape sequences in the summary are shown there
         self.broken = False
 
     def write(self, piece: str) -> None:
@@ -192,7 +196,8 @@ class _HeldBack:
         if self.broken or upto <= self._written:
             return
         try:
-            self._out.write(self._streamed[self._written:upto])
+            text = self._streamed[self._written:upto]
+            self._out.write(shown(text) if self._terminal else text)
             self._out.flush()
         except BrokenPipeError:
             self.broken = True

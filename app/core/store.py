@@ -21,6 +21,7 @@ import re
 import shutil
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,14 @@ class NewerSchemaError(StoreError):
 class StoreUnavailableError(StoreError):
     """The history cannot be used now (a full disk, an I/O error, no permission, locked), but
     is not damaged: it is left as it is."""
+
+
+class ConversationMovedError(StoreError):
+    """Another process added turns to the chat since it was read: read it again."""
+
+    def __init__(self, conversation_id: int | None) -> None:
+        super().__init__(f"Chat {conversation_id} was continued elsewhere meanwhile.")
+        self.conversation_id = conversation_id
 
 
 class ConversationNotFoundError(StoreError):
@@ -476,13 +485,25 @@ class ConversationStore:
     # -- messages --------------------------------------------------------------------------
 
     @_reported
-    def add_message(self, conversation: Conversation, message: Message) -> Message:
+    def add_message(self, conversation: Conversation, message: Message, *,
+                    follows_latest: bool = False) -> Message:
         """Add `message` (under its `parent_id`) as the chosen version, to the object and the
-        file. A conversation not saved yet is saved first."""
+        file. A conversation not saved yet is saved first.
+
+        `follows_latest`: the message is the next turn, meant to follow the last message the
+        chat shows. If another process (a second `lamplight chat --continue`, the window)
+        added turns since `conversation` was read, its `parent_id` is no longer that message:
+        nothing is added and `ConversationMovedError` is raised, so that the caller reads the
+        chat again instead of forking it silently.
+        """
         if conversation.id is None:
             self.create(conversation)
         now = time.time()
         with self._transaction() as db:
+            if follows_latest:
+                latest = self._latest_shown(db, conversation.id)
+                if latest != message.parent_id:
+                    raise ConversationMovedError(conversation.id)
             db.execute("UPDATE messages SET chosen = 0 WHERE conversation_id = ? AND "
                        "parent_id IS ?", (conversation.id, message.parent_id))
             cursor = db.execute(
@@ -498,6 +519,19 @@ class ConversationStore:
         message.id = cursor.lastrowid
         conversation.updated_at = now
         return conversation.add(message)
+
+    @staticmethod
+    def _latest_shown(db: sqlite3.Connection, conversation_id: int | None) -> int | None:
+        """The id of the last message on the chat's chosen path, as the file has it now."""
+        row = db.execute(
+            "WITH RECURSIVE shown(id, depth) AS ("
+            " SELECT id, 0 FROM messages WHERE conversation_id = ? AND parent_id IS NULL "
+            " AND chosen = 1"
+            " UNION ALL SELECT m.id, s.depth + 1 FROM messages m JOIN shown s "
+            " ON m.parent_id = s.id WHERE m.chosen = 1) "
+            "SELECT id FROM shown ORDER BY depth DESC, id DESC LIMIT 1",
+            (conversation_id,)).fetchone()
+        return int(row[0]) if row is not None else None
 
     @_reported
     def write_partial(self, message: Message) -> None:
@@ -545,32 +579,40 @@ class ConversationStore:
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         """Messages containing every word of `text` (the last one as a prefix), best first.
 
-        Words in scripts written without spaces (Chinese, Japanese) are not split by the
-        full-text index, so such a query is matched as a plain substring instead.
+        The full-text index splits text into words of letters and digits, so it cannot find
+        a word of a script written without spaces (Chinese, Japanese), an emoji or a word with
+        symbols in it ("C++"): such words are matched as plain substrings instead, beside the
+        index's words when the query has both ("Python 编程").
         """
-        words = text.split()
+        words = text.split()[:_MAX_QUERY_WORDS]
         if not words:
             return []
-        if _CJK.search(text):
-            return self._search_substring(text.strip(), limit)
-        query = " ".join(f'"{w.replace(chr(34), chr(34) * 2)}"' for w in words) + "*"
+        indexed = [w for w in words if _indexable(w)]
+        literal = [w for w in words if not _indexable(w)]
+        likes = "".join(" AND m.content LIKE ? ESCAPE '\\'" for _ in literal)
+        patterns = ["%" + re.sub(r"([%_\\])", r"\\\1", w) + "%" for w in literal]
+        if not indexed:
+            return self._search_substring(literal, likes, patterns, limit)
+        query = " ".join(f'"{w.replace(chr(34), chr(34) * 2)}"' for w in indexed)
+        if indexed[-1] == words[-1]:
+            query += "*"  # the word being typed
         rows = self._db.execute(
             "SELECT m.conversation_id, m.id, c.title, m.role, m.created_at, "
             "snippet(messages_fts, 0, char(2), char(3), '…', 12) AS snippet "
             "FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
             "JOIN conversations c ON c.id = m.conversation_id "
-            "WHERE messages_fts MATCH ? AND c.deleted_at IS NULL "
-            "ORDER BY rank LIMIT ?", (query, limit)).fetchall()
+            f"WHERE messages_fts MATCH ? AND c.deleted_at IS NULL{likes} "
+            "ORDER BY rank LIMIT ?", (query, *patterns, limit)).fetchall()
         return [SearchHit(r[0], r[1], r[2], r[3], r[5], r[4]) for r in rows]
 
-    def _search_substring(self, text: str, limit: int) -> list[SearchHit]:
-        pattern = "%" + re.sub(r"([%_\\])", r"\\\1", text) + "%"
+    def _search_substring(self, literal: list[str], likes: str, patterns: list[str],
+                          limit: int) -> list[SearchHit]:
         rows = self._db.execute(
             "SELECT m.conversation_id, m.id, c.title, m.role, m.created_at, m.content "
             "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-            "WHERE m.content LIKE ? ESCAPE '\\' AND c.deleted_at IS NULL "
-            "ORDER BY m.created_at DESC LIMIT ?", (pattern, limit)).fetchall()
-        return [SearchHit(r[0], r[1], r[2], r[3], _substring_snippet(r[5], text), r[4])
+            f"WHERE c.deleted_at IS NULL{likes} "
+            "ORDER BY m.created_at DESC LIMIT ?", (*patterns, limit)).fetchall()
+        return [SearchHit(r[0], r[1], r[2], r[3], _substring_snippet(r[5], literal[0]), r[4])
                 for r in rows]
 
 
@@ -595,6 +637,15 @@ class PartialWriter:
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_MAX_QUERY_WORDS = 32  # each word is a condition; a pasted page is not a search
+
+
+def _indexable(word: str) -> bool:
+    """Whether the full-text index can find `word`: it has letters or digits, none in a
+    script written without spaces, and no symbols (emoji, "+", "$") that the index drops."""
+    if _CJK.search(word) or not any(char.isalnum() for char in word):
+        return False
+    return not any(unicodedata.category(char).startswith("S") for char in word)
 
 
 def _substring_snippet(content: str, text: str, width: int = 40) -> str:

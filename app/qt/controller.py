@@ -31,7 +31,7 @@ from app.core.settings import (
     load_spec,
     state_limits,
 )
-from app.core.store import ConversationStore, PartialWriter, StoreError
+from app.core.store import ConversationMovedError, ConversationStore, PartialWriter, StoreError
 from app.core.summarize import (
     SummaryOptions,
     SummaryProgress,
@@ -296,9 +296,21 @@ class ChatController(QObject):
         if first and not conversation.title:
             conversation.title = fallback_title(
                 f"{attachments[0].name}: {text}" if attachments else text)
-        question = self.store.add_message(
-            conversation, Message("user", text, parent_id=last.id if last else None,
-                                  attachments=attachments, details=details))
+        try:
+            question = self.store.add_message(
+                conversation, Message("user", text, parent_id=last.id if last else None,
+                                      attachments=attachments, details=details),
+                follows_latest=True)
+        except ConversationMovedError:
+            # `lamplight chat --continue` added turns meanwhile: show them, and ask after them
+            # rather than forking the chat.
+            assert conversation.id is not None  # a chat new here cannot have moved
+            conversation = self.store.load(conversation.id)
+            self.model.set_conversation(conversation)
+            last = conversation.last()
+            question = self.store.add_message(
+                conversation, Message("user", text, parent_id=last.id if last else None,
+                                      attachments=attachments, details=details))
         self._answer_to(question)
         return True
 

@@ -89,7 +89,7 @@ def test_a_file_that_is_not_a_model_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_a_prompt_longer_than_the_context_exits_2(tmp_path: Path) -> None:
-    line = _one_line_error(lamplight(tmp_path, "chat", "--ctx", "64", "word " * 400))
+    line = _one_line_error(lamplight(tmp_path, "chat", "--ctx", "256", "word " * 400))
     assert "tokens long" in line and "raise the context length" in line
 
 
