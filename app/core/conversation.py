@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from app.core.context import OVERFLOW_POLICIES, OverflowPolicy
 from app.core.engine.base import ChatMessage, GenerationParams, GenerationStats, Role
+from app.core.settings import BY_KEY, SettingError, validate
 
 INTERRUPTED = "The app stopped before this answer was complete."
 
@@ -331,8 +332,6 @@ def params_from_json(data: object) -> GenerationParams | None:
     """Settings read back from a file (a chat's own, or an imported one's); unknown keys and
     values the setting does not accept (a wrong type, out of its range: what the settings
     panel would refuse) are dropped."""
-    from app.core.settings import BY_KEY, SettingError, validate
-
     fields = dataclasses.fields(GenerationParams)
     if not isinstance(data, dict) or not any(f.name in data for f in fields):
         return None

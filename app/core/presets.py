@@ -19,6 +19,7 @@ from typing import Any
 
 from app.core.engine.base import GenerationParams
 from app.core.jsonfile import read_json, write_json
+from app.core.settings import BY_KEY, SettingError, validate
 
 log = logging.getLogger(__name__)
 
@@ -161,15 +162,21 @@ def _valid_value(name: str, value: object) -> bool:
 
 
 def clean_params(raw: dict[str, Any]) -> dict[str, ParamValue]:
-    """Only the entries that name a GenerationParams field and hold a value it accepts."""
+    """Only the entries that name a GenerationParams field and hold a value its setting
+    accepts: of its type and in its range, as the settings panel checks them."""
     cleaned: dict[str, ParamValue] = {}
     for name, value in raw.items():
         if name not in _PARAM_TYPES:
             continue
-        if not _valid_value(name, value):
-            log.warning("ignoring preset setting %s=%r: not a valid value", name, value)
+        try:
+            if not _valid_value(name, value):
+                raise SettingError(name)
+            checked = validate(BY_KEY[f"sampling.{name}"], value)
+        except SettingError:
+            log.warning("ignoring preset setting %s=%.40r: not a valid value", name, value)
             continue
-        cleaned[name] = float(value) if _PARAM_TYPES[name] is float else value
+        assert checked is None or isinstance(checked, int | float)  # a sampling value
+        cleaned[name] = checked
     return cleaned
 
 

@@ -157,3 +157,15 @@ def test_one_odd_date_already_in_the_history_breaks_no_listing(tmp_path: Path) -
             done = lamplight(tmp_path, *args, tz=tz)
             assert done.returncode == 0, done.stderr
             assert "Ancient" in done.stdout and "Future" in done.stdout
+
+
+def test_presets_from_a_file_keep_only_values_in_their_settings_range(tmp_path: Path) -> None:
+    """The presets file is outside input too: one validator per kind of value."""
+    from app.core.presets import PresetLibrary
+
+    (tmp_path / "presets.json").write_text(json.dumps({"version": 1, "presets": [
+        {"name": "Odd", "system_prompt": "Hi.", "params": {
+            "temperature": -5, "seed": 10**30, "top_k": 20, "max_tokens": 0}}]}),
+        encoding="utf-8")
+    (preset,) = [p for p in PresetLibrary(tmp_path).all() if p.name == "Odd"]
+    assert preset.params == {"top_k": 20}
