@@ -150,6 +150,8 @@ class ErrorBanner(QFrame):
         layout.setContentsMargins(10, 6, 6, 6)
         self.label = QLabel()
         self.label.setObjectName("errorText")
+        # Errors name files and chats from outside: never rich text that could load an image.
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton()
@@ -441,8 +443,10 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.status_model = QLabel()
         self.status_model.setObjectName("statusModel")
+        self.status_model.setTextFormat(Qt.TextFormat.PlainText)  # a file's name
         self.status_state = QLabel()
         self.status_state.setObjectName("statusState")
+        self.status_state.setTextFormat(Qt.TextFormat.PlainText)  # may name a model
         self.status_speed = QLabel()
         self.status_speed.setObjectName("statusSpeed")
         self.status_downloads = QLabel()
@@ -667,7 +671,11 @@ class MainWindow(QMainWindow):
         except transfer.ImportFormatError as exc:
             self.error_banner.show_error(f"Cannot import {Path(path).name}: {exc}")
             return []
-        ids = transfer.save_imported(self.controller.store, conversations)
+        try:
+            ids = transfer.save_imported(self.controller.store, conversations)
+        except StoreError as exc:  # a full disk: none of them was saved
+            self.error_banner.show_error(f"Cannot import {Path(path).name}: {exc}")
+            return []
         self.sidebar.refresh()
         self.statusBar().showMessage(
             f"Imported {len(ids)} chat{'s' if len(ids) != 1 else ''}.", 8000)
