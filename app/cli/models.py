@@ -281,9 +281,11 @@ def _info(args: argparse.Namespace, paths: AppPaths) -> int:
     entry = resolve_installed(args.name, paths)
     try:
         header = read_header(entry.path)
+        size = entry.path.stat().st_size
     except GGUFError as exc:
         raise UsageError(f"{entry.path.name}: {exc}") from None
-    size = entry.path.stat().st_size
+    except OSError as exc:  # permission denied, or gone since it was listed
+        raise UsageError(f"Cannot read {entry.path}: {exc.strerror or exc}.") from None
     template = "yes" if header.chat_template else "no (a format is guessed from the architecture)"
     rows = [
         ("name", entry.name),

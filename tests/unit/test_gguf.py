@@ -15,9 +15,12 @@ def _string(text: str) -> bytes:
     return struct.pack("<Q", len(data)) + data
 
 
-def write_gguf(path: Path, kvs: list[bytes], *, version: int = 3, tensors: int = 0) -> Path:
-    path.write_bytes(b"GGUF" + struct.pack("<IQQ", version, tensors, len(kvs)) + b"".join(kvs)
-                     + b"\0" * 64)
+def write_gguf(path: Path, kvs: list[bytes], *, version: int = 3) -> Path:
+    """A GGUF file with these key/values and one tensor of 8 f32 values (its data padded to
+    32 bytes, as llama.cpp lays it out)."""
+    tensor = _string("t") + struct.pack("<IQIQ", 1, 8, 0, 0)
+    header = b"GGUF" + struct.pack("<IQQ", version, 1, len(kvs)) + b"".join(kvs) + tensor
+    path.write_bytes(header + b"\0" * (-len(header) % 32) + b"\0" * 32)
     return path
 
 
@@ -79,16 +82,17 @@ def test_reads_scalars_strings_and_skips_arrays(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "reason"), [
     (b"", "not a GGUF model file"),
     (b"PK\x03\x04" + b"\0" * 100, "not a GGUF model file"),
-    (b"GGUF" + struct.pack("<IQQ", 1, 0, 0) + b"\0" * 16, "version 1 is not supported"),
-    (b"GGUF" + struct.pack("<IQQ", 3, 0, 2**40) + b"\0" * 16, "impossible"),
-    (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 2**50) + b"\0" * 16,
-     "impossible string length"),
-    (b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + _string("k") + struct.pack("<I", 99)
-     + b"\0" * 16, "unknown value type 99"),
-    (b"GGUF" + struct.pack("<IQQ", 3, 0, 3) + kv_string("general.architecture", "llama"),
-     "truncated"),
+    (b"GGUF" + struct.pack("<IQQ", 1, 1, 0) + b"\0" * 64, "version 1 is not supported"),
+    (b"GGUF" + struct.pack("<IQQ", 3, 1, 2**40) + b"\0" * 64, "impossible"),
+    (b"GGUF" + struct.pack("<IQQ", 3, 1, 1) + struct.pack("<Q", 2**50) + b"\0" * 64,
+     "impossible key length"),
+    (b"GGUF" + struct.pack("<IQQ", 3, 1, 1) + _string("k") + struct.pack("<I", 99)
+     + b"\0" * 64, "unknown value type 99"),
+    (b"GGUF" + struct.pack("<IQQ", 3, 1, 1) + kv_string("general.architecture", "llama")
+     + _string("t") + struct.pack("<I", 1), "truncated"),
+    (b"GGUF" + struct.pack("<IQQ", 3, 0, 0) + b"\0" * 64, "no weights"),
 ], ids=["empty", "zip", "old-version", "absurd-count", "absurd-string", "unknown-type",
-        "truncated"])
+        "truncated", "no-tensors"])
 def test_a_damaged_header_says_why(tmp_path: Path, content: bytes, reason: str) -> None:
     path = tmp_path / "bad.gguf"
     path.write_bytes(content)

@@ -108,12 +108,17 @@ _keep_alive: list[Any] = []  # ctypes callbacks handed to C must outlive every c
 
 @functools.cache
 def _llama_cpp() -> Any:
-    """Import llama_cpp (deliberately late) and route its native log into ours, once."""
+    """Import llama_cpp (deliberately late), route its native log into ours and bound the chat
+    templates it compiles and renders (`template_guard`), once."""
     import llama_cpp
+    from llama_cpp import llama_chat_format
+
+    from app.core.engine import template_guard
 
     callback = llama_cpp.llama_log_callback(_native_log)
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
     _keep_alive.append(callback)
+    template_guard.install(llama_chat_format)
     return llama_cpp
 
 
@@ -153,6 +158,11 @@ class LlamaCppEngine:
     With `states`, the evaluated state of a chat left for another one (or for a title) is kept
     and restored when it comes back (`use_session`), in memory and on disk.
     """
+
+    # How long a model's chat templates may take to compile at load, and to render a prompt;
+    # None: `template_guard.RENDER_DEADLINE_S`. (template_guard loads with llama_cpp: it
+    # imports Jinja.)
+    template_deadline_s: float | None = None
 
     def __init__(self, states: StateCache | None = None) -> None:
         self._llm: Any = None
@@ -203,7 +213,8 @@ class LlamaCppEngine:
         try:
             # verbose=True keeps llama-cpp-python from redirecting fds 1 and 2 while it loads;
             # what it prints goes to our log instead.
-            with contextlib.redirect_stderr(_StderrToLog()):
+            with (contextlib.redirect_stderr(_StderrToLog()),
+                  self._template_limits() as templates):
                 llm = llama_cpp.Llama(
                     model_path=str(path),
                     n_ctx=n_ctx,
@@ -223,6 +234,7 @@ class LlamaCppEngine:
         except Exception as exc:
             raise ModelLoadError(self._load_failure(path, exc)) from exc
         llm.verbose = False  # and quiet from here on: it prints per call otherwise
+        _refuse_a_broken_template(llm, path, templates.failures)
 
         self._llm = llm
         self._install_abort_callback(llama_cpp)
@@ -260,13 +272,18 @@ class LlamaCppEngine:
                  n_threads, self._model.chat_format)
         return self._model
 
+    def _template_limits(self, cancel: CancelToken | None = None) -> Any:
+        """`template_guard.limits` for this engine's compiles and renders."""
+        from app.core.engine import template_guard
+
+        return template_guard.limits(
+            cancel, self.template_deadline_s or template_guard.RENDER_DEADLINE_S)
+
     @staticmethod
     def _load_failure(path: Path, exc: Exception) -> str:
-        kind = type(exc).__name__
-        if "jinja2" in type(exc).__module__ or "Template" in kind:
-            return (f"Cannot load {path.name}: its chat template cannot be read ({exc}). "
-                    "Choose a chat format for this model.")
-        reason = _native_log.first_error or str(exc) or kind
+        # Chat templates cannot fail the load here: `template_guard` notes those it cannot
+        # compile instead, and `load` refuses the model only if it would use one of them.
+        reason = _native_log.first_error or str(exc) or type(exc).__name__
         return f"Cannot load {path.name}: llama.cpp could not read it ({reason})."
 
     def unload(self) -> None:
@@ -374,6 +391,8 @@ class LlamaCppEngine:
 
     def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
                     on_piece: OnPiece, cancel: CancelToken | None = None) -> GenerationResult:
+        from app.core.engine.template_guard import RenderCancelled  # loaded with the model
+
         llm = self._llm
         if llm is None:
             raise NoModelLoadedError
@@ -385,18 +404,24 @@ class LlamaCppEngine:
         self._watch_prompt_eval(llm, tally)
         stream: Iterator[dict[str, Any]] | None = None
         try:
-            stream = llm.create_chat_completion(
-                messages=self._as_dicts(messages),
-                stream=True,
-                max_tokens=params.max_tokens or 0,  # 0: until the context is full
-                temperature=params.temperature,
-                top_p=params.top_p,
-                top_k=params.top_k,
-                min_p=params.min_p,
-                repeat_penalty=params.repeat_penalty,
-                seed=params.seed,
-            )
+            # The prompt is rendered from the chat template here, bound in time and by the Stop.
+            with self._template_limits(cancel):
+                stream = llm.create_chat_completion(
+                    messages=self._as_dicts(messages),
+                    stream=True,
+                    max_tokens=params.max_tokens or 0,  # 0: until the context is full
+                    temperature=params.temperature,
+                    top_p=params.top_p,
+                    top_k=params.top_k,
+                    min_p=params.min_p,
+                    repeat_penalty=params.repeat_penalty,
+                    seed=params.seed,
+                )
             self._consume(stream, tally, on_piece, cancel)
+        except RenderCancelled:
+            tally.finish = "cancelled"
+        except GenerationError:  # the template took too long or built too much: its message
+            raise
         except ValueError as exc:
             match = _OVERFLOW.search(str(exc))
             if match:
@@ -469,6 +494,31 @@ class LlamaCppEngine:
             if cancel.cancelled:
                 tally.finish = "cancelled"
                 return
+
+
+def _refuse_a_broken_template(llm: Any, path: Path, failures: dict[str, str]) -> None:
+    """Refuse the model (closing `llm`) if the chat template it would answer with could not be
+    compiled (`failures`, from `template_guard`); note the others it carries but does not use."""
+    failure = failures.get(_template_in_use(llm) or "")
+    if failure is not None:
+        llm.close()
+        raise ModelLoadError(f"Cannot load {path.name}: its chat template cannot be used "
+                             f"({failure}).")
+    for source, why in failures.items():
+        log.warning("%s: a chat template it carries but does not use is ignored (%s, %d "
+                    "characters)", path.name, why, len(source))
+
+
+def _template_in_use(llm: Any) -> str | None:
+    """The source of the GGUF chat template `llm` answers with; None when it uses a named
+    format. llama-cpp-python names the file's templates after their keys, without
+    `tokenizer.`, and the plain one `chat_template.default`."""
+    name = str(llm.chat_format)
+    if llm.chat_handler is not None or not name.startswith("chat_template."):
+        return None
+    key = "tokenizer.chat_template" if name == "chat_template.default" else f"tokenizer.{name}"
+    source = llm.metadata.get(key)
+    return source if isinstance(source, str) else None
 
 
 @dataclasses.dataclass

@@ -1,24 +1,60 @@
-"""Read a GGUF file's header key/values fast, skipping the big arrays.
+"""Read a GGUF file's header key/values fast, skipping the big arrays, and check it can load.
 
 `gguf.GGUFReader` parses every array (15 s on a 262k-token vocabulary); this reads the scalars and
 seeks past arrays, so checking a file or listing a folder stays instant. It is also the first line
-of defence against files that are not GGUF at all: llama.cpp's own error for those is vague.
+of defence against files that are not GGUF at all, and against damaged or crafted ones: every
+count and length in the header is checked against the bytes the file has before it is used, and
+the tensor descriptions are checked as llama.cpp checks them (dimensions, types, sizes), down to
+whether the tensor data they describe lies inside the file. A truncated download, a header
+without its weights or absurd dimensions are refused here with one plain line (`GGUFError`)
+instead of being listed as usable, or reaching llama.cpp.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 GGUF_MAGIC = b"GGUF"
-_SCALARS: dict[int, str] = {
+_SCALARS: dict[int, struct.Struct] = {kind: struct.Struct(fmt) for kind, fmt in {
     0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q",
     12: "<d",
+}.items()}
+_U32, _U64 = _SCALARS[4], _SCALARS[10]
+_U32_KIND, _STRING, _ARRAY = 4, 8, 9
+ALIGNMENT_KEY = "general.alignment"
+DEFAULT_ALIGNMENT = 32  # GGUF_DEFAULT_ALIGNMENT
+
+# Bounds no real model comes near; a header beyond them is damaged or crafted. Each also keeps a
+# crafted file from making a header read slow (every item of a string array is visited).
+_MAX_STRING = 64 * 1024 * 1024  # any string in the header
+_MAX_KEPT_STRING = 1024 * 1024  # a value kept (names, the chat template); longer ones are skipped
+_MAX_KEY = 64 * 1024
+_MAX_KEYS = 1_000_000
+_MAX_ARRAY_STRINGS = 8_000_000  # vocabularies have up to 262,144 tokens
+_MAX_TENSORS = 1_000_000  # the largest models have a few thousand
+_MAX_TENSOR_NAME = 63  # GGML_MAX_NAME, less its terminating zero
+_MAX_DIMS = 4  # GGML_MAX_DIMS
+_BLOCK = 1 << 20  # bytes read at a time
+_TRUNCATED = "the file ends in the middle of its header (truncated download?)"
+_MAX_NAME_SHOWN = 200  # a model's name, family or architecture as shown
+_MAX_SHAPE = 2**31  # a layer, head or context count beyond this is not believed
+
+# ggml's tensor types: (values per block, bytes per block), as `ggml_blck_size` and
+# `ggml_type_size` give them (a test checks this against the llama.cpp the app ships). Numbers
+# missing were removed from ggml; a file using them cannot load.
+GGML_TYPES: dict[int, tuple[int, int]] = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),
+    9: (32, 36), 10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210),
+    15: (256, 292), 16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18),
+    21: (256, 110), 22: (256, 82), 23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4),
+    27: (1, 8), 28: (1, 8), 29: (256, 56), 30: (1, 2), 34: (256, 54), 35: (256, 66),
+    39: (32, 17), 40: (64, 36), 41: (128, 18), 42: (64, 18),
 }
-_STRING, _ARRAY = 8, 9
-_MAX_STRING = 64 * 1024 * 1024  # a header string longer than this means the file is damaged
 
 Scalar = int | float | bool | str
 
@@ -37,8 +73,16 @@ FILE_TYPES: dict[int, str] = {
 }
 
 
+def _shown(value: Scalar) -> str:
+    """A name from the header as the app shows it: bounded, whatever the file holds."""
+    return str(value)[:_MAX_NAME_SHOWN]
+
+
 @dataclass(frozen=True)
 class GGUFHeader:
+    """What `read_header` found: the scalar key/values, each array's length, and the size of
+    the model (`n_params`), from a header checked against the file."""
+
     version: int
     tensor_count: int
     metadata: dict[str, Scalar]
@@ -46,8 +90,12 @@ class GGUFHeader:
     n_params: int  # summed over the tensor descriptions that follow the key/values
 
     def _arch_int(self, key: str) -> int | None:
+        """A count of the model's shape; None when absent or not believable (zero, negative,
+        beyond 2^31), so that no estimate is built on a crafted number."""
         value = self.metadata.get(f"{self.architecture}.{key}")
-        return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_SHAPE:
+            return value
+        return None
 
     @property
     def quantization(self) -> str | None:
@@ -57,7 +105,7 @@ class GGUFHeader:
     @property
     def family(self) -> str:
         basename = self.metadata.get("general.basename")
-        return str(basename) if basename else self.architecture
+        return _shown(basename) if basename else self.architecture
 
     @property
     def n_layers(self) -> int | None:
@@ -91,17 +139,16 @@ class GGUFHeader:
 
     @property
     def architecture(self) -> str:
-        return str(self.metadata.get("general.architecture", "unknown"))
+        return _shown(self.metadata.get("general.architecture", "unknown"))
 
     @property
     def name(self) -> str | None:
         name = self.metadata.get("general.name")
-        return str(name) if name else None
+        return _shown(name) if name else None
 
     @property
     def context_length(self) -> int | None:
-        value = self.metadata.get(f"{self.architecture}.context_length")
-        return int(value) if isinstance(value, int) else None
+        return self._arch_int("context_length")
 
     @property
     def chat_template(self) -> str | None:
@@ -109,97 +156,251 @@ class GGUFHeader:
         return value if isinstance(value, str) and value.strip() else None
 
 
-class _Reader:
+class _Cursor:
+    """Reads a file front to back through a buffer of `_BLOCK` bytes.
+
+    Every length comes from the file itself, so each is checked against the bytes left before
+    anything is read or skipped: no read can ask for more memory than the file holds, and no
+    seek can overflow.
+    """
+
     def __init__(self, f: BinaryIO, size: int) -> None:
         self.f = f
         self.size = size
+        self.buf = b""
+        self.off = 0  # the position in `buf`
+        self.base = 0  # where `buf` starts in the file
 
-    def read(self, n: int) -> bytes:
-        data = self.f.read(n)
-        if len(data) != n:
-            raise GGUFError("the file ends in the middle of its header (truncated download?)")
+    @property
+    def pos(self) -> int:
+        return self.base + self.off
+
+    def left(self) -> int:
+        return self.size - self.pos
+
+    def _ensure(self, n: int) -> None:
+        """Have `n` bytes at `off` in the buffer."""
+        if len(self.buf) - self.off >= n:
+            return
+        if n > self.left():
+            raise GGUFError(_TRUNCATED)
+        rest = self.buf[self.off:]
+        self.base += self.off
+        self.f.seek(self.base + len(rest))
+        self.buf = rest + self.f.read(max(n - len(rest), _BLOCK))
+        self.off = 0
+        if len(self.buf) < n:  # the file shrank while being read
+            raise GGUFError(_TRUNCATED)
+
+    def take(self, n: int) -> bytes:
+        self._ensure(n)
+        data = self.buf[self.off:self.off + n]
+        self.off += n
         return data
 
-    def unpack(self, fmt: str) -> Scalar:
-        value: Scalar = struct.unpack(fmt, self.read(struct.calcsize(fmt)))[0]
+    def unpack(self, fmt: struct.Struct) -> Any:
+        self._ensure(fmt.size)
+        value = fmt.unpack_from(self.buf, self.off)[0]
+        self.off += fmt.size
         return value
 
-    def u64(self) -> int:
-        return int(self.unpack("<Q"))
+    def skip(self, n: int) -> None:
+        if n > self.left():
+            raise GGUFError(_TRUNCATED)
+        if n <= len(self.buf) - self.off:
+            self.off += n
+        else:  # past the buffer: read on from there later
+            self.base, self.buf, self.off = self.pos + n, b"", 0
 
-    def string(self) -> str:
-        length = self.u64()
-        if length > _MAX_STRING or self.f.tell() + length > self.size:
-            raise GGUFError("the header holds an impossible string length (damaged file)")
-        return self.read(length).decode("utf-8", errors="replace")
+    def length(self, limit: int, what: str) -> int:
+        """A string's byte length: at most `limit`, and within the file."""
+        n = int(self.unpack(_U64))
+        if n > limit:
+            raise GGUFError(f"the header holds an impossible {what} length (damaged file)")
+        if n > self.left():
+            raise GGUFError(_TRUNCATED)
+        return n
 
-    def skip_string(self) -> None:
-        length = self.u64()
-        if length > _MAX_STRING:
-            raise GGUFError("the header holds an impossible string length (damaged file)")
-        self.f.seek(length, 1)
+    def string(self, limit: int = _MAX_STRING, what: str = "string") -> str:
+        return self.take(self.length(limit, what)).decode("utf-8", errors="replace")
 
-    def value(self, kind: int) -> Scalar:
+    def value(self, kind: int) -> Scalar | None:
+        """A key's scalar value; None for a string too long to mean anything (skipped)."""
         if kind == _STRING:
-            return self.string()
+            n = self.length(_MAX_STRING, "string")
+            if n > _MAX_KEPT_STRING:
+                self.skip(n)
+                return None
+            return self.take(n).decode("utf-8", errors="replace")
         fmt = _SCALARS.get(kind)
         if fmt is None:
             raise GGUFError(f"the header holds an unknown value type {kind} (damaged file)")
-        return self.unpack(fmt)
+        value: Scalar = self.unpack(fmt)
+        return value
 
     def skip_array(self) -> int:
-        kind = int(self.unpack("<I"))
-        count = self.u64()
+        """Skip an array's items, checking its count against the bytes left; its length."""
+        kind = int(self.unpack(_U32))
+        count = int(self.unpack(_U64))
         if kind == _STRING:
-            for _ in range(count):
-                self.skip_string()
+            # Each string takes at least its 8-byte length; a tokenizer's vocabulary is the
+            # longest string array a model has (262,144 tokens for Gemma 3).
+            if count > _MAX_ARRAY_STRINGS or count * 8 > self.left():
+                raise GGUFError("the header holds an impossible array length (damaged file)")
+            self._skip_strings(count)
         elif kind == _ARRAY:
             raise GGUFError("nested arrays in the header are not supported")
         else:
             fmt = _SCALARS.get(kind)
             if fmt is None:
                 raise GGUFError(f"the header holds an unknown array type {kind} (damaged file)")
-            self.f.seek(count * struct.calcsize(fmt), 1)
-        if self.f.tell() > self.size:
-            raise GGUFError("the file ends in the middle of its header (truncated download?)")
+            if count * fmt.size > self.left():
+                raise GGUFError("the header holds an impossible array length (damaged file)")
+            self.skip(count * fmt.size)
         return count
+
+    def _skip_strings(self, count: int) -> None:
+        # The hot loop of a header read (a vocabulary and its merges): lengths are read from the
+        # buffer directly while they are in it.
+        unpack = _U64.unpack_from
+        for _ in range(count):
+            if len(self.buf) - self.off < 8:
+                self._ensure(8)
+            n = unpack(self.buf, self.off)[0]
+            if n > _MAX_STRING:
+                raise GGUFError("the header holds an impossible string length (damaged file)")
+            self.off += 8
+            if n <= len(self.buf) - self.off:
+                self.off += n
+            else:
+                self.skip(n)
+
+
+@dataclass(frozen=True)
+class _Tensor:
+    name: str
+    offset: int  # from the start of the data section
+    nbytes: int
+
+
+def _open(path: Path) -> tuple[BinaryIO, int]:
+    """The file, opened for reading, and its size. Only a regular file is read: a folder is
+    refused, and a pipe or a device is refused before anything waits on it (it is opened
+    non-blocking, then checked on the open descriptor, so it cannot be swapped in between)."""
+    if stat.S_ISDIR(path.stat().st_mode):  # Windows cannot open a folder at all
+        raise GGUFError("it is a folder, not a model file")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise GGUFError("it is a folder, not a model file")
+        if not stat.S_ISREG(info.st_mode):
+            raise GGUFError("it is not a regular file (a pipe or a device?)")
+        return os.fdopen(fd, "rb", buffering=0), info.st_size
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def read_header(path: Path) -> GGUFHeader:
-    """Read the header of a GGUF file. Raises `GGUFError` with a plain reason, `OSError` if the
-    file cannot be opened."""
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        reader = _Reader(f, size)
-        if size < 24 or f.read(4) != GGUF_MAGIC:
+    """Read the header of a GGUF file and check that the tensor data it describes is in the file.
+
+    Reads the header only (a few MB at most, never the weights). Raises `GGUFError` with a plain
+    reason for anything llama.cpp could not load (a damaged, truncated or crafted header, sizes
+    beyond the file, a folder, a pipe), `OSError` if the file cannot be opened.
+    """
+    f, size = _open(path)
+    with f:
+        cursor = _Cursor(f, size)
+        if size < 24 or cursor.take(4) != GGUF_MAGIC:
             raise GGUFError("it is not a GGUF model file (wrong signature)")
-        version = int(reader.unpack("<I"))
+        version = int(cursor.unpack(_U32))
         if version not in (2, 3):
             raise GGUFError(f"GGUF version {version} is not supported")
-        tensor_count = reader.u64()
-        kv_count = reader.u64()
-        if kv_count > 1_000_000 or tensor_count > 10_000_000:
+        tensor_count = int(cursor.unpack(_U64))
+        kv_count = int(cursor.unpack(_U64))
+        # A key/value takes at least 13 bytes, a tensor description 24 (lengths, type, offset).
+        if (kv_count > _MAX_KEYS or tensor_count > _MAX_TENSORS
+                or kv_count * 13 + tensor_count * 24 > cursor.left()):
             raise GGUFError("the header counts are impossible (damaged file)")
-        metadata: dict[str, Scalar] = {}
-        array_lengths: dict[str, int] = {}
-        for _ in range(kv_count):
-            key = reader.string()
-            kind = int(reader.unpack("<I"))
-            if kind == _ARRAY:
-                array_lengths[key] = reader.skip_array()
-            else:
-                metadata[key] = reader.value(kind)
-        n_params = 0
-        for _ in range(tensor_count):
-            reader.skip_string()  # the tensor's name
-            n_dims = int(reader.unpack("<I"))
-            if n_dims > 8:
-                raise GGUFError("a tensor description is impossible (damaged file)")
-            count = 1
-            for _ in range(n_dims):
-                count *= reader.u64()
-            reader.f.seek(12, 1)  # type (u32) and data offset (u64)
-            n_params += count
-        if f.tell() > size:
-            raise GGUFError("the file ends in the middle of its header (truncated download?)")
+        if tensor_count == 0:  # llama.cpp's vocabulary-only files are like this
+            raise GGUFError("it holds no weights (a vocabulary-only file?)")
+        metadata, array_lengths = _read_metadata(cursor, kv_count)
+        alignment = _alignment(metadata)
+        tensors = [_read_tensor(cursor) for _ in range(tensor_count)]
+        n_params = sum(count for _, count in tensors)
+        data_start = -(-cursor.pos // alignment) * alignment
+    _check_data(tensors, data_start, size, alignment)
     return GGUFHeader(version, tensor_count, metadata, array_lengths, n_params)
+
+
+def _read_metadata(cursor: _Cursor, kv_count: int) -> tuple[dict[str, Scalar], dict[str, int]]:
+    metadata: dict[str, Scalar] = {}
+    array_lengths: dict[str, int] = {}
+    for _ in range(kv_count):
+        key = cursor.string(_MAX_KEY, "key")
+        if key in metadata or key in array_lengths:
+            raise GGUFError(f"the header holds the key {key[:80]!r} twice (damaged file)")
+        kind = int(cursor.unpack(_U32))
+        if kind == _ARRAY:
+            array_lengths[key] = cursor.skip_array()
+        elif (value := cursor.value(kind)) is not None:
+            metadata[key] = value
+        if key == ALIGNMENT_KEY and kind != _U32_KIND:
+            # llama.cpp asserts on this, which would end the whole app
+            raise GGUFError(f"{ALIGNMENT_KEY} is not an unsigned 32-bit number (damaged file)")
+    return metadata, array_lengths
+
+
+def _alignment(metadata: dict[str, Scalar]) -> int:
+    value = metadata.get(ALIGNMENT_KEY, DEFAULT_ALIGNMENT)
+    if not isinstance(value, int) or value <= 0 or value & (value - 1):
+        raise GGUFError(f"{ALIGNMENT_KEY} is {value}, not a power of two (damaged file)")
+    return value
+
+
+def _read_tensor(cursor: _Cursor) -> tuple[_Tensor, int]:
+    """One tensor description, checked as llama.cpp checks it: its name, its dimensions, its
+    type, and so its size in bytes. Also the number of values (parameters) it holds."""
+    name = cursor.string(_MAX_TENSOR_NAME, "tensor name")
+    n_dims = int(cursor.unpack(_U32))
+    if n_dims > _MAX_DIMS:
+        raise GGUFError(f"the tensor {name!r} has {n_dims} dimensions (damaged file)")
+    dims = [int(cursor.unpack(_U64)) for _ in range(n_dims)]
+    kind = int(cursor.unpack(_U32))
+    offset = int(cursor.unpack(_U64))
+    count = 1
+    for dim in dims:
+        # Zero is legal for llama.cpp, but no model has an empty tensor.
+        if not 0 < dim < 2**63:
+            raise GGUFError(f"the tensor {name!r} has an impossible size {dim} (damaged file)")
+        count *= dim
+    if count >= 2**63:
+        raise GGUFError(f"the tensor {name!r} has impossible dimensions {dims} (damaged file)")
+    block = GGML_TYPES.get(kind)
+    if block is None:
+        raise GGUFError(f"the tensor {name!r} has type {kind}, which this version of llama.cpp "
+                        "does not know")
+    block_size, type_size = block
+    row = dims[0] if dims else 1
+    if row % block_size:
+        raise GGUFError(f"the tensor {name!r} has rows of {row} values, not a multiple of its "
+                        f"type's block of {block_size} (damaged file)")
+    return _Tensor(name, offset, count // block_size * type_size), count
+
+
+def _check_data(tensors: list[tuple[_Tensor, int]], data_start: int, size: int,
+                alignment: int) -> None:
+    """The tensors' bytes lie in the file where the header says. llama.cpp wants them one after
+    the other, in order, each padded to the alignment; the last one must end inside the file."""
+    expected = 0
+    end = data_start
+    for tensor, _ in tensors:
+        if tensor.offset != expected:
+            raise GGUFError(f"the tensor {tensor.name!r} does not start where the one before it "
+                            "ends (damaged file)")
+        end = data_start + tensor.offset + tensor.nbytes
+        expected += -(-tensor.nbytes // alignment) * alignment
+    if end > size:
+        raise GGUFError(f"the file has {size:,} bytes but its tensors need {end:,} "
+                        "(an incomplete download?)")

@@ -7,6 +7,7 @@ use, delete), so the lists know nothing of the download manager or the chat.
 from __future__ import annotations
 
 import html
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from app.core.models.library import ModelEntry, list_models
 from app.core.models.registry import Registry
 from app.qt.appearance import ERROR_TEXT, is_dark, set_style
 from app.qt.workers.background import BackgroundCall
+
+log = logging.getLogger(__name__)
 
 OBJECT_ROLE = Qt.ItemDataRole.UserRole  # on column 0: the row's ModelEntry, Offer or RepoSummary
 FIT_ROLE = Qt.ItemDataRole.UserRole + 1  # on the fit column: the Verdict the badge paints
@@ -190,6 +193,9 @@ def read_headers(paths: list[Path]) -> dict[Path, tuple[tuple[int, int] | None, 
             found[path] = (signature, read_header(path))
         except (GGUFError, OSError) as exc:
             found[path] = (signature, f"unreadable: {exc}")
+        except Exception as exc:  # whatever one file holds, the other rows keep theirs
+            log.exception("reading the header of %s failed", path)
+            found[path] = (signature, f"unreadable: {type(exc).__name__}")
     return found
 
 
