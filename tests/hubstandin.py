@@ -3,7 +3,8 @@
 It speaks the part of the hub's HTTP protocol that the real `huggingface_hub` client uses to
 search, describe and download model repos, so the app is tested through the very client it ships
 with rather than through mocks. It can also misbehave on request: hang up mid-body, ignore
-`Range`, advertise a wrong SHA-256, or serve slowly.
+`Range`, advertise a wrong SHA-256, serve slowly, or answer anything at all (`rewrite`: hostile
+names, sizes, hashes, commits, endless result lists).
 
 Standard library only. File bodies go out with `socket.sendfile` when no fault or throttle is
 armed, so a benchmark measures the client, not this server.
@@ -157,6 +158,7 @@ class HubStandIn:
         self._requests: list[RequestRecord] = []
         self._drops: dict[tuple[str, str], list[int]] = {}
         self._ignore_range: dict[tuple[str, str], int] = {}
+        self._rewrites: dict[str, Callable[[Any], Any]] = {}
         self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -226,6 +228,21 @@ class HubStandIn:
         with self._lock:
             key = (repo_id, filename)
             self._ignore_range[key] = self._ignore_range.get(key, 0) + times
+
+    def rewrite(self, route: str, edit: Callable[[Any], Any] | None) -> None:
+        """Pass the JSON answers of `route` through `edit` before they are sent: "search" (the
+        list of models), "info" (a repo's model info). `edit` gets the answer and returns what
+        to send instead, whatever it is: a hostile hub. None stops rewriting."""
+        with self._lock:
+            if edit is None:
+                self._rewrites.pop(route, None)
+            else:
+                self._rewrites[route] = edit
+
+    def _rewritten(self, route: str, data: Any) -> Any:
+        with self._lock:
+            edit = self._rewrites.get(route)
+        return data if edit is None else edit(data)
 
     def throttle(self, bytes_per_second: int | None) -> None:
         """Pace each file body to this rate, those under way included; None lifts the limit."""
@@ -340,7 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "POST":  # read it all first, so that keep-alive stays in step
             form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
         if url.path == "/api/models" and self.command == "GET":
-            data: Any = self._list_models(query)
+            data: Any = self.server.hub._rewritten("search", self._list_models(query))
         elif (match := _RESOLVE.match(url.path)) and self.command != "POST":
             return self._resolve(self._repo(match), unquote(match["file"]), body)
         elif match := _API.match(url.path):
@@ -353,7 +370,8 @@ class _Handler(BaseHTTPRequestHandler):
              form: dict[str, list[str]]) -> Any:
         kind, get = match["kind"], self.command == "GET"
         if kind in (None, "revision") and get:
-            return repo.info(siblings=True, blobs=query.get("blobs") == ["true"])
+            return self.server.hub._rewritten(
+                "info", repo.info(siblings=True, blobs=query.get("blobs") == ["true"]))
         if kind == "tree" and get:
             sub = unquote(match["sub"] or "")
             entries = repo.tree(sub, recursive=query.get("recursive") == ["true"])

@@ -15,7 +15,7 @@ from app.cli.common import DEFAULT_CTX, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK,
 from app.core.engine.cancel import CancelToken
 from app.core.models import fit, hub
 from app.core.models.catalog import CatalogEntry, find_entry, load_catalog
-from app.core.models.download import Download, Progress, format_bytes
+from app.core.models.download import Download, Progress, format_bytes, install_path
 from app.core.models.gguf import GGUFError, read_header
 from app.core.models.library import (
     LibraryError,
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
                "import": lambda: _import(args, paths), "info": lambda: _info(args, paths)}
     try:
         return actions[args.models_command]()
-    except (hub.NotFoundError, LibraryError, ModelNotFoundError) as exc:
+    except (hub.NotFoundError, hub.InvalidRepoError, LibraryError, ModelNotFoundError) as exc:
         raise UsageError(str(exc)) from None
     except hub.HubError as exc:
         print(f"lamplight: error: {exc}", file=sys.stderr)
@@ -149,9 +149,9 @@ def resolve_pull(repo_or_name: str, filename: str | None) -> tuple[str, str | No
     if entry is not None and filename is None:
         return entry.repo, entry.file
     if "/" not in repo_or_name:
-        raise UsageError(f"'{repo_or_name}' is neither a catalog name nor a hub repo "
+        raise UsageError(f"{repo_or_name[:120]!r} is neither a catalog name nor a hub repo "
                          "(owner/name). See 'lamplight models search'.")
-    return repo_or_name, filename
+    return hub.validate_repo_id(repo_or_name), filename
 
 
 def _pull(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -161,6 +161,8 @@ def _pull(args: argparse.Namespace, paths: AppPaths) -> int:
         remote = _choose_file(repo, files)
     else:
         found = files.find(filename)
+        if found is None and filename in files.refused:
+            raise hub.UntrustedAnswerError(f"{repo}: {files.refused[filename]}.")
         if found is None:
             names = ", ".join(f.filename for f in files.files[:8]) or "none"
             raise hub.NotFoundError(f"{repo} has no GGUF file named {filename} "
@@ -252,7 +254,10 @@ def resolve_installed(name: str, paths: AppPaths) -> ModelEntry:
         entry = find_entry(load_catalog(), name)
         if entry is None:
             raise
-        path = paths.models_dir.joinpath(*entry.repo.split("/"), entry.file)
+        try:
+            path = install_path(paths.models_dir, entry.repo, entry.file)
+        except hub.HubError as exc:
+            raise ModelNotFoundError(f"The catalog's '{name}' cannot be used: {exc}") from None
         if not path.is_file():
             raise ModelNotFoundError(f"'{name}' is in the catalog but not installed: run "
                                      f"'lamplight models pull {entry.name}'.") from None

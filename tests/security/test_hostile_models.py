@@ -23,11 +23,16 @@ from typing import Any
 
 import pytest
 
+from app.core.models import hub as hub_mod
+from app.core.models.download import Download, install_path, target_path
 from app.core.models.gguf import GGML_TYPES, GGUFError, read_header
 from app.core.models.library import LibraryError, import_model, list_models
 from tests.gguffiles import Layout, crafted, layout, u32, u64
+from tests.hubstandin import HubStandIn
 
 TIMEOUT_S = 300
+REPO = "lamplight-test/SmolLM2-135M-Instruct-GGUF"
+FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 @pytest.fixture(scope="module")
@@ -352,3 +357,193 @@ def test_the_header_check_agrees_with_llama_cpp(case: str, smollm2_path: Path,
         assert _ggml_reads(path)
     else:
         assert _ggml_reads(path) == ours
+
+
+# -- hub file names and repo ids -----------------------------------------------------------
+
+@pytest.mark.parametrize("name", [
+    "/etc/cron.d/evil.gguf", "//server/share/x.gguf", "C:/Windows/x.gguf", "C:x.gguf",
+    "\\\\server\\share\\x.gguf", "..\\..\\x.gguf", "a\\..\\..\\x.gguf", "../x.gguf",
+    "a/../../x.gguf", "a//x.gguf", "./x.gguf", "x\x00.gguf", "x" * 300 + ".gguf",
+    "a/" * 300 + "x.gguf", "",
+])
+def test_a_hub_file_name_never_leaves_the_models_folder(name: str, tmp_path: Path) -> None:
+    models_dir = tmp_path / "models"
+    with pytest.raises(hub_mod.HubError):
+        install_path(models_dir, REPO, name)
+    with pytest.raises(hub_mod.HubError):
+        hub_mod.RemoteFile(REPO, name, 1, None, "0" * 40)
+
+
+def test_an_absolute_name_in_an_old_remote_file_stays_out(tmp_path: Path) -> None:
+    """The probe of the issue, as `target_path` got it: the name dropped the folder."""
+    outside = tmp_path / "outside" / "evil.gguf"
+    with pytest.raises(hub_mod.HubError):
+        target_path(tmp_path / "models", hub_mod.RemoteFile(REPO, str(outside), 1, None, "0" * 40))
+
+
+@pytest.mark.parametrize("repo", [
+    "owner/..", "../owner", "owner/../x", "owner/a..b", "owner/a--b", "owner", "a/b/c",
+    "/owner/name", "owner/name/", "owner/na me", "owner/näme", "owner/-name", "owner/name.",
+    "owner/name.git", "C:/name", "owner\\name", "o" * 97 + "/name", "owner/" + "n" * 97, "",
+    "owner/name\n",
+])
+def test_a_bad_repo_id_is_one_line_before_the_client_sees_it(repo: str, tmp_path: Path,
+                                                             hub: HubStandIn) -> None:
+    with pytest.raises(hub_mod.InvalidRepoError) as refused:
+        hub_mod.repo_files(repo)
+    assert "\n" not in str(refused.value)
+    with pytest.raises(hub_mod.HubError):
+        install_path(tmp_path, repo, "x.gguf")
+    assert hub.requests == []  # refused here, not by the hub
+
+
+@pytest.mark.parametrize("repo", ["owner/name", "bartowski/Llama-3.2-1B-Instruct-GGUF",
+                                  "Qwen/Qwen2.5-0.5B-Instruct-GGUF", "a_b/c.d_e-f", "o/n"])
+def test_real_repo_ids_pass(repo: str) -> None:
+    assert hub_mod.validate_repo_id(repo) == repo
+
+
+def test_download_notes_on_disk_are_checked_like_the_hubs_answer(tmp_path: Path) -> None:
+    import json
+
+    models_dir = tmp_path / "models"
+    good = {"repo": REPO, "filename": FILE, "size": 10, "sha256": "a" * 64, "revision": "b" * 40}
+    folder = models_dir / "lamplight-test" / "SmolLM2-135M-Instruct-GGUF"
+    folder.mkdir(parents=True)
+    (folder / f"{FILE}.part.json").write_text(json.dumps(good))
+    bad = {**good, "filename": str(tmp_path / "outside.gguf")}
+    (folder / "outside.gguf.part.json").write_text(json.dumps(bad))
+    # Each where its own file name says it should be, so only its content can refuse it.
+    for i, change in enumerate(({"size": -1}, {"size": 2**70}, {"sha256": "z" * 64},
+                                {"revision": "main/../../x"}, {"size": "many"})):
+        name = f"x{i}.gguf"
+        (folder / f"{name}.part.json").write_text(json.dumps({**good, "filename": name,
+                                                              **change}))
+    os.mkfifo(folder / "pipe.gguf.part.json")  # must not block the listing
+    assert [d.remote for d in Download.pending(models_dir)] == [
+        hub_mod.RemoteFile.from_json(good)]
+
+
+# -- hostile hub answers, through the real client ------------------------------------------
+
+@pytest.fixture
+def served(hub: HubStandIn, smollm2_path: Path) -> HubStandIn:
+    hub.add_repo(REPO, downloads=10)
+    hub.add_file(REPO, FILE, smollm2_path)
+    return hub
+
+
+def _edit_siblings(edit: Callable[[dict[str, Any]], None]) -> Callable[[Any], Any]:
+    def rewrite(info: Any) -> Any:
+        for sibling in info["siblings"]:
+            if sibling["rfilename"] == FILE:
+                edit(sibling)
+        return info
+    return rewrite
+
+
+@pytest.mark.parametrize(("edit", "reason"), [
+    (lambda s: s["lfs"].update(size=-1), "impossible size"),
+    (lambda s: s["lfs"].update(size=2**70), "impossible size"),
+    (lambda s: s["lfs"].update(size="big"), "impossible size"),
+    (lambda s: s["lfs"].update(sha256="not hex at all, not even close, but sixty-four c"),
+     "not a SHA-256"),
+    (lambda s: s["lfs"].update(sha256="g" * 64), "not a SHA-256"),
+    (lambda s: s.update(rfilename="/tmp/" + FILE), "stays in the models folder"),
+    (lambda s: s.update(rfilename="x" * 5000 + ".gguf"), "longer than any real one"),
+], ids=["negative-size", "size-2^70", "size-text", "sha-not-hex", "sha-g", "absolute-name",
+        "long-name"])
+def test_a_file_the_hub_describes_impossibly_is_left_out(
+        served: HubStandIn, edit: Callable[[dict[str, Any]], None], reason: str) -> None:
+    served.add_file(REPO, "other.Q8_0.gguf", b"GGUF")
+    served.rewrite("info", _edit_siblings(edit))
+    files = hub_mod.repo_files(REPO)
+    assert [f.filename for f in files.files] == ["other.Q8_0.gguf"]  # the rest still listed
+    assert len(files.refused) == 1
+    assert reason in next(iter(files.refused.values()))
+
+
+@pytest.mark.parametrize("commit", ["main/../../x", "a" * 39, "A" * 40, None, 42])
+def test_a_commit_id_that_is_not_one_refuses_the_answer(served: HubStandIn,
+                                                        commit: object) -> None:
+    served.rewrite("info", lambda info: info | {"sha": commit})
+    with pytest.raises(hub_mod.HubError, match="commit id"):
+        hub_mod.repo_files(REPO)
+
+
+def test_an_answer_the_client_cannot_read_is_one_line(served: HubStandIn) -> None:
+    served.rewrite("info", lambda info: info | {"siblings": [{"rfilename": 7, "lfs": "x"}]})
+    with pytest.raises(hub_mod.HubError) as refused:
+        hub_mod.repo_files(REPO)
+    assert "\n" not in str(refused.value)
+
+
+def test_search_results_are_bounded_and_checked(served: HubStandIn) -> None:
+    def flood(found: Any) -> Any:
+        good = found[0]
+        hostile = [good | {"id": repo} for repo in
+                   ("../../etc", "owner/..", "x" * 5000 + "/y", None, 7)]
+        numbers = good | {"id": "other/huge", "downloads": 2**70, "likes": -5}
+        return hostile + [numbers] + [good | {"id": f"flood/r{i}"} for i in range(5000)]
+
+    served.rewrite("search", flood)
+    found = hub_mod.search("smollm2", limit=20)
+    assert len(found) <= 20
+    assert found[0].repo == "other/huge"  # the hostile ids were left out
+    assert found[0].downloads == 10**15 and found[0].likes == 0
+    assert all(r.repo.startswith(("other/", "flood/")) for r in found)
+    assert len(hub_mod.search("smollm2", limit=10**9)) <= hub_mod.MAX_RESULTS
+
+
+@pytest.mark.integration
+def test_pull_of_an_absolute_hub_name_writes_nothing_outside(served: HubStandIn,
+                                                             smollm2_path: Path,
+                                                             tmp_path: Path) -> None:
+    outside = tmp_path / "outside" / "evil.gguf"
+    served.add_file(REPO, str(outside), smollm2_path)
+    done = lamplight(tmp_path / "data", "models", "pull", REPO, str(outside))
+    assert "stays in the models folder" in one_line_error(done, code=1)
+    assert not outside.exists()
+    assert not outside.parent.exists()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("repo", ["owner/..", "owner/../../x", "a/b/c", "owner/na me"])
+def test_pull_of_a_bad_repo_id_is_one_line(served: HubStandIn, tmp_path: Path,
+                                           repo: str) -> None:
+    assert "is not a hub repo id" in one_line_error(
+        lamplight(tmp_path / "data", "models", "pull", repo))
+    assert served.requests == []
+
+
+@pytest.mark.integration
+def test_search_files_leaves_out_hostile_repos_and_files(served: HubStandIn,
+                                                         tmp_path: Path) -> None:
+    served.rewrite("search", lambda found: [found[0] | {"id": "owner/../x"}, *found])
+    served.add_file(REPO, "/abs/evil.gguf", b"GGUF")
+    done = lamplight(tmp_path / "data", "models", "search", "smollm2", "--files")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout.splitlines()[0].startswith(f"{REPO}\t")
+    assert FILE in done.stdout
+    assert "evil" not in done.stdout and "owner/../x" not in done.stdout
+
+
+@pytest.mark.qt
+def test_the_models_page_shows_no_hostile_repo_or_file(  # type: ignore[no-untyped-def]
+        qtbot, served: HubStandIn) -> None:
+    from app.qt.widgets.model_lists import HubSearch
+
+    served.rewrite("search", lambda found: [found[0] | {"id": "owner/../x"}, *found])
+    served.add_file(REPO, "/abs/evil.gguf", b"GGUF")
+    search = HubSearch(4096, lambda offer: "")
+    qtbot.addWidget(search)
+    search.search_edit.setText("smollm2")
+    search.search()
+    qtbot.waitUntil(lambda: search.files.topLevelItemCount() > 0, timeout=30_000)
+    assert [search.repos.topLevelItem(i).text(0)
+            for i in range(search.repos.topLevelItemCount())] == [REPO]
+    assert [search.files.topLevelItem(i).text(0)
+            for i in range(search.files.topLevelItemCount())] == [FILE]
+

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from app.core.engine.cancel import CancelToken
+from app.core.files import UnsafePathError, child_path
 from app.core.models import hub
 from app.core.models.gguf import GGUFError, read_header
 from app.core.models.registry import Registry
@@ -35,6 +36,7 @@ HASH_BLOCK = 8 << 20  # reading a part back to hash it on resume
 RESERVE_BYTES = 256 * 1024 * 1024  # keep this much disk free for everything else
 MAX_RETRIES = 5  # attempts in a row that bring no new byte
 PROGRESS_INTERVAL_S = 0.1
+_MAX_NOTE = 64 * 1024  # a download note is a few hundred bytes
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
@@ -77,12 +79,26 @@ def free_bytes(folder: Path) -> int:
     return shutil.disk_usage(folder).free
 
 
+def install_path(models_dir: Path, repo: str, filename: str) -> Path:
+    """Where a hub file is installed: `<models>/<owner>/<repo>/<file>`, as LM Studio lays it out.
+
+    Both names come from outside (the hub, the catalog, a note on disk): the repo id must be one
+    the hub allows, and the result must stay inside the models folder, whatever the names hold
+    (`..`, an absolute path, a drive letter, a backslash). Raises `hub.HubError` otherwise.
+    """
+    hub.validate_repo_id(repo)
+    hub.check_file_name(filename)
+    try:  # resolved too: a folder in the way that is a link out is refused as well
+        return child_path(models_dir, repo, filename)
+    except UnsafePathError:
+        raise hub.UntrustedAnswerError(
+            f"Refusing the file name {filename[:200]!r}: it would not stay in the models "
+            "folder.") from None
+
+
 def target_path(models_dir: Path, remote: hub.RemoteFile) -> Path:
-    """Where a hub file is installed: `<models>/<owner>/<repo>/<file>`, as LM Studio lays it out."""
-    parts = [*remote.repo.split("/"), *PurePosixPath(remote.filename).parts]
-    if any(p in ("", ".", "..") or "\\" in p for p in parts):
-        raise hub.HubError(f"Refusing a file name that leaves the models folder: {remote.filename}")
-    return models_dir.joinpath(*parts)
+    """Where `remote` is installed (see `install_path`)."""
+    return install_path(models_dir, remote.repo, remote.filename)
 
 
 class _Rate:
@@ -119,8 +135,8 @@ class Download:
         found = []
         for note in sorted(models_dir.rglob("*.gguf.part.json")):
             try:
-                remote = hub.RemoteFile.from_json(json.loads(note.read_text("utf-8")))
-                download = cls(models_dir, remote)
+                remote = _read_note(note)
+                download = cls(models_dir, remote)  # its paths are checked again here
             except (OSError, ValueError, KeyError, TypeError, hub.HubError) as exc:
                 log.warning("ignoring unreadable download note %s: %s", note, exc)
                 continue
@@ -174,8 +190,8 @@ class Download:
         """Write the note, restarting from zero if an old part was for other bytes."""
         if self.note.exists():
             try:
-                old = hub.RemoteFile.from_json(json.loads(self.note.read_text("utf-8")))
-            except (OSError, ValueError, KeyError, TypeError):
+                old = _read_note(self.note)
+            except (OSError, ValueError, KeyError, TypeError, hub.HubError):
                 old = None
             if old == self.remote:
                 return
@@ -254,6 +270,22 @@ class Download:
                                       sha256=actual, size=remote.size)
         log.info("installed %s from %s (sha256 %s)", self.path, remote.repo, actual)
         return self.path
+
+
+def _read_note(note: Path) -> hub.RemoteFile:
+    """What a download note says. It is read back from disk, so it is checked as the hub's
+    answer was (`RemoteFile` refuses bad names, sizes and hashes), and only a small regular
+    file is read: a pipe named like a note would block every listing."""
+    if not note.is_file():
+        raise ValueError(f"{note.name} is not a regular file")
+    with note.open("rb") as f:
+        data = f.read(_MAX_NOTE + 1)
+    if len(data) > _MAX_NOTE:
+        raise ValueError(f"{note.name} is larger than a download note can be")
+    value = json.loads(data)
+    if not isinstance(value, dict):
+        raise ValueError(f"{note.name} does not hold a download note")
+    return hub.RemoteFile.from_json(value)
 
 
 def remove_empty_parents(folder: Path, stop: Path) -> None:

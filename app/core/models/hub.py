@@ -9,13 +9,19 @@ app makes no network call until the user asks for something from the hub.
 
 from __future__ import annotations
 
+import itertools
+import logging
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from app.core.files import UnsafePathError, plain_parts
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 _TRUE = {"1", "on", "yes", "true"}
@@ -24,6 +30,21 @@ _TRUE = {"1", "on", "yes", "true"}
 _QUANT = re.compile(r"(?<![A-Za-z0-9])(I?Q\d(?:_[A-Z0-9]+)*|TQ\d_\d|F16|F32|BF16)(?![A-Za-z0-9])",
                     re.IGNORECASE)
 _SPLIT = re.compile(r"-\d{5}-of-(\d{5})\.gguf$", re.IGNORECASE)
+
+# What the hub allows in a repo id (huggingface_hub's `validate_repo_id`, ASCII only), with the
+# owner required: "owner/name", each 1–96 characters, starting and ending with a letter, a digit
+# or "_", without "--" or "..".
+_REPO_PART = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?"
+_REPO_ID = re.compile(rf"({_REPO_PART})/({_REPO_PART})")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+MAX_FILE_NAME = 512  # characters in a hub file name, folders included
+_MAX_NAME_PART = 200  # bytes in each of its parts (file systems allow 255)
+MAX_FILE_SIZE = 1 << 42  # 4.4 TB: more than any one GGUF file (an unsplit 405B F16 is 810 GB)
+_MAX_COUNT = 10**15  # downloads and likes: a bound, so that a hostile number stays printable
+MAX_RESULTS = 100  # repos a search returns
+MAX_FILES = 2_000  # GGUF files of one repo (the biggest have a few hundred)
+_MAX_LICENSE = 100
 
 
 class HubError(Exception):
@@ -44,6 +65,54 @@ class GatedError(HubError):
 
 class NetworkError(HubError):
     """The hub could not be reached, or the connection broke and retries did not help."""
+
+
+class InvalidRepoError(HubError):
+    """Not a repo id the hub could have: owner/name in the hub's characters."""
+
+
+class UntrustedAnswerError(HubError):
+    """The hub (or a note written from its answer) describes a file in a way that cannot be
+    used: a name that would leave the models folder, an impossible size, hash or commit."""
+
+
+def validate_repo_id(repo: object) -> str:
+    """`repo` if it is an "owner/name" the hub allows; else `InvalidRepoError` saying why.
+
+    Checked here, before the hub client sees it, so that a bad id is one plain line and never
+    a path: a repo id becomes two folder names in the models folder.
+    """
+    if not isinstance(repo, str) or not _REPO_ID.fullmatch(repo):
+        shown = repr(repo[:120] if isinstance(repo, str) else repo)[:130]  # escapes controls
+        raise InvalidRepoError(
+            f"{shown} is not a hub repo id: it should be owner/name, each part up to 96 "
+            "letters, digits, '-', '_' or '.', not starting or ending with '-' or '.'.")
+    if "--" in repo or ".." in repo or repo.endswith(".git"):
+        raise InvalidRepoError(f"{repo!r} is not a hub repo id: '--', '..' and a '.git' ending "
+                               "are not allowed.")
+    return repo
+
+
+def check_file_name(filename: object) -> str:
+    """`filename` if it is a hub file name that stays a relative path of plain names, of a
+    bounded length; else `UntrustedAnswerError`."""
+    if not isinstance(filename, str) or len(filename) > MAX_FILE_NAME:
+        raise UntrustedAnswerError("a file name longer than any real one")
+    try:
+        parts = plain_parts(filename)
+    except UnsafePathError:
+        raise UntrustedAnswerError(f"{filename[:200]!r} is not a file name that stays in the "
+                                   "models folder") from None
+    if any(len(part.encode("utf-8", errors="replace")) > _MAX_NAME_PART for part in parts):
+        raise UntrustedAnswerError("a file name longer than any real one")
+    return filename
+
+
+def _count(value: object) -> int:
+    """A download or like count from the hub: a number, bounded; anything else is 0."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return 0
+    return max(0, min(value, _MAX_COUNT))
 
 
 def endpoint() -> str:
@@ -82,6 +151,21 @@ class RemoteFile:
     sha256: str | None  # the LFS object id; None for a file kept in git itself
     revision: str  # the commit, so that a resumed download fetches the same bytes
 
+    def __post_init__(self) -> None:
+        """Everything here came from the hub, or from a note on disk written from its answer:
+        checked before it names a path, sizes a download or is compared with a hash."""
+        validate_repo_id(self.repo)
+        check_file_name(self.filename)
+        name = self.filename[-80:]
+        if isinstance(self.size, bool) or not isinstance(self.size, int) \
+                or not 0 <= self.size <= MAX_FILE_SIZE:
+            raise UntrustedAnswerError(f"{name}: the hub gives an impossible size {self.size}")
+        if self.sha256 is not None and not (isinstance(self.sha256, str)
+                                            and _SHA256.fullmatch(self.sha256)):
+            raise UntrustedAnswerError(f"{name}: the hub's SHA-256 is not a SHA-256")
+        if not isinstance(self.revision, str) or not _COMMIT.fullmatch(self.revision):
+            raise UntrustedAnswerError(f"{name}: the hub's commit id is not a commit id")
+
     @property
     def quant(self) -> str | None:
         return quant_of(self.filename)
@@ -114,6 +198,8 @@ class RepoFiles:
     gated: bool
     license: str | None
     files: list[RemoteFile]
+    # GGUF files the hub described in a way that cannot be used: name → why (a few at most).
+    refused: dict[str, str] = field(default_factory=dict)
 
     def find(self, filename: str) -> RemoteFile | None:
         return next((f for f in self.files if f.filename == filename), None)
@@ -146,6 +232,12 @@ def translated_errors(what: str) -> Iterator[None]:
     except httpx2.TransportError as exc:
         raise NetworkError(f"Cannot reach the hub at {endpoint()} for {what}: "
                            f"{exc or type(exc).__name__}") from exc
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # The client parses the hub's answer into its own objects and trusts its types: an
+        # answer it cannot read (or an argument it refuses, HFValidationError) ends here.
+        log.warning("unreadable hub answer for %s", what, exc_info=True)
+        raise HubError(f"The hub's answer about {what} cannot be read "
+                       f"({type(exc).__name__}).") from exc
 
 
 def _api() -> Any:
@@ -155,29 +247,58 @@ def _api() -> Any:
 
 
 def search(query: str, limit: int = 30) -> list[RepoSummary]:
-    """GGUF repos whose name contains `query`, most downloaded first."""
+    """GGUF repos whose name contains `query`, most downloaded first: at most `limit` (itself at
+    most `MAX_RESULTS`), whatever the hub sends. Results with an impossible repo id are left
+    out."""
     require_online()
-    with translated_errors(f"the search for '{query}'"):
-        found = list(_api().list_models(search=query or None, filter="gguf", sort="downloads",
-                                        limit=limit))
-    return [RepoSummary(m.id, int(m.downloads or 0), int(m.likes or 0), bool(m.gated),
-                        m.last_modified) for m in found]
+    limit = max(1, min(limit, MAX_RESULTS))
+    with translated_errors(f"the search for '{query[:100]}'"):
+        found = list(itertools.islice(
+            _api().list_models(search=query or None, filter="gguf", sort="downloads",
+                               limit=limit), limit))
+        summaries = []
+        for m in found:
+            try:
+                repo = validate_repo_id(m.id)
+            except InvalidRepoError as exc:
+                log.warning("leaving out a search result: %s", exc)
+                continue
+            updated = m.last_modified if isinstance(m.last_modified, datetime) else None
+            summaries.append(RepoSummary(repo, _count(m.downloads), _count(m.likes),
+                                         bool(m.gated), updated))
+    return summaries
 
 
 def repo_files(repo: str, revision: str | None = None) -> RepoFiles:
-    """A repo's GGUF files with size and SHA-256, pinned to the commit the hub reports."""
+    """A repo's GGUF files with size and SHA-256, pinned to the commit the hub reports.
+
+    `repo` is checked first (`InvalidRepoError`). A file the hub describes in a way that cannot
+    be used (a name leaving the folder, an impossible size or hash) is left out and named in
+    `refused`; a commit id that is not one refuses the whole answer (`UntrustedAnswerError`).
+    """
+    validate_repo_id(repo)
     require_online()
     with translated_errors(repo):
         info = _api().model_info(repo, revision=revision, files_metadata=True)
-    files = []
-    for sibling in info.siblings or ():
-        if not sibling.rfilename.lower().endswith(".gguf"):
-            continue
-        lfs = sibling.lfs
-        size = lfs.size if lfs is not None else sibling.size
-        files.append(RemoteFile(repo, sibling.rfilename, int(size or 0),
-                                lfs.sha256 if lfs is not None else None, str(info.sha)))
-    card = info.card_data.to_dict() if info.card_data is not None else {}
-    license_ = card.get("license")
-    return RepoFiles(repo, str(info.sha), bool(info.gated), str(license_) if license_ else None,
-                     sorted(files, key=lambda f: f.filename.lower()))
+        commit = info.sha
+        if not isinstance(commit, str) or not _COMMIT.fullmatch(commit):
+            raise UntrustedAnswerError(f"{repo}: the hub's commit id for it is not a commit id.")
+        files: list[RemoteFile] = []
+        refused: dict[str, str] = {}
+        siblings = [s for s in itertools.islice(info.siblings or (), MAX_FILES * 10)
+                    if isinstance(s.rfilename, str) and s.rfilename.lower().endswith(".gguf")]
+        for sibling in siblings[:MAX_FILES]:
+            lfs = sibling.lfs
+            size = lfs.size if lfs is not None else sibling.size
+            try:
+                files.append(RemoteFile(repo, sibling.rfilename, size or 0,
+                                        lfs.sha256 if lfs is not None else None, commit))
+            except UntrustedAnswerError as exc:
+                log.warning("leaving out a file of %s: %s", repo, exc)
+                if len(refused) < 20:
+                    refused[sibling.rfilename[:MAX_FILE_NAME]] = str(exc)
+        card = info.card_data.to_dict() if info.card_data is not None else {}
+        license_ = card.get("license") if isinstance(card, dict) else None
+    return RepoFiles(repo, commit, bool(info.gated),
+                     str(license_)[:_MAX_LICENSE] if license_ else None,
+                     sorted(files, key=lambda f: f.filename.lower()), refused)
