@@ -29,14 +29,15 @@ _U32_KIND, _STRING, _ARRAY = 4, 8, 9
 ALIGNMENT_KEY = "general.alignment"
 DEFAULT_ALIGNMENT = 32  # GGUF_DEFAULT_ALIGNMENT
 
-# Bounds no real model comes near; a header beyond them is damaged or crafted. Each also keeps a
-# crafted file from making a header read slow (every item of a string array is visited).
+# Bounds no real model comes near; a header beyond them is damaged or crafted. They also keep a
+# crafted header from making a read slow: every key, tensor and item of a string array is
+# visited, so a header at these bounds takes about a second where a real one takes 40 ms.
 _MAX_STRING = 64 * 1024 * 1024  # any string in the header
 _MAX_KEPT_STRING = 1024 * 1024  # a value kept (names, the chat template); longer ones are skipped
 _MAX_KEY = 64 * 1024
-_MAX_KEYS = 1_000_000
-_MAX_ARRAY_STRINGS = 8_000_000  # vocabularies have up to 262,144 tokens
-_MAX_TENSORS = 1_000_000  # the largest models have a few thousand
+_MAX_KEYS = 100_000  # models have about 50
+_MAX_ARRAY_STRINGS = 4_000_000  # vocabularies have up to 262,144 tokens
+_MAX_TENSORS = 100_000  # the largest models have a few thousand
 _MAX_TENSOR_NAME = 63  # GGML_MAX_NAME, less its terminating zero
 _MAX_DIMS = 4  # GGML_MAX_DIMS
 _BLOCK = 1 << 20  # bytes read at a time
