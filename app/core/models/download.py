@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from app.core.engine.cancel import CancelToken
-from app.core.files import UnsafePathError, child_path
+from app.core.files import UnsafePathError, child_path, read_regular_file
 from app.core.models import hub
 from app.core.models.gguf import GGUFError, read_header
 from app.core.models.registry import Registry
@@ -275,14 +275,9 @@ class Download:
 def _read_note(note: Path) -> hub.RemoteFile:
     """What a download note says. It is read back from disk, so it is checked as the hub's
     answer was (`RemoteFile` refuses bad names, sizes and hashes), and only a small regular
-    file is read: a pipe named like a note would block every listing."""
-    if not note.is_file():
-        raise ValueError(f"{note.name} is not a regular file")
-    with note.open("rb") as f:
-        data = f.read(_MAX_NOTE + 1)
-    if len(data) > _MAX_NOTE:
-        raise ValueError(f"{note.name} is larger than a download note can be")
-    value = json.loads(data)
+    file is read (`FileReadError`, a ValueError): a pipe named like a note would block every
+    listing."""
+    value = json.loads(read_regular_file(note, _MAX_NOTE))
     if not isinstance(value, dict):
         raise ValueError(f"{note.name} does not hold a download note")
     return hub.RemoteFile.from_json(value)
