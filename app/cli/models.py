@@ -11,7 +11,16 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.cli.common import DEFAULT_CTX, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from app.cli.common import (
+    DEFAULT_CTX,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    error,
+    field,
+    shown_line,
+)
 from app.core.engine.cancel import CancelToken
 from app.core.models import fit, hub
 from app.core.models.catalog import CatalogEntry, find_entry, load_catalog
@@ -76,22 +85,24 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     except (hub.NotFoundError, hub.InvalidRepoError, LibraryError, ModelNotFoundError) as exc:
         raise UsageError(str(exc)) from None
     except hub.HubError as exc:
-        print(f"lamplight: error: {exc}", file=sys.stderr)
+        error(exc)
         return EXIT_FAILURE
 
 
 def _list(paths: AppPaths) -> int:
     entries = list_models(paths.models_dir)
     for entry in entries:
-        print("\t".join([entry.name, _describe_file(entry.path), _origin(entry)]))
+        # Names, header text and paths come from files and the hub: shown, never sent raw.
+        print("\t".join([field(entry.name), _describe_file(entry.path), field(_origin(entry))]))
     if not entries:  # on stderr: stdout stays one line per model for scripts
         print(f"No models yet. Download one with `lamplight models pull REPO`, or put a .gguf "
               f"file in {paths.models_dir}.", file=sys.stderr)
     for download in Download.pending(paths.models_dir):
         remote = download.remote
-        print(f"paused: {remote.repo} {remote.filename} "
+        print(f"paused: {remote.repo} {field(remote.filename)} "
               f"{100 * download.done_bytes / max(remote.size, 1):.0f}% "
-              f"(resume: lamplight models pull {remote.repo} {remote.filename})", file=sys.stderr)
+              f"(resume: lamplight models pull {remote.repo} {field(remote.filename)})",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -107,7 +118,7 @@ def _describe_file(path: Path) -> str:
     try:
         header = read_header(path)
     except (GGUFError, OSError) as exc:
-        return f"unreadable ({exc})"
+        return field(f"unreadable ({exc})")
     quant = header.quantization or hub.quant_of(path.name) or "?"
     return (f"{_params(header.n_params)}\t{quant}\t{format_bytes(path.stat().st_size)}\t"
             f"ctx {header.context_length or '?'}")
@@ -120,13 +131,14 @@ def _params(n: int) -> str:
 def _search(args: argparse.Namespace) -> int:
     found = hub.search(args.query, limit=args.limit)
     if not found:
-        print(f"No GGUF repos on the hub match '{args.query}'.", file=sys.stderr)
+        print(f"No GGUF repos on the hub match '{shown_line(args.query)}'.", file=sys.stderr)
     for repo in found:
         gated = "\tgated" if repo.gated else ""
         print(f"{repo.repo}\t{repo.downloads} downloads\t{repo.likes} likes{gated}")
         if args.files:
             for remote in hub.repo_files(repo.repo).files:
-                print(f"  {remote.filename}\t{remote.quant or '?'}\t{format_bytes(remote.size)}")
+                print(f"  {field(remote.filename)}\t{remote.quant or '?'}\t"
+                      f"{format_bytes(remote.size)}")
     return EXIT_OK
 
 
@@ -173,12 +185,12 @@ def _pull(args: argparse.Namespace, paths: AppPaths) -> int:
         remote = found
     download = Download(paths.models_dir, remote)
     if download.path.is_file():
-        print(f"{remote.filename} from {repo} is already installed.", file=sys.stderr)
-        print(download.path.stem)
+        print(f"{field(remote.filename)} from {repo} is already installed.", file=sys.stderr)
+        print(field(download.path.stem))
         return EXIT_OK
     estimate = fit.estimate(fit.Shape.from_size(remote.size),
                             DEFAULT_CTX)
-    print(f"Downloading {remote.filename} from {repo} ({format_bytes(remote.size)}; "
+    print(f"Downloading {field(remote.filename)} from {repo} ({format_bytes(remote.size)}; "
           f"{estimate.describe()}).", file=sys.stderr)
     if estimate.verdict is fit.Verdict.TOO_BIG:
         print("Warning: this model is likely too big for this machine's free memory.",
@@ -189,8 +201,8 @@ def _pull(args: argparse.Namespace, paths: AppPaths) -> int:
         print(f"\nPaused at {format_bytes(download.done_bytes)}; run the same command to resume.",
               file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(f"Installed and verified (SHA-256): {path}", file=sys.stderr)
-    print(path.stem)
+    print(f"Installed and verified (SHA-256): {field(str(path))}", file=sys.stderr)
+    print(field(path.stem))
     return EXIT_OK
 
 
@@ -199,7 +211,7 @@ class ProgressLine:
     (or per 30 seconds) when stderr is a file or a pipe, so logs stay short."""
 
     def __init__(self, name: str, stream: TextIO) -> None:
-        self.name = name
+        self.name = field(name)
         self.stream = stream
         self.tty = stream.isatty()
         self._last_step = -1
@@ -234,15 +246,16 @@ def _rm(args: argparse.Namespace, paths: AppPaths) -> int:
     entry = resolve_installed(args.name, paths)
     if not entry.builtin and not _in_library(entry, paths):
         raise UsageError(f"'{args.name}' is not a model in the library.")
-    what = (f"Forget {entry.name} (the file {entry.path} stays)" if entry.reference
-            else f"Delete {entry.name} ({format_bytes(entry.size_bytes)})")
+    what = (f"Forget {field(entry.name)} (the file {field(str(entry.path))} stays)"
+            if entry.reference else
+            f"Delete {field(entry.name)} ({format_bytes(entry.size_bytes)})")
     if not args.yes and sys.stdin.isatty():
         answer = input(f"{what}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing deleted.", file=sys.stderr)
             return EXIT_OK
     delete_model(paths.models_dir, entry)
-    print(f"{'Forgot' if entry.reference else 'Deleted'} {entry.name}.", file=sys.stderr)
+    print(f"{'Forgot' if entry.reference else 'Deleted'} {field(entry.name)}.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -274,11 +287,11 @@ def _import(args: argparse.Namespace, paths: AppPaths) -> int:
         if not found:
             print("No GGUF models found in the usual places of other apps.", file=sys.stderr)
         for where, path in found:
-            print(f"{path}\t{where}")
+            print(f"{field(str(path))}\t{where}")
         return EXIT_OK
     entry = import_model(paths.models_dir, Path(args.path), copy=not args.link)
-    print(f"Imported as '{entry.name}'.", file=sys.stderr)
-    print(entry.name)
+    print(f"Imported as '{field(entry.name)}'.", file=sys.stderr)
+    print(field(entry.name))
     return EXIT_OK
 
 
@@ -304,9 +317,9 @@ def _info(args: argparse.Namespace, paths: AppPaths) -> int:
         ("context length", str(header.context_length or "?")),
         ("layers", str(header.n_layers or "?")),
         ("chat template", template),
-        ("license", str(header.metadata.get("general.license", "?"))),
+        ("license", str(header.metadata.get("general.license", "?"))[:200]),
         ("fit", fit.estimate(fit.Shape.from_header(header, size), args.ctx).describe()),
     ]
     for key, value in rows:
-        print(f"{key}:\t{value}")
+        print(f"{key}:\t{field(value)}")  # header text is the file's: shown, never sent
     return EXIT_OK

@@ -235,6 +235,27 @@ def test_list_info_import_and_chat_give_one_line(smollm2_path: Path, smol_layout
 
 
 @pytest.mark.integration
+def test_names_and_header_text_reach_the_terminal_escaped(smollm2_path: Path,
+                                                          smol_layout: Layout,
+                                                          tmp_path: Path) -> None:
+    """A model's file name and the text in its header are the file's: an escape sequence in
+    them is shown, never sent to the terminal."""
+    data = tmp_path / "data"
+    (data / "models").mkdir(parents=True)
+    name = smol_layout.kvs["general.name"]
+    crafted(smollm2_path, data / "models" / "evil\x1b]0;pwned\x07.gguf",
+            {name.value_at + 8: b"\x1b[2J"})
+    listed = lamplight(data, "models", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "\x1b" not in listed.stdout
+    assert "evil\\x1b]0;pwned\\x07" in listed.stdout
+    info = lamplight(data, "models", "info", "evil\x1b]0;pwned\x07")
+    assert info.returncode == 0, info.stderr
+    assert "\x1b" not in info.stdout and "\x07" not in info.stdout
+    assert "model:\t\\x1b[2J" in info.stdout
+
+
+@pytest.mark.integration
 def test_info_and_import_of_a_pipe_or_a_folder_give_one_line(tmp_path: Path) -> None:
     data = tmp_path / "data"
     fifo = tmp_path / "pipe.gguf"
