@@ -29,6 +29,7 @@ from app.core.models.gguf import GGML_TYPES, GGUFError, read_header
 from app.core.models.library import LibraryError, import_model, list_models
 from tests.gguffiles import Layout, crafted, layout, u32, u64
 from tests.hubstandin import HubStandIn
+from tests.unprivileged import without_read_override
 
 TIMEOUT_S = 300
 REPO = "lamplight-test/SmolLM2-135M-Instruct-GGUF"
@@ -191,10 +192,11 @@ def test_import_refuses_what_cannot_load(smollm2_path: Path, smol_layout: Layout
 
 # -- the same, as a user meets them --------------------------------------------------------
 
-def lamplight(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def lamplight(data_dir: Path, *args: str,
+              prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "LAMPLIGHT_DATA_DIR"}
-    return subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
-                          input="hello\n", capture_output=True, text=True, env=env,
+    return subprocess.run([*prefix, sys.executable, "-m", "app", "--data-dir", str(data_dir),
+                           *args], input="hello\n", capture_output=True, text=True, env=env,
                           timeout=TIMEOUT_S, check=False)
 
 
@@ -268,14 +270,14 @@ def test_info_and_import_of_a_pipe_or_a_folder_give_one_line(tmp_path: Path) -> 
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="needs a file its user cannot read: root reads every file")
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_info_on_an_unreadable_file_gives_one_line(smollm2_path: Path, tmp_path: Path) -> None:
     locked = tmp_path / "locked.gguf"
     locked.write_bytes(smollm2_path.read_bytes()[:4096])
     locked.chmod(0)
     assert "Permission denied" in one_line_error(
-        lamplight(tmp_path / "data", "models", "info", str(locked)))
+        lamplight(tmp_path / "data", "models", "info", str(locked),
+                  prefix=tuple(without_read_override())))
 
 
 @pytest.mark.qt

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.core.settings import SETTINGS_FILE, SettingsFile
+from tests.unprivileged import without_read_override
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,16 +44,13 @@ def test_a_settings_file_that_cannot_be_read_stays_where_it_is(tmp_path: Path) -
 @pytest.mark.integration
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
 def test_a_settings_file_without_read_permission_is_not_renamed(tmp_path: Path) -> None:
-    """Mode 000 in a folder the user may write: the old code renamed it as damaged. Root reads
-    everything, so as root the check runs without the capabilities that let it."""
+    """Mode 000 in a folder the user may write: the old code renamed it as damaged."""
     path = tmp_path / SETTINGS_FILE
     path.write_text(json.dumps({"version": 1, "values": {}}), encoding="utf-8")
     path.chmod(0o000)
     code = ("import sys; from pathlib import Path; from app.core.settings import SettingsFile;"
             "s = SettingsFile.load(Path(sys.argv[1])); print(s.read_only); print(*s.problems)")
-    as_user = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] \
-        if os.getuid() == 0 else []
-    done = subprocess.run([*as_user, sys.executable, "-c", code, str(tmp_path)],
+    done = subprocess.run([*without_read_override(), sys.executable, "-c", code, str(tmp_path)],
                           capture_output=True, text=True, cwd=REPO, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     read_only, problem = done.stdout.splitlines()
