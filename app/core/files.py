@@ -21,6 +21,7 @@ import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -138,40 +139,66 @@ class FileReadError(ValueError):
     message is one line naming the file."""
 
 
-def read_regular_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a regular file of at most `max_bytes`. Raises `FileReadError`.
+class NotRegularFileError(OSError):
+    """A folder, a FIFO, a device or a socket where a file was expected; `folder` tells the
+    first apart (its message reads "it is a folder")."""
 
-    A FIFO, a device (`/dev/zero`), a socket or a folder is refused before a byte is read,
-    and opening never blocks: the file is opened non-blocking and checked by its descriptor, so
-    a file swapped for a FIFO after a check cannot hang the app either.
+    def __init__(self, folder: bool) -> None:
+        super().__init__("it is a folder" if folder else "it is not a regular file")
+        self.folder = folder
+
+
+def open_regular(path: Path) -> tuple[BinaryIO, int]:
+    """`path` opened for reading (unbuffered) and its size, if it is a regular file.
+
+    Raises `NotRegularFileError` for a folder, a FIFO, a device (`/dev/zero`) or a socket, and
+    `OSError` when it cannot be opened. Opening never blocks: the file is opened non-blocking
+    and its type is checked on the descriptor, so a file swapped for a FIFO after a check cannot
+    hang the app either.
     """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if stat.S_ISDIR(path.stat().st_mode):  # Windows cannot open a folder at all
+        raise NotRegularFileError(folder=True)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
-        fd = os.open(path, flags)
-    except IsADirectoryError:
-        raise FileReadError(f"Cannot read {path}: it is a folder.") from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFileError(folder=stat.S_ISDIR(info.st_mode))
+        return os.fdopen(fd, "rb", buffering=0), info.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most `max_bytes` (see `open_regular`). Raises
+    `FileReadError`."""
+    try:
+        file, size = open_regular(path)
     except OSError as exc:
         raise FileReadError(f"Cannot read {path}: {os_reason(exc)}.") from None
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise FileReadError(f"Cannot read {path}: it is a folder.")
-        if not stat.S_ISREG(info.st_mode):
-            raise FileReadError(f"Cannot read {path}: it is not a regular file.")
-        if info.st_size > max_bytes:
-            raise FileReadError(f"Cannot read {path}: it is {format_size(info.st_size)}; "
+    with file:
+        if size > max_bytes:
+            raise FileReadError(f"Cannot read {path}: it is {format_size(size)}; "
                                 f"up to {format_size(max_bytes)} can be read.")
+        chunks, total = [], 0
         try:
-            data = file.read(max_bytes + 1)  # it may have grown since fstat
+            while total <= max_bytes:  # it may have grown since it was opened
+                chunk = file.read(min(max_bytes + 1 - total, 64 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
         except OSError as exc:
             raise FileReadError(f"Cannot read {path}: {os_reason(exc)}.") from None
-    if len(data) > max_bytes:
+    if total > max_bytes:
         raise FileReadError(f"Cannot read {path}: it is larger than {format_size(max_bytes)}.")
-    return data
+    return b"".join(chunks)
 
 
 def os_reason(exc: OSError) -> str:
     """Why an OS call failed, as words that fit after "Cannot read X: "."""
+    if isinstance(exc, NotRegularFileError):
+        return str(exc)
     if isinstance(exc, FileNotFoundError | NotADirectoryError):
         return "no such file"
     if isinstance(exc, IsADirectoryError):

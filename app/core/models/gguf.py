@@ -12,12 +12,12 @@ instead of being listed as usable, or reaching llama.cpp.
 
 from __future__ import annotations
 
-import os
-import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from app.core.files import NotRegularFileError, open_regular
 
 GGUF_MAGIC = b"GGUF"
 _SCALARS: dict[int, struct.Struct] = {kind: struct.Struct(fmt) for kind, fmt in {
@@ -285,22 +285,13 @@ class _Tensor:
 
 
 def _open(path: Path) -> tuple[BinaryIO, int]:
-    """The file, opened for reading, and its size. Only a regular file is read: a folder is
-    refused, and a pipe or a device is refused before anything waits on it (it is opened
-    non-blocking, then checked on the open descriptor, so it cannot be swapped in between)."""
-    if stat.S_ISDIR(path.stat().st_mode):  # Windows cannot open a folder at all
-        raise GGUFError("it is a folder, not a model file")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    """The file, opened for reading, and its size: only a regular file is read (a pipe or a
+    device is refused before anything waits on it)."""
     try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise GGUFError("it is a folder, not a model file")
-        if not stat.S_ISREG(info.st_mode):
-            raise GGUFError("it is not a regular file (a pipe or a device?)")
-        return os.fdopen(fd, "rb", buffering=0), info.st_size
-    except BaseException:
-        os.close(fd)
-        raise
+        return open_regular(path)
+    except NotRegularFileError as exc:
+        raise GGUFError("it is a folder, not a model file" if exc.folder else
+                        "it is not a regular file (a pipe or a device?)") from None
 
 
 def read_header(path: Path) -> GGUFHeader:
