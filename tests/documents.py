@@ -272,3 +272,69 @@ def write_drawing_pdf(path: Path, pages: int, operations: int, in_form: bool = F
                 b"/Contents 5 0 R >>"] * pages
     path.write_bytes(_pdf_file(objects))
     return path
+
+
+# Real text in the languages whose legacy encodings people still meet, a paragraph each:
+# Japanese (Shift_JIS, EUC-JP), Korean (EUC-KR), Chinese (GB18030, Big5), Russian and
+# Ukrainian (Windows-1251, KOI8), and Western (Windows-1252).
+PARAGRAPHS: dict[str, str] = {
+    "japanese": (
+        "昨日は雨が降っていたので、一日中家で本を読んでいました。夕方になって雨がやんだので、"
+        "近くの公園まで散歩に出かけました。公園では子どもたちが元気に遊んでいて、空には大きな虹が"
+        "かかっていました。明日は友達と一緒に京都へ行く予定です。お寺を見たり、おいしい料理を"
+        "食べたりするのが楽しみです。"),
+    "korean": (
+        "어제는 비가 와서 하루 종일 집에서 책을 읽었습니다. 저녁이 되자 비가 그쳐서 근처 공원으로 "
+        "산책을 나갔습니다. 공원에서는 아이들이 즐겁게 놀고 있었고, 하늘에는 커다란 무지개가 떠 "
+        "있었습니다. 내일은 친구와 함께 부산에 갈 예정입니다. 바다를 보고 맛있는 음식을 먹는 것이 "
+        "기대됩니다."),
+    "simplified chinese": (
+        "昨天下了一整天的雨，我只好待在家里看书。傍晚雨停了，我就到附近的公园去散步。公园里有很多"
+        "孩子在玩耍，天空中还挂着一道美丽的彩虹。明天我打算和朋友一起去杭州，看看西湖，尝尝当地的"
+        "小吃。"),
+    "traditional chinese": (
+        "昨天下了一整天的雨，我只好待在家裡看書。傍晚雨停了，我就到附近的公園去散步。公園裡有很多"
+        "孩子在玩耍，天空中還掛著一道美麗的彩虹。明天我打算和朋友一起去台南，看看古蹟，嚐嚐當地的"
+        "小吃。"),
+    "russian": (
+        "Вчера весь день шёл дождь, и я сидел дома с книгой. К вечеру дождь закончился, и я "
+        "пошёл гулять в парк недалеко от дома. В парке играли дети, а над деревьями висела большая "
+        "радуга. Завтра мы с другом собираемся поехать в Санкт-Петербург, чтобы посмотреть музеи "
+        "и погулять по набережным."),
+    "ukrainian": (
+        "Учора весь день ішов дощ, тож я залишився вдома і читав книжку. Увечері дощ припинився, "
+        "і я пішов погуляти до парку. Завтра ми з друзями їдемо до Львова, щоб подивитися старе "
+        "місто й скуштувати місцеву каву."),
+    "french": (
+        "Hier, il a plu toute la journée, alors je suis resté à la maison pour lire. Vers le "
+        "soir, la pluie s'est arrêtée et je suis allé me promener au parc. Demain, nous irons à "
+        "Lyon avec des amis pour goûter la cuisine locale et visiter le vieux quartier."),
+    "german": (
+        "Gestern hat es den ganzen Tag geregnet, deshalb bin ich zu Hause geblieben und habe "
+        "gelesen. Am Abend hörte der Regen auf, und ich bin im Park spazieren gegangen. Morgen "
+        "fahren wir mit Freunden nach München, um das Museum zu besuchen und in einem Biergarten "
+        "zu essen."),
+    "spanish": (
+        "Ayer llovió todo el día, así que me quedé en casa leyendo. Por la tarde dejó de llover "
+        "y salí a pasear por el parque. Mañana iremos a Sevilla con unos amigos para visitar la "
+        "catedral y probar la comida típica."),
+}
+# The code pages each is written in, as Python names them.
+LEGACY_ENCODINGS: dict[str, tuple[str, ...]] = {
+    "japanese": ("shift_jis", "cp932", "euc_jp"),
+    "korean": ("euc_kr", "cp949"),
+    "simplified chinese": ("gb18030", "gbk", "gb2312"),
+    "traditional chinese": ("big5", "cp950"),
+    "russian": ("cp1251", "koi8_r"),
+    "ukrainian": ("cp1251", "koi8_u"),
+    "french": ("cp1252", "latin_1"),
+    "german": ("cp1252", "latin_1"),
+    "spanish": ("cp1252",),
+}
+
+
+def sentences(paragraph: str) -> list[str]:
+    """The sentences of `paragraph`, each a line a user might save on its own."""
+    import re
+
+    return [found for found in re.split(r"(?<=[。.!?！？])\s*", paragraph) if found]

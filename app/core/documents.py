@@ -5,7 +5,7 @@ what to do, so the window and the CLI show it as it is. Size is checked with `st
 byte is read, and our own steps are linear in the input (HTML goes through libxml2, not the
 standard library's parser, which is quadratic on broken markup). pypdf is trusted to be
 reasonable on damaged PDFs; it is not proven so.
-The format libraries (pypdf, python-docx, lxml, charset-normalizer) load on first use.
+The format libraries (pypdf, lxml) load on first use.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from app.core.docx_text import (
     describe_count,
 )
 from app.core.html_text import HtmlLimits, HtmlTooLargeError, page_text
+from app.core.text_encoding import GOOD, guess, utf16_without_bom
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,11 @@ _UNSUPPORTED: dict[str, str] = {
 }
 _KINDS = frozenset({"text", "markdown", "pdf", "docx", "html"})
 
-# Detection looks at this much; decoding then covers the whole file.
+# Binary data is told from this much, and the encoding from this much of the lines that hold
+# non-ASCII bytes (rating every code page's reading costs about 1 us a character); decoding
+# then covers the whole file.
 _SAMPLE_BYTES = 1024 * 1024
+_ENCODING_SAMPLE_BYTES = 16 * 1024
 # A text with more control characters than this (tab, line ends, form feed, escape aside)
 # is binary data that happens to decode.
 _MAX_CONTROL_SHARE = 0.1
@@ -86,8 +90,6 @@ _MAX_DOCX_XML_BYTES = 512 * 1024 * 1024
 _MAX_ZIP_MEMBERS = 20_000
 _ZIP_MEMBER_SIGNATURE = b"PK\x01\x02"  # starts each central directory entry
 
-# IBM mainframe code pages: no desktop file uses them, but they fit short random bytes.
-_EBCDIC = ["cp037", "cp273", "cp424", "cp500", "cp875", "cp1026", "cp1140"]
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -184,10 +186,11 @@ def from_paste(text: str) -> Document:
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
-    """`data` decoded, and the encoding used: a BOM's, else UTF-8, else what charset-normalizer
-    finds (near ties go to cp1252, the usual Western one).
+    """`data` decoded, and the encoding used: a BOM's, else UTF-16 when it plainly is, else
+    UTF-8, else the legacy code page `app.core.text_encoding` can tell.
 
-    Raises `DocumentError` for binary data and for bytes no encoding explains.
+    Raises `DocumentError` for binary data, for bytes no encoding explains, and for bytes
+    that read as text in more than one encoding, naming them.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -197,6 +200,8 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
                 raise DocumentError(_binary_message(name))
             return text, encoding
     head = data[:_SAMPLE_BYTES]
+    if b"\0" in head and (utf16 := utf16_without_bom(head)) is not None:
+        return _decoded(data, utf16, name), utf16
     controls = len(head.translate(None, _NOT_CONTROL_BYTES))
     if b"\0" in head or controls > _MAX_CONTROL_SHARE * len(head):
         raise DocumentError(_binary_message(name))
@@ -204,18 +209,21 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    detected = _detect_encoding(data)
-    if detected is None:
-        raise DocumentError(_encoding_message(name))
+    encoding = _legacy_encoding(data, name)
+    return _decoded(data, encoding, name), encoding
+
+
+def _decoded(data: bytes, encoding: str, name: str) -> str:
+    """`data` in `encoding`, which was told from a sample: a few bad bytes elsewhere are
+    damage (each a U+FFFD), many a wrong guess."""
     try:
-        return data.decode(detected), detected
+        return data.decode(encoding)
     except UnicodeDecodeError:
         pass
-    # Detection read a sample; a few bad bytes elsewhere are damage, many a wrong guess.
-    text = data.decode(detected, errors="replace")
+    text = data.decode(encoding, errors="replace")
     if text.count("\ufffd") > max(8, len(text) // 1000):
         raise DocumentError(_encoding_message(name))
-    return text, detected
+    return text
 
 
 def normalize_text(text: str) -> str:
@@ -321,37 +329,31 @@ def _looks_binary(text: str) -> bool:
 
 # --- plain text ------------------------------------------------------------------------------
 
-def _detect_encoding(data: bytes) -> str | None:
-    from charset_normalizer import from_bytes
-
+def _legacy_encoding(data: bytes, name: str) -> str:
+    """The code page of `data`, told from a sample of its non-ASCII lines."""
     sample, whole_characters = _detection_sample(data)
     # A sample cut inside a character fails every multi-byte candidate: trim up to 3 bytes.
     for trim in range(1 if whole_characters else 4):
-        matches = from_bytes(sample[:len(sample) - trim], cp_exclusion=_EBCDIC)
-        best = matches.best()
-        if best is not None:
-            break
-    else:
-        return None
-    for match in matches:
-        # Western text fits several code pages about as well (cp1250, cp775, hp_roman8, ...;
-        # accent-dense French even better than cp1252): the likeliest is the one Windows uses
-        # for Western languages. Cyrillic, Greek or Hebrew read in cp1252 is far messier.
-        if match.chaos <= best.chaos + 0.1 and "cp1252" in match.could_be_from_charset:
-            return "cp1252"
-    return best.encoding
+        guessed = guess(sample[:len(sample) - trim])
+        if guessed.encoding is not None:
+            return guessed.encoding
+    if not guessed.contenders or guessed.contenders[0].plausibility < GOOD:
+        raise DocumentError(_encoding_message(name))
+    *others, last = [reading.label for reading in guessed.contenders]
+    raise DocumentError(f"Cannot tell the text encoding of {name}: it reads as "
+                        f"{', as '.join(others)} or as {last}; save it as UTF-8 and try again.")
 
 
 def _detection_sample(data: bytes) -> tuple[bytes, bool]:
-    """Up to `_SAMPLE_BYTES` of the lines that hold non-ASCII bytes, and whether it surely
-    ends between characters.
+    """Up to `_ENCODING_SAMPLE_BYTES` of the lines that hold non-ASCII bytes, and whether it
+    surely ends between characters.
 
     Lines of ASCII decode alike in every candidate and would only dilute the evidence (a log
     with one accented name after megabytes of ASCII). Line ends cut no character in any
     ASCII-based encoding; only a line longer than the whole sample is cut elsewhere.
     """
     parts: list[bytes] = []
-    room = _SAMPLE_BYTES
+    room = _ENCODING_SAMPLE_BYTES
     pos = 0
     while (found := _NON_ASCII.search(data, pos)) is not None:
         start = data.rfind(b"\n", pos, found.start()) + 1 or pos

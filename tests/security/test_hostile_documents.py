@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.documents import write_docx_bomb, write_pdf_bomb, write_text_pdf
+from tests.documents import (
+    LEGACY_ENCODINGS,
+    PARAGRAPHS,
+    sentences,
+    write_docx_bomb,
+    write_pdf_bomb,
+    write_text_pdf,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,3 +104,42 @@ def test_long_text_file_in_bounded_memory(tmp_path: Path, line: bytes, chars: st
     assert peak < 1024 ** 3, f"{peak >> 20} MB"  # generous: about 300 MB here
     assert lines == [f"lines.txt holds {chars} million characters of text; up to 20 million "
                      "can be read."]
+
+
+def test_legacy_text_is_read_right_or_refused_never_as_noise() -> None:
+    """Every piece of every sample sentence, from two characters up, in every code page it
+    is written in: read right, or refused as unclear. Issue 17 found short Shift_JIS read
+    as Korean and summarized as garbage; a wrong reading is the one outcome not allowed."""
+    from app.core.documents import DocumentError, decode_text
+
+    outcomes = {"right": 0, "unclear": 0}
+    for language, paragraph in PARAGRAPHS.items():
+        for codec in LEGACY_ENCODINGS[language]:
+            for sentence in sentences(paragraph):
+                for length in range(2, len(sentence) + 1):
+                    for piece in {sentence[:length], sentence[-length:]}:
+                        data = piece.encode(codec)
+                        if not data.isascii():
+                            try:
+                                decoded, encoding = decode_text(data, "piece.txt")
+                            except DocumentError as exc:
+                                assert "Cannot tell the text encoding" in str(exc)
+                                outcomes["unclear"] += 1
+                            else:
+                                assert decoded == piece, (codec, encoding, decoded)
+                                outcomes["right"] += 1
+    # About nine in ten; the unclear ones are a few characters long.
+    assert outcomes["right"] > 8 * outcomes["unclear"], outcomes
+
+
+def test_summarize_refuses_an_unclear_encoding(tmp_path: Path) -> None:
+    """The CLI says so and exits 2 before loading a model; it summarized noise, exit 0."""
+    note = tmp_path / "note.txt"
+    note.write_bytes("会議は三時からです".encode("euc_jp"))
+    done = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(tmp_path / "data"),
+                           "summarize", str(note)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines() == [
+        "lamplight: error: Cannot tell the text encoding of note.txt: it reads as Japanese "
+        "(EUC-JP) or as Chinese (Big5); save it as UTF-8 and try again."]

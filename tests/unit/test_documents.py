@@ -26,7 +26,10 @@ from app.core.documents import (
 )
 from app.core.docx_text import DocxLimits, DocxTooLargeError, body_text
 from tests.documents import (
+    LEGACY_ENCODINGS,
+    PARAGRAPHS,
     python_docx_text,
+    sentences,
     write_docx,
     write_drawing_pdf,
     write_encrypted_pdf,
@@ -52,6 +55,9 @@ JAPANESE = (
     "花見を楽しみます。富士山は日本で最も高い山で、美しい景色で知られています。京都には古いお寺や"
     "神社がたくさんあり、毎年多くの観光客が訪れます。\n"
 ) * 3
+DATA = Path(__file__).parent.parent / "data"
+LUNYU = DATA / "lunyu.txt"
+GPL = DATA / "gpl-3.0.txt"
 FRENCH = (
     "Le café était délicieux, et la crème brûlée aussi. « Où êtes-vous allé cet été ? » "
     "demanda-t-elle. Il répondit qu’il avait visité la Côte d’Azur — c’était magnifique.\n"
@@ -109,6 +115,71 @@ def test_decode_text(text: str, codec: str, expected: set[str]) -> None:
     decoded, encoding = decode_text(data, "sample.txt")
     assert decoded == text
     assert encoding in expected
+
+
+@pytest.mark.parametrize(("language", "codec"), [
+    (language, codec) for language, codecs in LEGACY_ENCODINGS.items() for codec in codecs])
+def test_legacy_text_of_every_length(language: str, codec: str) -> None:
+    """Each sentence on its own (a line), the paragraph, and a file of it, read right."""
+    paragraph = PARAGRAPHS[language]
+    for text in [*sentences(paragraph), paragraph, "\n\n".join([paragraph] * 50)]:
+        decoded, encoding = decode_text(text.encode(codec), "sample.txt")
+        assert decoded == text, (encoding, text[:20])
+
+
+def test_short_shift_jis_is_japanese() -> None:
+    """Issue 17's probe: read as Korean (cp949), it was summarized as garbage."""
+    text = "お疲れ様です。明日もよろしくお願いします。"
+    assert decode_text(text.encode("shift_jis"), "memo.txt") == (text, "cp932")
+
+
+@pytest.mark.parametrize(("text", "codec", "readings"), [
+    ("감사합니다.", "euc_kr", "Japanese (EUC-JP), as Chinese (GB18030) or as Korean (EUC-KR)"),
+    ("会議は三時からです", "euc_jp", "Japanese (EUC-JP) or as Chinese (Big5)"),
+    ("안녕하세요", "euc_kr",
+     "Japanese (EUC-JP), as Chinese (GB18030) or as Korean (EUC-KR)"),
+])
+def test_unclear_encoding_names_the_readings(text: str, codec: str, readings: str) -> None:
+    """A word or two without punctuation or spaces is Korean or Chinese, Japanese or
+    Chinese, alike: the user is told so instead of reading noise."""
+    assert _error(decode_text, text.encode(codec), "note.txt") == (
+        f"Cannot tell the text encoding of note.txt: it reads as {readings}; save it as UTF-8 "
+        "and try again.")
+
+
+@pytest.mark.parametrize("codec", ["cp950", "gb18030"])
+def test_classical_chinese_line_by_line(codec: str) -> None:
+    """The Analects (tests/data/lunyu.txt), each line alone: read right or refused as
+    unclear (a chapter title of four characters), never read as something else."""
+    lines = [line for line in LUNYU.read_text("utf-8").splitlines() if line.strip()]
+    outcomes: dict[str, int] = {"right": 0, "unclear": 0}
+    for line in lines:
+        try:
+            data = line.encode(codec)
+        except UnicodeEncodeError:  # a few characters Big5 lacks
+            continue
+        try:
+            decoded, _ = decode_text(data, "line.txt")
+        except DocumentError as exc:
+            assert "it reads as" in str(exc) or "Cannot tell" in str(exc)
+            outcomes["unclear"] += 1
+            continue
+        assert decoded == line
+        outcomes["right"] += 1
+    assert outcomes["right"] >= 0.97 * (outcomes["right"] + outcomes["unclear"]), outcomes
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("language", ["english", "french", "russian", "japanese", "korean"])
+def test_utf16_without_bom(codec: str, language: str) -> None:
+    """Text, not binary: the zero bytes of spaces and line ends fall on one side."""
+    text = GPL.read_text("utf-8")[:3000] if language == "english" else (
+        PARAGRAPHS[language] + "\n") * 3
+    data = text.encode(codec)
+    assert decode_text(data, "notes.txt") == (text, codec)
+    # Cut short by a byte: the last character is damaged, the rest is read.
+    decoded, encoding = decode_text(data[:-1], "notes.txt")
+    assert (decoded[:-1], encoding) == (text[:-1], codec)
 
 
 def test_legacy_encoding_after_a_long_ascii_start(tmp_path: Path) -> None:
