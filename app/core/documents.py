@@ -15,7 +15,6 @@ import io
 import logging
 import math
 import re
-import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from app.core.docx_text import (
     describe_bytes,
     describe_count,
 )
+from app.core.files import open_regular, os_reason
 from app.core.html_text import HtmlLimits, HtmlTooLargeError, page_text
 from app.core.text_encoding import GOOD, guess, utf16_without_bom
 
@@ -132,24 +132,25 @@ class Document:
 def read_document(path: Path) -> Document:
     """The text of the file at `path`, read by its suffix (an unknown one is sniffed).
 
-    Raises `DocumentError`. The size is checked before anything is read.
+    Raises `DocumentError`. The size is checked before anything is read, on the file opened
+    (`files.open_regular`: a FIFO put in its place cannot block the read).
     """
     name = path.name or str(path)
     try:
-        info = path.stat()
+        file, size = open_regular(path)
     except OSError as exc:
-        raise DocumentError(f"Cannot read {path}: {_os_reason(exc)}.") from exc
-    if stat.S_ISDIR(info.st_mode):
-        raise DocumentError(f"Cannot read {path}: it is a folder.")
-    if not stat.S_ISREG(info.st_mode):
-        raise DocumentError(f"Cannot read {path}: it is not a regular file.")
-    _check_size(info.st_size, name)
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)  # it may have grown since stat
-    except OSError as exc:
-        raise DocumentError(f"Cannot read {path}: {_os_reason(exc)}.") from exc
-    return read_bytes(data, name)
+        raise DocumentError(f"Cannot read {path}: {os_reason(exc)}.") from exc
+    with file:
+        _check_size(size, name)
+        chunks: list[bytes] = []
+        room = MAX_FILE_BYTES + 1  # it may have grown since it was opened
+        try:
+            while room > 0 and (chunk := file.read(room)):  # one read, one chunk, usually
+                chunks.append(chunk)
+                room -= len(chunk)
+        except OSError as exc:
+            raise DocumentError(f"Cannot read {path}: {os_reason(exc)}.") from exc
+    return read_bytes(b"".join(chunks), name)
 
 
 def read_bytes(data: bytes, name: str, kind: str | None = None) -> Document:
@@ -290,16 +291,6 @@ def _megabytes(size: int) -> str:
 def _millions(count: int) -> str:
     tenths = math.ceil(count / 100_000)
     return f"{tenths // 10} million" if tenths % 10 == 0 else f"{tenths / 10:.1f} million"
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
-        return "no such file"
-    if isinstance(exc, IsADirectoryError):
-        return "it is a folder"
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    return (exc.strerror or str(exc) or type(exc).__name__).rstrip(".").lower()
 
 
 def _binary_message(name: str) -> str:

@@ -7,8 +7,10 @@ import io
 import os
 import random
 import re
+import threading
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -251,8 +253,40 @@ def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "open", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     assert _error(read_document, path) == f"Cannot read {path}: permission denied."
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_file_swapped_for_a_pipe_does_not_block(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file's type is checked on the opened descriptor: a FIFO put in place of the file
+    after its path was looked at is refused, not waited on for a writer."""
+    regular = tmp_path / "regular.txt"
+    regular.write_text("text", "utf-8")
+    pipe = tmp_path / "notes.txt"
+    os.mkfifo(pipe)
+    real_stat = Path.stat
+
+    def swapped(self: Path, *args: Any, **kwargs: Any) -> os.stat_result:
+        # The path looked like a regular file, then the FIFO took its place.
+        return real_stat(regular if self == pipe else self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", swapped)
+    outcome: list[str] = []
+
+    def read() -> None:
+        try:
+            read_document(pipe)
+        except DocumentError as exc:
+            outcome.append(str(exc))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():  # blocked opening the FIFO: let it go, then fail
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+    assert outcome == [f"Cannot read {pipe}: it is not a regular file."]
 
 
 def test_huge_file_is_refused_before_reading(tmp_path: Path,
