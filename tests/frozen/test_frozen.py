@@ -107,7 +107,7 @@ def test_a_model_is_searched_pulled_and_answers(user: Path, smollm2_path: Path) 
 
 def test_documents_of_every_kind_are_read(user: Path) -> None:
     """The readers the app imports only when a document comes: pypdf with cryptography (an
-    AES-256 PDF anyone may open), python-docx with its template, lxml, charset-normalizer."""
+    AES-256 PDF anyone may open), lxml (HTML and DOCX), and the legacy code pages."""
     work = user / "work"
     html = work / "page.html"
     html.write_text("<html><body><h1>Gull Rock</h1><p>The lighthouse is red.</p>"
