@@ -1,22 +1,67 @@
 """Markdown to the HTML subset Qt's rich text engine draws, with highlighted code blocks.
 
-Model output is untrusted: raw HTML in it is shown as text, never interpreted.
+Model output, imported chats and documents are untrusted, and this is where their text becomes
+something Qt interprets:
+
+- raw HTML in it is shown as text, never interpreted;
+- nothing in the HTML makes Qt read a resource: an image is shown as its alt text (a web image
+  as a link to it, which opens in the browser), and an attribute never holds outside text
+  except through `literal_html`;
+- a link's target is not put in the HTML: `open-link:N` stands for `links[N]`, which the view
+  opens only for http, https and mailto, after showing the target when the text differs;
+- what is rendered is bounded, so that no message can stall the window: a long message, table
+  or code block is shown in part, the rest behind a Show all link (`show-all:`,
+  `show-table:N`, `show-code:N`) that opens it in a view made for big data.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import fence as _fence_rule
+from markdown_it.rules_block import table as _table_rule
+from markdown_it.rules_block.table import escapedSplit
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-COPY_SCHEME = "copy-code"
+COPY_SCHEME = "copy-code"  # copy-code:N copies code_blocks[N]
+LINK_SCHEME = "open-link"  # open-link:N opens links[N]
+TABLE_SCHEME = "show-table"  # show-table:N shows tables[N] whole
+CODE_SCHEME = "show-code"  # show-code:N shows code_blocks[N] whole
+ALL_SCHEME = "show-all"  # show-all: shows the whole message as text
+
+# What rendering costs, in the time one character of prose takes (about 0.7 µs to parse,
+# convert and lay out in Qt, measured on a 2-core machine): a table cell costs a hundred
+# (70 µs), a character of highlighted code six (Pygments is slow).
+CELL_COST = 100
+HIGHLIGHT_COST = 6
+# One message renders for at most about this cost (its first block is shown whatever it
+# costs, and a table or code block is bounded on its own): some 30 ms of work on that
+# machine, so that opening a chat with such a message, with the widget's own layout and
+# paint, freezes the window for well under 100 ms (a 2,000x60 table took 9 s, a 1 MB word
+# 42 s). It is also the most of a message's text that is parsed at all: what is not shown is
+# not read either. 40,000 characters is some 10,000 tokens, more than most answers.
+MAX_RENDER_COST = 40_000
+# Qt lays out an unbroken run of characters in a time that grows faster than its length
+# (50,000 characters: 0.26 s): a longer one ends the rendered part.
+MAX_WORD_CHARS = 5_000
+# A table shows at most this many rows (fewer when its cells would pass the cost), and at
+# least a few; one wider than this many columns is shown only behind its Show all.
+MAX_TABLE_ROWS = 100
+MIN_TABLE_ROWS = 3
+MAX_TABLE_COLUMNS = 64
+# A code block shows at most this many lines; Copy still copies all of them.
+MAX_CODE_LINES = 300
+# A question's attached documents, one line each: more are counted, not listed.
+MAX_ATTACHMENT_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -40,11 +85,195 @@ def _code_theme(pygments_style: str, background: str, foreground: str, muted: st
 _LIGHT = _code_theme("friendly", "#f3f4f6", "#1f2328", "#57606a")
 _DARK = _code_theme("github-dark", "#161b22", "#e6edf3", "#9198a1")
 
+OPENABLE_SCHEMES = ("http", "https", "mailto")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link as the reader sees it (`text`) and where it really goes (`url`)."""
+
+    text: str
+    url: str
+
+    @property
+    def openable(self) -> bool:
+        """Only web pages and mail open: never a local file, `data:` or an unknown scheme."""
+        try:
+            parts = urlsplit(self.url)
+        except ValueError:
+            return False
+        if parts.scheme.lower() not in OPENABLE_SCHEMES:
+            return False
+        return bool(parts.path) if parts.scheme.lower() == "mailto" else bool(parts.netloc)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """The text does not say where the link goes, so the reader is shown before it opens."""
+        text = self.text.strip()
+        url = self.url.strip()
+        bare = re.sub(r"^(?:https?://|mailto:)", "", url, flags=re.IGNORECASE)
+        return text not in (url, bare, bare.rstrip("/"))
+
+
+_ROW_START = re.compile(r"[ ]{0,3}\|")
+# A line that starts another block, so ends a table (markdown-it's terminators for a table:
+# a fence, a quote, a rule, a list item, a heading), or a blank one.
+_TABLE_END = re.compile(r"[ ]{0,3}(?:```|~~~|>|#{1,6}(?:[ \t]|$)|[*+-](?:[ \t]|$)"
+                        r"|\d{1,9}[.)](?:[ \t]|$)|(?:[*_-][ \t]*){3,}$)|[ \t]*$|[ ]{4}")
+
+
+@dataclass
+class Table:
+    """A table for Show all: its header and its rows as Markdown cells, each row split only
+    when asked for, so a table of any length opens at once.
+
+    Rows are the ones found with the part of the message that was parsed (`rows`), then, for
+    a table that goes on past that part, those found by reading on in the text.
+    """
+
+    header: list[str]
+    rows: list[str] = field(default_factory=list)  # the body's lines, unsplit
+    shown: int = 0  # rows shown in the message
+    _text: str = ""
+    _next: int | None = None  # where reading on resumes in _text; None once the table ended
+    _end: int | None = None  # where the table ends in _text, when that is known
+    _split: dict[int, list[str]] = field(default_factory=dict, repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """Every row is known."""
+        return self._next is None
+
+    def row(self, index: int) -> list[str]:
+        """The cells of body row `index`, as many as the header has."""
+        cells = self._split.get(index)
+        if cells is None:
+            cells = _split_row(self.rows[index])
+            cells = (cells + [""] * len(self.header))[:len(self.header)]
+            self._split[index] = cells
+        return cells
+
+    def more_rows(self, count: int) -> list[str]:
+        """Up to `count` rows after those known, found by reading on in the text past the part
+        that was parsed; the caller adds them to `rows` (a Qt model, between its signals)."""
+        if self._next is None:
+            return []
+        found: list[str] = []
+        text, position = self._text, self._next
+        while len(found) < count and position < len(text):
+            end = text.find("\n", position)
+            end = len(text) if end < 0 else end
+            line = text[position:end]
+            if not _ROW_START.match(line) and _TABLE_END.match(line):
+                position = len(text)
+                break
+            found.append(line)
+            position = end + 1
+        if position >= len(text):
+            self._next = None
+        else:
+            self._next = position
+        return found
+
+    def count_rows(self) -> tuple[int, bool]:
+        """How many body rows the table has, and whether that is exact (else it has more)."""
+        if self._next is None:
+            return len(self.rows), True
+        if self._end is None:
+            return len(self.rows), False
+        lines = self._text.count("\n", self._next, self._end)
+        unended = self._end == len(self._text) and not self._text.endswith("\n")
+        return len(self.rows) + lines + unended, True
+
+
+# Rows of a table that goes on past the parsed part are counted up to this many lines that
+# do not start with a pipe (each costs a step of Python; the others are skipped in bulk).
+_COUNTED_ROWS = 10_000
+
+
+def _table_end(text: str, start: int, limit: int) -> int | None:
+    """Where a table that goes on at `start` ends in `text` (after its last row's line break),
+    or None when that is more than `limit` lines away."""
+    position = start
+    for _ in range(limit):
+        # Most tables start every row with a pipe, and no other block starts that way: the rows
+        # up to the first line that does not are skipped at the speed of a regular expression.
+        match = _NOT_A_PIPE_ROW.search(text, position)
+        if match is None:
+            return len(text)
+        position = match.start()
+        end = text.find("\n", position)
+        line = text[position:len(text) if end < 0 else end]
+        if _TABLE_END.match(line):
+            return position
+        if end < 0:
+            return len(text)
+        position = end + 1
+    return None
+
+
+_NOT_A_PIPE_ROW = re.compile(r"^(?![ ]{0,3}\|)", re.MULTILINE)
+
+
+def _split_row(line: str) -> list[str]:
+    cells = escapedSplit(line.strip())
+    if cells and cells[0] == "":
+        cells.pop(0)
+    if cells and cells[-1] == "":
+        cells.pop()
+    return [cell.strip() for cell in cells]
+
+
+_INLINE = MarkdownIt("commonmark", {"html": False}).enable(["strikethrough"])
+
+
+def cell_text(cell: str) -> str:
+    """A table cell's Markdown as the words it shows (`**a**` → `a`)."""
+    if not any(mark in cell for mark in "*_`[!~&\\<"):
+        return cell
+    out: list[str] = []
+    for token in _INLINE.parseInline(cell[:MAX_WORD_CHARS])[0].children or []:
+        if token.type in ("text", "code_inline"):
+            out.append(token.content)
+        elif token.type == "image":
+            out.append(f"[image: {token.content}]")
+        elif token.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+    return "".join(out)
+
 
 @dataclass
 class RenderedMarkdown:
+    """One message's HTML and what its links stand for.
+
+    `rest`: where the part of the text that is not shown begins (None: all of it is shown);
+    `notice` says so, with a Show all link, and goes after `html`.
+    """
+
     html: str
     code_blocks: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    rest: int | None = None
+    cost: int = 0  # what rendering it cost, in the units of MAX_RENDER_COST
+    notice: str = ""  # HTML to show after `html` when `rest` is set: how much more, Show all
+
+
+@dataclass
+class _Budget:
+    """What a render may still cost, shared by the rules of one parse."""
+
+    text: str  # the whole (normalized) text, of which a prefix is parsed
+    parsed: int  # how much of it is parsed
+    extra: int = 0  # cost beyond one per character: table cells, highlighted code
+    rest: int | None = None  # set when the rules stop early: where the unshown part begins
+
+    def spent(self, offset: int) -> int:
+        return offset + self.extra
+
+    @property
+    def cut(self) -> bool:
+        return self.parsed < len(self.text)
 
 
 def _highlight(code: str, language: str, formatter: HtmlFormatter) -> str:  # type: ignore[type-arg]
@@ -57,8 +286,53 @@ def _highlight(code: str, language: str, formatter: HtmlFormatter) -> str:  # ty
     return str(highlight(code, lexer, formatter)).rstrip("\n")
 
 
+def literal_html(text: str) -> str:
+    """`text` as HTML that Qt shows exactly as written, where Qt guesses whether a string is
+    rich text (tooltips, message boxes, AutoText labels): outside text that merely starts with
+    a tag would otherwise be rendered, and an `<img>` in it read from disk."""
+    if not text:
+        return ""
+    return '<p style="white-space:pre-wrap">' + html.escape(text, quote=False) + "</p>"
+
+
+def shown_length(text: str, limit: int = MAX_RENDER_COST) -> int:
+    """How much of `text` is rendered: at most `limit` characters, ending at a line break when
+    there is one, and within `MAX_WORD_CHARS` of an unbroken run's start."""
+    end = len(text)
+    if end > limit:
+        end = limit
+        line_end = text.rfind("\n", 0, end)
+        if line_end > 0:
+            end = line_end + 1
+    head = text[:end]
+    if max(map(len, head.split()), default=0) > MAX_WORD_CHARS:
+        for match in re.finditer(r"\S+", head):
+            if match.end() - match.start() > MAX_WORD_CHARS:
+                return match.start() + MAX_WORD_CHARS
+    return end
+
+
+def _normalized(text: str) -> str:
+    # What markdown-it does first; done here so that offsets into its source are offsets
+    # into the text.
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\0", "\ufffd") if "\0" in text else text
+
+
+_VISIBLE = re.compile(r"\S")
+
+
+def rest_html(text: str, rest: int) -> str:
+    """The line that ends a message shown in part: how much is not shown, and Show all."""
+    hidden = len(text) - rest
+    return (f'<p><i>{hidden:,} more characters of this message are not shown here.</i> '
+            f'<a href="{ALL_SCHEME}:">Show all</a></p>')
+
+
 class MarkdownRenderer:
-    """Renders one message; `code_blocks[i]` is the text behind the link `copy-code:i`.
+    """Renders one message; `code_blocks[i]` is the text behind the link `copy-code:i`,
+    `links[i]` the one behind `open-link:i`, `tables[i]` the one behind `show-table:i`.
 
     `dark` picks code block colours for a dark window.
     """
@@ -68,31 +342,294 @@ class MarkdownRenderer:
         self._md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
         self._md.enable(["table", "strikethrough"])
         self._blocks: list[str] = []
+        self._links: list[Link] = []
+        self._tables: list[Table] = []
 
-        # markdown-it binds a rule to its renderer as `self`, so the rule is a closure.
-        def fence(_renderer: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
+        # The block rules that bound what is parsed (see `_Budget`).
+        self._md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
+        self._md.block.ruler.at("fence", _measured_fence,
+                                {"alt": ["paragraph", "reference", "blockquote", "list"]})
+        self._md.block.ruler.before("table", "budget", _stop_when_spent)
+
+        # markdown-it calls a render rule with its renderer first, so they are closures.
+        def code(_renderer: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
             return self._render_fence(tokens[idx])
 
-        self._md.add_render_rule("fence", fence)
-        self._md.add_render_rule("code_block", fence)
+        def link_open(_renderer: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
+            return self._render_link_open(tokens, idx)
+
+        def link_close(_renderer: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
+            return "</a>" if tokens[idx].meta.get("open") else ""
+
+        def image(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+            return self._render_image(tokens[idx], renderer.renderInlineAsText(
+                tokens[idx].children, options, env))
+
+        def more_rows(_renderer: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
+            return self._render_more_rows(tokens[idx].meta["table"])
+
+        self._md.add_render_rule("fence", code)
+        self._md.add_render_rule("code_block", code)
+        self._md.add_render_rule("link_open", link_open)
+        self._md.add_render_rule("link_close", link_close)
+        self._md.add_render_rule("image", image)
+        self._md.add_render_rule("table_more", more_rows)
+        self._md.add_render_rule("rest", lambda *_: "")
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def render(self, text: str, first_code_block: int = 0, first_link: int = 0,
+               first_table: int = 0) -> RenderedMarkdown:
+        """Render `text`, as much of it as `MAX_RENDER_COST` allows; its code blocks, links
+        and tables are numbered from `first_…`, so a message rendered in parts keeps one
+        numbering of each."""
+        text = _normalized(text)
+        budget = _Budget(text, shown_length(text))
+        env: dict[str, Any] = {"budget": budget}
+        tokens = self._md.parse(text[:budget.parsed], env)
+        self._blocks = [""] * first_code_block
+        self._links = [Link("", "")] * first_link
+        self._tables = [Table([])] * first_table
+        rest = budget.rest if budget.rest is not None else self._read_on(tokens, budget)
+        body = self._md.renderer.render(tokens, self._md.options, env)
+        notice = ""
+        if rest is not None and _VISIBLE.search(text, rest):
+            notice = rest_html(text, rest)
+        else:
+            rest = None
+        return RenderedMarkdown(body, self._blocks[first_code_block:],
+                                self._links[first_link:], self._tables[first_table:], rest,
+                                budget.spent(budget.parsed if rest is None else rest), notice)
+
+    def _read_on(self, tokens: list[Any], budget: _Budget) -> int | None:
+        """Where the unshown part of a text cut at `budget.parsed` begins: there, or after the
+        table or code block that the cut went through (read on to its end, for Show all and
+        Copy)."""
+        if not budget.cut:
+            return None
+        last = tokens[-1] if tokens else None
+        if last is not None and last.type == "table_more" and last.meta["reads_on"]:
+            table: Table = last.meta["table"]
+            assert table._next is not None
+            table._end = _table_end(budget.text, table._next, _COUNTED_ROWS)
+            return table._end if table._end is not None else table._next
+        if last is not None and last.type == "fence" and "reads_on" in last.meta:
+            return _read_fence_on(last, budget.text)
+        return budget.parsed
 
     def _render_fence(self, token: Any) -> str:
-        code = token.content.rstrip("\n")
+        code = token.meta.get("whole", token.content).rstrip("\n")
         language = (token.info or "").strip().split(" ")[0]
         index = len(self._blocks)
         self._blocks.append(code)
+        lines = code.split("\n")
+        shown = "\n".join(lines[:MAX_CODE_LINES]) if len(lines) > MAX_CODE_LINES else code
         label = html.escape(language) if language else "code"
         theme = _DARK if self.dark else _LIGHT
+        # The budget may let only the first lines be coloured (Pygments is the slow part).
+        coloured = token.meta.get("highlight", len(shown))
+        if coloured < len(shown):
+            head = shown[:coloured]
+            stripped = head.rstrip("\n")
+            body = (_highlight(stripped, language, theme.formatter) if stripped else "") + \
+                "\n" * (len(head) - len(stripped)) + html.escape(shown[coloured:])
+        else:
+            body = _highlight(shown, language, theme.formatter)
+        more = ""
+        if shown is not code:
+            more = (f'<p><i>{MAX_CODE_LINES:,} of {len(lines):,} lines shown.</i> '
+                    f'<a href="{CODE_SCHEME}:{index}">Show all</a></p>')
         return (f'<p style="{theme.head}">{label} &nbsp; '
                 f'<a href="{COPY_SCHEME}:{index}">Copy</a></p>'
-                f'<pre style="{theme.block}">{_highlight(code, language, theme.formatter)}</pre>\n')
+                f'<pre style="{theme.block}">{body}</pre>\n{more}')
 
-    def render(self, text: str, first_code_block: int = 0) -> RenderedMarkdown:
-        """Render `text`; its code blocks are numbered from `first_code_block`, so a message
-        rendered in parts keeps one numbering."""
-        self._blocks = [""] * first_code_block
-        body = self._md.render(text)
-        return RenderedMarkdown(body, self._blocks[first_code_block:])
+    def _link(self, text: str, url: str) -> str | None:
+        """The anchor's href for a link that may open; None for one that never will."""
+        link = Link(text, url)
+        if not link.openable:
+            return None
+        self._links.append(link)
+        # The title is the tooltip Qt shows on hover: the real target, as literal text.
+        tip = html.escape(literal_html(url))
+        return f'href="{LINK_SCHEME}:{len(self._links) - 1}" title="{tip}"'
+
+    def _render_link_open(self, tokens: Any, idx: int) -> str:
+        token = tokens[idx]
+        text: list[str] = []
+        for inner in tokens[idx + 1:]:
+            if inner.type == "link_close":
+                break
+            if inner.type in ("text", "code_inline"):
+                text.append(inner.content)
+        anchor = self._link("".join(text), str(token.attrGet("href") or ""))
+        if anchor is None:
+            return ""  # the text alone: a link that would never open is not drawn as one
+        token.meta["open"] = True
+        # link_close finds its opening token's flag through this pairing.
+        for inner in tokens[idx + 1:]:
+            if inner.type == "link_close":
+                inner.meta["open"] = True
+                break
+        return f"<a {anchor}>"
+
+    def _render_image(self, token: Any, alt: str) -> str:
+        label = html.escape(f"[image: {alt}]" if alt else "[image]")
+        anchor = self._link(label, str(token.attrGet("src") or ""))
+        # Never an <img>: Qt would read its source, a local file included, to draw it.
+        return f"<a {anchor}>{label}</a>" if anchor else label
+
+    def _render_more_rows(self, table: Table) -> str:
+        index = len(self._tables)
+        self._tables.append(table)
+        total, exact = table.count_rows()
+        if table.shown == 0:
+            words = f"A table of {len(table.header):,} columns and {total:,} rows"
+        else:
+            words = f"{table.shown:,} of {total:,}{'' if exact else '+'} rows shown"
+        return f'<p><i>{words}.</i> <a href="{TABLE_SCHEME}:{index}">Show all</a></p>\n'
+
+
+def _stop_when_spent(state: Any, start: int, end: int, silent: bool) -> bool:
+    """A block rule tried before all others: once the render's cost is spent, the rest of the
+    text (from a block at the top level) becomes one `rest` token."""
+    budget: _Budget | None = state.env.get("budget")
+    if silent or budget is None or state.level > 0 or start == 0:
+        return False
+    offset = state.bMarks[start]
+    if budget.spent(offset) <= MAX_RENDER_COST:
+        return False
+    budget.rest = offset
+    state.push("rest", "", 0)
+    state.line = end
+    return True
+
+
+def _bounded_table(state: Any, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's table rule, on the rows the budget allows; the other rows are kept as
+    lines for Show all, without being parsed."""
+    if silent or not _table_rule(state, start, end, True):
+        return bool(silent and _table_rule(state, start, end, True))
+    budget: _Budget | None = state.env.get("budget")
+    if budget is None:
+        return bool(_table_rule(state, start, end, False))
+    header = _split_row(state.getLines(start, start + 1, state.blkIndent, False))
+    columns = len(header)
+    left = (MAX_RENDER_COST - budget.spent(state.bMarks[start])) // CELL_COST
+    rows = 0 if columns > MAX_TABLE_COLUMNS else \
+        min(MAX_TABLE_ROWS, max(MIN_TABLE_ROWS, left // columns - 1))
+    shown = 0
+    line = start + 2
+    if rows:
+        _table_rule(state, start, min(end, start + 2 + rows), False)
+        line = state.line
+        shown = line - start - 2
+        budget.extra += CELL_COST * columns * (shown + 1)
+    hidden, line = _hidden_rows(state, line, end)
+    state.line = line
+    reads_on = line >= end and budget.cut and state.level == 0
+    if hidden or reads_on or not rows:
+        if reads_on and hidden and not budget.text[:budget.parsed].endswith("\n"):
+            hidden.pop()  # the text was cut inside this row: it is read again whole
+        src = state.src
+        table = Table(header, [src[state.bMarks[row] + state.tShift[row]:state.eMarks[row]]
+                               for row in range(start + 2, start + 2 + shown)] + hidden, shown)
+        if reads_on:
+            table._text = budget.text
+            # from the start of the line the text was cut in
+            table._next = budget.text.rfind("\n", 0, budget.parsed) + 1
+        token = state.push("table_more", "", 0)
+        token.meta = {"table": table, "reads_on": reads_on}
+        token.map = [start, line]
+    return True
+
+
+def _hidden_rows(state: Any, line: int, end: int) -> tuple[list[str], int]:
+    """The table rows from `line` on, as markdown-it would take them, unparsed, and the line
+    after them."""
+    src = state.src
+    if state.level == 0 and state.blkIndent == 0 and line < end:
+        # At the top level a line is the text's own: its end is found at the speed of a
+        # regular expression, however many rows there are.
+        first = state.bMarks[line]
+        stop = _table_end(src, first, end - line) if first < len(src) else len(src)
+        stop = min(len(src) if stop is None else stop, state.bMarks[end])
+        lines = src[first:stop].split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return lines, bisect.bisect_left(state.bMarks, stop, line, end)
+    rows: list[str] = []
+    terminators = state.md.block.ruler.getRules("blockquote")
+    while line < end:
+        if state.sCount[line] < state.blkIndent or state.is_code_block(line):
+            break
+        text = src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+        if not text.startswith("|") and (
+                not text.strip() or any(rule(state, line, end, True) for rule in terminators)):
+            break
+        rows.append(text)
+        line += 1
+    return rows, line
+
+
+_CLOSING_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})[ \t]*$", re.MULTILINE)
+
+
+def _measured_fence(state: Any, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's fence rule, noting how much of the block the budget lets be highlighted,
+    and where its code begins when it runs into the end of the parsed part."""
+    if silent or not _fence_rule(state, start, end, False):
+        return bool(silent and _fence_rule(state, start, end, True))
+    token = state.tokens[-1]
+    budget: _Budget | None = state.env.get("budget")
+    if budget is None:
+        return True
+    lines = token.content.split("\n", MAX_CODE_LINES)[:MAX_CODE_LINES]
+    shown = sum(len(line) + 1 for line in lines)
+    # Its shown lines cost one each wherever the block starts (the first block of a message is
+    # shown whatever it costs); what is left of the budget colours its first lines.
+    left = (MAX_RENDER_COST - budget.spent(state.bMarks[start]) - shown) // (HIGHLIGHT_COST - 1)
+    highlighted = 0
+    for line in lines:
+        if highlighted + len(line) + 1 > left:
+            break
+        highlighted += len(line) + 1
+    budget.extra += (HIGHLIGHT_COST - 1) * highlighted
+    token.meta = {"highlight": highlighted}
+    if state.line >= end and budget.cut and state.level == 0 and not _closed(state, token):
+        token.meta["reads_on"] = state.eMarks[start] + 1  # where its code begins in the text
+    return True
+
+
+def _closed(state: Any, token: Any) -> bool:
+    """Whether a fence token ends with its closing fence (rather than with the text)."""
+    last = token.map[1] - 1
+    if last <= token.map[0]:
+        return False
+    line = state.src[state.bMarks[last] + state.tShift[last]:state.eMarks[last]].rstrip()
+    return len(line) >= len(token.markup) and set(line) == {token.markup[0]}
+
+
+def _read_fence_on(token: Any, text: str) -> int:
+    """A code block cut with the text: its whole code (for Copy and Show all) read from `text`,
+    and where the text after it begins."""
+    marker: str = token.markup
+    start: int = min(token.meta["reads_on"], len(text))
+    for match in _CLOSING_FENCE.finditer(text, start):
+        fence = match[1]
+        if fence[0] == marker[0] and len(fence) >= len(marker):
+            token.meta["whole"] = text[start:match.start()]
+            return min(match.end() + 1, len(text))
+    token.meta["whole"] = text[start:]
+    return len(text)
+
+
+def plain_text_html(text: str) -> str:
+    """A user's message as typed: escaped, line breaks kept; a very long one in part, the rest
+    behind Show all."""
+    text = _normalized(text)
+    shown = shown_length(text)
+    body = "<p>" + html.escape(text[:shown]).replace("\n", "<br>") + "</p>"
+    return body + rest_html(text, shown) if _VISIBLE.search(text, shown) else body
 
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
@@ -126,8 +663,3 @@ def stable_prefix_length(text: str, start: int = 0) -> int:
         previous_blank = fence is None and not line.strip()
         position += len(line)
     return stable
-
-
-def plain_text_html(text: str) -> str:
-    """A user's message as typed: escaped, line breaks kept."""
-    return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"

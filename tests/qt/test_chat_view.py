@@ -26,9 +26,9 @@ class _CountingRenderer(MarkdownRenderer):
         super().__init__()
         self.lengths: list[int] = []
 
-    def render(self, text: str, first_code_block: int = 0):  # type: ignore[no-untyped-def]
+    def render(self, text: str, *first: int):  # type: ignore[no-untyped-def]
         self.lengths.append(len(text))
-        return super().render(text, first_code_block)
+        return super().render(text, *first)
 
 
 @pytest.fixture

@@ -33,7 +33,6 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QDesktopServices,
     QEnterEvent,
     QGuiApplication,
     QPalette,
@@ -43,12 +42,12 @@ from PySide6.QtGui import (
     QTextCursor,
 )
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QScrollArea,
     QSizePolicy,
-    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -56,15 +55,27 @@ from PySide6.QtWidgets import (
 
 from app.core.conversation import Message
 from app.core.markdown import (
+    ALL_SCHEME,
+    CODE_SCHEME,
     COPY_SCHEME,
+    LINK_SCHEME,
+    MAX_ATTACHMENT_LINES,
+    MAX_RENDER_COST,
+    TABLE_SCHEME,
+    Link,
     MarkdownRenderer,
+    RenderedMarkdown,
+    Table,
     plain_text_html,
+    rest_html,
     stable_prefix_length,
 )
 from app.core.summarize import SavedSummary
 from app.qt.appearance import is_dark
+from app.qt.safe_text import SafeTextBrowser, elided, open_link, plain_tooltip
 from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.widgets.buttons import tool_button
+from app.qt.widgets.show_all import ShowAllTable, ShowAllText
 
 # 15 redraws a second: smooth to read, and cheap enough to leave llama.cpp its cores.
 RENDER_INTERVAL_MS = 66
@@ -73,10 +84,14 @@ _WARM_UP = "```python\nx = 1\n```"
 LOAD_SLICE_MS = 20
 _STICK_SLACK_PX = 8
 _BLOCK_SPACING_PX = 12  # Qt's margin around a <p>
+# Of a model's name in a message's header, and of an error under it: outside text, cut.
+MAX_NAME_CHARS = 200
+MAX_FOOTER_CHARS = 1_000
 
 
-class _MessageBody(QTextBrowser):
-    """Rich text that is as tall as its content, so the outer scroll area does the scrolling."""
+class _MessageBody(SafeTextBrowser):
+    """Rich text that is as tall as its content, so the outer scroll area does the scrolling;
+    it reads no resource and follows no link (the message decides what a click does)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,7 +99,6 @@ class _MessageBody(QTextBrowser):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setOpenLinks(False)
         self.viewport().setAutoFillBackground(False)
         self._editing = False
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
@@ -169,6 +183,8 @@ class MessageWidget(QFrame):
         super().__init__(parent)
         self._renderer = renderer
         self._code_blocks: list[str] = []
+        self._links: list[Link] = []
+        self._tables: list[Table] = []
         self._streamed: _Streamed | None = None
         self._content = ""
         self._role = "user"
@@ -265,24 +281,27 @@ class MessageWidget(QFrame):
         self._content = message.content
         self._role = message.role
         self._complete = not message.streaming and message.id is not None
-        self.author.setText("<b>You</b>" if user else
-                            f"<b>{html.escape(message.model_name or 'Assistant')}</b>")
+        name = elided(message.model_name or "Assistant", MAX_NAME_CHARS)
+        self.author.setText("<b>You</b>" if user else f"<b>{html.escape(name)}</b>")
         if user:
             self._streamed = None
             self.body.setHtml(_attachments_html(message) + plain_text_html(message.content))
-            self._code_blocks = []
+            self._code_blocks, self._links, self._tables = [], [], []
         elif message.streaming and not message.content and message.progress:
             self._streamed = None  # the answer's first words replace the progress
-            self.body.setHtml(f"<p><i>{html.escape(message.progress)}</i></p>")
+            self.body.setHtml(f"<p><i>{html.escape(elided(message.progress, MAX_FOOTER_CHARS))}"
+                              "</i></p>")
         elif message.streaming:
             self._show_streaming(message.content)
         else:  # complete: rendered whole, once, as history is
             self._streamed = None
             rendered = self._renderer.render(message.content)
             self._code_blocks = rendered.code_blocks
-            self.body.setHtml(rendered.html if message.content else "<p><i>(no answer)</i></p>")
+            self._links, self._tables = rendered.links, rendered.tables
+            self.body.setHtml(rendered.html + rendered.notice if message.content
+                              else "<p><i>(no answer)</i></p>")
         self.footer.setText(_footer_text(message))
-        self.footer.setToolTip(_stats_tooltip(message))
+        self.footer.setToolTip(plain_tooltip(_stats_tooltip(message)))
         self._show_version(*version)
         self._show_actions_state()
 
@@ -356,19 +375,36 @@ class MessageWidget(QFrame):
             cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
             cursor.removeSelectedText()  # the old unfinished rest, and the break before it
 
-            boundary = stable_prefix_length(text, len(streamed.text))
-            if boundary > len(streamed.text):
-                rendered = self._renderer.render(text[len(streamed.text):boundary],
-                                                 len(streamed.code_blocks))
-                _append_blocks(cursor, rendered.html)
-                streamed.text = text[:boundary]
-                streamed.end = document.characterCount() - 1
-                streamed.code_blocks += rendered.code_blocks
-            rest = self._renderer.render(text[boundary:], len(streamed.code_blocks))
-            _append_blocks(cursor, rest.html)
+            if streamed.cost <= MAX_RENDER_COST:
+                boundary = stable_prefix_length(text, len(streamed.text))
+                if boundary > len(streamed.text):
+                    rendered = self._render(text[len(streamed.text):boundary], streamed)
+                    _append_blocks(cursor, rendered.html)
+                    stable = boundary if rendered.rest is None else \
+                        len(streamed.text) + rendered.rest
+                    streamed.text = text[:stable]
+                    streamed.end = document.characterCount() - 1
+                    streamed.cost += rendered.cost
+                    streamed.code_blocks += rendered.code_blocks
+                    streamed.links += rendered.links
+                    streamed.tables += rendered.tables
+            if streamed.cost > MAX_RENDER_COST or len(streamed.text) > MAX_RENDER_COST:
+                # As much is shown as a complete answer would show; the rest is behind Show
+                # all, as it will be once the answer is complete.
+                streamed.cost = MAX_RENDER_COST + 1
+                rest = RenderedMarkdown(rest_html(text, len(streamed.text)))
+            else:
+                rest = self._render(text[len(streamed.text):], streamed)
+            _append_blocks(cursor, rest.html + rest.notice)
         finally:
             cursor.endEditBlock()
         self._code_blocks = streamed.code_blocks + rest.code_blocks
+        self._links = streamed.links + rest.links
+        self._tables = streamed.tables + rest.tables
+
+    def _render(self, text: str, streamed: _Streamed) -> RenderedMarkdown:
+        return self._renderer.render(text, len(streamed.code_blocks), len(streamed.links),
+                                     len(streamed.tables))
 
     def forget_rendering(self) -> None:
         """The next `show_message` renders a streaming answer whole (the colours changed)."""
@@ -378,13 +414,32 @@ class MessageWidget(QFrame):
         return self.body.toPlainText()
 
     def _on_link(self, url: QUrl) -> None:
-        if url.scheme() == COPY_SCHEME:
-            index = int(url.path() or "-1")
-            if 0 <= index < len(self._code_blocks):
-                QGuiApplication.clipboard().setText(self._code_blocks[index])
-                self.copied.emit(self._code_blocks[index])
-        elif url.scheme() in ("http", "https"):
-            QDesktopServices.openUrl(url)
+        """A click on a link of the body: only the renderer's own schemes do anything; a link
+        from the text stands for an entry of `_links` and opens through `open_link`."""
+        scheme, path = url.scheme(), url.path()
+        index = int(path) if path.isdigit() else -1
+        if scheme == COPY_SCHEME and 0 <= index < len(self._code_blocks):
+            QGuiApplication.clipboard().setText(self._code_blocks[index])
+            self.copied.emit(self._code_blocks[index])
+        elif scheme == LINK_SCHEME and 0 <= index < len(self._links):
+            open_link(self, self._links[index])
+        elif scheme in (TABLE_SCHEME, CODE_SCHEME, ALL_SCHEME):
+            self.show_all(scheme, index)
+
+    def show_all(self, scheme: str, index: int = -1) -> QDialog | None:
+        """Open the whole of what the message shows in part (a Show all link): the message,
+        one of its code blocks or one of its tables. Returns the window opened."""
+        dialog: QDialog | None = None
+        if scheme == TABLE_SCHEME and 0 <= index < len(self._tables):
+            dialog = ShowAllTable(self._tables[index], self.window())
+        elif scheme == CODE_SCHEME and 0 <= index < len(self._code_blocks):
+            dialog = ShowAllText("Code", self._code_blocks[index], code=True,
+                                 parent=self.window())
+        elif scheme == ALL_SCHEME:
+            dialog = ShowAllText("Message", self._content, parent=self.window())
+        if dialog is not None:
+            dialog.show()
+        return dialog
 
 
 @dataclass
@@ -393,7 +448,10 @@ class _Streamed:
 
     text: str = ""
     end: int = 0  # document position where it ends
+    cost: int = 0  # what rendering it cost (see MAX_RENDER_COST)
     code_blocks: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
 
 
 def _append_blocks(cursor: QTextCursor, html_blocks: str) -> None:
@@ -422,9 +480,10 @@ def _stats_tooltip(message: Message) -> str:
 def _footer_text(message: Message) -> str:
     """The line under a message (rich text: a summary's parts are a link)."""
     if message.error:
-        return html.escape(f"⚠ {message.error}")
+        return html.escape(f"⚠ {elided(message.error, MAX_FOOTER_CHARS)}")
     if message.streaming:  # while the body shows the progress, the footer need not
-        return html.escape(message.progress) if message.content else ""
+        return html.escape(elided(message.progress, MAX_FOOTER_CHARS)) if message.content \
+            else ""
     if message.stats is None:
         return ""
     s = message.stats
@@ -458,11 +517,15 @@ def _summary_footer(details: dict[str, Any], stopped: bool) -> str:
 def _attachments_html(message: Message) -> str:
     """The documents sent with a question, one line each (the text itself is not shown)."""
     lines = []
-    for attachment in message.attachments:
+    for attachment in message.attachments[:MAX_ATTACHMENT_LINES]:
         size = f" · {attachment.tokens:,} tokens" if attachment.tokens else \
             f" · {len(attachment.text):,} characters"
         # Words, not a document emoji: many Linux desktops have no emoji font.
-        lines.append(f"<p>Attached: <b>{html.escape(attachment.name)}</b>{size}</p>")
+        name = html.escape(elided(attachment.name, MAX_NAME_CHARS))
+        lines.append(f"<p>Attached: <b>{name}</b>{size}</p>")
+    more = len(message.attachments) - MAX_ATTACHMENT_LINES
+    if more > 0:
+        lines.append(f"<p>and {more:,} more documents</p>")
     return "".join(lines)
 
 
