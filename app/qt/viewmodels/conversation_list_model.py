@@ -25,10 +25,14 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from app.core.store import ConversationSummary
+from app.qt.safe_text import elided, plain_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
 
 UNTITLED = "New chat"
+# Of a title in the list: an imported chat's title is outside text, and Qt lays out the whole
+# of a string to elide it, on every paint.
+MAX_TITLE_SHOWN = 300
 HEADER_FONT_SCALE = 0.85
 # English names on purpose: the other group names are English too, and the month must not come
 # out in whatever locale the C library happens to be set to.
@@ -113,7 +117,7 @@ class ConversationListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(row)
         values: dict[int, object] = {
-            Qt.ItemDataRole.DisplayRole: row.title or UNTITLED,
+            Qt.ItemDataRole.DisplayRole: elided(row.title, MAX_TITLE_SHOWN) or UNTITLED,
             # An untitled chat's editor starts empty, not with "New chat" to delete first.
             Qt.ItemDataRole.EditRole: row.title,
             Roles.CONVERSATION_ID: row.id,
@@ -197,10 +201,11 @@ def _shape(rows: Sequence[str | ConversationSummary]) -> list[str | int]:
 
 
 def _tooltip(summary: ConversationSummary) -> str:
+    """The title, model and date: shown as written (a title is outside text), however long."""
     updated = QLocale().toString(QDateTime.fromMSecsSinceEpoch(round(summary.updated_at * 1000)),
                                  QLocale.FormatType.ShortFormat)
     lines = [summary.title or UNTITLED]
     if summary.model:
         lines.append(summary.model)
     lines.append(f"Updated {updated}")
-    return "\n".join(lines)
+    return plain_tooltip("\n".join(lines))

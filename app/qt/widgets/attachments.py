@@ -35,12 +35,15 @@ from app.core.conversation import Attachment
 from app.core.documents import Document, DocumentError, from_paste, read_document
 from app.core.presets import LANGUAGES
 from app.core.summarize import FORMS, LENGTHS, Form, Length, SummaryOptions
+from app.qt.safe_text import elided, plain_tooltip
 from app.qt.widgets.buttons import tool_button
 from app.qt.workers.background import BackgroundCall
 
 PREVIEW_CHARS = 20_000  # more would only slow the GUI down: the preview shows the beginning
 PREVIEW_LINES = 12
 NAME_WIDTH_PX = 240  # longer names are elided in the middle, keeping their extension
+# Characters of a name measured for that: Qt lays out the whole string to elide it.
+MAX_NAME_CHARS = 500
 EXPANDED_WIDTH_PX = 420
 
 _KIND_LABELS = {"text": "Plain text", "markdown": "Markdown", "pdf": "PDF", "docx": "Word document",
@@ -221,8 +224,9 @@ class AttachmentChip(QFrame):
         icon.setPixmap(self.style().standardIcon(
             QStyle.StandardPixmap.SP_FileIcon).pixmap(16, 16))
         self.name_label = QLabel(self.fontMetrics().elidedText(
-            label, Qt.TextElideMode.ElideMiddle, NAME_WIDTH_PX))
+            elided(label, MAX_NAME_CHARS), Qt.TextElideMode.ElideMiddle, NAME_WIDTH_PX))
         self.name_label.setObjectName("attachmentName")
+        self.name_label.setTextFormat(Qt.TextFormat.PlainText)  # a file's name, as it is
         self.size_label = QLabel(tokens_text(estimate_tokens(document.text), estimated=True))
         self.size_label.setObjectName("attachmentSize")
         self.size_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
@@ -245,7 +249,7 @@ class AttachmentChip(QFrame):
         self._column.setContentsMargins(8, 2, 2, 2)
         self._column.setSpacing(4)
         self._column.addLayout(header)
-        self.setToolTip(self._describe())
+        self.setToolTip(plain_tooltip(self._describe()))
 
     def _describe(self) -> str:
         doc = self.document
@@ -311,9 +315,11 @@ class _ReadingChip(QFrame):
                            "border-radius: 6px; }")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         label = QLabel(self.fontMetrics().elidedText(
-            f"Reading {path.name}…", Qt.TextElideMode.ElideMiddle, NAME_WIDTH_PX))
+            f"Reading {elided(path.name, MAX_NAME_CHARS)}…", Qt.TextElideMode.ElideMiddle,
+            NAME_WIDTH_PX))
+        label.setTextFormat(Qt.TextFormat.PlainText)
         label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        label.setToolTip(str(path))
+        label.setToolTip(plain_tooltip(str(path)))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 5, 8, 5)
         layout.addWidget(label)

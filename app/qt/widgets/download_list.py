@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.core.models.download import Progress, format_bytes
 from app.qt.appearance import ERROR_TEXT, set_style
+from app.qt.safe_text import plain_tooltip
 from app.qt.workers.downloads import DownloadJob, DownloadManager, JobState
 
 ROWS_SHOWN = 3  # more downloads than this scroll, so the tabs above keep their room
@@ -57,7 +58,7 @@ class DownloadRow(QFrame):
         self.manager = manager
         self.title = QLabel(f"<b>{html.escape(job.name)}</b>&nbsp;&nbsp;<span style='color:"
                             f" #777'>{html.escape(job.remote.repo)}</span>")
-        self.title.setToolTip(str(job.download.path))
+        self.title.setToolTip(plain_tooltip(str(job.download.path)))
         self.bar = QProgressBar()
         self.bar.setObjectName("downloadProgress")
         self.bar.setRange(0, 1000)
@@ -65,6 +66,7 @@ class DownloadRow(QFrame):
         self.bar.setFixedHeight(8)
         self.detail = QLabel()
         self.detail.setObjectName("downloadDetail")
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)  # an error may quote the server
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.pause_button = QPushButton()

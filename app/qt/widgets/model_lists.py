@@ -40,6 +40,7 @@ from app.core.models.gguf import GGUFError, GGUFHeader, read_header
 from app.core.models.library import ModelEntry, list_models
 from app.core.models.registry import Registry
 from app.qt.appearance import ERROR_TEXT, is_dark, set_style
+from app.qt.safe_text import plain_tooltip
 from app.qt.workers.background import BackgroundCall
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,7 @@ class InstalledList(QWidget):
         self.tree.itemDoubleClicked.connect(lambda *_: self._use())
         self.detail = QLabel()
         self.detail.setObjectName("installedDetail")
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)  # names read from the files
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.use_button = QPushButton("Use")
@@ -307,7 +309,7 @@ class InstalledList(QWidget):
                 font.setBold(True)
                 item.setFont(0, font)
             item.setText(0, label)
-            item.setToolTip(0, str(entry.path))
+            item.setToolTip(0, plain_tooltip(str(entry.path)))
             signature = _signature(entry.path)
             size = signature[1] if signature else 0
             item.setText(3, format_bytes(size))
@@ -328,10 +330,10 @@ class InstalledList(QWidget):
                     item.setText(column, "?")
                 item.setText(self.FIT, "unreadable")
                 for column in range(self.tree.columnCount()):
-                    item.setToolTip(column, known[1])
+                    item.setToolTip(column, plain_tooltip(known[1]))
             source = self._source(entry, records.get(registry.key(entry.path), {}))
             item.setText(6, source)
-            item.setToolTip(6, str(entry.path))
+            item.setToolTip(6, plain_tooltip(str(entry.path)))
             self.tree.addTopLevelItem(item)
         if selected is not None:
             self.select_path(selected.path)
@@ -438,7 +440,7 @@ class CatalogList(QWidget):
             item = QTreeWidgetItem([entry.label, entry.params, entry.quant,
                                     format_bytes(entry.size_bytes), "", ""])
             item.setData(0, OBJECT_ROLE, entry)
-            item.setToolTip(0, f"{entry.repo}\n{entry.file}")
+            item.setToolTip(0, plain_tooltip(f"{entry.repo}\n{entry.file}"))
             right_align(item, 1, 3)
             set_fit(item, self.FIT, rough_estimate(entry.size_bytes, n_ctx, entry.context_length,
                                                    available))
@@ -521,6 +523,7 @@ class HubSearch(QWidget):
         self.search_button.clicked.connect(self.search)
         self.message = QLabel("Nothing is sent to the hub until you search.")
         self.message.setObjectName("searchMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # quotes the query and the hub
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.repos = make_tree("searchResults", ["Repo", "Downloads", "Likes"], None)
@@ -573,9 +576,8 @@ class HubSearch(QWidget):
             item = QTreeWidgetItem([name, f"{summary.downloads:,}", f"{summary.likes:,}"])
             item.setData(0, OBJECT_ROLE, summary)
             when = summary.updated.date().isoformat() if summary.updated else "?"
-            item.setToolTip(0, f"{summary.repo}\nupdated {when}" +
-                            ("\ngated: needs an accepted licence and HF_TOKEN"
-                             if summary.gated else ""))
+            item.setToolTip(0, plain_tooltip(f"{summary.repo}\nupdated {when}" + (
+                "\ngated: needs an accepted licence and HF_TOKEN" if summary.gated else "")))
             right_align(item, 1, 2)
             self.repos.addTopLevelItem(item)
         self.repos.setCurrentItem(self.repos.topLevelItem(0))
@@ -655,7 +657,7 @@ class HubSearch(QWidget):
                 set_fit(item, self.FIT, rough_estimate(remote.size, self.n_ctx, None,
                                                        available))
                 item.setText(self.STATUS, self.status_of(offer))
-                item.setToolTip(0, remote.filename)
+                item.setToolTip(0, plain_tooltip(remote.filename))
                 self.file_rows[offer.key] = item
             self.files.addTopLevelItem(item)
 

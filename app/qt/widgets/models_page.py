@@ -42,6 +42,7 @@ from app.core.models.library import (
     list_models,
 )
 from app.qt.appearance import ERROR_TEXT, ThemedStyle, set_style
+from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.download_list import DownloadList
 from app.qt.widgets.model_lists import (
     CatalogList,
@@ -139,7 +140,7 @@ class ModelsPage(QWidget):
         import_button.clicked.connect(self.choose_import)
         folder = QPushButton("Open folder")
         folder.setObjectName("openModelsFolder")
-        folder.setToolTip(f"{self.models_dir}\n.gguf files put here are listed too")
+        folder.setToolTip(plain_tooltip(f"{self.models_dir}\n.gguf files put here are listed too"))
         folder.clicked.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.models_dir))))
         header = QHBoxLayout()
@@ -272,7 +273,7 @@ class ModelsPage(QWidget):
         button.setVisible(self.tabs.currentWidget() is not self.installed)
         button.setText(text)
         button.setEnabled(enabled)
-        button.setToolTip(f"{offer.repo}\n{offer.filename}" if offer else
+        button.setToolTip(plain_tooltip(f"{offer.repo}\n{offer.filename}") if offer else
                           "Select a model in the catalog, or a file of a repo you searched for")
 
     def download_selected(self) -> None:
@@ -356,6 +357,7 @@ class ModelsPage(QWidget):
                           "it is?", parent=self)
         box.setInformativeText("A copy keeps working if the original is moved or deleted; "
                                "using it where it is takes no extra disk space.")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a file's name, as it is
         copy = box.addButton("Copy it", QMessageBox.ButtonRole.AcceptRole)
         link = box.addButton("Use it where it is", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
@@ -449,6 +451,7 @@ class ModelsPage(QWidget):
         box = QMessageBox(QMessageBox.Icon.Warning, "Delete model", text, parent=self)
         box.setObjectName("confirmDelete")
         box.setInformativeText(detail)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a file's name and path, as they are
         confirm = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(cancel)
@@ -499,7 +502,7 @@ class ImportFoundDialog(QDialog):
                 size = "?"
             item = QTreeWidgetItem([path.name, where, size])
             item.setData(0, Qt.ItemDataRole.UserRole, path)
-            item.setToolTip(0, str(path))
+            item.setToolTip(0, plain_tooltip(str(path)))
             item.setCheckState(0, Qt.CheckState.Checked)
             right_align(item, 2)
             self.tree.addTopLevelItem(item)

@@ -28,6 +28,7 @@ from app.core.presets import (
     PresetError,
     PresetLibrary,
 )
+from app.qt.safe_text import plain_tooltip
 
 PROMPT_LINES = 4
 EDIT_PAUSE_MS = 500  # typing that pauses this long counts as a finished edit
@@ -190,7 +191,8 @@ class PresetBar(QWidget):
         for preset in presets:
             self.preset_picker.addItem(preset.name, preset.key)
             # Hovering a preset shows the prompt it would set.
-            self.preset_picker.setItemData(self.preset_picker.count() - 1, preset.system_prompt,
+            self.preset_picker.setItemData(self.preset_picker.count() - 1,
+                                           plain_tooltip(preset.system_prompt),
                                            Qt.ItemDataRole.ToolTipRole)
 
     # Editing the prompt
@@ -292,12 +294,17 @@ class PresetBar(QWidget):
 
     def _confirm_delete(self, preset: Preset) -> bool:
         """Whether the user really deletes `preset` (tests replace this)."""
-        answer = QMessageBox.question(self, "Delete preset",
-                                      f"Delete the preset “{preset.name}”? Conversations that "
-                                      "use it keep their system prompt.")
-        return answer == QMessageBox.StandardButton.Yes
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete preset", "", parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a preset's name is the user's own text
+        box.setText(f"Delete the preset “{preset.name}”? Conversations that use it keep their "
+                    "system prompt.")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
 
     def _show_error(self, message: str) -> None:
         """Tell the user why a preset could not be saved or deleted (tests replace this)."""
-        QMessageBox.warning(self, "Presets", message)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Presets", "", parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(message)
+        box.exec()
 

@@ -60,7 +60,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.store import MATCH_END, MATCH_START, ConversationStore, SearchHit
-from app.qt.viewmodels.conversation_list_model import UNTITLED, ConversationListModel, Roles
+from app.qt.safe_text import elided, plain_tooltip
+from app.qt.viewmodels.conversation_list_model import (
+    MAX_TITLE_SHOWN,
+    UNTITLED,
+    ConversationListModel,
+    Roles,
+)
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -452,13 +458,13 @@ class ConversationSidebar(QWidget):
             if current is not None else None
         self.search_results.clear()
         for hit in hits:
-            title = hit.title or UNTITLED
+            title = elided(hit.title, MAX_TITLE_SHOWN) or UNTITLED
             item = QListWidgetItem(f"{title}\n{snippet_text(hit.snippet)}")
             item.setData(HIT_CONVERSATION_ID, hit.conversation_id)
             item.setData(HIT_MESSAGE_ID, hit.message_id)
             item.setData(HIT_TITLE, title)
             item.setData(HIT_SNIPPET, hit.snippet)
-            item.setToolTip(title)
+            item.setToolTip(plain_tooltip(hit.title or UNTITLED))
             self.search_results.addItem(item)
             if kept == (hit.conversation_id, hit.message_id):
                 self.search_results.setCurrentItem(item)
