@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMessageBox,
+    QPushButton,
     QToolTip,
     QTreeWidgetItem,
     QWidget,
@@ -508,6 +509,7 @@ def test_thousands_of_small_tables_are_shown_in_part(
     dialog = widget.show_all(ALL_SCHEME)
     assert isinstance(dialog, ShowAllText)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.loading)
     assert dialog.text.toPlainText() == text
 
 
@@ -523,6 +525,7 @@ def test_a_huge_code_block_shows_its_start_and_copies_whole(
     dialog = widget.show_all(CODE_SCHEME, 0)
     assert isinstance(dialog, ShowAllText)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.loading)
     assert dialog.text.toPlainText() == code
 
 
@@ -537,13 +540,25 @@ def test_a_5_mb_message_shows_its_start_and_the_rest_on_demand(
     dialog = widget.show_all(ALL_SCHEME)
     assert isinstance(dialog, ShowAllText)
     qtbot.addWidget(dialog)
+    assert dialog.loading  # put in the view a step at a time, the window answering between
+    qtbot.waitUntil(lambda: not dialog.loading, timeout=20_000)
     assert dialog.text.document().characterCount() == len(text) + 1
 
 
 @pytest.mark.parametrize("role", ["assistant", "user"])
 def test_one_huge_word_is_cut(qtbot: QtBot, widget: MessageWidget, role: str) -> None:
-    widget.show_message(Message(role, "x" * 1_000_000))
+    word = "x" * 1_000_000
+    widget.show_message(Message(role, word))
     assert widget.plain_text().count("x") == MAX_WORD_CHARS
+    dialog = widget.show_all(ALL_SCHEME)
+    assert isinstance(dialog, ShowAllText)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: not dialog.loading, timeout=20_000)
+    lines = dialog.text.toPlainText().split("\n")
+    assert "".join(lines) == word
+    assert max(map(len, lines)) == MAX_WORD_CHARS  # shown in lines Qt lays out quickly
+    next(b for b in dialog.findChildren(QPushButton) if b.text() == "Copy all").click()
+    assert QApplication.clipboard().text() == word
 
 
 def test_deep_nesting_is_bounded(qtbot: QtBot, widget: MessageWidget) -> None:

@@ -2,9 +2,9 @@
 
 A message renders a bounded part of a long answer, table or code block (see
 `app.core.markdown`); these windows show the whole of it without laying it all out at once:
-text in a QPlainTextEdit (which lays out only what is on screen), a table in a QTableView
-whose model splits a row into cells only when it is drawn and finds further rows as the
-reader scrolls.
+text in a QPlainTextEdit (which lays out only what is on screen), filled a step at a time; a
+table in a QTableView whose model splits a row into cells only when it is drawn and finds
+further rows as the reader scrolls. No step takes more than a few tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
 )
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextOption
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -35,13 +36,34 @@ _Index = QModelIndex | QPersistentModelIndex
 
 ROWS_PER_FETCH = 500  # rows found per step as the reader scrolls: a step takes a few ms
 MAX_CELL_CHARS = 1_000  # of one cell's text in the view; a longer one is cut
-# An unbroken run this long makes Qt's word wrapping slow (a 1 MB word: a minute), so text
-# holding one wraps anywhere instead.
-_LONG_RUN = re.compile(rf"(?<!\S)\S{{{MAX_WORD_CHARS}}}")
+CHARS_PER_STEP = 200_000  # of text put in the view per turn of the event loop: ~10 ms
+# Qt lays out an unbroken run in a time that grows faster than its length (a 1 MB word took a
+# minute to wrap), so the view shows a longer one in lines of MAX_WORD_CHARS.
+_LONG_RUN = re.compile(rf"(?<!\S)\S{{{MAX_WORD_CHARS + 1},}}")
+
+
+def _runs_broken(text: str) -> str:
+    """`text` with each unbroken run longer than MAX_WORD_CHARS cut into lines that long."""
+    pieces: list[str] = []
+    last = 0
+    for match in _LONG_RUN.finditer(text):
+        run = match.group()
+        pieces.append(text[last:match.start()])
+        pieces.append("\n".join(run[i:i + MAX_WORD_CHARS]
+                                for i in range(0, len(run), MAX_WORD_CHARS)))
+        last = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 class ShowAllText(QDialog):
-    """A whole text, read-only: a message, or one code block (`code`: monospaced, unwrapped)."""
+    """A whole text, read-only: a message, or one code block (`code`: monospaced, unwrapped).
+
+    A long text is put in the view a step at a time (`loading` until it is all there); Copy
+    all copies the text as it is.
+    """
 
     def __init__(self, title: str, text: str, code: bool = False,
                  parent: QWidget | None = None) -> None:
@@ -53,12 +75,16 @@ class ShowAllText(QDialog):
         self.text = QPlainTextEdit()
         self.text.setObjectName("showAllTextView")
         self.text.setReadOnly(True)
+        self.text.setUndoRedoEnabled(False)
         if code:
             self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
             self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        elif _LONG_RUN.search(text):
-            self.text.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
-        self.text.setPlainText(text)
+        self._shown = _runs_broken(text)
+        self._put = 0  # how much of _shown is in the view
+        self._loader = QTimer(self)
+        self._loader.setSingleShot(True)
+        self._loader.setInterval(0)
+        self._loader.timeout.connect(self._put_next)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         copy = buttons.addButton("Copy all", QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text))
@@ -66,6 +92,24 @@ class ShowAllText(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.text, 1)
         layout.addWidget(buttons)
+        self._put_next()
+
+    @property
+    def loading(self) -> bool:
+        """Part of the text is still to be put in the view."""
+        return self._put < len(self._shown)
+
+    def _put_next(self) -> None:
+        end = min(len(self._shown), self._put + CHARS_PER_STEP)
+        if end < len(self._shown):  # end a step at a line break, so no line is laid out twice
+            line_end = self._shown.rfind("\n", self._put, end)
+            end = line_end + 1 if line_end > self._put else end
+        cursor = QTextCursor(self.text.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(self._shown[self._put:end])
+        self._put = end
+        if self.loading:
+            self._loader.start()
 
 
 class TableModel(QAbstractTableModel):
