@@ -50,6 +50,7 @@ from app.paths import AppPaths
 from app.qt.appearance import ThemedStyle, apply_appearance, restyle, set_style
 from app.qt.context_usage import ContextUsage
 from app.qt.controller import ChatController, ChatState
+from app.qt.safe_text import plain_tooltip
 from app.qt.state import save_state
 from app.qt.widgets.attachments import AttachmentBar, paperclip_icon
 from app.qt.widgets.chat_view import ChatView
@@ -84,7 +85,7 @@ class ModelPicker(QComboBox):
         self._previous = 0
         self.setMinimumContentsLength(28)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.setToolTip(f"Models folder: {models_dir}")
+        self.setToolTip(plain_tooltip(f"Models folder: {models_dir}"))
         self.currentIndexChanged.connect(self._on_index_changed)
         self.refresh()
 
@@ -688,9 +689,9 @@ class MainWindow(QMainWindow):
         label = entry.label if entry else info.name
         self.status_model.setText(label)
         runs_on = f"GPU offload ({gpu_backend() or 'GPU'})" if info.gpu_offload else "CPU"
-        self.status_model.setToolTip(
+        self.status_model.setToolTip(plain_tooltip(
             f"{info.path}\ncontext {info.n_ctx} tokens · {info.n_threads} threads · "
-            f"{runs_on}\nchat template: {info.template_description}")
+            f"{runs_on}\nchat template: {info.template_description}"))
         if entry is not None:
             save_state(self.paths.state_file, last_model=str(entry.path))
         for document in self.attachments.documents():  # each model counts tokens its own way

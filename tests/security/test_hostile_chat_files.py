@@ -11,6 +11,7 @@ import resource
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,24 @@ def test_presets_from_a_file_keep_only_values_in_their_settings_range(tmp_path: 
         encoding="utf-8")
     (preset,) = [p for p in PresetLibrary(tmp_path).all() if p.name == "Odd"]
     assert preset.params == {"top_k": 20}
+
+
+@pytest.mark.qt
+def test_the_sidebar_lists_chats_dated_outside_what_the_platform_shows(
+        window: Any, paths: Any) -> None:
+    """The window groups chats by day: a history holding year 1 or 9999 must still list."""
+    from app.qt.viewmodels.conversation_list_model import day_group
+
+    now = datetime(2026, 12, 2, 12, 0)
+    assert day_group(-62135596800.0, now) == "January 1970"
+    assert day_group(253402300799.0, now) == "Today"  # after now: a clock moved back
+    store = ConversationStore.open_in(paths.data_dir)
+    for when in (-62135596800.0, 253402300799.0):
+        conversation = Conversation(title=f"at {when}", created_at=when, updated_at=when)
+        conversation.add(Message("user", "Hello", created_at=when))
+        store.create(conversation, touch=False)
+    store.close()
+    window.sidebar.refresh()
+    titles = [window.sidebar.model.index(row, 0).data()
+              for row in range(window.sidebar.model.rowCount())]
+    assert "at -62135596800.0" in titles and "at 253402300799.0" in titles

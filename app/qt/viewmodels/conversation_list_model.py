@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from app.core.store import ConversationSummary
+from app.core.times import local_datetime
 from app.qt.safe_text import elided, plain_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -52,7 +53,7 @@ def day_group(updated_at: float, now: datetime) -> str:
     Days are calendar days, so "Yesterday" starts at last midnight, not 24 hours ago. A time
     after `now` (a clock moved back) counts as today.
     """
-    day = datetime.fromtimestamp(updated_at).date()
+    day = local_datetime(updated_at).date()  # clamped: a date from an import may be odd
     days_ago = (now.date() - day).days
     if days_ago <= 0:
         return "Today"
