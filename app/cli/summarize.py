@@ -8,6 +8,8 @@ prints the notes of the parts read so far.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import signal
 import sys
 from collections.abc import Callable
@@ -30,7 +32,7 @@ from app.core.documents import MAX_FILE_BYTES, Document, DocumentError, read_byt
 from app.core.engine import CancelToken, EngineError, ModelLoadError
 from app.core.models.library import BUILTIN_NAME, ModelNotFoundError
 from app.core.presets import LANGUAGES
-from app.core.settings import load_spec
+from app.core.settings import generation_params, load_spec
 from app.core.summarize import (
     FORMS,
     LENGTHS,
@@ -63,6 +65,12 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                                 f"document's own), e.g. {', '.join(LANGUAGES[:3])}")
     summarize.add_argument("--ask", default="", metavar="TEXT",
                            help="instead of a summary, answer this about the document")
+    summarize.add_argument("--seed", type=setting_flag("sampling.seed"), default=None,
+                           metavar="N", help="sampling seed (default: the settings', else a "
+                                             "new one for each step)")
+    summarize.add_argument("--stats", action="store_true",
+                           help="write one JSON object of timings (and the seed of the last "
+                                "step) to stderr at the end")
     summarize.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -115,9 +123,13 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         entry = resolve_installed(args.model, paths)
     except (DocumentError, ModelNotFoundError) as exc:
         raise UsageError(str(exc)) from None
+    settings = load_settings(paths)
+    params = generation_params(settings, entry.name, base=entry.default_params)
+    if args.seed is not None:
+        params = dataclasses.replace(params, seed=args.seed)
     engine = LlamaCppEngine()
     try:
-        engine.load(load_spec(load_settings(paths), entry.path, entry.name, n_ctx=args.ctx))
+        engine.load(load_spec(settings, entry.path, entry.name, n_ctx=args.ctx))
     except ModelLoadError as exc:
         raise UsageError(str(exc)) from None
 
@@ -132,8 +144,8 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     out = _HeldBack(sys.stdout, on_first=progress.done, on_broken=cancel.cancel)
     options = SummaryOptions(length=args.length, form=args.form,
                              language=args.language, question=args.ask)
-    summarizer = Summarizer(engine, options, on_progress=progress, on_piece=out.write,
-                            cancel=cancel)
+    summarizer = Summarizer(engine, options, params=params, on_progress=progress,
+                            on_piece=out.write, cancel=cancel)
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
     try:
         result = summarizer.run(document.text, document.name)
@@ -149,6 +161,10 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         sys.stderr.close()  # the reader went away (`| head`): not an error worth a traceback
         return EXIT_OK
     progress.done(result.coverage())
+    if args.stats:
+        print(json.dumps({**result.stats.as_json(), "parts": len(result.parts),
+                          "document_tokens": result.document_tokens,
+                          "elapsed_s": round(result.elapsed_s, 3)}), file=sys.stderr)
     return EXIT_INTERRUPTED if result.cancelled else EXIT_OK
 
 

@@ -365,6 +365,14 @@ def stats_from_json(data: object) -> GenerationStats | None:
             generation_s=float(data["generation_s"]),
             finish_reason=finish,
             cached_tokens=int(data.get("cached_tokens", 0)),
+            seed=_seed(data.get("seed")),
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
+
+
+def _seed(value: object) -> int | None:
+    """A recorded sampling seed; anything but a whole number llama.cpp takes is none."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
+        return None
+    return value

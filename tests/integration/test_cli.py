@@ -156,3 +156,23 @@ def test_a_continued_chat_starts_from_its_saved_state(tmp_path: Path) -> None:
     assert stats["prompt_tokens"] - stats["cached_tokens"] < 40  # only the new turn evaluated
     lamplight(tmp_path, "chats", "rm", str(chat_id))
     assert not list((tmp_path / "cache" / "states").glob("chat-*.kvstate"))
+
+
+POEM = ("chat", "--no-save", "--temperature", "1.5", "--max-tokens", "40", "--stats",
+        "Write a poem about the sea.")
+
+
+@pytest.mark.model
+def test_an_empty_seed_is_random_and_the_seed_used_reproduces_the_answer(tmp_path: Path) -> None:
+    """llama.cpp's default seed is a constant: every new process wrote the same poem."""
+    first, second = lamplight(tmp_path, *POEM), lamplight(tmp_path, *POEM)
+    for done in (first, second):
+        assert done.returncode == 0, done.stderr
+    assert first.stdout != second.stdout
+    seed = json.loads(first.stderr)["seed"]
+    assert seed != json.loads(second.stderr)["seed"]
+    again = lamplight(tmp_path, *POEM[:-1], "--seed", str(seed), POEM[-1])
+    assert again.stdout == first.stdout
+    sevens = [lamplight(tmp_path, *POEM[:-1], "--seed", "7", POEM[-1]) for _ in range(2)]
+    assert sevens[0].stdout == sevens[1].stdout
+    assert json.loads(sevens[0].stderr)["seed"] == 7

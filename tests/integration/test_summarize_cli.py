@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -149,3 +150,20 @@ def test_a_reader_that_goes_away_ends_it_quietly(tmp_path: Path) -> None:
         stderr = process.stderr.read().decode("utf-8")
     assert process.wait(timeout=TIMEOUT_S) == 0, stderr
     assert "Traceback" not in stderr and "error" not in stderr
+
+
+@pytest.mark.model
+def test_the_seed_is_the_flags_else_the_settings(tmp_path: Path) -> None:
+    """summarize ignored the seed the user set (the window did not)."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The lighthouse on Gull Rock is red and white. Its keeper, Ada, writes "
+                     "the weather down every evening.\n", encoding="utf-8")
+    done = summarize(tmp_path, str(notes), "--seed", "7", "--stats", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stderr.splitlines()[-1])["seed"] == 7
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "config" / "settings.json").write_text(
+        json.dumps({"version": 1, "values": {"sampling.seed": 9}}), encoding="utf-8")
+    done = summarize(tmp_path, str(notes), "--stats", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stderr.splitlines()[-1])["seed"] == 9

@@ -8,6 +8,7 @@ would close the connection.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -64,6 +65,15 @@ class GenerationParams:
     seed: int | None = None
 
 
+def answer_seed(params: GenerationParams) -> int:
+    """The seed to sample an answer with: the user's, else a fresh random one.
+
+    llama.cpp's default seed is a constant, so "no seed" gave the same sequence of answers in
+    every new process. The seed used is kept in the answer's stats, to reproduce it.
+    """
+    return params.seed if params.seed is not None else secrets.randbelow(2**31)
+
+
 class TemplateSource(Enum):
     GGUF = "gguf"          # the model's own tokenizer.chat_template
     NAMED = "named"        # a chat format the user (or the app) chose
@@ -115,6 +125,7 @@ class GenerationStats:
     generation_s: float
     finish_reason: FinishReason
     cached_tokens: int = 0
+    seed: int | None = None  # the sampling seed the answer was made with: it reproduces it
 
     @property
     def tokens_per_s(self) -> float:
@@ -130,6 +141,7 @@ class GenerationStats:
             "completion_tokens": self.completion_tokens,
             "tokens_per_s": round(self.tokens_per_s, 2),
             "finish_reason": self.finish_reason,
+            **({"seed": self.seed} if self.seed is not None else {}),
         }
 
 

@@ -35,6 +35,7 @@ from app.core.engine.base import (
     NoModelLoadedError,
     OnPiece,
     TemplateSource,
+    answer_seed,
 )
 from app.core.engine.cancel import CancelToken
 from app.core.engine.states import Snapshot, StateCache, fingerprint
@@ -398,7 +399,7 @@ class LlamaCppEngine:
             raise NoModelLoadedError
         cancel = cancel or CancelToken()
         self._live, self._dirty = self._session, self._session is not None
-        tally = _Tally(t_start=time.perf_counter())
+        tally = _Tally(t_start=time.perf_counter(), seed=answer_seed(params))
         self._cancel = cancel
         self._set_abort_callback(True)
         self._watch_prompt_eval(llm, tally)
@@ -415,7 +416,7 @@ class LlamaCppEngine:
                     top_k=params.top_k,
                     min_p=params.min_p,
                     repeat_penalty=params.repeat_penalty,
-                    seed=params.seed,
+                    seed=tally.seed,
                 )
             self._consume(stream, tally, on_piece, cancel)
         except RenderCancelled:
@@ -526,6 +527,7 @@ class _Tally:
     """What one answer has produced so far, and when."""
 
     t_start: float
+    seed: int | None = None
     t_first: float | None = None
     prompt_tokens: int | None = None
     cached_tokens: int = 0
@@ -546,5 +548,6 @@ class _Tally:
             generation_s=t_end - t_first,
             finish_reason=self.finish,
             cached_tokens=min(self.cached_tokens, prompt),
+            seed=self.seed,
         )
         return GenerationResult("".join(self.pieces), stats)

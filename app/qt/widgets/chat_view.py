@@ -474,7 +474,8 @@ def _stats_tooltip(message: Message) -> str:
     return (f"Model: {message.model_name or 'unknown'}\n"
             f"Time to first token: {s.ttft_s:.2f} s\n"
             f"Speed: {s.tokens_per_s:.1f} tokens/s\n"
-            f"Prompt: {s.prompt_tokens} tokens · answer: {s.completion_tokens} tokens")
+            f"Prompt: {s.prompt_tokens} tokens · answer: {s.completion_tokens} tokens" +
+            (f"\nSeed: {s.seed}" if s.seed is not None else ""))
 
 
 def _footer_text(message: Message) -> str:
