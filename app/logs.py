@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from app.core.files import make_private, private_opener
+from app.files import make_private, private_opener
 from app.paths import AppPaths
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
-from app.core.files import make_private, make_private_dir
+from app.files import make_private, make_private_dir
 
 APP_NAME = "Lamplight"
 DATA_DIR_ENV = "LAMPLIGHT_DATA_DIR"

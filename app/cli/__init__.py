@@ -30,7 +30,10 @@ from app.cli.common import (
     shown,
     warn,
 )
-from app.core.context import OVERFLOW_POLICIES, HistoryTooLongError, OverflowPolicy
+from app.core.chat.context import HistoryTooLongError
+from app.core.chat.store import ConversationNotFoundError, StoreError
+from app.core.chat.turns import TurnRequest, answer_turn
+from app.core.documents.summarize import SummaryOptions
 from app.core.engine import (
     CancelToken,
     ContextOverflowError,
@@ -42,10 +45,8 @@ from app.core.engine import (
 )
 from app.core.engine.states import StateCache, chat_session
 from app.core.models.library import BUILTIN_NAME, ModelEntry, ModelNotFoundError
-from app.core.settings import generation_params, load_spec, state_limits
-from app.core.store import ConversationNotFoundError, StoreError
-from app.core.summarize import SummaryOptions
-from app.core.turns import TurnRequest, answer_turn
+from app.core.settings.resolve import generation_params, load_spec, state_limits
+from app.core.settings.schema import OVERFLOW_POLICIES, OverflowPolicy
 from app.logs import setup_logging
 from app.paths import AppPaths
 

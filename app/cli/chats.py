@@ -24,21 +24,16 @@ from app.cli.common import (
     shown,
     warn,
 )
-from app.core.context import OverflowPolicy
-from app.core.conversation import INTERRUPTED, Conversation, Message
-from app.core.engine import GenerationParams
-from app.core.engine.states import remove_orphans
-from app.core.files import write_private_text
-from app.core.store import (
+from app.core.chat.conversation import INTERRUPTED, Conversation, Message
+from app.core.chat.store import (
     ConversationMovedError,
     ConversationNotFoundError,
     ConversationStore,
     PartialWriter,
     StoreError,
 )
-from app.core.times import local_datetime
-from app.core.titles import fallback_title
-from app.core.transfer import (
+from app.core.chat.titles import fallback_title
+from app.core.chat.transfer import (
     ImportFormatError,
     dumps,
     iso_time,
@@ -46,6 +41,11 @@ from app.core.transfer import (
     save_imported,
     to_markdown,
 )
+from app.core.engine import GenerationParams
+from app.core.engine.states import remove_orphans
+from app.core.settings.schema import OverflowPolicy
+from app.core.times import local_datetime
+from app.files import write_private_text
 from app.paths import AppPaths
 
 EXIT_NOT_FOUND = 1  # `search` without a match, as grep

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from app.core.settings import BY_KEY, SettingError, SettingsFile, Value, allowed, validate
+from app.core.settings.file import SettingsFile
+from app.core.settings.schema import BY_KEY, SettingError, Value, allowed, validate
 from app.paths import AppPaths
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2

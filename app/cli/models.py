@@ -21,11 +21,12 @@ from app.cli.common import (
     field,
     shown_line,
 )
+from app.core.engine import fit
 from app.core.engine.cancel import CancelToken
-from app.core.models import fit, hub
+from app.core.engine.gguf import GGUFError, read_header
+from app.core.models import hub
 from app.core.models.catalog import CatalogEntry, find_entry, load_catalog
-from app.core.models.download import Download, Progress, format_bytes, install_path
-from app.core.models.gguf import GGUFError, read_header
+from app.core.models.download import Download, Progress, install_path
 from app.core.models.library import (
     LibraryError,
     ModelEntry,
@@ -36,6 +37,7 @@ from app.core.models.library import (
     list_models,
     resolve_model,
 )
+from app.files import format_bytes
 from app.paths import AppPaths
 
 # Without a file named, `pull` takes the first of these the repo has.

@@ -28,12 +28,15 @@ from app.cli.common import (
     setting_flag,
     shown,
 )
-from app.core.documents import MAX_FILE_BYTES, Document, DocumentError, read_bytes, read_document
-from app.core.engine import CancelToken, EngineError, ModelLoadError
-from app.core.models.library import BUILTIN_NAME, ModelNotFoundError
-from app.core.presets import LANGUAGES
-from app.core.settings import generation_params, load_spec
-from app.core.summarize import (
+from app.core.documents.language import LANGUAGES
+from app.core.documents.readers import (
+    MAX_FILE_BYTES,
+    Document,
+    DocumentError,
+    read_bytes,
+    read_document,
+)
+from app.core.documents.summarize import (
     FORMS,
     LENGTHS,
     Summarizer,
@@ -41,6 +44,9 @@ from app.core.summarize import (
     SummaryOptions,
     SummaryProgress,
 )
+from app.core.engine import CancelToken, EngineError, ModelLoadError
+from app.core.models.library import BUILTIN_NAME, ModelNotFoundError
+from app.core.settings.resolve import generation_params, load_spec
 from app.paths import AppPaths
 
 

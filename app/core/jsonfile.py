@@ -18,7 +18,7 @@ import os
 import re
 from pathlib import Path
 
-from app.core.files import make_private, private_opener
+from app.files import make_private, private_opener
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.core.settings import SettingsFile
+from app.core.settings.file import SettingsFile
 
 
 @dataclass

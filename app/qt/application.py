@@ -19,10 +19,11 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import __version__
+from app.core.chat.store import StoreError, open_store
 from app.core.engine import InferenceEngine
 from app.core.engine.states import StateCache, remove_orphans
-from app.core.settings import SettingsFile, state_limits
-from app.core.store import StoreError, open_store
+from app.core.settings.file import SettingsFile
+from app.core.settings.resolve import state_limits
 from app.paths import AppPaths, resources_dir
 from app.qt.controller import ChatController
 from app.qt.main_window import MainWindow

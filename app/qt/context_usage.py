@@ -14,8 +14,8 @@ import itertools
 
 from PySide6.QtCore import QObject, QTimer
 
-from app.core.context import MESSAGE_TOKENS, TEMPLATE_TOKENS, answer_room
 from app.core.engine import ChatMessage, ModelInfo
+from app.core.engine.tokens import MESSAGE_TOKENS, TEMPLATE_TOKENS, answer_room
 from app.qt.controller import ChatController, ChatState
 from app.qt.widgets.attachments import AttachmentBar, estimate_tokens
 from app.qt.widgets.composer import Composer

@@ -17,22 +17,13 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.context import OverflowPolicy
-from app.core.conversation import Attachment, Conversation, Message, documents_text
-from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelInfo
-from app.core.engine.states import chat_session
-from app.core.language import detect_language
-from app.core.models.library import ModelEntry
-from app.core.presets import Preset
-from app.core.settings import (
-    BY_KEY,
-    SettingsFile,
-    generation_params,
-    load_spec,
-    state_limits,
-)
-from app.core.store import ConversationMovedError, ConversationStore, PartialWriter, StoreError
-from app.core.summarize import (
+from app.core.chat.conversation import Attachment, Conversation, Message, documents_text
+from app.core.chat.presets import Preset
+from app.core.chat.store import ConversationMovedError, ConversationStore, PartialWriter, StoreError
+from app.core.chat.titles import TITLE_PARAMS, clean_title, fallback_title, title_request
+from app.core.chat.turns import TurnRequest
+from app.core.documents.language import detect_language
+from app.core.documents.summarize import (
     SummaryOptions,
     SummaryProgress,
     SummaryResult,
@@ -40,8 +31,12 @@ from app.core.summarize import (
     options_to_json,
     summary_request,
 )
-from app.core.titles import TITLE_PARAMS, clean_title, fallback_title, title_request
-from app.core.turns import TurnRequest
+from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelInfo
+from app.core.engine.states import chat_session
+from app.core.models.library import ModelEntry
+from app.core.settings.file import SettingsFile
+from app.core.settings.resolve import generation_params, load_spec, state_limits
+from app.core.settings.schema import BY_KEY, OverflowPolicy
 from app.qt.viewmodels.conversation_model import ConversationModel, Roles
 from app.qt.workers.inference import EngineHost
 

@@ -36,16 +36,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core import transfer
-from app.core.documents import FILE_FILTER, Document
+from app.core.chat import transfer
+from app.core.chat.presets import PresetLibrary
+from app.core.chat.store import StoreError
+from app.core.documents.readers import FILE_FILTER, Document
 from app.core.engine import GenerationResult, ModelInfo
 from app.core.engine.devices import describe_backend, devices, gpu_backend
+from app.core.engine.hardware import physical_cores, total_ram_bytes
 from app.core.engine.llama_cpp_backend import supports_gpu_offload
-from app.core.files import safe_file_name, write_private_text
-from app.core.hardware import physical_cores, total_ram_bytes
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_models
-from app.core.presets import PresetLibrary
-from app.core.store import StoreError
+from app.files import safe_file_name, write_private_text
 from app.paths import AppPaths
 from app.qt.appearance import ThemedStyle, apply_appearance, restyle, set_style
 from app.qt.context_usage import ContextUsage

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QImage, QTextDocument
 from PySide6.QtWidgets import QMessageBox, QTextBrowser, QWidget
 
-from app.core.markdown import Link, literal_html
+from app.core.chat.markdown import Link, literal_html
 
 # A tooltip is a glance: longer outside text is cut, so a 1 MB chat title cannot stall the
 # window when the pointer rests on it.

@@ -29,7 +29,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.conversation import Conversation, Message
+from app.core.chat.conversation import Conversation, Message
 from tests.benchmarks.bench_conversations import FREEZE_TARGET_MS, OpenBench
 
 

@@ -30,6 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from app.core.chat.turns import TurnRequest, answer_turn
+from app.core.documents.summarize import SummaryOptions, SummaryResult
 from app.core.engine import (
     CancelToken,
     ChatMessage,
@@ -37,12 +39,10 @@ from app.core.engine import (
     GenerationResult,
     LoadSpec,
 )
+from app.core.engine.hardware import physical_cores
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
 from app.core.engine.states import StateCache
-from app.core.hardware import physical_cores
 from app.core.models.library import builtin_model_path
-from app.core.summarize import SummaryOptions, SummaryResult
-from app.core.turns import TurnRequest, answer_turn
 
 ANSWER = GenerationParams(max_tokens=48, temperature=0.0, seed=0)
 SYSTEM = ChatMessage("system", "You are a helpful assistant.")

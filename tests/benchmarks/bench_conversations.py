@@ -56,9 +56,9 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.conversation import Conversation, Message
+from app.core.chat.conversation import Conversation, Message
+from app.core.chat.store import ConversationStore
 from app.core.engine import GenerationStats
-from app.core.store import ConversationStore
 
 FREEZE_TARGET_MS = 100.0
 SEARCH_TARGET_MS = 50.0
@@ -512,7 +512,7 @@ def machine() -> str:
     import PySide6
     from PySide6.QtCore import qVersion
 
-    from app.core.hardware import physical_cores
+    from app.core.engine.hardware import physical_cores
 
     return (f"{platform.machine()}, {physical_cores()} physical / {os.cpu_count()} logical "
             f"cores; Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "

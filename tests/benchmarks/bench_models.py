@@ -106,9 +106,9 @@ def bench_switching(switches: int) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from app.core.chat.store import ConversationStore
     from app.core.engine import GenerationParams
     from app.core.models.library import ModelEntry, builtin_model
-    from app.core.store import ConversationStore
     from app.qt.application import default_engine
     from app.qt.controller import ChatController
     from app.qt.viewmodels.conversation_model import ConversationModel

@@ -45,10 +45,10 @@ from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, QTimer, Signal, Slo
 from PySide6.QtWidgets import QApplication
 
 from app.core.engine import ChatMessage, GenerationParams, LoadSpec
+from app.core.engine.hardware import physical_cores
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
-from app.core.hardware import physical_cores
 from app.core.models.library import ModelEntry, builtin_model_path
-from app.core.settings import SettingsFile
+from app.core.settings.file import SettingsFile
 from app.paths import AppPaths
 from app.qt.application import build_window
 

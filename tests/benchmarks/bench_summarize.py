@@ -32,11 +32,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from app.core.documents.summarize import Summarizer, SummaryOptions, SummaryProgress
 from app.core.engine import LoadSpec
-from app.core.engine.llama_cpp_backend import LlamaCppEngine, _llama_cpp
-from app.core.hardware import physical_cores
+from app.core.engine.hardware import physical_cores
+from app.core.engine.llama_cpp_backend import LlamaCppEngine
+from app.core.engine.native import load_llama_cpp
 from app.core.models.library import builtin_model_path
-from app.core.summarize import Summarizer, SummaryOptions, SummaryProgress
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -69,7 +70,7 @@ def document(engine: LlamaCppEngine, n_ctx: int, times: int) -> str:
 def llama_cpp_rates(engine: LlamaCppEngine, text: str, prompt_tokens: int,
                     generated: int = 128) -> tuple[float, float]:
     """(prompt tokens/s, generated tokens/s) of llama.cpp itself, at a part's depth."""
-    lib = _llama_cpp()
+    lib = load_llama_cpp()
     llm = engine._llm
     ctx = llm.ctx
     n_batch = llm.n_batch

@@ -39,8 +39,8 @@ def main() -> None:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from llama_cpp import llama_chat_format
 
-    from app.core.engine.llama_cpp_backend import _llama_cpp
-    from app.core.models.gguf import read_header
+    from app.core.engine.gguf import read_header
+    from app.core.engine.native import load_llama_cpp
     from app.core.models.library import builtin_model_path
 
     path = builtin_model_path()
@@ -50,7 +50,7 @@ def main() -> None:
     chat = [{"role": "user" if i % 2 == 0 else "assistant",
              "content": f"message {i}: " + "a lamp in a room of the old house " * 10}
             for i in range(args.messages)]
-    _llama_cpp()  # installs the bounds, as the engine's first load does
+    load_llama_cpp()  # installs the bounds, as the engine's first load does
     bounded_sandbox = llama_chat_format.ImmutableSandboxedEnvironment
 
     def formatter(sandbox: type) -> Any:

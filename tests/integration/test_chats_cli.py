@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from app.cli import main
-from app.core.conversation import INTERRUPTED
-from app.core.store import ConversationStore
+from app.core.chat.conversation import INTERRUPTED
+from app.core.chat.store import ConversationStore
 
 pytestmark = [pytest.mark.integration]
 TIMEOUT_S = 300

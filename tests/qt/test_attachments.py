@@ -9,8 +9,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QPlainTextEdit, QToolButton
 
-from app.core.documents import Document
-from app.core.summarize import SummaryOptions
+from app.core.documents.readers import Document
+from app.core.documents.summarize import SummaryOptions
 from app.qt.main_window import MainWindow
 from app.qt.widgets.attachments import (
     PREVIEW_CHARS,

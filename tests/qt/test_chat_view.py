@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QGuiApplication
 
-from app.core.conversation import Message
-from app.core.markdown import MarkdownRenderer
+from app.core.chat.conversation import Message
+from app.core.chat.markdown import MarkdownRenderer
 from app.qt.widgets.chat_view import MessageWidget
 from app.qt.workers.inference import _PieceBatcher
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.conversation import Conversation, Message
+from app.core.chat.conversation import Conversation, Message
+from app.core.chat.store import ConversationStore
 from app.core.engine import GenerationParams, GenerationResult
-from app.core.store import ConversationStore
 from app.paths import AppPaths
 from app.qt.application import build_window
 from app.qt.main_window import MainWindow

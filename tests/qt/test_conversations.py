@@ -12,9 +12,9 @@ from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
 
 from app.cli import main as cli_main
-from app.core.conversation import Conversation, Message
-from app.core.store import ConversationStore
-from app.core.titles import clean_title
+from app.core.chat.conversation import Conversation, Message
+from app.core.chat.store import ConversationStore
+from app.core.chat.titles import clean_title
 from app.paths import AppPaths
 from app.qt.controller import ChatState
 from app.qt.main_window import MainWindow

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QPushButton, QScrollArea
 
-from app.core.conversation import Message
+from app.core.chat.conversation import Message
 from app.core.models.library import builtin_model_path
 from app.paths import AppPaths
 from app.qt.controller import ChatState

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-from app.core.presets import Preset, PresetLibrary
+from app.core.chat.presets import Preset, PresetLibrary
 from app.qt.widgets.preset_bar import PresetBar
 
 pytestmark = [pytest.mark.qt]

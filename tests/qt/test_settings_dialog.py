@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QToolButton, QWidget
 
-from app.core.settings import SETTINGS, SettingsFile
+from app.core.settings.file import SettingsFile
+from app.core.settings.schema import SETTINGS
 from app.qt.widgets.settings_dialog import SettingsDialog
 
 pytestmark = [pytest.mark.qt]

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QAbstractItemView, QMenu
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.core.conversation import Conversation, Message
-from app.core.store import ConversationStore
+from app.core.chat.conversation import Conversation, Message
+from app.core.chat.store import ConversationStore
 from app.qt.viewmodels.conversation_list_model import ConversationListModel, Roles, day_group
 from app.qt.widgets.sidebar import (
     HIT_CONVERSATION_ID,

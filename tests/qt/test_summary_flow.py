@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from app.core.store import ConversationStore
+from app.core.chat.store import ConversationStore
 from app.paths import AppPaths
 from app.qt.main_window import MainWindow
 from tests.documents import write_text_pdf

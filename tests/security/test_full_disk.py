@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.conversation import Conversation, Message
-from app.core.store import ConversationStore
-from app.core.transfer import dumps
+from app.core.chat.conversation import Conversation, Message
+from app.core.chat.store import ConversationStore
+from app.core.chat.transfer import dumps
 from tests.fulldisk import Done, full_disk_run
 
 pytestmark = [pytest.mark.integration]

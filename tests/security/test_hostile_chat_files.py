@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from app.core import transfer
-from app.core.conversation import Conversation, Message
-from app.core.store import ConversationStore
+from app.core.chat import transfer
+from app.core.chat.conversation import Conversation, Message
+from app.core.chat.store import ConversationStore
 from app.core.times import EARLIEST, LATEST
 
 pytestmark = [pytest.mark.integration]
@@ -162,7 +162,7 @@ def test_one_odd_date_already_in_the_history_breaks_no_listing(tmp_path: Path) -
 
 def test_presets_from_a_file_keep_only_values_in_their_settings_range(tmp_path: Path) -> None:
     """The presets file is outside input too: one validator per kind of value."""
-    from app.core.presets import PresetLibrary
+    from app.core.chat.presets import PresetLibrary
 
     (tmp_path / "presets.json").write_text(json.dumps({"version": 1, "presets": [
         {"name": "Odd", "system_prompt": "Hi.", "params": {

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _READ = """
 import resource, sys
 from pathlib import Path
-from app.core.documents import DocumentError, read_document
+from app.core.documents.readers import DocumentError, read_document
 try:
     document = read_document(Path(sys.argv[1]))
     print(f"read {len(document.text)} characters")
@@ -70,7 +70,7 @@ def test_pdf_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
 def test_pdf_pages_are_bounded(tmp_path: Path) -> None:
     """Each page costs about a millisecond even when empty; 20,000 hold 20 million
     characters. pypdf's own bound is 100,000 pages."""
-    from app.core.documents import DocumentError, read_document
+    from app.core.documents.readers import DocumentError, read_document
 
     path = write_text_pdf(tmp_path / "pages.pdf", ["A short page."] * 20_001)
     with pytest.raises(DocumentError) as info:
@@ -110,7 +110,7 @@ def test_legacy_text_is_read_right_or_refused_never_as_noise() -> None:
     """Every piece of every sample sentence, from two characters up, in every code page it
     is written in: read right, or refused as unclear. Issue 17 found short Shift_JIS read
     as Korean and summarized as garbage; a wrong reading is the one outcome not allowed."""
-    from app.core.documents import DocumentError, decode_text
+    from app.core.documents.readers import DocumentError, decode_text
 
     outcomes = {"right": 0, "unclear": 0}
     for language, paragraph in PARAGRAPHS.items():

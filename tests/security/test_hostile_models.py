@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
+from app.core.engine.gguf import GGML_TYPES, GGUFError, read_header
 from app.core.models import hub as hub_mod
 from app.core.models.download import Download, install_path, target_path
-from app.core.models.gguf import GGML_TYPES, GGUFError, read_header
 from app.core.models.library import LibraryError, import_model, list_models
 from tests.gguffiles import Layout, crafted, layout, u32, u64
 from tests.hubstandin import HubStandIn

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core import transfer
-from app.core.files import UnsafePathError, child_path, safe_file_name
-from app.core.store import StoreError
+from app.core.chat import transfer
+from app.core.chat.store import StoreError
+from app.files import UnsafePathError, child_path, safe_file_name
 from app.qt.main_window import MainWindow
 
 

@@ -22,8 +22,8 @@ import array, sys
 from pathlib import Path
 from app.cli import main
 from app.core.engine.states import Snapshot, StateCache
-from app.core.presets import PresetLibrary
-from app.core.settings import SettingsFile
+from app.core.chat.presets import PresetLibrary
+from app.core.settings.file import SettingsFile
 from app.paths import AppPaths
 from app.qt.state import save_state
 
@@ -101,8 +101,8 @@ def test_files_an_older_version_left_open_are_narrowed(tmp_path: Path) -> None:
 
 def test_the_history_and_its_wal_are_private_while_in_use(tmp_path: Path) -> None:
     """SQLite gives -wal and -shm the mode of the database: the file is created 0600 first."""
-    from app.core.conversation import Conversation, Message
-    from app.core.store import ConversationStore
+    from app.core.chat.conversation import Conversation, Message
+    from app.core.chat.store import ConversationStore
 
     previous = os.umask(0o022)
     try:

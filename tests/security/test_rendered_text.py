@@ -37,10 +37,8 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from app.core.conversation import Attachment, Conversation, Message
-from app.core.documents import Document
-from app.core.engine import GenerationStats
-from app.core.markdown import (
+from app.core.chat.conversation import Attachment, Conversation, Message
+from app.core.chat.markdown import (
     ALL_SCHEME,
     CODE_SCHEME,
     MAX_CODE_LINES,
@@ -51,7 +49,9 @@ from app.core.markdown import (
     TABLE_SCHEME,
     MarkdownRenderer,
 )
-from app.core.store import ConversationStore, ConversationSummary
+from app.core.chat.store import ConversationStore, ConversationSummary
+from app.core.documents.readers import Document
+from app.core.engine import GenerationStats
 from app.qt.viewmodels.conversation_list_model import ConversationListModel
 from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.widgets.attachments import AttachmentChip
@@ -353,8 +353,8 @@ def test_an_answer_that_names_dev_zero_leaves_the_window_up(tmp_path: Path) -> N
         f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
-        "from app.core.conversation import Message\n"
-        "from app.core.markdown import MarkdownRenderer\n"
+        "from app.core.chat.conversation import Message\n"
+        "from app.core.chat.markdown import MarkdownRenderer\n"
         "from app.qt.widgets.chat_view import MessageWidget\n"
         "w = MessageWidget(MarkdownRenderer()); w.resize(600, 400); w.show()\n"
         "w.show_message(Message('assistant', '![x](/dev/zero)\\n\\n<img src=/dev/zero>'))\n"

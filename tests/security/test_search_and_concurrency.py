@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from app.core.conversation import Conversation, Message
-from app.core.store import ConversationStore
+from app.core.chat.conversation import Conversation, Message
+from app.core.chat.store import ConversationStore
 from app.paths import AppPaths
 from app.qt.main_window import MainWindow
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.settings import SETTINGS_FILE, SettingsFile
+from app.core.settings.file import SETTINGS_FILE, SettingsFile
 from tests.unprivileged import without_read_override
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,7 +48,7 @@ def test_a_settings_file_without_read_permission_is_not_renamed(tmp_path: Path) 
     path = tmp_path / SETTINGS_FILE
     path.write_text(json.dumps({"version": 1, "values": {}}), encoding="utf-8")
     path.chmod(0o000)
-    code = ("import sys; from pathlib import Path; from app.core.settings import SettingsFile;"
+    code = ("import sys; from pathlib import Path; from app.core.settings.file import SettingsFile;"
             "s = SettingsFile.load(Path(sys.argv[1])); print(s.read_only); print(*s.problems)")
     done = subprocess.run([*without_read_override(), sys.executable, "-c", code, str(tmp_path)],
                           capture_output=True, text=True, cwd=REPO, timeout=60, check=False)

@@ -32,7 +32,8 @@ from app.core.engine import (
     LoadSpec,
     ModelLoadError,
 )
-from app.core.engine.llama_cpp_backend import LlamaCppEngine, _llama_cpp
+from app.core.engine.llama_cpp_backend import LlamaCppEngine
+from app.core.engine.native import load_llama_cpp
 from app.core.engine.template_guard import MAX_TEMPLATE_CHARS, TemplateLimitError
 
 # Two nested loops of 100,000 (Jinja's `range` cap): 10^10 iterations, hours of rendering.
@@ -243,7 +244,7 @@ TOO_BIG = {
 
 def formatter(template: str) -> Any:
     """llama-cpp-python's own formatter for `template`, as a model's load makes it."""
-    _llama_cpp()  # what the engine's first load does: bounds llama-cpp-python's templates
+    load_llama_cpp()  # what the engine's first load does: bounds llama-cpp-python's templates
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     return Jinja2ChatFormatter(template, eos_token="<|im_end|>", bos_token="<|im_start|>")

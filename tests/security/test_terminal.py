@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.store import ConversationStore
+from app.core.chat.store import ConversationStore
 
 pytestmark = [pytest.mark.integration]
 TIMEOUT_S = 300

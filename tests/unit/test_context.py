@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import pytest
 
-from app.core.context import HistoryTooLongError, fit_history
+from app.core.chat.context import HistoryTooLongError, fit_history
+from app.core.chat.turns import TurnRequest, answer_turn
+from app.core.documents.summarize import SummaryOptions
 from app.core.engine import CancelToken, ChatMessage, GenerationParams, GenerationResult
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
-from app.core.summarize import SummaryOptions
-from app.core.turns import TurnRequest, answer_turn
 
 
 def words(messages: Sequence[ChatMessage]) -> int:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.core.conversation import (
+from app.core.chat.conversation import (
     Attachment,
     Conversation,
     Message,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.engine import devices as devices_module
-from app.core.engine import llama_cpp_backend
+from app.core.engine import llama_cpp_backend, native
 from app.core.engine.devices import (
     Device,
     describe_backend,
@@ -70,7 +70,7 @@ def test_a_failing_llama_cpp_gives_no_registry(monkeypatch: pytest.MonkeyPatch) 
     def broken() -> None:
         raise OSError("libllama.so: cannot open shared object file")
 
-    monkeypatch.setattr(llama_cpp_backend, "_llama_cpp", broken)
+    monkeypatch.setattr(native, "load_llama_cpp", broken)
     assert devices_module._ggml.__wrapped__() is None
 
 

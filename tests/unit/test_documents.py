@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from app.core import documents
-from app.core.documents import (
+from app.core.documents import readers as documents
+from app.core.documents.docx_text import DocxLimits, DocxTooLargeError, body_text
+from app.core.documents.readers import (
     FILE_FILTER,
     MAX_FILE_BYTES,
     SUFFIXES,
@@ -26,7 +27,6 @@ from app.core.documents import (
     read_bytes,
     read_document,
 )
-from app.core.docx_text import DocxLimits, DocxTooLargeError, body_text
 from tests.documents import (
     LEGACY_ENCODINGS,
     PARAGRAPHS,

@@ -21,8 +21,8 @@ from app.core.engine import (
     NoModelLoadedError,
     TemplateSource,
 )
+from app.core.engine.hardware import physical_cores
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
-from app.core.hardware import physical_cores
 
 pytestmark = [pytest.mark.model]
 

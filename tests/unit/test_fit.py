@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.core.models.fit import (
+from app.core.engine.fit import (
     GPU_RESERVE,
     GPU_SHARE,
     Shape,
@@ -16,7 +16,7 @@ from app.core.models.fit import (
     estimate,
     gpu_layers_that_fit,
 )
-from app.core.models.gguf import read_header
+from app.core.engine.gguf import read_header
 
 GB = 1_000_000_000
 

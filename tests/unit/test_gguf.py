@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.models.gguf import GGUFError, read_header
+from app.core.engine.gguf import GGUFError, read_header
 
 
 def _string(text: str) -> bytes:

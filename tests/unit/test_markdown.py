@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from app.core.markdown import (
+from app.core.chat.markdown import (
     ALL_SCHEME,
     CELL_COST,
     CODE_SCHEME,

@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from app.core.chat.presets import PRESETS_FILE, Preset, PresetError, PresetLibrary
+from app.core.documents.language import LANGUAGES
 from app.core.engine.base import GenerationParams
-from app.core.presets import (
-    LANGUAGES,
-    PRESETS_FILE,
-    Preset,
-    PresetError,
-    PresetLibrary,
-)
 
 
 def test_the_five_builtins_come_first_in_their_order(tmp_path: Path) -> None:
@@ -127,7 +122,7 @@ def test_unknown_and_invalid_params_are_dropped(tmp_path: Path) -> None:
 def test_a_damaged_file_means_no_user_presets(tmp_path: Path, content: str,
                                               caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / PRESETS_FILE).write_bytes(content.encode("utf-8", "surrogateescape"))
-    with caplog.at_level(logging.WARNING, logger="app.core.presets"):
+    with caplog.at_level(logging.WARNING, logger="app.core.chat.presets"):
         library = PresetLibrary(tmp_path)
     assert len(library.all()) == 5
     assert caplog.records and PRESETS_FILE in caplog.text
@@ -147,7 +142,7 @@ def test_bad_entries_are_skipped_one_by_one(tmp_path: Path,
         {"name": "No params", "system_prompt": "also fine"},
     ]
     (tmp_path / PRESETS_FILE).write_text(json.dumps({"version": 1, "presets": entries}), "utf-8")
-    with caplog.at_level(logging.WARNING, logger="app.core.presets"):
+    with caplog.at_level(logging.WARNING, logger="app.core.chat.presets"):
         library = PresetLibrary(tmp_path)
     users = [p for p in library.all() if not p.builtin]
     assert [(p.name, p.params) for p in users] == [("Good", {"temperature": 0.5}),

@@ -11,24 +11,10 @@ from pathlib import Path
 import pytest
 
 from app.core.engine.base import GPU_LAYERS_AUTO, GenerationParams, LoadSpec
-from app.core.settings import (
-    BY_KEY,
-    GROUPS,
-    KV_CACHE_TYPES,
-    SCHEMA_VERSION,
-    SETTINGS,
-    SETTINGS_FILE,
-    Setting,
-    SettingError,
-    SettingsFile,
-    auto_gpu_layers,
-    generation_params,
-    ggml_type,
-    gpu_layers,
-    load_options,
-    load_spec,
-    validate,
-)
+from app.core.engine.offload import KV_CACHE_TYPES, auto_gpu_layers, ggml_type, gpu_layers
+from app.core.settings.file import SCHEMA_VERSION, SETTINGS_FILE, SettingsFile
+from app.core.settings.resolve import generation_params, load_options, load_spec
+from app.core.settings.schema import BY_KEY, GROUPS, SETTINGS, Setting, SettingError, validate
 
 SAMPLING = [s for s in SETTINGS if s.group == "Sampling"]
 
@@ -335,7 +321,7 @@ def test_invalid_values_fall_back_to_their_default_only(tmp_path: Path) -> None:
 
 def test_unknown_keys_are_dropped_and_only_logged(tmp_path: Path,
                                                   caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="app.core.settings")
+    caplog.set_level(logging.INFO, logger="app.core.settings.file")
     settings = load_with(tmp_path, values={"sampling.mirostat": 2, "app.theme": "light"},
                          models={"m": {"sampling.typical_p": 0.9, "sampling.top_k": 5}})
     assert settings.problems == []

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.conversation import INTERRUPTED, Attachment, Conversation, Message
-from app.core.engine import GenerationParams, GenerationStats
-from app.core.store import (
+from app.core.chat.conversation import INTERRUPTED, Attachment, Conversation, Message
+from app.core.chat.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
     ConversationNotFoundError,
@@ -18,6 +17,7 @@ from app.core.store import (
     StoreError,
     open_store,
 )
+from app.core.engine import GenerationParams, GenerationStats
 from app.paths import AppPaths
 
 

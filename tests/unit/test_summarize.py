@@ -8,18 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.core.context import JobCancelledError, count_tokens
-from app.core.engine import (
-    CancelToken,
-    ChatMessage,
-    GenerationParams,
-    GenerationResult,
-    GenerationStats,
-    LoadSpec,
-)
-from app.core.engine.llama_cpp_backend import LlamaCppEngine
-from app.core.language import detect_language
-from app.core.summarize import (
+from app.core.chat.turns import TurnRequest, answer_turn
+from app.core.documents.language import detect_language
+from app.core.documents.summarize import (
     LoopGuard,
     Summarizer,
     SummaryError,
@@ -31,7 +22,16 @@ from app.core.summarize import (
     repeated_tail,
     split_document,
 )
-from app.core.turns import TurnRequest, answer_turn
+from app.core.engine import (
+    CancelToken,
+    ChatMessage,
+    GenerationParams,
+    GenerationResult,
+    GenerationStats,
+    LoadSpec,
+)
+from app.core.engine.llama_cpp_backend import LlamaCppEngine
+from app.core.engine.tokens import JobCancelledError, count_tokens
 
 DATA = Path(__file__).parent.parent / "data"
 N_CTX = 512  # the context of the small_engine fixture (tests/unit/conftest.py)

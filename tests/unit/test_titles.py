@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.titles import (
+from app.core.chat.titles import (
     REQUEST_INPUT_CHARS,
     TITLE_PARAMS,
     clean_title,

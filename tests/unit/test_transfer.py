@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from app.core import transfer
-from app.core.conversation import INTERRUPTED, Attachment, Conversation, Message
+from app.core.chat import transfer
+from app.core.chat.conversation import INTERRUPTED, Attachment, Conversation, Message
+from app.core.chat.store import ConversationStore
+from app.core.chat.transfer import ImportFormatError
 from app.core.engine import GenerationParams, GenerationStats
-from app.core.store import ConversationStore
-from app.core.transfer import ImportFormatError
 
 STATS = GenerationStats(prompt_tokens=31, completion_tokens=9, ttft_s=0.05, generation_s=0.25,
                         finish_reason="stop")

@@ -145,9 +145,10 @@ def _cpu_fallback() -> Device:
 def _ggml() -> dict[str, Any] | None:
     """The registry functions, bound once; None (and a log line) when they cannot be had."""
     try:
-        from app.core.engine.llama_cpp_backend import _llama_cpp
+        from app.core.engine import native
 
-        llama_cpp = _llama_cpp()  # its import registers the backends built into the library
+        # Its import registers the backends built into the library.
+        llama_cpp = native.load_llama_cpp()
         libraries = [llama_cpp.llama_cpp._lib]
         try:
             ggml = _bind_all(libraries)

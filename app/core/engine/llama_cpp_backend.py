@@ -9,9 +9,7 @@ import array
 import contextlib
 import ctypes
 import dataclasses
-import functools
 import gc
-import io
 import logging
 import re
 import sys
@@ -20,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from app.core.engine import native
 from app.core.engine.base import (
     GPU_LAYERS_AUTO,
     ChatMessage,
@@ -38,13 +37,13 @@ from app.core.engine.base import (
     answer_seed,
 )
 from app.core.engine.cancel import CancelToken
+from app.core.engine.gguf import GGUFError, read_header
+from app.core.engine.hardware import physical_cores
+from app.core.engine.native import NATIVE_LOG, StderrToLog
+from app.core.engine.offload import auto_gpu_layers, ggml_type
 from app.core.engine.states import Snapshot, StateCache, fingerprint
-from app.core.hardware import physical_cores
-from app.core.models.gguf import GGUFError, read_header
-from app.core.settings import auto_gpu_layers, ggml_type
 
 log = logging.getLogger(__name__)
-native_log = logging.getLogger("llama.cpp")
 
 # The usual turn format of architectures whose base models ship without a template. Without one,
 # llama-cpp-python silently uses llama-2's, and Gemma 3 then ends every answer at once.
@@ -57,72 +56,6 @@ _FORMAT_BY_ARCHITECTURE = {
 _NO_SYSTEM_ROLE = {"gemma"}
 _CTX_PAD = 256
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
-# ggml_log_level: 1 debug, 2 info, 3 warn, 4 error, 5 continue the previous line. (The comment in
-# llama-cpp-python's _logger.py gives an older order.)
-_LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
-
-
-class _NativeLog:
-    """Receives llama.cpp's log lines and hands them to `logging`.
-
-    llama-cpp-python's own callback prints to stderr; the CLI must keep stderr to one clear line
-    on failure, and `verbose=False` would point fds 1 and 2 at /dev/null for the whole process.
-    The first error line since `reset_error()` is kept: when a load fails it holds the reason
-    ("tensor ... data is not within the file bounds"); later lines only say that it failed.
-    """
-
-    def __init__(self) -> None:
-        self._partial = ""
-        self._level = logging.INFO
-        self.first_error: str | None = None
-
-    def __call__(self, level: int, text: bytes, _user_data: Any) -> None:
-        if level != 5:
-            self._level = _LEVELS.get(level, logging.INFO)
-        self._partial += text.decode("utf-8", errors="replace")
-        if not self._partial.endswith("\n"):
-            return
-        for line in self._partial.splitlines():
-            if line.strip():
-                native_log.log(self._level, "%s", line)
-                if self._level >= logging.ERROR and self.first_error is None:
-                    self.first_error = line.strip().split(": error loading model: ")[-1]
-        self._partial = ""
-
-
-class _StderrToLog(io.TextIOBase):
-    """Takes what llama-cpp-python prints to sys.stderr while loading (verbose mode)."""
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        for line in text.splitlines():
-            if line.strip():
-                native_log.debug("%s", line)
-        return len(text)
-
-
-_native_log = _NativeLog()
-_keep_alive: list[Any] = []  # ctypes callbacks handed to C must outlive every call
-
-
-@functools.cache
-def _llama_cpp() -> Any:
-    """Import llama_cpp (deliberately late), route its native log into ours and bound the chat
-    templates it compiles and renders (`template_guard`), once."""
-    import llama_cpp
-    from llama_cpp import llama_chat_format
-
-    from app.core.engine import template_guard
-
-    callback = llama_cpp.llama_log_callback(_native_log)
-    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
-    _keep_alive.append(callback)
-    template_guard.install(llama_chat_format)
-    return llama_cpp
-
-
 def _return_freed_memory() -> None:
     """Give the freed heap back to the system (glibc only).
 
@@ -140,7 +73,7 @@ def _return_freed_memory() -> None:
 
 
 def supports_gpu_offload() -> bool:
-    return bool(_llama_cpp().llama_supports_gpu_offload())
+    return bool(native.load_llama_cpp().llama_supports_gpu_offload())
 
 
 def _cache_type(spec: LoadSpec) -> int | None:
@@ -195,7 +128,7 @@ class LlamaCppEngine:
         except OSError as exc:
             raise ModelLoadError(f"Cannot load {path}: {exc.strerror or exc}.") from None
 
-        llama_cpp = _llama_cpp()
+        llama_cpp = native.load_llama_cpp()
         n_threads = spec.n_threads or physical_cores()
         n_ctx = spec.n_ctx
         if header.context_length:
@@ -210,11 +143,11 @@ class LlamaCppEngine:
         n_gpu_layers = spec.n_gpu_layers
         if n_gpu_layers == GPU_LAYERS_AUTO:
             n_gpu_layers = auto_gpu_layers(path, n_ctx)
-        _native_log.first_error = None
+        NATIVE_LOG.first_error = None
         try:
             # verbose=True keeps llama-cpp-python from redirecting fds 1 and 2 while it loads;
             # what it prints goes to our log instead.
-            with (contextlib.redirect_stderr(_StderrToLog()),
+            with (contextlib.redirect_stderr(StderrToLog()),
                   self._template_limits() as templates):
                 llm = llama_cpp.Llama(
                     model_path=str(path),
@@ -284,7 +217,7 @@ class LlamaCppEngine:
     def _load_failure(path: Path, exc: Exception) -> str:
         # Chat templates cannot fail the load here: `template_guard` notes those it cannot
         # compile instead, and `load` refuses the model only if it would use one of them.
-        reason = _native_log.first_error or str(exc) or type(exc).__name__
+        reason = NATIVE_LOG.first_error or str(exc) or type(exc).__name__
         return f"Cannot load {path.name}: llama.cpp could not read it ({reason})."
 
     def unload(self) -> None:
@@ -333,7 +266,7 @@ class LlamaCppEngine:
             self.states.keep(session, self._fingerprint, snapshot)
 
     def _snapshot(self) -> Snapshot | None:
-        llama_cpp, llm = _llama_cpp(), self._llm
+        llama_cpp, llm = native.load_llama_cpp(), self._llm
         ctx, n_tokens = llm.ctx, llm.n_tokens
         # Cells past the tokens (a prompt stopped mid-way) are not part of the history.
         llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(ctx), 0, n_tokens, -1)
@@ -346,7 +279,7 @@ class LlamaCppEngine:
         return Snapshot(tokens, ctypes.string_at(buffer, written))
 
     def _restore(self, snapshot: Snapshot) -> bool:
-        llama_cpp, llm = _llama_cpp(), self._llm
+        llama_cpp, llm = native.load_llama_cpp(), self._llm
         n_tokens = len(snapshot.tokens)
         if n_tokens >= llm.n_ctx():
             return False
@@ -381,7 +314,8 @@ class LlamaCppEngine:
         token itself.
         """
         callback = self._abort_callback if on else self._no_abort_callback
-        _llama_cpp().llama_set_abort_callback(self._llm.ctx, callback, ctypes.c_void_p(0))
+        llama_cpp = native.load_llama_cpp()
+        llama_cpp.llama_set_abort_callback(self._llm.ctx, callback, ctypes.c_void_p(0))
 
     # -- answering -------------------------------------------------------------------------
 

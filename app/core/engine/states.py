@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core.files import make_private_dir, private_opener
+from app.files import make_private_dir, private_opener
 
 log = logging.getLogger(__name__)
 

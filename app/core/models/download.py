@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from app.core.engine.cancel import CancelToken
-from app.core.files import UnsafePathError, child_path, read_regular_file
+from app.core.engine.gguf import GGUFError, read_header
 from app.core.models import hub
-from app.core.models.gguf import GGUFError, read_header
 from app.core.models.registry import Registry
+from app.files import UnsafePathError, child_path, format_bytes, read_regular_file
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +62,6 @@ class Progress:
     @property
     def fraction(self) -> float:
         return self.done / self.total if self.total else 0.0
-
-
-def format_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"  # pragma: no cover - the loop always returns
 
 
 def free_bytes(folder: Path) -> int:

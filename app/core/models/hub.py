@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.core.files import UnsafePathError, plain_parts
+from app.files import UnsafePathError, plain_parts
 
 log = logging.getLogger(__name__)
 

@@ -16,14 +16,10 @@ from importlib import metadata
 from pathlib import Path
 
 from app.core.engine.base import GenerationParams
-from app.core.models.download import (
-    RESERVE_BYTES,
-    format_bytes,
-    free_bytes,
-    remove_empty_parents,
-)
-from app.core.models.gguf import GGUFError, read_header
+from app.core.engine.gguf import GGUFError, read_header
+from app.core.models.download import RESERVE_BYTES, free_bytes, remove_empty_parents
 from app.core.models.registry import Registry
+from app.files import format_bytes
 from app.paths import resources_dir
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from app.core.store import ConversationSummary
+from app.core.chat.store import ConversationSummary
 from app.core.times import local_datetime
 from app.qt.safe_text import elided, plain_tooltip
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt
 
-from app.core.conversation import Conversation, Message
+from app.core.chat.conversation import Conversation, Message
 from app.core.engine import GenerationStats
 
 _Index = QModelIndex | QPersistentModelIndex

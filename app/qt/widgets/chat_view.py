@@ -53,8 +53,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.conversation import Message
-from app.core.markdown import (
+from app.core.chat.conversation import Message
+from app.core.chat.markdown import (
     ALL_SCHEME,
     CODE_SCHEME,
     COPY_SCHEME,
@@ -70,7 +70,7 @@ from app.core.markdown import (
     rest_html,
     stable_prefix_length,
 )
-from app.core.summarize import SavedSummary
+from app.core.documents.summarize import SavedSummary
 from app.qt.appearance import is_dark
 from app.qt.safe_text import SafeTextBrowser, elided, open_link, plain_tooltip
 from app.qt.viewmodels.conversation_model import ConversationModel

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.context import OVERFLOW_POLICIES, OverflowPolicy
+from app.core.settings.schema import OVERFLOW_POLICIES, OverflowPolicy
 from app.qt.appearance import is_dark
 
 Level = Literal["ok", "high", "over"]

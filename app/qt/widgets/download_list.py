@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.models.download import Progress, format_bytes
+from app.core.models.download import Progress
+from app.files import format_bytes
 from app.qt.appearance import ERROR_TEXT, set_style
 from app.qt.safe_text import plain_tooltip
 from app.qt.workers.downloads import DownloadJob, DownloadManager, JobState

@@ -33,12 +33,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.models import fit, hub
+from app.core.engine import fit
+from app.core.engine.gguf import GGUFError, GGUFHeader, read_header
+from app.core.models import hub
 from app.core.models.catalog import CatalogEntry
-from app.core.models.download import format_bytes, install_path
-from app.core.models.gguf import GGUFError, GGUFHeader, read_header
+from app.core.models.download import install_path
 from app.core.models.library import ModelEntry, list_models
 from app.core.models.registry import Registry
+from app.files import format_bytes
 from app.qt.appearance import ERROR_TEXT, is_dark, set_style
 from app.qt.safe_text import plain_tooltip
 from app.qt.workers.background import BackgroundCall

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 
 from app.core.models import hub
 from app.core.models.catalog import CatalogEntry, CatalogError, load_catalog
-from app.core.models.download import format_bytes
 from app.core.models.library import (
     ModelEntry,
     delete_model,
@@ -41,6 +40,7 @@ from app.core.models.library import (
     import_model,
     list_models,
 )
+from app.files import format_bytes
 from app.qt.appearance import ERROR_TEXT, ThemedStyle, set_style
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.download_list import DownloadList

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.conversation import Message, documents_text
-from app.core.markdown import ALL_SCHEME, LINK_SCHEME, Link, MarkdownRenderer, plain_text_html
-from app.core.summarize import PartNote, SavedSummary
+from app.core.chat.conversation import Message, documents_text
+from app.core.chat.markdown import ALL_SCHEME, LINK_SCHEME, Link, MarkdownRenderer, plain_text_html
+from app.core.documents.summarize import PartNote, SavedSummary
 from app.qt.safe_text import SafeTextBrowser, open_link
 from app.qt.widgets.show_all import ShowAllText
 

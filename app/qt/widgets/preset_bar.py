@@ -21,13 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.presets import (
-    DEFAULT_LANGUAGE,
-    LANGUAGES,
-    Preset,
-    PresetError,
-    PresetLibrary,
-)
+from app.core.chat.presets import Preset, PresetError, PresetLibrary
+from app.core.documents.language import DEFAULT_LANGUAGE, LANGUAGES
 from app.qt.safe_text import plain_tooltip
 
 PROMPT_LINES = 4

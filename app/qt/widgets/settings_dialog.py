@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.settings import (
+from app.core.settings.file import SettingsFile
+from app.core.settings.schema import (
     BY_KEY,
     GROUPS,
     SETTINGS,
     Setting,
     SettingError,
-    SettingsFile,
     Value,
     allowed,
     validate,

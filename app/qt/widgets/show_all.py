@@ -1,7 +1,7 @@
 """Show all: the whole of what a message shows only in part, in a view made for big data.
 
 A message renders a bounded part of a long answer, table or code block (see
-`app.core.markdown`); these windows show the whole of it without laying it all out at once:
+`app.core.chat.markdown`); these windows show the whole of it without laying it all out at once:
 text in a QPlainTextEdit (which lays out only what is on screen), filled a step at a time; a
 table in a QTableView whose model splits a row into cells only when it is drawn and finds
 further rows as the reader scrolls. No step takes more than a few tens of milliseconds.
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.markdown import MAX_WORD_CHARS, Table, cell_text
+from app.core.chat.markdown import MAX_WORD_CHARS, Table, cell_text
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -59,7 +59,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.store import MATCH_END, MATCH_START, ConversationStore, SearchHit
+from app.core.chat.store import MATCH_END, MATCH_START, ConversationStore, SearchHit
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.viewmodels.conversation_list_model import (
     MAX_TITLE_SHOWN,

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.core.documents import DocumentError
+from app.core.documents.readers import DocumentError
+from app.core.engine.gguf import GGUFError
 from app.core.models.catalog import CatalogError
-from app.core.models.gguf import GGUFError
 from app.core.models.hub import HubError
 from app.core.models.library import LibraryError
 

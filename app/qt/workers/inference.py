@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.core.chat.turns import TurnRequest, answer_turn
+from app.core.documents.summarize import SummaryResult
 from app.core.engine import (
     CancelToken,
     ChatMessage,
@@ -27,8 +29,6 @@ from app.core.engine import (
     LoadSpec,
 )
 from app.core.engine.states import StateCache
-from app.core.summarize import SummaryResult
-from app.core.turns import TurnRequest, answer_turn
 
 log = logging.getLogger(__name__)
 PIECE_INTERVAL_S = 1 / 15

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from app.core.files import NotRegularFileError, open_regular
+from app.files import NotRegularFileError, open_regular
 
 GGUF_MAGIC = b"GGUF"
 _SCALARS: dict[int, struct.Struct] = {kind: struct.Struct(fmt) for kind, fmt in {

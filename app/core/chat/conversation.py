@@ -13,9 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from app.core.context import OVERFLOW_POLICIES, OverflowPolicy
 from app.core.engine.base import ChatMessage, GenerationParams, GenerationStats, Role
-from app.core.settings import BY_KEY, SettingError, validate
+from app.core.settings.schema import (
+    BY_KEY,
+    OVERFLOW_POLICIES,
+    OverflowPolicy,
+    SettingError,
+    validate,
+)
 
 INTERRUPTED = "The app stopped before this answer was complete."
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from app.core.conversation import (
+from app.core.chat.conversation import (
     INTERRUPTED,
     Conversation,
     Message,
@@ -39,7 +39,7 @@ from app.core.conversation import (
     stats_from_json,
     stats_to_json,
 )
-from app.core.files import PRIVATE_FILE_MODE, make_private
+from app.files import PRIVATE_FILE_MODE, make_private
 from app.paths import AppPaths
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import psutil
 
-from app.core.models.download import format_bytes
-from app.core.models.gguf import GGUFHeader
+from app.core.engine.gguf import GGUFHeader
+from app.files import format_bytes
 
 KV_BYTES = 2  # f16 cache, llama.cpp's default
 N_BATCH = 512

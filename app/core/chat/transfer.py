@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 
-from app.core.conversation import (
+from app.core.chat.conversation import (
     INTERRUPTED,
     Attachment,
     Conversation,
@@ -33,11 +33,11 @@ from app.core.conversation import (
     stats_from_json,
     stats_to_json,
 )
-from app.core.files import FileReadError, read_regular_file
+from app.core.chat.store import ConversationStore
+from app.core.chat.titles import fallback_title
 from app.core.jsonfile import JSONInputError, parse_json
-from app.core.store import ConversationStore
 from app.core.times import EARLIEST, clamp_time, local_datetime, utc_datetime
-from app.core.titles import fallback_title
+from app.files import FileReadError, read_regular_file
 
 FORMAT = "lamplight-conversations"
 FORMAT_VERSION = 1

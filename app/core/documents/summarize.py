@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.core.context import TEMPLATE_TOKENS, JobCancelledError, count_tokens
+from app.core.documents.language import detect_language
 from app.core.engine.base import (
     ChatMessage,
     ContextOverflowError,
@@ -33,7 +33,7 @@ from app.core.engine.base import (
     OnPiece,
 )
 from app.core.engine.cancel import CancelToken
-from app.core.language import detect_language
+from app.core.engine.tokens import TEMPLATE_TOKENS, JobCancelledError, count_tokens
 
 Length = Literal["short", "medium", "detailed"]
 Form = Literal["bullets", "prose"]

@@ -215,3 +215,12 @@ def format_size(size: int) -> str:
         return f"{-(-size // 1024)} KB"
     tenths = -(-size * 10 // (1024 * 1024))
     return f"{tenths // 10} MB" if tenths % 10 == 0 else f"{tenths / 10:.1f} MB"
+
+
+def format_bytes(n: float) -> str:
+    """A size for people, in decimal units (a download, a model file): "1.2 GB"."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"  # pragma: no cover - the loop always returns

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.core.documents.language import DEFAULT_LANGUAGE
 from app.core.engine.base import GenerationParams
 from app.core.jsonfile import read_json, write_json
-from app.core.settings import BY_KEY, SettingError, validate
+from app.core.settings.schema import BY_KEY, SettingError, validate
 
 log = logging.getLogger(__name__)
 
@@ -27,31 +28,6 @@ PRESETS_FILE = "presets.json"
 VERSION = 1
 USER_KEY_PREFIX = "user:"
 LANGUAGE_PLACEHOLDER = "{language}"
-DEFAULT_LANGUAGE = "English"
-
-LANGUAGES: tuple[str, ...] = (
-    "English",
-    "Chinese (Simplified)",
-    "Chinese (Traditional)",
-    "Spanish",
-    "French",
-    "German",
-    "Japanese",
-    "Korean",
-    "Portuguese",
-    "Russian",
-    "Italian",
-    "Arabic",
-    "Hindi",
-    "Dutch",
-    "Turkish",
-    "Polish",
-    "Vietnamese",
-    "Indonesian",
-    "Ukrainian",
-    "Swedish",
-)
-
 ParamValue = float | int | None
 
 # Which values each GenerationParams field accepts, read from the dataclass itself so a new

@@ -12,7 +12,31 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from app.core.presets import DEFAULT_LANGUAGE
+# The languages a translation or a summary may be asked in, as the model is told them.
+DEFAULT_LANGUAGE = "English"
+
+LANGUAGES: tuple[str, ...] = (
+    "English",
+    "Chinese (Simplified)",
+    "Chinese (Traditional)",
+    "Spanish",
+    "French",
+    "German",
+    "Japanese",
+    "Korean",
+    "Portuguese",
+    "Russian",
+    "Italian",
+    "Arabic",
+    "Hindi",
+    "Dutch",
+    "Turkish",
+    "Polish",
+    "Vietnamese",
+    "Indonesian",
+    "Ukrainian",
+    "Swedish",
+)
 
 SAMPLE_CHARS = 20_000
 

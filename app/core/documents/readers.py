@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.docx_text import (
+from app.core.documents.docx_text import (
     DocxLimits,
     DocxRefusedError,
     DocxTooLargeError,
@@ -29,9 +29,9 @@ from app.core.docx_text import (
     describe_bytes,
     describe_count,
 )
-from app.core.files import open_regular, os_reason
-from app.core.html_text import HtmlLimits, HtmlTooLargeError, page_text
-from app.core.text_encoding import GOOD, guess, utf16_without_bom
+from app.core.documents.html_text import HtmlLimits, HtmlTooLargeError, page_text
+from app.core.documents.text_encoding import GOOD, guess, utf16_without_bom
+from app.files import open_regular, os_reason
 
 log = logging.getLogger(__name__)
 

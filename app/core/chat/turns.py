@@ -5,15 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.context import (
-    JobCancelledError,
-    OverflowPolicy,
-    answer_room,
-    fit_history,
-    fits,
-    history_budget,
-    measure,
-)
+from app.core.chat.context import fit_history
+from app.core.documents.summarize import OnProgress, Summarizer, SummaryOptions, SummaryResult
 from app.core.engine.base import (
     ChatMessage,
     GenerationParams,
@@ -24,7 +17,8 @@ from app.core.engine.base import (
     OnPiece,
 )
 from app.core.engine.cancel import CancelToken
-from app.core.summarize import OnProgress, Summarizer, SummaryOptions, SummaryResult
+from app.core.engine.tokens import JobCancelledError, answer_room, fits, history_budget, measure
+from app.core.settings.schema import OverflowPolicy
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,263 @@
+"""The user's settings file, `settings.json`: read defensively, written atomically.
+
+The settings panel is built from `SETTINGS`; code reads typed values through `SettingsFile.get`,
+`generation_params` and `load_options`, never raw strings (qutebrowser's configdata, napari's
+settings). The values live in `settings.json` in the config dir:
+
+    {"version": 1,
+     "values": {"sampling.temperature": 0.4},
+     "models": {"builtin": {"sampling.temperature": 0.2}}}
+
+Only what the user set is stored, even when it equals the default: an explicit choice has to beat
+a model's recommended sampling (see `generation_params`), so "set to 0.7" and "never touched" are
+different things. `reset` forgets a value.
+
+A key's part after the dot is the name of the field it fills: `GenerationParams` for the sampling
+settings, `LoadSpec` (and llama-cpp-python's `Llama`) for the model and hardware ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core.jsonfile import JSONInputError, load_json, write_json
+from app.core.settings.schema import (
+    BY_KEY,
+    SETTINGS,
+    SettingError,
+    Value,
+    setting_named,
+    shown_value,
+    validate,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SETTINGS_FILE = "settings.json"
+
+
+# Turn version N's data into version N+1's. Empty while there is only version 1; a file of a
+# version older than the oldest migration is not understood and is treated as damaged.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+@dataclass
+class SettingsFile:
+    """The user's settings, kept in `config_dir/settings.json` (layout in the module docstring).
+
+    `values` holds what the user set globally and `models` the per-model overrides, keyed by the
+    caller's name for a model (the app uses `ModelEntry.name`). `problems` says, one line each,
+    what was wrong in the file when it was loaded, for the window to show once. `read_only` is
+    set when the file was written by a newer Lamplight or cannot be read: changes then apply to
+    this session only, and `save` leaves that file alone.
+
+    Used from one thread (the GUI's).
+    """
+
+    path: Path
+    values: dict[str, Value] = field(default_factory=dict)
+    models: dict[str, dict[str, Value]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    read_only: bool = False
+    read_only_reason: str = ""  # why, in words that finish "These settings …"
+
+    @classmethod
+    def load(cls, config_dir: Path) -> SettingsFile:
+        """The settings in `config_dir`; never raises for a bad file.
+
+        Missing: defaults. Empty: defaults and a problem. Not JSON (a UTF-8 BOM is fine; NaN,
+        Infinity and nesting past `jsonfile.MAX_DEPTH` are not), not an object, or no version
+        this app understands: defaults, a problem, and the file is renamed to
+        `settings.json.bad-<time>` so that the next save does not destroy what the user may want
+        back. A newer version, or a file that cannot be read (permissions): defaults, a problem,
+        `read_only`, and the file is left where it is. Unknown keys are dropped (logged
+        only: most likely a setting of a newer release or a removed one). An invalid value: a
+        problem, and that key's default.
+        """
+        settings = cls(config_dir / SETTINGS_FILE)
+        settings._read()
+        return settings
+
+    def _read(self) -> None:
+        data = self._load()
+        if data is not None:
+            self._read_data(data)
+
+    def _load(self) -> object | None:
+        """The file's JSON value; None (and a problem unless it is missing) when there is none
+        to read."""
+        try:
+            return load_json(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            # Not damage: the file may be fine and only unreadable now (permissions, a folder
+            # in its place). It stays where it is, and this session does not overwrite it.
+            self.read_only = True
+            reason = exc.strerror.lower() if exc.strerror else type(exc).__name__
+            self.read_only_reason = f"could not be read from {self.path} ({reason})"
+            self.problems.append(
+                f"{self.path.name} cannot be read ({reason}); the default settings are used, "
+                "and changes made now are not saved to it.")
+            log.warning("cannot read %s: %s", self.path, exc)
+            return None
+        except JSONInputError as exc:
+            self._damaged(f"it is not valid JSON ({exc})")
+            return None
+
+    def _read_data(self, data: object) -> None:
+        if not isinstance(data, dict):
+            self._damaged("it is not a JSON object")
+            return
+        version = data.get("version")
+        if type(version) is not int or version < 1:  # type(): True == 1, but is no version
+            self._damaged("it has no version number this Lamplight understands")
+            return
+        if version > SCHEMA_VERSION:
+            self.read_only = True
+            self.read_only_reason = "were saved by a newer Lamplight"
+            self.problems.append(
+                f"{self.path.name} was written by a newer Lamplight (settings version {version})"
+                "; its settings are not used, and changes made now are not saved to it.")
+            log.warning("%s is settings version %d, newer than %d: not used, not overwritten",
+                        self.path, version, SCHEMA_VERSION)
+            return
+        while version < SCHEMA_VERSION:
+            if version not in MIGRATIONS:
+                self._damaged(f"its settings version {version} is too old to read")
+                return
+            data = MIGRATIONS[version](data)
+            version += 1
+        self._read_values(data.get("values", {}))
+        self._read_models(data.get("models", {}))
+
+    def _damaged(self, reason: str) -> None:
+        message = f"{self.path.name} could not be used: {reason}. The default settings are used"
+        try:
+            if self.path.stat().st_size == 0:
+                self.problems.append(f"{self.path.name} is empty. The default settings are used.")
+                return
+            aside = self.path.with_name(f"{self.path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
+            self.path.replace(aside)
+        except OSError as exc:
+            log.warning("could not keep the damaged %s aside: %s", self.path, exc)
+            self.problems.append(message + ".")
+            return
+        log.warning("%s is damaged (%s); moved to %s", self.path, reason, aside)
+        self.problems.append(f"{message}; the file was kept as {aside.name}.")
+
+    def _read_values(self, raw: object) -> None:
+        if not isinstance(raw, dict):
+            self.problems.append(f'"values" in {self.path.name} is not a JSON object; the '
+                                 "default settings are used.")
+            return
+        for key, value in raw.items():
+            ok, converted = self._checked(key, value, self.path.name, "the default, {}, is used")
+            if ok:
+                self.values[key] = converted
+
+    def _read_models(self, raw: object) -> None:
+        if not isinstance(raw, dict):
+            self.problems.append(f'"models" in {self.path.name} is not a JSON object; no '
+                                 "per-model settings are used.")
+            return
+        for model, overrides in raw.items():
+            if not isinstance(overrides, dict):
+                self.problems.append(f"The settings for model {model!r} are not a JSON object; "
+                                     "they are not used.")
+                continue
+            kept: dict[str, Value] = {}
+            for key, value in overrides.items():
+                setting = BY_KEY.get(key)
+                if setting is not None and not setting.per_model:
+                    self.problems.append(f"{setting.label} cannot be set per model (found for "
+                                         f"model {model!r}); that value is not used.")
+                    continue
+                ok, converted = self._checked(key, value, f"model {model!r}",
+                                              "the model's override is not used")
+                if ok:
+                    kept[key] = converted
+            if kept:
+                self.models[model] = kept
+
+    def _checked(self, key: str, value: object, where: str, fallback: str) -> tuple[bool, Value]:
+        """(True, the value converted), or (False, None) for a key to leave out."""
+        setting = BY_KEY.get(key)
+        if setting is None:
+            log.info("dropping unknown setting %r (%s) in %s", key, where, self.path)
+            return False, None
+        try:
+            return True, validate(setting, value)
+        except SettingError as exc:
+            shown_default = shown_value(setting.default)
+            self.problems.append(f"{exc} ({where}); {fallback.format(shown_default)}.")
+            return False, None
+
+    def save(self) -> None:
+        """Write the file atomically. Raises `OSError`.
+
+        Does nothing (logged) when the file on disk was written by a newer Lamplight or could
+        not be read.
+        """
+        if self.read_only:
+            log.warning("not saving %s: it is read-only for this session", self.path)
+            return
+        order = {s.key: i for i, s in enumerate(SETTINGS)}
+
+        def ordered(values: dict[str, Value]) -> dict[str, Value]:
+            return dict(sorted(values.items(), key=lambda kv: order[kv[0]]))
+
+        write_json(self.path, {
+            "version": SCHEMA_VERSION,
+            "values": ordered(self.values),
+            "models": {m: ordered(v) for m, v in sorted(self.models.items()) if v},
+        })
+
+    def get(self, key: str, model: str | None = None) -> Value:
+        """The model's override, else the user's global value, else the declared default."""
+        setting = setting_named(key)
+        if model is not None and key in (overrides := self.models.get(model, {})):
+            return overrides[key]
+        if key in self.values:
+            return self.values[key]
+        return setting.default
+
+    def is_set(self, key: str, model: str | None = None) -> bool:
+        """Whether the user set `key`: for `model` when one is given, else globally."""
+        setting_named(key)
+        if model is not None:
+            return key in self.models.get(model, {})
+        return key in self.values
+
+    def set(self, key: str, value: object, model: str | None = None) -> None:
+        """Set `key` globally, or for `model` only. Raises `SettingError`.
+
+        A value equal to the default is kept as set (see the module docstring); the panel should
+        call this only for what the user changed, and `reset` for "restore the default".
+        """
+        setting = setting_named(key)
+        converted = validate(setting, value)
+        if model is None:
+            self.values[key] = converted
+        elif setting.per_model:
+            self.models.setdefault(model, {})[key] = converted
+        else:
+            raise SettingError(f"{setting.label} cannot be set per model.")
+
+    def reset(self, key: str, model: str | None = None) -> None:
+        """Forget the user's value: the global one, or `model`'s override only."""
+        setting_named(key)
+        if model is None:
+            self.values.pop(key, None)
+            return
+        overrides = self.models.get(model)
+        if overrides is not None:
+            overrides.pop(key, None)
+            if not overrides:
+                del self.models[model]

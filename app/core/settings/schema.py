@@ -1,0 +1,245 @@
+"""Every setting the user can change, declared once: its type, default, range and words.
+
+The settings panel is built from `SETTINGS`; every value from outside (the settings file, a
+preset, an imported chat, a command-line flag) is checked by `validate`, which says in words
+what the setting accepts (`allowed`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from app.core.engine.offload import KV_CACHE_TYPES
+
+# When a chat outgrows the context: leave out its oldest turns, or stop and say so.
+OverflowPolicy = Literal["drop-oldest", "stop"]
+OVERFLOW_POLICIES: tuple[OverflowPolicy, ...] = ("drop-oldest", "stop")
+
+Value = bool | int | float | str | None
+Kind = Literal["bool", "int", "float", "choice"]
+
+GROUPS: tuple[str, ...] = ("Sampling", "Model", "Hardware", "App")
+# QSpinBox holds a C int: no maximum may exceed it, or the panel could not show the value.
+_INT32_MAX = 2**31 - 1
+
+
+class SettingError(ValueError):
+    """A value a setting does not accept; the message names the setting and what it allows."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: what the panel shows and what `validate` accepts.
+
+    `special` lists the strings an "int" setting takes besides numbers ("auto" threads).
+    `optional` allows None (max tokens: until the model stops; seed: random). `reload` says a
+    change takes effect only when the model is loaded again. `per_model` settings may be
+    overridden for one model; `per_conversation` ones by a chat (kept in `Conversation.params`,
+    not here).
+    """
+
+    key: str
+    label: str
+    description: str
+    kind: Kind
+    default: Value
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()  # how the panel names `choices`, when not by the value
+    special: tuple[str, ...] = ()
+    optional: bool = False
+    reload: bool = False
+    group: str = ""
+    per_model: bool = False
+    per_conversation: bool = False
+
+    @property
+    def name(self) -> str:
+        """The field this setting fills: "temperature" for "sampling.temperature"."""
+        return self.key.rpartition(".")[2]
+
+
+def _sampling(key: str, label: str, description: str, *, kind: Kind, default: Value,
+              minimum: float, maximum: float, optional: bool = False) -> Setting:
+    return Setting(f"sampling.{key}", label, description, kind, default, minimum, maximum,
+                   optional=optional, group="Sampling", per_model=True, per_conversation=True)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    _sampling("temperature", "Temperature",
+              "How much randomness goes into each word. Low values give focused, repeatable "
+              "answers; high values give varied ones that drift more easily.",
+              kind="float", default=0.7, minimum=0.0, maximum=2.0),
+    _sampling("top_p", "Top P",
+              "Only the most likely words that together make up this share of the probability "
+              "are considered. 1 considers them all.",
+              kind="float", default=0.95, minimum=0.0, maximum=1.0),
+    _sampling("top_k", "Top K",
+              "Only this many of the most likely words are considered at each step. 0 considers "
+              "them all.",
+              kind="int", default=40, minimum=0, maximum=1000),
+    _sampling("min_p", "Min P",
+              "Words less likely than this fraction of the most likely word are left out. "
+              "0 leaves none out.",
+              kind="float", default=0.05, minimum=0.0, maximum=1.0),
+    _sampling("repeat_penalty", "Repeat penalty",
+              "Makes words that were just used less likely, against loops. 1 turns it off.",
+              kind="float", default=1.1, minimum=1.0, maximum=2.0),
+    _sampling("max_tokens", "Max tokens",
+              "The longest answer, in tokens. Empty: until the model stops or the context is "
+              "full.",
+              kind="int", default=None, minimum=1, maximum=262_144, optional=True),
+    _sampling("seed", "Seed",
+              "The same seed with the same settings and prompt gives the same answer. Empty: a "
+              "different random seed each time.",
+              kind="int", default=None, minimum=0, maximum=_INT32_MAX, optional=True),
+    Setting("model.n_ctx", "Context length",
+            "How many tokens of the conversation the model sees at once. More remembers more "
+            "of a long chat but takes more memory.",
+            "int", 4096, 256, 262_144, reload=True, group="Model", per_model=True),
+    Setting("model.flash_attn", "Flash attention",
+            "A faster, leaner way to compute attention. Some models and backends do not "
+            "support it; quantized KV caches need it.",
+            "bool", False, reload=True, group="Model", per_model=True),
+    Setting("model.kv_cache_type", "KV cache type",
+            "How the context is stored in memory. q8_0 halves the memory of f16 with little "
+            "loss, q4_0 quarters it with more; both need flash attention.",
+            "choice", "f16", choices=KV_CACHE_TYPES, reload=True, group="Model",
+            per_model=True),
+    Setting("model.overflow", "When a chat outgrows the context",
+            "Drop the oldest turns (the system prompt and the question being asked are always "
+            "kept), or stop and say so.",
+            "choice", "drop-oldest", choices=OVERFLOW_POLICIES,
+            choice_labels=("Drop the oldest turns", "Stop and say so"), group="Model"),
+    Setting("hardware.n_threads", "Threads",
+            "CPU threads used to run the model. Auto: one per physical core, usually the "
+            "fastest.",
+            "int", "auto", 1, 256, special=("auto",), reload=True, group="Hardware"),
+    Setting("hardware.n_batch", "Batch size",
+            "How many prompt tokens are evaluated in one step. Larger can read long prompts "
+            "faster and takes more memory.",
+            "int", 512, 32, 8192, reload=True, group="Hardware"),
+    Setting("hardware.n_gpu_layers", "GPU layers",
+            "How many of the model's layers run on the GPU. Auto decides for you; All puts "
+            "every layer there; 0 runs on the CPU only.",
+            "int", "auto", 0, 999, special=("auto", "all"), reload=True, group="Hardware",
+            per_model=True),
+    Setting("hardware.use_mmap", "Map the model file",
+            "Reads the model straight from its file as needed (memory mapping): loads faster "
+            "and shares memory with the system's file cache.",
+            "bool", True, reload=True, group="Hardware"),
+    Setting("hardware.use_mlock", "Lock the model in memory",
+            "Keeps the whole model in RAM so the system never pages it out. Needs enough free "
+            "memory and, on some systems, permission.",
+            "bool", False, reload=True, group="Hardware"),
+    Setting("hardware.state_ram_mb", "Memory for recent chats (MB)",
+            "Going back to a chat used lately continues at once instead of reading its whole "
+            "history again: its evaluated state is kept in memory, up to this much. 0 keeps "
+            "none.",
+            "int", 1024, 0, 1_048_576, group="Hardware"),
+    Setting("hardware.state_disk_mb", "Disk for reopened chats (MB)",
+            "The evaluated state of chats is also saved on disk, up to this much, so that a long "
+            "chat reopened after a restart continues at once. 0 saves none.",
+            "int", 4096, 0, 16_777_216, group="Hardware"),
+    Setting("app.theme", "Theme",
+            "Light or dark colours, or whatever the system uses.",
+            "choice", "system", choices=("system", "light", "dark"), group="App"),
+    Setting("app.font_size", "Font size",
+            "The size of the window's text, in points. System: the system's size.",
+            "int", "system", 6, 48, special=("system",), group="App"),
+    Setting("app.enter_sends", "Enter sends",
+            "Enter sends the message and Shift+Enter starts a new line. Off: Ctrl+Enter sends "
+            "and Enter starts a new line.",
+            "bool", True, group="App"),
+)
+
+BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def shown_value(value: object) -> str:
+    """A value as an error line quotes it: `empty`, `true`, `2.5`, a string cut at 40."""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _either(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def allowed(setting: Setting) -> str:
+    """What the setting accepts, in words: "a number from 0 to 2", "'auto' or a whole number..."""
+    if setting.kind == "bool":
+        return "true or false"
+    if setting.kind == "choice":
+        return "one of " + _either([repr(c) for c in setting.choices])
+    number = "a whole number" if setting.kind == "int" else "a number"
+    if setting.minimum is not None and setting.maximum is not None:
+        number += f" from {_number(setting.minimum)} to {_number(setting.maximum)}"
+    elif setting.minimum is not None:
+        number += f" of at least {_number(setting.minimum)}"
+    text = _either([*(repr(s) for s in setting.special), number])
+    return text + ", or empty" if setting.optional else text
+
+
+def _invalid(setting: Setting, value: object) -> SettingError:
+    return SettingError(f"{setting.label} must be {allowed(setting)}, not {shown_value(value)}.")
+
+
+def validate(setting: Setting, value: object) -> Value:
+    """`value` as the setting keeps it, or `SettingError`.
+
+    Numbers are converted to the setting's type: JSON's 3.0 for a whole-number setting is 3, its
+    1 for a decimal one is 1.0. A bool is never a number, though Python counts it as one.
+    """
+    if value is None:
+        if setting.optional:
+            return None
+        raise _invalid(setting, value)
+    if setting.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        raise _invalid(setting, value)
+    if setting.kind == "choice":
+        if isinstance(value, str) and value in setting.choices:
+            return value
+        raise _invalid(setting, value)
+    if isinstance(value, str) and value in setting.special:
+        return value
+    return _validate_number(setting, value)
+
+
+def _validate_number(setting: Setting, value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _invalid(setting, value)
+    number: int | float
+    if setting.kind == "int":
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            raise _invalid(setting, value)
+        number = int(value)
+    else:
+        if not math.isfinite(value):
+            raise _invalid(setting, value)
+        number = float(value)
+    if (setting.minimum is not None and number < setting.minimum) or (
+            setting.maximum is not None and number > setting.maximum):
+        raise _invalid(setting, value)
+    return number
+
+
+def setting_named(key: str) -> Setting:
+    """The setting declared as `key`; `KeyError` naming it when there is none."""
+    try:
+        return BY_KEY[key]
+    except KeyError:
+        raise KeyError(f"no setting {key!r}") from None
