@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from app import __version__
 from app.cli.common import (
@@ -31,27 +31,24 @@ from app.cli.common import (
     warn,
 )
 from app.core.chat.context import HistoryTooLongError
-from app.core.chat.store import ConversationNotFoundError, StoreError
-from app.core.chat.turns import TurnRequest, answer_turn
-from app.core.documents.summarize import SummaryOptions
+from app.core.chat.conversation import Conversation
+from app.core.chat.service import ChatService, Turn
+from app.core.chat.store import ConversationNotFoundError, ConversationStore, StoreError
+from app.core.chat.turns import answer_turn
 from app.core.engine import (
     CancelToken,
     ContextOverflowError,
     EngineError,
-    GenerationParams,
     GenerationResult,
     InferenceEngine,
     ModelLoadError,
 )
-from app.core.engine.states import StateCache, chat_session
+from app.core.engine.states import StateCache
 from app.core.models.library import BUILTIN_NAME, ModelEntry, ModelNotFoundError
-from app.core.settings.resolve import generation_params, load_spec, state_limits
-from app.core.settings.schema import OVERFLOW_POLICIES, OverflowPolicy
+from app.core.settings.resolve import load_spec, state_limits
+from app.core.settings.schema import OVERFLOW_POLICIES
 from app.logs import setup_logging
 from app.paths import AppPaths
-
-if TYPE_CHECKING:
-    from app.cli.chats import ChatRecord
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,29 +174,59 @@ def _piped_lines(stdin: TextIO) -> Iterator[str]:
 
 
 def run_chat(args: argparse.Namespace, paths: AppPaths) -> int:
-    from app.cli.chats import ChatRecord
-
     if args.prompt is not None and not args.prompt.strip():
         raise UsageError("the prompt is empty: give a question, or none to chat "
                          "interactively")
+    settings = load_settings(paths)
     try:
-        record = ChatRecord.open(paths, save=not args.no_save, continue_id=args.continue_id)
-    except ConversationNotFoundError as exc:
-        raise UsageError(str(exc)) from None
-    except StoreError as exc:  # only when continuing: a new chat goes on unsaved instead
+        store = _open_history(args, paths)
+    except StoreError as exc:
         error(exc)
         return EXIT_FAILURE
+    service = ChatService(store, settings, keep_going_unsaved=True,
+                          on_store_error=lambda exc: warn(f"no longer saving this chat: {exc}"))
     try:
-        return _chat(args, paths, record)
+        if args.continue_id is None:
+            conversation = service.new()
+        else:
+            try:
+                conversation = service.open(args.continue_id)
+            except ConversationNotFoundError as exc:
+                raise UsageError(str(exc)) from None
+            except StoreError as exc:
+                error(exc)
+                return EXIT_FAILURE
+            if args.no_save:  # its turns are read, this run's are not kept
+                assert service.store is not None
+                service.store.close()
+                service.store = None
+        return _chat(args, paths, service, conversation)
     finally:
-        record.close()
+        if service.store is not None:
+            service.store.close()
 
 
-def _chat_model(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> ModelEntry:
+def _open_history(args: argparse.Namespace, paths: AppPaths) -> ConversationStore | None:
+    """The chat history, when this run saves or continues a chat. One that cannot be opened is
+    warned about and a new chat goes on unsaved; a chat to continue must be read, so then the
+    `StoreError` is raised."""
+    if args.no_save and args.continue_id is None:
+        return None
+    try:
+        return ConversationStore.open_in(paths.data_dir)
+    except StoreError as exc:
+        if args.continue_id is not None:
+            raise
+        warn(f"not saving this chat: {exc}")
+        return None
+
+
+def _chat_model(args: argparse.Namespace, paths: AppPaths,
+                conversation: Conversation) -> ModelEntry:
     """The model `--model` names; else a continued chat's own, while its file is there."""
     from app.cli.models import resolve_installed
 
-    saved = record.conversation.model_path
+    saved = conversation.model_path
     try:
         if args.model is None and saved and Path(saved).is_file():
             return resolve_installed(saved, paths)
@@ -208,16 +235,17 @@ def _chat_model(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -
         raise UsageError(str(exc)) from None
 
 
-def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
+def _chat(args: argparse.Namespace, paths: AppPaths, service: ChatService,
+          conversation: Conversation) -> int:
     from app.core.engine.llama_cpp_backend import LlamaCppEngine
 
-    entry = _chat_model(args, paths, record)
-    settings = load_settings(paths)
+    entry = _chat_model(args, paths, conversation)
+    settings = service.settings
     # A saved chat continued later starts from its kept state, as in the window; a chat not
-    # saved leaves nothing on disk.
-    ram, disk = state_limits(settings)
-    states = StateCache(paths.states_dir, ram_bytes=0, disk_bytes=disk) if record.store else None
-    del ram  # one chat per run: nothing to switch between in memory
+    # saved leaves nothing on disk. One chat per run: nothing to switch between in memory.
+    _, disk = state_limits(settings)
+    states = StateCache(paths.states_dir, ram_bytes=0, disk_bytes=disk) \
+        if service.store is not None else None
     engine = LlamaCppEngine(states)
     try:
         engine.load(load_spec(settings, entry.path, entry.name, n_ctx=args.ctx))
@@ -233,24 +261,28 @@ def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
             raise KeyboardInterrupt
 
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
+    service.use_model(entry)
     # The window's settings; the flags over them.
-    params = generation_params(settings, entry.name, base=entry.default_params)
-    params = dataclasses.replace(
+    params = service.params
+    service.set_params(conversation, dataclasses.replace(
         params, max_tokens=args.max_tokens or params.max_tokens,
         seed=params.seed if args.seed is None else args.seed,
-        temperature=params.temperature if args.temperature is None else args.temperature)
-    record.use(entry.display_name, str(entry.path), args.system, params)
+        temperature=params.temperature if args.temperature is None else args.temperature))
+    if args.system is not None:
+        service.set_system_prompt(conversation, args.system)
     if args.overflow is not None:
-        record.set_overflow(args.overflow)
-    setting = settings.get("model.overflow")
-    overflow: OverflowPolicy = record.conversation.overflow or (
-        "stop" if setting == "stop" else "drop-oldest")
+        service.set_overflow_policy(conversation, args.overflow)
     try:
         for prompt in _turns(args, sys.stdin):
             token = CancelToken()
             current.append(token)
             try:
-                result = _answer(engine, record, prompt, TurnOptions(params, overflow), token)
+                turn = service.ask(conversation, prompt)
+                conversation = turn.conversation
+                if turn.moved:
+                    warn(f"chat {conversation.id} was continued elsewhere meanwhile; this turn "
+                         "follows its latest message.")
+                result = _answer(engine, turn, token)
             finally:
                 current.pop()
             if args.stats:
@@ -266,48 +298,30 @@ def _chat(args: argparse.Namespace, paths: AppPaths, record: ChatRecord) -> int:
     return EXIT_OK
 
 
-@dataclasses.dataclass(frozen=True)
-class TurnOptions:
-    params: GenerationParams
-    overflow: OverflowPolicy
-
-
-def _answer(engine: InferenceEngine, record: ChatRecord, prompt: str,
-            options: TurnOptions, token: CancelToken) -> GenerationResult:
-    """One turn: the answer streams to stdout and into the record as it comes. A history
-    too long for the context is cut (or refused) by the overflow policy."""
-    answer = record.ask(prompt)
-    conversation = record.conversation
+def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken) -> GenerationResult:
+    """One turn: the answer streams to stdout and into the chat as it comes. A history too
+    long for the context is cut (or refused) by the overflow policy."""
     out = sys.stdout
-
     terminal = out.isatty()
 
     def write(piece: str) -> None:
         # On a terminal, escape sequences in the answer are shown, not obeyed.
         out.write(shown(piece) if terminal else piece)
         out.flush()
-        answer.content += piece
-        record.changed(answer)
+        turn.piece(piece)
 
-    request = TurnRequest(
-        messages=tuple(conversation.chat_messages()), fallback=(), text="", name="",
-        options=SummaryOptions(), params=options.params, overflow=options.overflow,
-        session=chat_session(conversation.id) if conversation.id is not None else None)
     try:
-        result = answer_turn(engine, request, on_piece=write, on_progress=lambda _: None,
-                             cancel=token)
+        result = answer_turn(engine, turn.request, on_piece=write,
+                             on_progress=turn.progress, cancel=token)
     except EngineError as exc:
-        answer.error = str(exc)
-        record.finish(answer)
+        turn.fail(str(exc))
         if isinstance(exc, ContextOverflowError | HistoryTooLongError):
             raise UsageError(str(exc)) from None
         raise
     except BaseException:
-        record.interrupted(answer)
+        turn.interrupt()
         raise
-    assert isinstance(result, GenerationResult)  # a turn without documents is never summarized
-    answer.content, answer.stats = result.text, result.stats
-    record.finish(answer)
+    finished = turn.finish(result)
     out.write("\n")
     out.flush()
-    return result
+    return finished
