@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -19,9 +20,11 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app import __version__
+from app.core.chat.library import ChatLibrary
+from app.core.chat.service import ChatService
 from app.core.chat.store import StoreError, open_store
 from app.core.engine import InferenceEngine
-from app.core.engine.states import StateCache, remove_orphans
+from app.core.engine.states import StateCache
 from app.core.settings.file import SettingsFile
 from app.core.settings.resolve import state_limits
 from app.paths import AppPaths, resources_dir
@@ -42,17 +45,27 @@ def default_engine(states: StateCache | None = None) -> InferenceEngine:
     return LlamaCppEngine(states)
 
 
-def build_window(paths: AppPaths) -> tuple[MainWindow, EngineHost]:
-    """The window, wired to a fresh inference thread. The caller shuts the host down."""
+EngineFactory = Callable[[StateCache], InferenceEngine]
+
+
+def build_window(paths: AppPaths,
+                 engine_factory: EngineFactory = default_engine) -> tuple[MainWindow, EngineHost]:
+    """The window, wired to a fresh inference thread whose engine `engine_factory` makes there
+    (given the chats' state cache): llama.cpp, or a scripted engine in tests. The caller shuts
+    the host down."""
     store, problem = open_store(paths)
     settings = SettingsFile.load(paths.config_dir)
     ram, disk = state_limits(settings)
     states = StateCache(paths.states_dir, ram_bytes=ram, disk_bytes=disk)
-    with contextlib.suppress(StoreError):  # the states of chats deleted for good go too
-        remove_orphans(paths.states_dir, store.ids())
-    host = EngineHost(functools.partial(default_engine, states))
-    controller = ChatController(host, ConversationModel(), store, settings)
-    window = MainWindow(controller, paths)
+    host = EngineHost(functools.partial(engine_factory, states))
+    service = ChatService(store, settings)
+    library = ChatLibrary(store, paths.states_dir)
+    try:  # the chats deleted in an earlier session, with their states: Undo is over
+        library.purge()
+    except StoreError as exc:  # a full disk: they are purged at a later start
+        problem = problem or str(exc)
+    controller = ChatController(host, ConversationModel(), service)
+    window = MainWindow(controller, library, paths)
     host.setParent(window)
     controller.setParent(window)
     window.destroyed.connect(store.close)

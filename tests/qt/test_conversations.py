@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -221,6 +222,39 @@ def test_new_chat_rename_and_delete_with_undo(qtbot, paths: AppPaths) -> None:  
         host.shutdown()
 
 
+def test_a_chat_deleted_in_one_session_is_gone_with_its_state_at_the_next(  # type: ignore[no-untyped-def]
+        qtbot, paths: AppPaths) -> None:
+    """Undo lasts one session: the next window purges the chat, and its kept model state
+    with it, as it opens."""
+    import array
+
+    from app.core.engine.states import Snapshot, StateCache, chat_session
+    from app.qt.application import build_window
+
+    gone = saved_chat(paths, "forget me", "forgotten", title="Gone")
+    kept = saved_chat(paths, "keep me", "kept", title="Kept")
+    cache = StateCache(paths.states_dir, ram_bytes=0, disk_bytes=1 << 20, min_tokens=1)
+    for chat in (gone, kept):
+        assert chat.id is not None
+        cache.keep(chat_session(chat.id), "0123456789abcdef",
+                   Snapshot(array.array("i", [1, 2]), b"kv"))
+    cache.flush()
+    for session in range(2):
+        win, host = build_window(paths)
+        qtbot.addWidget(win)
+        try:
+            if session == 0:
+                win.sidebar.delete_conversation(gone.id)  # type: ignore[arg-type]
+            else:
+                assert win.sidebar.model.row_of(gone.id) is None  # type: ignore[arg-type]
+                assert win.sidebar.model.row_of(kept.id) is not None  # type: ignore[arg-type]
+        finally:
+            win.shutdown()
+            host.shutdown()
+    left = sorted(p.name.split(".")[0] for p in paths.states_dir.iterdir())
+    assert left == [chat_session(kept.id)]  # type: ignore[arg-type]
+
+
 def test_messages_can_be_copied_and_deleted(qtbot, paths: AppPaths,  # type: ignore[no-untyped-def]
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from app.qt.application import build_window
@@ -320,3 +354,40 @@ def test_the_model_titles_a_new_chat_when_idle(qtbot, window: MainWindow) -> Non
     expected = clean_title(reply) or "How do I bake bread at home?"
     assert conversation.title == expected
     assert window.controller.store.load(conversation.id).title == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.model
+def test_the_window_and_the_terminal_save_a_turn_alike(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, paths: AppPaths, tmp_path: Path) -> None:
+    """Both go through the one chat service: the same turn leaves the same rows."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    start(qtbot, window, max_tokens=12)
+    window.controller.params = dataclasses.replace(window.controller.params, temperature=0.0)
+    ask(qtbot, window, "What is the capital of France?")
+    shown_chat = window.controller.conversation
+    env = {k: v for k, v in os.environ.items() if k != "LAMPLIGHT_DATA_DIR"}
+    terminal = tmp_path / "terminal"
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(terminal), "chat", "--seed", "1",
+         "--temperature", "0", "--max-tokens", "12", "--system", shown_chat.system_prompt,
+         "What is the capital of France?"], capture_output=True, text=True, env=env,
+        timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+
+    def rows(data_dir: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        db = sqlite3.connect(data_dir / "chats.db")
+        try:
+            chats = db.execute("SELECT title, system_prompt, model, model_path, deleted_at "
+                               "FROM conversations").fetchall()
+            messages = db.execute(
+                "SELECT role, content, parent_id, chosen, complete, model, error, attachments, "
+                "details, json_extract(stats, '$.finish_reason') FROM messages "
+                "ORDER BY id").fetchall()
+        finally:
+            db.close()
+        return chats, messages
+
+    assert rows(paths.data_dir) == rows(terminal / "data")

@@ -12,6 +12,7 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from app.core.chat.conversation import Conversation, Message
+from app.core.chat.library import ChatLibrary
 from app.core.chat.store import ConversationStore
 from app.qt.viewmodels.conversation_list_model import ConversationListModel, Roles, day_group
 from app.qt.widgets.sidebar import (
@@ -52,7 +53,7 @@ def store(tmp_path: Path) -> Iterator[ConversationStore]:
 
 @pytest.fixture
 def sidebar(qtbot: QtBot, store: ConversationStore) -> ConversationSidebar:
-    widget = ConversationSidebar(store)
+    widget = ConversationSidebar(ChatLibrary(store))
     qtbot.addWidget(widget)
     widget.resize(260, 500)
     widget.show()
@@ -184,7 +185,7 @@ def test_clicking_a_chat_chooses_it_and_select_stays_quiet(
         qtbot: QtBot, store: ConversationStore) -> None:
     older = chat(store, "older", "text")
     newer = chat(store, "newer", "text")
-    widget = ConversationSidebar(store)
+    widget = ConversationSidebar(ChatLibrary(store))
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitExposed(widget)

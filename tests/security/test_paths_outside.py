@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.chat import transfer
+from app.core.chat import library as library_module
 from app.core.chat.store import StoreError
 from app.files import UnsafePathError, child_path, safe_file_name
 from app.qt.main_window import MainWindow
@@ -68,7 +68,7 @@ def test_the_window_suggests_a_plain_file_name_and_reports_a_failed_import(
     def full(*_: object) -> list[int]:
         raise StoreError("The chat history could not be saved: the disk holding /data is full.")
 
-    monkeypatch.setattr(transfer, "save_imported", full)
+    monkeypatch.setattr(library_module, "save_imported", full)
     assert window.import_conversations(str(chats)) == []
     assert not window.error_banner.isHidden()
     assert "the disk holding /data is full" in window.error_banner.label.text()

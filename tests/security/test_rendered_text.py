@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.core.chat.conversation import Attachment, Conversation, Message
+from app.core.chat.library import ChatLibrary
 from app.core.chat.markdown import (
     ALL_SCHEME,
     CODE_SCHEME,
@@ -257,7 +258,7 @@ def test_chat_titles_in_the_list_and_the_search_are_shown_as_written(
     try:
         conversation = Conversation(title=hostile, model=f"<b>{hostile}</b>")
         store.add_message(conversation, Message("user", "find the needle"))
-        sidebar = ConversationSidebar(store)
+        sidebar = ConversationSidebar(ChatLibrary(store))
         qtbot.addWidget(sidebar)
         sidebar.show()
         model = sidebar.model

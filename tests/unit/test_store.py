@@ -222,18 +222,6 @@ def test_the_app_leaves_a_newer_history_alone_and_saves_nothing(tmp_path: Path) 
         SCHEMA_VERSION + 1
 
 
-def test_deleted_chats_are_purged_when_the_app_opens_the_history(tmp_path: Path) -> None:
-    paths = AppPaths.under(tmp_path).ensure()
-    store, _ = open_store(paths)
-    gone, kept = _chat(store, "gone"), _chat(store, "kept")
-    store.delete(gone.id)
-    store.close()
-    store, problem = open_store(paths)
-    assert problem is None
-    store.undelete(gone.id)  # too late: Undo lasts one session
-    assert [s.id for s in store.list_conversations()] == [kept.id]
-
-
 def test_a_conversation_with_versions_is_created_whole(store: ConversationStore) -> None:
     c = Conversation.of(Message("user", "Q"), Message("assistant", "A1"), title="Imported")
     q = c.path()[0]

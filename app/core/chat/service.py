@@ -82,6 +82,10 @@ class ChatService:
         self._on_store_error = on_store_error or (lambda exc: log.warning("%s", exc))
         self._keep_going_unsaved = keep_going_unsaved
 
+    def set_store_error_handler(self, handler: Callable[[StoreError], None]) -> None:
+        """Who is told when the history cannot be written (the window's error banner)."""
+        self._on_store_error = handler
+
     # -- models --------------------------------------------------------------------------
 
     def model_params(self, entry: ModelEntry) -> GenerationParams:

@@ -698,7 +698,8 @@ def open_store(paths: AppPaths) -> tuple[ConversationStore, str | None]:
 
     A file SQLite says is damaged is moved aside (kept, never deleted) and a new one started; a
     file from a newer version, or one that cannot be used now (a full disk, no permission), is
-    left alone and chats are kept in memory for this session.
+    left alone and chats are kept in memory for this session. Chats deleted in an earlier
+    session are purged by the caller (`ChatLibrary.purge`, which removes their states too).
     """
     path = paths.data_dir / DB_NAME
     try:
@@ -716,12 +717,6 @@ def open_store(paths: AppPaths) -> tuple[ConversationStore, str | None]:
         return ConversationStore(path), (
             f"The chat history could not be read, so a new one was started. The old file "
             f"was kept as {aside}.")
-    try:
-        purged = store.purge_deleted()  # the chats deleted in an earlier session: Undo is over
-    except StoreError as exc:  # a full disk: they are purged at a later start
-        return store, str(exc)
-    if purged:
-        log.info("removed %d deleted chats for good", purged)
     if store.exclusive:
         return store, (f"The disk holding {path.parent} is full: your chats can be read, but "
                        "new ones cannot be saved until there is space.")

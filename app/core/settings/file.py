@@ -68,6 +68,12 @@ class SettingsFile:
     read_only_reason: str = ""  # why, in words that finish "These settings …"
 
     @classmethod
+    def in_memory(cls) -> SettingsFile:
+        """The defaults, kept in memory only (tests, benchmarks): `save` writes nothing."""
+        return cls(Path(SETTINGS_FILE), read_only=True,
+                   read_only_reason="are not kept in a file")
+
+    @classmethod
     def load(cls, config_dir: Path) -> SettingsFile:
         """The settings in `config_dir`; never raises for a bad file.
 

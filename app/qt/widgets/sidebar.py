@@ -59,7 +59,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.chat.store import MATCH_END, MATCH_START, ConversationStore, SearchHit
+from app.core.chat.library import ChatLibrary
+from app.core.chat.store import MATCH_END, MATCH_START, SearchHit
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.viewmodels.conversation_list_model import (
     MAX_TITLE_SHOWN,
@@ -188,8 +189,8 @@ def _snippet_document(snippet: str, font: QFont, width: int) -> QTextDocument:
 class ConversationSidebar(QWidget):
     """The chat list: New chat, Search chats, the chats by day, and Undo after a delete.
 
-    It reads and changes `store` on the GUI thread. Opening a chat, starting one and exporting
-    are the window's job: the sidebar asks for them with its signals.
+    It reads and changes the chat library on the GUI thread. Opening a chat, starting one and
+    exporting are the window's job: the sidebar asks for them with its signals.
 
     Signals:
         conversationChosen(int): the user picked a conversation in the list, by mouse or keys;
@@ -212,12 +213,12 @@ class ConversationSidebar(QWidget):
     conversationRenamed = Signal(int, str)
     exportRequested = Signal(int)
 
-    def __init__(self, store: ConversationStore, parent: QWidget | None = None,
+    def __init__(self, library: ChatLibrary, parent: QWidget | None = None,
                  now: Callable[[], datetime] = datetime.now) -> None:
         super().__init__(parent)
         self.setObjectName("sidebar")
         self.setMinimumWidth(MIN_WIDTH)
-        self.store = store
+        self.library = library
         self.model = ConversationListModel(now)
         self.model.renameRequested.connect(self._rename)
         self._selecting_by_code = False  # so that select() and refresh() do not emit a choice
@@ -322,10 +323,10 @@ class ConversationSidebar(QWidget):
         """Read the chats again, keeping the selected one selected if it is still there, and
         the search hits too while a search is shown."""
         selected = self.selected_id()
-        self.model.set_conversations(self.store.list_conversations())
+        self.model.set_conversations(self.library.chats())
         self.select(selected)
         if self.search_box.text().strip():
-            self._show_hits(self.store.search(self.search_box.text()))
+            self._show_hits(self.library.search(self.search_box.text()))
 
     def selected_id(self) -> int | None:
         indexes = self.conversation_list.selectionModel().selectedIndexes()
@@ -364,7 +365,7 @@ class ConversationSidebar(QWidget):
     def delete_conversation(self, conversation_id: int) -> None:
         """Delete (mark) the conversation and offer Undo for a while; an earlier delete can no
         longer be undone from here."""
-        self.store.delete(conversation_id)
+        self.library.delete(conversation_id)
         self.refresh()
         self._undoable = conversation_id
         self.undo_bar.show()
@@ -377,7 +378,7 @@ class ConversationSidebar(QWidget):
         self._hide_undo_bar()
         if conversation_id is None:
             return
-        self.store.undelete(conversation_id)
+        self.library.undelete(conversation_id)
         self.refresh()
         self.select(conversation_id)
         self.conversationRestored.emit(conversation_id)
@@ -392,7 +393,7 @@ class ConversationSidebar(QWidget):
         summary = self.model.summary(conversation_id)
         if not title or summary is None or title == summary.title:
             return
-        self.store.rename(conversation_id, title)
+        self.library.rename(conversation_id, title)
         self.refresh()
         self.conversationRenamed.emit(conversation_id, title)
 
@@ -439,7 +440,7 @@ class ConversationSidebar(QWidget):
         if not text.strip():
             self._show_list()
             return
-        self._show_hits(self.store.search(text))
+        self._show_hits(self.library.search(text))
 
     def _on_search_text_changed(self, text: str) -> None:
         if text.strip():
