@@ -197,13 +197,10 @@ def run_chat(args: argparse.Namespace, paths: AppPaths) -> int:
                 error(exc)
                 return EXIT_FAILURE
             if args.no_save:  # its turns are read, this run's are not kept
-                assert service.store is not None
-                service.store.close()
-                service.store = None
+                service.close()
         return _chat(args, paths, service, conversation)
     finally:
-        if service.store is not None:
-            service.store.close()
+        service.close()
 
 
 def _open_history(args: argparse.Namespace, paths: AppPaths) -> ConversationStore | None:

@@ -306,6 +306,10 @@ class ChatService:
     def _stop_saving(self, exc: Exception) -> None:
         """A history that fails mid-chat must not end the chat: it goes on in memory."""
         self._on_store_error(exc if isinstance(exc, StoreError) else StoreError(str(exc)))
+        self.close()
+
+    def close(self) -> None:
+        """Close the history: from now on, chats are kept in memory only."""
         store, self.store = self.store, None
         if store is not None:
             store.close()
