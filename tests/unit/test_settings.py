@@ -75,8 +75,7 @@ def test_the_sampling_settings_are_generation_params_with_the_same_defaults() ->
     assert {s.name for s in SAMPLING} == {f.name for f in dataclasses.fields(GenerationParams)}
     for setting in SAMPLING:
         assert setting.default == getattr(defaults, setting.name), setting.key
-        assert setting.per_conversation and setting.per_model, setting.key
-    assert not any(s.per_conversation for s in SETTINGS if s.group != "Sampling")
+        assert setting.per_model, setting.key
 
 
 def test_the_load_defaults_are_what_the_app_loads_with_today() -> None:

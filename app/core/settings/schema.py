@@ -36,8 +36,7 @@ class Setting:
     `special` lists the strings an "int" setting takes besides numbers ("auto" threads).
     `optional` allows None (max tokens: until the model stops; seed: random). `reload` says a
     change takes effect only when the model is loaded again. `per_model` settings may be
-    overridden for one model; `per_conversation` ones by a chat (kept in `Conversation.params`,
-    not here).
+    overridden for one model.
     """
 
     key: str
@@ -54,7 +53,6 @@ class Setting:
     reload: bool = False
     group: str = ""
     per_model: bool = False
-    per_conversation: bool = False
 
     @property
     def name(self) -> str:
@@ -65,7 +63,7 @@ class Setting:
 def _sampling(key: str, label: str, description: str, *, kind: Kind, default: Value,
               minimum: float, maximum: float, optional: bool = False) -> Setting:
     return Setting(f"sampling.{key}", label, description, kind, default, minimum, maximum,
-                   optional=optional, group="Sampling", per_model=True, per_conversation=True)
+                   optional=optional, group="Sampling", per_model=True)
 
 
 SETTINGS: tuple[Setting, ...] = (

@@ -14,7 +14,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
-    QByteArray,
     QDateTime,
     QLocale,
     QModelIndex,
@@ -42,8 +41,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 
 
 class Roles(IntEnum):
-    CONVERSATION_ID = Qt.ItemDataRole.UserRole + 1
-    UPDATED_AT = Qt.ItemDataRole.UserRole + 2
+    # A row's conversation is read with `conversation_id(row)`, its summary with `summary(id)`.
     IS_HEADER = Qt.ItemDataRole.UserRole + 3
 
 
@@ -94,11 +92,6 @@ class ConversationListModel(QAbstractListModel):
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
 
-    def roleNames(self) -> dict[int, QByteArray]:
-        names = dict(super().roleNames())
-        names.update({int(r): QByteArray(r.name.lower().encode()) for r in Roles})
-        return names
-
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return Qt.ItemFlag.NoItemFlags
@@ -121,8 +114,6 @@ class ConversationListModel(QAbstractListModel):
             Qt.ItemDataRole.DisplayRole: elided(row.title, MAX_TITLE_SHOWN) or UNTITLED,
             # An untitled chat's editor starts empty, not with "New chat" to delete first.
             Qt.ItemDataRole.EditRole: row.title,
-            Roles.CONVERSATION_ID: row.id,
-            Roles.UPDATED_AT: row.updated_at,
         }
         return values.get(role)
 

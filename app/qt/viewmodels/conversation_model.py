@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from app.core.chat.conversation import Conversation, Message
 from app.core.engine import GenerationStats
@@ -19,25 +19,22 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 class Roles(IntEnum):
-    ROLE = Qt.ItemDataRole.UserRole + 1
+    """What `dataChanged` says changed in a row. The view reads the whole `Message` of a row
+    changed (`message`), so these name the change rather than serve values to the view."""
+
     CONTENT = Qt.ItemDataRole.UserRole + 2
     STREAMING = Qt.ItemDataRole.UserRole + 3
     STATS = Qt.ItemDataRole.UserRole + 4
-    MODEL_NAME = Qt.ItemDataRole.UserRole + 5
     ERROR = Qt.ItemDataRole.UserRole + 6
-    MESSAGE_ID = Qt.ItemDataRole.UserRole + 7
     VERSION = Qt.ItemDataRole.UserRole + 8  # (number, count) of the message's versions
 
 
 _ATTRIBUTES: dict[int, str] = {
     Qt.ItemDataRole.DisplayRole: "content",
     Roles.CONTENT: "content",
-    Roles.ROLE: "role",
     Roles.STREAMING: "streaming",
     Roles.STATS: "stats",
-    Roles.MODEL_NAME: "model_name",
     Roles.ERROR: "error",
-    Roles.MESSAGE_ID: "id",
 }
 
 
@@ -53,9 +50,6 @@ class ConversationModel(QAbstractListModel):
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
-
-    def roleNames(self) -> dict[int, QByteArray]:
-        return {int(r): QByteArray(r.name.lower().encode()) for r in Roles}
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

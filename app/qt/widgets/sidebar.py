@@ -200,7 +200,6 @@ class ConversationSidebar(QWidget):
             message id.
         conversationDeleted(int): a conversation was deleted (marked so: Undo can bring it back
             until the store purges it).
-        conversationRestored(int): Undo brought this conversation back; it is selected again.
         conversationRenamed(int, str): a conversation was renamed; its id and new title.
         exportRequested(int): the user asked to export this conversation.
     """
@@ -209,7 +208,6 @@ class ConversationSidebar(QWidget):
     newChatRequested = Signal()
     searchResultChosen = Signal(int, int)
     conversationDeleted = Signal(int)
-    conversationRestored = Signal(int)
     conversationRenamed = Signal(int, str)
     exportRequested = Signal(int)
 
@@ -381,7 +379,6 @@ class ConversationSidebar(QWidget):
         self.library.undelete(conversation_id)
         self.refresh()
         self.select(conversation_id)
-        self.conversationRestored.emit(conversation_id)
 
     def _hide_undo_bar(self) -> None:
         self.undo_timer.stop()
