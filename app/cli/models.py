@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -37,9 +36,12 @@ from app.core.models.library import (
     list_models,
     resolve_model,
 )
+from app.core.throttle import Throttle
 from app.files import format_bytes
 from app.paths import AppPaths
 
+# In a log, a slow download's progress line between its 10% steps: at most this often.
+LOG_INTERVAL_S = 30
 # Without a file named, `pull` takes the first of these the repo has.
 PREFERRED_QUANTS = ("Q4_K_M", "Q4_K_S", "IQ4_XS", "Q4_0", "Q5_K_M", "Q3_K_L", "Q3_K_M", "Q6_K",
                     "Q8_0")
@@ -216,8 +218,9 @@ class ProgressLine:
         self.name = field(name)
         self.stream = stream
         self.tty = stream.isatty()
+        self._line = ""
         self._last_step = -1
-        self._last_time = 0.0
+        self._logged = Throttle(self._log_line, LOG_INTERVAL_S)
 
     def __call__(self, p: Progress) -> None:
         speed = f"{format_bytes(p.speed)}/s" if p.speed else "…"
@@ -227,13 +230,18 @@ class ProgressLine:
         if self.tty:
             end = "\n" if p.done >= p.total else ""
             self.stream.write(f"\r{line:<100}{end}")
+            self.stream.flush()
+            return
+        self._line = line
+        step = int(10 * p.fraction)
+        if step != self._last_step:
+            self._last_step = step
+            self._logged.now()
         else:
-            step = int(10 * p.fraction)
-            now = time.monotonic()
-            if step == self._last_step and now - self._last_time < 30:
-                return
-            self._last_step, self._last_time = step, now
-            self.stream.write(line + "\n")
+            self._logged()
+
+    def _log_line(self) -> None:
+        self.stream.write(self._line + "\n")
         self.stream.flush()
 
 

@@ -101,14 +101,16 @@ def stream(bench: OpenBench, answer: str, step: int = 4000) -> tuple[float, floa
     bench.model.sync()
     row = bench.model.rowCount() - 1
     slowest = 0.0
+    redraw = bench.view._redraw
+    interval, redraw.interval_s = redraw.interval_s, 0  # every update is a redraw that is due
     for end in range(step, len(answer) + step, step):
         reply.content = answer[:end]
         start = time.perf_counter()
-        bench.view._rendered_at = -1e9  # every update is a redraw that is due
         index = bench.model.index(row)
         bench.model.dataChanged.emit(index, index)
         slowest = max(slowest, time.perf_counter() - start)
         bench.app.processEvents()
+    redraw.interval_s = interval
     reply.streaming = False
     start = time.perf_counter()
     index = bench.model.index(row)

@@ -28,6 +28,7 @@ from app.core.engine.cancel import CancelToken
 from app.core.engine.gguf import GGUFError, read_header
 from app.core.models import hub
 from app.core.models.registry import Registry
+from app.core.throttle import Throttle
 from app.files import UnsafePathError, child_path, format_bytes, read_regular_file
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,7 @@ class Download:
         transfer = _Transfer(self, cancel, digest, on_progress)
         name = PurePosixPath(self.remote.filename).name
         failures = 0
-        transfer.report(force=True)
+        transfer.report.now()
         while transfer.have < self.remote.size:
             before = transfer.have
             try:
@@ -236,7 +237,7 @@ class Download:
             self.discard()
             raise hub.HubError(f"The hub sent {transfer.have} bytes of {name}, but said it has "
                                f"{self.remote.size}. Nothing was installed.")
-        transfer.report(force=True)
+        transfer.report.now()
         return transfer.digest
 
     def _install(self, actual: str) -> Path:
@@ -296,14 +297,13 @@ class _Transfer:
         self.on_progress = on_progress
         self.have = download.done_bytes
         self.rate = _Rate()
-        self._last_report = 0.0
+        # At most 10 a second: a fast connection brings a chunk every few milliseconds. The
+        # first and the last are sent with `report.now()`.
+        self.report = Throttle(self._report, PROGRESS_INTERVAL_S)
 
-    def report(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if self.on_progress is None or (not force and now - self._last_report
-                                        < PROGRESS_INTERVAL_S):
+    def _report(self) -> None:
+        if self.on_progress is None:
             return
-        self._last_report = now
         total = self.download.remote.size
         eta = (total - self.have) / self.rate.speed if self.rate.speed > 0 else None
         self.on_progress(Progress(self.have, total, self.rate.speed, eta))

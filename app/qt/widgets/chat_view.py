@@ -8,8 +8,8 @@ fought.
 
 While the model writes, every wake-up of the GUI thread costs tokens/s, not only its CPU time:
 it takes a core from llama.cpp mid-token and the GIL from the inference thread. So a redraw that
-is due is done at once, in the wake-up that brought the new text; the timer only catches text
-that arrived too soon after a redraw and was not followed by more.
+is due is done at once, in the wake-up that brought the new text (a `Throttle`); its timer only
+catches text that arrived too soon after a redraw and was not followed by more.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ from app.core.chat.markdown import (
 from app.core.documents.summarize import SavedSummary
 from app.qt.appearance import is_dark
 from app.qt.safe_text import SafeTextBrowser, elided, open_link, plain_tooltip
+from app.qt.throttle import gui_throttle
 from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.widgets.buttons import tool_button
 from app.qt.widgets.show_all import ShowAllTable, ShowAllText
@@ -557,16 +558,12 @@ class ChatView(QScrollArea):
         self._widgets: list[MessageWidget] = []
         self._first = 0  # rows above this one are not drawn yet
         self._dirty: set[int] = set()
-        self._rendered_at = -math.inf  # time.monotonic() of the last redraw
         self._stick_to_bottom = True
         self._from_bottom = 0  # kept while earlier messages are added above
         self._actions_enabled = True
         self._content, self._layout = self._new_content()
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(RENDER_INTERVAL_MS)
-        self._timer.timeout.connect(self._render_dirty)
+        self._redraw = gui_throttle(self._render_dirty, RENDER_INTERVAL_MS / 1000, self)
         self._loader = QTimer(self)
         self._loader.setSingleShot(True)
         self._loader.setInterval(0)
@@ -599,7 +596,7 @@ class ChatView(QScrollArea):
             widget.forget_rendering()
         if self._model is not None:
             self._dirty.update(range(self._first, self._first + len(self._widgets)))
-            self._render_dirty()
+            self._redraw.now()
 
     def _new_content(self) -> tuple[QWidget, QVBoxLayout]:
         content = QWidget()
@@ -735,16 +732,13 @@ class ChatView(QScrollArea):
         finished = not self._model.message(bottom_right.row()).streaming
         # The last words and the stats show at once; so does text that comes when a redraw is
         # due, in the wake-up that brought it rather than in one of the timer's own.
-        due = time.monotonic() - self._rendered_at >= self._timer.interval() / 1000
-        if finished or due:
-            self._timer.stop()
-            self._render_dirty()
-        elif not self._timer.isActive():
-            self._timer.start()
+        if finished:
+            self._redraw.now()
+        else:
+            self._redraw()
 
     def _render_dirty(self) -> None:
         assert self._model is not None
-        self._rendered_at = time.monotonic()
         dirty, self._dirty = sorted(self._dirty), set()
         for row in dirty:
             if self._first <= row < self._first + len(self._widgets):

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import math
 import threading
-import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -29,6 +27,7 @@ from app.core.engine import (
     LoadSpec,
 )
 from app.core.engine.states import StateCache
+from app.core.throttle import Throttle
 
 log = logging.getLogger(__name__)
 PIECE_INTERVAL_S = 1 / 15
@@ -42,25 +41,25 @@ class _PieceBatcher:
     thread time that, on a machine whose cores all run llama.cpp, comes out of generation
     speed. The view redraws at most 15 times a second anyway, so batching to 1/15 s shows the
     same thing, and each batch's arrival is the one wake-up of the GUI thread that draws it.
+    Pieces kept back go with the next piece that is due, or with `flush` at the end.
     """
 
     def __init__(self, emit: Callable[[str], None], interval_s: float | None = None) -> None:
         self._emit = emit
-        self._interval_s = PIECE_INTERVAL_S if interval_s is None else interval_s
         self._pending: list[str] = []
-        self._last = -math.inf
+        self._throttle = Throttle(self._send,
+                                  PIECE_INTERVAL_S if interval_s is None else interval_s)
 
     def add(self, text: str) -> None:
         self._pending.append(text)
-        now = time.monotonic()
-        if now - self._last >= self._interval_s:
-            self._last = now
-            self.flush()
+        self._throttle()
 
     def flush(self) -> None:
-        if self._pending:
-            text, self._pending = "".join(self._pending), []
-            self._emit(text)
+        self._throttle.flush()
+
+    def _send(self) -> None:
+        text, self._pending = "".join(self._pending), []
+        self._emit(text)
 
 
 class InferenceWorker(QObject):
