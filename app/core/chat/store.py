@@ -39,6 +39,8 @@ from app.core.chat.conversation import (
     stats_from_json,
     stats_to_json,
 )
+from app.core.text import CJK
+from app.core.throttle import Throttle
 from app.files import PRIVATE_FILE_MODE, make_private
 from app.paths import AppPaths
 
@@ -618,32 +620,35 @@ class ConversationStore:
 
 class PartialWriter:
     """Saves a streaming answer as it grows: at most every `interval_s`, so at least once a
-    second for any interval under one."""
+    second for any interval under one. The first waits an interval too: the answer's row was
+    saved when it started."""
 
     def __init__(self, store: ConversationStore,
                  interval_s: float = PARTIAL_WRITE_INTERVAL_S) -> None:
         self._store = store
-        self._interval_s = interval_s
-        self._last = time.monotonic()
+        self._message: Message | None = None
+        self._throttle = Throttle(self._write, interval_s, first_at_once=False)
 
     def changed(self, message: Message) -> None:
-        now = time.monotonic()
-        if now - self._last >= self._interval_s:
-            self._last = now
-            try:
-                self._store.write_partial(message)
-            except StoreError as exc:  # the answer goes on; saving it at the end says so
-                log.warning("cannot save the answer so far: %s", exc)
+        self._message = message
+        self._throttle()
+
+    def _write(self) -> None:
+        assert self._message is not None
+        try:
+            self._store.write_partial(self._message)
+        except StoreError as exc:  # the answer goes on; saving it at the end says so
+            log.warning("cannot save the answer so far: %s", exc)
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _MAX_QUERY_WORDS = 32  # each word is a condition; a pasted page is not a search
 
 
 def _indexable(word: str) -> bool:
-    """Whether the full-text index can find `word`: it has letters or digits, none in a
-    script written without spaces, and no symbols (emoji, "+", "$") that the index drops."""
-    if _CJK.search(word) or not any(char.isalnum() for char in word):
+    """Whether the full-text index can find `word`: it has letters or digits, none of a CJK
+    script (whose words the index does not tell apart), and no symbols (emoji, "+", "$") that
+    the index drops."""
+    if CJK.search(word) or not any(char.isalnum() for char in word):
         return False
     return not any(unicodedata.category(char).startswith("S") for char in word)
 

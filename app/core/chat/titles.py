@@ -10,9 +10,9 @@ quotes and markdown.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from app.core.engine.base import ChatMessage, GenerationParams
+from app.core.text import char_width, text_width
 
 NEW_CHAT_TITLE = "New chat"
 ELLIPSIS = "…"
@@ -54,20 +54,11 @@ _NOT_ALONE = {"the", "a", "an", "title", "this", "it", "text", "topic", "and", "
 _SENTENCE_BREAK = re.compile(r"[.!?。！？]\s+\S")
 
 
-def _width(char: str) -> int:
-    """Wide (CJK) characters take the room of two Latin ones in the sidebar."""
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-
-def _text_width(text: str) -> int:
-    return sum(_width(c) for c in text)
-
-
 def _cut_chars(text: str, width: int) -> str:
     """The longest start of `text` no wider than `width`, for text without spaces (CJK, URLs)."""
     used = 0
     for i, char in enumerate(text):
-        used += _width(char)
+        used += char_width(char)
         if used > width:
             return text[:i]
     return text
@@ -75,11 +66,11 @@ def _cut_chars(text: str, width: int) -> str:
 
 def _shorten(words: list[str], max_width: int, ellipsis: str) -> str:
     """Whole words up to `max_width` (ellipsis included); a first word too long is cut inside."""
-    budget = max_width - _text_width(ellipsis)
+    budget = max_width - text_width(ellipsis)
     kept: list[str] = []
     used = 0
     for word in words:
-        extra = _text_width(word) + (1 if kept else 0)
+        extra = text_width(word) + (1 if kept else 0)
         if used + extra > budget:
             break
         kept.append(word)
@@ -110,7 +101,7 @@ def fallback_title(text: str, max_words: int = 6, max_chars: int = 48) -> str:
     if not words:
         return NEW_CHAT_TITLE
     title = " ".join(words[:max_words])
-    if len(words) <= max_words and _text_width(title) <= max_chars:
+    if len(words) <= max_words and text_width(title) <= max_chars:
         return title
     return _shorten(words[:max_words], max_chars, ELLIPSIS)
 
@@ -170,7 +161,7 @@ def clean_title(raw: str) -> str | None:
     title = title.strip(_QUOTES + " ").rstrip(_TRAILING + _QUOTES + " ").lstrip(_QUOTES + " ")
     if len(title.split()) > MAX_TITLE_WORDS:
         return None  # a sentence: the model answered or explained instead
-    if _text_width(title) > MAX_TITLE_CHARS:
+    if text_width(title) > MAX_TITLE_CHARS:
         title = _shorten(title.split(" "), MAX_TITLE_CHARS, "")
     if len(title) < 2 or _NOT_A_TITLE.match(title) or title.lower() in _NOT_ALONE:
         return None

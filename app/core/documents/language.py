@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from app.core.text import HAN, HANGUL, KANA
+
 # The languages a translation or a summary may be asked in, as the model is told them.
 DEFAULT_LANGUAGE = "English"
 
@@ -42,10 +44,9 @@ SAMPLE_CHARS = 20_000
 
 # (first, last) code point of each script that names a language by itself.
 _SCRIPTS: tuple[tuple[str, int, int], ...] = (
-    ("Hangul", 0xAC00, 0xD7AF),
-    ("Kana", 0x3040, 0x30FF),
-    ("Han", 0x4E00, 0x9FFF),
-    ("Han", 0x3400, 0x4DBF),
+    *(("Hangul", first, last) for first, last in HANGUL),
+    *(("Kana", first, last) for first, last in KANA),
+    *(("Han", first, last) for first, last in HAN),
     ("Cyrillic", 0x0400, 0x04FF),
     ("Arabic", 0x0600, 0x06FF),
     ("Devanagari", 0x0900, 0x097F),
