@@ -96,13 +96,8 @@ def setting_flag(key: str) -> Callable[[str], Value]:
 
     def parse(text: str) -> Value:
         try:
-            number: float = int(text) if setting.kind == "int" else float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"must be {allowed(setting)}, not {text!r}") from None
-        try:
-            return validate(setting, number)
-        except SettingError:
+            return validate(setting, int(text) if setting.kind == "int" else float(text))
+        except (ValueError, SettingError):  # not a number, or one the setting does not allow
             raise argparse.ArgumentTypeError(
                 f"must be {allowed(setting)}, not {text!r}") from None
 

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from app.core.chat.conversation import params_from_json
 from app.core.chat.presets import PRESETS_FILE, Preset, PresetError, PresetLibrary
 from app.core.documents.language import LANGUAGES
 from app.core.engine.base import GenerationParams
+from app.core.settings.schema import BY_KEY
 
 
 def test_the_five_builtins_come_first_in_their_order(tmp_path: Path) -> None:
@@ -110,6 +112,19 @@ def test_unknown_and_invalid_params_are_dropped(tmp_path: Path) -> None:
                                      "max_tokens": True, "n_ctx": 8192})
     assert saved.params == {"temperature": 1.0, "seed": None}
     assert isinstance(saved.params["temperature"], float)
+
+
+@pytest.mark.parametrize("raw", [
+    {"top_k": 40.0, "seed": 7.0, "max_tokens": 100},  # JSON's whole numbers, either way
+    {"temperature": 3, "top_p": "0.5", "min_p": float("nan"), "repeat_penalty": None},
+    {"seed": -1, "max_tokens": 0, "top_k": True, "bogus": 1},
+])
+def test_a_preset_keeps_what_a_chat_keeps(tmp_path: Path, raw: dict[str, object]) -> None:
+    """One validator: a preset's settings and a chat's own accept the same values."""
+    saved = PresetLibrary(tmp_path).save("Same", "", dict(raw))
+    assert saved.apply(GenerationParams()) == (params_from_json(raw) or GenerationParams())
+    for name, value in saved.params.items():  # converted as the setting keeps it: 40.0 is 40
+        assert value is None or type(value).__name__ == BY_KEY[f"sampling.{name}"].kind
 
 
 @pytest.mark.parametrize("content", [

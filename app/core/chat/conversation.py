@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from app.core.settings.schema import (
     validate,
 )
 
+SamplingValue = float | int | None  # of a GenerationParams field
 INTERRUPTED = "The app stopped before this answer was complete."
 
 
@@ -333,23 +334,33 @@ def overflow_from_json(data: object) -> OverflowPolicy | None:
     return value if value in OVERFLOW_POLICIES else None
 
 
-def params_from_json(data: object) -> GenerationParams | None:
-    """Settings read back from a file (a chat's own, or an imported one's); unknown keys and
-    values the setting does not accept (a wrong type, out of its range: what the settings
-    panel would refuse) are dropped."""
-    fields = dataclasses.fields(GenerationParams)
-    if not isinstance(data, dict) or not any(f.name in data for f in fields):
-        return None
-    values: dict[str, Any] = {}
-    for f in fields:
-        value = data.get(f.name)
-        if value is None:
+def sampling_values(data: Mapping[str, object]) -> dict[str, SamplingValue]:
+    """The entries of `data` that name a sampling setting (a `GenerationParams` field) and hold
+    a value it accepts, as `settings.validate` checks every value from outside (its type, its
+    range: what the settings panel would refuse), converted as the setting keeps it. The rest
+    are left out: unknown keys, wrong values, and None for a setting that needs a value."""
+    values: dict[str, SamplingValue] = {}
+    for name, value in data.items():
+        setting = BY_KEY.get(f"sampling.{name}")
+        if setting is None:
             continue
         try:
-            values[f.name] = validate(BY_KEY[f"sampling.{f.name}"], value)
+            checked = validate(setting, value)
         except SettingError:
             continue
-    return dataclasses.replace(GenerationParams(), **values)
+        assert checked is None or isinstance(checked, int | float)  # what a number setting keeps
+        values[name] = checked
+    return values
+
+
+def params_from_json(data: object) -> GenerationParams | None:
+    """Settings read back from a file (a chat's own, or an imported one's), or None when it
+    has none; what `sampling_values` leaves out is dropped."""
+    if not isinstance(data, dict) or not any(f.name in data
+                                             for f in dataclasses.fields(GenerationParams)):
+        return None
+    values: dict[str, Any] = sampling_values(data)  # each checked against its field's setting
+    return GenerationParams(**values)
 
 
 def stats_to_json(stats: GenerationStats | None) -> dict[str, Any] | None:

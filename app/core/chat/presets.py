@@ -12,15 +12,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.core.chat.conversation import SamplingValue, sampling_values
 from app.core.documents.language import DEFAULT_LANGUAGE
 from app.core.engine.base import GenerationParams
 from app.core.jsonfile import read_json, write_json
-from app.core.settings.schema import BY_KEY, SettingError, validate
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +27,9 @@ PRESETS_FILE = "presets.json"
 VERSION = 1
 USER_KEY_PREFIX = "user:"
 LANGUAGE_PLACEHOLDER = "{language}"
-ParamValue = float | int | None
 
-# Which values each GenerationParams field accepts, read from the dataclass itself so a new
-# field is picked up without touching this module.
-_PARAM_TYPES: dict[str, Any] = typing.get_type_hints(GenerationParams)
+# Read from the dataclass itself, so a new field is picked up without touching this module.
+_PARAM_NAMES = frozenset(f.name for f in dataclasses.fields(GenerationParams))
 
 
 class PresetError(Exception):
@@ -51,7 +48,7 @@ class Preset:
     name: str
     system_prompt: str
     # Excluded from the hash: a dict cannot be hashed, and key and name identify a preset.
-    params: dict[str, ParamValue] = field(default_factory=dict, hash=False)
+    params: dict[str, SamplingValue] = field(default_factory=dict, hash=False)
     builtin: bool = False
 
     @property
@@ -67,7 +64,7 @@ class Preset:
 
     def apply(self, params: GenerationParams) -> GenerationParams:
         """`params` with this preset's overrides; keys GenerationParams lacks are ignored."""
-        overrides: dict[str, Any] = {k: v for k, v in self.params.items() if k in _PARAM_TYPES}
+        overrides: dict[str, Any] = {k: v for k, v in self.params.items() if k in _PARAM_NAMES}
         return dataclasses.replace(params, **overrides)
 
 
@@ -126,33 +123,14 @@ BUILTIN_PRESETS: tuple[Preset, ...] = (
 )
 
 
-def _valid_value(name: str, value: object) -> bool:
-    expected = _PARAM_TYPES[name]
-    if value is None:
-        return isinstance(None, expected)
-    if isinstance(value, bool):  # a bool is an int to Python, never a sampling value
-        return False
-    if isinstance(value, int):  # JSON has no float for 1.0 written as 1
-        return isinstance(value, expected) or isinstance(float(value), expected)
-    return isinstance(value, float) and isinstance(value, expected)
-
-
-def clean_params(raw: dict[str, Any]) -> dict[str, ParamValue]:
+def clean_params(raw: dict[str, Any]) -> dict[str, SamplingValue]:
     """Only the entries that name a GenerationParams field and hold a value its setting
-    accepts: of its type and in its range, as the settings panel checks them."""
-    cleaned: dict[str, ParamValue] = {}
+    accepts (`sampling_values`: of its type and in its range, as the settings panel checks
+    them); a refused value is logged."""
+    cleaned = sampling_values(raw)
     for name, value in raw.items():
-        if name not in _PARAM_TYPES:
-            continue
-        try:
-            if not _valid_value(name, value):
-                raise SettingError(name)
-            checked = validate(BY_KEY[f"sampling.{name}"], value)
-        except SettingError:
+        if name in _PARAM_NAMES and name not in cleaned:
             log.warning("ignoring preset setting %s=%.40r: not a valid value", name, value)
-            continue
-        assert checked is None or isinstance(checked, int | float)  # a sampling value
-        cleaned[name] = checked
     return cleaned
 
 
@@ -184,7 +162,7 @@ class PresetLibrary:
                 return preset
         return self._user.get(key)
 
-    def save(self, name: str, system_prompt: str, params: dict[str, ParamValue]) -> Preset:
+    def save(self, name: str, system_prompt: str, params: dict[str, SamplingValue]) -> Preset:
         """Save a user preset, replacing one with the same name. Raises `PresetError`."""
         name = " ".join(name.split())
         if not name:
