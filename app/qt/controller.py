@@ -18,7 +18,9 @@ from app.core.chat.conversation import Attachment, Conversation
 from app.core.chat.presets import Preset
 from app.core.chat.service import ChatService, Turn
 from app.core.chat.store import ConversationStore, StoreError
-from app.core.documents.summarize import SummaryOptions, SummaryProgress, SummaryResult
+from app.core.documents.summary_options import SummaryOptions
+from app.core.documents.summary_progress import SummaryProgress
+from app.core.documents.summary_result import SummaryResult
 from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelInfo
 from app.core.engine.states import chat_session
 from app.core.models.library import ModelEntry

@@ -31,7 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app.core.chat.turns import TurnRequest, answer_turn
-from app.core.documents.summarize import SummaryOptions, SummaryResult
+from app.core.documents.summary_options import SummaryOptions
+from app.core.documents.summary_result import SummaryResult
 from app.core.engine import (
     CancelToken,
     ChatMessage,

@@ -32,7 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from app.core.documents.summarize import Summarizer, SummaryOptions, SummaryProgress
+from app.core.documents.summarize import Summarizer
+from app.core.documents.summary_options import SummaryOptions
+from app.core.documents.summary_plan import plan_summary
+from app.core.documents.summary_progress import SummaryProgress
 from app.core.engine import LoadSpec
 from app.core.engine.hardware import physical_cores
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
@@ -117,10 +120,10 @@ def main() -> None:
     text = document(engine, info.n_ctx, args.times)
 
     steps: list[SummaryProgress] = []
-    summarizer = Summarizer(engine, SummaryOptions(length=args.length),
-                            on_progress=steps.append)
+    options = SummaryOptions(length=args.length)
+    summarizer = Summarizer(engine, options, on_progress=steps.append)
     # The part size the summary uses, for measuring llama.cpp's rates at the same depth.
-    part_tokens = summarizer._plan(text, "gpl").part_budget
+    part_tokens = plan_summary(engine, options, text, "gpl").part_budget
     before = llama_cpp_rates(engine, text, part_tokens)
     start = time.perf_counter()
     result = summarizer.run(text, "gpl-3.0.txt x3")

@@ -9,7 +9,7 @@ import pytest
 
 from app.core.chat.context import HistoryTooLongError, fit_history
 from app.core.chat.turns import TurnRequest, answer_turn
-from app.core.documents.summarize import SummaryOptions
+from app.core.documents.summary_options import SummaryOptions
 from app.core.engine import CancelToken, ChatMessage, GenerationParams, GenerationResult
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
 

@@ -10,18 +10,13 @@ import pytest
 
 from app.core.chat.turns import TurnRequest, answer_turn
 from app.core.documents.language import detect_language
-from app.core.documents.summarize import (
-    LoopGuard,
-    Summarizer,
-    SummaryError,
-    SummaryOptions,
-    SummaryProgress,
-    SummaryResult,
-    format_eta,
-    part_notes_from_details,
-    repeated_tail,
-    split_document,
-)
+from app.core.documents.loop_guard import LoopGuard, repeated_tail
+from app.core.documents.splitting import split_document
+from app.core.documents.summarize import Summarizer
+from app.core.documents.summary_options import SummaryOptions
+from app.core.documents.summary_plan import SummaryError
+from app.core.documents.summary_progress import SummaryProgress, format_eta
+from app.core.documents.summary_result import SummaryResult, part_notes_from_details
 from app.core.engine import (
     CancelToken,
     ChatMessage,

@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.core.chat.context import fit_history
-from app.core.documents.summarize import OnProgress, Summarizer, SummaryOptions, SummaryResult
+from app.core.documents.summarize import Summarizer
+from app.core.documents.summary_options import SummaryOptions
+from app.core.documents.summary_progress import OnProgress
+from app.core.documents.summary_result import SummaryResult
 from app.core.engine.base import (
     ChatMessage,
     GenerationParams,

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.core.chat.conversation import Attachment
 from app.core.documents.language import LANGUAGES
 from app.core.documents.readers import Document, DocumentError, from_paste, read_document
-from app.core.documents.summarize import FORMS, LENGTHS, Form, Length, SummaryOptions
+from app.core.documents.summary_options import FORMS, LENGTHS, Form, Length, SummaryOptions
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.widgets.buttons import tool_button
 from app.qt.workers.background import BackgroundCall

@@ -1,0 +1,76 @@
+"""Where a summary is, in words, with the time left estimated from the speeds measured so
+far in the job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from app.core.engine.base import GenerationStats
+
+Stage = Literal["preparing", "reading", "combining", "writing"]
+
+
+@dataclass(frozen=True)
+class SummaryProgress:
+    """Where a summary is. `step` is 1-based among the `steps` of its stage."""
+
+    stage: Stage
+    step: int
+    steps: int
+    eta_s: float | None
+
+    def describe(self) -> str:
+        if self.stage == "preparing":
+            return "Measuring the document"
+        if self.stage == "reading":
+            what = f"Reading part {self.step} of {self.steps}"
+        elif self.stage == "combining":
+            what = f"Combining notes, step {self.step} of {self.steps}"
+        else:
+            what = "Writing the summary"
+        return f"{what} · {format_eta(self.eta_s)}"
+
+
+OnProgress = Callable[[SummaryProgress], None]
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating the time left"
+    if seconds < 10:
+        return "a few seconds left"
+    if seconds < 90:
+        return f"about {round(seconds / 5) * 5:.0f} s left"
+    minutes = seconds / 60
+    if minutes < 90:
+        return f"about {minutes:.0f} min left"
+    return f"about {minutes / 60:.1f} h left"
+
+
+@dataclass
+class Rates:
+    """Speeds measured so far in a job, for the time estimate."""
+
+    prompt_tokens: int = 0
+    prompt_s: float = 0.0
+    generated_tokens: int = 0
+    generation_s: float = 0.0
+
+    def add(self, stats: GenerationStats) -> None:
+        self.prompt_tokens += stats.prompt_tokens
+        self.prompt_s += stats.ttft_s
+        self.generated_tokens += stats.completion_tokens
+        self.generation_s += stats.generation_s
+
+    def estimate(self, prompt_tokens: float, generated_tokens: float) -> float | None:
+        """Seconds to read `prompt_tokens` and write `generated_tokens` at these speeds; None
+        before anything was read."""
+        if self.prompt_s <= 0 or self.prompt_tokens == 0:
+            return None
+        prompt_rate = self.prompt_tokens / self.prompt_s
+        seconds = prompt_tokens / prompt_rate
+        if self.generated_tokens and self.generation_s > 0:
+            seconds += generated_tokens * self.generation_s / self.generated_tokens
+        return seconds
