@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -21,13 +21,9 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -40,162 +36,39 @@ from app.core.chat.library import ChatLibrary
 from app.core.chat.presets import PresetLibrary
 from app.core.chat.store import StoreError
 from app.core.chat.transfer import ImportFormatError
-from app.core.documents.readers import FILE_FILTER, Document
+from app.core.documents.readers import Document
 from app.core.engine import GenerationResult, ModelInfo
-from app.core.engine.devices import describe_backend, devices, gpu_backend
-from app.core.engine.hardware import physical_cores, total_ram_bytes
-from app.core.engine.llama_cpp_backend import supports_gpu_offload
-from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry, list_models
+from app.core.engine.devices import Hardware
+from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry
 from app.files import safe_file_name
 from app.paths import AppPaths
-from app.qt.appearance import ThemedStyle, apply_appearance, restyle, set_style
+from app.qt import dialogs
+from app.qt.appearance import apply_appearance, restyle
 from app.qt.context_usage import ContextUsage
 from app.qt.controller import ChatController, ChatState
+from app.qt.hardware import HardwareProbe
+from app.qt.message_actions import MessageActions
 from app.qt.safe_text import plain_tooltip
 from app.qt.state import save_state
 from app.qt.widgets.attachments import AttachmentBar, paperclip_icon
 from app.qt.widgets.chat_view import ChatView
 from app.qt.widgets.composer import Composer, local_files
 from app.qt.widgets.context_meter import ContextMeter
-from app.qt.widgets.models_page import ModelsPage
-from app.qt.widgets.parts_dialog import PartsDialog
+from app.qt.widgets.edit_bar import EditBar
+from app.qt.widgets.error_banner import ErrorBanner
+from app.qt.widgets.model_picker import ModelPicker
+from app.qt.widgets.models.page import ModelsPage
 from app.qt.widgets.preset_bar import PresetBar
 from app.qt.widgets.settings_dialog import SettingsDialog
 from app.qt.widgets.sidebar import ConversationSidebar
 from app.qt.workers.downloads import DownloadManager, JobState
 
-MANAGE_MODELS = "manage-models"  # the picker's last item: opens the Models page
-
-
-class ModelPicker(QComboBox):
-    """The built-in model and every `.gguf` in the models folder, re-read each time it opens,
-    and last "Manage models…".
-
-    Choosing "Manage models…" never selects it: the model chosen before stays current.
-
-    Signals:
-        manageRequested(): the user chose "Manage models…".
-    """
-
-    manageRequested = Signal()
-
-    def __init__(self, models_dir: Path, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("modelPicker")
-        self.models_dir = models_dir
-        self._previous = 0
-        self.setMinimumContentsLength(28)
-        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.setToolTip(plain_tooltip(f"Models folder: {models_dir}"))
-        self.currentIndexChanged.connect(self._on_index_changed)
-        self.refresh()
-
-    def refresh(self) -> None:
-        current = self.current_entry()
-        self.blockSignals(True)
-        self.clear()
-        for entry in list_models(self.models_dir):
-            self.addItem(entry.label, entry)
-        if self.count() == 0:
-            self.addItem("No model installed", None)
-        self.insertSeparator(self.count())
-        self.addItem("Manage models…", MANAGE_MODELS)
-        if current is not None:
-            self.select_path(current.path)
-        self._previous = self.currentIndex()
-        self.blockSignals(False)
-
-    def is_manage_item(self, index: int) -> bool:
-        return bool(self.itemData(index) == MANAGE_MODELS)
-
-    def _on_index_changed(self, index: int) -> None:
-        if not self.is_manage_item(index):
-            self._previous = index
-            return
-        self.blockSignals(True)
-        self.setCurrentIndex(self._previous)
-        self.blockSignals(False)
-        self.manageRequested.emit()
-
-    def current_entry(self) -> ModelEntry | None:
-        entry = self.currentData()
-        return entry if isinstance(entry, ModelEntry) else None
-
-    def select_path(self, path: Path) -> bool:
-        for i in range(self.count()):
-            entry = self.itemData(i)
-            if isinstance(entry, ModelEntry) and entry.path == path:
-                self.setCurrentIndex(i)
-                return True
-        return False
-
-    def showPopup(self) -> None:
-        self.refresh()  # a file dropped into the folder shows up without a restart
-        super().showPopup()
-
-
-ERROR_BANNER = ThemedStyle(
-    "#errorBanner { background: #fde8e8; border: 1px solid #f5b5b5; border-radius: 4px; } "
-    "QLabel { color: #7a1616; }",
-    "#errorBanner { background: #3d1f1f; border: 1px solid #7a2e2e; border-radius: 4px; } "
-    "QLabel { color: #ffb4ab; }")
-
-
-class ErrorBanner(QFrame):
-    """A message the user must read, shown above the conversation until dismissed."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("errorBanner")
-        set_style(self, ERROR_BANNER)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        self.label = QLabel()
-        self.label.setObjectName("errorText")
-        # Errors name files and chats from outside: never rich text that could load an image.
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.hide()
-
-    def show_error(self, message: str) -> None:
-        self.label.setText(message)
-        self.show()
-
-
-class EditBar(QFrame):
-    """Says, above the composer, that Send will make a new version of a question.
-
-    Signals:
-        cancelled(): the user gave up editing.
-    """
-
-    cancelled = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("editBar")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 2, 2, 2)
-        label = QLabel("Editing a question: Send asks it as a new version; the earlier one "
-                       "stays a click away.")
-        label.setWordWrap(True)
-        cancel = QToolButton()
-        cancel.setObjectName("cancelEditButton")
-        cancel.setText("Cancel")
-        cancel.clicked.connect(self.cancelled)
-        layout.addWidget(label, 1)
-        layout.addWidget(cancel)
-        self.hide()
-
 
 class MainWindow(QMainWindow):
+    """The window: it builds the pages and bars and connects them to the controller, the chat
+    library and one another. What the parts do is theirs: the message buttons'
+    (`MessageActions`), the dialogs' (`dialogs`), reading the machine (`HardwareProbe`)."""
+
     def __init__(self, controller: ChatController, library: ChatLibrary, paths: AppPaths,
                  presets: PresetLibrary | None = None) -> None:
         super().__init__()
@@ -207,7 +80,7 @@ class MainWindow(QMainWindow):
         self.library = library
         self.paths = paths
         self.presets = presets or PresetLibrary(paths.config_dir)
-        self._editing: int | None = None  # the question being edited
+        self.hardware = HardwareProbe(self)
         self.error_banner = ErrorBanner()
         self.chat_view = ChatView()
         self.chat_view.set_model(controller.model)
@@ -276,8 +149,10 @@ class MainWindow(QMainWindow):
                                           self.attachments)
         controller.conversationChanged.connect(self._on_conversation_changed)
         controller.conversationSaved.connect(self._on_conversation_saved)
-        self.chat_view.actionRequested.connect(self._on_message_action)
-        self.edit_bar.cancelled.connect(self.cancel_edit)
+        self.message_actions = MessageActions(controller, self.chat_view, self.composer,
+                                              self.edit_bar, self)
+        self.message_actions.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.hardware.read.connect(self._show_model_tooltip)
         self.sidebar.newChatRequested.connect(self.new_chat)
         self.sidebar.conversationChosen.connect(self.open_conversation)
         self.sidebar.searchResultChosen.connect(self.show_search_result)
@@ -309,18 +184,16 @@ class MainWindow(QMainWindow):
 
     def show_settings(self) -> SettingsDialog:
         """Open the settings panel; what it applies is saved and used at once (a reload when
-        a setting needs one)."""
+        a setting needs one). It shows the machine as last read, and again once read anew."""
         entry = self.controller.entry
-        can_offload = supports_gpu_offload()
         dialog = SettingsDialog(
             self.controller.settings, model_key=entry.name if entry else None,
-            model_label=entry.display_name if entry else None,
-            hardware=_hardware_text(can_offload), can_offload=can_offload,
-            offload_reason="This llama.cpp build runs on the CPU only: it cannot offload layers "
-                           "to a GPU (see the README for CUDA, Metal and Vulkan builds).",
+            model_label=entry.display_name if entry else None, hardware=self.hardware.latest,
             parent=self)
         dialog.applied.connect(self._apply_settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.hardware.read.connect(dialog.set_hardware)
+        self.hardware.refresh()  # the GPUs' free memory, as it is now
         dialog.open()
         return dialog
 
@@ -364,7 +237,8 @@ class MainWindow(QMainWindow):
         self.attach_button.setIcon(paperclip_icon(self.palette().color(QPalette.ColorRole.Text)))
         self.attach_button.setIconSize(QSize(20, 20))
         self.attach_button.setToolTip("Attach documents (txt, md, pdf, docx, html)")
-        self.attach_button.clicked.connect(lambda: self.attach_files(self._choose_files()))
+        self.attach_button.clicked.connect(
+            lambda: self.attach_files(dialogs.files_to_attach(self)))
         QShortcut(QKeySequence("Esc"), self, activated=self._escape)
         buttons = QVBoxLayout()
         buttons.addWidget(self.send_button)
@@ -387,12 +261,6 @@ class MainWindow(QMainWindow):
     def attach_files(self, paths: list[Path]) -> None:
         """Attach these files to the next question; they are read in the background."""
         self.attachments.add_files(paths)
-
-    def _choose_files(self) -> list[Path]:
-        """The files the user picks to attach; none if they cancel."""
-        names, _ = QFileDialog.getOpenFileNames(self, "Attach documents", str(Path.home()),
-                                                FILE_FILTER)
-        return [Path(name) for name in names]
 
     # Files dropped anywhere on the window are attached; anything else dropped is refused.
 
@@ -438,8 +306,8 @@ class MainWindow(QMainWindow):
         chats.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
 
     def _escape(self) -> None:
-        if self._editing is not None:
-            self.cancel_edit()
+        if self.message_actions.editing is not None:
+            self.message_actions.cancel_edit()
         else:
             self.controller.stop()
 
@@ -501,17 +369,17 @@ class MainWindow(QMainWindow):
 
     def _send(self, text: str) -> None:
         self.error_banner.hide()
-        if self.attachments.is_reading() and self._editing is None:
+        editing = self.message_actions.editing
+        if self.attachments.is_reading() and editing is None:
             self.composer.setPlainText(text)  # nothing typed is lost; Send again when read
             self.statusBar().showMessage("A document is still being read: send when it "
                                          "shows its size.", 5000)
             return
-        if self._editing is not None and not text.strip():
+        if editing is not None and not text.strip():
             return  # Enter on an emptied edit (documents in the bar made it send): keep editing
         self.chat_view.scroll_to_bottom()
-        if self._editing is not None:  # an edited question keeps its own documents
-            editing = self._editing
-            self.cancel_edit()
+        if editing is not None:  # an edited question keeps its own documents
+            self.message_actions.cancel_edit()
             self.controller.edit(editing, text)
         elif self.controller.send(text, self.attachments.attachments(),
                                   self.attachments.options()):
@@ -521,14 +389,14 @@ class MainWindow(QMainWindow):
 
     def new_chat(self) -> None:
         """An empty chat with the preset and system prompt now chosen."""
-        self.cancel_edit()
+        self.message_actions.cancel_edit()
         self.preset_bar.flush_prompt_edit()  # into the chat it was typed for
         self.controller.new_conversation(self.preset_bar.system_prompt(),
                                          self.preset_bar.current_preset())
         self.show_chat()
 
     def open_conversation(self, conversation_id: int) -> None:
-        self.cancel_edit()
+        self.message_actions.cancel_edit()
         self.preset_bar.flush_prompt_edit()
         self.controller.open_conversation(conversation_id)
         self.show_chat()
@@ -562,35 +430,6 @@ class MainWindow(QMainWindow):
         title = self.controller.conversation.title
         self.setWindowTitle(f"{title} — Lamplight" if title else "Lamplight")
 
-    def _on_message_action(self, action: str, message_id: int) -> None:
-        controller = self.controller
-        if action == "previous":
-            controller.switch_version(message_id, -1)
-        elif action == "next":
-            controller.switch_version(message_id, +1)
-        elif action == "regenerate":
-            if controller.state is not ChatState.READY:
-                self.statusBar().showMessage("Load a model to answer again.", 5000)
-                return
-            self.chat_view.scroll_to_bottom()
-            controller.regenerate(message_id)
-        elif action == "edit":
-            self.start_edit(message_id)
-        elif action == "delete":
-            self.delete_message(message_id)
-        elif action == "parts":
-            self.show_parts(message_id)
-
-    def show_parts(self, message_id: int) -> PartsDialog:
-        """Open a part-by-part summary: each part's note beside the text it came from."""
-        conversation = self.controller.conversation
-        answer = conversation.message(message_id)
-        question = conversation.message(answer.parent_id) if answer.parent_id else None
-        dialog = PartsDialog(answer, question, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
-
     def _show_speed(self, result: GenerationResult) -> None:
         # A summary stopped before its last step wrote nothing to time: keep the last speed.
         if result.stats.completion_tokens:
@@ -607,33 +446,6 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().clearMessage()
 
-    def start_edit(self, message_id: int) -> None:
-        """Put the question in the composer; Send then asks it as a new version."""
-        self._editing = message_id
-        self.composer.setPlainText(self.controller.conversation.message(message_id).content)
-        self.edit_bar.show()
-        self.composer.setFocus()
-
-    def cancel_edit(self) -> None:
-        if self._editing is not None:
-            self._editing = None
-            self.composer.clear()
-        self.edit_bar.hide()
-
-    def delete_message(self, message_id: int) -> None:
-        conversation = self.controller.conversation
-        following = len(conversation.subtree(message_id)) - 1
-        if following and not self._confirm(
-                "Delete message",
-                f"Delete this message and the {following} after it in this version of the "
-                "chat? Other versions stay."):
-            return
-        self.controller.delete_message(message_id)
-
-    def _confirm(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text)
-        return answer == QMessageBox.StandardButton.Yes
-
     def export_conversation(self, conversation_id: int | None) -> None:
         """Save a chat as Markdown or JSON, where the user picks."""
         if conversation_id is None:
@@ -645,7 +457,7 @@ class MainWindow(QMainWindow):
             self.error_banner.show_error(str(exc))
             return
         name = safe_file_name(conversation.title, fallback="chat")
-        path, chosen = self._ask_export_path(name)
+        path, chosen = dialogs.export_path(self, name)
         if not path:
             return
         as_json = chosen.startswith("JSON") or path.lower().endswith(".json")
@@ -659,18 +471,13 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Exported to {path}", 8000)
 
-    def _ask_export_path(self, name: str) -> tuple[str, str]:
-        return QFileDialog.getSaveFileName(
-            self, "Export chat", str(Path.home() / f"{name}.md"),
-            "Markdown (*.md);;JSON, with every version (*.json)")
-
     def import_conversations(self, path: str | None = None) -> list[int]:
         """Add the chats of a Lamplight JSON export, all or none; returns their new ids."""
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Import chats", str(Path.home()),
-                                                  "Lamplight chats (*.json)")
-            if not path:
+            chosen = dialogs.chats_to_import(self)
+            if chosen is None:
                 return []
+            path = str(chosen)
         try:
             imported = self.library.import_file(Path(path))
         except (ImportFormatError, StoreError) as exc:  # a full disk: none of them was saved
@@ -687,14 +494,25 @@ class MainWindow(QMainWindow):
         entry = self.controller.entry
         label = entry.label if entry else info.name
         self.status_model.setText(label)
-        runs_on = f"GPU offload ({gpu_backend() or 'GPU'})" if info.gpu_offload else "CPU"
-        self.status_model.setToolTip(plain_tooltip(
-            f"{info.path}\ncontext {info.n_ctx} tokens · {info.n_threads} threads · "
-            f"{runs_on}\nchat template: {info.template_description}"))
+        self._show_model_tooltip()
+        if info.gpu_offload and self.hardware.latest is None:
+            self.hardware.refresh()  # the GPU's backend, for the tooltip
         if entry is not None:
             save_state(self.paths.state_file, last_model=str(entry.path))
         for document in self.attachments.documents():  # each model counts tokens its own way
             self.controller.host.count_tokens(document, document.text)
+
+    def _show_model_tooltip(self, _hardware: Hardware | None = None) -> None:
+        """The loaded model's file, context, threads, where it runs and its chat template."""
+        info = self.controller.info
+        if info is None:
+            return
+        hardware = self.hardware.latest
+        gpu = hardware.gpu_backend if hardware is not None else None
+        runs_on = f"GPU offload ({gpu or 'GPU'})" if info.gpu_offload else "CPU"
+        self.status_model.setToolTip(plain_tooltip(
+            f"{info.path}\ncontext {info.n_ctx} tokens · {info.n_threads} threads · "
+            f"{runs_on}\nchat template: {info.template_description}"))
 
     def _show_state(self, state: ChatState) -> None:
         loaded = state in (ChatState.READY, ChatState.GENERATING)
@@ -752,13 +570,3 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
 
-
-def _hardware_text(can_offload: bool) -> str:
-    """What the settings panel says about this machine: cores, RAM and what llama.cpp runs on,
-    "CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free" or "llama.cpp backend: CPU only"."""
-    found = devices()
-    backend = describe_backend(found)
-    if can_offload and gpu_backend(found) is None:  # offload to no local GPU: an RPC server
-        backend = "llama.cpp backend: GPU offload available"
-    return (f"{physical_cores()} CPU cores · {total_ram_bytes() / 2**30:.1f} GiB RAM · "
-            f"{backend}")

@@ -16,8 +16,8 @@ from app.qt.appearance import (
     restyle,
     set_style,
 )
-from app.qt.main_window import ERROR_BANNER, ErrorBanner
-from app.qt.widgets.models_page import FOUND_BANNER
+from app.qt.widgets.error_banner import ERROR_BANNER, ErrorBanner
+from app.qt.widgets.models.page import FOUND_BANNER
 
 pytestmark = pytest.mark.qt
 

@@ -10,7 +10,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QPlainTextEdit, QToolButton
 
 from app.core.documents.readers import Document
-from app.core.documents.summarize import SummaryOptions
+from app.core.documents.summary_options import SummaryOptions
+from app.qt import dialogs
 from app.qt.main_window import MainWindow
 from app.qt.widgets.attachments import (
     PREVIEW_CHARS,
@@ -219,7 +220,7 @@ def test_the_attach_button_attaches_the_chosen_files(window: MainWindow, tmp_pat
                                                      qtbot) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "chosen.txt"
     path.write_text("Chosen in the dialog.", encoding="utf-8")
-    monkeypatch.setattr(window, "_choose_files", lambda: [path])
+    monkeypatch.setattr(dialogs, "files_to_attach", lambda _parent: [path])
     attach = window.findChild(QToolButton, "attachButton")
     assert isinstance(attach, QToolButton) and "pdf" in attach.toolTip()
     attach.click()
@@ -227,7 +228,7 @@ def test_the_attach_button_attaches_the_chosen_files(window: MainWindow, tmp_pat
     assert window.attachments.documents()[0].text == "Chosen in the dialog."
     assert window.composer.has_attachments()
 
-    monkeypatch.setattr(window, "_choose_files", list)  # the user cancelled
+    monkeypatch.setattr(dialogs, "files_to_attach", lambda _parent: [])  # the user cancelled
     attach.click()
     assert not window.attachments.is_reading()
     assert len(window.attachments.documents()) == 1

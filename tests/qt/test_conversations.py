@@ -17,6 +17,7 @@ from app.core.chat.conversation import Conversation, Message
 from app.core.chat.store import ConversationStore
 from app.core.chat.titles import clean_title
 from app.paths import AppPaths
+from app.qt import dialogs
 from app.qt.controller import ChatState
 from app.qt.main_window import MainWindow
 
@@ -270,7 +271,8 @@ def test_messages_can_be_copied_and_deleted(qtbot, paths: AppPaths,  # type: ign
         assert QGuiApplication.clipboard().text() == "second **answer**"
 
         asked: list[str] = []
-        monkeypatch.setattr(win, "_confirm", lambda _title, text: asked.append(text) or True)
+        monkeypatch.setattr(dialogs, "confirm",
+                            lambda _parent, _title, text: asked.append(text) or True)
         qtbot.mouseClick(win.chat_view.message_widget(2).delete_button,
                          Qt.MouseButton.LeftButton)
         assert asked and "1 after it" in asked[0]
@@ -318,12 +320,13 @@ def test_export_writes_markdown_and_json_that_imports_back(qtbot, paths: AppPath
     qtbot.addWidget(win)
     try:
         markdown, as_json = tmp_path / "sums.md", tmp_path / "sums.json"
-        monkeypatch.setattr(win, "_ask_export_path", lambda _name: (str(markdown), "Markdown"))
+        monkeypatch.setattr(dialogs, "export_path",
+                            lambda _parent, _name: (str(markdown), "Markdown"))
         win.export_conversation(chat.id)
         text = markdown.read_text(encoding="utf-8")
         assert "What is 2+2?" in text and "It is **4**." in text
 
-        monkeypatch.setattr(win, "_ask_export_path", lambda _name: (str(as_json), "JSON"))
+        monkeypatch.setattr(dialogs, "export_path", lambda _parent, _name: (str(as_json), "JSON"))
         win.export_conversation(chat.id)
         assert json.loads(as_json.read_text(encoding="utf-8"))["conversations"][0]["title"] == \
             "Sums"

@@ -13,7 +13,7 @@ from app.core.models.library import builtin_model_path
 from app.paths import AppPaths
 from app.qt.controller import ChatState
 from app.qt.main_window import MainWindow
-from app.qt.viewmodels.conversation_model import ConversationModel
+from app.qt.viewmodels.conversation_model import ConversationModel, Roles
 
 pytestmark = [pytest.mark.qt]
 LOAD_TIMEOUT_MS = 60_000
@@ -157,6 +157,19 @@ def test_without_any_model_the_window_says_how_to_get_one(qtbot, window: MainWin
     assert not window.composer.isEnabled()
 
 
+def append_to_last(model: ConversationModel, piece: str) -> None:
+    """Streamed text, as the controller adds it to the answer being written."""
+    message = model.message(model.last_row)
+    message.content += piece
+    model.message_changed(message)
+
+
+def finish_last(model: ConversationModel) -> None:
+    message = model.message(model.last_row)
+    message.streaming = False
+    model.message_changed(message, [Roles.STREAMING, Roles.STATS, Roles.ERROR])
+
+
 def test_the_view_follows_the_end_only_while_the_user_is_there(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     model = window.controller.model
     view = window.chat_view
@@ -168,15 +181,15 @@ def test_the_view_follows_the_end_only_while_the_user_is_there(qtbot, window: Ma
     qtbot.waitUntil(lambda: view.at_bottom)
 
     for _ in range(20):  # streamed text at the bottom: the view follows
-        model.append_to_last("more words on a new line\n\n")
+        append_to_last(model, "more words on a new line\n\n")
     qtbot.waitUntil(lambda: "more words" in view.message_widget(model.last_row).plain_text())
     qtbot.waitUntil(lambda: view.at_bottom)
 
     bar = view.verticalScrollBar()
     bar.setValue(0)  # the user scrolls up to read
     for _ in range(20):
-        model.append_to_last("still more\n\n")
-    model.finish_last()
+        append_to_last(model, "still more\n\n")
+    finish_last(model)
     qtbot.wait(100)
     assert bar.value() == 0
 
@@ -185,8 +198,8 @@ def test_conversation_model_is_a_sound_qt_model(qtmodeltester) -> None:  # type:
     model = ConversationModel()
     model.append_message(Message("user", "hi"))
     model.append_message(Message("assistant", "hello", streaming=True))
-    model.append_to_last(" there")
-    model.finish_last()
+    append_to_last(model, " there")
+    finish_last(model)
     qtmodeltester.check(model)
     assert model.message(1).content == "hello there"
 

@@ -17,7 +17,8 @@ from app.core.models.download import Download, DownloadInterrupted, Progress
 from app.paths import AppPaths
 from app.qt.application import build_window
 from app.qt.main_window import MainWindow
-from app.qt.widgets.models_page import ImportFoundDialog, ModelsPage
+from app.qt.widgets.models.found_dialog import ImportFoundDialog
+from app.qt.widgets.models.page import ModelsPage
 from app.qt.workers.downloads import JobState
 from tests.hubstandin import HubStandIn
 

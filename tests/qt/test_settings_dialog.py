@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QToolButton, QWidget
 
+from app.core.engine import ModelInfo
+from app.core.engine.base import TemplateSource
+from app.core.engine.devices import Hardware
 from app.core.settings.file import SettingsFile
 from app.core.settings.schema import SETTINGS
+from app.qt import hardware as hardware_module
+from app.qt.main_window import MainWindow
 from app.qt.widgets.settings_dialog import SettingsDialog
 
 pytestmark = [pytest.mark.qt]
@@ -155,22 +161,66 @@ def test_row_reset_in_model_scope_forgets_the_override(qtbot, settings: Settings
     assert settings.get("sampling.top_k") == 10
 
 
+CPU_ONLY = Hardware(8, 16 * 2**30, False, None, "llama.cpp backend: CPU only")
+CUDA = Hardware(8, 16 * 2**30, True, "CUDA", "CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free")
+
+
 def test_gpu_layers_disabled_without_offload(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
-    dialog = make(qtbot, settings, model_key=MODEL, can_offload=False,
+    dialog = make(qtbot, settings, model_key=MODEL, hardware=CPU_ONLY,
                   offload_reason="This build of llama.cpp is CPU only.")
     for index in (0, 1):
         dialog.findChild(QComboBox, "settingsScope").setCurrentIndex(index)
         assert not dialog.findChild(QWidget, "hardware.n_gpu_layers").isEnabled()
     reason = dialog.findChild(QLabel, "gpuLayersReason")
     assert reason.text() == "This build of llama.cpp is CPU only."
+    assert not reason.isHidden()
     assert "CPU only" in dialog.findChild(QWidget, "hardware.n_gpu_layers").toolTip()
-    assert dialog.findChild(QLabel, "gpuLayersReason") is not None
-    assert make(qtbot, settings).findChild(QLabel, "gpuLayersReason") is None
+    assert make(qtbot, settings, hardware=CUDA).findChild(QLabel, "gpuLayersReason").isHidden()
 
 
 def test_hardware_summary(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
-    dialog = make(qtbot, settings, hardware="8 cores, 16 GB RAM, CUDA")
-    assert dialog.findChild(QLabel, "hardwareSummary").text() == "8 cores, 16 GB RAM, CUDA"
+    dialog = make(qtbot, settings, hardware=CUDA)
+    assert dialog.findChild(QLabel, "hardwareSummary").text() == (
+        "8 CPU cores · 16.0 GiB RAM · CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free")
+
+
+def test_the_hardware_read_after_the_dialog_opened_is_shown(  # type: ignore[no-untyped-def]
+        qtbot, settings: SettingsFile) -> None:
+    dialog = make(qtbot, settings, model_key=MODEL)
+    gpu_layers = dialog.findChild(QWidget, "hardware.n_gpu_layers")
+    reason = dialog.findChild(QLabel, "gpuLayersReason")
+    assert dialog.findChild(QLabel, "hardwareSummary").text() == "Reading the hardware…"
+    assert gpu_layers.isEnabled() and reason.isHidden()  # nothing refused until it is known
+    dialog.set_hardware(CPU_ONLY)
+    assert dialog.findChild(QLabel, "hardwareSummary").text().endswith("CPU only")
+    assert not gpu_layers.isEnabled() and not reason.isHidden()
+    assert "sampling.temperature" not in dialog.changed_keys()
+    dialog.findChild(QComboBox, "settingsScope").setCurrentIndex(1)
+    assert not gpu_layers.isEnabled()  # in the model's scope too
+    dialog.set_hardware(CUDA)
+    assert gpu_layers.isEnabled() and reason.isHidden()
+
+
+def test_the_window_reads_the_hardware_off_the_gui_thread(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reading it loads llama.cpp and asks the GPUs for their memory: the window must not wait.
+    threads: list[threading.Thread] = []
+
+    def read() -> Hardware:
+        threads.append(threading.current_thread())
+        return CUDA
+
+    monkeypatch.setattr(hardware_module, "read_hardware", read)
+    dialog = window.show_settings()
+    summary = dialog.findChild(QLabel, "hardwareSummary")
+    assert summary.text() == "Reading the hardware…"
+    qtbot.waitUntil(lambda: summary.text() == CUDA.describe())
+    assert threads and threads[0] is not threading.main_thread()
+    dialog.close()
+    again = window.show_settings()  # the last reading at once, a fresh one after
+    assert again.findChild(QLabel, "hardwareSummary").text() == CUDA.describe()
+    qtbot.waitUntil(lambda: len(threads) == 2)
+    again.close()
 
 
 def test_read_only_shows_the_banner(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -208,3 +258,14 @@ def test_ok_applies_and_closes(qtbot, settings: SettingsFile) -> None:  # type: 
     with qtbot.waitSignal(dialog.accepted):
         dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
     assert settings.get("app.font_size") == 16
+
+
+def test_the_model_tooltip_names_the_gpu_backend_once_read(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(hardware_module, "read_hardware", lambda: CUDA)
+    info = ModelInfo(tmp_path / "tiny.gguf", "tiny", 4096, 8192, 8, 10**8, 10**8, "chatml",
+                     TemplateSource.GGUF, gpu_offload=True)
+    window.controller.info = info
+    with qtbot.waitSignal(window.hardware.read):
+        window._on_model_loaded(info)  # asks for the hardware on a worker thread
+    assert "GPU offload (CUDA)" in window.status_model.toolTip()

@@ -83,7 +83,7 @@ def test_a_dropped_pdf_is_summarized_with_progress_and_parts(  # type: ignore[no
     assert f"summary of {len(parts)} parts" in footer and "Parts…" in footer
     assert "licence.pdf" in window.chat_view.message_widget(0).plain_text()
 
-    dialog = window.show_parts(answer.id)  # type: ignore[arg-type]
+    dialog = window.message_actions.show_parts(answer.id)  # type: ignore[arg-type]
     assert dialog.part_list.count() == len(parts)
     dialog.part_list.setCurrentRow(1)
     shown = dialog.part_text.toPlainText()

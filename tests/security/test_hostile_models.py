@@ -285,7 +285,8 @@ def test_one_bad_file_marks_only_its_row_on_the_models_page(  # type: ignore[no-
         qtbot, paths, smollm2_path: Path, smol_layout: Layout) -> None:
     from PySide6.QtWidgets import QTreeWidgetItem
 
-    from app.qt.widgets.model_lists import OBJECT_ROLE, InstalledList
+    from app.qt.widgets.models.installed_list import InstalledList
+    from app.qt.widgets.models.trees import OBJECT_ROLE
 
     make_hostile(smollm2_path, smol_layout, "u64-array-of-2^63-1", paths.models_dir)
     make_hostile(smollm2_path, smol_layout, "truncated-10MB", paths.models_dir)
@@ -556,7 +557,7 @@ def test_search_files_leaves_out_hostile_repos_and_files(served: HubStandIn,
 @pytest.mark.qt
 def test_the_models_page_shows_no_hostile_repo_or_file(  # type: ignore[no-untyped-def]
         qtbot, served: HubStandIn) -> None:
-    from app.qt.widgets.model_lists import HubSearch
+    from app.qt.widgets.models.hub_search import HubSearch
 
     served.rewrite("search", lambda found: [found[0] | {"id": "owner/../x"}, *found])
     served.add_file(REPO, "/abs/evil.gguf", b"GGUF")

@@ -12,6 +12,7 @@ import pytest
 from app.core.chat import library as library_module
 from app.core.chat.store import StoreError
 from app.files import UnsafePathError, child_path, safe_file_name
+from app.qt import dialogs
 from app.qt.main_window import MainWindow
 
 
@@ -57,11 +58,11 @@ def test_the_window_suggests_a_plain_file_name_and_reports_a_failed_import(
     (chat_id,) = window.import_conversations(str(chats))
     suggested: list[str] = []
 
-    def ask(name: str) -> tuple[str, str]:
+    def ask(_parent: object, name: str) -> tuple[str, str]:
         suggested.append(name)
         return "", ""
 
-    monkeypatch.setattr(window, "_ask_export_path", ask)
+    monkeypatch.setattr(dialogs, "export_path", ask)
     window.export_conversation(chat_id)
     assert suggested == ["etc cron.d x"]
 

@@ -57,7 +57,7 @@ from app.qt.viewmodels.conversation_list_model import ConversationListModel
 from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.widgets.attachments import AttachmentChip
 from app.qt.widgets.chat_view import ChatView, MessageWidget
-from app.qt.widgets.model_lists import InstalledList
+from app.qt.widgets.models.installed_list import InstalledList
 from app.qt.widgets.show_all import ShowAllTable, ShowAllText
 from app.qt.widgets.sidebar import ConversationSidebar
 

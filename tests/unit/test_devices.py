@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 
 from app.core.engine import devices as devices_module
-from app.core.engine import llama_cpp_backend, native
+from app.core.engine import native
 from app.core.engine.devices import (
     Device,
+    Hardware,
     describe_backend,
     devices,
     gpu_backend,
     offload_device,
+    read_hardware,
+    supports_gpu_offload,
 )
 
 GIB = 2**30
@@ -40,7 +43,17 @@ def test_this_cpu_build_has_no_gpu_backend() -> None:
 
 def test_the_registry_read_agrees_with_llama_cpp() -> None:
     # llama_supports_gpu_offload() asks the same registry for a GPU or an iGPU (or RPC).
-    assert (gpu_backend() is not None) == llama_cpp_backend.supports_gpu_offload()
+    assert (gpu_backend() is not None) == supports_gpu_offload()
+
+
+def test_the_hardware_line_names_cores_memory_and_the_backend() -> None:
+    hardware = read_hardware()
+    assert hardware.cores >= 1 and hardware.ram_bytes > 0
+    assert not hardware.can_offload and hardware.gpu_backend is None  # this CPU build
+    assert hardware.describe().endswith(" GiB RAM · llama.cpp backend: CPU only")
+    gpu = Hardware(8, 32 * GIB, True, "CUDA", "CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free")
+    assert gpu.describe() == ("8 CPU cores · 32.0 GiB RAM · "
+                              "CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free")
 
 
 def test_a_gpu_is_described_with_its_free_memory() -> None:

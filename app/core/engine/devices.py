@@ -1,4 +1,5 @@
-"""The devices llama.cpp can run on: the CPU and, in a CUDA, Metal or Vulkan build, the GPUs.
+"""The devices llama.cpp can run on: the CPU and, in a CUDA, Metal or Vulkan build, the GPUs;
+and the machine as the settings panel describes it (`read_hardware`).
 
 Read from ggml's backend registry (`ggml-backend.h`) with ctypes, on the very ggml libraries
 llama-cpp-python loads: it wraps none of these functions. Importing llama_cpp registers the
@@ -13,12 +14,15 @@ import ctypes
 import functools
 import logging
 import platform
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import psutil
+
+from app.core.engine.hardware import physical_cores, total_ram_bytes
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,9 @@ _SIGNATURES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "ggml_backend_reg_name": (ctypes.c_char_p, (ctypes.c_void_p,)),
 }
 _LOAD_ALL = "ggml_backend_load_all_from_path"
+# The first read loads llama.cpp and binds the registry: once, whichever threads ask at once
+# (the window reads it on a worker thread while the inference thread may be loading a model).
+_registry_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,8 @@ class Device:
 def devices() -> list[Device]:
     """Every device of this llama.cpp build, as ggml lists them (the CPU among them), with the
     memory free now. Imports llama_cpp. Never raises: the CPU alone if the registry is unread."""
-    ggml = _ggml()
+    with _registry_lock:
+        ggml = _ggml()
     if ggml is None:
         return [_cpu_fallback()]
     try:
@@ -103,6 +111,45 @@ def describe_backend(found: Sequence[Device] | None = None) -> str:
         return "llama.cpp backend: CPU only"
     gpus = [d for d in found if d.offloads and d.backend == backend]
     return f"{backend}: " + "; ".join(_describe_device(d) for d in gpus)
+
+
+def supports_gpu_offload() -> bool:
+    """Whether this llama.cpp build can put layers on a GPU (or an RPC server). Imports
+    llama_cpp."""
+    from app.core.engine import native
+
+    return bool(native.load_llama_cpp().llama_supports_gpu_offload())
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """This machine as the settings panel shows it: cores, memory and what llama.cpp runs on."""
+
+    cores: int
+    ram_bytes: int
+    can_offload: bool    # `supports_gpu_offload()`
+    gpu_backend: str | None
+    backend: str         # "CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free", "...: CPU only"
+
+    def describe(self) -> str:
+        """"8 CPU cores · 31.3 GiB RAM · CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free"."""
+        return f"{self.cores} CPU cores · {self.ram_bytes / 2**30:.1f} GiB RAM · {self.backend}"
+
+
+def read_hardware() -> Hardware:
+    """This machine and what llama.cpp runs on, the GPUs' free memory as it is now. Imports
+    llama_cpp and asks every device for its memory: keep it off a GUI thread."""
+    found = devices()
+    try:
+        can_offload = supports_gpu_offload()
+    except Exception as exc:  # llama.cpp does not load: what it runs on is the CPU, if anything
+        log.warning("cannot ask llama.cpp about GPU offload: %s", exc)
+        can_offload = False
+    gpu = gpu_backend(found)
+    backend = describe_backend(found)
+    if can_offload and gpu is None:  # offload to no local GPU: an RPC server
+        backend = "llama.cpp backend: GPU offload available"
+    return Hardware(physical_cores(), total_ram_bytes(), can_offload, gpu, backend)
 
 
 def _describe_device(device: Device) -> str:

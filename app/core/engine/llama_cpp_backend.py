@@ -56,6 +56,8 @@ _FORMAT_BY_ARCHITECTURE = {
 _NO_SYSTEM_ROLE = {"gemma"}
 _CTX_PAD = 256
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
+
+
 def _return_freed_memory() -> None:
     """Give the freed heap back to the system (glibc only).
 
@@ -70,10 +72,6 @@ def _return_freed_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):  # musl or another libc: nothing to trim
         pass
-
-
-def supports_gpu_offload() -> bool:
-    return bool(native.load_llama_cpp().llama_supports_gpu_offload())
 
 
 def _cache_type(spec: LoadSpec) -> int | None:

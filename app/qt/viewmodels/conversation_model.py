@@ -13,7 +13,6 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from app.core.chat.conversation import Conversation, Message
-from app.core.engine import GenerationStats
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -119,19 +118,6 @@ class ConversationModel(QAbstractListModel):
         self.conversation.add(message)
         self.sync()
         return self.last_row
-
-    def append_to_last(self, piece: str) -> None:
-        """Add streamed text to the answer being written."""
-        message = self._rows[self.last_row]
-        message.content += piece
-        self.message_changed(message)
-
-    def finish_last(self, stats: GenerationStats | None = None, error: str | None = None) -> None:
-        message = self._rows[self.last_row]
-        message.streaming = False
-        message.stats = stats
-        message.error = error
-        self.message_changed(message, [Roles.STREAMING, Roles.STATS, Roles.ERROR])
 
     def clear(self) -> None:
         self.set_conversation(Conversation())

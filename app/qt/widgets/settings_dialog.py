@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import os
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.engine.devices import Hardware
 from app.core.settings.file import SettingsFile
 from app.core.settings.schema import (
     BY_KEY,
@@ -45,6 +46,9 @@ from app.qt.appearance import ERROR_TEXT, NOTICE_BANNER, set_style
 NOTE_STYLE = "color: palette(placeholder-text);"
 RELOAD_NOTE = "Changes here apply when the model reloads."
 GPU_LAYERS = "hardware.n_gpu_layers"
+OFFLOAD_REASON = ("This llama.cpp build runs on the CPU only: it cannot offload layers to a GPU "
+                  "(see the README for CUDA, Metal and Vulkan builds).")
+READING_HARDWARE = "Reading the hardware…"
 # What an optional setting's empty value (None) is called in its spin box.
 OPTIONAL_TEXT = {"sampling.max_tokens": "until the model stops", "sampling.seed": "random"}
 NUMBER_ITEM = "A number"
@@ -204,6 +208,10 @@ class SettingsDialog(QDialog):
     OK and Apply write only what changed; a `SettingError` is shown in the dialog, which stays
     open. The dialog never saves the file.
 
+    The machine (`hardware`) is read off the GUI thread, so it may come after the dialog opens
+    (`set_hardware`); until then the GPU layers can be set. On a build that cannot offload they
+    cannot, and `offload_reason` says why.
+
     Signals:
         applied(list): the settings file was changed: these keys (str) were set or reset. The
             window saves the file and puts the values to use.
@@ -212,17 +220,16 @@ class SettingsDialog(QDialog):
     applied = Signal(list)
 
     def __init__(self, settings: SettingsFile, model_key: str | None = None,
-                 model_label: str | None = None, *, hardware: str = "",
-                 can_offload: bool = True, offload_reason: str = "",
-                 parent: QWidget | None = None) -> None:
+                 model_label: str | None = None, *, hardware: Hardware | None = None,
+                 offload_reason: str = OFFLOAD_REASON, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
         self.settings = settings
         self.model_key = model_key
-        self.can_offload = can_offload
-        self.offload_reason = offload_reason or "This build cannot run models on a GPU."
+        self.hardware = hardware
+        self.offload_reason = offload_reason
         self._editors = {s.key: _editor(s) for s in SETTINGS}
         self._resets: dict[str, QToolButton] = {}
         self._loaded: dict[str, Value] = {}  # each widget's value as loaded from the scope
@@ -254,8 +261,9 @@ class SettingsDialog(QDialog):
         self.pages = QTabWidget()
         self.pages.setObjectName("settingsPages")
         for group in GROUPS:
-            self.pages.addTab(self._page(group, hardware), group)
+            self.pages.addTab(self._page(group), group)
         layout.addWidget(self.pages)
+        self._show_offload()
 
         self.error = QLabel()
         self.error.setObjectName("settingsError")
@@ -275,18 +283,20 @@ class SettingsDialog(QDialog):
 
     # Building
 
-    def _page(self, group: str, hardware: str) -> QWidget:
+    def _page(self, group: str) -> QWidget:
         page = QWidget()
         page.setObjectName(f"settingsPage.{group}")
         column = QVBoxLayout(page)
         settings = [s for s in SETTINGS if s.group == group]
         all_reload = all(s.reload for s in settings)
         if group == "Hardware":
-            summary = QLabel(hardware or "Hardware details are not known.")
-            summary.setObjectName("hardwareSummary")
-            summary.setWordWrap(True)
-            summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            column.addWidget(summary)
+            self.hardware_summary = QLabel(
+                self.hardware.describe() if self.hardware else READING_HARDWARE)
+            self.hardware_summary.setObjectName("hardwareSummary")
+            self.hardware_summary.setWordWrap(True)
+            self.hardware_summary.setTextInteractionFlags(
+                Qt.TextInteractionFlag.TextSelectableByMouse)
+            column.addWidget(self.hardware_summary)
         if all_reload:
             column.addWidget(self._note(RELOAD_NOTE))
         form = QFormLayout()
@@ -295,10 +305,11 @@ class SettingsDialog(QDialog):
             label = QLabel(setting.label)
             label.setToolTip(_tooltip(setting))
             form.addRow(label, self._row(setting, note=setting.reload and not all_reload))
-            if setting.key == GPU_LAYERS and not self.can_offload:
-                reason = self._note(self.offload_reason)
-                reason.setObjectName("gpuLayersReason")
-                form.addRow("", reason)
+            if setting.key == GPU_LAYERS:  # shown when the build cannot offload
+                self._offload_form = form
+                self._offload_note = self._note(self.offload_reason)
+                self._offload_note.setObjectName("gpuLayersReason")
+                form.addRow("", self._offload_note)
         column.addLayout(form)
         column.addStretch(1)
         restore = QPushButton("Restore defaults")
@@ -335,13 +346,33 @@ class SettingsDialog(QDialog):
             line.addWidget(self._note("(applies when the model reloads)"))
         line.addStretch(1)
         line.addWidget(reset)  # at the right edge, where the resets of all rows line up
-        if setting.key == GPU_LAYERS and not self.can_offload:
-            editor.widget.setToolTip(self._offload_tooltip(setting))
         return row
 
-    def _offload_tooltip(self, setting: Setting) -> str:
+    # The machine
+
+    @property
+    def can_offload(self) -> bool:
+        """Whether GPU layers can be set: unless the build is known to run on the CPU only."""
+        return self.hardware is None or self.hardware.can_offload
+
+    @Slot(object)
+    def set_hardware(self, hardware: Hardware) -> None:
+        """Show a fresh reading of the machine, and allow GPU layers as its build does."""
+        self.hardware = hardware
+        self.hardware_summary.setText(hardware.describe())
+        self._show_offload()
+
+    def _show_offload(self) -> None:
+        """The GPU layers row as the build allows: on a CPU-only one, refused, with why."""
+        allowed = self.can_offload
+        self._offload_form.setRowVisible(self._offload_note, not allowed)
+        setting, editor = BY_KEY[GPU_LAYERS], self._editors[GPU_LAYERS]
         reason = html.escape(self.offload_reason)
-        return f"{_tooltip(setting)}<p><b>Not available:</b> {reason}</p>"
+        editor.widget.setToolTip(_tooltip(setting) if allowed else
+                                 f"{_tooltip(setting)}<p><b>Not available:</b> {reason}</p>")
+        editable = self.is_editable(GPU_LAYERS)
+        editor.widget.setEnabled(editable)
+        self._resets[GPU_LAYERS].setEnabled(editable)
 
     # Scope and values
 

@@ -14,19 +14,13 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QRadioButton,
     QSizePolicy,
     QTabWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -41,17 +35,15 @@ from app.core.models.library import (
     list_models,
 )
 from app.files import format_bytes
+from app.qt import dialogs
 from app.qt.appearance import ERROR_TEXT, ThemedStyle, set_style
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.download_list import DownloadList
-from app.qt.widgets.model_lists import (
-    CatalogList,
-    HubSearch,
-    InstalledList,
-    Offer,
-    make_tree,
-    right_align,
-)
+from app.qt.widgets.models.catalog_list import CatalogList
+from app.qt.widgets.models.found_dialog import ImportFoundDialog
+from app.qt.widgets.models.hub_search import HubSearch
+from app.qt.widgets.models.installed_list import InstalledList
+from app.qt.widgets.models.offer import Offer
 from app.qt.workers.background import BackgroundCall
 from app.qt.workers.downloads import DownloadManager, JobState
 
@@ -347,23 +339,12 @@ class ModelsPage(QWidget):
 
     def choose_import(self) -> None:
         """Ask for a file, then whether to copy it or use it where it is."""
-        name, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model", str(Path.home()),
-                                              "GGUF models (*.gguf);;All files (*)")
-        if not name:
+        source = dialogs.model_file_to_import(self)
+        if source is None:
             return
-        source = Path(name)
-        box = QMessageBox(QMessageBox.Icon.Question, "Import a model",
-                          f"Copy {source.name} into Lamplight's models folder, or use it where "
-                          "it is?", parent=self)
-        box.setInformativeText("A copy keeps working if the original is moved or deleted; "
-                               "using it where it is takes no extra disk space.")
-        box.setTextFormat(Qt.TextFormat.PlainText)  # a file's name, as it is
-        copy = box.addButton("Copy it", QMessageBox.ButtonRole.AcceptRole)
-        link = box.addButton("Use it where it is", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        if box.clickedButton() in (copy, link):
-            self.import_files([source], copy=box.clickedButton() is copy)
+        copy = dialogs.import_by_copy(self, source)
+        if copy is not None:
+            self.import_files([source], copy=copy)
 
     def import_files(self, sources: list[Path], copy: bool) -> None:
         """Import on a worker thread (a copy of a big model takes a while)."""
@@ -484,56 +465,3 @@ class ModelsPage(QWidget):
         self._calls = [c for c in self._calls if c.is_running()]
         self._calls.append(call)
         call.start()
-
-
-class ImportFoundDialog(QDialog):
-    """The models other apps keep on this computer, to import some of them in one go."""
-
-    def __init__(self, found: list[tuple[str, Path]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("importFoundDialog")
-        self.setWindowTitle("Import models found on this computer")
-        self.resize(640, 360)
-        self.tree = make_tree("foundList", ["Model", "From", "Size"], None)
-        for where, path in found:
-            try:
-                size = format_bytes(path.stat().st_size)
-            except OSError:
-                size = "?"
-            item = QTreeWidgetItem([path.name, where, size])
-            item.setData(0, Qt.ItemDataRole.UserRole, path)
-            item.setToolTip(0, plain_tooltip(str(path)))
-            item.setCheckState(0, Qt.CheckState.Checked)
-            right_align(item, 2)
-            self.tree.addTopLevelItem(item)
-        self.link_choice = QRadioButton("Use them where they are (no extra disk space)")
-        self.link_choice.setObjectName("importByReference")
-        self.copy_choice = QRadioButton("Copy them into Lamplight's models folder")
-        self.copy_choice.setObjectName("importByCopy")
-        self.link_choice.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.link_choice)
-        group.addButton(self.copy_choice)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.import_button = buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.import_button.setObjectName("importChosenButton")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.tree.itemChanged.connect(
-            lambda *_: self.import_button.setEnabled(bool(self.chosen())))
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("These GGUF files were downloaded by other apps. Tick the ones "
-                                "to add to Lamplight."))
-        layout.addWidget(self.tree, 1)
-        layout.addWidget(self.link_choice)
-        layout.addWidget(self.copy_choice)
-        layout.addWidget(buttons)
-
-    @property
-    def copy(self) -> bool:
-        return self.copy_choice.isChecked()
-
-    def chosen(self) -> list[Path]:
-        items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
-        return [item.data(0, Qt.ItemDataRole.UserRole) for item in items
-                if item.checkState(0) == Qt.CheckState.Checked]

@@ -1,0 +1,1 @@
+"""The Models page and its lists: installed models, the catalog, a hub search."""

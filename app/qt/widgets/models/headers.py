@@ -1,0 +1,40 @@
+"""Model headers read for the installed list, off the GUI thread, each with the file's
+mtime and size so that a header is read again only when its file changed."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from app.core.engine.gguf import GGUFError, GGUFHeader, read_header
+
+log = logging.getLogger(__name__)
+
+# What a header read gives: the header, or why it could not be read.
+HeaderResult = GGUFHeader | str
+# A file's mtime and size when its header was read; None when it could not be looked at.
+Signature = tuple[int, int] | None
+Headers = dict[Path, tuple[Signature, HeaderResult]]
+
+
+def signature_of(path: Path) -> Signature:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def read_headers(paths: list[Path]) -> Headers:
+    """Headers of `paths` (0.1–0.2 s each on big vocabularies): run off the GUI thread."""
+    found: Headers = {}
+    for path in paths:
+        signature = signature_of(path)
+        try:
+            found[path] = (signature, read_header(path))
+        except (GGUFError, OSError) as exc:
+            found[path] = (signature, f"unreadable: {exc}")
+        except Exception as exc:  # whatever one file holds, the other rows keep theirs
+            log.exception("reading the header of %s failed", path)
+            found[path] = (signature, f"unreadable: {type(exc).__name__}")
+    return found

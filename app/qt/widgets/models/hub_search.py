@@ -1,0 +1,233 @@
+"""The Models page's search of GGUF repos on the Hugging Face hub, and a repo's files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.engine import fit
+from app.core.models import hub
+from app.files import format_bytes
+from app.qt.appearance import ERROR_TEXT, set_style
+from app.qt.safe_text import plain_tooltip
+from app.qt.widgets.models.fit_badge import rough_estimate, set_fit
+from app.qt.widgets.models.offer import Offer
+from app.qt.widgets.models.trees import OBJECT_ROLE, make_tree, right_align
+from app.qt.workers.background import BackgroundCall
+
+
+class HubSearch(QWidget):
+    """A search box over the hub's GGUF repos; a repo's files beside its results.
+
+    Nothing here touches the network until the user searches. Searches and file lists run on
+    worker threads; a newer search abandons the older one's result. Split GGUF files are listed
+    but cannot be chosen.
+
+    Signals:
+        selectionChanged(): another file (or none) is selected.
+        downloadRequested(): the user double-clicked a file.
+    """
+
+    selectionChanged = Signal()
+    downloadRequested = Signal()
+
+    FILE_COLUMNS = ("File", "Quant", "Size", "Fit", "Status")
+    FIT, STATUS = 3, 4
+
+    def __init__(self, n_ctx: int, status_of: Callable[[Offer], str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.n_ctx = n_ctx
+        self.status_of = status_of
+        self.file_rows: dict[str, QTreeWidgetItem] = {}
+        self._files: dict[str, hub.RepoFiles] = {}
+        self._search_call: BackgroundCall | None = None
+        self._files_call: BackgroundCall | None = None
+        self._files_repo: str | None = None
+        self._query = ""
+
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("modelSearch")
+        self.search_edit.setPlaceholderText("Search the Hugging Face hub for GGUF models, "
+                                            "e.g. qwen 1.5b, then Enter")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.returnPressed.connect(self.search)
+        self.search_button = QPushButton("Search")
+        self.search_button.setObjectName("searchButton")
+        self.search_button.clicked.connect(self.search)
+        self.message = QLabel("Nothing is sent to the hub until you search.")
+        self.message.setObjectName("searchMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # quotes the query and the hub
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.repos = make_tree("searchResults", ["Repo", "Downloads", "Likes"], None)
+        self.repos.itemSelectionChanged.connect(self._on_repo_selected)
+        self.files = make_tree("repoFiles", self.FILE_COLUMNS, self.FIT)
+        self.files.itemSelectionChanged.connect(self.selectionChanged.emit)
+        self.files.itemDoubleClicked.connect(lambda *_: self.downloadRequested.emit())
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.search_edit, 1)
+        bar.addWidget(self.search_button)
+        split = QSplitter()
+        split.setChildrenCollapsible(False)
+        split.addWidget(self.repos)
+        split.addWidget(self.files)
+        split.setSizes([300, 400])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)  # flush with the page's header and downloads
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(split, 1)
+
+    # -- search ----------------------------------------------------------------------------
+
+    def search(self) -> None:
+        query = self.search_edit.text().strip()
+        for call in (self._search_call, self._files_call):
+            if call is not None:
+                call.abandon()
+        self._files_call = self._files_repo = None
+        self._query = query
+        self._show("Searching…")
+        self.repos.clear()
+        self._clear_files()
+        call = BackgroundCall(lambda: hub.search(query), "Searching the hub")
+        call.done.connect(self._on_results)
+        call.failed.connect(self._on_search_failed)
+        self._search_call = call.start()
+
+    def _on_results(self, found: list[hub.RepoSummary]) -> None:
+        self._search_call = None
+        query = self._query
+        if not found:
+            self._show(f"No GGUF repos on the hub match '{query}'." if query else
+                       "The hub returned no GGUF repos.")
+            return
+        self._show(f"{len(found)} repos. Select one to see its GGUF files.")
+        for summary in found:
+            name = f"{summary.repo}  🔒" if summary.gated else summary.repo
+            item = QTreeWidgetItem([name, f"{summary.downloads:,}", f"{summary.likes:,}"])
+            item.setData(0, OBJECT_ROLE, summary)
+            when = summary.updated.date().isoformat() if summary.updated else "?"
+            item.setToolTip(0, plain_tooltip(f"{summary.repo}\nupdated {when}" + (
+                "\ngated: needs an accepted licence and HF_TOKEN" if summary.gated else "")))
+            right_align(item, 1, 2)
+            self.repos.addTopLevelItem(item)
+        self.repos.setCurrentItem(self.repos.topLevelItem(0))
+
+    def _on_search_failed(self, message: str) -> None:
+        self._search_call = None
+        self._show(message, error=True)
+
+    def _show(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        set_style(self.message, ERROR_TEXT if error else None)
+
+    # -- a repo's files --------------------------------------------------------------------
+
+    def _on_repo_selected(self) -> None:
+        items = self.repos.selectedItems()
+        summary = items[0].data(0, OBJECT_ROLE) if items else None
+        self._clear_files()
+        if not isinstance(summary, hub.RepoSummary):
+            return
+        repo = summary.repo
+        if self._files_call is not None:
+            self._files_call.abandon()
+            self._files_call = None
+        self._files_repo = repo
+        if repo in self._files:
+            self._fill_files(self._files[repo])
+            return
+        self._show(f"Listing the files of {repo}…")
+        call = BackgroundCall(lambda: hub.repo_files(repo), f"Listing {repo}")
+        call.done.connect(self._on_files)
+        call.failed.connect(self._on_files_failed)
+        self._files_call = call.start()
+
+    def _on_files(self, files: hub.RepoFiles) -> None:
+        self._files_call = None
+        self._files[files.repo] = files
+        if files.repo == self._files_repo:
+            self._fill_files(files)
+
+    def _on_files_failed(self, message: str) -> None:
+        self._files_call = None
+        self._show(message, error=True)
+
+    def _clear_files(self) -> None:
+        self.files.clear()
+        self.file_rows.clear()
+        self.selectionChanged.emit()
+
+    def _fill_files(self, files: hub.RepoFiles) -> None:
+        self._clear_files()
+        whole = sum(1 for f in files.files if hub.split_parts(f.filename) == 1)
+        note = f"{files.repo}: {len(files.files)} GGUF files"
+        if files.license:
+            note += f" · license {files.license}"
+        if files.gated:
+            note += " · gated: accept its licence on the hub and set HF_TOKEN to download"
+        if not files.files:
+            note = f"{files.repo} has no GGUF files."
+        elif not whole:
+            note += " · all split into parts, which Lamplight cannot load yet"
+        self._show(note)
+        available = fit.available_memory()
+        for remote in files.files:
+            item = QTreeWidgetItem([remote.filename, remote.quant or "?",
+                                    format_bytes(remote.size), "", ""])
+            offer = Offer(remote.repo, remote.filename, remote.size, remote)
+            item.setData(0, OBJECT_ROLE, offer)
+            right_align(item, 2)
+            parts = hub.split_parts(remote.filename)
+            if parts > 1:
+                item.setFlags(Qt.ItemFlag.NoItemFlags)
+                item.setText(self.STATUS, f"split ({parts} parts)")
+                item.setToolTip(0, f"One of {parts} parts of a split model; split models "
+                                   "cannot be downloaded yet.")
+            else:
+                set_fit(item, self.FIT, rough_estimate(remote.size, self.n_ctx, None,
+                                                       available))
+                item.setText(self.STATUS, self.status_of(offer))
+                item.setToolTip(0, plain_tooltip(remote.filename))
+                self.file_rows[offer.key] = item
+            self.files.addTopLevelItem(item)
+
+    def selected_offer(self) -> Offer | None:
+        items = self.files.selectedItems()
+        offer = items[0].data(0, OBJECT_ROLE) if items else None
+        return offer if isinstance(offer, Offer) else None
+
+    def select_file(self, filename: str) -> bool:
+        for i in range(self.files.topLevelItemCount()):
+            item = self.files.topLevelItem(i)
+            if item.text(0) == filename and item.flags() & Qt.ItemFlag.ItemIsSelectable:
+                self.files.setCurrentItem(item)
+                return True
+        return False
+
+    def set_status(self, key: str, text: str) -> None:
+        item = self.file_rows.get(key)
+        if item is not None:
+            item.setText(self.STATUS, text)
+
+    def row_keys(self) -> list[str]:
+        return list(self.file_rows)
+
+    def abandon(self) -> None:
+        for call in (self._search_call, self._files_call):
+            if call is not None:
+                call.abandon()
