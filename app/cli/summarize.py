@@ -36,14 +36,10 @@ from app.core.documents.readers import (
     read_bytes,
     read_document,
 )
-from app.core.documents.summarize import (
-    FORMS,
-    LENGTHS,
-    Summarizer,
-    SummaryError,
-    SummaryOptions,
-    SummaryProgress,
-)
+from app.core.documents.summarize import Summarizer
+from app.core.documents.summary_options import FORMS, LENGTHS, SummaryOptions
+from app.core.documents.summary_plan import SummaryError
+from app.core.documents.summary_progress import SummaryProgress
 from app.core.engine import CancelToken, EngineError, ModelLoadError
 from app.core.models.library import BUILTIN_NAME, ModelNotFoundError
 from app.core.settings.resolve import generation_params, load_spec

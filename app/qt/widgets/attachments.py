@@ -9,7 +9,6 @@ meanwhile a "Reading …" placeholder holds the place its chip will take.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt, Signal
@@ -35,6 +34,7 @@ from app.core.chat.conversation import Attachment
 from app.core.documents.language import LANGUAGES
 from app.core.documents.readers import Document, DocumentError, from_paste, read_document
 from app.core.documents.summary_options import FORMS, LENGTHS, Form, Length, SummaryOptions
+from app.core.text import TOKEN_DENSE
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.widgets.buttons import tool_button
 from app.qt.workers.background import BackgroundCall
@@ -48,10 +48,6 @@ EXPANDED_WIDTH_PX = 420
 
 _KIND_LABELS = {"text": "Plain text", "markdown": "Markdown", "pdf": "PDF", "docx": "Word document",
                 "html": "Web page", "paste": "Pasted text"}
-# Scripts written without spaces, where a tokenizer spends about a token per character:
-# kana, CJK ideographs (and extension A, compatibility), Hangul, full-width forms.
-_DENSE_SCRIPT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
-                           "\uf900-\ufaff\uff00-\uffef]")
 _ESTIMATE_SAMPLE = 200_000  # characters looked at; the share found is extrapolated
 
 
@@ -85,7 +81,7 @@ def estimate_tokens(text: str) -> int:
     sample = text[:_ESTIMATE_SAMPLE]
     if not sample:
         return 0
-    dense = len(_DENSE_SCRIPT.findall(sample)) * len(text) / len(sample)
+    dense = len(TOKEN_DENSE.findall(sample)) * len(text) / len(sample)
     return math.ceil(dense + (len(text) - dense) / 4)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.core.chat.turns import TurnRequest, answer_turn
-from app.core.documents.summarize import SummaryResult
+from app.core.documents.summary_result import SummaryResult
 from app.core.engine import (
     CancelToken,
     ChatMessage,
