@@ -37,7 +37,7 @@ from app.core.chat.presets import PresetLibrary
 from app.core.chat.store import StoreError
 from app.core.chat.transfer import ImportFormatError
 from app.core.documents.readers import Document
-from app.core.engine import GenerationResult, ModelInfo
+from app.core.engine import ModelInfo
 from app.core.engine.devices import Hardware
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry
 from app.files import safe_file_name
@@ -48,7 +48,6 @@ from app.qt.context_usage import ContextUsage
 from app.qt.controller import ChatController, ChatState
 from app.qt.hardware import HardwareProbe
 from app.qt.message_actions import MessageActions
-from app.qt.safe_text import plain_tooltip
 from app.qt.state import save_state
 from app.qt.widgets.attachments import AttachmentBar, paperclip_icon
 from app.qt.widgets.chat_view import ChatView
@@ -61,7 +60,8 @@ from app.qt.widgets.models.page import ModelsPage
 from app.qt.widgets.preset_bar import PresetBar
 from app.qt.widgets.settings_dialog import SettingsDialog
 from app.qt.widgets.sidebar import ConversationSidebar
-from app.qt.workers.downloads import DownloadManager, JobState
+from app.qt.widgets.status_bar import StatusBar
+from app.qt.workers.downloads import DownloadManager
 
 
 class MainWindow(QMainWindow):
@@ -89,7 +89,29 @@ class MainWindow(QMainWindow):
         self.downloads = DownloadManager(paths.models_dir, self)
         self.downloads.restore_pending()
 
-        self.sidebar = ConversationSidebar(library)
+        self.chat_page = self._build_chat_page()
+        self.models_page = ModelsPage(paths.models_dir, self.downloads, controller.context_length())
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.chat_page)
+        self.pages.addWidget(self.models_page)
+        central = QWidget()
+        QVBoxLayout(central).addWidget(self.pages)
+        self.setCentralWidget(central)
+        self._build_menus()
+        self.status = StatusBar()
+        self.setStatusBar(self.status)
+
+        self._connect(controller)
+        self.apply_app_settings()  # shows the state too
+        self.status.show_downloads(self.downloads)
+        general = self.presets.get("general")  # what a new chat starts with
+        if general is not None:
+            self.preset_bar.set_conversation_settings(general.key, general.prompt_for(None), None)
+        self.new_chat()
+
+    def _build_chat_page(self) -> QSplitter:
+        """The chats beside the conversation: model bar, preset, messages, composer."""
+        self.sidebar = ConversationSidebar(self.library)
         self.preset_bar = PresetBar(self.presets)
         self.edit_bar = EditBar()
         conversation_column = QWidget()
@@ -101,46 +123,31 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.chat_view, 1)
         layout.addWidget(self.edit_bar)
         layout.addLayout(self._build_composer())
-        self.chat_page = QSplitter(Qt.Orientation.Horizontal)
-        self.chat_page.setObjectName("chatPage")
-        self.chat_page.addWidget(self.sidebar)
-        self.chat_page.addWidget(conversation_column)
-        self.chat_page.setStretchFactor(1, 1)
-        self.chat_page.setCollapsible(1, False)
-        self.chat_page.setSizes([260, 840])
-        self.models_page = ModelsPage(paths.models_dir, self.downloads, controller.context_length())
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self.chat_page)
-        self.pages.addWidget(self.models_page)
-        central = QWidget()
-        QVBoxLayout(central).addWidget(self.pages)
-        self.setCentralWidget(central)
-        self._build_menus()
-        self._build_status_bar()
-
-        self._connect(controller)
-        self.apply_app_settings()  # shows the state too
-        self._show_downloads()
-        general = self.presets.get("general")  # what a new chat starts with
-        if general is not None:
-            self.preset_bar.set_conversation_settings(general.key, general.prompt_for(None), None)
-        self.new_chat()
+        page = QSplitter(Qt.Orientation.Horizontal)
+        page.setObjectName("chatPage")
+        page.addWidget(self.sidebar)
+        page.addWidget(conversation_column)
+        page.setStretchFactor(1, 1)
+        page.setCollapsible(1, False)
+        page.setSizes([260, 840])
+        return page
 
     def _connect(self, controller: ChatController) -> None:
         self.models_page.backRequested.connect(self.show_chat)
         self.models_page.useRequested.connect(self.use_model)
         self.models_page.libraryChanged.connect(self.model_picker.refresh)
         for signal in (self.downloads.added, self.downloads.changed, self.downloads.removed):
-            signal.connect(self._show_downloads)
+            signal.connect(lambda _key: self.status.show_downloads(self.downloads))
+        self.status.downloadsClicked.connect(self.show_models)
         # Downloads end while the user may be chatting: say so where they look.
-        self.downloads.installed.connect(lambda path: self.statusBar().showMessage(
+        self.downloads.installed.connect(lambda path: self.status.showMessage(
             f"Downloaded {path.name}: pick it in the model list.", 10_000))
-        self.downloads.failed.connect(lambda _key, _message: self.statusBar().showMessage(
+        self.downloads.failed.connect(lambda _key, _message: self.status.showMessage(
             "A download failed: see Models….", 10_000))
         controller.stateChanged.connect(self._show_state)
         controller.modelLoaded.connect(self._on_model_loaded)
         controller.errorRaised.connect(self.error_banner.show_error)
-        controller.answerFinished.connect(self._show_speed)
+        controller.answerFinished.connect(self.status.show_speed)
         controller.progressChanged.connect(self._show_progress)
         self.attachments.tokensWanted.connect(
             lambda document: controller.host.count_tokens(document, document.text))
@@ -151,7 +158,7 @@ class MainWindow(QMainWindow):
         controller.conversationSaved.connect(self._on_conversation_saved)
         self.message_actions = MessageActions(controller, self.chat_view, self.composer,
                                               self.edit_bar, self)
-        self.message_actions.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.message_actions.notice.connect(lambda text: self.status.showMessage(text, 5000))
         self.hardware.read.connect(self._show_model_tooltip)
         self.sidebar.newChatRequested.connect(self.new_chat)
         self.sidebar.conversationChosen.connect(self.open_conversation)
@@ -206,7 +213,7 @@ class MainWindow(QMainWindow):
         if any(key.startswith("app.") for key in keys):
             self.apply_app_settings()
         if self.controller.apply_settings(keys):
-            self.statusBar().showMessage("Reloading the model with the new settings…", 5000)
+            self.status.showMessage("Reloading the model with the new settings…", 5000)
 
     def apply_app_settings(self) -> None:
         """Theme, font size and what Enter does, from the settings."""
@@ -311,24 +318,6 @@ class MainWindow(QMainWindow):
         else:
             self.controller.stop()
 
-    def _build_status_bar(self) -> None:
-        self.status_model = QLabel()
-        self.status_model.setObjectName("statusModel")
-        self.status_model.setTextFormat(Qt.TextFormat.PlainText)  # a file's name
-        self.status_state = QLabel()
-        self.status_state.setObjectName("statusState")
-        self.status_state.setTextFormat(Qt.TextFormat.PlainText)  # may name a model
-        self.status_speed = QLabel()
-        self.status_speed.setObjectName("statusSpeed")
-        self.status_downloads = QLabel()
-        self.status_downloads.setObjectName("statusDownloads")
-        self.status_downloads.setToolTip("Show the downloads")
-        self.status_downloads.linkActivated.connect(lambda _link: self.show_models())
-        self.statusBar().addWidget(self.status_model, 1)
-        self.statusBar().addPermanentWidget(self.status_downloads)
-        self.statusBar().addPermanentWidget(self.status_speed)
-        self.statusBar().addPermanentWidget(self.status_state)
-
     # -- actions ---------------------------------------------------------------------------
 
     def start(self, preferred: Path | None = None) -> None:
@@ -372,7 +361,7 @@ class MainWindow(QMainWindow):
         editing = self.message_actions.editing
         if self.attachments.is_reading() and editing is None:
             self.composer.setPlainText(text)  # nothing typed is lost; Send again when read
-            self.statusBar().showMessage("A document is still being read: send when it "
+            self.status.showMessage("A document is still being read: send when it "
                                          "shows its size.", 5000)
             return
         if editing is not None and not text.strip():
@@ -430,11 +419,6 @@ class MainWindow(QMainWindow):
         title = self.controller.conversation.title
         self.setWindowTitle(f"{title} — Lamplight" if title else "Lamplight")
 
-    def _show_speed(self, result: GenerationResult) -> None:
-        # A summary stopped before its last step wrote nothing to time: keep the last speed.
-        if result.stats.completion_tokens:
-            self.status_speed.setText(f"{result.stats.tokens_per_s:.1f} tok/s")
-
     def _on_counted(self, key: object, tokens: int) -> None:
         if isinstance(key, Document):
             self.attachments.set_tokens(key, tokens)
@@ -442,14 +426,14 @@ class MainWindow(QMainWindow):
     def _show_progress(self, text: str) -> None:
         """A summary's progress, also in the status bar (the answer may be scrolled away)."""
         if text:
-            self.statusBar().showMessage(text)
+            self.status.showMessage(text)
         else:
-            self.statusBar().clearMessage()
+            self.status.clearMessage()
 
     def export_conversation(self, conversation_id: int | None) -> None:
         """Save a chat as Markdown or JSON, where the user picks."""
         if conversation_id is None:
-            self.statusBar().showMessage("Nothing to export yet: this chat is empty.", 5000)
+            self.status.showMessage("Nothing to export yet: this chat is empty.", 5000)
             return
         try:
             conversation = self.library.load(conversation_id)
@@ -469,7 +453,7 @@ class MainWindow(QMainWindow):
         except StoreError as exc:
             self.error_banner.show_error(str(exc))
             return
-        self.statusBar().showMessage(f"Exported to {path}", 8000)
+        self.status.showMessage(f"Exported to {path}", 8000)
 
     def import_conversations(self, path: str | None = None) -> list[int]:
         """Add the chats of a Lamplight JSON export, all or none; returns their new ids."""
@@ -484,7 +468,7 @@ class MainWindow(QMainWindow):
             self.error_banner.show_error(f"Cannot import {Path(path).name}: {exc}")
             return []
         self.sidebar.refresh()
-        self.statusBar().showMessage(
+        self.status.showMessage(
             f"Imported {len(imported)} chat{'s' if len(imported) != 1 else ''}.", 8000)
         return [new_id for new_id, _ in imported]
 
@@ -492,8 +476,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         entry = self.controller.entry
-        label = entry.label if entry else info.name
-        self.status_model.setText(label)
+        self.status.show_model(entry.label if entry else info.name)
         self._show_model_tooltip()
         if info.gpu_offload and self.hardware.latest is None:
             self.hardware.refresh()  # the GPU's backend, for the tooltip
@@ -503,16 +486,9 @@ class MainWindow(QMainWindow):
             self.controller.host.count_tokens(document, document.text)
 
     def _show_model_tooltip(self, _hardware: Hardware | None = None) -> None:
-        """The loaded model's file, context, threads, where it runs and its chat template."""
-        info = self.controller.info
-        if info is None:
-            return
-        hardware = self.hardware.latest
-        gpu = hardware.gpu_backend if hardware is not None else None
-        runs_on = f"GPU offload ({gpu or 'GPU'})" if info.gpu_offload else "CPU"
-        self.status_model.setToolTip(plain_tooltip(
-            f"{info.path}\ncontext {info.n_ctx} tokens · {info.n_threads} threads · "
-            f"{runs_on}\nchat template: {info.template_description}"))
+        info, hardware = self.controller.info, self.hardware.latest
+        if info is not None:
+            self.status.show_model_details(info, hardware.gpu_backend if hardware else None)
 
     def _show_state(self, state: ChatState) -> None:
         loaded = state in (ChatState.READY, ChatState.GENERATING)
@@ -526,32 +502,16 @@ class MainWindow(QMainWindow):
         self.send_button.setEnabled(state is ChatState.READY)
         self.chat_view.set_actions_enabled(not generating)
         self.stop_button.setEnabled(generating)
-        self.status_state.setText(state.value)
+        self.status.show_state(state.value)
         if state is ChatState.NO_MODEL:
-            self.status_model.setText("No model loaded")
+            self.status.show_model("No model loaded")
         elif state is ChatState.LOADING and self.controller.entry:
-            self.status_model.setText(f"{self.controller.entry.label}")
+            self.status.show_model(self.controller.entry.label)
         if loaded and self.pages.currentWidget() is self.chat_page:
             self.composer.setFocus()
         entry = self.controller.entry
         self.models_page.set_in_use(
             entry.path if entry is not None and state is not ChatState.NO_MODEL else None)
-
-    def _show_downloads(self, _key: str | None = None) -> None:
-        jobs = self.downloads.jobs()
-        running = self.downloads.running_count()
-        failed = sum(1 for j in jobs if j.state is JobState.FAILED)
-        paused = sum(1 for j in jobs if j.state is JobState.PAUSED)
-        if running:
-            text = f"Downloading {running} model{'s' if running > 1 else ''}…"
-        elif failed:
-            text = f"{failed} download{'s' if failed > 1 else ''} failed"
-        elif paused:
-            text = f"{paused} download{'s' if paused > 1 else ''} paused"
-        else:
-            text = ""
-        self.status_downloads.setText(f"<a href='downloads'>{text}</a>" if text else "")
-        self.status_downloads.setVisible(bool(text))
 
     def shutdown(self) -> None:
         """Stop the answer, pause the downloads and end the worker threads; safe to repeat."""

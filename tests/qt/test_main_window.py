@@ -47,8 +47,8 @@ def test_composer_is_disabled_until_the_model_loads(qtbot, window: MainWindow) -
     assert window.composer.isEnabled()
     assert window.send_button.isEnabled()
     assert not window.stop_button.isEnabled()
-    assert "SmolLM2" in window.status_model.text()
-    assert window.status_state.text() == ChatState.READY.value
+    assert "SmolLM2" in window.status.model.text()
+    assert window.status.state.text() == ChatState.READY.value
 
 
 @pytest.mark.model
@@ -77,7 +77,7 @@ def test_enter_sends_and_the_answer_streams_into_the_view(qtbot, window: MainWin
     # Streamed: the answer was drawn several times while it grew, not once at the end.
     partial = [text for text in seen if text and text != shown]
     assert len(partial) >= 2
-    assert "tok/s" in window.status_speed.text()
+    assert "tok/s" in window.status.speed.text()
     assert window.controller.state is ChatState.READY
     assert window.chat_view.message_widget(1).author.text() == "<b>SmolLM2 135M Instruct</b>"
 
@@ -130,7 +130,7 @@ def test_a_model_that_fails_to_load_leaves_the_window_usable(qtbot, window: Main
     assert window.error_banner.isVisible()
     assert "broken.gguf" in window.error_banner.label.text()
     assert not window.composer.isEnabled()
-    assert window.status_state.text() == ChatState.NO_MODEL.value
+    assert window.status.state.text() == ChatState.NO_MODEL.value
     assert window.composer.placeholderText() == "No model loaded: pick one above."
 
     with qtbot.waitSignal(window.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):

@@ -140,7 +140,7 @@ def test_download_pause_resume_install_and_use(qtbot, window: MainWindow, served
     row = download_row(page)
     qtbot.waitUntil(lambda: row.bar.value() > 0, timeout=TIMEOUT_MS)
     assert "MB of 98.4 MB" in row.detail.text()
-    assert "Downloading 1 model" in window.status_downloads.text()
+    assert "Downloading 1 model" in window.status.downloads.text()
     assert not button.isEnabled() and button.text() == "Downloading…"
 
     qtbot.mouseClick(row.pause_button, LEFT)
@@ -153,7 +153,7 @@ def test_download_pause_resume_install_and_use(qtbot, window: MainWindow, served
     assert not job.download.path.exists()
     assert row.pause_button.text() == "Resume"
     assert "paused" in row.detail.text()
-    assert "1 download paused" in window.status_downloads.text()
+    assert "1 download paused" in window.status.downloads.text()
 
     served.throttle(None)
     with qtbot.waitSignal(window.downloads.installed, timeout=TIMEOUT_MS) as done:
@@ -167,7 +167,7 @@ def test_download_pause_resume_install_and_use(qtbot, window: MainWindow, served
     assert int(ranges[-1][6:-1]) >= kept
     assert not list(paths.models_dir.rglob("*.part*"))
     assert page.download_list.row(KEY) is None and not page.download_list.isVisible()
-    assert not window.status_downloads.isVisible()
+    assert not window.status.downloads.isVisible()
     assert path in installed_paths(page)
     assert page.hub_search.file_rows[KEY].text(page.hub_search.STATUS) == "installed"
     assert button.text() == "Installed" and not button.isEnabled()
@@ -365,7 +365,7 @@ def test_quitting_pauses_downloads_and_the_next_start_lists_them(qtbot, served: 
         row = download_row(page)
         assert row.pause_button.text() == "Resume"
         assert "paused" in row.detail.text() and row.bar.value() > 0
-        assert "1 download paused" in win.status_downloads.text()
+        assert "1 download paused" in win.status.downloads.text()
         assert len(served.requests) == before  # listed from disk; the hub is not asked
 
         served.throttle(5_000_000)

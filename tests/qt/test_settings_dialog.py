@@ -268,4 +268,4 @@ def test_the_model_tooltip_names_the_gpu_backend_once_read(  # type: ignore[no-u
     window.controller.info = info
     with qtbot.waitSignal(window.hardware.read):
         window._on_model_loaded(info)  # asks for the hardware on a worker thread
-    assert "GPU offload (CUDA)" in window.status_model.toolTip()
+    assert "GPU offload (CUDA)" in window.status.model.toolTip()

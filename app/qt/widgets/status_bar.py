@@ -1,0 +1,77 @@
+"""The window's bottom line: the model and where it runs, what the chat is doing, the speed of
+the last answer, and the downloads in words (a click shows them)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from app.core.engine import GenerationResult, ModelInfo
+from app.qt.safe_text import plain_tooltip
+from app.qt.workers.downloads import DownloadManager, JobState
+
+
+class StatusBar(QStatusBar):
+    """The model, the chat's state, the last answer's speed and the downloads; passing messages
+    (`showMessage`) take the model's place for a while.
+
+    Signals:
+        downloadsClicked(): the user clicked the downloads' summary.
+    """
+
+    downloadsClicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = QLabel()
+        self.model.setObjectName("statusModel")
+        self.model.setTextFormat(Qt.TextFormat.PlainText)  # a file's name
+        self.state = QLabel()
+        self.state.setObjectName("statusState")
+        self.state.setTextFormat(Qt.TextFormat.PlainText)  # may name a model
+        self.speed = QLabel()
+        self.speed.setObjectName("statusSpeed")
+        self.downloads = QLabel()
+        self.downloads.setObjectName("statusDownloads")
+        self.downloads.setToolTip("Show the downloads")
+        self.downloads.linkActivated.connect(lambda _link: self.downloadsClicked.emit())
+        self.addWidget(self.model, 1)
+        self.addPermanentWidget(self.downloads)
+        self.addPermanentWidget(self.speed)
+        self.addPermanentWidget(self.state)
+
+    def show_model(self, label: str) -> None:
+        self.model.setText(label)
+
+    def show_model_details(self, info: ModelInfo, gpu_backend: str | None) -> None:
+        """The loaded model's file, context, threads, where it runs and its chat template, in
+        the model's tooltip; `gpu_backend` names the GPU's ("CUDA") when it is known."""
+        runs_on = f"GPU offload ({gpu_backend or 'GPU'})" if info.gpu_offload else "CPU"
+        self.model.setToolTip(plain_tooltip(
+            f"{info.path}\ncontext {info.n_ctx} tokens · {info.n_threads} threads · "
+            f"{runs_on}\nchat template: {info.template_description}"))
+
+    def show_state(self, text: str) -> None:
+        self.state.setText(text)
+
+    def show_speed(self, result: GenerationResult) -> None:
+        # A summary stopped before its last step wrote nothing to time: keep the last speed.
+        if result.stats.completion_tokens:
+            self.speed.setText(f"{result.stats.tokens_per_s:.1f} tok/s")
+
+    def show_downloads(self, manager: DownloadManager) -> None:
+        """How many downloads run, else failed, else are paused; nothing when none is left."""
+        jobs = manager.jobs()
+        running = manager.running_count()
+        failed = sum(1 for j in jobs if j.state is JobState.FAILED)
+        paused = sum(1 for j in jobs if j.state is JobState.PAUSED)
+        if running:
+            text = f"Downloading {running} model{'s' if running > 1 else ''}…"
+        elif failed:
+            text = f"{failed} download{'s' if failed > 1 else ''} failed"
+        elif paused:
+            text = f"{paused} download{'s' if paused > 1 else ''} paused"
+        else:
+            text = ""
+        self.downloads.setText(f"<a href='downloads'>{text}</a>" if text else "")
+        self.downloads.setVisible(bool(text))
