@@ -25,6 +25,6 @@ class CancelToken:
         return self._event.is_set() or (self._parent is not None and self._parent.cancelled)
 
     def wait(self, timeout_s: float) -> bool:
-        """Sleep up to `timeout_s`, waking at once on this token's own cancel; True if
-        cancelled."""
-        return self._event.wait(timeout_s)
+        """Sleep up to `timeout_s`, waking at once on this token's own cancel (a job's cancel
+        is seen at the end of the sleep); True if cancelled, also through the job."""
+        return self._event.wait(timeout_s) or self.cancelled
