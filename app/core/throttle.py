@@ -24,6 +24,10 @@ class Timer(Protocol):
     def stop(self) -> None: ...
 
 
+# Makes a `Timer` that calls the given function: how a front-end lends the core its clock.
+TimerFactory = Callable[[Callable[[], None]], Timer]
+
+
 class Throttle:
     """Calls `deliver` at most once per `interval_s`.
 
@@ -66,6 +70,14 @@ class Throttle:
         """Deliver a kept call now, if there is one; also what the timer calls."""
         if self._pending:
             self._deliver_now(self._clock())
+
+    def cancel(self) -> None:
+        """Drop a kept call: what it would deliver is no longer wanted (the stream ended and
+        was delivered some other way)."""
+        if self._pending:
+            self._pending = False
+            if self._timer is not None:
+                self._timer.stop()
 
     def now(self) -> None:
         """Deliver now, due or not (the last words of an answer, a step done): a kept call

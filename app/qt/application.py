@@ -31,6 +31,7 @@ from app.paths import AppPaths, resources_dir
 from app.qt.controller import ChatController
 from app.qt.main_window import MainWindow
 from app.qt.state import load_state
+from app.qt.throttle import gui_timer
 from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.workers.inference import EngineHost
 
@@ -58,7 +59,7 @@ def build_window(paths: AppPaths,
     ram, disk = state_limits(settings)
     states = StateCache(paths.states_dir, ram_bytes=ram, disk_bytes=disk)
     host = EngineHost(functools.partial(engine_factory, states))
-    service = ChatService(store, settings)
+    service = ChatService(store, settings, make_timer=gui_timer)
     library = ChatLibrary(store, paths.states_dir)
     try:  # the chats deleted in an earlier session, with their states: Undo is over
         library.purge()

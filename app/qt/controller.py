@@ -27,6 +27,7 @@ from app.core.models.library import ModelEntry
 from app.core.settings.file import SettingsFile
 from app.core.settings.resolve import load_spec, state_limits
 from app.core.settings.schema import BY_KEY, OverflowPolicy
+from app.qt.throttle import gui_timer
 from app.qt.viewmodels.conversation_model import ConversationModel, Roles
 from app.qt.workers.inference import EngineHost
 
@@ -115,7 +116,8 @@ class ChatController(QObject):
              settings: SettingsFile | None = None) -> ChatController:
         """A controller with a service of its own over `store` (benchmarks); without settings
         the defaults, kept in memory only."""
-        return cls(host, model, ChatService(store, settings or SettingsFile.in_memory()))
+        service = ChatService(store, settings or SettingsFile.in_memory(), make_timer=gui_timer)
+        return cls(host, model, service)
 
     @property
     def conversation(self) -> Conversation:

@@ -1,6 +1,7 @@
 """The core's `Throttle` on the GUI thread: a call kept for later is delivered by a single-shot
 QTimer, armed only while one is kept, so a throttle that delivers in its callers' own turns
-costs no wake-up of its own."""
+costs no wake-up of its own. `gui_timer` lends the core such a timer (the chat service's
+partial writer)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from app.core.throttle import Throttle
 
 
 class _SingleShot:
-    """`app.core.throttle.Timer` as a single-shot QTimer."""
+    """`app.core.throttle.Timer` as a single-shot QTimer. Without a parent, the QTimer goes
+    with this object."""
 
     def __init__(self, timer: QTimer) -> None:
         self._timer = timer
@@ -23,6 +25,14 @@ class _SingleShot:
 
     def stop(self) -> None:
         self._timer.stop()
+
+
+def gui_timer(callback: Callable[[], None]) -> _SingleShot:
+    """An `app.core.throttle.TimerFactory` for the thread that calls it (the GUI thread)."""
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(callback)
+    return _SingleShot(timer)
 
 
 def gui_throttle(deliver: Callable[[], None], interval_s: float, parent: QObject) -> Throttle:

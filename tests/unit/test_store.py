@@ -270,3 +270,43 @@ def test_a_version_2_history_gains_the_document_columns(tmp_path: Path) -> None:
     [message] = store.load(1).path()
     assert message.content == "hello" and message.attachments == () and message.details is None
     store.close()
+
+
+class _ManualTimer:
+    """A front-end's timer, fired by hand."""
+
+    def __init__(self, callback) -> None:  # type: ignore[no-untyped-def]
+        self.callback = callback
+        self.armed: float | None = None
+
+    def start(self, delay_s: float) -> None:
+        self.armed = delay_s
+
+    def stop(self) -> None:
+        self.armed = None
+
+    def fire(self) -> None:
+        self.armed = None
+        self.callback()
+
+
+def test_a_stalled_answer_is_saved_when_its_interval_is_over(store: ConversationStore) -> None:
+    """With a front-end's timer, text kept back is written although no more comes (a model
+    that stalls after a piece); closed, nothing is written after the answer's end."""
+    c = _chat(store, "Q")
+    answer = store.add_message(c, Message("assistant", "", streaming=True,
+                                          parent_id=c.path()[0].id))
+    timers: list[_ManualTimer] = []
+    writer = PartialWriter(store, interval_s=3600,
+                           make_timer=lambda cb: timers.append(_ManualTimer(cb)) or timers[-1])
+    answer.content = "Once"
+    writer.changed(answer)
+    assert store.load(c.id).path()[1].content == "" and timers[0].armed is not None
+    timers[0].fire()
+    assert store.load(c.id).path()[1].content == "Once"
+
+    answer.content = "Once upon"
+    writer.changed(answer)
+    writer.close()
+    assert timers[0].armed is None  # the end is saved whole by finish_message instead
+    assert store.load(c.id).path()[1].content == "Once"

@@ -53,6 +53,7 @@ from app.core.models.library import ModelEntry
 from app.core.settings.file import SettingsFile
 from app.core.settings.resolve import generation_params
 from app.core.settings.schema import OverflowPolicy
+from app.core.throttle import TimerFactory
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +75,15 @@ class ChatService:
 
     def __init__(self, store: ConversationStore | None, settings: SettingsFile, *,
                  on_store_error: Callable[[StoreError], None] | None = None,
-                 keep_going_unsaved: bool = False) -> None:
+                 keep_going_unsaved: bool = False,
+                 make_timer: TimerFactory | None = None) -> None:
         self.store = store
         self.settings = settings
         self.entry: ModelEntry | None = None
         self.params = GenerationParams()
         self._on_store_error = on_store_error or (lambda exc: log.warning("%s", exc))
         self._keep_going_unsaved = keep_going_unsaved
+        self.make_timer = make_timer  # the front-end's clock, for saving a stalled answer
 
     def set_store_error_handler(self, handler: Callable[[StoreError], None]) -> None:
         """Who is told when the history cannot be written (the window's error banner)."""
@@ -358,7 +361,8 @@ class Turn:
 
     def __post_init__(self) -> None:
         store = self.service.store
-        self._writer = PartialWriter(store) if store is not None else None
+        self._writer = (PartialWriter(store, make_timer=self.service.make_timer)
+                        if store is not None else None)
 
     @property
     def done(self) -> bool:
@@ -399,6 +403,8 @@ class Turn:
             self._end(error=self.answer.error or INTERRUPTED)
 
     def _end(self, stats: GenerationResult | None = None, error: str | None = None) -> None:
+        if self._writer is not None:
+            self._writer.close()
         answer = self.answer
         answer.streaming = False
         answer.progress = ""

@@ -40,7 +40,7 @@ from app.core.chat.conversation import (
     stats_to_json,
 )
 from app.core.text import CJK
-from app.core.throttle import Throttle
+from app.core.throttle import Throttle, TimerFactory
 from app.files import PRIVATE_FILE_MODE, make_private
 from app.paths import AppPaths
 
@@ -619,19 +619,32 @@ class ConversationStore:
 
 
 class PartialWriter:
-    """Saves a streaming answer as it grows: at most every `interval_s`, so at least once a
-    second for any interval under one. The first waits an interval too: the answer's row was
-    saved when it started."""
+    """Saves a streaming answer as it grows: at most every `interval_s`. The first waits an
+    interval too: the answer's row was saved when it started.
+
+    Given a `make_timer` (a front-end with an event loop), text kept back is saved when its
+    interval is over even if no more comes: at least once a second while the model stalls.
+    Without one, it goes with the next piece, or with the answer's end.
+    """
 
     def __init__(self, store: ConversationStore,
-                 interval_s: float = PARTIAL_WRITE_INTERVAL_S) -> None:
+                 interval_s: float = PARTIAL_WRITE_INTERVAL_S, *,
+                 make_timer: TimerFactory | None = None) -> None:
         self._store = store
         self._message: Message | None = None
-        self._throttle = Throttle(self._write, interval_s, first_at_once=False)
+        timer = make_timer(self._timer_fired) if make_timer is not None else None
+        self._throttle = Throttle(self._write, interval_s, first_at_once=False, timer=timer)
 
     def changed(self, message: Message) -> None:
         self._message = message
         self._throttle()
+
+    def close(self) -> None:
+        """The answer has ended and is saved whole: nothing kept is written after that."""
+        self._throttle.cancel()
+
+    def _timer_fired(self) -> None:
+        self._throttle.flush()
 
     def _write(self) -> None:
         assert self._message is not None
