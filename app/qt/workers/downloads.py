@@ -1,25 +1,27 @@
 """Downloads that run while the user chats: one thread per running download, any number at once.
 
 `DownloadManager` lives on the GUI thread and is all the GUI talks to. Each running download is a
-`_DownloadThread` that calls the blocking `Download.run` and reports through queued signals; the
-manager turns those into its own signals, emitted on the GUI thread. Pause cancels the run's
-`CancelToken` (the `.part` file stays); Resume starts a new run of the same `Download`, which
-continues with a Range request; Cancel pauses, then deletes the part once the thread has stopped
-writing to it.
+`BackgroundCall` (the GUI's one runner) of the blocking `Download.run`, which reports its progress
+and how it ended on the GUI thread; the manager turns those into its own signals. Pause stops the
+call through its `CancelToken` (the `.part` file stays); Resume starts a new run of the same
+`Download`, which continues with a Range request; Cancel pauses, then deletes the part once the
+run has stopped writing to it.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from app.core.engine.cancel import CancelToken
-from app.core.models.download import Download, DownloadInterrupted, Progress
+from app.core.models.download import Download, Progress
 from app.core.models.hub import HubError, RemoteFile
+from app.qt.workers.background import BackgroundCall
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,7 @@ class DownloadJob:
     state: JobState
     progress: Progress
     error: str | None = None
-    _cancel: CancelToken = field(default_factory=CancelToken, repr=False)
-    _thread: _DownloadThread | None = field(default=None, repr=False)
+    _call: BackgroundCall | None = field(default=None, repr=False)
 
     @property
     def key(self) -> str:
@@ -62,49 +63,8 @@ class DownloadJob:
 
     @property
     def active(self) -> bool:
-        """A thread is running for it (also while it stops)."""
-        return self._thread is not None
-
-
-class _DownloadThread(QThread):
-    """Runs one `Download.run`. Its signals are emitted on this thread; only the manager,
-    which lives on the GUI thread, connects to them (queued).
-
-    Signals:
-        progressed(str, object): the job's key and a `Progress`, at most 10 a second.
-        ended(str, str, object): the key, then "installed" and the `Path`, "interrupted" and
-            None, or "failed" and a message for the user. Its last act.
-    """
-
-    progressed = Signal(str, object)
-    ended = Signal(str, str, object)
-
-    def __init__(self, job: DownloadJob) -> None:
-        super().__init__()
-        self.setObjectName(f"download {job.name}")
-        self._key = job.key
-        self._download = job.download
-        self._cancel = job._cancel
-
-    def run(self) -> None:
-        try:
-            path = self._download.run(self._cancel, self._report)
-        except DownloadInterrupted:
-            self.ended.emit(self._key, "interrupted", None)
-        except HubError as exc:  # also DiskFullError and HashMismatchError
-            self.ended.emit(self._key, "failed", str(exc))
-        except OSError as exc:
-            self.ended.emit(self._key, "failed",
-                            f"Cannot save {self._download.path.name}: {exc.strerror or exc}")
-        except Exception as exc:
-            log.exception("download of %s failed", self._download.remote.filename)
-            self.ended.emit(self._key, "failed", f"The download failed: {exc}")
-        else:
-            self.ended.emit(self._key, "installed", path)
-
-    def _report(self, progress: Progress) -> None:
-        # Already at most 10 a second (core throttles), so each one can be a queued signal.
-        self.progressed.emit(self._key, progress)
+        """A run of it is going (also while it stops)."""
+        return self._call is not None
 
 
 class DownloadManager(QObject):
@@ -170,19 +130,27 @@ class DownloadManager(QObject):
         if job is None or job.active or self._closing:
             return
         job.state, job.error = JobState.RUNNING, None
-        job._cancel = CancelToken()  # the old one stays cancelled: a token is for one run
-        thread = _DownloadThread(job)
-        thread.progressed.connect(self._on_progress)
-        thread.ended.connect(self._on_ended)
-        job._thread = thread
-        thread.start()
+        download = job.download
+        cancel = CancelToken()  # a token is for one run: Resume makes a new one
+
+        def run() -> Path:
+            # Progress comes at most 10 a second (the core throttles): each can be a signal.
+            return download.run(cancel, call.report)
+
+        call = BackgroundCall(run, f"Downloading {job.name}", cancel=cancel,
+                              explain=functools.partial(_explain, download))
+        call.progressed.connect(lambda progress: self._on_progress(key, progress))
+        call.done.connect(lambda path: self._on_ended(key, call, "installed", path))
+        call.stopped.connect(lambda: self._on_ended(key, call, "interrupted", None))
+        call.failed.connect(lambda message: self._on_ended(key, call, "failed", message))
+        job._call = call.start()
         self.changed.emit(key)
 
     def pause(self, key: str) -> None:
         job = self._jobs.get(key)
-        if job is not None and job.state is JobState.RUNNING:
+        if job is not None and job.state is JobState.RUNNING and job._call is not None:
             job.state = JobState.PAUSING
-            job._cancel.cancel()
+            job._call.stop()
             self.changed.emit(key)
 
     def cancel(self, key: str) -> None:
@@ -190,46 +158,43 @@ class DownloadManager(QObject):
         job = self._jobs.get(key)
         if job is None:
             return
-        if job.active:
+        if job._call is not None:
             job.state = JobState.CANCELLING
-            job._cancel.cancel()
-            self.changed.emit(key)  # the part is deleted when the thread reports it has stopped
+            job._call.stop()
+            self.changed.emit(key)  # the part is deleted when the run reports it has stopped
         else:
             self._discard(job)
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """At quit: pause every download (parts stay for the next start) and wait for them."""
         self._closing = True
-        for job in self._jobs.values():
-            job._cancel.cancel()
-        for job in list(self._jobs.values()):
-            if job._thread is None:
-                continue
-            if not job._thread.wait(timeout_ms):
+        calls = [(job, job._call) for job in self._jobs.values() if job._call is not None]
+        for _job, call in calls:
+            call.abandon()  # its report, if it comes, finds nobody listening
+            call.stop()
+        for job, call in calls:
+            if not call.wait(timeout_ms):
                 log.warning("the download of %s did not stop in %d ms", job.name, timeout_ms)
                 continue
-            job._thread = None  # its queued report, if it comes, finds nothing to do
+            job._call = None
             if job.state is JobState.CANCELLING:
                 self._discard(job)
             elif job.state is not JobState.FAILED:
                 job.state = JobState.PAUSED
 
-    # -- thread reports (queued, on the GUI thread) ----------------------------------------
+    # -- what the runs report (on the GUI thread) ------------------------------------------
 
-    @Slot(str, object)
     def _on_progress(self, key: str, progress: Progress) -> None:
         job = self._jobs.get(key)
         if job is not None and not self._closing:
             job.progress = progress
             self.changed.emit(key)
 
-    @Slot(str, str, object)
-    def _on_ended(self, key: str, outcome: str, value: object) -> None:
+    def _on_ended(self, key: str, call: BackgroundCall, outcome: str, value: object) -> None:
         job = self._jobs.get(key)
-        if job is None or job._thread is None:
+        if job is None or job._call is not call:  # a run the manager no longer waits for
             return
-        job._thread.wait()  # it emitted this as its last act
-        job._thread = None
+        job._call = None
         if self._closing:
             return
         if outcome == "installed":
@@ -263,3 +228,13 @@ class DownloadManager(QObject):
         done = download.done_bytes
         total = download.remote.size or (last.total if last else 0)
         return Progress(done, total, 0.0, None)
+
+
+def _explain(download: Download, exc: BaseException) -> str | None:
+    """A failed run's message: the hub's own (also a full disk, a wrong hash), a file that
+    cannot be written in plain words, else the runner's."""
+    if isinstance(exc, HubError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"Cannot save {download.path.name}: {exc.strerror or exc}"
+    return None
