@@ -11,7 +11,7 @@ from PySide6.QtGui import QGuiApplication
 
 from app.core.chat.conversation import Message
 from app.core.chat.markdown import MarkdownRenderer
-from app.qt.widgets.chat_view import MessageWidget
+from app.qt.widgets.message_widget import MessageWidget
 from app.qt.workers.inference import _PieceBatcher
 
 pytestmark = [pytest.mark.qt]

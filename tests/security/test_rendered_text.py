@@ -56,7 +56,8 @@ from app.core.engine import GenerationStats
 from app.qt.viewmodels.conversation_list_model import ConversationListModel
 from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.widgets.attachments import AttachmentChip
-from app.qt.widgets.chat_view import ChatView, MessageWidget
+from app.qt.widgets.chat_view import ChatView
+from app.qt.widgets.message_widget import MessageWidget
 from app.qt.widgets.models.installed_list import InstalledList
 from app.qt.widgets.show_all import ShowAllTable, ShowAllText
 from app.qt.widgets.sidebar import ConversationSidebar
@@ -356,7 +357,7 @@ def test_an_answer_that_names_dev_zero_leaves_the_window_up(tmp_path: Path) -> N
         "app = QApplication([])\n"
         "from app.core.chat.conversation import Message\n"
         "from app.core.chat.markdown import MarkdownRenderer\n"
-        "from app.qt.widgets.chat_view import MessageWidget\n"
+        "from app.qt.widgets.message_widget import MessageWidget\n"
         "w = MessageWidget(MarkdownRenderer()); w.resize(600, 400); w.show()\n"
         "w.show_message(Message('assistant', '![x](/dev/zero)\\n\\n<img src=/dev/zero>'))\n"
         "w.grab(); app.processEvents(); print('still up')\n")

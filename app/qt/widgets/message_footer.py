@@ -1,0 +1,80 @@
+"""The text around a message's body: the line under it (speed, tokens, a stop, an error, a
+summary's parts), its stats tooltip, and the documents a question carried. Outside text in them
+(a model's name, an error, a file name) is escaped and cut."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from app.core.chat.conversation import Message
+from app.core.chat.markdown import MAX_ATTACHMENT_LINES
+from app.core.documents.summarize import SavedSummary
+from app.qt.safe_text import elided
+
+# Of a model's name in a message's header, and of an error under it: outside text, cut.
+MAX_NAME_CHARS = 200
+MAX_FOOTER_CHARS = 1_000
+
+
+def stats_tooltip(message: Message) -> str:
+    s = message.stats
+    if s is None or message.streaming:
+        return ""
+    return (f"Model: {message.model_name or 'unknown'}\n"
+            f"Time to first token: {s.ttft_s:.2f} s\n"
+            f"Speed: {s.tokens_per_s:.1f} tokens/s\n"
+            f"Prompt: {s.prompt_tokens} tokens · answer: {s.completion_tokens} tokens" +
+            (f"\nSeed: {s.seed}" if s.seed is not None else ""))
+
+
+def footer_text(message: Message) -> str:
+    """The line under a message (rich text: a summary's parts are a link)."""
+    if message.error:
+        return html.escape(f"⚠ {elided(message.error, MAX_FOOTER_CHARS)}")
+    if message.streaming:  # while the body shows the progress, the footer need not
+        return html.escape(elided(message.progress, MAX_FOOTER_CHARS)) if message.content \
+            else ""
+    if message.stats is None:
+        return ""
+    s = message.stats
+    parts = [f"{s.tokens_per_s:.1f} tok/s", f"{s.completion_tokens} tokens",
+             f"first token {s.ttft_s:.2f} s"]
+    if s.finish_reason == "cancelled":
+        parts.insert(0, "stopped")
+    elif s.finish_reason == "length":
+        parts.insert(0, "cut at the length limit")
+    if message.summarized and message.details is not None:
+        return summary_footer(message.details, stopped=s.finish_reason == "cancelled")
+    return html.escape(" · ".join(parts))
+
+
+def summary_footer(details: dict[str, Any], stopped: bool) -> str:
+    """What a part-by-part summary read, how long it took, and the link to its parts."""
+    summary = SavedSummary.from_details(details)
+    count, tokens = len(summary.parts), summary.document_tokens
+    plural = "s" if count != 1 else ""
+    if stopped:
+        words = [f"stopped after {count} part{plural} of a {tokens:,}-token document"]
+    else:
+        words = [f"summary of {count} part{plural}", f"{tokens:,} tokens read"]
+    if summary.elapsed_s is not None:
+        minutes, seconds = divmod(round(summary.elapsed_s), 60)
+        words.append(f"{minutes} min {seconds} s" if minutes else f"{seconds} s")
+    link = ' · <a href="parts">Parts…</a>' if count else ""
+    return html.escape(" · ".join(words)) + link
+
+
+def attachments_html(message: Message) -> str:
+    """The documents sent with a question, one line each (the text itself is not shown)."""
+    lines = []
+    for attachment in message.attachments[:MAX_ATTACHMENT_LINES]:
+        size = f" · {attachment.tokens:,} tokens" if attachment.tokens else \
+            f" · {len(attachment.text):,} characters"
+        # Words, not a document emoji: many Linux desktops have no emoji font.
+        name = html.escape(elided(attachment.name, MAX_NAME_CHARS))
+        lines.append(f"<p>Attached: <b>{name}</b>{size}</p>")
+    more = len(message.attachments) - MAX_ATTACHMENT_LINES
+    if more > 0:
+        lines.append(f"<p>and {more:,} more documents</p>")
+    return "".join(lines)

@@ -1,0 +1,439 @@
+"""One message of the conversation view: its header, its body (rendered Markdown, redrawn
+block by block while it streams), its version arrows, its action buttons and the line under it."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QEnterEvent,
+    QGuiApplication,
+    QPalette,
+    QResizeEvent,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+)
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.chat.conversation import Message
+from app.core.chat.markdown import (
+    ALL_SCHEME,
+    CODE_SCHEME,
+    COPY_SCHEME,
+    LINK_SCHEME,
+    MAX_RENDER_COST,
+    TABLE_SCHEME,
+    Link,
+    MarkdownRenderer,
+    RenderedMarkdown,
+    Table,
+    plain_text_html,
+    rest_html,
+    stable_prefix_length,
+)
+from app.qt.safe_text import SafeTextBrowser, elided, open_link, plain_tooltip
+from app.qt.widgets.buttons import tool_button
+from app.qt.widgets.message_footer import (
+    MAX_FOOTER_CHARS,
+    MAX_NAME_CHARS,
+    attachments_html,
+    footer_text,
+    stats_tooltip,
+)
+from app.qt.widgets.show_all import ShowAllTable, ShowAllText
+
+_BLOCK_SPACING_PX = 12  # Qt's margin around a <p>
+
+
+class _MessageBody(SafeTextBrowser):
+    """Rich text that is as tall as its content, so the outer scroll area does the scrolling;
+    it reads no resource and follows no link (the message decides what a click does)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.viewport().setAutoFillBackground(False)
+        self._editing = False
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+
+    @contextlib.contextmanager
+    def editing(self) -> Iterator[None]:
+        """Several edits, one resize: the document's height passes through every intermediate
+        state otherwise, and each resize lays out and repaints the whole view."""
+        self._editing = True
+        try:
+            yield
+        finally:
+            self._editing = False
+            self._fit_height()
+
+    def _fit_height(self, *_: Any) -> None:
+        if self._editing:
+            return
+        margins = self.contentsMargins()
+        height = math.ceil(self.document().size().height()) + margins.top() + margins.bottom()
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+
+class _VersionNav(QWidget):
+    """`‹ 2/3 ›`: made only for messages that have other versions."""
+
+    def __init__(self, request: Callable[[str], None]) -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.previous = tool_button("‹", "Previous version", "previousVersion")
+        self.label = QLabel()
+        self.label.setObjectName("versionLabel")
+        self.next = tool_button("›", "Next version", "nextVersion")
+        self.previous.clicked.connect(lambda: request("previous"))
+        self.next.clicked.connect(lambda: request("next"))
+        for widget in (self.previous, self.label, self.next):
+            layout.addWidget(widget)
+
+
+class _MessageActions(QWidget):
+    """Copy, Edit or Regenerate, Delete: made the first time the pointer is over a message,
+    so a long chat does not build hundreds of buttons nobody hovers."""
+
+    def __init__(self, request: Callable[[str], None], copy: Callable[[], None]) -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.copy = tool_button("Copy", "Copy this message", "copyMessageButton")
+        self.copy.clicked.connect(copy)
+        self.redo = tool_button("", "", "redoButton")  # Edit or Regenerate, by role
+        self.redo.clicked.connect(lambda: request("redo"))
+        self.delete = tool_button("Delete", "Delete this message and what follows it",
+                                   "deleteMessageButton")
+        self.delete.clicked.connect(lambda: request("delete"))
+        for button in (self.copy, self.redo, self.delete):
+            layout.addWidget(button)
+
+
+class MessageWidget(QFrame):
+    """One message: who wrote it, its versions (`< 2/3 >`), the text, and under it the stats
+    and, while the pointer is over it, what can be done with it.
+
+    Signals:
+        copied(str): text put on the clipboard (a code block's, or the whole message's).
+        actionRequested(str, int): "edit", "regenerate", "delete", "previous", "next" or
+            "parts" (a summary's Parts… link) and the message id; the window decides what
+            happens.
+    """
+
+    copied = Signal(str)
+    actionRequested = Signal(str, int)
+
+    def __init__(self, renderer: MarkdownRenderer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._renderer = renderer
+        self._code_blocks: list[str] = []
+        self._links: list[Link] = []
+        self._tables: list[Table] = []
+        self._streamed: _Streamed | None = None
+        self._content = ""
+        self._role = "user"
+        self._complete = False
+        self._version = 1, 1
+        self._actions_enabled = True
+        self._nav: _VersionNav | None = None
+        self._actions: _MessageActions | None = None
+        self.message_id: int | None = None
+        self.setObjectName("message")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(2)
+
+        self.author = QLabel()
+        self.author.setObjectName("messageAuthor")
+        self._header = QHBoxLayout()
+        self._header.setContentsMargins(0, 0, 0, 0)
+        self._header.addWidget(self.author)
+        self._header.addStretch(1)
+
+        self.body = _MessageBody()
+        self.body.setObjectName("messageBody")
+        self.body.anchorClicked.connect(self._on_link)
+
+        self.footer = QLabel()
+        self.footer.setObjectName("messageFooter")
+        self.footer.setTextFormat(Qt.TextFormat.RichText)
+        self.footer.linkActivated.connect(self._request)
+        self.footer.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self._bottom = QHBoxLayout()
+        self._bottom.setContentsMargins(0, 0, 0, 0)
+        self._bottom.addWidget(self.footer, 1)
+
+        layout.addLayout(self._header)
+        layout.addWidget(self.body)
+        layout.addLayout(self._bottom)
+
+    # -- parts made on demand --------------------------------------------------------------
+
+    def versions(self) -> _VersionNav:
+        if self._nav is None:
+            self._nav = _VersionNav(self._request)
+            self._header.addWidget(self._nav)
+            self._show_version(*self._version)
+        return self._nav
+
+    def actions(self) -> _MessageActions:
+        if self._actions is None:
+            self._actions = _MessageActions(self._request, self.copy_text)
+            self._bottom.addWidget(self._actions)
+            self._show_actions_state()
+        return self._actions
+
+    @property
+    def previous_version(self) -> QToolButton:
+        return self.versions().previous
+
+    @property
+    def next_version(self) -> QToolButton:
+        return self.versions().next
+
+    @property
+    def version_label(self) -> QLabel:
+        return self.versions().label
+
+    @property
+    def copy_button(self) -> QToolButton:
+        return self.actions().copy
+
+    @property
+    def redo_button(self) -> QToolButton:
+        return self.actions().redo
+
+    @property
+    def delete_button(self) -> QToolButton:
+        return self.actions().delete
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        super().enterEvent(event)
+        if self._complete:
+            self.actions().show()
+
+    def leaveEvent(self, event: QEvent) -> None:
+        super().leaveEvent(event)
+        if self._actions is not None:
+            self._actions.hide()
+
+    # -- showing ---------------------------------------------------------------------------
+
+    def show_message(self, message: Message, version: tuple[int, int] = (1, 1)) -> None:
+        user = message.role == "user"
+        self.message_id = message.id
+        self._content = message.content
+        self._role = message.role
+        self._complete = not message.streaming and message.id is not None
+        name = elided(message.model_name or "Assistant", MAX_NAME_CHARS)
+        self.author.setText("<b>You</b>" if user else f"<b>{html.escape(name)}</b>")
+        if user:
+            self._streamed = None
+            self.body.setHtml(attachments_html(message) + plain_text_html(message.content))
+            self._code_blocks, self._links, self._tables = [], [], []
+        elif message.streaming and not message.content and message.progress:
+            self._streamed = None  # the answer's first words replace the progress
+            self.body.setHtml(f"<p><i>{html.escape(elided(message.progress, MAX_FOOTER_CHARS))}"
+                              "</i></p>")
+        elif message.streaming:
+            self._show_streaming(message.content)
+        else:  # complete: rendered whole, once, as history is
+            self._streamed = None
+            rendered = self._renderer.render(message.content)
+            self._code_blocks = rendered.code_blocks
+            self._links, self._tables = rendered.links, rendered.tables
+            self.body.setHtml(rendered.html + rendered.notice if message.content
+                              else "<p><i>(no answer)</i></p>")
+        self.footer.setText(footer_text(message))
+        self.footer.setToolTip(plain_tooltip(stats_tooltip(message)))
+        self._show_version(*version)
+        self._show_actions_state()
+
+    def _show_version(self, number: int, count: int) -> None:
+        self._version = number, count
+        if count > 1:
+            self.versions()
+        if self._nav is None:
+            return
+        self._nav.setVisible(count > 1)
+        self._nav.label.setText(f"{number}/{count}")
+        self._nav.previous.setEnabled(self._actions_enabled and number > 1)
+        self._nav.next.setEnabled(self._actions_enabled and number < count)
+
+    def _show_actions_state(self) -> None:
+        if self._actions is None:
+            return
+        user = self._role == "user"
+        self._actions.redo.setText("Edit" if user else "Regenerate")
+        self._actions.redo.setToolTip(
+            "Ask again with changed words: a new version of this question" if user else
+            "Answer again: a new version of this answer")
+        self._actions.redo.setEnabled(self._actions_enabled)
+        self._actions.delete.setEnabled(self._actions_enabled)
+        if not self._complete:
+            self._actions.hide()
+
+    def set_actions_enabled(self, enabled: bool) -> None:
+        """While an answer streams, messages can be read and copied, not changed."""
+        self._actions_enabled = enabled
+        self._show_version(*self._version)
+        self._show_actions_state()
+
+    def copy_text(self) -> None:
+        """The message as written (Markdown for answers), onto the clipboard."""
+        QGuiApplication.clipboard().setText(self._content)
+        self.copied.emit(self._content)
+
+    def highlight(self, duration_ms: int = 1500) -> None:
+        """Mark the message for a moment: the one a search result jumped to."""
+        self.setStyleSheet("#message { background: palette(highlight); border-radius: 4px; }")
+        QTimer.singleShot(duration_ms, self, lambda: self.setStyleSheet(""))
+
+    def _request(self, action: str) -> None:
+        if action == "redo":
+            action = "edit" if self._role == "user" else "regenerate"
+        if self.message_id is not None:
+            self.actionRequested.emit(action, self.message_id)
+
+    def _show_streaming(self, text: str) -> None:
+        """Redraw a growing answer at a cost that does not grow with it.
+
+        The final part of the text (see `stable_prefix_length`) is rendered once and appended
+        to the document; only the unfinished rest is removed and rendered again each time.
+        """
+        with self.body.editing():
+            self._update_streaming(text)
+
+    def _update_streaming(self, text: str) -> None:
+        streamed = self._streamed
+        if streamed is None or not text.startswith(streamed.text):
+            self.body.clear()
+            streamed = self._streamed = _Streamed()
+        document = self.body.document()
+        cursor = QTextCursor(document)
+        # One edit block: the document is laid out once, when it ends, rather than after the
+        # removal and after each insertion, and the cursor does not lay out its line each time.
+        cursor.beginEditBlock()
+        try:
+            cursor.setPosition(streamed.end)
+            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()  # the old unfinished rest, and the break before it
+
+            if streamed.cost <= MAX_RENDER_COST:
+                boundary = stable_prefix_length(text, len(streamed.text))
+                if boundary > len(streamed.text):
+                    rendered = self._render(text[len(streamed.text):boundary], streamed)
+                    _append_blocks(cursor, rendered.html)
+                    stable = boundary if rendered.rest is None else \
+                        len(streamed.text) + rendered.rest
+                    streamed.text = text[:stable]
+                    streamed.end = document.characterCount() - 1
+                    streamed.cost += rendered.cost
+                    streamed.code_blocks += rendered.code_blocks
+                    streamed.links += rendered.links
+                    streamed.tables += rendered.tables
+            if streamed.cost > MAX_RENDER_COST or len(streamed.text) > MAX_RENDER_COST:
+                # As much is shown as a complete answer would show; the rest is behind Show
+                # all, as it will be once the answer is complete.
+                streamed.cost = MAX_RENDER_COST + 1
+                rest = RenderedMarkdown(rest_html(text, len(streamed.text)))
+            else:
+                rest = self._render(text[len(streamed.text):], streamed)
+            _append_blocks(cursor, rest.html + rest.notice)
+        finally:
+            cursor.endEditBlock()
+        self._code_blocks = streamed.code_blocks + rest.code_blocks
+        self._links = streamed.links + rest.links
+        self._tables = streamed.tables + rest.tables
+
+    def _render(self, text: str, streamed: _Streamed) -> RenderedMarkdown:
+        return self._renderer.render(text, len(streamed.code_blocks), len(streamed.links),
+                                     len(streamed.tables))
+
+    def forget_rendering(self) -> None:
+        """The next `show_message` renders a streaming answer whole (the colours changed)."""
+        self._streamed = None
+
+    def plain_text(self) -> str:
+        return self.body.toPlainText()
+
+    def _on_link(self, url: QUrl) -> None:
+        """A click on a link of the body: only the renderer's own schemes do anything; a link
+        from the text stands for an entry of `_links` and opens through `open_link`."""
+        scheme, path = url.scheme(), url.path()
+        index = int(path) if path.isdigit() else -1
+        if scheme == COPY_SCHEME and 0 <= index < len(self._code_blocks):
+            QGuiApplication.clipboard().setText(self._code_blocks[index])
+            self.copied.emit(self._code_blocks[index])
+        elif scheme == LINK_SCHEME and 0 <= index < len(self._links):
+            open_link(self, self._links[index])
+        elif scheme in (TABLE_SCHEME, CODE_SCHEME, ALL_SCHEME):
+            self.show_all(scheme, index)
+
+    def show_all(self, scheme: str, index: int = -1) -> QDialog | None:
+        """Open the whole of what the message shows in part (a Show all link): the message,
+        one of its code blocks or one of its tables. Returns the window opened."""
+        dialog: QDialog | None = None
+        if scheme == TABLE_SCHEME and 0 <= index < len(self._tables):
+            dialog = ShowAllTable(self._tables[index], self.window())
+        elif scheme == CODE_SCHEME and 0 <= index < len(self._code_blocks):
+            dialog = ShowAllText("Code", self._code_blocks[index], code=True,
+                                 parent=self.window())
+        elif scheme == ALL_SCHEME:
+            dialog = ShowAllText("Message", self._content, parent=self.window())
+        if dialog is not None:
+            dialog.show()
+        return dialog
+
+
+@dataclass
+class _Streamed:
+    """The part of a streaming answer already in the document for good."""
+
+    text: str = ""
+    end: int = 0  # document position where it ends
+    cost: int = 0  # what rendering it cost (see MAX_RENDER_COST)
+    code_blocks: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+
+def _append_blocks(cursor: QTextCursor, html_blocks: str) -> None:
+    """Append rendered blocks at the end of the cursor's document, as new paragraphs."""
+    if not html_blocks.strip():
+        return
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    if not cursor.document().isEmpty():
+        # The first inserted block keeps this block's format, not its own <p>'s margin.
+        spacing = QTextBlockFormat()
+        spacing.setTopMargin(_BLOCK_SPACING_PX)
+        cursor.insertBlock(spacing, QTextCharFormat())
+    cursor.insertHtml(html_blocks)
