@@ -1,4 +1,5 @@
-"""The real window on the real built-in model, offscreen."""
+"""The real window, offscreen: its behaviour on the scripted engine, and an answer and a Stop
+on the real built-in model."""
 
 from __future__ import annotations
 
@@ -39,7 +40,6 @@ def test_window_has_the_named_parts(window: MainWindow) -> None:
     assert "built-in" in picker.itemText(0)
 
 
-@pytest.mark.model
 def test_composer_is_disabled_until_the_model_loads(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     assert not window.composer.isEnabled()
     with qtbot.waitSignal(window.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):
@@ -52,7 +52,8 @@ def test_composer_is_disabled_until_the_model_loads(qtbot, window: MainWindow) -
 
 
 @pytest.mark.model
-def test_enter_sends_and_the_answer_streams_into_the_view(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_enter_sends_and_the_answer_streams_into_the_view(qtbot, real_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window = real_window
     start_and_wait(qtbot, window)
     seen: list[str] = []
     window.chat_view.rendered.connect(
@@ -82,7 +83,6 @@ def test_enter_sends_and_the_answer_streams_into_the_view(qtbot, window: MainWin
     assert window.chat_view.message_widget(1).author.text() == "<b>SmolLM2 135M Instruct</b>"
 
 
-@pytest.mark.model
 def test_shift_enter_starts_a_new_line(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     start_and_wait(qtbot, window)
     qtbot.keyClicks(window.composer, "first")
@@ -93,7 +93,8 @@ def test_shift_enter_starts_a_new_line(qtbot, window: MainWindow) -> None:  # ty
 
 
 @pytest.mark.model
-def test_stop_interrupts_the_answer_and_the_next_one_works(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+def test_stop_interrupts_the_answer_and_the_next_one_works(qtbot, real_window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window = real_window
     start_and_wait(qtbot, window, max_tokens=2000)
     window.composer.setPlainText("Write a very long story about a lighthouse keeper.")
     # The first piece reaching the GUI thread (the worker's own signal fires on its thread).
@@ -115,7 +116,6 @@ def test_stop_interrupts_the_answer_and_the_next_one_works(qtbot, window: MainWi
     assert done.args[0].text.strip()
 
 
-@pytest.mark.model
 def test_a_model_that_fails_to_load_leaves_the_window_usable(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
                                                              paths: AppPaths) -> None:
     (paths.models_dir / "broken.gguf").write_bytes(b"GGUF" + bytes(range(256)) * 64)

@@ -7,18 +7,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.core.engine import GenerationParams
 from app.paths import AppPaths
 from app.qt.application import build_window
 from app.qt.main_window import MainWindow
+from tests.scripted_engine import ScriptedEngine
 
-pytestmark = [pytest.mark.qt, pytest.mark.model]
+pytestmark = [pytest.mark.qt]
 LOAD_TIMEOUT_MS = 60_000
 ANSWER_TIMEOUT_MS = 180_000
 
 
 def test_the_panel_changes_temperature_and_context_and_the_next_answer_uses_them(  # type: ignore[no-untyped-def]
-        qtbot, window: MainWindow, paths: AppPaths) -> None:
+        qtbot, window: MainWindow, paths: AppPaths, engine: ScriptedEngine) -> None:
     controller = window.controller
     with qtbot.waitSignal(controller.modelLoaded, timeout=LOAD_TIMEOUT_MS) as first:
         window.start()
@@ -31,22 +31,15 @@ def test_the_panel_changes_temperature_and_context_and_the_next_answer_uses_them
     dialog.set_value("model.n_ctx", 1024)
     with qtbot.waitSignal(controller.modelLoaded, timeout=LOAD_TIMEOUT_MS) as reloaded:
         assert dialog.apply() is not None  # the context needs a reload: done at once
-    assert reloaded.args[0].n_ctx == 1024
+    assert reloaded.args[0].n_ctx == 1024 and engine.loads[-1].n_ctx == 1024
 
-    sent: list[GenerationParams] = []
-    answer_turn = controller.host.answer_turn
-
-    def spy(request):  # type: ignore[no-untyped-def]
-        sent.append(request.params)
-        return answer_turn(request)
-
-    controller.host.answer_turn = spy  # type: ignore[method-assign]
+    engine.replies.append("Hello " * 30)
     window.composer.setPlainText("Say hello.")
     with qtbot.waitSignal(controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
         window.composer.submit()
-    assert sent[-1].temperature == pytest.approx(0.1)
-    assert sent[-1].max_tokens == 12
-    assert done.args[0].stats.completion_tokens <= 12
+    assert engine.params[-1].temperature == pytest.approx(0.1)
+    assert engine.params[-1].max_tokens == 12
+    assert done.args[0].stats.completion_tokens == 12
 
     saved = json.loads((paths.config_dir / "settings.json").read_text(encoding="utf-8"))
     assert saved["version"] == 1
@@ -64,7 +57,7 @@ def damaged_settings(paths: AppPaths) -> Iterator[AppPaths]:
 
 def test_a_bad_settings_file_is_reported_and_the_app_runs_on_defaults(  # type: ignore[no-untyped-def]
         qtbot, damaged_settings: AppPaths) -> None:
-    win, host = build_window(damaged_settings)
+    win, host = build_window(damaged_settings, ScriptedEngine().factory)
     qtbot.addWidget(win)
     win.show()
     try:
@@ -78,8 +71,10 @@ def test_a_bad_settings_file_is_reported_and_the_app_runs_on_defaults(  # type: 
         host.shutdown()
 
 
+@pytest.mark.model
 def test_a_quantized_cache_without_flash_attention_is_refused_with_a_reason(  # type: ignore[no-untyped-def]
-        qtbot, window: MainWindow) -> None:
+        qtbot, real_window: MainWindow) -> None:
+    window = real_window  # llama.cpp's own refusal, through the window
     with qtbot.waitSignal(window.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):
         window.start()
     dialog = window.show_settings()

@@ -1,5 +1,6 @@
-"""Documents in the window, end to end with the real model: a dropped PDF summarized part by
-part with progress, Stop in the middle, and a document small enough to go inline."""
+"""Documents in the window: a dropped PDF summarized part by part with progress, end to end on
+the real model; Stop in the middle, a document small enough to go inline and the chips' counts
+on the scripted engine."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from app.core.chat.store import ConversationStore
 from app.paths import AppPaths
 from app.qt.main_window import MainWindow
 from tests.documents import write_text_pdf
+from tests.scripted_engine import ScriptedEngine
 
-pytestmark = [pytest.mark.qt, pytest.mark.model]
+pytestmark = [pytest.mark.qt]
 LOAD_TIMEOUT_MS = 60_000
 ANSWER_TIMEOUT_MS = 300_000
 DATA = Path(__file__).parent.parent / "data"
@@ -48,8 +50,10 @@ def licence_pages(count: int) -> list[str]:
     return [text[i * 1800:(i + 1) * 1800] for i in range(count)]
 
 
+@pytest.mark.model
 def test_a_dropped_pdf_is_summarized_with_progress_and_parts(  # type: ignore[no-untyped-def]
-        qtbot, window: MainWindow, tmp_path: Path, paths: AppPaths) -> None:
+        qtbot, real_window: MainWindow, tmp_path: Path, paths: AppPaths) -> None:
+    window = real_window
     start(qtbot, window)
     pdf = write_text_pdf(tmp_path / "licence.pdf", licence_pages(7))
     drop(window, pdf)
@@ -113,8 +117,14 @@ def test_a_dropped_pdf_is_summarized_with_progress_and_parts(  # type: ignore[no
 
 
 def test_stop_stops_a_summary_and_keeps_the_notes(  # type: ignore[no-untyped-def]
-        qtbot, window: MainWindow) -> None:
+        qtbot, window: MainWindow, engine: ScriptedEngine) -> None:
     start(qtbot, window)
+
+    def held(_messages: object) -> str:
+        engine.hold.set()  # the second part's note goes on until Stop
+        return "Second note."
+
+    engine.replies.extend(["First note.", held])
     text = (DATA / "gpl-3.0.txt").read_text(encoding="utf-8")[:16_000]
     window.attachments.add_text(text)
     reached: list[str] = []
@@ -126,13 +136,14 @@ def test_stop_stops_a_summary_and_keeps_the_notes(  # type: ignore[no-untyped-de
         window.stop_button.click()
     assert done.args[0].cancelled
     answer = window.controller.model.message(1)
-    assert answer.content.startswith("**Part 1.**")
+    assert answer.content.startswith("**Part 1.** First note.")
     assert answer.details is not None and answer.details["complete"] is False
+    assert len(engine.asked) == 2  # it read no further
     assert "stopped after " in window.chat_view.message_widget(1).footer.text()
 
 
 def test_a_document_that_fits_is_sent_inline(  # type: ignore[no-untyped-def]
-        qtbot, window: MainWindow) -> None:
+        qtbot, window: MainWindow, engine: ScriptedEngine) -> None:
     start(qtbot, window, n_ctx=4096)
     window.controller.params = dataclasses.replace(window.controller.params, max_tokens=24)
     text = ("The lighthouse on Gull Rock was built in 1871 by the harbour board. " * 40).strip()
@@ -150,6 +161,7 @@ def test_a_document_that_fits_is_sent_inline(  # type: ignore[no-untyped-def]
     sent = conversation.chat_messages(through=question)[-1].content
     assert sent.startswith('Document "Pasted text":') and "built in 1871" in sent
     assert sent.endswith("When was the lighthouse built?")
+    assert engine.asked[-1][-1].content == sent  # what the model was asked
 
 
 def test_a_document_attached_before_a_model_loads_is_counted_once_one_has(  # type: ignore[no-untyped-def]

@@ -3,4 +3,4 @@ fixtures are the Qt tests' own."""
 
 from __future__ import annotations
 
-from tests.qt.conftest import paths, window  # noqa: F401
+from tests.qt.conftest import engine, paths, window  # noqa: F401
