@@ -4,6 +4,7 @@ on the real built-in model."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 from PySide6.QtCore import Qt
@@ -81,6 +82,39 @@ def test_enter_sends_and_the_answer_streams_into_the_view(qtbot, real_window: Ma
     assert "tok/s" in window.status.speed.text()
     assert window.controller.state is ChatState.READY
     assert window.chat_view.message_widget(1).author.text() == "<b>SmolLM2 135M Instruct</b>"
+
+
+@pytest.mark.model
+def test_llama_cpp_is_never_called_on_the_gui_thread(qtbot, real_window: MainWindow,  # type: ignore[no-untyped-def]
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading, answering, counting a document, the settings (which read the machine) and the
+    Models page: every way to llama.cpp goes through `native.load_llama_cpp`, never on the GUI
+    thread (a load or a GPU query there would freeze the window)."""
+    from app.core.engine import native
+
+    window = real_window
+    on_gui: list[bool] = []
+    load = native.load_llama_cpp
+
+    def recorded():  # type: ignore[no-untyped-def]
+        on_gui.append(threading.current_thread() is threading.main_thread())
+        return load()
+
+    monkeypatch.setattr(native, "load_llama_cpp", recorded)
+    start_and_wait(qtbot, window, max_tokens=4)
+    window.attachments.add_text("A paragraph about lighthouses. " * 60)
+    [chip] = window.attachments.chips()
+    qtbot.waitUntil(lambda: chip.tokens is not None, timeout=LOAD_TIMEOUT_MS)
+    window.composer.setPlainText("Hi.")
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        window.composer.submit()
+    with qtbot.waitSignal(window.hardware.read, timeout=LOAD_TIMEOUT_MS):
+        dialog = window.show_settings()
+    dialog.close()
+    window.show_models()
+    qtbot.waitUntil(window.models_page.isVisible)
+    window.show_chat()
+    assert on_gui and not any(on_gui)
 
 
 def test_shift_enter_starts_a_new_line(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
