@@ -29,6 +29,10 @@ def _env() -> dict[str, str]:
 
 
 def summarize(data_dir: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    """`lamplight summarize` with `args`; with `--seed 1` unless they give a seed or `--stats`
+    (the real model samples: a fixed seed keeps its notes, and the test's time, the same)."""
+    if "--seed" not in args and "--stats" not in args:
+        args = ("--seed", "1", *args)
     done = subprocess.run(
         [sys.executable, "-m", "app", "--data-dir", str(data_dir), "summarize", *args],
         input=stdin, capture_output=True, env=_env(), timeout=TIMEOUT_S, check=False)

@@ -30,6 +30,8 @@ from app.core.engine.tokens import JobCancelledError, count_tokens
 
 DATA = Path(__file__).parent.parent / "data"
 N_CTX = 512  # the context of the small_engine fixture (tests/unit/conftest.py)
+# The real model samples: a fixed seed keeps its notes, and so the test's time, the same.
+SEEDED = GenerationParams(seed=1)
 
 
 def words(text: str) -> int:
@@ -151,8 +153,9 @@ def test_a_document_five_contexts_long_is_summarized_whole(small_engine: LlamaCp
     document = prefix_of_tokens(small_engine, text(), int(5.2 * N_CTX))
     progress: list[SummaryProgress] = []
     pieces: list[str] = []
-    result = Summarizer(small_engine, SummaryOptions(length="short"), on_progress=progress.append,
-                        on_piece=pieces.append).run(document, "doc.txt")
+    result = Summarizer(small_engine, SummaryOptions(length="short"), params=SEEDED,
+                        on_progress=progress.append, on_piece=pieces.append).run(document,
+                                                                                 "doc.txt")
 
     assert result.document_tokens >= 5 * N_CTX
     assert not result.cancelled
@@ -181,8 +184,8 @@ def test_stop_between_parts_keeps_the_notes_so_far(small_engine: LlamaCppEngine)
         if p.stage == "reading" and p.step == 3:
             cancel.cancel()
 
-    result = Summarizer(small_engine, SummaryOptions(length="short"), on_progress=on_progress,
-                        cancel=cancel).run(document, "doc.txt")
+    result = Summarizer(small_engine, SummaryOptions(length="short"), params=SEEDED,
+                        on_progress=on_progress, cancel=cancel).run(document, "doc.txt")
     assert result.cancelled
     assert len(result.parts) == 2
     assert "Part 1" in result.text and "Part 2" in result.text
@@ -203,7 +206,7 @@ def test_stop_while_a_part_is_read_stops_at_once(small_engine: LlamaCppEngine) -
             timers.append(threading.Timer(0.4, cancel.cancel))
             timers[-1].start()
 
-    summarizer = Summarizer(small_engine, SummaryOptions(length="short"),
+    summarizer = Summarizer(small_engine, SummaryOptions(length="short"), params=SEEDED,
                             on_progress=on_progress, cancel=cancel)
     result = summarizer.run(document, "doc.txt")
     for timer in timers:
@@ -221,7 +224,7 @@ def test_stop_while_a_part_is_read_stops_at_once(small_engine: LlamaCppEngine) -
 
 @pytest.mark.model
 def test_a_short_document_is_one_step(small_engine: LlamaCppEngine) -> None:
-    result = Summarizer(small_engine, SummaryOptions(length="short")).run(
+    result = Summarizer(small_engine, SummaryOptions(length="short"), params=SEEDED).run(
         "The lighthouse keeper lit the lamp every night for forty years.", "note.txt")
     assert result.levels == 0
     [part] = result.parts  # the whole document, its note the summary
@@ -248,7 +251,7 @@ def test_documents_that_fit_go_inline_and_others_are_summarized(
         question = f"Document \"a.txt\":\n\"\"\"\n{text}\n\"\"\"\n\nWhat is it about?"
         return TurnRequest(messages=(ChatMessage("user", question),), fallback=(), text=text,
                                name="a.txt", options=SummaryOptions(length="short"),
-                               params=GenerationParams(max_tokens=32))
+                               params=GenerationParams(max_tokens=32, seed=1))
 
     short = answer_turn(small_engine, request("Cats sleep a lot."), on_piece=lambda _t: None,
                             on_progress=lambda _p: None, cancel=CancelToken())
