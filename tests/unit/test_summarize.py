@@ -10,7 +10,6 @@ import pytest
 
 from app.core.chat.turns import TurnRequest, answer_turn
 from app.core.documents.language import detect_language
-from app.core.documents.loop_guard import LoopGuard, repeated_tail
 from app.core.documents.splitting import split_document
 from app.core.documents.summarize import Summarizer
 from app.core.documents.summary_options import SummaryOptions
@@ -26,6 +25,7 @@ from app.core.engine import (
     LoadSpec,
 )
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
+from app.core.engine.loop_guard import LoopGuard, repeated_tail
 from app.core.engine.tokens import JobCancelledError, count_tokens
 
 DATA = Path(__file__).parent.parent / "data"
@@ -283,7 +283,7 @@ class WordEngine:
     def stream_chat(self, messages, params, on_piece, cancel=None):  # type: ignore[no-untyped-def]
         prompt = messages[-1].content
         self.prompts.append(prompt)
-        note = " ".join(["note"] * self.note_words)
+        note = " ".join(f"note{i}" for i in range(self.note_words))  # no loop to cut
         on_piece(note)
         stats = GenerationStats(self.count_tokens(prompt), self.note_words, 0.01, 0.01, "stop")
         return GenerationResult(note, stats)

@@ -372,7 +372,7 @@ def stats_from_json(data: object) -> GenerationStats | None:
         return None
     try:
         finish = data["finish_reason"]
-        if finish not in ("stop", "length", "cancelled"):
+        if finish not in ("stop", "length", "cancelled", "loop"):
             return None
         return GenerationStats(
             prompt_tokens=int(data["prompt_tokens"]),

@@ -3,6 +3,8 @@ leaner, else summarized part by part; a history too long is cut by the overflow 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.core.chat.context import fit_history
@@ -20,6 +22,7 @@ from app.core.engine.base import (
     OnPiece,
 )
 from app.core.engine.cancel import CancelToken
+from app.core.engine.loop_guard import LoopGuard
 from app.core.engine.tokens import JobCancelledError, answer_room, fits, history_budget, measure
 from app.core.settings.schema import OverflowPolicy
 
@@ -58,7 +61,7 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
     try:
         for messages in (request.messages, request.fallback):
             if messages and fits(engine, messages, room, cancel):
-                return engine.stream_chat(messages, request.params, on_piece, cancel)
+                return _answer(engine, messages, request.params, on_piece, cancel)
         if request.text:
             summarizer = Summarizer(engine, request.options, params=request.params,
                                     on_progress=on_progress, on_piece=on_piece, cancel=cancel)
@@ -67,4 +70,33 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
                           history_budget(model.n_ctx, room), request.overflow)
     except JobCancelledError:  # stopped while the prompt was being measured
         return GenerationResult("", GenerationStats(0, 0, 0.0, 0.0, "cancelled"))
-    return engine.stream_chat(cut, request.params, on_piece, cancel)
+    return _answer(engine, cut, request.params, on_piece, cancel)
+
+
+def default_answer_limit(n_ctx: int) -> int:
+    """The longest answer when the user set no limit: half the context, at least 256 tokens
+    and at most 8,192. A model that never stops (a base model in a chat) ends there instead of
+    filling the context; a long answer still fits."""
+    return min(8192, max(256, n_ctx // 2))
+
+
+def _answer(engine: InferenceEngine, messages: Sequence[ChatMessage], params: GenerationParams,
+            on_piece: OnPiece, cancel: CancelToken) -> GenerationResult:
+    """Stream an answer, at most `params.max_tokens` long (else `default_answer_limit`), and
+    stopped when it goes round in circles: then its repeats are cut and its finish is
+    "loop"."""
+    model = engine.model
+    if params.max_tokens is None and model is not None:
+        params = dataclasses.replace(params, max_tokens=default_answer_limit(model.n_ctx))
+    answer_cancel = CancelToken(parent=cancel)
+    guard = LoopGuard(answer_cancel, LoopGuard.ANSWERS)
+
+    def piece(text: str) -> None:
+        guard.add(text)
+        on_piece(text)
+
+    result = engine.stream_chat(messages, params, piece, answer_cancel)
+    if guard.cut is None or cancel.cancelled:
+        return result
+    stats = dataclasses.replace(result.stats, finish_reason="loop")
+    return GenerationResult(guard.trimmed(result.text), stats)

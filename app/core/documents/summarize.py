@@ -19,7 +19,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.core.documents.loop_guard import LoopGuard
 from app.core.documents.splitting import split_document
 from app.core.documents.summary_options import (
     FORMS,
@@ -42,6 +41,7 @@ from app.core.engine.base import (
     OnPiece,
 )
 from app.core.engine.cancel import CancelToken
+from app.core.engine.loop_guard import LoopGuard
 from app.core.engine.tokens import JobCancelledError
 
 # Still importable from here for the modules that import them from here (the terminal's

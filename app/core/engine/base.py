@@ -56,7 +56,8 @@ class LoadSpec:
 
 @dataclass(frozen=True)
 class GenerationParams:
-    max_tokens: int | None = None  # None: until the model stops or the context is full
+    max_tokens: int | None = None  # None: until the model stops or the context is full (a chat
+    # turn gives it `turns.default_answer_limit` instead)
     temperature: float = 0.7
     top_p: float = 0.95
     top_k: int = 40
@@ -111,7 +112,8 @@ class ModelInfo:
                 "answers may be poor)")
 
 
-FinishReason = Literal["stop", "length", "cancelled"]
+# "loop": stopped because the text went round in circles (`LoopGuard`), its repeats cut.
+FinishReason = Literal["stop", "length", "cancelled", "loop"]
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,8 @@ SETTINGS: tuple[Setting, ...] = (
               "Makes words that were just used less likely, against loops. 1 turns it off.",
               kind="float", default=1.1, minimum=1.0, maximum=2.0),
     _sampling("max_tokens", "Max tokens",
-              "The longest answer, in tokens. Empty: until the model stops or the context is "
-              "full.",
+              "The longest answer, in tokens. Empty: half the context length (at most 8,192), "
+              "so a model that never stops ends there.",
               kind="int", default=None, minimum=1, maximum=262_144, optional=True),
     _sampling("seed", "Seed",
               "The same seed with the same settings and prompt gives the same answer. Empty: a "

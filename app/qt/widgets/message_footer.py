@@ -43,7 +43,9 @@ def footer_text(message: Message) -> str:
     if s.finish_reason == "cancelled":
         parts.insert(0, "stopped")
     elif s.finish_reason == "length":
-        parts.insert(0, "cut at the length limit")
+        parts.insert(0, "cut at the length limit (Max tokens in the settings)")
+    elif s.finish_reason == "loop":
+        parts.insert(0, "stopped: it was repeating itself")
     if message.summarized and message.details is not None:
         return summary_footer(message.details, stopped=s.finish_reason == "cancelled")
     return html.escape(" · ".join(parts))
