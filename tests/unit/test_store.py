@@ -310,3 +310,19 @@ def test_a_stalled_answer_is_saved_when_its_interval_is_over(store: Conversation
     writer.close()
     assert timers[0].armed is None  # the end is saved whole by finish_message instead
     assert store.load(c.id).path()[1].content == "Once"
+
+
+def test_search_snippets_are_plain_text_with_their_matches_marked(
+        store: ConversationStore) -> None:
+    _chat(store, "Explain the report", "## Overview\n\n**Part 1.** The *first* part, see "
+          "[the notes](https://example.org/notes).\n\n| Part | Pages |\n|---|---|\n| one | 3 |")
+    assert [h.marked() for h in store.search("part")] == [
+        "Overview [Part] 1. The first [part], see the notes…"]
+    assert [h.marked() for h in store.search("pages")] == [
+        "…part, see the notes. Part · [Pages] one · 3"]
+    # A match inside a link's target shows the target.
+    assert [h.marked() for h in store.search("example")] == [
+        "Overview Part 1. The first part, see the notes (https://[example].org…"]
+    # A substring match (a word the index cannot find) is cut out of the Markdown too.
+    _chat(store, "Why is **C++** so *hard*?")
+    assert [h.marked() for h in store.search("C++")] == ["Why is [C++] so hard?"]

@@ -39,6 +39,7 @@ from app.core.chat.conversation import (
     stats_from_json,
     stats_to_json,
 )
+from app.core.chat.snippets import MATCH_END, MATCH_START, plain_snippet
 from app.core.text import CJK
 from app.core.throttle import Throttle, TimerFactory
 from app.files import PRIVATE_FILE_MODE, make_private
@@ -213,14 +214,10 @@ class ConversationSummary:
     message_count: int
 
 
-# Around the matches in a snippet: characters no message text has, unlike brackets (`a[0]`).
-MATCH_START, MATCH_END = "\x02", "\x03"
-
-
 @dataclass(frozen=True)
 class SearchHit:
-    """A message that matches a search; `snippet` marks the matches with `MATCH_START` and
-    `MATCH_END`."""
+    """A message that matches a search; `snippet` is a few of its words as plain text (its
+    Markdown markup taken out), the matches between `MATCH_START` and `MATCH_END`."""
 
     conversation_id: int
     message_id: int
@@ -605,7 +602,7 @@ class ConversationStore:
             "JOIN conversations c ON c.id = m.conversation_id "
             f"WHERE messages_fts MATCH ? AND c.deleted_at IS NULL{likes} "
             "ORDER BY rank LIMIT ?", (query, *patterns, limit)).fetchall()
-        return [SearchHit(r[0], r[1], r[2], r[3], r[5], r[4]) for r in rows]
+        return [SearchHit(r[0], r[1], r[2], r[3], plain_snippet(r[5]), r[4]) for r in rows]
 
     def _search_substring(self, literal: list[str], likes: str, patterns: list[str],
                           limit: int) -> list[SearchHit]:
@@ -614,7 +611,8 @@ class ConversationStore:
             "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
             f"WHERE c.deleted_at IS NULL{likes} "
             "ORDER BY m.created_at DESC LIMIT ?", (*patterns, limit)).fetchall()
-        return [SearchHit(r[0], r[1], r[2], r[3], _substring_snippet(r[5], literal[0]), r[4])
+        return [SearchHit(r[0], r[1], r[2], r[3],
+                          plain_snippet(_substring_snippet(r[5], literal[0])), r[4])
                 for r in rows]
 
 
