@@ -26,6 +26,7 @@ from app.cli.common import (
     chat_id,
     error,
     load_settings,
+    reader_gone,
     setting_flag,
     shown,
     warn,
@@ -101,6 +102,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run `lamplight` with `argv`; returns the exit status.
+
+    A reader that goes away (`lamplight chats list | head -1`) ends any command quietly with
+    status 0, as ripgrep does (git is killed by SIGPIPE instead, 141: a script under `set -o
+    pipefail` would fail for a `head` that got what it asked for)."""
+    try:
+        try:
+            return _main(argv)
+        finally:  # also after --help or --version: here a closed pipe can still be caught
+            if sys.stdout is not None:
+                sys.stdout.flush()
+    except BrokenPipeError:
+        return reader_gone()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -287,9 +304,7 @@ def _chat(args: argparse.Namespace, paths: AppPaths, service: ChatService,
     except EngineError as exc:
         error(exc)
         return EXIT_FAILURE
-    except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (`| head`): not an error worth a traceback
-    finally:
+    finally:  # a reader gone (`| head`) ends the chat here too: `main` says nothing of it
         signal.signal(signal.SIGINT, previous_handler)
         engine.unload()
     return EXIT_OK
@@ -300,12 +315,19 @@ def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken) -> Generati
     long for the context is cut (or refused) by the overflow policy."""
     out = sys.stdout
     terminal = out.isatty()
+    reader_gone = False
 
     def write(piece: str) -> None:
-        # On a terminal, escape sequences in the answer are shown, not obeyed.
-        out.write(shown(piece) if terminal else piece)
-        out.flush()
+        nonlocal reader_gone
         turn.piece(piece)
+        if reader_gone:
+            return
+        try:  # on a terminal, escape sequences in the answer are shown, not obeyed
+            out.write(shown(piece) if terminal else piece)
+            out.flush()
+        except BrokenPipeError:  # raised here, the engine would report it as its failure
+            reader_gone = True
+            token.cancel()
 
     try:
         result = answer_turn(engine, turn.request, on_piece=write,
@@ -318,6 +340,9 @@ def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken) -> Generati
     except BaseException:
         turn.interrupt()
         raise
+    if reader_gone:  # `| head`: the answer is kept as far as it got; `main` ends quietly
+        turn.interrupt()
+        raise BrokenPipeError
     finished = turn.finish(result)
     out.write("\n")
     out.flush()

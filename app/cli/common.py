@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -44,6 +45,33 @@ def error(message: object) -> None:
 def warn(message: object) -> None:
     """`lamplight: warning: MESSAGE` on stderr, as one line."""
     print(f"lamplight: warning: {shown_line(str(message))}", file=sys.stderr)
+
+
+def reader_gone() -> int:
+    """What is left to write goes nowhere: the reader of stdout (or stderr) went away (`| head
+    -1`). Returns the exit status for it, 0, as ripgrep's.
+
+    Output still buffered is sent to /dev/null, so that Python's own flush at the exit does
+    not report the closed pipe ("Exception ignored ... BrokenPipeError", exit 120)."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # a windowed app's
+            continue
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+            except OSError:
+                continue
+            try:
+                os.dup2(devnull, stream.fileno())
+            except (OSError, ValueError):  # no file descriptor: nothing to flush at the exit
+                pass
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError):  # closed, or failing for another reason: left as it is
+            pass
+    return EXIT_OK
 
 
 # -- what reaches the terminal ---------------------------------------------------------------

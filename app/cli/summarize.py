@@ -25,6 +25,7 @@ from app.cli.common import (
     UsageError,
     error,
     load_settings,
+    reader_gone,
     setting_flag,
     shown,
 )
@@ -159,9 +160,8 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     finally:
         signal.signal(signal.SIGINT, previous_handler)
         engine.unload()
-    if not out.finish(result.text):
-        sys.stderr.close()  # the reader went away (`| head`): not an error worth a traceback
-        return EXIT_OK
+    if not out.finish(result.text):  # the reader went away (`| head`): no error
+        return reader_gone()
     progress.done(result.coverage())
     if args.stats:
         print(json.dumps({**result.stats.as_json(), "parts": len(result.parts),

@@ -176,3 +176,70 @@ def test_an_empty_seed_is_random_and_the_seed_used_reproduces_the_answer(tmp_pat
     sevens = [lamplight(tmp_path, *POEM[:-1], "--seed", "7", POEM[-1]) for _ in range(2)]
     assert sevens[0].stdout == sevens[1].stdout
     assert json.loads(sevens[0].stderr)["seed"] == 7
+
+
+def _many_chats(data_dir: Path, count: int) -> None:
+    """`count` saved chats, imported (no model needed): their list is far longer than a pipe
+    holds (64 KiB)."""
+    chats = [{"title": f"Chat {i} about lighthouses", "created_at": "2026-01-01T00:00:00Z",
+              "updated_at": "2026-01-01T00:00:00Z", "system_prompt": "", "settings": {},
+              "messages": [{"id": 1, "parent": None, "role": "user",
+                            "content": f"Lighthouse question number {i}"}]}
+             for i in range(count)]
+    export = data_dir / "chats.json"
+    export.write_text(json.dumps({"format": "lamplight-conversations", "version": 1,
+                                  "conversations": chats}), encoding="utf-8")
+    assert lamplight(data_dir, "chats", "import", str(export)).returncode == 0
+
+
+def _into_a_closed_pipe(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`lamplight ARGS | true`: stdout is a pipe whose reader has already gone, so the first
+    write to it fails."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {k: v for k, v in os.environ.items() if k != "LAMPLIGHT_DATA_DIR"}
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
+            stdin=subprocess.DEVNULL, stdout=write_end, stderr=subprocess.PIPE, text=True,
+            env=env, timeout=TIMEOUT_S, check=False)
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("args", [
+    ("models", "list"),
+    ("chats", "list"),
+    ("chats", "list", "--json"),
+    ("chats", "search", "lighthouse"),
+    ("chats", "export", "--all", "--format", "json"),
+])
+def test_a_reader_gone_before_the_first_line_ends_quietly(tmp_path: Path,
+                                                           args: tuple[str, ...]) -> None:
+    """A traceback (or Python's "Exception ignored ... BrokenPipeError" and status 120)."""
+    _many_chats(tmp_path, 3)
+    done = _into_a_closed_pipe(tmp_path, *args)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("command", ["chats list", "chats list --json"])
+def test_head_1_after_a_long_list_ends_it_quietly(tmp_path: Path, command: str) -> None:
+    """`lamplight chats list | head -1`, in a shell: the rest of the list meets a closed pipe."""
+    _many_chats(tmp_path, 3000)
+    env = {k: v for k, v in os.environ.items() if k != "LAMPLIGHT_DATA_DIR"}
+    done = subprocess.run(
+        ["bash", "-c", f'"$0" -m app --data-dir "$1" {command} | head -1; '
+                       'echo "status ${PIPESTATUS[0]}" >&2', sys.executable, str(tmp_path)],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=TIMEOUT_S,
+        check=False)
+    assert len(done.stdout.splitlines()) == 1
+    assert done.stderr == "status 0\n"
+
+
+@pytest.mark.model
+def test_a_chat_whose_reader_has_gone_ends_quietly_and_keeps_the_turn(tmp_path: Path) -> None:
+    done = _into_a_closed_pipe(tmp_path, "chat", "--seed", "1", "--max-tokens", "8",
+                               "What is the capital of France?")
+    assert (done.returncode, done.stderr) == (0, "")
+    (saved,) = json.loads(lamplight(tmp_path, "chats", "list", "--json").stdout)
+    assert saved["messages"] == 2  # the question, and the answer as far as it got
