@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from app.core.settings.file import SettingsFile
@@ -23,8 +24,34 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are `UsageError`s that point at the command's own help.
+
+    An option a command does not have is refused by that command, with the nearest of its own
+    options (`lamplight chat --temprature 0.5 hi`: "did you mean --temperature?"). argparse
+    would hand it up to `lamplight`, which names its own help, and take the 0.5 for the
+    prompt."""
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None,
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(self._unrecognized(extras))
+        return parsed, extras
+
+    def _unrecognized(self, extras: list[str]) -> str:
+        option = next((a for a in extras if a.startswith("-") and a != "-"), None)
+        if option is None:
+            return f"unrecognized arguments: {' '.join(extras)}"
+        name = option.split("=", 1)[0][:80]
+        # Compared without their dashes (all alike), so `-temprature` finds `--temperature`.
+        known = {o.lstrip("-"): o for o in self._option_string_actions if o.startswith("--")}
+        close = difflib.get_close_matches(name.lstrip("-"), known, n=1)
+        hint = f": did you mean {known[close[0]]}?" if close else ""
+        return f"unrecognized option {name}{hint}"
 
 
 def load_settings(paths: AppPaths) -> SettingsFile:

@@ -103,6 +103,27 @@ def test_bad_usage_exits_2_with_one_line(tmp_path: Path, args: tuple[str, ...]) 
     _one_line_error(lamplight(tmp_path, *args))
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (("chat", "--temprature", "0.5", "hi"),
+     "unrecognized option --temprature: did you mean --temperature? "
+     "(see 'lamplight chat --help')"),
+    (("chat", "--temprature=0.5", "hi"),
+     "unrecognized option --temprature: did you mean --temperature? "
+     "(see 'lamplight chat --help')"),
+    (("chats", "list", "--jsn"),
+     "unrecognized option --jsn: did you mean --json? (see 'lamplight chats list --help')"),
+    (("summarize", "--langauge", "German", "notes.txt"),
+     "unrecognized option --langauge: did you mean --language? "
+     "(see 'lamplight summarize --help')"),
+    (("chat", "--xyz", "hi"), "unrecognized option --xyz (see 'lamplight chat --help')"),
+])
+def test_a_misspelt_option_is_named_with_the_nearest_one_and_its_commands_help(
+        tmp_path: Path, args: tuple[str, ...], said: str) -> None:
+    """It named the top-level help, no suggestion, and took the 0.5 for the prompt."""
+    assert _one_line_error(lamplight(tmp_path, *args)) == f"lamplight: error: {said}"
+    assert not (tmp_path / "data" / "chats.db").exists()  # nothing was asked, nothing saved
+
+
 def test_models_by_name_come_from_the_data_dirs_models_folder(tmp_path: Path,
                                                                 smollm2_path: Path) -> None:
     (tmp_path / "models").mkdir()
