@@ -21,6 +21,7 @@ from app.cli.common import (
     field,
     json_shown,
     shown,
+    shown_line,
 )
 from app.core.chat.library import ChatLibrary
 from app.core.chat.store import ConversationNotFoundError, ConversationStore, StoreError
@@ -88,6 +89,9 @@ def _list(args: argparse.Namespace, library: ChatLibrary) -> int:
         return EXIT_OK
     for chat in chats:
         print(f"{chat.id}\t{field(chat.title)}\t{_local_minute(chat.updated_at)}")
+    if not chats:  # not a failure (as `ls` of an empty folder); on stderr, as `models list`
+        print("No saved chats yet (the window and 'lamplight chat' save each chat).",
+              file=sys.stderr)
     return EXIT_OK
 
 
@@ -120,10 +124,14 @@ def _import(args: argparse.Namespace, library: ChatLibrary) -> int:
 
 
 def _search(args: argparse.Namespace, library: ChatLibrary) -> int:
-    hits = library.search(" ".join(args.text))
+    text = " ".join(args.text)
+    hits = library.search(text)
     for hit in hits:
         print(f"{hit.conversation_id}\t{field(hit.title)}\t{field(hit.marked())}")
-    return EXIT_OK if hits else EXIT_NOT_FOUND
+    if not hits:
+        print(f"No saved chat matches '{shown_line(text)}'.", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    return EXIT_OK
 
 
 def _rm(args: argparse.Namespace, library: ChatLibrary) -> int:

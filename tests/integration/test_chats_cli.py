@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.integration]
 TIMEOUT_S = 300
 HANG_GUARD_S = 120  # only against a hang: the answer normally starts within seconds
 QUESTION = "What is the capital of France?"
+NO_CHATS = "No saved chats yet (the window and 'lamplight chat' save each chat).\n"
 
 
 def lamplight(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -114,7 +115,7 @@ def test_a_chat_is_saved_listed_and_exported_as_markdown(tmp_path: Path, cli: An
 @pytest.mark.model
 def test_a_chat_with_no_save_is_not_kept(tmp_path: Path, cli: Any) -> None:
     assert chat(tmp_path, "--no-save", "--max-tokens", "8", QUESTION)
-    assert cli(tmp_path, "chats", "list") == (0, "", "")
+    assert cli(tmp_path, "chats", "list") == (0, "", NO_CHATS)
     assert cli(tmp_path, "chats", "list", "--json")[:2] == (0, "[]\n")
 
 
@@ -182,7 +183,8 @@ def test_search_finds_a_word_of_the_question(tmp_path: Path, cli: Any) -> None:
     lines = out.splitlines()
     assert f"1\t{QUESTION}\tWhat is the [capital] of France?" in lines
     assert all(line.count("\t") == 2 for line in lines)
-    assert cli(tmp_path, "chats", "search", "lighthousekeeper") == (1, "", "")  # as grep
+    assert cli(tmp_path, "chats", "search", "lighthousekeeper") == \
+        (1, "", "No saved chat matches 'lighthousekeeper'.\n")  # as grep
 
 
 @pytest.mark.model
@@ -195,6 +197,30 @@ def test_rm_deletes_a_chat(tmp_path: Path, cli: Any) -> None:
     assert [line.split("\t")[:2] for line in out.splitlines()] == [["2", "Name a colour."]]
     assert cli(tmp_path, "chats", "search", "capital")[0] == 1
     assert "no chat with id 1" in _one_line_error(cli(tmp_path, "chats", "export", "1"))
+
+
+def test_a_search_without_a_match_says_so_and_exits_1_as_grep(tmp_path: Path,
+                                                            cli: Any) -> None:
+    """It printed nothing at all: an empty search and a broken one looked the same."""
+    export = tmp_path / "one.json"
+    export.write_text(json.dumps({"format": "lamplight-conversations", "version": 1,
+                                  "conversations": [{
+                                      "title": "Lighthouses", "created_at": "2026-01-01T00:00:00Z",
+                                      "system_prompt": "", "settings": {},
+                                      "messages": [{"id": 1, "parent": None, "role": "user",
+                                                    "content": "Who keeps the lighthouse?"}]}]}),
+                      encoding="utf-8")
+    assert cli(tmp_path, "chats", "import", str(export))[0] == 0
+    status, out, _ = cli(tmp_path, "chats", "search", "lighthouse")
+    assert (status, out.split("\t")[:2]) == (0, ["1", "Lighthouses"])
+    assert cli(tmp_path, "chats", "search", "zeppelin", "\x1b[2J") == \
+        (1, "", "No saved chat matches 'zeppelin \\x1b[2J'.\n")
+
+
+def test_an_empty_history_lists_nothing_and_says_so_on_stderr(tmp_path: Path, cli: Any) -> None:
+    """Not a failure: exit 0 and nothing on stdout, as `ls` of an empty folder."""
+    assert cli(tmp_path, "chats", "list") == (0, "", NO_CHATS)
+    assert cli(tmp_path, "chats", "list", "--json") == (0, "[]\n", "")
 
 
 def test_unknown_ids_and_bad_files_exit_2_with_one_line(tmp_path: Path, cli: Any) -> None:
@@ -215,7 +241,7 @@ def test_unknown_ids_and_bad_files_exit_2_with_one_line(tmp_path: Path, cli: Any
     assert "newer Lamplight" in _one_line_error(cli(tmp_path, "chats", "import", str(newer)))
     assert "cannot read" in _one_line_error(cli(tmp_path, "chats", "import",
                                                 str(tmp_path / "none.json")))
-    assert cli(tmp_path, "chats", "list") == (0, "", "")  # nothing was imported
+    assert cli(tmp_path, "chats", "list") == (0, "", NO_CHATS)  # nothing was imported
 
 
 @pytest.mark.model
