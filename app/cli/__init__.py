@@ -332,10 +332,13 @@ def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken) -> Generati
     try:
         result = answer_turn(engine, turn.request, on_piece=write,
                              on_progress=turn.progress, cancel=token)
+    except (ContextOverflowError, HistoryTooLongError) as exc:
+        # Refused unread: the prompt is still on the command line (or in the piped input),
+        # so the history does not keep it as a failed turn.
+        turn.withdraw()
+        raise UsageError(_too_long(exc, engine)) from None
     except EngineError as exc:
         turn.fail(str(exc))
-        if isinstance(exc, ContextOverflowError | HistoryTooLongError):
-            raise UsageError(str(exc)) from None
         raise
     except BaseException:
         turn.interrupt()
@@ -347,3 +350,26 @@ def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken) -> Generati
     out.write("\n")
     out.flush()
     return finished
+
+
+def _too_long(exc: ContextOverflowError | HistoryTooLongError, engine: InferenceEngine) -> str:
+    """What the context could not hold, with advice the terminal can follow (the engine's
+    words are the window's: "attach it as a document", "click the context meter")."""
+    model = engine.model
+    n_ctx = model.n_ctx if model is not None else 0
+    larger = (f"raise --ctx (now {n_ctx:,}; this model takes up to {model.n_ctx_train:,})"
+              if model is not None and n_ctx < model.n_ctx_train else None)
+    if isinstance(exc, ContextOverflowError):
+        return (f"The chat is {exc.prompt_tokens:,} tokens long, but the context holds "
+                f"{exc.n_ctx:,}: " + (f"{larger}, or start a new chat." if larger
+                                      else "start a new chat."))
+    if exc.question_alone:
+        return (f"The prompt is {exc.tokens:,} tokens long, but a context of {n_ctx:,} leaves "
+                f"it {exc.budget:,} (the rest is kept for the answer): "
+                + (f"{larger}, or, " if larger else "shorten it, or, ")
+                + "for a document, use 'lamplight summarize FILE', which reads any length.")
+    return (f"This chat is {exc.tokens:,} tokens long and leaves no room for an answer in a "
+            f"context of {n_ctx:,}: " + (f"{larger}, " if larger else "")
+            + "go on with --overflow drop-oldest (its oldest turns left out), or start a new "
+              "chat.")
+

@@ -88,9 +88,34 @@ def test_a_file_that_is_not_a_model_exits_2(tmp_path: Path) -> None:
 
 
 @pytest.mark.model
-def test_a_prompt_longer_than_the_context_exits_2(tmp_path: Path) -> None:
+def test_a_prompt_longer_than_the_context_is_refused_with_advice_for_the_terminal(
+        tmp_path: Path) -> None:
+    """It advised to "attach it as a document", which the terminal cannot do, and kept the
+    prompt in the history as a failed turn."""
     line = _one_line_error(lamplight(tmp_path, "chat", "--ctx", "256", "word " * 400))
-    assert "tokens long" in line and "raise the context length" in line
+    assert line.startswith("lamplight: error: The prompt is 40")
+    assert "tokens long" in line and "raise --ctx (now 256;" in line
+    assert "'lamplight summarize FILE'" in line and "attach" not in line
+    assert lamplight(tmp_path, "chats", "list", "--json").stdout == "[]\n"
+
+
+@pytest.mark.model
+def test_a_prompt_too_long_for_a_continued_chat_leaves_the_chat_as_it_was(
+        tmp_path: Path) -> None:
+    _many_chats(tmp_path, 1)
+    before = _messages(tmp_path, 1)
+    line = _one_line_error(lamplight(tmp_path, "chat", "--continue", "1", "--ctx", "256",
+                                     "word " * 400))
+    assert "raise --ctx" in line
+    assert _messages(tmp_path, 1) == before
+
+
+def _messages(data_dir: Path, chat_id: int) -> list[dict[str, object]]:
+    exported = lamplight(data_dir, "chats", "export", str(chat_id), "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    messages: list[dict[str, object]] = json.loads(exported.stdout)["conversations"][0][
+        "messages"]
+    return messages
 
 
 @pytest.mark.parametrize("args", [
@@ -155,10 +180,13 @@ def test_with_overflow_stop_a_chat_too_long_exits_2_saying_so(tmp_path: Path) ->
     assert done.returncode == 2, done.stderr
     line = done.stderr.strip().splitlines()[-1]
     assert line.startswith("lamplight: error: This chat is ")
-    assert "no longer leaves room" in line
+    assert "leaves no room for an answer" in line and "--overflow drop-oldest" in line
     listed = json.loads(lamplight(tmp_path, "chats", "list", "--json").stdout)
     exported = lamplight(tmp_path, "chats", "export", str(listed[0]["id"]), "--format", "json")
     assert '"overflow": "stop"' in exported.stdout  # the chat keeps its choice
+    messages = _messages(tmp_path, listed[0]["id"])
+    assert messages[-1]["role"] == "assistant"  # the question refused is not kept
+    assert not any(m["error"] for m in messages)
 
 
 @pytest.mark.model

@@ -19,7 +19,16 @@ from app.core.settings.schema import OverflowPolicy
 
 class HistoryTooLongError(EngineError):
     """The conversation does not fit the context and the policy says not to cut it, or even
-    the question alone does not fit."""
+    the question alone does not fit (`question_alone`). Its message is the window's advice;
+    `tokens` (what the chat or the question takes) and `budget` (what the context leaves it)
+    let another front-end give its own."""
+
+    def __init__(self, message: str, tokens: int, budget: int, *,
+                 question_alone: bool) -> None:
+        super().__init__(message)
+        self.tokens = tokens
+        self.budget = budget
+        self.question_alone = question_alone
 
 
 def fit_history(messages: Sequence[ChatMessage], used: Callable[[Sequence[ChatMessage]], int],
@@ -34,7 +43,8 @@ def fit_history(messages: Sequence[ChatMessage], used: Callable[[Sequence[ChatMe
         raise HistoryTooLongError(
             f"This chat is {tokens:,} tokens long and no longer leaves room for an answer in "
             f"the context ({budget:,} tokens for the chat). Start a new chat, raise the context "
-            "length, or choose to drop the oldest turns (click the context meter).")
+            "length, or choose to drop the oldest turns (click the context meter).",
+            tokens, budget, question_alone=False)
     head = messages[:1] if messages and messages[0].role == "system" else []
     turns = messages[len(head):]
     for start in _cut_points(turns, used, max(1, budget // 3)):
@@ -49,7 +59,8 @@ def fit_history(messages: Sequence[ChatMessage], used: Callable[[Sequence[ChatMe
         raise HistoryTooLongError(
             f"The message is {tokens:,} tokens long with the system prompt, but the context "
             f"leaves it only {max(budget, 0):,} (the rest is kept for the answer). Shorten it, "
-            "attach it as a document, or raise the context length.")
+            "attach it as a document, or raise the context length.",
+            tokens, max(budget, 0), question_alone=True)
     return head + turns
 
 

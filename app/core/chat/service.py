@@ -346,7 +346,7 @@ class ChatService:
 class Turn:
     """One answer being written. Hand it what the engine gives, on the store's thread: `piece`
     as text comes, `progress` while a summary reads its parts, then `finish` (a result or a
-    summary), `fail` or `interrupt`.
+    summary), `fail`, `interrupt` or `withdraw`.
 
     `moved`: the chat was continued elsewhere and read again before this question was added;
     `conversation` is the chat as read then.
@@ -395,6 +395,33 @@ class Turn:
     def fail(self, message: str) -> None:
         """The answer could not be made; the message says why, kept with the answer."""
         self._end(error=message)
+
+    def withdraw(self) -> None:
+        """Take the question back with its answer, as if it had never been asked: the model
+        refused it unread (too long for the context) and the front-end has the words still
+        (`lamplight chat`'s prompt is on its command line). A chat that held nothing else goes
+        with it. The window keeps such a turn instead, failed, its reason shown under the
+        question, which stays there to be edited."""
+        if self._writer is not None:
+            self._writer.close()
+        self.answer.streaming = False
+        self.answer.progress = ""
+        service, conversation = self.service, self.conversation
+        if self.question.id is None or self.question.id not in conversation:
+            return
+        question_id, chat_id = self.question.id, conversation.id
+        if service.store is None or chat_id is None:
+            conversation.remove(question_id)
+            return
+
+        def remove_chat(store: ConversationStore) -> None:
+            store.delete(chat_id)
+            store.purge_deleted([chat_id])
+
+        if service._write(lambda store: store.delete_message(conversation, question_id)) \
+                and not len(conversation):
+            service._write(remove_chat)
+            conversation.id = None  # a later question saves it anew
 
     def interrupt(self) -> None:
         """The front-end stops while the answer is being written (a closed pipe, a second
