@@ -149,6 +149,15 @@ def test_a_misspelt_option_is_named_with_the_nearest_one_and_its_commands_help(
     assert not (tmp_path / "data" / "chats.db").exists()  # nothing was asked, nothing saved
 
 
+@pytest.mark.parametrize("prompt", ["", " \t\n "])
+def test_an_empty_prompt_is_refused_and_nothing_is_saved(tmp_path: Path, prompt: str) -> None:
+    _many_chats(tmp_path, 1)
+    for args in (("chat", prompt), ("chat", "--continue", "1", prompt)):
+        assert "the prompt is empty" in _one_line_error(lamplight(tmp_path, *args))
+    (saved,) = json.loads(lamplight(tmp_path, "chats", "list", "--json").stdout)
+    assert saved["messages"] == 1  # the imported question alone
+
+
 def test_models_by_name_come_from_the_data_dirs_models_folder(tmp_path: Path,
                                                                 smollm2_path: Path) -> None:
     (tmp_path / "models").mkdir()
