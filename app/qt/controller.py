@@ -392,7 +392,7 @@ class ChatController(QObject):
             return
         self._end(lambda turn: turn.finish(result))
         self.answerFinished.emit(result)
-        self._title_after(result)
+        self._title_after()
 
     def _on_progress(self, request_id: int, progress: SummaryProgress) -> None:
         if request_id == self._request and self._turn is not None:
@@ -407,7 +407,7 @@ class ChatController(QObject):
         self._end(lambda turn: finished.append(turn.finish(result)))
         self.progressChanged.emit("")
         self.answerFinished.emit(finished[0])
-        self._title_after(finished[0])
+        self._title_after()
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self._title_request:
@@ -433,7 +433,9 @@ class ChatController(QObject):
             self._set_state(ChatState.READY)
         self._ended = turn
 
-    def _title_after(self, result: GenerationResult) -> None:
+    def _title_after(self) -> None:
         turn, self._ended = self._ended, None
-        if turn is not None and not result.cancelled:
+        # A stopped answer is titled too, from what it had written: three stopped stories
+        # would otherwise all keep their question's first words.
+        if turn is not None:
             self._maybe_title(turn.conversation)

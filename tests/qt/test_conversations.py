@@ -400,3 +400,23 @@ def test_the_window_and_the_terminal_save_a_turn_alike(  # type: ignore[no-untyp
         return chats, messages
 
     assert rows(paths.data_dir) == rows(terminal / "data")
+
+
+def test_a_stopped_answer_still_gets_a_title(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                             engine: ScriptedEngine) -> None:
+    """Three stopped stories kept three identical "Write a 1000-word story about a…" titles."""
+    start(qtbot, window, max_tokens=2000)
+    engine.replies.extend(["The keeper climbed the stairs every night.", "The Keeper's Night"])
+    window.controller.auto_titles = True
+    engine.hold.set()
+    window.composer.setPlainText("Write a 1000-word story about a lighthouse keeper.")
+    with qtbot.waitSignal(window.controller.model.dataChanged, timeout=ANSWER_TIMEOUT_MS):
+        window.composer.submit()
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
+        window.controller.stop()
+    engine.hold.clear()
+    assert done.args[0].cancelled
+    qtbot.waitUntil(lambda: window.controller.conversation.title == "The Keeper's Night",
+                    timeout=ANSWER_TIMEOUT_MS)
+    # Asked from the question and what the answer had written when it was stopped.
+    assert "lighthouse keeper.\n\nThe\"" in engine.asked[-1][-1].content
