@@ -55,13 +55,34 @@ _SENTENCE_BREAK = re.compile(r"[.!?。！？]\s+\S")
 
 
 def _cut_chars(text: str, width: int) -> str:
-    """The longest start of `text` no wider than `width`, for text without spaces (CJK, URLs)."""
+    """The longest start of `text` no wider than `width`, for text without spaces (CJK, URLs):
+    at a punctuation mark or a change of script when one is in its last half, so that a
+    Chinese title keeps whole phrases ("LLaMA是一种…", not "LLaMA是一种自监督学习技")."""
     used = 0
     for i, char in enumerate(text):
         used += char_width(char)
         if used > width:
-            return text[:i]
+            return text[:_phrase_end(text, i)]
     return text
+
+
+_PHRASE_MARKS = frozenset("，、。；：！？）」』,.;:!?)/-_")
+
+
+def _phrase_end(text: str, cut: int) -> int:
+    """Where to cut `text` at or before `cut`, in its second half: after a punctuation mark,
+    else where a run of Latin letters and digits meets other writing; else at `cut`."""
+    for i in range(cut, cut // 2, -1):
+        if text[i - 1] in _PHRASE_MARKS:
+            return i
+    for i in range(cut, cut // 2, -1):
+        if i < len(text) and _latin(text[i - 1]) != _latin(text[i]):
+            return i
+    return cut
+
+
+def _latin(char: str) -> bool:
+    return char.isascii() and char.isalnum()
 
 
 def _shorten(words: list[str], max_width: int, ellipsis: str) -> str:
@@ -162,7 +183,7 @@ def clean_title(raw: str) -> str | None:
     if len(title.split()) > MAX_TITLE_WORDS:
         return None  # a sentence: the model answered or explained instead
     if text_width(title) > MAX_TITLE_CHARS:
-        title = _shorten(title.split(" "), MAX_TITLE_CHARS, "")
+        title = _shorten(title.split(" "), MAX_TITLE_CHARS, ELLIPSIS)  # cut: say so
     if len(title) < 2 or _NOT_A_TITLE.match(title) or title.lower() in _NOT_ALONE:
         return None
     if _SENTENCE_BREAK.search(title):
