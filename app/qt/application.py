@@ -176,6 +176,7 @@ def run_gui(paths: AppPaths) -> int:
     FirstShown(window)
     quit_on_signal = QuitOnSignal(window)
     try:
+        window.restore_layout()  # size, chat list width and the last chat, as they were
         window.show()
         last = load_state(paths.state_file).get("last_model")
         window.start(Path(last) if isinstance(last, str) else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -48,7 +48,7 @@ from app.qt.context_usage import ContextUsage
 from app.qt.controller import ChatController, ChatState
 from app.qt.hardware import HardwareProbe
 from app.qt.message_actions import MessageActions
-from app.qt.state import save_state
+from app.qt.state import load_state, save_state
 from app.qt.widgets.attachments import AttachmentBar, paperclip_icon
 from app.qt.widgets.chat_view import ChatView
 from app.qt.widgets.composer import Composer, local_files
@@ -62,6 +62,9 @@ from app.qt.widgets.settings_dialog import SettingsDialog
 from app.qt.widgets.sidebar import ConversationSidebar
 from app.qt.widgets.status_bar import StatusBar
 from app.qt.workers.downloads import DownloadManager
+
+SETTINGS_KEY = QKeySequence("Ctrl+,")
+MAX_LAYOUT_CHARS = 4096  # Qt's saved geometry and splitter state are some 70 bytes of base64
 
 
 class MainWindow(QMainWindow):
@@ -80,6 +83,7 @@ class MainWindow(QMainWindow):
         self.library = library
         self.paths = paths
         self.presets = presets or PresetLibrary(paths.config_dir)
+        self._shut_down = False
         self.hardware = HardwareProbe(self)
         self.error_banner = ErrorBanner()
         self.chat_view = ChatView()
@@ -294,9 +298,15 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         app_menu = self.menuBar().addMenu("&Lamplight")
         preferences = app_menu.addAction("Settings…", self.show_settings)
-        preferences.setShortcut(QKeySequence.StandardKey.Preferences)
+        preferences.setObjectName("settingsAction")
+        # The platform's own key, and Ctrl+, where it has none (Qt gives Linux none).
+        keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+        preferences.setShortcuts([*keys, *([] if SETTINGS_KEY in keys else [SETTINGS_KEY])])
         preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.addAction(preferences)
+        app_menu.addSeparator()
+        quit_action = app_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         chats = self.menuBar().addMenu("&Chats")
         new = chats.addAction("New chat", self.new_chat)
         new.setShortcut(QKeySequence.StandardKey.New)
@@ -309,8 +319,6 @@ class MainWindow(QMainWindow):
         chats.addSeparator()
         chats.addAction("Find in chats", self.sidebar.search_box.setFocus,
                         QKeySequence.StandardKey.Find)
-        chats.addSeparator()
-        chats.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
 
     def _escape(self) -> None:
         if self.message_actions.editing is not None:
@@ -513,8 +521,30 @@ class MainWindow(QMainWindow):
         self.models_page.set_in_use(
             entry.path if entry is not None and state is not ChatState.NO_MODEL else None)
 
+    def remember_layout(self) -> None:
+        """Keep for the next start: the window's size and place, the chat list's width, and
+        the chat that is open."""
+        save_state(self.paths.state_file, geometry=_base64(self.saveGeometry()),
+                   splitter=_base64(self.chat_page.saveState()),
+                   last_chat=self.controller.conversation.id)
+
+    def restore_layout(self) -> None:
+        """Bring back what `remember_layout` kept; anything odd in the file is passed over."""
+        state = load_state(self.paths.state_file)
+        geometry, splitter = state.get("geometry"), state.get("splitter")
+        if isinstance(geometry, str) and len(geometry) <= MAX_LAYOUT_CHARS:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii", "ignore")))
+        if isinstance(splitter, str) and len(splitter) <= MAX_LAYOUT_CHARS:
+            self.chat_page.restoreState(QByteArray.fromBase64(splitter.encode("ascii", "ignore")))
+        last = state.get("last_chat")
+        if type(last) is int and self.library.exists(last):
+            self.open_conversation(last)
+
     def shutdown(self) -> None:
         """Stop the answer, pause the downloads and end the worker threads; safe to repeat."""
+        if not self._shut_down:
+            self._shut_down = True
+            self.remember_layout()
         self.preset_bar.flush_prompt_edit()
         self.controller.stop()
         self.models_page.shutdown()
@@ -530,3 +560,6 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
 
+
+def _base64(data: QByteArray) -> str:
+    return bytes(data.toBase64().data()).decode("ascii")

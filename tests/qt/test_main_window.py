@@ -247,3 +247,67 @@ def test_the_window_icon_has_every_size_the_desktop_asks_for(qapp) -> None:  # t
 
     sizes = sorted(size.width() for size in app_icon().availableSizes())
     assert sizes == [16, 32, 48, 64, 128, 256, 512]
+
+
+def test_ctrl_comma_opens_the_settings_and_quit_is_in_the_app_menu(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow) -> None:
+    """Qt gives Linux no key for Preferences: Ctrl+, did nothing."""
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtTest import QTest
+
+    from app.qt.widgets.settings_dialog import SettingsDialog
+
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    QTest.keySequence(window, QKeySequence("Ctrl+,"))
+    qtbot.waitUntil(lambda: any(isinstance(w, SettingsDialog) and w.isVisible()
+                                for w in window.findChildren(SettingsDialog)))
+    for dialog in window.findChildren(SettingsDialog):
+        dialog.close()
+    menus = {menu.title().replace("&", ""): [a.text() for a in menu.actions()]
+             for menu in (a.menu() for a in window.menuBar().actions()) if menu is not None}
+    assert "Quit" in menus["Lamplight"] and "Quit" not in menus["Chats"]
+
+
+def test_the_window_comes_back_as_it_was_left(qtbot, paths: AppPaths) -> None:  # type: ignore[no-untyped-def]
+    """Size, the chat list's width and the open chat, kept at quit and restored at start."""
+    from app.core.chat.conversation import Conversation
+    from app.core.chat.store import ConversationStore
+    from app.qt.application import build_window
+    from tests.scripted_engine import ScriptedEngine
+
+    store = ConversationStore.open_in(paths.data_dir)
+    chat = Conversation(title="Kept open")
+    store.add_message(chat, Message("user", "hello"))
+    store.close()
+
+    first, host = build_window(paths, ScriptedEngine().factory)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(790, 560)  # inside the offscreen screen (800×800): restoring clamps to it
+    qtbot.waitUntil(lambda: first.size().width() == 790)
+    default = first.chat_page.sizes()
+    first.chat_page.setSizes([default[0] - 80, default[1] + 80])  # the chat list made narrower
+    qtbot.waitUntil(lambda: first.chat_page.sizes() != default)
+    first.open_conversation(chat.id)  # type: ignore[arg-type]
+    kept = first.chat_page.sizes()
+    first.close()  # as the user closes it
+    host.shutdown()
+
+    second, host = build_window(paths, ScriptedEngine().factory)
+    qtbot.addWidget(second)
+    try:
+        second.restore_layout()
+        second.show()
+        assert (second.width(), second.height()) == (790, 560)
+        assert second.chat_page.sizes() == kept
+        assert second.controller.conversation.id == chat.id
+    finally:
+        second.shutdown()
+        host.shutdown()
+
+
+def test_a_damaged_layout_file_is_passed_over(qtbot, window: MainWindow, paths: AppPaths) -> None:  # type: ignore[no-untyped-def]
+    paths.state_file.write_text('{"geometry": 7, "splitter": "%%%", "last_chat": true}')
+    window.restore_layout()
+    assert window.controller.conversation.id is None
