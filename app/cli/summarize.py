@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import signal
 import sys
@@ -29,7 +30,7 @@ from app.cli.common import (
     setting_flag,
     shown,
 )
-from app.core.documents.language import LANGUAGES
+from app.core.documents.language import LANGUAGES, language_named
 from app.core.documents.readers import (
     MAX_FILE_BYTES,
     Document,
@@ -63,9 +64,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                                 f"{DEFAULT_CTX})")
     summarize.add_argument("--length", choices=LENGTHS, default="medium")
     summarize.add_argument("--form", choices=FORMS, default="bullets")
-    summarize.add_argument("--language", default=None, metavar="NAME",
+    summarize.add_argument("--language", type=language_flag, default=None, metavar="NAME",
                            help="write the summary in this language (default: the "
-                                f"document's own), e.g. {', '.join(LANGUAGES[:3])}")
+                                f"document's own): {', '.join(LANGUAGES)}")
     summarize.add_argument("--ask", default="", metavar="TEXT",
                            help="instead of a summary, answer this about the document")
     summarize.add_argument("--seed", type=setting_flag("sampling.seed"), default=None,
@@ -75,6 +76,25 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                            help="write one JSON object of timings (and the seed of the last "
                                 "step) to stderr at the end")
     summarize.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+
+def language_flag(text: str) -> str:
+    """An argparse `type` for `--language`: a name the window's picker offers, in any case
+    ("german"); else the nearest names, or all of them."""
+    language = language_named(text)
+    if language is not None:
+        return language
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"needs a name, one of {', '.join(LANGUAGES)}")
+    given = " ".join(text.split())[:80]
+    by_key = {name.casefold(): name for name in LANGUAGES}
+    near = [name for name in LANGUAGES if name.casefold().startswith(given.casefold())] or \
+        [by_key[k] for k in difflib.get_close_matches(given.casefold(), by_key, n=2)]
+    if near:
+        raise argparse.ArgumentTypeError(f"no language named {given!r}: did you mean "
+                                         f"{' or '.join(near)}?")
+    raise argparse.ArgumentTypeError(f"no language named {given!r}; the languages are "
+                                     f"{', '.join(LANGUAGES)}")
 
 
 def read_input(path: str, stdin: TextIO) -> Document:
@@ -119,8 +139,6 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     from app.cli.models import resolve_installed
     from app.core.engine.llama_cpp_backend import LlamaCppEngine
 
-    if args.language is not None and not args.language.strip():
-        raise UsageError("--language needs a name, e.g. English")
     try:
         document = read_input(args.path, sys.stdin)
         entry = resolve_installed(args.model, paths)

@@ -171,3 +171,29 @@ def test_the_seed_is_the_flags_else_the_settings(tmp_path: Path) -> None:
     done = summarize(tmp_path, str(notes), "--stats", "--quiet")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stderr.splitlines()[-1])["seed"] == 9
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    ("Klingon", "no language named 'Klingon'; the languages are English, Chinese (Simplified), "),
+    ("Germn", "no language named 'Germn': did you mean German?"),
+    ("Chinese", "did you mean Chinese (Simplified) or Chinese (Traditional)?"),
+    (" ", "needs a name, one of English, "),
+])
+def test_a_language_it_does_not_know_is_refused_with_the_names_it_does(
+        tmp_path: Path, language: str, said: str) -> None:
+    """`--language Klingon` was taken, and the model asked to write in it."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The lighthouse is red.\n", encoding="utf-8")
+    done = summarize(tmp_path, str(notes), "--language", language)
+    assert (done.returncode, done.stdout) == (2, "")
+    [line] = done.stderr.splitlines()
+    assert line.startswith("lamplight: error: argument --language: ")
+    assert said in line and line.endswith("(see 'lamplight summarize --help')")
+
+
+@pytest.mark.parametrize("language", ["german", "GERMAN", "chinese simplified"])
+def test_a_language_is_named_in_any_case(tmp_path: Path, language: str) -> None:
+    done = summarize(tmp_path, str(tmp_path / "nowhere.txt"), "--language", language)
+    [line] = done.stderr.splitlines()  # the missing file is the only problem
+    assert (done.returncode, line) == (2, f"lamplight: error: Cannot read "
+                                          f"{tmp_path / 'nowhere.txt'}: no such file.")

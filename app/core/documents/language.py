@@ -42,6 +42,17 @@ LANGUAGES: tuple[str, ...] = (
 
 SAMPLE_CHARS = 20_000
 
+
+def language_named(name: str) -> str | None:
+    """The name in `LANGUAGES` that `name` means, whatever its case, spaces and brackets
+    ("german", "chinese simplified"); None when it means none of them."""
+    words = _key(name)
+    return next((language for language in LANGUAGES if _key(language) == words), None)
+
+
+def _key(name: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", name.casefold()))
+
 # (first, last) code point of each script that names a language by itself.
 _SCRIPTS: tuple[tuple[str, int, int], ...] = (
     *(("Hangul", first, last) for first, last in HANGUL),
