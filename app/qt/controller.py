@@ -209,6 +209,20 @@ class ChatController(QObject):
         self._show(conversation)
         return True
 
+    def reload_if_changed(self) -> None:
+        """Show the open chat as saved when another process (`lamplight chat --continue`)
+        added to it, unless an answer is being written here."""
+        conversation = self.conversation
+        if conversation.id is None or self._request is not None:
+            return
+        try:
+            saved = self.service.open(conversation.id)
+        except StoreError as exc:
+            log.warning("cannot read chat %s again: %s", conversation.id, exc)
+            return
+        if len(saved) != len(conversation):
+            self._show(saved)
+
     def _show(self, conversation: Conversation) -> None:
         self.model.set_conversation(conversation)
         self.conversationChanged.emit(conversation.id)

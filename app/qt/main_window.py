@@ -7,9 +7,10 @@ Models… button beside it) and downloads keep running while the user is back in
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QSize, Qt
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -63,7 +64,10 @@ from app.qt.widgets.sidebar import ConversationSidebar
 from app.qt.widgets.status_bar import StatusBar
 from app.qt.workers.downloads import DownloadManager
 
+log = logging.getLogger(__name__)
+
 SETTINGS_KEY = QKeySequence("Ctrl+,")
+STORE_WATCH_MS = 2000  # how often the history is asked whether another process wrote to it
 MAX_LAYOUT_CHARS = 4096  # Qt's saved geometry and splitter state are some 70 bytes of base64
 
 
@@ -106,6 +110,11 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
 
         self._connect(controller)
+        # Chats written by another process (`lamplight chat`) show without a restart.
+        self._store_watch = QTimer(self)
+        self._store_watch.setInterval(STORE_WATCH_MS)
+        self._store_watch.timeout.connect(self._check_store)
+        self._store_watch.start()
         self.apply_app_settings()  # shows the state too
         self.status.show_downloads(self.downloads)
         general = self.presets.get("general")  # what a new chat starts with
@@ -391,6 +400,18 @@ class MainWindow(QMainWindow):
         self.controller.new_conversation(self.preset_bar.system_prompt(),
                                          self.preset_bar.current_preset())
         self.show_chat()
+
+    def _check_store(self) -> None:
+        """The chat list, and the open chat when it is idle, as another process left them."""
+        try:
+            if not self.library.changed_elsewhere():
+                return
+            self.sidebar.refresh()
+        except StoreError as exc:
+            log.warning("cannot read the history again: %s", exc)
+            return
+        if self.message_actions.editing is None:
+            self.controller.reload_if_changed()
 
     def open_conversation(self, conversation_id: int) -> None:
         self.message_actions.cancel_edit()

@@ -420,3 +420,22 @@ def test_a_stopped_answer_still_gets_a_title(qtbot, window: MainWindow,  # type:
                     timeout=ANSWER_TIMEOUT_MS)
     # Asked from the question and what the answer had written when it was stopped.
     assert "lighthouse keeper.\n\nThe\"" in engine.asked[-1][-1].content
+
+
+def test_chats_written_by_another_process_show_without_a_restart(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, paths: AppPaths) -> None:
+    """`lamplight chat` beside the open window: its chat is listed, and a turn it adds to the
+    chat the window shows appears there, as soon as the window looks (every 2 s)."""
+    opened = saved_chat(paths, "first question", "first answer", title="Shared")
+    qtbot.waitUntil(lambda: window.sidebar.model.row_of(opened.id) is not None,  # type: ignore[arg-type]
+                    timeout=10_000)
+    window.open_conversation(opened.id)  # type: ignore[arg-type]
+    assert shown(window) == ["first question", "first answer"]
+
+    store = ConversationStore.open_in(paths.data_dir)  # as the terminal would
+    chat = store.load(opened.id)  # type: ignore[arg-type]
+    last = chat.last()
+    store.add_message(chat, Message("user", "asked in the terminal", parent_id=last.id if last
+                                    else None))
+    store.close()
+    qtbot.waitUntil(lambda: shown(window)[-1:] == ["asked in the terminal"], timeout=10_000)

@@ -36,9 +36,18 @@ class ChatLibrary:
     def __init__(self, store: ConversationStore, states_dir: Path | None = None) -> None:
         self.store = store
         self.states_dir = states_dir
+        self._seen_version: int | None = None
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another process wrote to the history since the chats were last listed or
+        this was last asked. Cheap: a front-end may ask every few seconds."""
+        version = self.store.data_version()
+        seen, self._seen_version = self._seen_version, version
+        return seen is not None and version != seen
 
     def chats(self) -> list[ConversationSummary]:
         """Every chat not deleted, the most recently changed first."""
+        self._seen_version = self.store.data_version()  # what `changed_elsewhere` compares to
         return self.store.list_conversations()
 
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:

@@ -424,6 +424,12 @@ class ConversationStore:
         return conversation
 
     @_reported
+    def data_version(self) -> int:
+        """A number that changes when another connection (another process: `lamplight chat`,
+        a second window) commits to the history; this connection's own writes leave it."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    @_reported
     def exists(self, conversation_id: int) -> bool:
         return self._db.execute(
             "SELECT 1 FROM conversations WHERE id = ? AND deleted_at IS NULL",
