@@ -322,6 +322,10 @@ class MainWindow(QMainWindow):
         new.setObjectName("newChatAction")
         # The window's own action, so Ctrl+N works wherever the focus is.
         self.addAction(new)
+        rename = chats.addAction("Rename chat", self.rename_chat)
+        rename.setObjectName("renameChatAction")
+        rename.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.addAction(rename)
         chats.addAction("Export this chat…", lambda: self.export_conversation(
             self.controller.conversation.id))
         chats.addAction("Import chats…", self.import_conversations)
@@ -412,6 +416,12 @@ class MainWindow(QMainWindow):
             return
         if self.message_actions.editing is None:
             self.controller.reload_if_changed()
+
+    def rename_chat(self) -> None:
+        """F2: edit the title of the chat chosen in the list (the open one), in the list."""
+        chosen = self.sidebar.selected_id() or self.controller.conversation.id
+        if chosen is not None:
+            self.sidebar.start_rename(chosen)
 
     def open_conversation(self, conversation_id: int) -> None:
         self.message_actions.cancel_edit()

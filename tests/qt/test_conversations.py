@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractItemView
 
 from app.cli import main as cli_main
 from app.core.chat.conversation import Conversation, Message
@@ -221,6 +222,9 @@ def test_new_chat_rename_and_delete_with_undo(qtbot, paths: AppPaths) -> None:  
         assert model.row_of(chat.id) is None and win.sidebar.undo_bar.isVisible()
         qtbot.mouseClick(win.sidebar.undo_button, Qt.MouseButton.LeftButton)
         assert model.row_of(chat.id) is not None
+        # Back in the list and in the view: it was selected over an empty view.
+        assert win.sidebar.selected_id() == win.controller.conversation.id == chat.id
+        assert shown(win) == ["hello there", "hi"]
     finally:
         win.shutdown()
         host.shutdown()
@@ -439,3 +443,33 @@ def test_chats_written_by_another_process_show_without_a_restart(  # type: ignor
                                     else None))
     store.close()
     qtbot.waitUntil(lambda: shown(window)[-1:] == ["asked in the terminal"], timeout=10_000)
+
+
+def test_f2_renames_the_chosen_chat_wherever_the_focus_is(qtbot, paths: AppPaths) -> None:  # type: ignore[no-untyped-def]
+    """F2 did nothing in two of three tries right after a click on a chat (the list's own key
+    needs the list focused, with a current row)."""
+    from PySide6.QtWidgets import QLineEdit
+
+    from app.qt.application import build_window
+
+    chat = saved_chat(paths, "hello there", "hi", title="Greeting")
+    win, host = build_window(paths)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        with qtbot.waitActive(win):
+            win.activateWindow()
+        row = win.sidebar.model.row_of(chat.id)  # type: ignore[arg-type]
+        rect = win.sidebar.conversation_list.visualRect(win.sidebar.model.index(row))  # type: ignore[arg-type]
+        qtbot.mouseClick(win.sidebar.conversation_list.viewport(), Qt.MouseButton.LeftButton,
+                         pos=rect.center())
+        assert win.controller.conversation.id == chat.id
+        win.composer.setFocus()  # where opening a chat may leave it
+        QTest.keyClick(win, Qt.Key.Key_F2)
+        qtbot.waitUntil(lambda: win.sidebar.conversation_list.state()
+                        == QAbstractItemView.State.EditingState)
+        editor = win.sidebar.conversation_list.findChild(QLineEdit)
+        assert editor is not None and editor.text() == "Greeting"
+    finally:
+        win.shutdown()
+        host.shutdown()

@@ -261,7 +261,9 @@ class ConversationSidebar(QWidget):
         view.setObjectName("conversationList")
         view.setModel(self.model)
         view.setItemDelegate(ConversationDelegate(view))
-        view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
+        # F2 is the window's Rename action, which works wherever the focus is: the list's own
+        # key missed whenever opening the chat had moved the focus or reset the list.
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         view.setUniformItemSizes(False)
         view.setWordWrap(False)
@@ -371,7 +373,7 @@ class ConversationSidebar(QWidget):
         self.conversationDeleted.emit(conversation_id)
 
     def undo_delete(self) -> None:
-        """Bring back the conversation deleted last, and select it."""
+        """Bring back the conversation deleted last, select it and show it."""
         conversation_id = self._undoable
         self._hide_undo_bar()
         if conversation_id is None:
@@ -379,6 +381,7 @@ class ConversationSidebar(QWidget):
         self.library.undelete(conversation_id)
         self.refresh()
         self.select(conversation_id)
+        self.conversationChosen.emit(conversation_id)  # shown, not only selected
 
     def _hide_undo_bar(self) -> None:
         self.undo_timer.stop()
