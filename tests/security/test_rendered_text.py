@@ -23,7 +23,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QImage, QTextCursor, QTextDocument, QTextTable
+from PySide6.QtGui import (
+    QDesktopServices,
+    QImage,
+    QTextCursor,
+    QTextDocument,
+    QTextFrame,
+    QTextTable,
+)
 from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,10 +50,13 @@ from app.core.chat.markdown import (
     ALL_SCHEME,
     CODE_SCHEME,
     MAX_CODE_LINES,
+    MAX_FORMULAS,
+    MAX_QUOTE_BARS,
     MAX_RENDER_COST,
     MAX_TABLE_ROWS,
     MAX_WORD_CHARS,
     MIN_TABLE_ROWS,
+    QUOTE_COST,
     TABLE_SCHEME,
     MarkdownRenderer,
 )
@@ -180,6 +190,8 @@ HOSTILE = [
     "| a |\n|---|\n| ![cell]({path}) |",
     "- ![in a list]({path})\n\n> ![in a quote]({path})",
     "```python\n# ![not markdown]({path})\n```",
+    "$x$ and $$\\includegraphics{{{path}}}$$ and \\(\\text{{<img src=\"{path}\">}}\\)",
+    "> > > > > ![deep in quotes]({path})",
 ]
 
 
@@ -568,6 +580,37 @@ def test_deep_nesting_is_bounded(qtbot: QtBot, widget: MessageWidget) -> None:
                  "*" * 50_000 + "a" + "*" * 50_000, "[" * 50_000 + "a" + "]" * 50_000):
         widget.show_message(Message("assistant", text))
         assert len(widget.body.toHtml()) < 2_000_000
+
+
+def nested_tables(document: QTextDocument) -> int:
+    """How deep tables are nested in the document (Qt's layout time doubles with each)."""
+    def depth(frame: QTextFrame) -> int:
+        inner = max((depth(child) for child in frame.childFrames()), default=0)
+        return inner + isinstance(frame, QTextTable)
+    return depth(document.rootFrame())
+
+
+@pytest.mark.parametrize("text", [
+    "$" * 100_000, "$ " * 50_000, "$a$ " * 20_000, "\\(" * 50_000, "\\( a " * 20_000,
+    "$$a\n" * 20_000, "$$\\frac{a}{b}$$\n" * 10_000,
+    "$" + "{" * 20_000 + "x" + "}" * 20_000 + "$", "$" + "\\frac{1}{" * 10_000 + "$",
+    "$" + "^" * 20_000 + "x$", "$$\n" + "\\sqrt[" * 10_000 + "\n$$",
+])
+def test_hostile_formulas_are_bounded(qtbot: QtBot, widget: MessageWidget, text: str) -> None:
+    for streaming in (True, False):
+        widget.show_message(Message("assistant", text, streaming=streaming))
+        assert len(widget.plain_text()) <= MAX_RENDER_COST + 200
+        assert widget.body.toHtml().count("font-style:italic") <= MAX_FORMULAS + 1
+
+
+def test_quotes_nest_few_tables_and_many_quotes_are_shown_in_part(
+        qtbot: QtBot, widget: MessageWidget) -> None:
+    for text in (">" * 5000 + " deep", "".join(">" * i + " a\n" for i in range(1, 30)) * 50):
+        widget.show_message(Message("assistant", text))
+        assert nested_tables(widget.body.document()) <= MAX_QUOTE_BARS
+    widget.show_message(Message("assistant", "> a quote\n\n" * 10_000))
+    assert len(tables_in(widget.body.document())) <= MAX_RENDER_COST // QUOTE_COST + 1
+    assert f"{ALL_SCHEME}:" in hrefs(widget.body.document())
 
 
 def test_a_streamed_table_stays_bounded_while_it_grows(qtbot: QtBot) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import blockquote as _blockquote_rule
 from markdown_it.rules_block import fence as _fence_rule
 from markdown_it.rules_block import table as _table_rule
 from markdown_it.rules_block.table import escapedSplit
@@ -32,11 +33,15 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from app.core.chat.latex import latex_to_html
+from app.core.chat.math_syntax import math_plugin
+
 COPY_SCHEME = "copy-code"  # copy-code:N copies code_blocks[N]
 LINK_SCHEME = "open-link"  # open-link:N opens links[N]
 TABLE_SCHEME = "show-table"  # show-table:N shows tables[N] whole
 CODE_SCHEME = "show-code"  # show-code:N shows code_blocks[N] whole
 ALL_SCHEME = "show-all"  # show-all: shows the whole message as text
+CENTRED = '<p align="center">'  # how a display formula's block starts
 
 # What rendering costs, in the time one character of prose takes (about 0.7 µs to parse,
 # convert and lay out in Qt, measured on a 2-core machine): a table cell costs a hundred
@@ -60,30 +65,51 @@ MIN_TABLE_ROWS = 3
 MAX_TABLE_COLUMNS = 64
 # A code block shows at most this many lines; Copy still copies all of them.
 MAX_CODE_LINES = 300
+# A block quote is drawn as a table (see `_quote_open`): it costs what two cells cost. Qt's
+# layout time doubles with each table nested in another from about the fifth (20 deep: 16 s),
+# so quotes deeper than this are drawn as indented blocks, without their bar.
+QUOTE_COST = 2 * CELL_COST
+MAX_QUOTE_BARS = 3
+# Formulas converted to text in one message, and their TeX's length in all (conversion takes
+# about 1 µs a character, and 4 a formula): later ones are shown as written.
+MAX_FORMULAS = 300
+MAX_FORMULA_CHARS = 10_000
 # A question's attached documents, one line each: more are counted, not listed.
 MAX_ATTACHMENT_LINES = 20
 
 
 @dataclass(frozen=True)
-class _CodeTheme:
-    """How code blocks look: Qt's rich text has no CSS classes to restyle, so the colours are
-    written into the HTML and a theme change renders again."""
+class _Theme:
+    """How code blocks, tables and quotes look: Qt's rich text has no CSS classes to restyle,
+    so the colours are written into the HTML and a theme change renders again."""
 
     formatter: HtmlFormatter  # type: ignore[type-arg]
     block: str  # the <pre>'s style
     head: str  # the "python  Copy" line above it
+    table: str  # a table's attributes: its borders and their colour
+    header: str  # a header cell's background
+    quote_bar: str  # the colour of the bar beside a block quote
+    quote: str  # a block quote's text colour
 
 
-def _code_theme(pygments_style: str, background: str, foreground: str, muted: str) -> _CodeTheme:
-    return _CodeTheme(
+def _theme(pygments_style: str, *, background: str, foreground: str, muted: str, border: str,
+           header: str, quote_bar: str) -> _Theme:
+    return _Theme(
         HtmlFormatter(noclasses=True, nowrap=True, style=pygments_style),
         f"background-color:{background}; color:{foreground}; font-family:monospace; "
         "white-space:pre-wrap; margin:0; padding:6px",
-        f"color:{muted}; font-size:small")
+        f"color:{muted}; font-size:small",
+        # Qt draws a table's borders from these: one line between cells (collapsed), in the
+        # theme's colour; `cellpadding` is the room around a cell's text.
+        f'border="1" cellspacing="0" cellpadding="5" '
+        f'style="border-collapse:collapse; border-color:{border}; border-style:solid"',
+        header, quote_bar, muted)
 
 
-_LIGHT = _code_theme("friendly", "#f3f4f6", "#1f2328", "#57606a")
-_DARK = _code_theme("github-dark", "#161b22", "#e6edf3", "#9198a1")
+_LIGHT = _theme("friendly", background="#f3f4f6", foreground="#1f2328", muted="#57606a",
+                border="#d0d7de", header="#f6f8fa", quote_bar="#d0d7de")
+_DARK = _theme("github-dark", background="#161b22", foreground="#e6edf3", muted="#9198a1",
+               border="#3d444d", header="#1c2128", quote_bar="#3d444d")
 
 OPENABLE_SCHEMES = ("http", "https", "mailto")
 
@@ -344,12 +370,16 @@ class MarkdownRenderer:
         self._blocks: list[str] = []
         self._links: list[Link] = []
         self._tables: list[Table] = []
+        self._quotes: list[bool] = []  # the quotes open while rendering: with a bar or not
 
         # The block rules that bound what is parsed (see `_Budget`).
         self._md.block.ruler.at("table", _bounded_table, {"alt": ["paragraph", "reference"]})
         self._md.block.ruler.at("fence", _measured_fence,
                                 {"alt": ["paragraph", "reference", "blockquote", "list"]})
         self._md.block.ruler.before("table", "budget", _stop_when_spent)
+        self._md.block.ruler.at("blockquote", _charged_quote,
+                                {"alt": ["paragraph", "reference", "blockquote", "list"]})
+        math_plugin(self._md)
 
         # markdown-it calls a render rule with its renderer first, so they are closures.
         def code(_renderer: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
@@ -368,13 +398,28 @@ class MarkdownRenderer:
         def more_rows(_renderer: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
             return self._render_more_rows(tokens[idx].meta["table"])
 
+        def header_cell(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+            tokens[idx].attrSet("bgcolor", self._theme.header)
+            return str(renderer.renderToken(tokens, idx, options, env))
+
         self._md.add_render_rule("fence", code)
         self._md.add_render_rule("code_block", code)
         self._md.add_render_rule("link_open", link_open)
         self._md.add_render_rule("link_close", link_close)
         self._md.add_render_rule("image", image)
         self._md.add_render_rule("table_more", more_rows)
+        for kind in ("math_inline", "math_display", "math_block"):
+            self._md.add_render_rule(kind, lambda _r, tokens, idx, _o, env: self._render_math(
+                tokens[idx], env))
+        self._md.add_render_rule("table_open", lambda *_: f"<table {self._theme.table}>\n")
+        self._md.add_render_rule("th_open", header_cell)
+        self._md.add_render_rule("blockquote_open", lambda *_: self._quote_open())
+        self._md.add_render_rule("blockquote_close", lambda *_: self._quote_close())
         self._md.add_render_rule("rest", lambda *_: "")
+
+    @property
+    def _theme(self) -> _Theme:
+        return _DARK if self.dark else _LIGHT
 
     # -- rendering ---------------------------------------------------------------------------
 
@@ -390,6 +435,7 @@ class MarkdownRenderer:
         self._blocks = [""] * first_code_block
         self._links = [Link("", "")] * first_link
         self._tables = [Table([])] * first_table
+        self._quotes = []
         rest = budget.rest if budget.rest is not None else self._read_on(tokens, budget)
         body = self._md.renderer.render(tokens, self._md.options, env)
         notice = ""
@@ -425,7 +471,7 @@ class MarkdownRenderer:
         lines = code.split("\n")
         shown = "\n".join(lines[:MAX_CODE_LINES]) if len(lines) > MAX_CODE_LINES else code
         label = html.escape(language) if language else "code"
-        theme = _DARK if self.dark else _LIGHT
+        theme = self._theme
         # The budget may let only the first lines be coloured (Pygments is the slow part).
         coloured = token.meta.get("highlight", len(shown))
         if coloured < len(shown):
@@ -442,6 +488,39 @@ class MarkdownRenderer:
         return (f'<p style="{theme.head}">{label} &nbsp; '
                 f'<a href="{COPY_SCHEME}:{index}">Copy</a></p>'
                 f'<pre style="{theme.block}">{body}</pre>\n{more}')
+
+    def _quote_open(self) -> str:
+        # Qt draws no border beside a block of text; a narrow coloured cell beside a cell
+        # holding the quote is the bar.
+        bar = sum(self._quotes) < MAX_QUOTE_BARS
+        self._quotes.append(bar)
+        theme = self._theme
+        if not bar:
+            return f'<blockquote style="color:{theme.quote}">\n'
+        return ('<table cellspacing="0" cellpadding="0" style="margin-top:4px; '
+                f'margin-bottom:4px"><tr><td width="4" bgcolor="{theme.quote_bar}"></td>'
+                f'<td style="padding-left:10px; color:{theme.quote}">')
+
+    def _quote_close(self) -> str:
+        bar = self._quotes.pop() if self._quotes else False
+        return "</td></tr></table>\n" if bar else "</blockquote>\n"
+
+    def _render_math(self, token: Any, env: dict[str, Any]) -> str:
+        """A formula as Unicode text in italics (a display one centred on its own line), or,
+        when it is too long or deep to convert or past the message's formulas, as written."""
+        display = token.type != "math_inline"
+        converted = None
+        spent = env.setdefault("formulas", [0, 0])  # converted so far: formulas, characters
+        if spent[0] < MAX_FORMULAS and spent[1] + len(token.content) <= MAX_FORMULA_CHARS:
+            spent[0] += 1
+            spent[1] += len(token.content)
+            converted = latex_to_html(token.content, display)
+        if converted is None:
+            closing = {"\\(": "\\)", "\\[": "\\]"}.get(token.markup, token.markup)
+            shown = html.escape(token.markup + token.content + closing, quote=False)
+        else:
+            shown = f'<span style="font-style:italic">{converted}</span>'
+        return f"{CENTRED}{shown}</p>\n" if token.type == "math_block" else shown
 
     def _link(self, text: str, url: str) -> str | None:
         """The anchor's href for a link that may open; None for one that never will."""
@@ -501,6 +580,16 @@ def _stop_when_spent(state: Any, start: int, end: int, silent: bool) -> bool:
     budget.rest = offset
     state.push("rest", "", 0)
     state.line = end
+    return True
+
+
+def _charged_quote(state: Any, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's block quote rule, charging the budget for the table it is drawn as."""
+    if not _blockquote_rule(state, start, end, silent):
+        return False
+    budget: _Budget | None = state.env.get("budget")
+    if budget is not None and not silent:
+        budget.extra += QUOTE_COST
     return True
 
 
