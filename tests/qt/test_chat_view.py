@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QUrl
@@ -157,3 +158,113 @@ def test_a_dark_theme_recolours_code_blocks_already_shown(qtbot) -> None:  # typ
     dark = backgrounds()
     assert len(set(light)) == 1 and len(set(dark)) == 1 and light[0] != dark[0]
     assert view._widgets[1].plain_text().split()[-2:] == ["still", "writing"]
+
+
+def test_the_copy_button_says_copied_for_a_moment(qtbot, widget) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    from app.qt.widgets.message_widget import COPIED_FEEDBACK_MS
+
+    w, _ = widget
+    w.show_message(Message("assistant", "An **answer**.", id=3))
+    button = w.copy_button
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == "An **answer**."
+    assert button.text() == "Copied"
+    assert button.accessibleName() == "Copied to the clipboard"
+    qtbot.waitUntil(lambda: button.text() == "Copy", timeout=COPIED_FEEDBACK_MS * 3)
+    assert button.accessibleName() == ""  # named by its text again
+
+
+def code_links(w: MessageWidget) -> list[str]:
+    """The text of each code block's link, in document order."""
+    return re.findall(r'href="copy-code:\d+">(?:<span[^>]*>)?([^<]*)<', w.body.toHtml())
+
+
+def test_a_code_block_s_copy_link_says_copied_for_a_moment(qtbot, widget) -> None:  # type: ignore[no-untyped-def]
+    from app.qt.widgets.message_widget import COPIED_FEEDBACK_MS
+
+    w, _ = widget
+    w.show_message(Message("assistant", "```python\na = 1\n```\n\n```\nb = 2\n```", id=4))
+    with qtbot.waitSignal(w.copied):
+        w.body.anchorClicked.emit(QUrl("copy-code:1"))
+    assert QGuiApplication.clipboard().text() == "b = 2"
+    assert code_links(w) == ["Copy", "Copied"]
+    qtbot.waitUntil(lambda: code_links(w) == ["Copy", "Copy"], timeout=COPIED_FEEDBACK_MS * 3)
+    w.body.anchorClicked.emit(QUrl("copy-code:1"))  # it copies again, and says so again
+    assert code_links(w) == ["Copy", "Copied"]
+
+
+def test_copied_in_a_streaming_answer_does_not_disturb_what_streams_in(qtbot, widget) -> None:  # type: ignore[no-untyped-def]
+    from app.qt.widgets.message_widget import COPIED_FEEDBACK_MS
+
+    w, _ = widget
+    reference = MessageWidget(MarkdownRenderer())
+    qtbot.addWidget(reference)
+    w.show_message(Message("assistant", ANSWER[: len(ANSWER) // 2], streaming=True))
+    w.body.anchorClicked.emit(QUrl("copy-code:0"))  # a block already rendered for good
+    assert code_links(w)[0] == "Copied"
+    for end in range(len(ANSWER) // 2, len(ANSWER) + 1, 97):
+        w.show_message(Message("assistant", ANSWER[:end], streaming=True))
+        words, blocks, links = shown(w)
+        words = [word.replace("Copied", "Copy") for word in words]
+        assert (words, blocks, links) == whole(reference, ANSWER[:end]), f"after {end}"
+    qtbot.waitUntil(lambda: "Copied" not in code_links(w), timeout=COPIED_FEEDBACK_MS * 3)
+    w.show_message(Message("assistant", ANSWER + "The end.\n", streaming=True))
+    assert shown(w) == whole(reference, ANSWER + "The end.\n")
+
+
+def test_a_formula_is_shown_without_its_dollars_and_prices_with_theirs(widget) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    w, _ = widget
+    text = ("Euler: $e^{i\\pi} + 1 = 0$, it costs $5 and $10.\n\n"
+            "$$\nx = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a}\n$$\n\nDone.")
+    for streaming in (True, False):
+        for end in range(0, len(text), 7) if streaming else ():
+            w.show_message(Message("assistant", text[:end], streaming=True, id=5))
+        w.show_message(Message("assistant", text, streaming=streaming, id=5))
+        plain = w.plain_text()
+        assert "Euler: eiπ + 1 = 0, it costs $5 and $10." in plain
+        assert "x = (−b ± √(b2 − 4ac))/(2a)" in plain
+        assert "\\frac" not in plain and "$e" not in plain and "$$" not in plain
+        formula = w.body.document().find("x = (−b")
+        assert formula.blockFormat().alignment() & Qt.AlignmentFlag.AlignHCenter
+
+
+def tables_of(w: MessageWidget) -> list[Any]:
+    """Every table of the message's document, nested ones too, outermost first."""
+    from PySide6.QtGui import QTextTable
+
+    found, frames = [], [w.body.document().rootFrame()]
+    while frames:
+        frame = frames.pop(0)
+        if isinstance(frame, QTextTable):
+            found.append(frame)
+        frames.extend(frame.childFrames())
+    return found
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_tables_have_borders_and_quotes_a_bar(qtbot, dark: bool) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QTextFrameFormat
+
+    w = MessageWidget(MarkdownRenderer(dark=dark))
+    qtbot.addWidget(w)
+    w.resize(700, 400)
+    w.show()
+    w.show_message(Message("assistant", "| a | b |\n|---|---|\n| 1 | 2 |\n\n> quoted words",
+                           id=6))
+    table, quote = tables_of(w)
+    style = table.format()
+    assert style.border() >= 1 and style.borderCollapse()
+    assert style.borderStyle() == QTextFrameFormat.BorderStyle.BorderStyle_Solid
+    border = style.borderBrush().color().name()
+    assert border == ("#3d444d" if dark else "#d0d7de")
+    assert table.cellAt(0, 0).format().background().color().name() == \
+        ("#1c2128" if dark else "#f6f8fa")  # the header row
+    assert (quote.rows(), quote.columns()) == (1, 2)
+    bar = quote.cellAt(0, 0).format().background().color().name()
+    assert bar == border
+    assert quote.cellAt(0, 0).firstCursorPosition().block().text() == ""
+    assert quote.cellAt(0, 1).firstCursorPosition().block().text() == "quoted words"

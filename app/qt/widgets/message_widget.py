@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.core.chat.conversation import Message
 from app.core.chat.markdown import (
     ALL_SCHEME,
+    CENTRED,
     CODE_SCHEME,
     COPY_SCHEME,
     LINK_SCHEME,
@@ -59,6 +60,9 @@ from app.qt.widgets.message_footer import (
 from app.qt.widgets.show_all import ShowAllTable, ShowAllText
 
 _BLOCK_SPACING_PX = 12  # Qt's margin around a <p>
+# How long a Copy button or a code block's Copy link says "Copied" after a click.
+COPIED_FEEDBACK_MS = 1500
+COPY, COPIED = "Copy", "Copied"
 
 
 class _MessageBody(SafeTextBrowser):
@@ -126,8 +130,12 @@ class _MessageActions(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.copy = tool_button("Copy", "Copy this message", "copyMessageButton")
+        self.copy = tool_button(COPY, "Copy this message", "copyMessageButton")
         self.copy.clicked.connect(copy)
+        self._copied = QTimer(self)
+        self._copied.setSingleShot(True)
+        self._copied.setInterval(COPIED_FEEDBACK_MS)
+        self._copied.timeout.connect(self._show_copy)
         self.redo = tool_button("", "", "redoButton")  # Edit or Regenerate, by role
         self.redo.clicked.connect(lambda: request("redo"))
         self.delete = tool_button("Delete", "Delete this message and what follows it",
@@ -135,6 +143,16 @@ class _MessageActions(QWidget):
         self.delete.clicked.connect(lambda: request("delete"))
         for button in (self.copy, self.redo, self.delete):
             layout.addWidget(button)
+
+    def show_copied(self) -> None:
+        """Say on the button, for a moment, that the message is on the clipboard."""
+        self.copy.setText(COPIED)
+        self.copy.setAccessibleName("Copied to the clipboard")
+        self._copied.start()
+
+    def _show_copy(self) -> None:
+        self.copy.setText(COPY)
+        self.copy.setAccessibleName("")  # named by its text again
 
 
 class MessageWidget(QFrame):
@@ -310,6 +328,8 @@ class MessageWidget(QFrame):
     def copy_text(self) -> None:
         """The message as written (Markdown for answers), onto the clipboard."""
         QGuiApplication.clipboard().setText(self._content)
+        if self._actions is not None:
+            self._actions.show_copied()
         self.copied.emit(self._content)
 
     def highlight(self, duration_ms: int = 1500) -> None:
@@ -392,11 +412,43 @@ class MessageWidget(QFrame):
         index = int(path) if path.isdigit() else -1
         if scheme == COPY_SCHEME and 0 <= index < len(self._code_blocks):
             QGuiApplication.clipboard().setText(self._code_blocks[index])
+            self._show_code_copied(f"{COPY_SCHEME}:{index}")
             self.copied.emit(self._code_blocks[index])
         elif scheme == LINK_SCHEME and 0 <= index < len(self._links):
             open_link(self, self._links[index])
         elif scheme in (TABLE_SCHEME, CODE_SCHEME, ALL_SCHEME):
             self.show_all(scheme, index)
+
+    def _show_code_copied(self, href: str) -> None:
+        """The code block's Copy link reads "Copied" for a moment."""
+        if self._replace_link_text(href, COPY, COPIED):
+            QTimer.singleShot(COPIED_FEEDBACK_MS, self,
+                              lambda: self._replace_link_text(href, COPIED, COPY))
+
+    def _replace_link_text(self, href: str, old: str, new: str) -> bool:
+        """Put `new` for the text of the link to `href` that reads `old`, keeping it a link;
+        False when there is none (the message was drawn again meanwhile)."""
+        document = self.body.document()
+        block = document.begin()
+        while block.isValid():
+            if old in block.text():
+                fragments = block.begin()
+                while not fragments.atEnd():
+                    fragment = fragments.fragment()
+                    link = fragment.charFormat()
+                    if link.anchorHref() == href and fragment.text() == old:
+                        cursor = QTextCursor(document)
+                        cursor.setPosition(fragment.position())
+                        cursor.setPosition(fragment.position() + fragment.length(),
+                                           QTextCursor.MoveMode.KeepAnchor)
+                        cursor.insertText(new, link)
+                        streamed = self._streamed
+                        if streamed is not None and fragment.position() < streamed.end:
+                            streamed.end += len(new) - len(old)  # it is kept there
+                        return True
+                    fragments += 1
+            block = block.next()
+        return False
 
     def show_all(self, scheme: str, index: int = -1) -> QDialog | None:
         """Open the whole of what the message shows in part (a Show all link): the message,
@@ -436,4 +488,10 @@ def _append_blocks(cursor: QTextCursor, html_blocks: str) -> None:
         spacing = QTextBlockFormat()
         spacing.setTopMargin(_BLOCK_SPACING_PX)
         cursor.insertBlock(spacing, QTextCharFormat())
+    start = cursor.position()
     cursor.insertHtml(html_blocks)
+    if html_blocks.startswith(CENTRED):  # a display formula: centred as it is rendered whole
+        first = QTextCursor(cursor.document().findBlock(start))
+        centred = first.blockFormat()
+        centred.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        first.setBlockFormat(centred)
