@@ -29,7 +29,7 @@ MAX_MATH_LINES = 50
 # does not close on its own line is not looked for further (text of 40,000 lines of `$$`
 # would otherwise cost 40,000 x MAX_MATH_LINES steps).
 MAX_MATH_SCAN_LINES = 2_000
-# Characters whose escaping a run of backslashes before a `$` decides.
+# Each opening mark that is two characters long, and the mark that closes it.
 _CLOSERS = {"\\(": "\\)", "\\[": "\\]", "$$": "$$"}
 
 
