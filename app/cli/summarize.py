@@ -3,6 +3,10 @@
 Progress goes to stderr (one updating line on a terminal, a line per step otherwise), so
 `lamplight summarize report.pdf > summary.md` keeps only the summary. Ctrl+C stops at once and
 prints the notes of the parts read so far.
+
+Each run is a saved chat, asked through the chat service as the window asks it: the question
+(the request for a summary, or `--ask`) with the document attached, and the summary as its
+answer, with what it read part by part (`--no-save`: none).
 """
 
 from __future__ import annotations
@@ -29,7 +33,12 @@ from app.cli.common import (
     reader_gone,
     setting_flag,
     shown,
+    warn,
 )
+from app.core.chat.conversation import Attachment
+from app.core.chat.service import ChatService
+from app.core.chat.store import ConversationStore, StoreError
+from app.core.chat.turns import answer_turn
 from app.core.documents.language import LANGUAGES, language_named
 from app.core.documents.readers import (
     MAX_FILE_BYTES,
@@ -38,13 +47,13 @@ from app.core.documents.readers import (
     read_bytes,
     read_document,
 )
-from app.core.documents.summarize import Summarizer
 from app.core.documents.summary_options import FORMS, LENGTHS, SummaryOptions
 from app.core.documents.summary_plan import SummaryError
 from app.core.documents.summary_progress import SummaryProgress
-from app.core.engine import CancelToken, EngineError, ModelLoadError
+from app.core.documents.summary_result import SummaryResult
+from app.core.engine import CancelToken, EngineError, InferenceEngine, ModelLoadError
 from app.core.models.library import BUILTIN_NAME, ModelNotFoundError
-from app.core.settings.resolve import generation_params, load_spec
+from app.core.settings.resolve import load_spec
 from app.paths import AppPaths
 
 
@@ -76,6 +85,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                            help="write one JSON object of timings (and the seed of the last "
                                 "step) to stderr at the end")
     summarize.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    summarize.add_argument("--no-save", action="store_true",
+                           help="do not keep this summary in the saved chats ('lamplight "
+                                "chats'), where each is a chat of its own")
 
 
 def language_flag(text: str) -> str:
@@ -145,15 +157,41 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     except (DocumentError, ModelNotFoundError) as exc:
         raise UsageError(str(exc)) from None
     settings = load_settings(paths)
-    params = generation_params(settings, entry.name, base=entry.default_params)
-    if args.seed is not None:
-        params = dataclasses.replace(params, seed=args.seed)
     engine = LlamaCppEngine()
     try:
         engine.load(load_spec(settings, entry.path, entry.name, n_ctx=args.ctx))
     except ModelLoadError as exc:
         raise UsageError(str(exc)) from None
+    service = ChatService(_history(args, paths), settings, keep_going_unsaved=True,
+                          on_store_error=lambda exc: warn(f"no longer saving this summary: "
+                                                          f"{exc}"))
+    try:
+        service.use_model(entry)
+        return _summarize(args, engine, service, document)
+    finally:
+        engine.unload()
+        service.close()
 
+
+def _history(args: argparse.Namespace, paths: AppPaths) -> ConversationStore | None:
+    """The chat history the summary is saved in, as a chat of its own; None with --no-save,
+    or when it cannot be opened (said in a warning: the summary is written all the same)."""
+    if args.no_save:
+        return None
+    try:
+        return ConversationStore.open_in(paths.data_dir)
+    except StoreError as exc:
+        warn(f"not saving this summary: {exc}")
+        return None
+
+
+def _summarize(args: argparse.Namespace, engine: InferenceEngine, service: ChatService,
+               document: Document) -> int:
+    """Ask for the summary as the window does (a question with the document attached, in a
+    new chat), always part by part; it streams to stdout and into the chat."""
+    conversation = service.new()
+    if args.seed is not None:  # the chat keeps it, as a chat keeps `chat --seed`
+        service.set_params(conversation, dataclasses.replace(service.params, seed=args.seed))
     cancel = CancelToken()
 
     def on_sigint(_signum: int, _frame: FrameType | None) -> None:
@@ -165,19 +203,38 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     out = _HeldBack(sys.stdout, on_first=progress.done, on_broken=cancel.cancel)
     options = SummaryOptions(length=args.length, form=args.form,
                              language=args.language, question=args.ask)
-    summarizer = Summarizer(engine, options, params=params, on_progress=progress,
-                            on_piece=out.write, cancel=cancel)
+    turn = service.ask(conversation, args.ask,
+                       (Attachment(document.name, document.text, document.kind),), options,
+                       summary_only=True)
+
+    def on_piece(piece: str) -> None:
+        turn.piece(piece)
+        out.write(piece)
+
+    def on_progress(step: SummaryProgress) -> None:
+        turn.progress(step)
+        progress(step)
+
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = summarizer.run(document.text, document.name)
-    except SummaryError as exc:
+        result = answer_turn(engine, turn.request, on_piece=on_piece, on_progress=on_progress,
+                             cancel=cancel)
+    except SummaryError as exc:  # the document cannot be summarized so: nothing to keep
+        turn.withdraw()
         raise UsageError(str(exc)) from None
     except EngineError as exc:
+        turn.fail(str(exc))
         error(exc)
         return EXIT_FAILURE
+    except BaseException:
+        turn.interrupt()
+        raise
     finally:
         signal.signal(signal.SIGINT, previous_handler)
-        engine.unload()
+    turn.finish(result)  # stopped: the notes so far, as the window keeps them
+    if not isinstance(result, SummaryResult):  # stopped before the document was measured
+        progress.done()
+        return EXIT_INTERRUPTED if result.cancelled else EXIT_OK
     if not out.finish(result.text):  # the reader went away (`| head`): no error
         return reader_gone()
     progress.done(result.coverage())

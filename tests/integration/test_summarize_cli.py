@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,6 +135,10 @@ def test_ctrl_c_stops_and_prints_the_notes_so_far(tmp_path: Path) -> None:
     assert process.returncode == 130
     assert stdout.startswith("**Part 1.**") and "**Part 2.**" in stdout
     assert stderr.splitlines()[-1].startswith("Stopped after 2 parts of gpl-3.0.txt")
+    [chat] = _chats(tmp_path)  # kept as the window keeps a summary stopped
+    answer = chat["messages"][-1]
+    assert answer["content"] == stdout.strip()
+    assert answer["details"]["complete"] is False and len(answer["details"]["parts"]) == 2
 
 
 @pytest.mark.model
@@ -197,3 +202,39 @@ def test_a_language_is_named_in_any_case(tmp_path: Path, language: str) -> None:
     [line] = done.stderr.splitlines()  # the missing file is the only problem
     assert (done.returncode, line) == (2, f"lamplight: error: Cannot read "
                                           f"{tmp_path / 'nowhere.txt'}: no such file.")
+
+
+def _chats(data_dir: Path) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(data_dir), "chats", "export", "--all",
+         "--format", "json"], capture_output=True, text=True, env=_env(), timeout=TIMEOUT_S,
+        check=False)
+    assert done.returncode == 0, done.stderr
+    chats: list[dict[str, Any]] = json.loads(done.stdout)["conversations"]
+    return chats
+
+
+@pytest.mark.model
+def test_each_run_is_a_saved_chat_with_the_document_attached(tmp_path: Path) -> None:
+    """The README said so, but summaries were never saved."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The lighthouse on Gull Rock is red and white. Its keeper, Ada, writes "
+                     "the weather down every evening.\n", encoding="utf-8")
+    done = summarize(tmp_path, str(notes), "--quiet", "--ask", "Who is the keeper?")
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(tmp_path), "chats", "list"],
+        capture_output=True, text=True, env=_env(), timeout=TIMEOUT_S, check=False)
+    assert listed.stdout.startswith("1\tnotes.txt: Who is the keeper?\t")
+    [chat] = _chats(tmp_path)
+    question, answer = chat["messages"]
+    assert question["content"] == "Who is the keeper?"
+    assert [a["name"] for a in question["attachments"]] == ["notes.txt"]
+    assert question["attachments"][0]["text"] == notes.read_text(encoding="utf-8").strip()
+    assert answer["role"] == "assistant" and answer["content"] == done.stdout.strip()
+    assert answer["details"]["document_tokens"] > 0 and len(answer["details"]["parts"]) == 1
+    assert chat["settings"]["seed"] == 1
+
+    again = summarize(tmp_path, str(notes), "--quiet", "--no-save")
+    assert again.returncode == 0, again.stderr
+    assert len(_chats(tmp_path)) == 1

@@ -1,13 +1,16 @@
-"""A chat turn's answer: bounded by default, and stopped when it goes round in circles."""
+"""A chat turn's answer: bounded by default, stopped when it goes round in circles, and a
+summary part by part for a turn that asks for nothing else (`summary_only`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from app.core.chat.turns import TurnRequest, answer_turn, default_answer_limit
 from app.core.documents.summary_options import SummaryOptions
+from app.core.documents.summary_result import SummaryResult
 from app.core.engine import CancelToken, ChatMessage, GenerationParams, GenerationResult
 from app.core.engine.base import LoadSpec
 from app.core.engine.loop_guard import LoopGuard
@@ -83,3 +86,19 @@ def test_a_base_model_going_round_whole_paragraphs_is_stopped(engine: ScriptedEn
     assert result.stats.finish_reason == "loop"
     assert result.text == ("Here is the answer.\n" + paragraphs).rstrip()
     assert len("".join(pieces)) < len(paragraphs) * 5
+
+
+def test_a_summary_only_turn_summarizes_a_document_that_would_fit_inline(
+        engine: ScriptedEngine) -> None:
+    """`lamplight summarize`: its answer is always a summary, which says what it read."""
+    document = "The lighthouse on Gull Rock is red and white."
+    asked = TurnRequest(messages=(ChatMessage("user", f"{document}\n\nSummarize it."),),
+                        fallback=(), text=document, name="notes.txt", options=SummaryOptions(),
+                        params=GenerationParams())
+    for summary_only, kind in ((False, GenerationResult), (True, SummaryResult)):
+        result = answer_turn(engine, dataclasses.replace(asked, summary_only=summary_only),
+                             on_piece=lambda _p: None, on_progress=lambda _p: None,
+                             cancel=CancelToken())
+        assert type(result) is kind
+    assert isinstance(result, SummaryResult) and result.coverage().startswith(
+        "Summarized all of notes.txt: 1 part")

@@ -181,15 +181,17 @@ class ChatService:
 
     def ask(self, conversation: Conversation, text: str,
             attachments: tuple[Attachment, ...] = (),
-            options: SummaryOptions | None = None) -> Turn:
+            options: SummaryOptions | None = None, *, summary_only: bool = False) -> Turn:
         """Save a question after the chat's last message and start its answer.
 
         With `attachments`, the documents go with the question: inline when they fit the
         context, else summarized part by part, as `options` say; without a question, the
-        question asks for a summary. When another process added turns to the chat meanwhile
-        (`lamplight chat --continue`, the window), the chat is read again and the question
-        follows its latest message: `Turn.conversation` is then a new object, and
-        `Turn.moved` is set.
+        question asks for a summary. `summary_only`: summarized even when they would fit
+        (`lamplight summarize`, whose answer says what it read, part by part).
+
+        When another process added turns to the chat meanwhile (`lamplight chat --continue`,
+        the window), the chat is read again and the question follows its latest message:
+        `Turn.conversation` is then a new object, and `Turn.moved` is set.
         """
         details = None
         if attachments:
@@ -217,7 +219,8 @@ class ChatService:
             question = self._add(conversation, Message(
                 "user", text, parent_id=last.id if last else None, attachments=attachments,
                 details=details))
-        return self._start(conversation, question, moved)
+        return self._start(conversation, question, moved,
+                           summary_only=summary_only and bool(attachments))
 
     def edit(self, conversation: Conversation, message_id: int, text: str) -> Turn:
         """Ask again with `text` in place of a question: a new version of it, answered anew.
@@ -242,7 +245,7 @@ class ChatService:
         return self._start(conversation, conversation.message(answer.parent_id))
 
     def _start(self, conversation: Conversation, question: Message,
-               moved: bool = False) -> Turn:
+               moved: bool = False, *, summary_only: bool = False) -> Turn:
         """Save an empty answer to `question` and build the request for the engine."""
         name = self.entry.display_name if self.entry else None
         if self.entry is not None:
@@ -263,7 +266,8 @@ class ChatService:
             options=options_from_json((question.details or {}).get("summary")),
             params=self.params_for(conversation),
             overflow=self.overflow_policy(conversation),
-            session=chat_session(conversation.id) if conversation.id is not None else None)
+            session=chat_session(conversation.id) if conversation.id is not None else None,
+            summary_only=summary_only)
         return Turn(self, conversation, question, answer, request, moved)
 
     def _add(self, conversation: Conversation, message: Message,

@@ -34,7 +34,8 @@ class TurnRequest:
     `messages` has every document quoted inline; `fallback`, the same with the documents of
     earlier turns left out (named only), for when the first does not fit. `text` is the turn's
     own documents' text (`documents_text`), summarized part by part when even the fallback does
-    not fit; "" when the turn brings no documents of its own.
+    not fit, or always with `summary_only` (`lamplight summarize`); "" when the turn brings no
+    documents of its own.
     """
 
     messages: tuple[ChatMessage, ...]
@@ -45,21 +46,25 @@ class TurnRequest:
     params: GenerationParams
     overflow: OverflowPolicy = "drop-oldest"
     session: str | None = None  # the chat's key for its kept state (`engine.use_session`)
+    summary_only: bool = False
 
 
 def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPiece,
                 on_progress: OnProgress, cancel: CancelToken) -> GenerationResult | SummaryResult:
     """Answer a turn of a chat: with every document inline when that fits the context with
     room for the answer; else with only this turn's documents inline; else, for a turn with
-    documents, a part-by-part summary of them (answering the question, if there is one); else
-    the history cut by the chat's overflow policy (`context.fit_history`)."""
+    documents (at once with `summary_only`), a part-by-part summary of them (answering the
+    question, if there is one); else the history cut by the chat's overflow policy
+    (`context.fit_history`)."""
     model = engine.model
     if model is None:
         raise NoModelLoadedError
     engine.use_session(request.session)
     room = answer_room(request.params, model.n_ctx)
+    inline = () if request.summary_only and request.text else (request.messages,
+                                                                 request.fallback)
     try:
-        for messages in (request.messages, request.fallback):
+        for messages in inline:
             if messages and fits(engine, messages, room, cancel):
                 return _answer(engine, messages, request.params, on_piece, cancel)
         if request.text:
