@@ -186,3 +186,25 @@ def test_offline_mode_makes_no_request(tmp_path: Path) -> None:
     done = lamplight(tmp_path, "models", "search", "qwen")  # conftest sets HF_HUB_OFFLINE=1
     assert done.returncode == 1
     assert "HF_HUB_OFFLINE is set" in done.stderr
+
+
+@pytest.mark.parametrize("endpoint", ["https://hub.lamplight.invalid", "closed"])
+def test_without_a_network_search_says_so_in_one_line(tmp_path: Path, endpoint: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, `models search` printed eleven lines of the hub client's retries and
+    "[Errno -2] Name or service not known" after 25 s."""
+    import socket
+
+    if endpoint == "closed":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    done = lamplight(tmp_path, "models", "search", "qwen")
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(("lamplight: error: No network connection",
+                                f"lamplight: error: Cannot reach the hub at {endpoint}"))
+    assert "Errno" not in lines[0]

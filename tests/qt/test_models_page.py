@@ -380,3 +380,19 @@ def test_quitting_pauses_downloads_and_the_next_start_lists_them(qtbot, served: 
         win.shutdown()
         host.shutdown()
     assert [d.remote for d in Download.pending(paths.models_dir)] == [remote]
+
+
+def test_a_network_error_is_said_in_words_and_does_not_stay_on_every_tab(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, a catalog download said "[Errno -2] Name or service not known", and the line
+    stayed under every tab after that."""
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.lamplight.invalid")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    page = open_page(qtbot, window)
+    page.tabs.setCurrentWidget(page.catalog)
+    page.catalog.tree.setCurrentItem(page.catalog.tree.topLevelItem(0))
+    qtbot.mouseClick(page.download_button, LEFT)
+    qtbot.waitUntil(lambda: page.message.isVisible(), timeout=TIMEOUT_MS)
+    assert page.message.text().startswith("No network connection")
+    page.tabs.setCurrentWidget(page.installed)
+    assert not page.message.isVisible()  # it was about the catalog's download

@@ -158,6 +158,7 @@ class Download:
         deleted), or another `HubError` (the part is kept for a retry).
         """
         hub.require_online()
+        hub.check_reachable()  # no network: said in a second, not after five retries
         remote = self.remote
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._start_note()
@@ -216,6 +217,13 @@ class Download:
                 transfer.attempt()
             except hub.NetworkError as exc:
                 failures = 0 if transfer.have > before else failures + 1
+                try:
+                    hub.check_reachable(fresh=True)
+                except hub.NetworkError as gone:  # the network went: no use retrying
+                    raise hub.NetworkError(
+                        f"{gone} {format_bytes(transfer.have)} of "
+                        f"{format_bytes(self.remote.size)} is downloaded and kept; resume "
+                        "to continue.") from exc
                 if failures > MAX_RETRIES:
                     raise hub.NetworkError(
                         f"The connection to the hub broke off at {format_bytes(transfer.have)} "

@@ -13,6 +13,10 @@ import itertools
 import logging
 import os
 import re
+import socket
+import threading
+import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -129,6 +133,82 @@ def require_online() -> None:
                            "Unset it to search or download models.")
 
 
+# How long to wait for the hub's name to be looked up and for it to answer a connection, before
+# saying there is no network: the client's own retries took 23 s to say it in worse words.
+PROBE_TIMEOUT_S = 3.0
+REACHED_FOR_S = 60.0  # a hub that answered is not probed again for this long
+_reached: dict[str, float] = {}  # endpoint → when it last answered (time.monotonic)
+_reached_lock = threading.Lock()
+
+
+def check_reachable(timeout_s: float = PROBE_TIMEOUT_S, *, fresh: bool = False) -> None:
+    """Fail at once, in words, when the hub cannot be reached: its name cannot be looked up
+    (no network), or nothing answers at its address. A hub that answered in the last minute
+    is taken as reachable unless `fresh`. Raises `NetworkError`."""
+    where = endpoint()
+    url = urllib.parse.urlsplit(where)
+    host = url.hostname
+    if not host or url.scheme not in ("http", "https"):
+        raise NetworkError(f"{where} is not a web address (HF_ENDPOINT).")
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        raise NetworkError(f"{where} is not a web address (HF_ENDPOINT).") from None
+    with _reached_lock:
+        last = _reached.get(where)
+    if not fresh and last is not None and time.monotonic() - last < REACHED_FOR_S:
+        return
+    addresses = _look_up(host, port, timeout_s)
+    problem: OSError | None = None
+    for family, kind, proto, _name, address in addresses[:4]:
+        try:
+            with socket.socket(family, kind, proto) as probe:
+                probe.settimeout(timeout_s)
+                probe.connect(address)
+        except OSError as exc:
+            problem = exc
+            continue
+        with _reached_lock:
+            _reached[where] = time.monotonic()
+        return
+    reason = "it did not answer in time" if isinstance(problem, TimeoutError) else \
+        (getattr(problem, "strerror", None) or str(problem) or "no address answered").lower()
+    raise NetworkError(f"Cannot reach the hub at {where}: {reason}. Check the network "
+                       "connection, or set HF_ENDPOINT to a mirror.")
+
+
+def _look_up(host: str, port: int, timeout_s: float) -> list[Any]:
+    """The addresses of `host`, looked up on a thread of its own: the system's resolver has no
+    timeout of its own and can take half a minute to give up."""
+    found: list[Any] = []
+
+    def resolve() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except (OSError, UnicodeError) as exc:
+            found.append(exc)
+
+    thread = threading.Thread(target=resolve, name="hub-lookup", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    if not found or isinstance(found[0], BaseException) or not found[0]:
+        raise NetworkError(f"No network connection: the hub's address {host} cannot be looked "
+                           "up. Check the connection, or set HF_ENDPOINT to a mirror.")
+    return list(found[0])
+
+
+def quiet_client() -> None:
+    """The hub client's own log lines ("Retrying in 1s [Retry 1/5]", eleven for one search
+    while offline) go to the log file with ours, not to stderr."""
+    import huggingface_hub.utils  # noqa: F401  (it sets up the handler this takes away)
+
+    client = logging.getLogger("huggingface_hub")
+    for handler in list(client.handlers):
+        if type(handler) is logging.StreamHandler:  # its own, to stderr
+            client.removeHandler(handler)
+    client.propagate = True
+
+
 def quant_of(filename: str) -> str | None:
     """The quantization named in a GGUF file name ("Q4_K_M"), upper-cased; None if absent."""
     found = _QUANT.findall(filename.rsplit("/", 1)[-1])
@@ -230,8 +310,9 @@ def translated_errors(what: str) -> Iterator[None]:
         status = exc.response.status_code if exc.response is not None else "?"
         raise HubError(f"The hub refused {what} (HTTP {status}).") from exc
     except httpx2.TransportError as exc:
-        raise NetworkError(f"Cannot reach the hub at {endpoint()} for {what}: "
-                           f"{exc or type(exc).__name__}") from exc
+        check_reachable(fresh=True)  # no network, or no hub: say so in words
+        raise NetworkError(f"The connection to the hub at {endpoint()} broke off for {what} "
+                           f"({exc or type(exc).__name__}).") from exc
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         # The client parses the hub's answer into its own objects and trusts its types: an
         # answer it cannot read (or an argument it refuses, HFValidationError) ends here.
@@ -243,6 +324,7 @@ def translated_errors(what: str) -> Iterator[None]:
 def _api() -> Any:
     from huggingface_hub import HfApi
 
+    quiet_client()
     return HfApi(endpoint=endpoint())
 
 
@@ -251,6 +333,7 @@ def search(query: str, limit: int = 30) -> list[RepoSummary]:
     most `MAX_RESULTS`), whatever the hub sends. Results with an impossible repo id are left
     out."""
     require_online()
+    check_reachable()
     limit = max(1, min(limit, MAX_RESULTS))
     with translated_errors(f"the search for '{query[:100]}'"):
         found = list(itertools.islice(
@@ -278,6 +361,7 @@ def repo_files(repo: str, revision: str | None = None) -> RepoFiles:
     """
     validate_repo_id(repo)
     require_online()
+    check_reachable()
     with translated_errors(repo):
         info = _api().model_info(repo, revision=revision, files_metadata=True)
         commit = info.sha

@@ -111,6 +111,7 @@ class ModelsPage(QWidget):
         self.hub_search.selectionChanged.connect(self._update_download_button)
         self.hub_search.downloadRequested.connect(self.download_selected)
         self.tabs.currentChanged.connect(self._update_download_button)
+        self.tabs.currentChanged.connect(self.clear_error)
         manager.added.connect(self._on_job_changed)
         manager.changed.connect(self._on_job_changed)
         manager.removed.connect(self._on_job_changed)
@@ -161,6 +162,7 @@ class ModelsPage(QWidget):
         return self.found_banner
 
     def _build_footer(self) -> QHBoxLayout:
+        self._message_is_error = False
         self.message = QLabel()
         self.message.setObjectName("modelsMessage")
         self.message.setWordWrap(True)
@@ -198,6 +200,13 @@ class ModelsPage(QWidget):
         self.message.setText(text)
         set_style(self.message, ERROR_TEXT if error else None)
         self.message.setVisible(bool(text))
+        self._message_is_error = error and bool(text)
+
+    def clear_error(self) -> None:
+        """An error said under the tabs no longer applies once the user moves on to another tab
+        or the hub next answers: it must not stay on every tab."""
+        if self._message_is_error:
+            self.show_message("")
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -301,6 +310,7 @@ class ModelsPage(QWidget):
 
     def _on_prepared(self, offer: Offer, files: hub.RepoFiles) -> None:
         self._preparing.discard(offer.key)
+        self.clear_error()  # the hub answered
         remote = files.find(offer.filename)
         if remote is None:
             self.show_message(f"{offer.repo} no longer has {offer.filename}; search the hub "
