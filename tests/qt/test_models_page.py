@@ -392,7 +392,7 @@ def test_a_network_error_is_said_in_words_and_does_not_stay_on_every_tab(  # typ
     page.tabs.setCurrentWidget(page.catalog)
     page.catalog.tree.setCurrentItem(page.catalog.tree.topLevelItem(0))
     qtbot.mouseClick(page.download_button, LEFT)
-    qtbot.waitUntil(lambda: page.message.isVisible(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(page.message.isVisible, timeout=TIMEOUT_MS)
     assert page.message.text().startswith("No network connection")
     page.tabs.setCurrentWidget(page.installed)
     assert not page.message.isVisible()  # it was about the catalog's download

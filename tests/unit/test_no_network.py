@@ -12,7 +12,7 @@ from app.core.engine.cancel import CancelToken
 from app.core.models import hub as hub_mod
 from app.core.models.download import Download, Progress
 from tests.hubstandin import HubStandIn
-from tests.unit.test_download import FILE, REPO, remote_file, served  # noqa: F401
+from tests.unit.test_download import FILE, REPO, remote_file
 
 
 def closed_address() -> str:
@@ -21,6 +21,13 @@ def closed_address() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def served(hub: HubStandIn, smollm2_path: Path) -> HubStandIn:
+    hub.add_repo(REPO)
+    hub.add_file(REPO, FILE, smollm2_path)
+    return hub
 
 
 @pytest.fixture
@@ -45,7 +52,7 @@ def test_a_hub_that_does_not_answer_is_said_so(online: None,
         hub_mod.repo_files(REPO)
 
 
-def test_a_download_stops_at_once_when_the_network_goes(  # noqa: F811
+def test_a_download_stops_at_once_when_the_network_goes(
         served: HubStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The connection breaks and the hub is gone: said at the first break, with what is kept,
     instead of five retries (23 s) ending in "broke off"."""

@@ -114,7 +114,9 @@ def test_a_chinese_title_is_cut_at_a_phrase_and_says_so() -> None:
     """Seen: "LLaMA是一种自监督学习技", cut inside a word with nothing to say it was cut."""
     text = "LLaMA是一种自监督学习技术训练的大型语言模型，由Meta发布，用于研究。"
     assert fallback_title(text) == "LLaMA是一种自监督学习技术训练的大型语言模型…"
-    model_title = clean_title("LLaMA是一种自监督学习技术训练的大型语言模型由Meta发布用于研究和商业用途")
+    model_title = clean_title(
+        "LLaMA是一种自监督学习技术训练的大型语言模型由Meta发布用于研究和商业用途")
     assert model_title == "LLaMA是一种自监督学习技术训练的大型语言模型由Meta…"
     # Without punctuation or Latin words, cut by width, and marked.
-    assert fallback_title("学而时习之不亦说乎有朋自远方来不亦乐乎人不知而不愠不亦君子乎").endswith("…")
+    analects = "学而时习之不亦说乎有朋自远方来不亦乐乎人不知而不愠不亦君子乎"
+    assert fallback_title(analects).endswith("…")
