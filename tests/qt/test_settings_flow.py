@@ -33,7 +33,7 @@ def test_the_panel_changes_temperature_and_context_and_the_next_answer_uses_them
         assert dialog.apply() is not None  # the context needs a reload: done at once
     assert reloaded.args[0].n_ctx == 1024 and engine.loads[-1].n_ctx == 1024
 
-    engine.replies.append("Hello " * 30)
+    engine.replies.append(" ".join(f"word{i}" for i in range(30)))  # no loop: 30 tokens
     window.composer.setPlainText("Say hello.")
     with qtbot.waitSignal(controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
         window.composer.submit()
