@@ -6,7 +6,9 @@ raises `ContextOverflowError`, an answer streams piece by piece, stops at `max_t
 cancel (also while it is held), and its stats carry the seed. A token is a word or a punctuation
 mark, so tests can work out counts by hand. The answers come from `replies` (texts, or functions
 of the messages), then "Answer N." for the Nth; `hold` keeps an answer going until released or
-stopped, for tests of Stop and of what the window does meanwhile.
+stopped, for tests of Stop and of what the window does meanwhile. A prompt longer than
+`prompt_batch` tokens is reported as read a batch at a time (`on_prompt`); `hold_prompt` holds
+it after its first batch.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from app.core.engine import (
     ModelLoadError,
     NoModelLoadedError,
 )
-from app.core.engine.base import LoadSpec, TemplateSource, answer_seed
+from app.core.engine.base import LoadSpec, OnPrompt, PromptProgress, TemplateSource, answer_seed
 from app.core.engine.gguf import GGUFError, read_header
 from app.core.engine.states import StateCache
 
@@ -49,6 +51,8 @@ class ScriptedEngine:
         self.sessions: list[str | None] = []
         self.load_error: str | None = None
         self.hold = threading.Event()  # while set, an answer waits after its first piece
+        self.hold_prompt = threading.Event()  # while set, a long prompt waits after a batch
+        self.prompt_batch = 64  # tokens "read" between prompt reports (llama.cpp: n_batch)
         self.holding = threading.Event()  # set while an answer is held
         self._model: ModelInfo | None = None
 
@@ -93,8 +97,8 @@ class ScriptedEngine:
         self.sessions.append(session)
 
     def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
-                    on_piece: Callable[[str], None],
-                    cancel: CancelToken | None = None) -> GenerationResult:
+                    on_piece: Callable[[str], None], cancel: CancelToken | None = None,
+                    on_prompt: OnPrompt | None = None) -> GenerationResult:
         model = self._model
         if model is None:
             raise NoModelLoadedError()
@@ -103,6 +107,15 @@ class ScriptedEngine:
         prompt = sum(self.count_tokens(m.content) + MESSAGE_OVERHEAD for m in messages)
         if prompt >= model.n_ctx:
             raise ContextOverflowError(prompt, model.n_ctx)
+        if on_prompt is not None and prompt > self.prompt_batch:  # read a batch at a time
+            for done in range(0, prompt, self.prompt_batch):
+                on_prompt(PromptProgress(done, prompt))
+                if done == 0:
+                    self._wait_while_held(cancel, self.hold_prompt)
+                if cancel is not None and cancel.cancelled:
+                    return GenerationResult("", GenerationStats(prompt, 0, 0.001, 0.0,
+                                                                "cancelled"))
+            on_prompt(PromptProgress(prompt, prompt))
         reply = self.replies.popleft() if self.replies else f"Answer {len(self.asked)}."
         text = reply if isinstance(reply, str) else reply(messages)
         room = model.n_ctx - prompt
@@ -119,7 +132,7 @@ class ScriptedEngine:
             said.append(piece)
             on_piece(piece)
             if n == 0:
-                self._wait_while_held(cancel)
+                self._wait_while_held(cancel, self.hold)
         else:
             if cancel is not None and cancel.cancelled:
                 reason = "cancelled"
@@ -127,12 +140,12 @@ class ScriptedEngine:
                                 seed=answer_seed(params))
         return GenerationResult("".join(said), stats)
 
-    def _wait_while_held(self, cancel: CancelToken | None) -> None:
-        if not self.hold.is_set():
+    def _wait_while_held(self, cancel: CancelToken | None, hold: threading.Event) -> None:
+        if not hold.is_set():
             return
         self.holding.set()
         try:
-            while self.hold.is_set():
+            while hold.is_set():
                 if cancel is not None and cancel.wait(0.01):
                     break
                 if cancel is None:

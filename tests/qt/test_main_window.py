@@ -311,3 +311,21 @@ def test_a_damaged_layout_file_is_passed_over(qtbot, window: MainWindow, paths: 
     paths.state_file.write_text('{"geometry": 7, "splitter": "%%%", "last_chat": true}')
     window.restore_layout()
     assert window.controller.conversation.id is None
+
+
+def test_a_long_prompt_shows_how_far_it_is_read(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                engine) -> None:
+    """There was only "Generating…" over an empty answer while a long prompt was read."""
+    start_and_wait(qtbot, window)
+    engine.replies.append("The lamp was lit.")
+    engine.hold_prompt.set()
+    window.composer.setPlainText("Tell me about lighthouses. " * 40)
+    window.composer.submit()
+    widget = window.chat_view.message_widget(1)
+    qtbot.waitUntil(lambda: "Reading the prompt · 0 / " in widget.plain_text())
+    assert window.controller.model.message(1).content == ""
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        engine.hold_prompt.clear()
+    answer = window.controller.model.message(1)
+    assert answer.content == "The lamp was lit." and answer.progress == ""
+    assert "Reading the prompt" not in window.chat_view.message_widget(1).plain_text()

@@ -24,6 +24,7 @@ from app.core.engine import (
     GenerationStats,
     LoadSpec,
 )
+from app.core.engine.base import PromptProgress
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
 from app.core.engine.loop_guard import LoopGuard, repeated_tail
 from app.core.engine.tokens import JobCancelledError, count_tokens
@@ -280,9 +281,13 @@ class WordEngine:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def stream_chat(self, messages, params, on_piece, cancel=None):  # type: ignore[no-untyped-def]
+    def stream_chat(self, messages, params, on_piece, cancel=None, on_prompt=None):  # type: ignore[no-untyped-def]
         prompt = messages[-1].content
         self.prompts.append(prompt)
+        if on_prompt is not None:  # read in two halves, as llama.cpp reads a batch at a time
+            total = self.count_tokens(prompt)
+            for done in (total // 2, total):
+                on_prompt(PromptProgress(done, total))
         note = " ".join(f"note{i}" for i in range(self.note_words))  # no loop to cut
         on_piece(note)
         stats = GenerationStats(self.count_tokens(prompt), self.note_words, 0.01, 0.01, "stop")
@@ -345,3 +350,40 @@ def test_a_follow_up_leaves_earlier_documents_out_when_they_no_longer_fit() -> N
                              on_progress=lambda _p: None, cancel=CancelToken())
     assert isinstance(result, GenerationResult)
     assert engine.prompts == ["And then?"]  # the lean version was sent
+
+
+def test_a_one_part_summary_estimates_its_time_left_as_it_reads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """It said "estimating the time left" for its whole run (3½ minutes seen): with nothing
+    measured before its one step, only the step itself can tell."""
+    from app.core.documents import summarize as summarize_module
+
+    monkeypatch.setattr(summarize_module, "STEP_UPDATE_S", 0.0)  # every report, not every 2 s
+    engine = WordEngine(n_ctx=4096, note_words=40)
+    seen: list[SummaryProgress] = []
+    Summarizer(engine, SummaryOptions(length="short"), on_progress=seen.append).run(
+        "Paragraph one. " + "word " * 600, "note.txt")
+    writing = [p for p in seen if p.stage == "writing"]
+    assert writing[0].eta_s is None  # nothing measured yet
+    assert any(p.eta_s is not None for p in writing[1:])  # then, from the step itself
+    assert "estimating" not in writing[-1].describe()
+
+
+@pytest.mark.model
+def test_llama_cpp_reports_a_long_prompt_as_it_reads_it(smollm2_path: Path) -> None:
+    """While a long prompt is read the window showed only "Generating…" (11 s seen)."""
+    engine = LlamaCppEngine()
+    engine.load(LoadSpec(smollm2_path, n_ctx=1024, n_batch=128))
+    reports: list[PromptProgress] = []
+    prompt = "Tell me about lighthouses. " * 60  # some 360 tokens: three batches of 128
+    try:
+        result = engine.stream_chat([ChatMessage("user", prompt)],
+                                    GenerationParams(max_tokens=2, seed=1), lambda _t: None,
+                                    on_prompt=reports.append)
+    finally:
+        engine.unload()
+    batch = 128
+    total = result.stats.prompt_tokens - result.stats.cached_tokens
+    assert total > batch, "the prompt must be longer than a batch for this test"
+    assert reports[0].done == 0 and reports[-1].done == reports[-1].total == total
+    assert [r.done for r in reports[1:-1]] == list(range(batch, total, batch))

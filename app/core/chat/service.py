@@ -37,17 +37,16 @@ from app.core.chat.store import (
     StoreError,
 )
 from app.core.chat.titles import TITLE_PARAMS, clean_title, fallback_title, title_request
-from app.core.chat.turns import TurnRequest
+from app.core.chat.turns import TurnProgress, TurnRequest
 from app.core.documents.language import detect_language
 from app.core.documents.summarize import (
     SummaryOptions,
-    SummaryProgress,
     SummaryResult,
     options_from_json,
     options_to_json,
     summary_request,
 )
-from app.core.engine.base import ChatMessage, GenerationParams, GenerationResult
+from app.core.engine.base import ChatMessage, GenerationParams, GenerationResult, PromptProgress
 from app.core.engine.states import chat_session
 from app.core.models.library import ModelEntry
 from app.core.settings.file import SettingsFile
@@ -367,6 +366,7 @@ class Turn:
         store = self.service.store
         self._writer = (PartialWriter(store, make_timer=self.service.make_timer)
                         if store is not None else None)
+        self._prompt_progress = False
 
     @property
     def done(self) -> bool:
@@ -374,13 +374,17 @@ class Turn:
 
     def piece(self, text: str) -> None:
         """More of the answer: added, and saved at least once a second."""
+        if self._prompt_progress:  # the prompt is read: the answer is under way
+            self.answer.progress, self._prompt_progress = "", False
         self.answer.content += text
         if self._writer is not None and self.service.store is not None:
             self._writer.changed(self.answer)  # a failure is logged; the end says so
 
-    def progress(self, progress: SummaryProgress) -> str:
-        """Where a part-by-part summary is, shown in the answer until its text comes."""
+    def progress(self, progress: TurnProgress) -> str:
+        """Where the turn is before its text comes (a long prompt read, a summary's steps),
+        shown in the answer; a prompt's progress goes with the answer's first piece."""
         self.answer.progress = progress.describe()
+        self._prompt_progress = isinstance(progress, PromptProgress)
         return self.answer.progress
 
     def finish(self, result: GenerationResult | SummaryResult) -> GenerationResult:

@@ -4,13 +4,13 @@ leaner, else summarized part by part; a history too long is cut by the overflow 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.core.chat.context import fit_history
 from app.core.documents.summarize import Summarizer
 from app.core.documents.summary_options import SummaryOptions
-from app.core.documents.summary_progress import OnProgress
+from app.core.documents.summary_progress import SummaryProgress
 from app.core.documents.summary_result import SummaryResult
 from app.core.engine.base import (
     ChatMessage,
@@ -20,6 +20,8 @@ from app.core.engine.base import (
     InferenceEngine,
     NoModelLoadedError,
     OnPiece,
+    OnPrompt,
+    PromptProgress,
 )
 from app.core.engine.cancel import CancelToken
 from app.core.engine.loop_guard import LoopGuard
@@ -49,8 +51,14 @@ class TurnRequest:
     summary_only: bool = False
 
 
+# Where a turn is before its answer's text comes: reading a long prompt, or a summary's steps.
+TurnProgress = SummaryProgress | PromptProgress
+OnTurnProgress = Callable[[TurnProgress], None]
+
+
 def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPiece,
-                on_progress: OnProgress, cancel: CancelToken) -> GenerationResult | SummaryResult:
+                on_progress: OnTurnProgress,
+                cancel: CancelToken) -> GenerationResult | SummaryResult:
     """Answer a turn of a chat: with every document inline when that fits the context with
     room for the answer; else with only this turn's documents inline; else, for a turn with
     documents (at once with `summary_only`), a part-by-part summary of them (answering the
@@ -66,7 +74,8 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
     try:
         for messages in inline:
             if messages and fits(engine, messages, room, cancel):
-                return _answer(engine, messages, request.params, on_piece, cancel)
+                return _answer(engine, messages, request.params, on_piece, cancel,
+                               on_prompt=on_progress)
         if request.text:
             summarizer = Summarizer(engine, request.options, params=request.params,
                                     on_progress=on_progress, on_piece=on_piece, cancel=cancel)
@@ -75,7 +84,7 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
                           history_budget(model.n_ctx, room), request.overflow)
     except JobCancelledError:  # stopped while the prompt was being measured
         return GenerationResult("", GenerationStats(0, 0, 0.0, 0.0, "cancelled"))
-    return _answer(engine, cut, request.params, on_piece, cancel)
+    return _answer(engine, cut, request.params, on_piece, cancel, on_prompt=on_progress)
 
 
 def default_answer_limit(n_ctx: int) -> int:
@@ -86,7 +95,8 @@ def default_answer_limit(n_ctx: int) -> int:
 
 
 def _answer(engine: InferenceEngine, messages: Sequence[ChatMessage], params: GenerationParams,
-            on_piece: OnPiece, cancel: CancelToken) -> GenerationResult:
+            on_piece: OnPiece, cancel: CancelToken, *,
+            on_prompt: OnPrompt | None = None) -> GenerationResult:
     """Stream an answer, at most `params.max_tokens` long (else `default_answer_limit`), and
     stopped when it goes round in circles: then its repeats are cut and its finish is
     "loop"."""
@@ -100,7 +110,7 @@ def _answer(engine: InferenceEngine, messages: Sequence[ChatMessage], params: Ge
         guard.add(text)
         on_piece(text)
 
-    result = engine.stream_chat(messages, params, piece, answer_cancel)
+    result = engine.stream_chat(messages, params, piece, answer_cancel, on_prompt=on_prompt)
     if guard.cut is None or cancel.cancelled:
         return result
     stats = dataclasses.replace(result.stats, finish_reason="loop")

@@ -39,10 +39,12 @@ from app.core.engine.base import (
     GenerationStats,
     InferenceEngine,
     OnPiece,
+    PromptProgress,
 )
 from app.core.engine.cancel import CancelToken
 from app.core.engine.loop_guard import LoopGuard
 from app.core.engine.tokens import JobCancelledError
+from app.core.throttle import Throttle
 
 # Still importable from here for the modules that import them from here (the terminal's
 # summarize command, the chat service, the inference worker, the chat view and the parts
@@ -62,6 +64,7 @@ __all__ = [
     "summary_request",
 ]
 
+STEP_UPDATE_S = 2.0  # how often the time left is estimated again within a step
 _PARAMS = GenerationParams(temperature=0.2, top_p=0.9, top_k=40, min_p=0.05, repeat_penalty=1.15)
 
 
@@ -69,6 +72,21 @@ _PARAMS = GenerationParams(temperature=0.2, top_p=0.9, top_k=40, min_p=0.05, rep
 class _Step:
     text: str
     finish: FinishReason
+
+
+@dataclass
+class _StepWork:
+    """What the step under way has done so far, for the time left within it."""
+
+    started: float
+    read: int = 0  # tokens of its prompt read
+    read_at: float | None = None  # when all of its prompt was read
+    written: int = 0  # pieces written, about a token each
+
+    def times(self, now: float) -> tuple[float, float]:
+        """Seconds spent reading so far, and writing."""
+        read_end = self.read_at or now
+        return read_end - self.started, now - read_end
 
 
 class Summarizer:
@@ -89,6 +107,8 @@ class Summarizer:
         self._steps = 0
         self._final_stats: GenerationStats | None = None
         self._t_start = 0.0
+        # The stage, step and work left last reported, for estimates within a step.
+        self._at: tuple[Stage, tuple[int, int], float, float] | None = None
 
     def run(self, text: str, name: str = "the document") -> SummaryResult:
         self._t_start = time.perf_counter()
@@ -175,15 +195,29 @@ class Summarizer:
         params = dataclasses.replace(self._params, max_tokens=max_tokens)
         step_cancel = CancelToken(parent=self._cancel)
         guard = LoopGuard(step_cancel)
+        t_step = time.perf_counter()
+        work = _StepWork(t_step)
+        update = Throttle(lambda: self._progress_within(work), STEP_UPDATE_S,
+                          first_at_once=False)
+
+        def on_prompt(progress: PromptProgress) -> None:
+            work.read = progress.done
+            if progress.done >= progress.total:
+                work.read_at = time.perf_counter()
+            update()
 
         def on_piece(text: str) -> None:
             guard.add(text)
+            if work.read_at is None:  # a prompt too short for reports: count from here
+                work.started = work.read_at = time.perf_counter()
+            work.written += 1  # a piece is about a token
+            update()
             if stream:
                 self._on_piece(text)
 
-        t_step = time.perf_counter()
         try:
-            result = self._engine.stream_chat(messages, params, on_piece, step_cancel)
+            result = self._engine.stream_chat(messages, params, on_piece, step_cancel,
+                                              on_prompt=on_prompt)
         except ContextOverflowError as exc:
             # The allowance for what the chat template adds was too small for this model.
             raise SummaryError(
@@ -208,7 +242,21 @@ class Summarizer:
     def _progress(self, stage: Stage, step: tuple[int, int], *, prompt_left: float,
                   generated_left: float) -> None:
         """Report where the job is; the time left comes from the speeds measured so far."""
+        self._at = (stage, step, prompt_left, generated_left)
         eta = self._rates.estimate(prompt_left, generated_left)
+        self._on_progress(SummaryProgress(stage, step[0], step[1], eta))
+
+    def _progress_within(self, work: _StepWork) -> None:
+        """The time left again while a step runs: what it has read and written so far counts
+        as done, and its speeds as measured. (A one-part summary said "estimating the time
+        left" for its whole run; within a long part the estimate stood still.)"""
+        if self._at is None:
+            return
+        stage, step, prompt_left, generated_left = self._at
+        read_s, written_s = work.times(time.perf_counter())
+        rates = self._rates.with_step(work.read, read_s, work.written, written_s)
+        eta = rates.estimate(max(0.0, prompt_left - work.read),
+                             max(0.0, generated_left - work.written))
         self._on_progress(SummaryProgress(stage, step[0], step[1], eta))
 
     def _stopped(self, plan: Plan, notes: list[PartNote]) -> SummaryResult:

@@ -189,6 +189,21 @@ class GenerationError(EngineError):
 OnPiece = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class PromptProgress:
+    """How far the prompt has been read (evaluated) before the answer's first token: `done`
+    of the `total` tokens that were not kept from before."""
+
+    done: int
+    total: int
+
+    def describe(self) -> str:
+        return f"Reading the prompt · {self.done:,} / {self.total:,} tokens"
+
+
+OnPrompt = Callable[[PromptProgress], None]
+
+
 @runtime_checkable
 class InferenceEngine(Protocol):
     """A backend that loads one model at a time and streams chat replies.
@@ -222,8 +237,11 @@ class InferenceEngine(Protocol):
         ...
 
     def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
-                    on_piece: OnPiece, cancel: CancelToken | None = None) -> GenerationResult:
-        """Answer the conversation, calling `on_piece` with each new piece of text.
+                    on_piece: OnPiece, cancel: CancelToken | None = None,
+                    on_prompt: OnPrompt | None = None) -> GenerationResult:
+        """Answer the conversation, calling `on_piece` with each new piece of text, and, while
+        a long prompt is read, `on_prompt` with how far it is (a backend that cannot tell
+        does not call it).
 
         Returns when the answer is complete or `cancel` is set, also while the prompt is still
         being evaluated; a stop gives `finish_reason` "cancelled" and the text so far. Raises

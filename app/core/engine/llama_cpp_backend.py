@@ -33,6 +33,8 @@ from app.core.engine.base import (
     ModelLoadError,
     NoModelLoadedError,
     OnPiece,
+    OnPrompt,
+    PromptProgress,
     TemplateSource,
     answer_seed,
 )
@@ -323,7 +325,8 @@ class LlamaCppEngine:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
-                    on_piece: OnPiece, cancel: CancelToken | None = None) -> GenerationResult:
+                    on_piece: OnPiece, cancel: CancelToken | None = None,
+                    on_prompt: OnPrompt | None = None) -> GenerationResult:
         from app.core.engine.template_guard import RenderCancelled  # loaded with the model
 
         llm = self._llm
@@ -334,7 +337,7 @@ class LlamaCppEngine:
         tally = _Tally(t_start=time.perf_counter(), seed=answer_seed(params))
         self._cancel = cancel
         self._set_abort_callback(True)
-        self._watch_prompt_eval(llm, tally)
+        self._watch_prompt_eval(llm, tally, on_prompt)
         stream: Iterator[dict[str, Any]] | None = None
         try:
             # The prompt is rendered from the chat template here, bound in time and by the Stop.
@@ -391,24 +394,34 @@ class LlamaCppEngine:
                 first_user["content"] = f"{system}\n\n{first_user['content']}"
         return rest
 
-    def _watch_prompt_eval(self, llm: Any, tally: _Tally) -> None:
+    def _watch_prompt_eval(self, llm: Any, tally: _Tally, on_prompt: OnPrompt | None) -> None:
         """Note when the prompt has been evaluated: its exact token count, and the moment the
-        abort callback can be disarmed.
+        abort callback can be disarmed; tell `on_prompt` how far a long one is.
 
         `Llama.generate` evaluates the prompt (the part not already in the KV cache) with its
         first `eval` call and each sampled token with one call more. The first piece of text
         comes later than that when a character spans several tokens (CJK, emoji), so counting
-        at the first piece would miscount.
+        at the first piece would miscount. `Llama.eval` reads its tokens `n_batch` at a time;
+        handing it one batch at a time is the same work, with a progress report between.
         """
         evaluate = type(llm).eval.__get__(llm)
+        batch = max(1, int(llm.n_batch))
 
         def eval_and_note(tokens: Sequence[int]) -> None:
-            if tally.prompt_tokens is None:
-                tally.cached_tokens = llm.n_tokens  # the prefix kept from before
-            evaluate(tokens)
-            if tally.prompt_tokens is None:
-                tally.prompt_tokens = llm.n_tokens
-                self._set_abort_callback(False)
+            if tally.prompt_tokens is not None:
+                evaluate(tokens)
+                return
+            tally.cached_tokens = llm.n_tokens  # the prefix kept from before
+            total = len(tokens)
+            if on_prompt is None or total <= batch:
+                evaluate(tokens)
+            else:
+                on_prompt(PromptProgress(0, total))
+                for start in range(0, total, batch):
+                    evaluate(tokens[start:start + batch])
+                    on_prompt(PromptProgress(min(start + batch, total), total))
+            tally.prompt_tokens = llm.n_tokens
+            self._set_abort_callback(False)
 
         llm.eval = eval_and_note  # an instance attribute, removed when the answer ends
 
