@@ -349,6 +349,8 @@ def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken) -> Generati
     finished = turn.finish(result)
     out.write("\n")
     out.flush()
+    if finished.stats.finish_reason == "loop":  # what was printed had the repeats in it
+        warn("stopped: the answer was repeating itself (saved without the repeats).")
     return finished
 
 

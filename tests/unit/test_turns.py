@@ -102,3 +102,20 @@ def test_a_summary_only_turn_summarizes_a_document_that_would_fit_inline(
         assert type(result) is kind
     assert isinstance(result, SummaryResult) and result.coverage().startswith(
         "Summarized all of notes.txt: 1 part")
+
+
+def test_the_terminal_says_when_it_stopped_an_answer_going_round(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    """The terminal printed the repeats as they came; it says why it stopped, and that the
+    chat keeps the answer without them."""
+    from app.cli import main
+    from app.core.engine import llama_cpp_backend
+
+    scripted = ScriptedEngine([LOOP])
+    monkeypatch.setattr(llama_cpp_backend, "LlamaCppEngine", lambda *_a, **_k: scripted)
+    assert main(["--data-dir", str(tmp_path), "chat", "--seed", "1", "Tell me."]) == 0
+    out, err = capsys.readouterr()
+    assert out.count("The cat sat on the mat.") >= 4  # printed as it came
+    assert err.strip().splitlines()[-1] == ("lamplight: warning: stopped: the answer was "
+                                            "repeating itself (saved without the repeats).")
