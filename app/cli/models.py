@@ -23,7 +23,7 @@ from app.cli.common import (
 from app.core.engine import fit
 from app.core.engine.cancel import CancelToken
 from app.core.engine.gguf import GGUFError, read_header
-from app.core.models import hub
+from app.core.models import hub, names
 from app.core.models.catalog import CatalogEntry, find_entry, load_catalog
 from app.core.models.download import Download, Progress, install_path
 from app.core.models.library import (
@@ -97,7 +97,9 @@ def _list(paths: AppPaths) -> int:
     entries = list_models(paths.models_dir)
     for entry in entries:
         # Names, header text and paths come from files and the hub: shown, never sent raw.
-        print("\t".join([field(entry.name), _describe_file(entry.path), field(_origin(entry))]))
+        described = _describe_file(entry.path)  # reads the header: the display name follows it
+        print("\t".join([field(entry.name), field(entry.display_name), described,
+                         field(_origin(entry))]))
     if not entries:  # on stderr: stdout stays one line per model for scripts
         print(f"No models yet. Download one with `lamplight models pull REPO`, or put a .gguf "
               f"file in {paths.models_dir}.", file=sys.stderr)
@@ -123,6 +125,7 @@ def _describe_file(path: Path) -> str:
         header = read_header(path)
     except (GGUFError, OSError) as exc:
         return field(f"unreadable ({exc})")
+    names.remember(path, header)
     quant = header.quantization or hub.quant_of(path.name) or "?"
     return (f"{_params(header.n_params)}\t{quant}\t{format_bytes(path.stat().st_size)}\t"
             f"ctx {header.context_length or '?'}")
@@ -270,7 +273,14 @@ def _rm(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def resolve_installed(name: str, paths: AppPaths) -> ModelEntry:
-    """A model by a name `models list` shows, a path, or the catalog name it was pulled by."""
+    """A model by a name `models list` shows, a path, or the catalog name it was pulled by;
+    its header read for its display name (saved with each answer, as the window saves it)."""
+    entry = _resolve(name, paths)
+    names.learn([entry.path])
+    return entry
+
+
+def _resolve(name: str, paths: AppPaths) -> ModelEntry:
     try:
         return resolve_model(name, paths.models_dir)
     except ModelNotFoundError:
@@ -310,6 +320,7 @@ def _info(args: argparse.Namespace, paths: AppPaths) -> int:
     try:
         header = read_header(entry.path)
         size = entry.path.stat().st_size
+        names.remember(entry.path, header)
     except GGUFError as exc:
         raise UsageError(f"{entry.path.name}: {exc}") from None
     except OSError as exc:  # permission denied, or gone since it was listed
@@ -317,6 +328,7 @@ def _info(args: argparse.Namespace, paths: AppPaths) -> int:
     template = "yes" if header.chat_template else "no (a format is guessed from the architecture)"
     rows = [
         ("name", entry.name),
+        ("display name", entry.display_name),
         ("path", str(entry.path)),
         ("model", header.name or "?"),
         ("family", header.family),

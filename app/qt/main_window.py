@@ -40,6 +40,7 @@ from app.core.chat.transfer import ImportFormatError
 from app.core.documents.readers import Document
 from app.core.engine import ModelInfo
 from app.core.engine.devices import Hardware
+from app.core.models import names
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry
 from app.files import safe_file_name
 from app.paths import AppPaths
@@ -149,12 +150,13 @@ class MainWindow(QMainWindow):
         self.models_page.backRequested.connect(self.show_chat)
         self.models_page.useRequested.connect(self.use_model)
         self.models_page.libraryChanged.connect(self.model_picker.refresh)
+        self.model_picker.namesLearned.connect(self._show_model_name)
         for signal in (self.downloads.added, self.downloads.changed, self.downloads.removed):
             signal.connect(lambda _key: self.status.show_downloads(self.downloads))
         self.status.downloadsClicked.connect(self.show_models)
         # Downloads end while the user may be chatting: say so where they look.
         self.downloads.installed.connect(lambda path: self.status.showMessage(
-            f"Downloaded {path.name}: pick it in the model list.", 10_000))
+            f"Downloaded {names.of(path)}: pick it in the model list.", 10_000))
         self.downloads.failed.connect(lambda _key, _message: self.status.showMessage(
             "A download failed: see Models….", 10_000))
         controller.stateChanged.connect(self._show_state)
@@ -515,7 +517,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         entry = self.controller.entry
-        self.status.show_model(entry.label if entry else info.name)
+        self.status.show_model(entry.display_name if entry else info.name)
         self._show_model_tooltip()
         if info.gpu_offload and self.hardware.latest is None:
             self.hardware.refresh()  # the GPU's backend, for the tooltip
@@ -523,6 +525,12 @@ class MainWindow(QMainWindow):
             save_state(self.paths.state_file, last_model=str(entry.path))
         for document in self.attachments.documents():  # each model counts tokens its own way
             self.controller.host.count_tokens(document, document.text)
+
+    def _show_model_name(self) -> None:
+        """The model's display name again, now that its header may have been read."""
+        entry = self.controller.entry
+        if entry is not None and self.controller.state is not ChatState.NO_MODEL:
+            self.status.show_model(entry.display_name)
 
     def _show_model_tooltip(self, _hardware: Hardware | None = None) -> None:
         info, hardware = self.controller.info, self.hardware.latest
@@ -545,7 +553,7 @@ class MainWindow(QMainWindow):
         if state is ChatState.NO_MODEL:
             self.status.show_model("No model loaded")
         elif state is ChatState.LOADING and self.controller.entry:
-            self.status.show_model(self.controller.entry.label)
+            self.status.show_model(self.controller.entry.display_name)
         if loaded and self.pages.currentWidget() is self.chat_page:
             self.composer.setFocus()
         entry = self.controller.entry

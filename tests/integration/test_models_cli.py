@@ -208,3 +208,21 @@ def test_without_a_network_search_says_so_in_one_line(tmp_path: Path, endpoint: 
     assert lines[0].startswith(("lamplight: error: No network connection",
                                 f"lamplight: error: Cannot reach the hub at {endpoint}"))
     assert "Errno" not in lines[0]
+
+
+def test_list_and_info_show_the_display_name_beside_the_key(tmp_path: Path,
+                                                           gemma_path: Path) -> None:
+    link = tmp_path / "ggml-model-Q4_K_M.gguf"  # named as llama.cpp names its output
+    link.symlink_to(gemma_path)
+    imported = lamplight(tmp_path, "models", "import", str(link), "--link")
+    assert imported.returncode == 0, imported.stderr
+    done = lamplight(tmp_path, "models", "list")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    assert [row[:2] for row in rows] == [["builtin", "SmolLM2 135M Instruct"],
+                                         ["ggml-model-Q4_K_M", "Gemma 3 270m · Q4_K_M"]]
+    info = lamplight(tmp_path, "models", "info", "ggml-model-Q4_K_M")
+    assert info.returncode == 0, info.stderr
+    fields = dict(line.split(":\t", 1) for line in info.stdout.splitlines())
+    assert fields["display name"] == "Gemma 3 270m · Q4_K_M"
+    assert fields["name"] == "ggml-model-Q4_K_M"

@@ -156,7 +156,7 @@ def test_a_model_that_fails_to_load_leaves_the_window_usable(qtbot, window: Main
     start_and_wait(qtbot, window)
     picker = window.model_picker
     picker.refresh()
-    broken = next(i for i in range(picker.count()) if picker.itemText(i) == "broken.gguf")
+    broken = next(i for i in range(picker.count()) if picker.itemText(i) == "Broken")
     with qtbot.waitSignal(window.controller.errorRaised, timeout=LOAD_TIMEOUT_MS) as failed:
         picker.setCurrentIndex(broken)
         picker.activated.emit(broken)

@@ -172,7 +172,7 @@ def test_download_pause_resume_install_and_use(qtbot, window: MainWindow, served
     assert page.hub_search.file_rows[KEY].text(page.hub_search.STATUS) == "installed"
     assert button.text() == "Installed" and not button.isEnabled()
     picker = window.model_picker
-    assert any(picker.itemText(i) == FILE for i in range(picker.count()))
+    assert any(picker.itemText(i) == "SmolLM2 135M Instruct · Q4_1" for i in range(picker.count()))
 
     # "Use" switches the chat to it.
     page.tabs.setCurrentWidget(page.installed)
@@ -259,7 +259,7 @@ def test_a_damaged_file_in_the_folder_is_marked_and_cannot_be_used(  # type: ign
     def row():  # type: ignore[no-untyped-def]  # the list is rebuilt once the headers are read
         tree = installed.tree
         return next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
-                    if tree.topLevelItem(i).text(0) == "half-downloaded")
+                    if tree.topLevelItem(i).text(0) == "Half downloaded")
 
     qtbot.waitUntil(lambda: row().text(installed.FIT) == "unreadable")
     item = row()
@@ -283,7 +283,7 @@ def test_import_by_reference_use_it_and_the_model_in_use_cannot_be_deleted(  # t
     assert installed_paths(page) == [gemma_path]
     entry = page.installed.selected_entry()
     assert entry is not None and entry.reference
-    assert any(window.model_picker.itemText(i) == gemma_path.name
+    assert any(window.model_picker.itemText(i) == "Gemma 3 270m · Q4_K_M"
                for i in range(window.model_picker.count()))
     with qtbot.waitSignal(window.controller.modelLoaded, timeout=TIMEOUT_MS) as loaded:
         qtbot.mouseClick(page.installed.use_button, LEFT)
@@ -318,7 +318,7 @@ def test_delete_asks_first(qtbot, window: MainWindow, paths: AppPaths,  # type: 
         next(b for b in box.buttons() if b.text() == "Delete").click()
     assert not copied.exists()
     assert installed_paths(page) == []
-    assert all(window.model_picker.itemText(i) != gemma_path.name
+    assert all(not window.model_picker.itemText(i).startswith("Gemma 3")
                for i in range(window.model_picker.count()))
     assert gemma_path.exists()
 
@@ -396,3 +396,35 @@ def test_a_network_error_is_said_in_words_and_does_not_stay_on_every_tab(  # typ
     assert page.message.text().startswith("No network connection")
     page.tabs.setCurrentWidget(page.installed)
     assert not page.message.isVisible()  # it was about the catalog's download
+
+
+def test_a_model_has_one_name_in_the_picker_the_page_the_status_bar_and_its_answers(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, paths: AppPaths, gemma_path: Path) -> None:
+    # Named as llama.cpp names its output: the header's name is the better one, wherever shown.
+    (paths.models_dir / "ggml-model-Q4_K_M.gguf").symlink_to(gemma_path)
+    shown = "Gemma 3 270m · Q4_K_M"
+    picker = window.model_picker
+    with qtbot.waitSignal(picker.namesLearned, timeout=TIMEOUT_MS):
+        picker.refresh()  # as when it opens: the new file's header is read off the GUI thread
+    index = next(i for i in range(picker.count()) if picker.itemText(i) == shown)
+    assert "ggml-model-Q4_K_M.gguf" in picker.itemData(index, Qt.ItemDataRole.ToolTipRole)
+
+    page = open_page(qtbot, window)
+    installed = page.installed
+    qtbot.waitUntil(lambda: installed.select_path(paths.models_dir / "ggml-model-Q4_K_M.gguf")
+                    and installed.tree.currentItem().text(2) == "Q4_K_M", timeout=TIMEOUT_MS)
+    assert installed.tree.currentItem().text(0) == shown
+    assert installed.detail.text().startswith(f"{shown} · gemma3")
+
+    with qtbot.waitSignal(window.controller.modelLoaded, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(installed.use_button, LEFT)
+    assert window.status.model.text() == shown
+    window.composer.setPlainText("Hello?")
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=TIMEOUT_MS):
+        window.composer.submit()
+    answer = window.controller.conversation.path()[-1]
+    assert answer.role == "assistant" and answer.model_name == shown
+    assert window.controller.conversation.model == shown
+    # The key per-model settings are kept under is still the file's.
+    assert window.controller.entry is not None
+    assert window.controller.entry.name == "ggml-model-Q4_K_M"

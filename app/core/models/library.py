@@ -11,12 +11,14 @@ import os
 import shutil
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from app.core.engine.base import GenerationParams
 from app.core.engine.gguf import GGUFError, read_header
+from app.core.models import names
 from app.core.models.download import RESERVE_BYTES, free_bytes, remove_empty_parents
 from app.core.models.registry import Registry
 from app.files import format_bytes
@@ -42,7 +44,8 @@ BUILTIN_INSTALL_HINT = (
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A loadable model file and the name the CLI and the picker use for it."""
+    """A loadable model file: `name` is its key (`--model NAME`, per-model settings), stable
+    while the file stays where it is; `display_name` is what is shown."""
 
     name: str
     label: str
@@ -53,9 +56,9 @@ class ModelEntry:
 
     @property
     def display_name(self) -> str:
-        """What a message's author line shows: the file's own name, not the GGUF's
-        `general.name` (often a training-run name such as "Smollm2 135M 8k Lc100K Mix1 Ep2")."""
-        return BUILTIN_DISPLAY_NAME if self.builtin else self.name
+        """The one name the picker, the Models page, the status bar, the terminal and a saved
+        answer show (`names`): "Gemma 3 270m · Q4_K_M". Never a key: settings use `name`."""
+        return BUILTIN_DISPLAY_NAME if self.builtin else names.of(self.path)
 
     @property
     def default_params(self) -> GenerationParams:
@@ -125,6 +128,15 @@ def list_models(models_dir: Path) -> list[ModelEntry]:
         others.append(ModelEntry(name, path.name, path, reference=reference,
                                  repo=str(repo) if repo else None))
     return entries + sorted(others, key=lambda e: e.name.lower())
+
+
+def distinct_names(entries: Sequence[ModelEntry]) -> list[str]:
+    """Each entry's display name, with its key after it where two entries would read alike
+    (one model copied in and also linked where it lies)."""
+    shown = [entry.display_name for entry in entries]
+    counts = Counter(shown)
+    return [f"{name} ({entry.name})" if counts[name] > 1 else name
+            for name, entry in zip(shown, entries, strict=True)]
 
 
 class ModelNotFoundError(LookupError):
@@ -198,6 +210,7 @@ def import_model(models_dir: Path, source: Path, *, copy: bool = True) -> ModelE
     size = source.stat().st_size
     if not copy:
         registry.add(source, source="reference", size=size, architecture=header.architecture)
+        names.remember(source, header)
         return _entry_for(models_dir, source)
     target = models_dir / "imported" / name
     if target.exists():
@@ -216,6 +229,7 @@ def import_model(models_dir: Path, source: Path, *, copy: bool = True) -> ModelE
         raise LibraryError(f"Copying {name} failed: {exc.strerror or exc}.") from None
     registry.add(target, source="copy", origin=str(source), size=size,
                  architecture=header.architecture)
+    names.remember(target, header)
     return _entry_for(models_dir, target)
 
 

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from app.core.engine.gguf import GGUFError, GGUFHeader, read_header
+from app.core.models import names
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,9 @@ def read_headers(paths: list[Path]) -> Headers:
     for path in paths:
         signature = signature_of(path)
         try:
-            found[path] = (signature, read_header(path))
+            header = read_header(path)
+            names.remember(path, header)  # the picker and the status bar show its name too
+            found[path] = (signature, header)
         except (GGUFError, OSError) as exc:
             found[path] = (signature, f"unreadable: {exc}")
         except Exception as exc:  # whatever one file holds, the other rows keep theirs

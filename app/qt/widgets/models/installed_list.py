@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from app.core.engine import fit
 from app.core.engine.gguf import GGUFHeader
 from app.core.models import hub
-from app.core.models.library import ModelEntry, list_models
+from app.core.models.library import ModelEntry, distinct_names, list_models
 from app.core.models.registry import Registry
 from app.files import format_bytes
 from app.qt.appearance import ERROR_TEXT, set_style
@@ -136,10 +136,11 @@ class InstalledList(QWidget):
         registry = Registry(self.models_dir)
         records = registry.read()
         self.tree.clear()
-        for entry in list_models(self.models_dir):
+        entries = list_models(self.models_dir)
+        for entry, name in zip(entries, distinct_names(entries), strict=True):
             item = QTreeWidgetItem()
             item.setData(0, OBJECT_ROLE, entry)
-            label = entry.label if entry.builtin else entry.name
+            label = name
             if entry.path == self.in_use:
                 label += "  · in use"
                 font = item.font(0)
@@ -221,7 +222,7 @@ class InstalledList(QWidget):
         if not isinstance(known[1], GGUFHeader):
             return f"{entry.path.name} · {known[1]}"
         header = known[1]
-        parts = [header.name or entry.name, header.architecture]
+        parts = [entry.display_name, header.architecture]
         if header.n_layers:
             parts.append(f"{header.n_layers} layers")
         parts.append(f"trained context {header.context_length or '?'} tokens")

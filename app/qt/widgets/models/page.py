@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.models import hub
+from app.core.models import hub, names
 from app.core.models.catalog import CatalogEntry, CatalogError, load_catalog
 from app.core.models.library import (
     ModelEntry,
@@ -333,7 +333,7 @@ class ModelsPage(QWidget):
             self._update_download_button()
 
     def _on_installed(self, path: Path) -> None:
-        self.show_message(f"Installed {html.escape(path.name)}. "
+        self.show_message(f"Installed {html.escape(names.of(path))}. "
                           f"<a href='use:{html.escape(str(path))}'>Use it now</a>", rich=True)
         self.refresh()
         self.libraryChanged.emit()
@@ -387,7 +387,7 @@ class ModelsPage(QWidget):
             self.show_message("\n".join(errors), error=True)
         elif len(imported) == 1:
             path = imported[0].path
-            self.show_message(f"Imported {html.escape(imported[0].name)}. "
+            self.show_message(f"Imported {html.escape(imported[0].display_name)}. "
                               f"<a href='use:{html.escape(str(path))}'>Use it now</a>",
                               rich=True)
         else:
@@ -424,19 +424,19 @@ class ModelsPage(QWidget):
     def delete_entry(self, entry: ModelEntry) -> QMessageBox | None:
         """Ask, then delete the file (or forget a linked one). Never the model in use."""
         if entry.path == self.installed.in_use:
-            self.show_message(f"{entry.name} is in use by the chat: pick another model first.",
-                              error=True)
+            self.show_message(f"{entry.display_name} is in use by the chat: pick another model "
+                              "first.", error=True)
             return None
         if entry.builtin:
             self.show_message("The built-in model is part of the installation.", error=True)
             return None
         if entry.reference:
-            text = f"Remove {entry.name} from Lamplight?"
+            text = f"Remove {entry.display_name} from Lamplight?"
             detail = f"The file stays where it is:\n{entry.path}"
             action = "Remove"
         else:
             size = entry.path.stat().st_size if entry.path.exists() else 0
-            text = f"Delete {entry.name} ({format_bytes(size)})?"
+            text = f"Delete {entry.display_name} ({format_bytes(size)})?"
             detail = f"The file will be deleted:\n{entry.path}"
             action = "Delete"
         box = QMessageBox(QMessageBox.Icon.Warning, "Delete model", text, parent=self)
@@ -457,15 +457,15 @@ class ModelsPage(QWidget):
         if not confirmed:
             return
         if entry.path == self.installed.in_use:  # picked in the chat while the box was open
-            self.show_message(f"{entry.name} is in use by the chat: pick another model first.",
-                              error=True)
+            self.show_message(f"{entry.display_name} is in use by the chat: pick another model "
+                              "first.", error=True)
             return
         try:
             delete_model(self.models_dir, entry)
         except (OSError, ValueError) as exc:
-            self.show_message(f"Cannot delete {entry.name}: {exc}", error=True)
+            self.show_message(f"Cannot delete {entry.display_name}: {exc}", error=True)
             return
-        self.show_message(f"{'Removed' if entry.reference else 'Deleted'} {entry.name}.")
+        self.show_message(f"{'Removed' if entry.reference else 'Deleted'} {entry.display_name}.")
         self.refresh()
         self.libraryChanged.emit()
 
