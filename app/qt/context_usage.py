@@ -14,6 +14,7 @@ import itertools
 
 from PySide6.QtCore import QObject, QTimer
 
+from app.core.documents.summary_plan import parts_needed
 from app.core.engine import ChatMessage, ModelInfo
 from app.core.engine.tokens import MESSAGE_TOKENS, TEMPLATE_TOKENS, answer_room
 from app.qt.controller import ChatController, ChatState
@@ -47,6 +48,10 @@ class ContextUsage(QObject):
         self._draft_timer = _single_shot(self, DRAFT_COUNT_DELAY_MS, self._count_draft)
         composer.textChanged.connect(self._on_typed)
         attachments.changed.connect(self.show)
+        attachments.counted.connect(self.show)  # the chip's count is the meter's too
+        # Another version shown (or a message deleted): the branch measured is another one.
+        controller.model.rowsInserted.connect(lambda *_: self._history_timer.start())
+        controller.model.rowsRemoved.connect(lambda *_: self._history_timer.start())
         controller.modelLoaded.connect(self._on_model_loaded)
         controller.stateChanged.connect(self._on_state)
         controller.conversationChanged.connect(self._on_conversation)
@@ -113,7 +118,10 @@ class ContextUsage(QObject):
         exact = (self._history_key is None and self._draft_key is None
                  and not self._draft_timer.isActive() and all(c.tokens is not None for c in chips))
         room = answer_room(self.controller.generation_params(), info.n_ctx)
-        self.meter.set_usage(self._history, draft, room=room, exact=exact)
+        # Documents that do not fit are summarized part by part: the plan, not an overflow.
+        parts = (parts_needed(info.n_ctx, documents)
+                 if chips and self._history + draft + room > info.n_ctx else None)
+        self.meter.set_usage(self._history, draft, room=room, exact=exact, summary_parts=parts)
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.meter.set_limit(info.n_ctx)

@@ -141,3 +141,54 @@ def test_a_chat_continues_from_its_kept_state_after_a_switch_and_a_restart(  # t
     finally:
         window.shutdown()
         host.shutdown()
+
+
+def used_tokens(window: MainWindow) -> int:
+    return int(window.context_meter.text().lstrip("~").split(" / ")[0].replace(",", ""))
+
+
+def test_the_meter_agrees_with_the_chips_and_leaves_no_mark_of_an_estimate(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow) -> None:
+    """A pasted text's chip said 3,362 tokens while the meter said ~2,001, and the ~ stayed."""
+    load(qtbot, window)
+    window.attachments.add_text(PARAGRAPH * 20)
+    [chip] = window.attachments.chips()
+    qtbot.waitUntil(lambda: chip.tokens is not None, timeout=10_000)
+    meter = window.context_meter
+    qtbot.waitUntil(lambda: not meter.text().startswith("~"), timeout=10_000)
+    assert chip.tokens is not None and used_tokens(window) >= chip.tokens
+    assert "~" not in meter.toolTip().split("\n")[0]
+
+
+def test_the_meter_follows_the_version_shown(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Flipping versions left the meter at the other branch's count."""
+    load(qtbot, window)
+    store = window.controller.store
+    chat = Conversation(title="Versions")
+    question = store.add_message(chat, Message("user", "Tell me about the keeper."))
+    store.add_message(chat, Message("assistant", "Short.", parent_id=question.id))
+    store.add_message(chat, Message("assistant", PARAGRAPH * 6, parent_id=question.id))
+    window.open_conversation(chat.id)  # type: ignore[arg-type]
+    meter = window.context_meter
+    qtbot.waitUntil(lambda: not meter.text().startswith("~"), timeout=10_000)
+    long_branch = used_tokens(window)
+    window.controller.switch_version(window.controller.model.message(1).id, -1)  # type: ignore[arg-type]
+    assert window.controller.model.message(1).content == "Short."
+    qtbot.waitUntil(lambda: not meter.text().startswith("~") and used_tokens(window) < long_branch
+                    - 200, timeout=10_000)
+
+
+def test_documents_longer_than_the_context_are_the_summary_plan_not_an_overflow(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow) -> None:
+    """A 15,570-token file turned the meter red although it would be summarized anyway."""
+    load(qtbot, window, n_ctx=1024)
+    window.attachments.add_text(PARAGRAPH * 60)  # some 3,500 words: several contexts
+    [chip] = window.attachments.chips()
+    qtbot.waitUntil(lambda: chip.tokens is not None, timeout=10_000)
+    meter = window.context_meter
+    qtbot.waitUntil(lambda: meter.level() == "summary", timeout=10_000)
+    parts = int(meter.text().split()[2])
+    assert meter.text() == f"Summary in {parts} parts" and parts >= 3
+    assert "they will be summarized" in meter.toolTip()
+    window.attachments.clear()
+    qtbot.waitUntil(lambda: meter.level() == "ok", timeout=10_000)

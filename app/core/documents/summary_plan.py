@@ -10,6 +10,7 @@ from app.core.documents.summary_options import (
     FORM_WORDS,
     NOTE_WORDS,
     SUMMARY_WORDS,
+    Length,
     SummaryOptions,
 )
 from app.core.engine.base import ChatMessage, EngineError, InferenceEngine, NoModelLoadedError
@@ -68,19 +69,42 @@ def plan_summary(engine: InferenceEngine, options: SummaryOptions, text: str, na
     note_ask = _ask(options, language, NOTE_WORDS[options.length])
     final_ask = _ask(options, language, SUMMARY_WORDS[options.length])
     overhead = engine.count_tokens(f"{SYSTEM_PROMPT} {final_ask} {name}") + 16
-    room = n_ctx - TEMPLATE_TOKENS - _MARGIN_TOKENS - overhead
-    summary_cap = min(_cap(SUMMARY_WORDS[options.length]), room // 2)
-    # Two notes must fit one combining step with room for its answer, or combining would
-    # never end; a third of what is left leaves space for their labels.
-    note_cap = min(_cap(NOTE_WORDS[options.length]), (room - summary_cap) // 3)
-    part_budget = room - note_cap
-    if note_cap < MIN_NOTE_TOKENS or part_budget < MIN_PART_TOKENS:
+    budgets = _budgets(n_ctx, overhead, options.length)
+    if budgets is None:
         raise SummaryError(
             f"The context window ({n_ctx} tokens) is too small to summarize in; "
             "use a context of at least 512 tokens (1024 or more reads better).")
+    part_budget, note_cap, summary_cap = budgets
     document_tokens = count_tokens(engine.count_tokens, text, cancel)
     return Plan(name, note_ask, final_ask, overhead, part_budget, note_cap, summary_cap,
                 document_tokens)
+
+
+def _budgets(n_ctx: int, overhead: int, length: Length) -> tuple[int, int, int] | None:
+    """Tokens of text per step, of a note and of the summary, in this context; None when it
+    is too small to summarize in."""
+    room = n_ctx - TEMPLATE_TOKENS - _MARGIN_TOKENS - overhead
+    summary_cap = min(_cap(SUMMARY_WORDS[length]), room // 2)
+    # Two notes must fit one combining step with room for its answer, or combining would
+    # never end; a third of what is left leaves space for their labels.
+    note_cap = min(_cap(NOTE_WORDS[length]), (room - summary_cap) // 3)
+    part_budget = room - note_cap
+    if note_cap < MIN_NOTE_TOKENS or part_budget < MIN_PART_TOKENS:
+        return None
+    return part_budget, note_cap, summary_cap
+
+
+# What a step's instructions take, for a plan made before the model is asked (the meter).
+OVERHEAD_GUESS = 120
+
+
+def parts_needed(n_ctx: int, document_tokens: int, length: Length = "medium") -> int | None:
+    """About how many parts a summary reads `document_tokens` of documents in, at this
+    context (the instructions guessed, not counted); None when the context is too small."""
+    budgets = _budgets(n_ctx, OVERHEAD_GUESS, length)
+    if budgets is None:
+        return None
+    return max(1, -(-document_tokens // budgets[0]))
 
 
 def prompt(label: str, body: str, ask: str) -> list[ChatMessage]:

@@ -334,12 +334,14 @@ class AttachmentBar(QWidget):
 
     Signals:
         changed(): a document was added or removed, or the bar was cleared.
+        counted(): the model counted a document's tokens (`set_tokens`).
         tokensWanted(object): this `Document` was added and shows an estimate; the window has
             the model count its tokens and calls `set_tokens`.
         failed(str): a file or a paste could not be attached; the message is for the user.
     """
 
     changed = Signal()
+    counted = Signal()
     tokensWanted = Signal(object)
     failed = Signal(str)
 
@@ -441,6 +443,7 @@ class AttachmentBar(QWidget):
         chip = self.chip(document)
         if chip is not None:
             chip.set_tokens(n)
+            self.counted.emit()
 
     def remove(self, document: Document) -> None:
         chip = self.chip(document)

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from app.core.settings.schema import OVERFLOW_POLICIES, OverflowPolicy
 from app.qt.appearance import is_dark
 
-Level = Literal["ok", "high", "over"]
+Level = Literal["ok", "high", "over", "summary"]
 
 GAUGE_SIZE = QSize(60, 6)
 HIGH_SHARE = 0.75  # from here on the chat is close enough to the limit to say so
@@ -73,7 +73,7 @@ def _colors(palette: QPalette, level: Level) -> _Colors:
     """Colours for `level` drawn from `palette`: a theme switch repaints the meter right."""
     window = palette.color(QPalette.ColorRole.Window)
     ink = palette.color(QPalette.ColorRole.WindowText)
-    if level == "ok":
+    if level in ("ok", "summary"):  # a summary is the plan, not a warning
         text = palette.color(QPalette.ColorRole.PlaceholderText)
         fill = palette.color(QPalette.ColorRole.Highlight)
     else:
@@ -108,6 +108,7 @@ class ContextMeter(QToolButton):
         self._limit: int | None = None
         self._history = self._draft = self._room = 0
         self._exact = True
+        self._summary_parts: int | None = None
         self._policy: OverflowPolicy = "drop-oldest"
         self.clicked.connect(self._show_menu)
         self._refresh()
@@ -120,12 +121,17 @@ class ContextMeter(QToolButton):
         self._refresh()
         self.updateGeometry()  # the widest count changes even when the text does not
 
-    def set_usage(self, history: int, draft: int, *, room: int, exact: bool) -> None:
+    def set_usage(self, history: int, draft: int, *, room: int, exact: bool,
+                  summary_parts: int | None = None) -> None:
         """`history`: the chat so far, system prompt and template included; `draft`: the
         message being typed with its attachments; `room`: the tokens kept for the answer;
-        `exact`: False while `history` and `draft` are estimates."""
-        if (history, draft, room, exact) != (self._history, self._draft, self._room, self._exact):
-            self._history, self._draft, self._room, self._exact = history, draft, room, exact
+        `exact`: False while `history` and `draft` are estimates; `summary_parts`: when the
+        documents do not fit, the parts a summary of them will read (then they are summarized,
+        and nothing is over)."""
+        new = (history, draft, room, exact, summary_parts)
+        if new != (self._history, self._draft, self._room, self._exact, self._summary_parts):
+            (self._history, self._draft, self._room, self._exact,
+             self._summary_parts) = new
             self._refresh()
 
     def set_policy(self, policy: str) -> None:
@@ -142,7 +148,7 @@ class ContextMeter(QToolButton):
             return "ok"
         used = self._history + self._draft
         if used + self._room > self._limit:
-            return "over"
+            return "summary" if self._summary_parts is not None else "over"
         return "high" if used >= HIGH_SHARE * self._limit else "ok"
 
     def menu(self) -> QMenu:
@@ -185,13 +191,24 @@ class ContextMeter(QToolButton):
             self.setAccessibleName("Context: no model loaded")
         else:
             used = self._count(self._history + self._draft)
-            self.setText(f"{used} / {limit:,}")
+            parts = self._summary_parts if self.level() == "summary" else None
+            if parts is not None:
+                plural = "s" if parts != 1 else ""
+                self.setText(f"Summary in {parts} part{plural}")
+            else:
+                self.setText(f"{used} / {limit:,}")
             lines = [f"This chat: {self._count(self._history)} tokens · Your message: "
                      f"{self._count(self._draft)} · Kept for the answer: {self._room:,} · "
                      f"Context: {_tokens(limit)}"]
+            if parts is not None:
+                lines.append(f"The documents do not fit the context with the chat: they will "
+                             f"be summarized, about {parts} part{plural} read one after "
+                             f"another, and the message answered from the summary.")
             if not self._exact:
                 lines.append("Numbers with ~ are estimates until the model counts them.")
-            self.setAccessibleName(f"Context: {used} of {_tokens(limit)} used")
+            self.setAccessibleName(f"Context: {used} of {_tokens(limit)} used" +
+                                   (f"; the documents will be summarized in {parts} "
+                                    f"part{plural}" if parts is not None else ""))
         lines.append(_POLICY_RULES[self._policy])
         if self.level() == "over":
             lines.append(_POLICY_NEXT_SEND[self._policy])
@@ -257,6 +274,8 @@ class ContextMeter(QToolButton):
         # Measured as QToolButton measures its text, so the two widths compare exactly.
         widest, text = (metrics.size(Qt.TextFlag.TextShowMnemonic, t).width()
                         for t in (f"~{count} / {self._limit:,}", self.text()))
+        widest = max(widest, metrics.size(Qt.TextFlag.TextShowMnemonic,
+                                          "Summary in 99 parts").width())
         return QSize(hint.width() + max(0, widest - text), hint.height())
 
 
