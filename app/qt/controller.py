@@ -314,6 +314,20 @@ class ChatController(QObject):
         self._answer(turn)
         return True
 
+    def continue_summary(self, message_id: int) -> bool:
+        """Go on with a stopped summary in the same message, keeping its notes; False when
+        the message is not such a summary at the end of the chat."""
+        if not self._can_answer():
+            return False
+        self._cancel_title()
+        turn = self.service.continue_summary(self.conversation, message_id)
+        if turn is None:
+            return False
+        self.model.message_changed(turn.answer, [Roles.CONTENT, Roles.STREAMING, Roles.STATS,
+                                                 Roles.ERROR])
+        self._answer(turn)
+        return True
+
     @_reporting
     def switch_version(self, message_id: int, step: int) -> None:
         """Show the previous (-1) or next (+1) version of a message."""

@@ -40,7 +40,8 @@ class MessageActions(QObject):
         edit_bar.cancelled.connect(self.cancel_edit)
 
     def perform(self, action: str, message_id: int) -> None:
-        """Do what a message's button asked: previous, next, regenerate, edit, delete, parts."""
+        """Do what a message's button asked: previous, next, regenerate, continue (a stopped
+        summary), edit, delete, parts."""
         controller = self.controller
         if action == "previous":
             controller.switch_version(message_id, -1)
@@ -52,6 +53,14 @@ class MessageActions(QObject):
                 return
             self.chat_view.scroll_to_bottom()
             controller.regenerate(message_id)
+        elif action == "continue":
+            if controller.state is not ChatState.READY:
+                self.notice.emit("Load a model to go on with the summary.")
+            elif not controller.continue_summary(message_id):
+                self.notice.emit("Only the chat's last answer can go on: this summary has "
+                                 "been followed by other turns.")
+            else:
+                self.chat_view.scroll_to_bottom()
         elif action == "edit":
             self.start_edit(message_id)
         elif action == "delete":

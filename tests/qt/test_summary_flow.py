@@ -186,3 +186,42 @@ def test_a_book_sized_paste_keeps_its_estimate_rather_than_hold_up_the_model(  #
     # means the first was passed over.
     qtbot.waitUntil(lambda: small.tokens is not None, timeout=LOAD_TIMEOUT_MS)
     assert big.tokens is None and "≈" in big.size_label.text()
+
+
+def test_a_stopped_summary_can_go_on_in_the_same_message(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, engine: ScriptedEngine) -> None:
+    """Continue reads only the parts after the notes kept, then combines them all, in the
+    message that was stopped (not a new version of it)."""
+    start(qtbot, window)
+
+    def held(_messages: object) -> str:
+        engine.hold.set()
+        return "Second note."
+
+    engine.replies.extend(["First note.", held])
+    window.attachments.add_text((DATA / "gpl-3.0.txt").read_text(encoding="utf-8")[:16_000])
+    reached: list[str] = []
+    window.controller.progressChanged.connect(reached.append)
+    window.composer.submit()
+    qtbot.waitUntil(lambda: any(p.startswith("Reading part 2 ") for p in reached),
+                    timeout=ANSWER_TIMEOUT_MS)
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=10_000):
+        window.stop_button.click()
+    engine.hold.clear()
+    answer = window.controller.model.message(1)
+    answer_id, asked = answer.id, len(engine.asked)
+    footer = window.chat_view.message_widget(1).footer
+    assert 'href="continue"' in footer.text()
+
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS) as done:
+        footer.linkActivated.emit("continue")  # the footer's Continue link
+    assert not done.args[0].cancelled
+    answer = window.controller.model.message(1)
+    assert answer.id == answer_id and window.controller.model.rowCount() == 2
+    parts = answer.details["parts"]  # type: ignore[index]
+    assert parts[0]["note"] == "First note." and len(parts) >= 3
+    later = [m[-1].content for m in engine.asked[asked:]]
+    assert later[0].startswith("Part 2 of ")  # part 1 was not read again
+    assert 'href="continue"' not in window.chat_view.message_widget(1).footer.text()
+    saved = window.controller.store.load(window.controller.conversation.id)  # type: ignore[arg-type]
+    assert saved.path()[1].content == answer.content and saved.path()[1].details == answer.details

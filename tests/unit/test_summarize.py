@@ -387,3 +387,35 @@ def test_llama_cpp_reports_a_long_prompt_as_it_reads_it(smollm2_path: Path) -> N
     assert total > batch, "the prompt must be longer than a batch for this test"
     assert reports[0].done == 0 and reports[-1].done == reports[-1].total == total
     assert [r.done for r in reports[1:-1]] == list(range(batch, total, batch))
+
+
+def test_a_stopped_summary_goes_on_from_its_notes() -> None:
+    """Regenerate read the document again from part 1: going on keeps the notes written."""
+    from app.core.documents.summarize import resumable_notes
+
+    engine = WordEngine(n_ctx=1024, note_words=20)
+    text = "\n\n".join(f"Paragraph {i} " + "word " * 150 for i in range(12))
+    cancel = CancelToken()
+    reading: list[int] = []
+
+    def stop_at_part_3(p: SummaryProgress) -> None:
+        if p.stage == "reading":
+            reading.append(p.step)
+            if p.step == 3:
+                cancel.cancel()
+
+    stopped = Summarizer(engine, on_progress=stop_at_part_3, cancel=cancel).run(text, "doc")
+    assert stopped.cancelled and [n.index for n in stopped.parts] == [1, 2]
+    asked_before = len(engine.prompts)
+
+    engine.prompts.clear()
+    done = Summarizer(engine).run(text, "doc", done=stopped.parts)
+    assert not done.cancelled and done.parts[:2] == stopped.parts  # kept as they were
+    read = [p for p in engine.prompts if p.startswith("Part ")]
+    assert read[0].startswith(f"Part 3 of {len(done.parts)} ")  # parts 1 and 2 not read again
+    assert len(read) == len(done.parts) - 2 and asked_before == 2
+    assert [n.index for n in done.parts] == list(range(1, len(done.parts) + 1))
+
+    # Notes that do not belong to the text are not kept: the document is read again.
+    assert resumable_notes(stopped.parts, text[:100]) == ()
+    assert resumable_notes(stopped.parts[1:], text) == ()  # part 2 without part 1

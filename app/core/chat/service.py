@@ -44,8 +44,10 @@ from app.core.documents.summarize import (
     SummaryResult,
     options_from_json,
     options_to_json,
+    resumable_notes,
     summary_request,
 )
+from app.core.documents.summary_result import PartNote, part_notes_from_details
 from app.core.engine.base import ChatMessage, GenerationParams, GenerationResult, PromptProgress
 from app.core.engine.states import chat_session
 from app.core.models.library import ModelEntry
@@ -243,15 +245,53 @@ class ChatService:
             return None
         return self._start(conversation, conversation.message(answer.parent_id))
 
+    def resumable(self, conversation: Conversation, message_id: int) -> tuple[PartNote, ...]:
+        """The notes a stopped summary can go on from: those of the chat's last answer, when
+        it is a part-by-part summary that was stopped (or cut off by a quit) with notes whose
+        parts are still in its question's documents; else none."""
+        if message_id not in conversation:
+            return ()
+        answer, last = conversation.message(message_id), conversation.last()
+        if (last is None or last.id != answer.id or answer.role != "assistant"
+                or answer.streaming or answer.parent_id is None or not answer.summarized):
+            return ()
+        if not (answer.cancelled or answer.error == INTERRUPTED):
+            return ()
+        question = conversation.message(answer.parent_id)
+        return resumable_notes(part_notes_from_details(answer.details),
+                               documents_text(question.attachments))
+
+    def continue_summary(self, conversation: Conversation, message_id: int) -> Turn | None:
+        """Go on with a stopped summary in the same message: the parts read before keep
+        their notes, the rest of the document is read, then all the notes are combined.
+        None when the answer is not such a summary (`resumable`)."""
+        notes = self.resumable(conversation, message_id)
+        if not notes:
+            return None
+        answer = conversation.message(message_id)
+        assert answer.parent_id is not None  # checked by `resumable`
+        return self._start(conversation, conversation.message(answer.parent_id), resume=notes,
+                           answer=answer)
+
     def _start(self, conversation: Conversation, question: Message,
-               moved: bool = False, *, summary_only: bool = False) -> Turn:
-        """Save an empty answer to `question` and build the request for the engine."""
+               moved: bool = False, *, summary_only: bool = False,
+               resume: tuple[PartNote, ...] = (), answer: Message | None = None) -> Turn:
+        """Save an empty answer to `question` (or take up `answer` again) and build the
+        request for the engine."""
         name = self.entry.display_name if self.entry else None
         if self.entry is not None:
             conversation.model, conversation.model_path = name, str(self.entry.path)
             self._save_settings(conversation)
-        answer = self._add(conversation, Message("assistant", "", streaming=True,
-                                                 model_name=name, parent_id=question.id))
+        if answer is None:
+            answer = self._add(conversation, Message("assistant", "", streaming=True,
+                                                     model_name=name, parent_id=question.id))
+        else:
+            # Its progress shows until the summary streams in; the notes stay in the history
+            # (and in `resume`) until then.
+            answer.streaming, answer.error, answer.stats, answer.content = True, None, None, ""
+            answer.model_name = name or answer.model_name
+            taken_up = answer
+            self._write(lambda store: store.reopen_message(taken_up))
         path = conversation.path()
         ids = [m.id for m in path]
         asked = path[:ids.index(question.id) + 1] if question.id in ids else path
@@ -266,7 +306,7 @@ class ChatService:
             params=self.params_for(conversation),
             overflow=self.overflow_policy(conversation),
             session=chat_session(conversation.id) if conversation.id is not None else None,
-            summary_only=summary_only)
+            summary_only=summary_only, resume=resume)
         return Turn(self, conversation, question, answer, request, moved)
 
     def _add(self, conversation: Conversation, message: Message,

@@ -545,6 +545,13 @@ class ConversationStore:
                          (message.content, message.id))
 
     @_reported
+    def reopen_message(self, message: Message) -> None:
+        """An answer taken up again (a stopped summary continued): incomplete until it ends,
+        so that a crash meanwhile shows it as cut off, as a new answer would."""
+        self._db.execute("UPDATE messages SET complete = 0, error = NULL, stats = NULL "
+                         "WHERE id = ?", (message.id,))
+
+    @_reported
     def finish_message(self, conversation: Conversation, message: Message) -> None:
         """Save an answer that is complete, stopped or failed, with its stats or error."""
         now = time.time()

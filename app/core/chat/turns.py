@@ -11,7 +11,7 @@ from app.core.chat.context import fit_history
 from app.core.documents.summarize import Summarizer
 from app.core.documents.summary_options import SummaryOptions
 from app.core.documents.summary_progress import SummaryProgress
-from app.core.documents.summary_result import SummaryResult
+from app.core.documents.summary_result import PartNote, SummaryResult
 from app.core.engine.base import (
     ChatMessage,
     GenerationParams,
@@ -37,7 +37,8 @@ class TurnRequest:
     earlier turns left out (named only), for when the first does not fit. `text` is the turn's
     own documents' text (`documents_text`), summarized part by part when even the fallback does
     not fit, or always with `summary_only` (`lamplight summarize`); "" when the turn brings no
-    documents of its own.
+    documents of its own. `resume`: the notes of a summary that was stopped, which a continued
+    one keeps (it reads only the parts after them).
     """
 
     messages: tuple[ChatMessage, ...]
@@ -49,6 +50,7 @@ class TurnRequest:
     overflow: OverflowPolicy = "drop-oldest"
     session: str | None = None  # the chat's key for its kept state (`engine.use_session`)
     summary_only: bool = False
+    resume: tuple[PartNote, ...] = ()
 
 
 # Where a turn is before its answer's text comes: reading a long prompt, or a summary's steps.
@@ -69,8 +71,8 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
         raise NoModelLoadedError
     engine.use_session(request.session)
     room = answer_room(request.params, model.n_ctx)
-    inline = () if request.summary_only and request.text else (request.messages,
-                                                                 request.fallback)
+    summary = request.text and (request.summary_only or request.resume)
+    inline = () if summary else (request.messages, request.fallback)
     try:
         for messages in inline:
             if messages and fits(engine, messages, room, cancel):
@@ -79,7 +81,7 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
         if request.text:
             summarizer = Summarizer(engine, request.options, params=request.params,
                                     on_progress=on_progress, on_piece=on_piece, cancel=cancel)
-            return summarizer.run(request.text, request.name)
+            return summarizer.run(request.text, request.name, done=request.resume)
         cut = fit_history(request.fallback or request.messages, measure(engine, cancel),
                           history_budget(model.n_ctx, room), request.overflow)
     except JobCancelledError:  # stopped while the prompt was being measured

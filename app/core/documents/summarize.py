@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.core.documents.splitting import split_document
+from app.core.documents.splitting import Chunk, split_document
 from app.core.documents.summary_options import (
     FORMS,
     LENGTHS,
@@ -110,21 +110,29 @@ class Summarizer:
         # The stage, step and work left last reported, for estimates within a step.
         self._at: tuple[Stage, tuple[int, int], float, float] | None = None
 
-    def run(self, text: str, name: str = "the document") -> SummaryResult:
+    def run(self, text: str, name: str = "the document",
+            done: Sequence[PartNote] = ()) -> SummaryResult:
+        """Summarize `text`. `done`: the notes of a run that was stopped (`resumable_notes`),
+        kept as they are; the parts after them are read, then all the notes combined."""
         self._t_start = time.perf_counter()
         if not text.strip():
             raise SummaryError(f"{name} has no text to summarize.")
         self._on_progress(SummaryProgress("preparing", 1, 1, None))
+        notes = list(resumable_notes(done, text))
         try:
             plan = plan_summary(self._engine, self._options, text, name, self._cancel)
-            if plan.document_tokens <= plan.final_budget:
+            if not notes and plan.document_tokens <= plan.final_budget:
                 return self._one_step(plan, text)
-            chunks = split_document(text, self._engine.count_tokens, plan.part_budget,
-                                    self._cancel)
+            start = notes[-1].end if notes else 0
+            chunks = [dataclasses.replace(c, start=c.start + start, end=c.end + start)
+                      for c in split_document(text[start:], self._engine.count_tokens,
+                                              plan.part_budget, self._cancel)]
         except JobCancelledError:
-            return self._result(Plan.empty(name), _Step("", "cancelled"), (), 0)
-        notes: list[PartNote] = []
+            return self._result(Plan.empty(name), _Step("", "cancelled"), tuple(notes), 0)
+        chunks = [Chunk(n.start, n.end, n.tokens) for n in notes] + chunks
         for i, chunk in enumerate(chunks, 1):
+            if i <= len(notes):
+                continue  # read before the stop: its note is kept
             left = len(chunks) - i + 1
             note = self._average_note(plan.note_cap)
             # What is left: these parts with their instructions and notes, then the notes read
@@ -301,3 +309,16 @@ def _group(sizes: list[int], budget: int) -> list[tuple[int, int]]:
         total += size
     groups.append((first, len(sizes) - 1))
     return groups
+
+
+def resumable_notes(notes: Sequence[PartNote], text: str) -> tuple[PartNote, ...]:
+    """The notes of a stopped summary of `text` that a new run can keep: parts 1, 2, … in
+    order, one after another inside the text. They come from the history (or an imported
+    file), so anything else means none are kept and the document is read again."""
+    end = 0
+    for number, note in enumerate(notes, 1):
+        if note.index != number or not end <= note.start < note.end <= len(text) \
+                or not note.note.strip():
+            return ()
+        end = note.end
+    return tuple(notes)

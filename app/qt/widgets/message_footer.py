@@ -64,6 +64,8 @@ def summary_footer(details: dict[str, Any], stopped: bool) -> str:
         minutes, seconds = divmod(round(summary.elapsed_s), 60)
         words.append(f"{minutes} min {seconds} s" if minutes else f"{seconds} s")
     link = ' · <a href="parts">Parts…</a>' if count else ""
+    if stopped and count:  # the notes are kept: the rest of the document can be read
+        link += ' · <a href="continue">Continue</a>'
     return html.escape(" · ".join(words)) + link
 
 
