@@ -71,7 +71,8 @@ class ChatController(QObject):
         errorRaised(str): something the user must read; the app stays usable.
         answerFinished(object): the `GenerationResult` of the answer just completed or stopped
             (for a part-by-part summary: its text and the stats of the whole job).
-        progressChanged(str): where a long job (a summary) is, in words; "" when it ends.
+        progressChanged(str): where a long job (a summary, a long prompt read) is, in words;
+            "" when it ends.
         conversationChanged(object): another conversation is shown (a new one: id None).
         conversationSaved(int): a conversation was written (a message or its title); lists of
             conversations should be re-read.
@@ -407,8 +408,11 @@ class ChatController(QObject):
         if request_id == self._title_request:
             self._title_text += text
         elif request_id == self._request and self._turn is not None:
+            said = self._turn.answer.progress
             self._turn.piece(text)
             self.model.message_changed(self._turn.answer)
+            if said and not self._turn.answer.progress:  # the prompt read: the answer comes
+                self.progressChanged.emit("")
 
     def _on_finished(self, request_id: int, result: GenerationResult) -> None:
         if request_id == self._title_request:
@@ -419,6 +423,7 @@ class ChatController(QObject):
         if request_id != self._request:
             return
         self._end(lambda turn: turn.finish(result))
+        self.progressChanged.emit("")  # also a prompt's progress, when stopped while read
         self.answerFinished.emit(result)
         self._title_after()
 

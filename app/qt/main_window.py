@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -409,6 +410,8 @@ class MainWindow(QMainWindow):
 
     def _check_store(self) -> None:
         """The chat list, and the open chat when it is idle, as another process left them."""
+        if self.sidebar.conversation_list.state() == QAbstractItemView.State.EditingState:
+            return  # a title being typed: reading the list again would lose it; next time
         try:
             if not self.library.changed_elsewhere():
                 return

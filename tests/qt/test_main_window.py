@@ -324,8 +324,10 @@ def test_a_long_prompt_shows_how_far_it_is_read(qtbot, window: MainWindow,  # ty
     widget = window.chat_view.message_widget(1)
     qtbot.waitUntil(lambda: "Reading the prompt · 0 / " in widget.plain_text())
     assert window.controller.model.message(1).content == ""
+    assert window.status.currentMessage().startswith("Reading the prompt")
     with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
         engine.hold_prompt.clear()
     answer = window.controller.model.message(1)
     assert answer.content == "The lamp was lit." and answer.progress == ""
     assert "Reading the prompt" not in window.chat_view.message_widget(1).plain_text()
+    assert window.status.currentMessage() == ""  # it stayed there after the answer
