@@ -46,17 +46,22 @@ def model_file_to_import(parent: QWidget) -> Path | None:
     return Path(name) if name else None
 
 
-def import_by_copy(parent: QWidget, source: Path) -> bool | None:
-    """Whether to copy `source` into the models folder (True) or use it where it is (False);
-    None if the user cancels."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Import a model",
-                      f"Copy {source.name} into Lamplight's models folder, or use it where "
-                      "it is?", parent=parent)
+def import_by_copy(parent: QWidget, sources: list[Path]) -> bool | None:
+    """Whether to copy `sources` (checked model files) into the models folder (True) or use
+    them where they are (False); None if the user cancels."""
+    one = len(sources) == 1
+    what = sources[0].name if one else f"these {len(sources)} models"
+    box = QMessageBox(QMessageBox.Icon.Question, "Import a model" if one else "Import models",
+                      f"Copy {what} into Lamplight's models folder, or use "
+                      f"{'it where it is' if one else 'them where they are'}?", parent=parent)
     box.setInformativeText("A copy keeps working if the original is moved or deleted; "
                            "using it where it is takes no extra disk space.")
     box.setTextFormat(Qt.TextFormat.PlainText)  # a file's name, as it is
-    copy = box.addButton("Copy it", QMessageBox.ButtonRole.AcceptRole)
-    link = box.addButton("Use it where it is", QMessageBox.ButtonRole.AcceptRole)
+    if not one:
+        box.setDetailedText("\n".join(str(source) for source in sources))
+    copy = box.addButton("Copy it" if one else "Copy them", QMessageBox.ButtonRole.AcceptRole)
+    link = box.addButton("Use it where it is" if one else "Use them where they are",
+                         QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.exec()
     clicked = box.clickedButton()

@@ -71,6 +71,7 @@ log = logging.getLogger(__name__)
 SETTINGS_KEY = QKeySequence("Ctrl+,")
 STORE_WATCH_MS = 2000  # how often the history is asked whether another process wrote to it
 MAX_LAYOUT_CHARS = 4096  # Qt's saved geometry and splitter state are some 70 bytes of base64
+MODEL_SUFFIX = ".gguf"  # a file dropped or pasted with it is offered as a model to import
 
 
 class MainWindow(QMainWindow):
@@ -282,10 +283,18 @@ class MainWindow(QMainWindow):
         return column
 
     def attach_files(self, paths: list[Path]) -> None:
-        """Attach these files to the next question; they are read in the background."""
-        self.attachments.add_files(paths)
+        """Attach these files to the next question; they are read in the background. A
+        `.gguf` among them is a model, not a document: the Models page offers to import it."""
+        models = [path for path in paths if path.suffix.lower() == MODEL_SUFFIX]
+        documents = [path for path in paths if path.suffix.lower() != MODEL_SUFFIX]
+        if documents:
+            self.attachments.add_files(documents)
+        if models:
+            self.show_models()
+            self.models_page.offer_import(models)
 
-    # Files dropped anywhere on the window are attached; anything else dropped is refused.
+    # Files dropped anywhere on the window are attached (models offered for import); anything
+    # else dropped is refused.
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_files(event.mimeData()):

@@ -7,14 +7,16 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QMessageBox, QPushButton, QWidget
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton, QWidget
 
 from app.core.engine.cancel import CancelToken
 from app.core.models import hub as hub_mod
 from app.core.models.catalog import load_catalog
 from app.core.models.download import Download, DownloadInterrupted, Progress
 from app.paths import AppPaths
+from app.qt import dialogs
 from app.qt.application import build_window
 from app.qt.main_window import MainWindow
 from app.qt.widgets.models.found_dialog import ImportFoundDialog
@@ -428,3 +430,60 @@ def test_a_model_has_one_name_in_the_picker_the_page_the_status_bar_and_its_answ
     # The key per-model settings are kept under is still the file's.
     assert window.controller.entry is not None
     assert window.controller.entry.name == "ggml-model-Q4_K_M"
+
+
+def test_import_checks_the_file_before_asking_copy_or_link(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    notes = tmp_path / "notes.gguf"
+    notes.write_text("shopping list: bread, milk\n" * 10)
+    asked: list[object] = []
+    monkeypatch.setattr(dialogs, "model_file_to_import", lambda _parent: notes)
+    monkeypatch.setattr(dialogs, "import_by_copy", lambda _parent, sources: asked.append(sources))
+    page = open_page(qtbot, window)
+    qtbot.mouseClick(page.findChild(QPushButton, "importModelButton"), LEFT)
+    qtbot.waitUntil(lambda: "not a GGUF" in page.message.text(), timeout=TIMEOUT_MS)
+    assert page.message.text().count("\n") == 0  # one line
+    assert asked == []  # refused before any question
+    assert installed_paths(page) == []
+
+
+def test_a_gguf_dropped_or_pasted_on_the_window_is_offered_as_a_model(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, tmp_path: Path, gemma_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[list[Path]] = []
+
+    def use_in_place(_parent: QWidget, sources: list[Path]) -> bool:
+        asked.append(sources)
+        return False
+
+    monkeypatch.setattr(dialogs, "import_by_copy", use_in_place)
+    dropped, pasted = tmp_path / "dropped.gguf", tmp_path / "pasted.GGUF"
+    dropped.symlink_to(gemma_path)
+    pasted.symlink_to(gemma_path)
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\n\nA document.\n", encoding="utf-8")
+    files = QMimeData()  # held here: an event does not own its mime data
+    files.setUrls([QUrl.fromLocalFile(str(dropped)), QUrl.fromLocalFile(str(notes))])
+    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, files, LEFT,
+                      Qt.KeyboardModifier.NoModifier)
+    page = window.models_page
+    enter = QDragEnterEvent(QPointF(10, 10).toPoint(), Qt.DropAction.CopyAction, files, LEFT,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    with qtbot.waitSignal(page.libraryChanged, timeout=TIMEOUT_MS):
+        QApplication.sendEvent(window, drop)
+    assert window.pages.currentWidget() is page
+    assert asked == [[dropped]]
+    assert installed_paths(page) == [dropped]
+    # The document beside it is attached as ever; the model is not read as one.
+    qtbot.waitUntil(lambda: bool(window.attachments.documents()), timeout=TIMEOUT_MS)
+    assert [d.name for d in window.attachments.documents()] == ["notes.md"]
+
+    window.show_chat()
+    with qtbot.waitSignal(page.libraryChanged, timeout=TIMEOUT_MS):
+        window.composer.pastedFiles.emit([pasted])
+    assert window.pages.currentWidget() is page
+    assert asked[-1] == [pasted]
+    assert pasted in installed_paths(page)
+    assert [d.name for d in window.attachments.documents()] == ["notes.md"]

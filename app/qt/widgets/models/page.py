@@ -29,6 +29,7 @@ from app.core.models import hub, names
 from app.core.models.catalog import CatalogEntry, CatalogError, load_catalog
 from app.core.models.library import (
     ModelEntry,
+    check_import,
     delete_model,
     discover_models,
     import_model,
@@ -50,6 +51,23 @@ from app.qt.workers.downloads import DownloadManager, JobState
 FOUND_BANNER = ThemedStyle(
     "#foundBanner { background: #eef4fc; border: 1px solid #c5d8f0; border-radius: 4px; }",
     "#foundBanner { background: #1c2a3d; border: 1px solid #2f4a6e; border-radius: 4px; }")
+
+
+MAX_IMPORTS = 50  # files dropped or pasted at once; each header is read before asking
+
+
+def check_files(models_dir: Path, sources: list[Path]) -> tuple[list[Path], list[str]]:
+    """The files of `sources` that can be imported, and one line for each that cannot
+    (blocking: run off the GUI thread)."""
+    models, errors = [], []
+    for source in sources:
+        try:
+            check_import(models_dir, source)
+        except (OSError, ValueError) as exc:  # LibraryError is a ValueError
+            errors.append(str(exc))
+        else:
+            models.append(source)
+    return models, errors
 
 
 class ModelsPage(QWidget):
@@ -348,13 +366,35 @@ class ModelsPage(QWidget):
     # -- importing -------------------------------------------------------------------------
 
     def choose_import(self) -> None:
-        """Ask for a file, then whether to copy it or use it where it is."""
+        """Ask for a file, check it, then ask whether to copy it or use it where it is."""
         source = dialogs.model_file_to_import(self)
-        if source is None:
+        if source is not None:
+            self.offer_import([source])
+
+    def offer_import(self, sources: list[Path]) -> None:
+        """Import model files the user chose, dropped or pasted: each is checked first (its
+        header read off the GUI thread), a file that is no model refused with one line, and
+        only then is copy-or-link asked, for the ones that are."""
+        sources = list(dict.fromkeys(sources))
+        if len(sources) > MAX_IMPORTS:
+            self.show_message(f"{len(sources)} files: import at most {MAX_IMPORTS} models at a "
+                              "time.", error=True)
             return
-        copy = dialogs.import_by_copy(self, source)
+        what = sources[0].name if len(sources) == 1 else f"{len(sources)} files"
+        self.show_message(f"Checking {what}…")
+        call = BackgroundCall(lambda: check_files(self.models_dir, sources), f"Checking {what}")
+        call.done.connect(self._on_checked)
+        call.failed.connect(lambda message: self.show_message(message, error=True))
+        self._start(call)
+
+    def _on_checked(self, result: tuple[list[Path], list[str]]) -> None:
+        models, errors = result
+        self.show_message("\n".join(errors), error=True)  # nothing to say clears the line
+        if not models or self._closed:
+            return
+        copy = dialogs.import_by_copy(self, models)
         if copy is not None:
-            self.import_files([source], copy=copy)
+            self.import_files(models, copy=copy)
 
     def import_files(self, sources: list[Path], copy: bool) -> None:
         """Import on a worker thread (a copy of a big model takes a while)."""
