@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton, QWidget
 
 from app.core.engine.cancel import CancelToken
@@ -487,3 +487,22 @@ def test_a_gguf_dropped_or_pasted_on_the_window_is_offered_as_a_model(  # type: 
     assert asked[-1] == [pasted]
     assert pasted in installed_paths(page)
     assert [d.name for d in window.attachments.documents()] == ["notes.md"]
+
+
+def test_open_folder_says_where_the_folder_is_when_no_file_manager_opens(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, paths: AppPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[QUrl] = []
+
+    def no_file_manager(url: QUrl) -> bool:
+        opened.append(url)
+        return False
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", no_file_manager)
+    page = open_page(qtbot, window)
+    qtbot.mouseClick(page.findChild(QPushButton, "openModelsFolder"), LEFT)
+    assert opened == [QUrl.fromLocalFile(str(paths.models_dir))]
+    assert page.message.isVisible()
+    assert str(paths.models_dir) in page.message.text()
+    assert page.message.textFormat() == Qt.TextFormat.PlainText  # the path as it is
+    flags = page.message.textInteractionFlags()
+    assert flags & Qt.TextInteractionFlag.TextSelectableByMouse  # it can be copied

@@ -152,8 +152,7 @@ class ModelsPage(QWidget):
         folder = QPushButton("Open folder")
         folder.setObjectName("openModelsFolder")
         folder.setToolTip(plain_tooltip(f"{self.models_dir}\n.gguf files put here are listed too"))
-        folder.clicked.connect(
-            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.models_dir))))
+        folder.clicked.connect(self.open_folder)
         header = QHBoxLayout()
         header.addWidget(back)
         header.addSpacing(8)
@@ -162,6 +161,13 @@ class ModelsPage(QWidget):
         header.addWidget(import_button)
         header.addWidget(folder)
         return header
+
+    def open_folder(self) -> None:
+        """Show the models folder in the file manager; where none opens (none installed, a
+        sandbox, a remote session), say where the folder is, in text that can be copied."""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.models_dir))):
+            self.show_message(f"No file manager opened. The models folder is:\n"
+                              f"{self.models_dir}")
 
     def _build_found_banner(self) -> QFrame:
         self.found_banner = QFrame()
