@@ -315,13 +315,13 @@ class ChatController(QObject):
         self._answer(turn)
         return True
 
-    def continue_summary(self, message_id: int) -> bool:
-        """Go on with a stopped summary in the same message, keeping its notes; False when
-        the message is not such a summary at the end of the chat."""
+    def continue_answer(self, message_id: int) -> bool:
+        """Go on with a stopped answer in the same message (a summary keeps its notes);
+        False when the message is not a stopped answer at the end of the chat."""
         if not self._can_answer():
             return False
         self._cancel_title()
-        turn = self.service.continue_summary(self.conversation, message_id)
+        turn = self.service.continue_answer(self.conversation, message_id)
         if turn is None:
             return False
         self.model.message_changed(turn.answer, [Roles.CONTENT, Roles.STREAMING, Roles.STATS,

@@ -41,7 +41,7 @@ class MessageActions(QObject):
 
     def perform(self, action: str, message_id: int) -> None:
         """Do what a message's button asked: previous, next, regenerate, continue (a stopped
-        summary), edit, delete, parts."""
+        answer), edit, delete, parts."""
         controller = self.controller
         if action == "previous":
             controller.switch_version(message_id, -1)
@@ -55,10 +55,9 @@ class MessageActions(QObject):
             controller.regenerate(message_id)
         elif action == "continue":
             if controller.state is not ChatState.READY:
-                self.notice.emit("Load a model to go on with the summary.")
-            elif not controller.continue_summary(message_id):
-                self.notice.emit("Only the chat's last answer can go on: this summary has "
-                                 "been followed by other turns.")
+                self.notice.emit("Load a model to go on with the answer.")
+            elif not controller.continue_answer(message_id):
+                self.notice.emit("Only the chat's last answer can go on, once it was stopped.")
             else:
                 self.chat_view.scroll_to_bottom()
         elif action == "edit":

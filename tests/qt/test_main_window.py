@@ -331,3 +331,34 @@ def test_a_long_prompt_shows_how_far_it_is_read(qtbot, window: MainWindow,  # ty
     assert answer.content == "The lamp was lit." and answer.progress == ""
     assert "Reading the prompt" not in window.chat_view.message_widget(1).plain_text()
     assert window.status.currentMessage() == ""  # it stayed there after the answer
+
+
+def test_a_stopped_answer_goes_on_in_the_same_message(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                                      engine) -> None:
+    """Continue under a stopped answer: the model is asked to go on from the text so far, and
+    what it adds joins the same message (no new version)."""
+    start_and_wait(qtbot, window, max_tokens=2000)
+    window.controller.auto_titles = False
+    engine.replies.extend(["Once upon a time there was a keeper.", " He lit the lamp."])
+    engine.hold.set()
+    window.composer.setPlainText("Tell me a story.")
+    with qtbot.waitSignal(window.controller.model.dataChanged, timeout=ANSWER_TIMEOUT_MS):
+        window.composer.submit()
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        window.controller.stop()
+    engine.hold.clear()
+    answer = window.controller.model.message(1)
+    assert answer.content == "Once" and answer.cancelled
+    footer = window.chat_view.message_widget(1).footer
+    assert 'href="continue"' in footer.text()
+
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        footer.linkActivated.emit("continue")
+    answer = window.controller.model.message(1)
+    assert answer.content == "Once He lit the lamp." and not answer.cancelled
+    assert window.controller.model.rowCount() == 2
+    assert [(m.role, m.content) for m in engine.asked[-1][-2:]] == [
+        ("user", "Tell me a story."), ("assistant", "Once")]  # asked to go on from it
+    assert 'href="continue"' not in window.chat_view.message_widget(1).footer.text()
+    saved = window.controller.store.load(window.controller.conversation.id)  # type: ignore[arg-type]
+    assert saved.path()[1].content == "Once He lit the lamp."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 from collections.abc import Callable
@@ -332,3 +333,19 @@ def test_ten_switches_leave_memory_at_one_models(smollm2_path: Path, gemma_path:
     finally:
         engine.unload()
     assert after <= 1.1 * one, (after, one)
+
+
+def test_an_answer_ending_the_messages_is_continued_from_its_text(
+        engine: LlamaCppEngine) -> None:
+    """Continue on a stopped answer: the chat template up to the answer's start, then the text
+    so far as the model's own, then what the model adds (only that is streamed)."""
+    question = ChatMessage("user", "Count from 1 to 20, separated by commas.")
+    pieces: list[str] = []
+    result = engine.stream_chat([question, ChatMessage("assistant", "1, 2, 3, 4, 5,")],
+                                dataclasses.replace(GREEDY, max_tokens=12), pieces.append)
+    assert result.text.startswith(" 6, 7, 8")
+    assert "".join(pieces) == result.text
+    # And the same engine answers afresh after it (no continuation left behind).
+    fresh = engine.stream_chat([question], dataclasses.replace(GREEDY, max_tokens=4),
+                               lambda _t: None)
+    assert not fresh.text.startswith(" 6")

@@ -261,6 +261,36 @@ class ChatService:
         return resumable_notes(part_notes_from_details(answer.details),
                                documents_text(question.attachments))
 
+    def can_continue(self, conversation: Conversation, message_id: int) -> bool:
+        """Whether `continue_answer` can go on with this answer."""
+        return bool(self.resumable(conversation, message_id)) or \
+            self._stopped_text(conversation, message_id) is not None
+
+    def continue_answer(self, conversation: Conversation, message_id: int) -> Turn | None:
+        """Go on with a stopped answer in the same message: a part-by-part summary from the
+        notes it kept (`continue_summary`), any other answer from its text, which the model
+        continues as its own. None when the answer is not the chat's last, stopped (or cut at
+        the length limit, or by a quit) with some text."""
+        if self.resumable(conversation, message_id):
+            return self.continue_summary(conversation, message_id)
+        answer = self._stopped_text(conversation, message_id)
+        if answer is None or answer.parent_id is None:
+            return None
+        return self._start(conversation, conversation.message(answer.parent_id), answer=answer,
+                           continues=True)
+
+    def _stopped_text(self, conversation: Conversation, message_id: int) -> Message | None:
+        if message_id not in conversation:
+            return None
+        answer, last = conversation.message(message_id), conversation.last()
+        if (last is None or last.id != answer.id or answer.role != "assistant"
+                or answer.streaming or answer.parent_id is None or answer.summarized
+                or not answer.content.strip()):
+            return None
+        stats = answer.stats
+        stopped = stats is not None and stats.finish_reason in ("cancelled", "length")
+        return answer if stopped or answer.error == INTERRUPTED else None
+
     def continue_summary(self, conversation: Conversation, message_id: int) -> Turn | None:
         """Go on with a stopped summary in the same message: the parts read before keep
         their notes, the rest of the document is read, then all the notes are combined.
@@ -275,7 +305,8 @@ class ChatService:
 
     def _start(self, conversation: Conversation, question: Message,
                moved: bool = False, *, summary_only: bool = False,
-               resume: tuple[PartNote, ...] = (), answer: Message | None = None) -> Turn:
+               resume: tuple[PartNote, ...] = (), answer: Message | None = None,
+               continues: bool = False) -> Turn:
         """Save an empty answer to `question` (or take up `answer` again) and build the
         request for the engine."""
         name = self.entry.display_name if self.entry else None
@@ -286,28 +317,30 @@ class ChatService:
             answer = self._add(conversation, Message("assistant", "", streaming=True,
                                                      model_name=name, parent_id=question.id))
         else:
-            # Its progress shows until the summary streams in; the notes stay in the history
-            # (and in `resume`) until then.
-            answer.streaming, answer.error, answer.stats, answer.content = True, None, None, ""
+            answer.streaming, answer.error, answer.stats = True, None, None
+            if not continues:  # a summary's progress shows until it streams in; its notes
+                answer.content = ""  # stay in the history (and in `resume`) until then
             answer.model_name = name or answer.model_name
             taken_up = answer
             self._write(lambda store: store.reopen_message(taken_up))
+        prefix = answer.content if continues else ""
         path = conversation.path()
         ids = [m.id for m in path]
         asked = path[:ids.index(question.id) + 1] if question.id in ids else path
         documents = any(m.attachments for m in asked)
+        going_on = (ChatMessage("assistant", prefix),) if continues else ()
         request = TurnRequest(
-            messages=tuple(conversation.chat_messages(through=question)),
+            messages=tuple(conversation.chat_messages(through=question)) + going_on,
             fallback=tuple(conversation.chat_messages(through=question, earlier_documents=False))
-            if documents else (),
+            if documents and not continues else (),
             text=documents_text(question.attachments),
             name=", ".join(a.name for a in question.attachments),
             options=options_from_json((question.details or {}).get("summary")),
             params=self.params_for(conversation),
             overflow=self.overflow_policy(conversation),
             session=chat_session(conversation.id) if conversation.id is not None else None,
-            summary_only=summary_only, resume=resume)
-        return Turn(self, conversation, question, answer, request, moved)
+            summary_only=summary_only, resume=resume, continues=continues)
+        return Turn(self, conversation, question, answer, request, moved, prefix=prefix)
 
     def _add(self, conversation: Conversation, message: Message,
              follows_latest: bool = False) -> Message:
@@ -401,6 +434,7 @@ class Turn:
     answer: Message
     request: TurnRequest
     moved: bool = False
+    prefix: str = ""  # the answer so far, when a stopped one goes on: the engine adds to it
 
     def __post_init__(self) -> None:
         store = self.service.store
@@ -435,7 +469,7 @@ class Turn:
             self.answer.details = result.details()
             finished = GenerationResult(result.text, result.stats)
         else:
-            self.answer.content = result.text
+            self.answer.content = self.prefix + result.text
             finished = result
         self._end(stats=finished)
         return finished

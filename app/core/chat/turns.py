@@ -14,6 +14,7 @@ from app.core.documents.summary_progress import SummaryProgress
 from app.core.documents.summary_result import PartNote, SummaryResult
 from app.core.engine.base import (
     ChatMessage,
+    GenerationError,
     GenerationParams,
     GenerationResult,
     GenerationStats,
@@ -38,7 +39,8 @@ class TurnRequest:
     own documents' text (`documents_text`), summarized part by part when even the fallback does
     not fit, or always with `summary_only` (`lamplight summarize`); "" when the turn brings no
     documents of its own. `resume`: the notes of a summary that was stopped, which a continued
-    one keeps (it reads only the parts after them).
+    one keeps (it reads only the parts after them). `continues`: the last of `messages` is
+    a stopped answer the engine goes on from.
     """
 
     messages: tuple[ChatMessage, ...]
@@ -51,6 +53,7 @@ class TurnRequest:
     session: str | None = None  # the chat's key for its kept state (`engine.use_session`)
     summary_only: bool = False
     resume: tuple[PartNote, ...] = ()
+    continues: bool = False  # `messages` ends with the answer so far, to go on from
 
 
 # Where a turn is before its answer's text comes: reading a long prompt, or a summary's steps.
@@ -74,6 +77,13 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
     summary = request.text and (request.summary_only or request.resume)
     inline = () if summary else (request.messages, request.fallback)
     try:
+        if request.continues:
+            if not fits(engine, request.messages, room, cancel):
+                raise GenerationError("The chat and the answer so far fill the context: the "
+                                      "answer cannot go on. Start a new chat, or raise the "
+                                      "context length.")
+            return _answer(engine, request.messages, request.params, on_piece, cancel,
+                           on_prompt=on_progress)
         for messages in inline:
             if messages and fits(engine, messages, room, cancel):
                 return _answer(engine, messages, request.params, on_piece, cancel,

@@ -241,7 +241,8 @@ class InferenceEngine(Protocol):
                     on_prompt: OnPrompt | None = None) -> GenerationResult:
         """Answer the conversation, calling `on_piece` with each new piece of text, and, while
         a long prompt is read, `on_prompt` with how far it is (a backend that cannot tell
-        does not call it).
+        does not call it). When the last message is the assistant's, the answer goes on from
+        its text (a stopped answer continued): only the new text is streamed and returned.
 
         Returns when the answer is complete or `cancel` is set, also while the prompt is still
         being evaluated; a stop gives `finish_reason` "cancelled" and the text so far. Raises

@@ -338,6 +338,9 @@ class LlamaCppEngine:
         self._cancel = cancel
         self._set_abort_callback(True)
         self._watch_prompt_eval(llm, tally, on_prompt)
+        if messages and messages[-1].role == "assistant":  # an answer to go on with
+            self._go_on_from(llm, messages[-1].content)
+            messages = messages[:-1]
         stream: Iterator[dict[str, Any]] | None = None
         try:
             # The prompt is rendered from the chat template here, bound in time and by the Stop.
@@ -375,6 +378,7 @@ class LlamaCppEngine:
             self._set_abort_callback(False)
             self._cancel = None
             vars(llm).pop("eval", None)
+            vars(llm).pop("create_completion", None)
         return tally.result(llm.n_tokens)
 
     def _as_dicts(self, messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
@@ -393,6 +397,25 @@ class LlamaCppEngine:
             else:
                 first_user["content"] = f"{system}\n\n{first_user['content']}"
         return rest
+
+    @staticmethod
+    def _go_on_from(llm: Any, text: str) -> None:
+        """Make the next chat completion continue `text` as the assistant's own words: the
+        chat handler renders the template up to the answer's start (any format, bound by
+        `template_guard`) and hands the prompt to `create_completion`, where the answer so far
+        is added after it, as if the model had written it."""
+        complete = type(llm).create_completion.__get__(llm)
+        so_far = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+        def continued(*args: Any, **kwargs: Any) -> Any:
+            prompt = kwargs.get("prompt")
+            if isinstance(prompt, list):
+                kwargs["prompt"] = prompt + so_far
+            elif isinstance(prompt, str):
+                kwargs["prompt"] = prompt + text
+            return complete(*args, **kwargs)
+
+        llm.create_completion = continued  # an instance attribute, removed when it ends
 
     def _watch_prompt_eval(self, llm: Any, tally: _Tally, on_prompt: OnPrompt | None) -> None:
         """Note when the prompt has been evaluated: its exact token count, and the moment the

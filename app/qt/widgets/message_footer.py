@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from app.core.chat.conversation import Message
+from app.core.chat.conversation import INTERRUPTED, Message
 from app.core.chat.markdown import MAX_ATTACHMENT_LINES
 from app.core.documents.summarize import SavedSummary
 from app.qt.safe_text import elided
@@ -31,7 +31,9 @@ def stats_tooltip(message: Message) -> str:
 def footer_text(message: Message) -> str:
     """The line under a message (rich text: a summary's parts are a link)."""
     if message.error:
-        return html.escape(f"⚠ {elided(message.error, MAX_FOOTER_CHARS)}")
+        cut_off = message.error == INTERRUPTED and message.content.strip()
+        return html.escape(f"⚠ {elided(message.error, MAX_FOOTER_CHARS)}") + \
+            (' · <a href="continue">Continue</a>' if cut_off else "")
     if message.streaming:  # while the body shows the progress, the footer need not
         return html.escape(elided(message.progress, MAX_FOOTER_CHARS)) if message.content \
             else ""
@@ -48,7 +50,9 @@ def footer_text(message: Message) -> str:
         parts.insert(0, "stopped: it was repeating itself")
     if message.summarized and message.details is not None:
         return summary_footer(message.details, stopped=s.finish_reason == "cancelled")
-    return html.escape(" · ".join(parts))
+    go_on = (' · <a href="continue">Continue</a>'
+             if s.finish_reason in ("cancelled", "length") and message.content.strip() else "")
+    return html.escape(" · ".join(parts)) + go_on
 
 
 def summary_footer(details: dict[str, Any], stopped: bool) -> str:
