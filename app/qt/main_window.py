@@ -101,7 +101,8 @@ class MainWindow(QMainWindow):
         self.downloads.restore_pending()
 
         self.chat_page = self._build_chat_page()
-        self.models_page = ModelsPage(paths.models_dir, self.downloads, controller.context_length())
+        self.models_page = ModelsPage(paths.models_dir, self.downloads, controller.context_length(),
+                                      answer_speeds=library.answer_speeds)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.chat_page)
         self.pages.addWidget(self.models_page)

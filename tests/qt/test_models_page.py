@@ -506,3 +506,50 @@ def test_open_folder_says_where_the_folder_is_when_no_file_manager_opens(  # typ
     assert page.message.textFormat() == Qt.TextFormat.PlainText  # the path as it is
     flags = page.message.textInteractionFlags()
     assert flags & Qt.TextInteractionFlag.TextSelectableByMouse  # it can be copied
+
+
+def test_the_catalog_estimates_each_models_speed_from_the_answers_measured_here(  # type: ignore[no-untyped-def]
+        qtbot, paths: AppPaths, engine, smollm2_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.core.chat.conversation import Conversation, Message
+    from app.core.chat.store import ConversationStore
+    from app.core.engine import GenerationStats, fit, speed
+    from app.qt.widgets.models.fit_badge import rough_estimate
+
+    monkeypatch.setattr(fit, "available_memory", lambda: 2**40)  # every catalog model fits
+    store = ConversationStore.open_in(paths.data_dir)  # the history of earlier sessions
+    chat = Conversation(model="SmolLM2 135M Instruct", model_path=str(smollm2_path))
+    question = store.add_message(chat, Message("user", "Hello?"))
+    for tokens in (80, 100, 120):  # written in 2 s each: 40, 50 and 60 tokens a second
+        answer = store.add_message(chat, Message("assistant", "", streaming=True,
+                                                 model_name=chat.model, parent_id=question.id))
+        answer.content, answer.streaming = "Hi.", False
+        answer.stats = GenerationStats(5, tokens, 0.1, 2.0, "stop")
+        store.finish_message(chat, answer)
+    store.close()
+    win, host = build_window(paths, engine.factory)
+    qtbot.addWidget(win)
+    try:
+        win.show()
+        catalog = win.models_page.catalog
+        entry = catalog.catalog[0]
+        row = catalog.rows[entry.key]
+        estimate = rough_estimate(entry.size_bytes, win.controller.context_length(),
+                                  entry.context_length, 2**40)
+        default = speed.hint(estimate, speed.DEFAULT)
+        assert default is not None and row.text(catalog.SPEED) == default.text
+        assert "no answer has been measured here yet" in row.toolTip(catalog.SPEED)
+        assert "estimate" in catalog.tree.headerItem().text(catalog.SPEED)
+
+        open_page(qtbot, win)  # the history is asked when the page is shown
+        qtbot.waitUntil(lambda: "tokens a second over" in row.toolTip(catalog.SPEED),
+                        timeout=TIMEOUT_MS)
+        measured = speed.Bandwidth(smollm2_path.stat().st_size * 50.0)
+        hint = speed.hint(estimate, measured)
+        assert hint is not None and row.text(catalog.SPEED) == hint.text
+        assert row.text(catalog.SPEED).startswith("~") and row.text(catalog.SPEED) != default.text
+        tip = row.toolTip(catalog.SPEED)
+        assert "An estimate" in tip and "SmolLM2 135M Instruct wrote 50.0 tokens a second" in tip
+    finally:
+        win.shutdown()
+        host.shutdown()

@@ -50,6 +50,11 @@ class ChatLibrary:
         self._seen_version = self.store.data_version()  # what `changed_elsewhere` compares to
         return self.store.list_conversations()
 
+    def answer_speeds(self, limit: int = 200) -> list[tuple[str, str, float, int]]:
+        """The latest answers' speeds (`ConversationStore.answer_speeds`): what the Models page
+        calibrates its speed estimates with."""
+        return self.store.answer_speeds(limit)
+
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         return self.store.search(text, limit)
 

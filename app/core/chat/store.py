@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "chats.db"
 PARTIAL_WRITE_INTERVAL_S = 0.5
+SPEED_WINDOW = 5000  # latest messages `answer_speeds` looks at
 
 MIGRATIONS: Sequence[str] = (
     # 1: conversations and their message trees
@@ -475,6 +476,26 @@ class ConversationStore:
     def ids(self) -> list[int]:
         """Every chat's id, also of those marked deleted and not purged yet."""
         return [int(r[0]) for r in self._db.execute("SELECT id FROM conversations")]
+
+    @_reported
+    def answer_speeds(self, limit: int = 200) -> list[tuple[str, str, float, int]]:
+        """How fast the latest answers were written, newest first, as (model file, model name,
+        tokens a second, tokens): complete answers with stats, by the model their chat last
+        used (whose file the chat keeps). Only the last `SPEED_WINDOW` messages are looked at,
+        so a long history without stats is not read to its start."""
+        rows = self._db.execute(
+            "SELECT c.model_path, m.model, m.stats FROM messages m "
+            "JOIN conversations c ON c.id = m.conversation_id "
+            "WHERE m.id > (SELECT COALESCE(MAX(id), 0) FROM messages) - ? "
+            "AND m.role = 'assistant' AND m.complete = 1 AND m.stats IS NOT NULL "
+            "AND c.model_path IS NOT NULL AND m.model = c.model AND c.deleted_at IS NULL "
+            "ORDER BY m.id DESC LIMIT ?", (SPEED_WINDOW, limit))
+        found = []
+        for path, model, stats_json in rows:
+            stats = stats_from_json(_loads(stats_json))
+            if stats is not None and stats.completion_tokens:
+                found.append((str(path), str(model), stats.tokens_per_s, stats.completion_tokens))
+        return found
 
     @_reported
     def purge_deleted(self, ids: Sequence[int] | None = None) -> int:

@@ -7,7 +7,7 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from app.core.engine import fit
+from app.core.engine import fit, speed
 from app.core.models.catalog import CatalogEntry
 from app.files import format_bytes
 from app.qt.appearance import ERROR_TEXT, set_style
@@ -18,7 +18,8 @@ from app.qt.widgets.models.trees import OBJECT_ROLE, format_context, make_tree, 
 
 
 class CatalogList(QWidget):
-    """The curated models, smallest first, with their fit and whether they are installed.
+    """The curated models, smallest first, with their fit, an estimate of their speed here
+    (`speed`) and whether they are installed.
 
     Signals:
         selectionChanged(): another entry (or none) is selected.
@@ -28,14 +29,15 @@ class CatalogList(QWidget):
     selectionChanged = Signal()
     downloadRequested = Signal()
 
-    COLUMNS = ("Model", "Params", "Quant", "Size", "Fit", "Status")
-    FIT, STATUS = 4, 5
+    COLUMNS = ("Model", "Params", "Quant", "Size", "Fit", "Speed (estimate)", "Status")
+    FIT, SPEED, STATUS = 4, 5, 6
 
     def __init__(self, entries: list[CatalogEntry], error: str | None, n_ctx: int,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.catalog = entries
         self.rows: dict[str, QTreeWidgetItem] = {}
+        self._fits: dict[str, fit.Estimate] = {}
         self.tree = make_tree("catalogList", self.COLUMNS, self.FIT)
         self.tree.itemSelectionChanged.connect(self._on_selection)
         self.tree.itemDoubleClicked.connect(lambda *_: self.downloadRequested.emit())
@@ -51,14 +53,16 @@ class CatalogList(QWidget):
         available = fit.available_memory()
         for entry in entries:
             item = QTreeWidgetItem([entry.label, entry.params, entry.quant,
-                                    format_bytes(entry.size_bytes), "", ""])
+                                    format_bytes(entry.size_bytes), "", "", ""])
             item.setData(0, OBJECT_ROLE, entry)
             item.setToolTip(0, plain_tooltip(f"{entry.repo}\n{entry.file}"))
-            right_align(item, 1, 3)
-            set_fit(item, self.FIT, rough_estimate(entry.size_bytes, n_ctx, entry.context_length,
-                                                   available))
+            right_align(item, 1, 3, self.SPEED)
+            estimate = rough_estimate(entry.size_bytes, n_ctx, entry.context_length, available)
+            set_fit(item, self.FIT, estimate)
+            self._fits[entry.key] = estimate
             self.tree.addTopLevelItem(item)
             self.rows[entry.key] = item
+        self.set_bandwidth(speed.DEFAULT)
         self.description.setText(error or "Hand-picked chat models, smallest first. Select one "
                                           "to read about it.")
         if error:
@@ -77,6 +81,18 @@ class CatalogList(QWidget):
         item = self.rows.get(key)
         if item is not None:
             item.setText(self.STATUS, text)
+
+    def set_bandwidth(self, bandwidth: speed.Bandwidth) -> None:
+        """Each model's speed as estimated from `bandwidth` (measured here, or the default)."""
+        for key, item in self.rows.items():
+            hint = speed.hint(self._fits[key], bandwidth)
+            if hint is None:
+                item.setText(self.SPEED, "—")
+                item.setToolTip(self.SPEED, "Too big for the free memory: it would swap, far "
+                                            "slower than any estimate.")
+            else:
+                item.setText(self.SPEED, hint.text)
+                item.setToolTip(self.SPEED, plain_tooltip(hint.explain()))
 
     def row_keys(self) -> list[str]:
         return list(self.rows)

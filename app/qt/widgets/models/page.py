@@ -9,6 +9,8 @@ the user searches or downloads.
 from __future__ import annotations
 
 import html
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.engine import speed
 from app.core.models import hub, names
 from app.core.models.catalog import CatalogEntry, CatalogError, load_catalog
 from app.core.models.library import (
@@ -53,6 +56,9 @@ FOUND_BANNER = ThemedStyle(
     "#foundBanner { background: #1c2a3d; border: 1px solid #2f4a6e; border-radius: 4px; }")
 
 
+log = logging.getLogger(__name__)
+# The history's latest answers as (model file, model name, tokens a second, tokens).
+AnswerSpeeds = Callable[[], list[tuple[str, str, float, int]]]
 MAX_IMPORTS = 50  # files dropped or pasted at once; each header is read before asking
 
 
@@ -84,12 +90,15 @@ class ModelsPage(QWidget):
     libraryChanged = Signal()
 
     def __init__(self, models_dir: Path, manager: DownloadManager, n_ctx: int,
-                 catalog: list[CatalogEntry] | None = None,
+                 catalog: list[CatalogEntry] | None = None, *,
+                 answer_speeds: AnswerSpeeds | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelsPage")
         self.models_dir = models_dir
         self.manager = manager
+        self._answer_speeds = answer_speeds
+        self._calibrating: BackgroundCall | None = None
         self._preparing: set[str] = set()  # catalog keys whose hub details are being fetched
         self._calls: list[BackgroundCall] = []
         self._discovering: BackgroundCall | None = None
@@ -236,6 +245,29 @@ class ModelsPage(QWidget):
         super().showEvent(event)
         self.refresh()
         self.discover()
+        self.calibrate()
+
+    def calibrate(self) -> None:
+        """Estimate the catalog's speeds from the answers measured here: the history is asked
+        for them (a bounded query), the model files' sizes are read off the GUI thread."""
+        if self._answer_speeds is None or self._calibrating is not None or self._closed:
+            return
+        try:
+            rows = self._answer_speeds()
+        except Exception:  # the history unreadable (a StoreError...): the default stays
+            log.warning("the answers' speeds could not be read", exc_info=True)
+            return
+        call = BackgroundCall(lambda: speed.calibrate(speed.measured(rows)),
+                              "Estimating the models' speed")
+        call.done.connect(self._on_calibrated)
+        call.failed.connect(lambda _message: self._on_calibrated(None))
+        self._calibrating = call
+        self._start(call)
+
+    def _on_calibrated(self, bandwidth: speed.Bandwidth | None) -> None:
+        self._calibrating = None
+        if bandwidth is not None:
+            self.catalog.set_bandwidth(bandwidth)
 
     def shutdown(self) -> None:
         """At quit: pause the downloads (kept for next time) and end every worker thread."""
