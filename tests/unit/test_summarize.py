@@ -168,7 +168,8 @@ def test_a_document_five_contexts_long_is_summarized_whole(small_engine: LlamaCp
     assert sum(p.tokens for p in result.parts) >= 0.9 * result.document_tokens
     assert all(p.note for p in result.parts)
     reading = [p for p in progress if p.stage == "reading"]
-    assert [p.step for p in reading] == list(range(1, len(result.parts) + 1))
+    steps = [p.step for p in reading]  # a step is reported again as it goes (the time left)
+    assert sorted(set(steps)) == list(range(1, len(result.parts) + 1)) and steps == sorted(steps)
     assert reading[0].eta_s is None and reading[-1].eta_s is not None
     assert progress[-1].stage == "writing"
     assert f"{len(result.parts)} parts" in result.coverage()
