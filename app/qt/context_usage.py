@@ -67,7 +67,11 @@ class ContextUsage(QObject):
         return self.controller.conversation.chat_messages()
 
     def measure_history(self) -> None:
-        """Estimate the chat's tokens now, and ask the model for its count."""
+        """Estimate the chat's tokens now, and ask the model for its count. Not while an answer
+        is written: its question's documents count whole until the summary replaces them (the
+        meter read ~8,956 / 4,096 in red while a summary ran), and the end measures again."""
+        if self.controller.state is ChatState.GENERATING:
+            return
         messages = self._messages()
         text = "\n".join(m.content for m in messages)
         self._history = estimate_tokens(text) + _template(len(messages))
@@ -131,6 +135,8 @@ class ContextUsage(QObject):
     def _on_state(self, state: ChatState) -> None:
         if state in (ChatState.NO_MODEL, ChatState.LOADING):
             self.meter.set_limit(None)
+        elif state is ChatState.READY:  # an answer ended (or failed): the chat as it is now
+            self._history_timer.start()
 
     def _on_conversation(self, _conversation_id: int | None) -> None:
         self.meter.set_policy(self.controller.overflow_policy())

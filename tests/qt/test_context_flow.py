@@ -192,3 +192,27 @@ def test_documents_longer_than_the_context_are_the_summary_plan_not_an_overflow(
     assert "they will be summarized" in meter.toolTip()
     window.attachments.clear()
     qtbot.waitUntil(lambda: meter.level() == "ok", timeout=10_000)
+
+
+def test_a_document_being_summarized_does_not_turn_the_meter_red(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow, engine) -> None:
+    """Seen under Xvfb: once sent, the meter counted the question's whole document and read
+    ~8,956 / 4,096 in red while the summary ran."""
+    load(qtbot, window, n_ctx=1024)
+
+    def held(_messages: object) -> str:
+        engine.hold.set()
+        return "A note."
+
+    engine.replies.append(held)
+    window.attachments.add_text(PARAGRAPH * 60)
+    [chip] = window.attachments.chips()
+    qtbot.waitUntil(lambda: chip.tokens is not None, timeout=10_000)
+    window.composer.submit()
+    qtbot.waitUntil(engine.holding.is_set, timeout=10_000)
+    qtbot.wait(100)  # the rows and the save that used to measure the chat again
+    try:
+        assert window.context_meter.level() != "over"
+    finally:
+        engine.hold.clear()
+        window.controller.stop()

@@ -80,7 +80,7 @@ def test_round_trip_back_to_specials(qtbot, settings: SettingsFile) -> None:  # 
     assert settings.get("hardware.n_threads") == "auto"
     assert settings.get("app.font_size") == "system"
     spin = dialog.findChild(QSpinBox, "sampling.max_tokens")
-    assert spin.text() == "until the model stops"
+    assert spin.text() == "half the context"
     assert not dialog.findChild(QSpinBox, "hardware.n_threads.number").isEnabled()
 
 

@@ -34,9 +34,9 @@ class Setting:
     """One setting: what the panel shows and what `validate` accepts.
 
     `special` lists the strings an "int" setting takes besides numbers ("auto" threads).
-    `optional` allows None (max tokens: until the model stops; seed: random). `reload` says a
-    change takes effect only when the model is loaded again. `per_model` settings may be
-    overridden for one model.
+    `optional` allows None (max tokens: half the context, at most 8,192; seed: random).
+    `reload` says a change takes effect only when the model is loaded again. `per_model`
+    settings may be overridden for one model.
     """
 
     key: str

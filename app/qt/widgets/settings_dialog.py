@@ -50,7 +50,7 @@ OFFLOAD_REASON = ("This llama.cpp build runs on the CPU only: it cannot offload 
                   "(see the README for CUDA, Metal and Vulkan builds).")
 READING_HARDWARE = "Reading the hardware…"
 # What an optional setting's empty value (None) is called in its spin box.
-OPTIONAL_TEXT = {"sampling.max_tokens": "until the model stops", "sampling.seed": "random"}
+OPTIONAL_TEXT = {"sampling.max_tokens": "half the context", "sampling.seed": "random"}
 NUMBER_ITEM = "A number"
 # Where a special setting's number starts when the user first picks "A number".
 NUMBER_START = {"app.font_size": 11, "hardware.n_threads": os.cpu_count() or 1}
