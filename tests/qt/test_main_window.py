@@ -362,3 +362,25 @@ def test_a_stopped_answer_goes_on_in_the_same_message(qtbot, window: MainWindow,
     assert 'href="continue"' not in window.chat_view.message_widget(1).footer.text()
     saved = window.controller.store.load(window.controller.conversation.id)  # type: ignore[arg-type]
     assert saved.path()[1].content == "Once He lit the lamp."
+
+
+def test_only_the_last_answer_offers_to_go_on(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
+                                              engine) -> None:
+    """A stopped answer followed by another turn can no longer go on: no *Continue* under it."""
+    start_and_wait(qtbot, window, max_tokens=2000)
+    window.controller.auto_titles = False
+    engine.replies.extend(["Once upon a time.", "Fine."])
+    engine.hold.set()
+    window.composer.setPlainText("Tell me a story.")
+    with qtbot.waitSignal(window.controller.model.dataChanged, timeout=ANSWER_TIMEOUT_MS):
+        window.composer.submit()
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        window.controller.stop()
+    engine.hold.clear()
+    assert 'href="continue"' in window.chat_view.message_widget(1).footer.text()
+    window.composer.setPlainText("Never mind. How are you?")
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        window.composer.submit()
+    qtbot.waitUntil(lambda: 'href="continue"' not in
+                    window.chat_view.message_widget(1).footer.text())
+    assert "stopped" in window.chat_view.message_widget(1).footer.text()

@@ -171,7 +171,8 @@ class ChatView(QScrollArea):
         widget.actionRequested.connect(self.actionRequested)
         widget.set_actions_enabled(self._actions_enabled)
         message = self._model.message(row)
-        widget.show_message(message, self._model.version(message))
+        widget.show_message(message, self._model.version(message),
+                            last=row == self._model.rowCount() - 1)
         return widget
 
     def _load_earlier(self, until: int | None = None) -> None:
@@ -247,8 +248,9 @@ class ChatView(QScrollArea):
         for row in dirty:
             if self._first <= row < self._first + len(self._widgets):
                 message = self._model.message(row)
-                self._widgets[row - self._first].show_message(message,
-                                                              self._model.version(message))
+                self._widgets[row - self._first].show_message(
+                    message, self._model.version(message),
+                    last=row == self._model.rowCount() - 1)
                 self.rendered.emit(row)
 
     # -- following the end -----------------------------------------------------------------

@@ -28,10 +28,11 @@ def stats_tooltip(message: Message) -> str:
             (f"\nSeed: {s.seed}" if s.seed is not None else ""))
 
 
-def footer_text(message: Message) -> str:
-    """The line under a message (rich text: a summary's parts are a link)."""
+def footer_text(message: Message, can_go_on: bool = True) -> str:
+    """The line under a message (rich text: a summary's parts are a link; a stopped answer
+    that ends the chat, `can_go_on`, has *Continue*)."""
     if message.error:
-        cut_off = message.error == INTERRUPTED and message.content.strip()
+        cut_off = can_go_on and message.error == INTERRUPTED and message.content.strip()
         return html.escape(f"⚠ {elided(message.error, MAX_FOOTER_CHARS)}") + \
             (' · <a href="continue">Continue</a>' if cut_off else "")
     if message.streaming:  # while the body shows the progress, the footer need not
@@ -49,13 +50,14 @@ def footer_text(message: Message) -> str:
     elif s.finish_reason == "loop":
         parts.insert(0, "stopped: it was repeating itself")
     if message.summarized and message.details is not None:
-        return summary_footer(message.details, stopped=s.finish_reason == "cancelled")
-    go_on = (' · <a href="continue">Continue</a>'
-             if s.finish_reason in ("cancelled", "length") and message.content.strip() else "")
+        return summary_footer(message.details, stopped=s.finish_reason == "cancelled",
+                              can_go_on=can_go_on)
+    go_on = (' · <a href="continue">Continue</a>' if can_go_on and message.content.strip()
+             and s.finish_reason in ("cancelled", "length") else "")
     return html.escape(" · ".join(parts)) + go_on
 
 
-def summary_footer(details: dict[str, Any], stopped: bool) -> str:
+def summary_footer(details: dict[str, Any], stopped: bool, can_go_on: bool = True) -> str:
     """What a part-by-part summary read, how long it took, and the link to its parts."""
     summary = SavedSummary.from_details(details)
     count, tokens = len(summary.parts), summary.document_tokens
@@ -68,7 +70,7 @@ def summary_footer(details: dict[str, Any], stopped: bool) -> str:
         minutes, seconds = divmod(round(summary.elapsed_s), 60)
         words.append(f"{minutes} min {seconds} s" if minutes else f"{seconds} s")
     link = ' · <a href="parts">Parts…</a>' if count else ""
-    if stopped and count:  # the notes are kept: the rest of the document can be read
+    if stopped and count and can_go_on:  # the notes are kept: the rest can be read
         link += ' · <a href="continue">Continue</a>'
     return html.escape(" · ".join(words)) + link
 

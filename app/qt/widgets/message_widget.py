@@ -265,7 +265,9 @@ class MessageWidget(QFrame):
 
     # -- showing ---------------------------------------------------------------------------
 
-    def show_message(self, message: Message, version: tuple[int, int] = (1, 1)) -> None:
+    def show_message(self, message: Message, version: tuple[int, int] = (1, 1), *,
+                     last: bool = True) -> None:
+        """Show `message`; `last`: it ends the chat shown, so a stopped answer can go on."""
         user = message.role == "user"
         self.message_id = message.id
         self._content = message.content
@@ -290,7 +292,7 @@ class MessageWidget(QFrame):
             self._links, self._tables = rendered.links, rendered.tables
             self.body.setHtml(rendered.html + rendered.notice if message.content
                               else "<p><i>(no answer)</i></p>")
-        self.footer.setText(footer_text(message))
+        self.footer.setText(footer_text(message, can_go_on=last))
         self.footer.setToolTip(plain_tooltip(stats_tooltip(message)))
         self._show_version(*version)
         self._show_actions_state()
