@@ -56,7 +56,6 @@ class ContextUsage(QObject):
         controller.stateChanged.connect(self._on_state)
         controller.conversationChanged.connect(self._on_conversation)
         controller.conversationSaved.connect(lambda _id: self._history_timer.start())
-        controller.answerFinished.connect(lambda _result: self._history_timer.start())
         controller.host.worker.counted.connect(self._on_counted)
         meter.policyChosen.connect(self._on_policy)
         meter.set_policy(controller.overflow_policy())

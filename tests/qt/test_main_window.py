@@ -333,6 +333,18 @@ def test_a_long_prompt_shows_how_far_it_is_read(qtbot, window: MainWindow,  # ty
     assert window.status.currentMessage() == ""  # it stayed there after the answer
 
 
+def stop_after_first_piece(qtbot, window: MainWindow, engine, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Ask `question`, and stop the answer once its first piece is shown (the scripted engine
+    holds it there)."""
+    engine.hold.set()
+    window.composer.setPlainText(question)
+    with qtbot.waitSignal(window.controller.model.dataChanged, timeout=ANSWER_TIMEOUT_MS):
+        window.composer.submit()
+    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
+        window.controller.stop()
+    engine.hold.clear()
+
+
 def test_a_stopped_answer_goes_on_in_the_same_message(qtbot, window: MainWindow,  # type: ignore[no-untyped-def]
                                                       engine) -> None:
     """Continue under a stopped answer: the model is asked to go on from the text so far, and
@@ -340,13 +352,7 @@ def test_a_stopped_answer_goes_on_in_the_same_message(qtbot, window: MainWindow,
     start_and_wait(qtbot, window, max_tokens=2000)
     window.controller.auto_titles = False
     engine.replies.extend(["Once upon a time there was a keeper.", " He lit the lamp."])
-    engine.hold.set()
-    window.composer.setPlainText("Tell me a story.")
-    with qtbot.waitSignal(window.controller.model.dataChanged, timeout=ANSWER_TIMEOUT_MS):
-        window.composer.submit()
-    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
-        window.controller.stop()
-    engine.hold.clear()
+    stop_after_first_piece(qtbot, window, engine, "Tell me a story.")
     answer = window.controller.model.message(1)
     assert answer.content == "Once" and answer.cancelled
     footer = window.chat_view.message_widget(1).footer
@@ -370,13 +376,7 @@ def test_only_the_last_answer_offers_to_go_on(qtbot, window: MainWindow,  # type
     start_and_wait(qtbot, window, max_tokens=2000)
     window.controller.auto_titles = False
     engine.replies.extend(["Once upon a time.", "Fine."])
-    engine.hold.set()
-    window.composer.setPlainText("Tell me a story.")
-    with qtbot.waitSignal(window.controller.model.dataChanged, timeout=ANSWER_TIMEOUT_MS):
-        window.composer.submit()
-    with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
-        window.controller.stop()
-    engine.hold.clear()
+    stop_after_first_piece(qtbot, window, engine, "Tell me a story.")
     assert 'href="continue"' in window.chat_view.message_widget(1).footer.text()
     window.composer.setPlainText("Never mind. How are you?")
     with qtbot.waitSignal(window.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):

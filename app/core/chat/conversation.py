@@ -119,6 +119,13 @@ class Message:
         return self.stats is not None and self.stats.finish_reason == "cancelled"
 
     @property
+    def stopped_early(self) -> bool:
+        """Ended before the model was done: stopped by the user, cut at the length limit, or
+        by a quit. Such an answer can go on (`ChatService.continue_answer`)."""
+        return self.error == INTERRUPTED or (
+            self.stats is not None and self.stats.finish_reason in ("cancelled", "length"))
+
+    @property
     def summarized(self) -> bool:
         """An answer that is a part-by-part summary of its question's documents (also one
         stopped before its first part: the documents did not fit, so they are not sent again)."""

@@ -47,7 +47,11 @@ from app.core.documents.summarize import (
     resumable_notes,
     summary_request,
 )
-from app.core.documents.summary_result import PartNote, part_notes_from_details
+from app.core.documents.summary_result import (
+    PartNote,
+    SavedSummary,
+    part_notes_from_details,
+)
 from app.core.engine.base import ChatMessage, GenerationParams, GenerationResult, PromptProgress
 from app.core.engine.states import chat_session
 from app.core.models.library import ModelEntry
@@ -247,49 +251,40 @@ class ChatService:
 
     def resumable(self, conversation: Conversation, message_id: int) -> tuple[PartNote, ...]:
         """The notes a stopped summary can go on from: those of the chat's last answer, when
-        it is a part-by-part summary that was stopped (or cut off by a quit) with notes whose
-        parts are still in its question's documents; else none."""
-        if message_id not in conversation:
-            return ()
-        answer, last = conversation.message(message_id), conversation.last()
-        if (last is None or last.id != answer.id or answer.role != "assistant"
-                or answer.streaming or answer.parent_id is None or not answer.summarized):
-            return ()
-        if not (answer.cancelled or answer.error == INTERRUPTED):
+        it is a part-by-part summary left incomplete (stopped, or cut off by a quit) with notes
+        whose parts are still in its question's documents; else none."""
+        answer = self._last_answer(conversation, message_id)
+        if answer is None or not answer.summarized or answer.parent_id is None \
+                or SavedSummary.from_details(answer.details).complete:
             return ()
         question = conversation.message(answer.parent_id)
         return resumable_notes(part_notes_from_details(answer.details),
                                documents_text(question.attachments))
 
-    def can_continue(self, conversation: Conversation, message_id: int) -> bool:
-        """Whether `continue_answer` can go on with this answer."""
-        return bool(self.resumable(conversation, message_id)) or \
-            self._stopped_text(conversation, message_id) is not None
-
     def continue_answer(self, conversation: Conversation, message_id: int) -> Turn | None:
         """Go on with a stopped answer in the same message: a part-by-part summary from the
         notes it kept (`continue_summary`), any other answer from its text, which the model
-        continues as its own. None when the answer is not the chat's last, stopped (or cut at
-        the length limit, or by a quit) with some text."""
+        continues as its own. None when the answer is not the chat's last, stopped early
+        (`Message.stopped_early`) with some text."""
         if self.resumable(conversation, message_id):
             return self.continue_summary(conversation, message_id)
-        answer = self._stopped_text(conversation, message_id)
-        if answer is None or answer.parent_id is None:
+        answer = self._last_answer(conversation, message_id)
+        if (answer is None or answer.parent_id is None or answer.summarized
+                or not answer.stopped_early or not answer.content.strip()):
             return None
         return self._start(conversation, conversation.message(answer.parent_id), answer=answer,
                            continues=True)
 
-    def _stopped_text(self, conversation: Conversation, message_id: int) -> Message | None:
+    @staticmethod
+    def _last_answer(conversation: Conversation, message_id: int) -> Message | None:
+        """The answer `message_id`, when it ends the chat's branch and is not being written."""
         if message_id not in conversation:
             return None
         answer, last = conversation.message(message_id), conversation.last()
-        if (last is None or last.id != answer.id or answer.role != "assistant"
-                or answer.streaming or answer.parent_id is None or answer.summarized
-                or not answer.content.strip()):
+        if last is None or last.id != answer.id or answer.role != "assistant" \
+                or answer.streaming:
             return None
-        stats = answer.stats
-        stopped = stats is not None and stats.finish_reason in ("cancelled", "length")
-        return answer if stopped or answer.error == INTERRUPTED else None
+        return answer
 
     def continue_summary(self, conversation: Conversation, message_id: int) -> Turn | None:
         """Go on with a stopped summary in the same message: the parts read before keep

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from app.core.chat.conversation import INTERRUPTED, Message
+from app.core.chat.conversation import Message
 from app.core.chat.markdown import MAX_ATTACHMENT_LINES
 from app.core.documents.summarize import SavedSummary
 from app.qt.safe_text import elided
@@ -15,6 +15,7 @@ from app.qt.safe_text import elided
 # Of a model's name in a message's header, and of an error under it: outside text, cut.
 MAX_NAME_CHARS = 200
 MAX_FOOTER_CHARS = 1_000
+GO_ON = ' · <a href="continue">Continue</a>'  # under a stopped answer that can go on
 
 
 def stats_tooltip(message: Message) -> str:
@@ -31,10 +32,10 @@ def stats_tooltip(message: Message) -> str:
 def footer_text(message: Message, can_go_on: bool = True) -> str:
     """The line under a message (rich text: a summary's parts are a link; a stopped answer
     that ends the chat, `can_go_on`, has *Continue*)."""
+    go_on = GO_ON if (can_go_on and message.stopped_early and message.content.strip()
+                      and not message.summarized) else ""
     if message.error:
-        cut_off = can_go_on and message.error == INTERRUPTED and message.content.strip()
-        return html.escape(f"⚠ {elided(message.error, MAX_FOOTER_CHARS)}") + \
-            (' · <a href="continue">Continue</a>' if cut_off else "")
+        return html.escape(f"⚠ {elided(message.error, MAX_FOOTER_CHARS)}") + go_on
     if message.streaming:  # while the body shows the progress, the footer need not
         return html.escape(elided(message.progress, MAX_FOOTER_CHARS)) if message.content \
             else ""
@@ -52,8 +53,6 @@ def footer_text(message: Message, can_go_on: bool = True) -> str:
     if message.summarized and message.details is not None:
         return summary_footer(message.details, stopped=s.finish_reason == "cancelled",
                               can_go_on=can_go_on)
-    go_on = (' · <a href="continue">Continue</a>' if can_go_on and message.content.strip()
-             and s.finish_reason in ("cancelled", "length") else "")
     return html.escape(" · ".join(parts)) + go_on
 
 
@@ -71,7 +70,7 @@ def summary_footer(details: dict[str, Any], stopped: bool, can_go_on: bool = Tru
         words.append(f"{minutes} min {seconds} s" if minutes else f"{seconds} s")
     link = ' · <a href="parts">Parts…</a>' if count else ""
     if stopped and count and can_go_on:  # the notes are kept: the rest can be read
-        link += ' · <a href="continue">Continue</a>'
+        link += GO_ON
     return html.escape(" · ".join(words)) + link
 
 
