@@ -88,3 +88,18 @@ def test_the_terminal_names_its_model_as_the_window_does(tmp_path: Path,
     # What `chat --model` and `summarize --model` save with each answer.
     entry = resolve_installed("ggml-model-Q4_K_M", paths)
     assert entry.display_name == "Gemma 3 270m · Q4_K_M"
+
+
+def test_a_model_downloaded_from_the_catalog_keeps_the_catalog_s_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The catalog row said "Gemma 3 1B Instruct"; once downloaded the same model was named from
+    its file ("Gemma 3 1b It · Q4_K_M")."""
+    from app.core.models.catalog import load_catalog
+    from app.core.models.library import ModelEntry
+
+    entry = next(e for e in load_catalog() if e.label == "Gemma 3 1B Instruct")
+    downloaded = ModelEntry(entry.name, entry.label, tmp_path / entry.repo / entry.file,
+                            repo=entry.repo)
+    assert downloaded.display_name == f"Gemma 3 1B Instruct · {entry.quant}"
+    other = ModelEntry("x", "x", tmp_path / entry.repo / "gemma-3-1b-it-Q8_0.gguf",
+                       repo=entry.repo)  # another file of the same repo: named from its file
+    assert not other.display_name.startswith("Gemma 3 1B Instruct")

@@ -9,6 +9,7 @@ it fit"; a download is verified against the size and SHA-256 the hub reports, no
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -113,3 +114,16 @@ def find_entry(entries: Iterable[CatalogEntry], key: str) -> CatalogEntry | None
             return e
     by_repo = [e for e in pool if e.repo.lower() == wanted]
     return by_repo[0] if len(by_repo) == 1 else None
+
+
+@functools.cache
+def shipped_label(repo: str, file: str) -> str | None:
+    """The shipped catalog's name for the model `file` of `repo` ("Gemma 3 1B Instruct"), so
+    that a model downloaded from the catalog keeps the name it was chosen by; None for any
+    other file. The catalog is read once."""
+    try:
+        entries = load_catalog()
+    except CatalogError:
+        return None
+    entry = find_entry(entries, f"{repo}/{file}")
+    return entry.label if entry is not None else None

@@ -19,6 +19,7 @@ from pathlib import Path
 from app.core.engine.base import GenerationParams
 from app.core.engine.gguf import GGUFError, GGUFHeader, read_header
 from app.core.models import names
+from app.core.models.catalog import shipped_label
 from app.core.models.download import RESERVE_BYTES, free_bytes, remove_empty_parents
 from app.core.models.registry import Registry
 from app.files import format_bytes
@@ -58,7 +59,12 @@ class ModelEntry:
     def display_name(self) -> str:
         """The one name the picker, the Models page, the status bar, the terminal and a saved
         answer show (`names`): "Gemma 3 270m · Q4_K_M". Never a key: settings use `name`."""
-        return BUILTIN_DISPLAY_NAME if self.builtin else names.of(self.path)
+        if self.builtin:
+            return BUILTIN_DISPLAY_NAME
+        chosen = shipped_label(self.repo, self.path.name) if self.repo else None
+        if chosen is not None:  # downloaded from the catalog: the name it was chosen by
+            return names.display_name(self.path.name, chosen)
+        return names.of(self.path)
 
     @property
     def default_params(self) -> GenerationParams:
