@@ -17,15 +17,38 @@ from typing import Literal, Protocol, runtime_checkable
 
 from app.core.engine.cancel import CancelToken
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call of one of the request's tools that the model asked for: `arguments` is the JSON
+    text of the arguments, as OpenAI's API carries it."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the model may call (OpenAI's `tools`): `parameters` is its JSON schema, as
+    JSON text."""
+
+    name: str
+    description: str = ""
+    parameters: str = '{"type": "object", "properties": {}}'
 
 
 @dataclass(frozen=True)
 class ChatMessage:
-    """One turn as a backend sees it."""
+    """One turn as a backend sees it. An assistant's turn may carry the tool calls it made; a
+    "tool" turn is a call's result, for the call `tool_call_id`."""
 
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
 
 
 GPU_LAYERS_AUTO = -2
@@ -64,6 +87,22 @@ class GenerationParams:
     min_p: float = 0.05
     repeat_penalty: float = 1.1
     seed: int | None = None
+    # What the HTTP API asks for besides (the window and the terminal leave them as they are):
+    stop: tuple[str, ...] = ()  # the answer ends before the first of these, which is left out
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    # The answer must be JSON matching this schema (JSON text), enforced while sampling.
+    json_schema: str | None = None
+    tools: tuple[Tool, ...] = ()
+    # "auto": the model may call a tool or answer; "none": it answers; "required": it calls one
+    # of `tools`; a tool's name: it calls that one.
+    tool_choice: str = "auto"
+
+
+# The fields of `GenerationParams` the user's settings hold (and a chat or a preset keeps); the
+# others come with one request of the HTTP API only.
+SAMPLING_FIELDS = ("max_tokens", "temperature", "top_p", "top_k", "min_p", "repeat_penalty",
+                   "seed")
 
 
 def answer_seed(params: GenerationParams) -> int:
@@ -98,6 +137,14 @@ class ModelInfo:
     chat_template: str | None = None
     gpu_offload: bool = False
     metadata: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # An embedding model (its GGUF declares a pooling type, or an encoder architecture): loaded
+    # for `embed`, it cannot chat; any other model cannot embed.
+    embedding: bool = False
+
+    @property
+    def supports_tools(self) -> bool:
+        """Whether the chat template in use renders a request's tools (reads `tools`)."""
+        return self.chat_template is not None and "tools" in self.chat_template
 
     @property
     def template_description(self) -> str:
@@ -112,8 +159,9 @@ class ModelInfo:
                 "answers may be poor)")
 
 
-# "loop": stopped because the text went round in circles (`LoopGuard`), its repeats cut.
-FinishReason = Literal["stop", "length", "cancelled", "loop"]
+# "loop": stopped because the text went round in circles (`LoopGuard`), its repeats cut;
+# "tool_calls": the model called tools (`GenerationResult.tool_calls`) instead of answering.
+FinishReason = Literal["stop", "length", "cancelled", "loop", "tool_calls"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +199,7 @@ class GenerationStats:
 class GenerationResult:
     text: str
     stats: GenerationStats
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @property
     def cancelled(self) -> bool:
@@ -184,6 +233,16 @@ class NoModelLoadedError(EngineError):
 
 class GenerationError(EngineError):
     """The backend failed while answering."""
+
+
+class UnsupportedRequestError(EngineError):
+    """The loaded model cannot do what was asked: embed (a chat model), chat (an embedding
+    model), call tools (a template without them), or keep to a JSON schema the sampler cannot
+    enforce. `param` names the request's field at fault, for the HTTP API's error."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 OnPiece = Callable[[str], None]
@@ -247,5 +306,22 @@ class InferenceEngine(Protocol):
         Returns when the answer is complete or `cancel` is set, also while the prompt is still
         being evaluated; a stop gives `finish_reason` "cancelled" and the text so far. Raises
         `ContextOverflowError` when the prompt does not fit, `GenerationError` for other failures.
+
+        With `params.tools` the model may call them: the calls come back in the result's
+        `tool_calls` (finish reason "tool_calls"), and their text is not streamed as pieces.
+        With `params.json_schema` the answer is JSON matching it.
         """
+        ...
+
+    def complete(self, prompt: str, params: GenerationParams, on_piece: OnPiece,
+                 cancel: CancelToken | None = None) -> GenerationResult:
+        """Go on from `prompt`, plain text without a chat template (OpenAI's legacy
+        completions), streaming as `stream_chat` does."""
+        ...
+
+    def embed(self, texts: Sequence[str], cancel: CancelToken | None = None
+              ) -> tuple[list[list[float]], int]:
+        """One vector per text, and the tokens read. Raises `UnsupportedRequestError` unless
+        an embedding model is loaded (`ModelInfo.embedding`), `ContextOverflowError` for a text
+        longer than the context."""
         ...

@@ -10,11 +10,12 @@ import contextlib
 import ctypes
 import dataclasses
 import gc
+import json
 import logging
 import re
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,18 @@ from app.core.engine.base import (
     OnPrompt,
     PromptProgress,
     TemplateSource,
+    Tool,
+    ToolCall,
+    UnsupportedRequestError,
     answer_seed,
 )
 from app.core.engine.cancel import CancelToken
-from app.core.engine.gguf import GGUFError, read_header
+from app.core.engine.gguf import GGUFError, GGUFHeader, read_header
 from app.core.engine.hardware import physical_cores
 from app.core.engine.native import NATIVE_LOG, StderrToLog
 from app.core.engine.offload import auto_gpu_layers, ggml_type
 from app.core.engine.states import Snapshot, StateCache, fingerprint
+from app.core.engine.tool_calls import ToolCallFilter, forced_call_schema, tool_dicts
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,11 @@ _FORMAT_BY_ARCHITECTURE = {
 # Formats of llama-cpp-python that drop the system message (with a debug line only).
 _NO_SYSTEM_ROLE = {"gemma"}
 _CTX_PAD = 256
+_UBATCH = 512  # llama-cpp-python's default micro-batch
+_POOLING_OWN, _POOLING_MEAN = -1, 1  # LLAMA_POOLING_TYPE_UNSPECIFIED (the model's), _MEAN
+# Architectures that only encode (no causal decoder): embedding models whatever their metadata.
+_ENCODERS = {"bert", "modern-bert", "nomic-bert", "nomic-bert-moe", "neo-bert", "jina-bert-v2",
+             "jina-bert-v3", "t5encoder", "eurobert"}
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
 
@@ -74,6 +84,27 @@ def _return_freed_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):  # musl or another libc: nothing to trim
         pass
+
+
+def _embedding_pooling(header: GGUFHeader) -> int | None:
+    """How an embedding model pools its tokens' vectors into one, as `Llama(pooling_type=)`
+    takes it; None when the GGUF is no embedding model. It is one when it declares a pooling
+    (`<arch>.pooling_type` above 0, none; llama.cpp then reads it itself), or when its
+    architecture only encodes (pooled by the mean where it declares none)."""
+    pooling = header.metadata.get(f"{header.architecture}.pooling_type")
+    if isinstance(pooling, int) and not isinstance(pooling, bool) and pooling > 0:
+        return _POOLING_OWN
+    return _POOLING_MEAN if header.architecture in _ENCODERS else None
+
+
+def _batching(header: GGUFHeader, n_ctx: int, n_batch: int) -> dict[str, Any]:
+    """`Llama`'s arguments for the batches and embeddings: an embedding model is loaded to
+    embed, with its pooling, and batches of the whole context (an encoder reads a text in one
+    micro-batch, and `Llama.embed` refuses a text longer than the batch)."""
+    pooling = _embedding_pooling(header)
+    if pooling is None:
+        return {"n_batch": n_batch, "n_ubatch": _UBATCH, "embedding": False}
+    return {"n_batch": n_ctx, "n_ubatch": n_ctx, "embedding": True, "pooling_type": pooling}
 
 
 def _cache_type(spec: LoadSpec) -> int | None:
@@ -140,6 +171,7 @@ class LlamaCppEngine:
         if chat_format is None and header.chat_template is None:
             chat_format = _FORMAT_BY_ARCHITECTURE.get(header.architecture)
         cache_type = _cache_type(spec)
+        batching = _batching(header, n_ctx, spec.n_batch)
         n_gpu_layers = spec.n_gpu_layers
         if n_gpu_layers == GPU_LAYERS_AUTO:
             n_gpu_layers = auto_gpu_layers(path, n_ctx)
@@ -154,7 +186,7 @@ class LlamaCppEngine:
                     n_ctx=n_ctx,
                     n_threads=n_threads,
                     n_threads_batch=n_threads,
-                    n_batch=spec.n_batch,
+                    **batching,
                     n_gpu_layers=n_gpu_layers,
                     seed=spec.seed if spec.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
                     chat_format=chat_format,
@@ -201,9 +233,10 @@ class LlamaCppEngine:
             chat_template=header.chat_template,
             gpu_offload=n_gpu_layers != 0 and bool(llama_cpp.llama_supports_gpu_offload()),
             metadata={k: str(v) for k, v in header.metadata.items()},
+            embedding=batching["embedding"],
         )
-        log.info("loaded %s: n_ctx=%d threads=%d template=%s", path, self._model.n_ctx,
-                 n_threads, self._model.chat_format)
+        log.info("loaded %s: n_ctx=%d threads=%d template=%s embedding=%s", path,
+                 self._model.n_ctx, n_threads, self._model.chat_format, self._model.embedding)
         return self._model
 
     def _template_limits(self, cancel: CancelToken | None = None) -> Any:
@@ -327,36 +360,115 @@ class LlamaCppEngine:
     def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
                     on_piece: OnPiece, cancel: CancelToken | None = None,
                     on_prompt: OnPrompt | None = None) -> GenerationResult:
+        llm = self._chat_model()
+        tools = self._tools_in_play(params)
+        so_far: str | None = None
+        if messages and messages[-1].role == "assistant":  # an answer to go on with
+            so_far, messages = messages[-1].content, messages[:-1]
+        dicts = self._as_dicts(messages)
+        # Tools go to the template, which renders them. tool_choice only as a word: given as a
+        # dict, llama-cpp-python forces the call itself and streams chunks of another shape.
+        # A forced call is enforced by `_grammar` instead.
+        extra: dict[str, Any] = {}
+        if tools:
+            choice = params.tool_choice
+            extra = {"tools": tool_dicts(tools),
+                     "tool_choice": choice if choice in ("auto", "required") else "required"}
+
+        def start(sampling: dict[str, Any], cancel: CancelToken) -> Iterator[dict[str, Any]]:
+            if so_far is not None:
+                self._go_on_from(llm, so_far)
+            # The prompt is rendered from the chat template here, bound in time and by the Stop.
+            with self._template_limits(cancel):
+                stream: Iterator[dict[str, Any]] = llm.create_chat_completion(
+                    messages=dicts, stream=True, **extra, **sampling)
+            return stream
+
+        return self._answer(llm, params, start, on_piece, cancel, text_of=_chat_text,
+                            on_prompt=on_prompt, tools=tools)
+
+    def complete(self, prompt: str, params: GenerationParams, on_piece: OnPiece,
+                 cancel: CancelToken | None = None) -> GenerationResult:
+        """Go on from `prompt` as plain text, as `stream_chat` answers (tools aside). The KV
+        cache then holds `prompt`: call it as a one-off (`use_session(None)`) unless it goes on
+        from a session's own text."""
+        llm = self._chat_model()
+
+        def start(sampling: dict[str, Any], _cancel: CancelToken) -> Iterator[dict[str, Any]]:
+            stream: Iterator[dict[str, Any]] = llm.create_completion(
+                prompt=prompt, stream=True, **sampling)
+            return stream
+
+        return self._answer(llm, params, start, on_piece, cancel, text_of=_completion_text)
+
+    def embed(self, texts: Sequence[str], cancel: CancelToken | None = None
+              ) -> tuple[list[list[float]], int]:
+        """One unit vector per text, and the tokens read. Texts go to llama.cpp a batch at a
+        time (as many as fit `n_batch`, the context for an embedding model); a stop, seen
+        between batches and within one by the abort callback, returns the vectors made so far,
+        fewer than the texts."""
+        llm, model = self._llm, self._model
+        if llm is None or model is None:
+            raise NoModelLoadedError
+        if not model.embedding:
+            raise UnsupportedRequestError(
+                f"{model.name} cannot make embeddings: load an embedding model", param="model")
+        cancel = cancel or CancelToken()
+        vectors: list[list[float]] = []
+        read = 0
+        for batch in _embedding_batches(llm, texts):
+            if cancel.cancelled:
+                break
+            self._cancel = cancel
+            self._set_abort_callback(True)
+            try:
+                found, n_tokens = llm.embed(batch, normalize=True, truncate=False,
+                                            return_count=True)
+            except RuntimeError as exc:  # an abort shows up as "llama_decode returned 2"
+                if cancel.cancelled:
+                    break
+                raise GenerationError(f"The model could not make embeddings: {exc}") from exc
+            finally:
+                self._set_abort_callback(False)
+                self._cancel = None
+            vectors.extend(found)
+            read += n_tokens
+        return vectors, read
+
+    def _answer(self, llm: Any, params: GenerationParams, start: _Start, on_piece: OnPiece,
+                cancel: CancelToken | None, *, text_of: Callable[[dict[str, Any]], str | None],
+                on_prompt: OnPrompt | None = None, tools: Sequence[Tool] = ()
+                ) -> GenerationResult:
+        """Run the stream that `start` opens with the sampling arguments, streaming the text
+        that `text_of` finds in each chunk's choice, stoppable at any point by `cancel`. With
+        `tools` the calls are held back from the pieces and parsed out of the answer."""
         from app.core.engine.template_guard import RenderCancelled  # loaded with the model
 
-        llm = self._llm
-        if llm is None:
-            raise NoModelLoadedError
+        grammar = self._grammar(params, tools)  # a schema it cannot enforce refuses the request
         cancel = cancel or CancelToken()
         self._live, self._dirty = self._session, self._session is not None
         tally = _Tally(t_start=time.perf_counter(), seed=answer_seed(params))
+        calls = ToolCallFilter(on_piece, [t.name for t in tools]) if tools else None
+        sampling = {
+            "max_tokens": params.max_tokens or 0,  # 0: until the context is full
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "top_k": params.top_k,
+            "min_p": params.min_p,
+            "repeat_penalty": params.repeat_penalty,
+            "presence_penalty": params.presence_penalty,
+            "frequency_penalty": params.frequency_penalty,
+            "stop": list(params.stop),  # llama-cpp-python leaves them out of the text
+            "seed": tally.seed,
+            "grammar": grammar,
+        }
         self._cancel = cancel
         self._set_abort_callback(True)
         self._watch_prompt_eval(llm, tally, on_prompt)
-        if messages and messages[-1].role == "assistant":  # an answer to go on with
-            self._go_on_from(llm, messages[-1].content)
-            messages = messages[:-1]
         stream: Iterator[dict[str, Any]] | None = None
         try:
-            # The prompt is rendered from the chat template here, bound in time and by the Stop.
-            with self._template_limits(cancel):
-                stream = llm.create_chat_completion(
-                    messages=self._as_dicts(messages),
-                    stream=True,
-                    max_tokens=params.max_tokens or 0,  # 0: until the context is full
-                    temperature=params.temperature,
-                    top_p=params.top_p,
-                    top_k=params.top_k,
-                    min_p=params.min_p,
-                    repeat_penalty=params.repeat_penalty,
-                    seed=tally.seed,
-                )
-            self._consume(stream, tally, on_piece, cancel)
+            stream = start(sampling, cancel)
+            self._consume(stream, text_of, tally, calls.feed if calls else on_piece, cancel)
         except RenderCancelled:
             tally.finish = "cancelled"
         except GenerationError:  # the template took too long or built too much: its message
@@ -379,13 +491,70 @@ class LlamaCppEngine:
             self._cancel = None
             vars(llm).pop("eval", None)
             vars(llm).pop("create_completion", None)
-        return tally.result(llm.n_tokens)
+        if calls is None:
+            return tally.result(llm.n_tokens)
+        text, made = calls.finish(parse=tally.finish != "cancelled")
+        return tally.result(llm.n_tokens, text, made)
 
-    def _as_dicts(self, messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+    def _chat_model(self) -> Any:
+        """The loaded `Llama`, if it can answer."""
+        llm, model = self._llm, self._model
+        if llm is None or model is None:
+            raise NoModelLoadedError
+        if model.embedding:
+            raise UnsupportedRequestError(f"{model.name} is an embedding model: it cannot chat",
+                                          param="model")
+        return llm
+
+    def _tools_in_play(self, params: GenerationParams) -> tuple[Tool, ...]:
+        """The tools the model may call; refused if its chat template cannot show them."""
+        model = self._model
+        if not params.tools or params.tool_choice == "none" or model is None:
+            return ()
+        # A format the user named is not the GGUF's template, whatever that one reads.
+        if not model.supports_tools or model.template_source is not TemplateSource.GGUF:
+            raise UnsupportedRequestError(
+                f"{model.name}'s chat template does not support tool calls", param="tools")
+        return params.tools
+
+    def _grammar(self, params: GenerationParams, tools: Sequence[Tool]) -> Any:
+        """The grammar that holds sampling to a forced tool call or to the response's JSON
+        schema; None when the answer is free."""
+        if tools and params.tool_choice != "auto":
+            return self._grammar_of(forced_call_schema(tools, params.tool_choice),
+                                    "The tools' parameter schemas", "tools")
+        if params.json_schema is not None:
+            return self._grammar_of(params.json_schema, "The response format's JSON schema",
+                                    "response_format")
+        return None
+
+    def _grammar_of(self, schema: str, what: str, param: str) -> Any:
+        """llama.cpp's grammar for a JSON schema (text), checked by building its sampler once:
+        one llama.cpp cannot parse would not fail the answer but crash it."""
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        llama_cpp = native.load_llama_cpp()
+        try:
+            grammar = LlamaGrammar.from_json_schema(schema, verbose=False)
+        except Exception as exc:  # the converter's ValueError, KeyError, RecursionError...
+            reason = str(exc) or type(exc).__name__
+            raise UnsupportedRequestError(f"{what} cannot be enforced: {reason}",
+                                          param=param) from None
+        NATIVE_LOG.first_error = None
+        sampler = llama_cpp.llama_sampler_init_grammar(
+            self._llm._model.vocab,
+            grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8"))
+        if not sampler:
+            reason = NATIVE_LOG.first_error or "llama.cpp cannot parse its grammar"
+            raise UnsupportedRequestError(f"{what} cannot be enforced: {reason}", param=param)
+        llama_cpp.llama_sampler_free(sampler)
+        return grammar
+
+    def _as_dicts(self, messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
         """The messages as llama-cpp-python takes them. Where its format has no system role
         (Gemma), the system prompt opens the first question, as Gemma's own template does,
         instead of being dropped."""
-        dicts = [{"role": m.role, "content": m.content} for m in messages]
+        dicts = [_as_dict(m) for m in messages]
         if self._model is None or self._model.chat_format not in _NO_SYSTEM_ROLE:
             return dicts
         system = "\n\n".join(d["content"] for d in dicts if d["role"] == "system")
@@ -448,11 +617,12 @@ class LlamaCppEngine:
 
         llm.eval = eval_and_note  # an instance attribute, removed when the answer ends
 
-    def _consume(self, stream: Iterator[dict[str, Any]], tally: _Tally, on_piece: OnPiece,
-                 cancel: CancelToken) -> None:
+    def _consume(self, stream: Iterator[dict[str, Any]],
+                 text_of: Callable[[dict[str, Any]], str | None], tally: _Tally,
+                 on_piece: OnPiece, cancel: CancelToken) -> None:
         for chunk in stream:
             choice = chunk["choices"][0]
-            text = choice["delta"].get("content")
+            text = text_of(choice)
             if text:
                 if tally.t_first is None:
                     tally.t_first = time.perf_counter()
@@ -463,6 +633,63 @@ class LlamaCppEngine:
             if cancel.cancelled:
                 tally.finish = "cancelled"
                 return
+
+
+# What `_answer` runs: open the stream, given the sampling arguments and the request's stop.
+_Start = Callable[[dict[str, Any], CancelToken], Iterator[dict[str, Any]]]
+
+
+def _embedding_batches(llm: Any, texts: Sequence[str]) -> list[list[str]]:
+    """`texts` in runs that `Llama.embed` reads at once (at most `n_batch` tokens, counted as
+    it counts them); `ContextOverflowError` for a text longer than that, before any is read."""
+    limit = int(llm.n_batch)
+    batches: list[list[str]] = []
+    size = limit
+    for text in texts:
+        n_tokens = len(llm.tokenize(text.encode("utf-8")))
+        if not n_tokens:  # llama.cpp would have no vector to give
+            raise UnsupportedRequestError("An empty text cannot be embedded", param="input")
+        if n_tokens > limit:
+            raise ContextOverflowError(n_tokens, llm.n_ctx())
+        if size + n_tokens > limit:
+            batches.append([])
+            size = 0
+        batches[-1].append(text)
+        size += n_tokens
+    return batches
+
+
+def _chat_text(choice: dict[str, Any]) -> str | None:
+    text: str | None = choice["delta"].get("content")
+    return text
+
+
+def _completion_text(choice: dict[str, Any]) -> str | None:
+    text: str | None = choice.get("text")
+    return text
+
+
+def _as_dict(message: ChatMessage) -> dict[str, Any]:
+    """One message as llama-cpp-python (and the chat template) takes it. A call's arguments go
+    as an object where they are one: templates (Qwen's, Hermes') write them with `tojson`, as
+    transformers hands them."""
+    found: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_call_id is not None:
+        found["tool_call_id"] = message.tool_call_id
+    if message.tool_calls:
+        found["tool_calls"] = [
+            {"id": call.id, "type": "function",
+             "function": {"name": call.name, "arguments": _arguments(call.arguments)}}
+            for call in message.tool_calls]
+    return found
+
+
+def _arguments(text: str) -> Any:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return text
+    return found if isinstance(found, dict) else text
 
 
 def _refuse_a_broken_template(llm: Any, path: Path, failures: dict[str, str]) -> None:
@@ -502,7 +729,10 @@ class _Tally:
     finish: FinishReason = "stop"
     pieces: list[str] = dataclasses.field(default_factory=list)
 
-    def result(self, n_tokens_now: int) -> GenerationResult:
+    def result(self, n_tokens_now: int, text: str | None = None,
+               tool_calls: tuple[ToolCall, ...] = ()) -> GenerationResult:
+        """The answer: its pieces' text unless `text` is given (the pieces less the tool
+        calls that were parsed out of them, `tool_calls`)."""
         t_end = time.perf_counter()
         t_first = self.t_first if self.t_first is not None else t_end
         prompt = self.prompt_tokens if self.prompt_tokens is not None else n_tokens_now
@@ -514,8 +744,9 @@ class _Tally:
             completion_tokens=max(0, n_tokens_now - prompt) + unevaluated,
             ttft_s=t_first - self.t_start,
             generation_s=t_end - t_first,
-            finish_reason=self.finish,
+            finish_reason="tool_calls" if tool_calls and self.finish == "stop" else self.finish,
             cached_tokens=min(self.cached_tokens, prompt),
             seed=self.seed,
         )
-        return GenerationResult("".join(self.pieces), stats)
+        return GenerationResult("".join(self.pieces) if text is None else text, stats,
+                                tool_calls)
