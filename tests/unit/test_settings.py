@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.engine.base import GPU_LAYERS_AUTO, GenerationParams, LoadSpec
+from app.core.engine.base import GPU_LAYERS_AUTO, SAMPLING_FIELDS, GenerationParams, LoadSpec
 from app.core.engine.offload import KV_CACHE_TYPES, auto_gpu_layers, ggml_type, gpu_layers
 from app.core.settings.file import SCHEMA_VERSION, SETTINGS_FILE, SettingsFile
 from app.core.settings.resolve import generation_params, load_options, load_spec
@@ -56,11 +56,22 @@ def test_issue_6_settings_are_all_declared() -> None:
         "hardware.n_threads", "hardware.n_batch", "hardware.n_gpu_layers",
         "hardware.use_mmap", "hardware.use_mlock", "hardware.state_ram_mb",
         "hardware.state_disk_mb", "app.theme", "app.font_size", "app.enter_sends",
+        # issue 20: the local server
+        "server.port", "server.idle_unload_min", "server.save_chats", "server.cors_origins",
     }
     assert BY_KEY["hardware.n_threads"].special == ("auto",)
     assert BY_KEY["hardware.n_gpu_layers"].special == ("auto", "all")
     assert BY_KEY["app.theme"].choices == ("system", "light", "dark")
     assert BY_KEY["model.kv_cache_type"].choices == KV_CACHE_TYPES
+
+
+def test_a_text_setting_takes_one_printable_line_of_bounded_length() -> None:
+    origins = BY_KEY["server.cors_origins"]
+    assert validate(origins, "https://a.example, http://localhost:3000") == \
+        "https://a.example, http://localhost:3000"
+    for bad in (3, None, "x" * 2001, "a\nb", "tab\there"):
+        with pytest.raises(SettingError, match="Allowed web origins must be text"):
+            validate(origins, bad)
 
 
 def test_the_model_and_hardware_settings_need_a_reload_but_the_overflow_policy() -> None:
@@ -72,7 +83,8 @@ def test_the_model_and_hardware_settings_need_a_reload_but_the_overflow_policy()
 
 def test_the_sampling_settings_are_generation_params_with_the_same_defaults() -> None:
     defaults = GenerationParams()
-    assert {s.name for s in SAMPLING} == {f.name for f in dataclasses.fields(GenerationParams)}
+    assert {s.name for s in SAMPLING} == set(SAMPLING_FIELDS)
+    assert set(SAMPLING_FIELDS) <= {f.name for f in dataclasses.fields(GenerationParams)}
     for setting in SAMPLING:
         assert setting.default == getattr(defaults, setting.name), setting.key
         assert setting.per_model, setting.key

@@ -13,7 +13,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from app.core.engine.base import ChatMessage, GenerationParams, GenerationStats, Role
+from app.core.engine.base import (
+    SAMPLING_FIELDS,
+    ChatMessage,
+    GenerationParams,
+    GenerationStats,
+    Role,
+)
 from app.core.settings.schema import (
     BY_KEY,
     OVERFLOW_POLICIES,
@@ -138,7 +144,8 @@ class Conversation:
 
     `params` are the generation settings the chat uses; `overflow` what happens when it
     outgrows the context (None: the app's setting); `model` is the display name of the model
-    last used, `model_path` its file.
+    last used, `model_path` its file; `source` is "api" for a chat asked through the local
+    server, None for the window's and the terminal's.
     """
 
     id: int | None = None
@@ -149,6 +156,7 @@ class Conversation:
     preset: str | None = None
     params: GenerationParams | None = None
     overflow: OverflowPolicy | None = None
+    source: str | None = None  # "api": asked through the local server (saved on request)
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
     _messages: dict[int, Message] = field(default_factory=dict, repr=False)
@@ -330,7 +338,8 @@ class Conversation:
 
 def settings_to_json(conversation: Conversation) -> dict[str, Any]:
     """A chat's own settings as stored: its generation settings and its overflow policy."""
-    data = dataclasses.asdict(conversation.params) if conversation.params is not None else {}
+    params = conversation.params
+    data = {name: getattr(params, name) for name in SAMPLING_FIELDS} if params else {}
     if conversation.overflow is not None:
         data["overflow"] = conversation.overflow
     return data
@@ -363,8 +372,7 @@ def sampling_values(data: Mapping[str, object]) -> dict[str, SamplingValue]:
 def params_from_json(data: object) -> GenerationParams | None:
     """Settings read back from a file (a chat's own, or an imported one's), or None when it
     has none; what `sampling_values` leaves out is dropped."""
-    if not isinstance(data, dict) or not any(f.name in data
-                                             for f in dataclasses.fields(GenerationParams)):
+    if not isinstance(data, dict) or not any(name in data for name in SAMPLING_FIELDS):
         return None
     values: dict[str, Any] = sampling_values(data)  # each checked against its field's setting
     return GenerationParams(**values)

@@ -18,7 +18,7 @@ from typing import Any
 
 from app.core.chat.conversation import SamplingValue, sampling_values
 from app.core.documents.language import DEFAULT_LANGUAGE
-from app.core.engine.base import GenerationParams
+from app.core.engine.base import SAMPLING_FIELDS, GenerationParams
 from app.core.jsonfile import read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,8 @@ VERSION = 1
 USER_KEY_PREFIX = "user:"
 LANGUAGE_PLACEHOLDER = "{language}"
 
-# Read from the dataclass itself, so a new field is picked up without touching this module.
-_PARAM_NAMES = frozenset(f.name for f in dataclasses.fields(GenerationParams))
+# The sampling settings a preset may set (not a request's stop strings, tools or schema).
+_PARAM_NAMES = frozenset(SAMPLING_FIELDS)
 
 
 class PresetError(Exception):

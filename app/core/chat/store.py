@@ -109,6 +109,10 @@ MIGRATIONS: Sequence[str] = (
     ALTER TABLE messages ADD COLUMN attachments TEXT;
     ALTER TABLE messages ADD COLUMN details TEXT;
     """,
+    # 4: where a chat came from: NULL the window or the terminal, 'api' the local server
+    """
+    ALTER TABLE conversations ADD COLUMN source TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -213,6 +217,7 @@ class ConversationSummary:
     updated_at: float
     model: str | None
     message_count: int
+    source: str | None = None  # 'api': asked through the local server
 
 
 @dataclass(frozen=True)
@@ -325,12 +330,12 @@ class ConversationStore:
     def list_conversations(self) -> list[ConversationSummary]:
         """Every chat not deleted, the most recently changed first."""
         rows = self._db.execute(
-            "SELECT c.id, c.title, c.created_at, c.updated_at, c.model, "
+            "SELECT c.id, c.title, c.created_at, c.updated_at, c.model, c.source, "
             "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
             "FROM conversations c WHERE c.deleted_at IS NULL "
             "ORDER BY c.updated_at DESC, c.id DESC").fetchall()
         return [ConversationSummary(r["id"], r["title"], r["created_at"], r["updated_at"],
-                                    r["model"], r["n"]) for r in rows]
+                                    r["model"], r["n"], r["source"]) for r in rows]
 
     @_reported
     def create(self, conversation: Conversation, touch: bool = True) -> int:
@@ -361,11 +366,12 @@ class ConversationStore:
             for conversation in conversations:
                 cursor = db.execute(
                     "INSERT INTO conversations (title, system_prompt, model, model_path, "
-                    "preset, settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "preset, settings, created_at, updated_at, source) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (conversation.title, conversation.system_prompt, conversation.model,
                      conversation.model_path, conversation.preset,
                      json.dumps(settings_to_json(conversation)), conversation.created_at,
-                     conversation.updated_at))
+                     conversation.updated_at, conversation.source))
                 assert cursor.lastrowid is not None
                 conversation.id = cursor.lastrowid
                 self._insert_tree(db, conversation)
@@ -403,7 +409,7 @@ class ConversationStore:
             id=row["id"], title=row["title"], system_prompt=row["system_prompt"],
             model=row["model"], model_path=row["model_path"], preset=row["preset"],
             params=params_from_json(settings), overflow=overflow_from_json(settings),
-            created_at=row["created_at"], updated_at=row["updated_at"])
+            created_at=row["created_at"], updated_at=row["updated_at"], source=row["source"])
         messages: list[Message] = []
         chosen: set[int | None] = set()
         for r in self._db.execute(

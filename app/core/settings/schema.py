@@ -18,9 +18,13 @@ OverflowPolicy = Literal["drop-oldest", "stop"]
 OVERFLOW_POLICIES: tuple[OverflowPolicy, ...] = ("drop-oldest", "stop")
 
 Value = bool | int | float | str | None
-Kind = Literal["bool", "int", "float", "choice"]
+Kind = Literal["bool", "int", "float", "choice", "text"]
 
-GROUPS: tuple[str, ...] = ("Sampling", "Model", "Hardware", "App")
+GROUPS: tuple[str, ...] = ("Sampling", "Model", "Hardware", "Server", "App")
+TEXT_MAX_CHARS = 2000
+# The local server's port: one none of the apps people use beside us takes (LM Studio 1234,
+# Jan 1337, GPT4All 4891, Ollama 11434, llama-server 8080, vLLM 8000).
+DEFAULT_SERVER_PORT = 5757
 # QSpinBox holds a C int: no maximum may exceed it, or the panel could not show the value.
 _INT32_MAX = 2**31 - 1
 
@@ -142,6 +146,21 @@ SETTINGS: tuple[Setting, ...] = (
             "The evaluated state of chats is also saved on disk, up to this much, so that a long "
             "chat reopened after a restart continues at once. 0 saves none.",
             "int", 4096, 0, 16_777_216, group="Hardware"),
+    Setting("server.port", "Port",
+            "The port the local server (the OpenAI-compatible API) listens on.",
+            "int", DEFAULT_SERVER_PORT, 1024, 65535, group="Server"),
+    Setting("server.idle_unload_min", "Unload an idle model after (minutes)",
+            "A model the server loaded for a request is freed after this many minutes without "
+            "one. 0 keeps it loaded.",
+            "int", 30, 0, 10_080, group="Server"),
+    Setting("server.save_chats", "Save API chats",
+            "Keep the chats other programs have through the server with your own, in the "
+            "sidebar's API group.",
+            "bool", False, group="Server"),
+    Setting("server.cors_origins", "Allowed web origins",
+            "Web pages (origins such as https://example.com, separated by spaces or commas) "
+            "allowed to call the server from a browser. Empty allows none.",
+            "text", "", group="Server"),
     Setting("app.theme", "Theme",
             "Light or dark colours, or whatever the system uses.",
             "choice", "system", choices=("system", "light", "dark"), group="App"),
@@ -179,6 +198,8 @@ def allowed(setting: Setting) -> str:
     """What the setting accepts, in words: "a number from 0 to 2", "'auto' or a whole number..."""
     if setting.kind == "bool":
         return "true or false"
+    if setting.kind == "text":
+        return f"text of at most {TEXT_MAX_CHARS} characters"
     if setting.kind == "choice":
         return "one of " + _either([repr(c) for c in setting.choices])
     number = "a whole number" if setting.kind == "int" else "a number"
@@ -210,6 +231,10 @@ def validate(setting: Setting, value: object) -> Value:
         raise _invalid(setting, value)
     if setting.kind == "choice":
         if isinstance(value, str) and value in setting.choices:
+            return value
+        raise _invalid(setting, value)
+    if setting.kind == "text":
+        if isinstance(value, str) and len(value) <= TEXT_MAX_CHARS and value.isprintable():
             return value
         raise _invalid(setting, value)
     if isinstance(value, str) and value in setting.special:
