@@ -93,11 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="do not keep this chat in the saved chats ('lamplight chats')")
     chat.add_argument("--continue", dest="continue_id", type=chat_id, default=None, metavar="ID",
                       help="add turns to saved chat ID, which the model is sent as history")
-    from app.cli import chats, models, summarize
+    from app.cli import chats, models, serve, summarize
 
     models.add_parser(commands, common)
     summarize.add_parser(commands, common)
     chats.add_parser(commands, common)
+    serve.add_parser(commands, common)
     return parser
 
 
@@ -136,11 +137,12 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _run_command(args: argparse.Namespace, paths: AppPaths) -> int:
-    from app.cli import chats, models, summarize  # loaded by build_parser already
+    from app.cli import chats, models, serve, summarize  # loaded by build_parser already
 
     if args.command == "chat":
         return run_chat(args, paths)
-    runs = {"models": models.run, "summarize": summarize.run, "chats": chats.run}
+    runs = {"models": models.run, "summarize": summarize.run, "chats": chats.run,
+            "serve": serve.run}
     if args.command in runs:
         return runs[args.command](args, paths)
     from app.qt.application import run_gui  # Qt is loaded only for the window

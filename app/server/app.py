@@ -1,0 +1,441 @@
+"""OpenAI's endpoints over the chat service: `/v1/models`, `/v1/chat/completions`,
+`/v1/completions`, `/v1/embeddings`.
+
+A request is checked (`schema`), its model found (404 if not installed), and its job queued in
+the inference thread's "api" lane (`EngineRunner`; 503 with `Retry-After` when too many wait).
+Pieces come back from that thread through the event loop. A client that goes away sets the
+request's cancel token, which stops the engine between two tokens, or while it reads the prompt,
+and a request still waiting never starts. Errors that happen before the first token (a prompt
+too long, a model that cannot load) still get their status: a stream's headers are sent with its
+first piece.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
+
+from app import __version__
+from app.core.chat.api import ApiService, RequestCancelledError
+from app.core.engine.base import (
+    ContextOverflowError,
+    EngineError,
+    GenerationResult,
+    InferenceEngine,
+    ModelLoadError,
+    UnsupportedRequestError,
+)
+from app.core.engine.cancel import CancelToken
+from app.core.engine.runner import EngineRunner, QueueFullError, RunnerClosedError
+from app.core.models.library import ModelEntry, ModelNotFoundError
+from app.server import schema
+from app.server.errors import ApiError, queue_full, server_error, unknown_model
+from app.server.guard import BODY_LIMIT, Guard, read_body
+
+log = logging.getLogger(__name__)
+LANE = "api"
+T = TypeVar("T")
+_END = object()
+_DISCONNECT_POLL_S = 0.1
+FINISH_REASONS = {"stop": "stop", "length": "length", "loop": "length",
+                  "tool_calls": "tool_calls", "cancelled": "stop"}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 5757
+    api_key: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    max_waiting: int = 16  # requests queued in the api lane; more get 503
+    body_limit: int = BODY_LIMIT
+
+
+@dataclass
+class Activity:
+    """What the window shows of the server: requests in flight, the last error. Any thread."""
+
+    in_flight: int = 0
+    served: int = 0
+    last_error: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def started(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+
+    def ended(self, error: str | None = None) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self.served += 1
+            if error is not None:
+                self.last_error = f"{time.strftime('%H:%M:%S')} {error}"
+
+
+def create_app(runner: EngineRunner, service: ApiService, config: ServerConfig,
+               activity: Activity | None = None) -> FastAPI:
+    activity = activity or Activity()
+    app = FastAPI(title="Lamplight", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    api = _Api(runner, service, config, activity)
+
+    @app.exception_handler(ApiError)
+    async def on_api_error(_request: Request, exc: ApiError) -> Response:
+        return exc.response()
+
+    @app.exception_handler(404)
+    async def on_not_found(request: Request, _exc: Exception) -> Response:
+        return ApiError(404, f"No such endpoint: {request.method} {request.url.path[:100]}.",
+                        code="not_found").response()
+
+    @app.exception_handler(405)
+    async def on_bad_method(request: Request, _exc: Exception) -> Response:
+        return ApiError(405, f"{request.method} is not allowed on {request.url.path[:100]}.",
+                        code="method_not_allowed").response()
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        offered = await run_in_threadpool(service.served.offered)
+        return {"object": "list", "data": [_model_json(m) for m in offered]}
+
+    @app.get("/v1/models/{model_id:path}")
+    async def model(model_id: str) -> dict[str, Any]:
+        offered = await run_in_threadpool(service.served.offered)
+        for m in offered:
+            if m.id == model_id:
+                return _model_json(m)
+        raise unknown_model(f"The model '{model_id[:200]}' does not exist.")
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_api_route("/v1/chat/completions", api.chat, methods=["POST"])
+    app.add_api_route("/v1/completions", api.completion, methods=["POST"])
+    app.add_api_route("/v1/embeddings", api.embeddings, methods=["POST"])
+    if config.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
+                           allow_methods=["GET", "POST", "OPTIONS"],
+                           allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(Guard, bound=config.host, api_key=config.api_key)
+    return app
+
+
+def _model_json(m: Any) -> dict[str, Any]:
+    return {"id": m.id, "object": "model", "created": m.created, "owned_by": m.owned_by,
+            "context_length": m.context_length,
+            "type": "embeddings" if m.embedding else "llm"}
+
+
+class _Api:
+    def __init__(self, runner: EngineRunner, service: ApiService, config: ServerConfig,
+                 activity: Activity) -> None:
+        self.runner = runner
+        self.service = service
+        self.config = config
+        self.activity = activity
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    async def chat(self, request: Request) -> Response:
+        body = schema.parse(schema.ChatRequest, await read_body(request, self.config.body_limit))
+        entry = await self._entry(body.model)
+        messages = body.chat_messages()
+        params = self.service.params(entry, **body.sampling())
+        kind = "chat.completion"
+
+        def job(on_piece: Callable[[str], None], cancel: CancelToken
+                ) -> Callable[[InferenceEngine], GenerationResult]:
+            return self.service.chat_job(entry, messages, params, on_piece, cancel)
+
+        def save(result: GenerationResult) -> None:
+            if self.service.saving and not result.cancelled:
+                self.service.save(entry, messages, result)
+
+        return await self._generate(request, body, _Reply(kind, entry.name), make_job=job,
+                                    save=save)
+
+    async def completion(self, request: Request) -> Response:
+        body = schema.parse(schema.CompletionRequest,
+                            await read_body(request, self.config.body_limit))
+        entry = await self._entry(body.model)
+        prompt = body.prompt_text()
+        params = self.service.params(entry, **body.sampling())
+
+        def job(on_piece: Callable[[str], None], cancel: CancelToken
+                ) -> Callable[[InferenceEngine], GenerationResult]:
+            return self.service.completion_job(entry, prompt, params, on_piece, cancel)
+
+        reply = _Reply("text_completion", entry.name, prompt if body.echo else "")
+        return await self._generate(request, body, reply, make_job=job, save=lambda _r: None)
+
+    async def embeddings(self, request: Request) -> Response:
+        body = schema.parse(schema.EmbeddingRequest,
+                            await read_body(request, self.config.body_limit))
+        entry = await self._entry(body.model)
+        texts = body.texts()
+        self.activity.started()
+        error = None
+        try:
+            cancel = CancelToken()
+            future = self._submit(self.service.embedding_job(entry, texts, cancel))
+            vectors, tokens = await self._wait(request, future, cancel)
+        except ApiError as exc:
+            error = exc.message
+            raise
+        finally:
+            self.activity.ended(error)
+        if body.encoding_format == "base64":
+            import base64
+            import struct
+            data = [base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode() for v in vectors]
+        else:
+            data = vectors  # type: ignore[assignment]
+        return JSONResponse({
+            "object": "list", "model": entry.name,
+            "data": [{"object": "embedding", "index": i, "embedding": d}
+                     for i, d in enumerate(data)],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+    # -- the parts -------------------------------------------------------------------------
+
+    async def _entry(self, name: str) -> ModelEntry:
+        try:
+            return await run_in_threadpool(self.service.served.find, name)
+        except ModelNotFoundError as exc:
+            raise unknown_model(str(exc)) from None
+
+    def _submit(self, job: Callable[[InferenceEngine], T]) -> Future[T]:
+        try:
+            return self.runner.submit(LANE, job, limit=self.config.max_waiting)
+        except QueueFullError:
+            raise queue_full(self.runner.waiting(LANE), 2) from None
+        except RunnerClosedError:
+            raise ApiError(503, "The server is shutting down.", type_="server_error",
+                           code="shutting_down") from None
+
+    async def _wait(self, request: Request, future: Future[T], cancel: CancelToken) -> T:
+        """The job's result, cancelling it if the client goes away meanwhile."""
+        waiting = asyncio.wrap_future(future)
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=_DISCONNECT_POLL_S)
+            if done:
+                waiting.exception()  # seen here: asyncio would log it as never retrieved
+                return _result(future)
+            if await request.is_disconnected():
+                cancel.cancel()
+                future.cancel()  # never starts if it has not yet
+                raise ApiError(499, "The client went away.", code="client_closed")
+
+    async def _generate(self, request: Request, body: schema._Sampling, reply: _Reply, *,
+                        make_job: Callable[..., Callable[[InferenceEngine], GenerationResult]],
+                        save: Callable[[GenerationResult], None]) -> Response:
+        loop = asyncio.get_running_loop()
+        run = _Run(asyncio.Queue(), CancelToken(), reply, save)
+
+        def on_piece(text: str) -> None:
+            loop.call_soon_threadsafe(run.pieces.put_nowait, text)
+
+        self.activity.started()
+        try:
+            run.future = self._submit(make_job(on_piece, run.cancel))
+        except ApiError as exc:
+            self.activity.ended(exc.message)
+            raise
+        run.future.add_done_callback(
+            lambda _f: loop.call_soon_threadsafe(run.pieces.put_nowait, _END))
+        if not body.stream:
+            try:
+                result = await self._wait(request, run.future, run.cancel)
+                await run_in_threadpool(save, result)
+            except ApiError as exc:
+                self.activity.ended(exc.message)
+                raise
+            self.activity.ended()
+            return JSONResponse(reply.whole(result))
+        # The first piece (or the end) before the headers: an error before it gets its status.
+        try:
+            first = await self._first(request, run)
+        except ApiError as exc:
+            self.activity.ended(exc.message)
+            raise
+        return EventSourceResponse(self._events(run, first, body.include_usage), ping=15,
+                                   sep="\n")
+
+    async def _first(self, request: Request, run: _Run) -> object:
+        while True:
+            try:
+                first = await asyncio.wait_for(run.pieces.get(), _DISCONNECT_POLL_S)
+            except TimeoutError:
+                if await request.is_disconnected():
+                    run.stop()
+                    raise ApiError(499, "The client went away.", code="client_closed") from None
+                continue
+            if first is _END:
+                _result(run.future)  # raises the job's error as its ApiError
+            return first
+
+    async def _events(self, run: _Run, first: object, include_usage: bool
+                      ) -> AsyncIterator[str]:
+        error = None
+        reply = run.reply
+        try:
+            yield reply.chunk_json(role=True)
+            item = first
+            while item is not _END:
+                yield reply.chunk_json(text=str(item))
+                item = await run.pieces.get()
+            try:
+                result = _result(run.future)
+            except ApiError as exc:  # after the headers: the error goes as an event
+                error = exc.message
+                yield reply.error_json(exc)
+                return
+            for chunk in reply.closing(result, include_usage):
+                yield chunk
+            yield "[DONE]"
+            await run_in_threadpool(run.save, result)
+        finally:
+            if not run.future.done():  # the client went away mid-answer: stop it now
+                run.stop()
+                error = "The client went away mid-answer."
+            self.activity.ended(error)
+
+
+@dataclass
+class _Run:
+    """One generation seen from the event loop: its pieces as they come, its job's future."""
+
+    pieces: asyncio.Queue[object]
+    cancel: CancelToken
+    reply: _Reply
+    save: Callable[[GenerationResult], None]
+    future: Future[GenerationResult] = field(default_factory=Future)
+
+    def stop(self) -> None:
+        self.cancel.cancel()
+        self.future.cancel()  # never starts if it has not yet
+
+
+def _result(future: Future[T]) -> T:
+    """What the job returned; its failure as the `ApiError` the client gets."""
+    try:
+        return future.result()
+    except ApiError:
+        raise
+    except RequestCancelledError:
+        raise ApiError(499, "The client went away.", code="client_closed") from None
+    except ContextOverflowError as exc:
+        raise ApiError(400, str(exc), param="messages",
+                       code="context_length_exceeded") from None
+    except UnsupportedRequestError as exc:
+        raise ApiError(400, str(exc), param=exc.param, code="unsupported") from None
+    except ModelLoadError as exc:
+        raise server_error(str(exc)) from None
+    except EngineError as exc:
+        raise server_error(str(exc)) from None
+    except Exception as exc:
+        log.exception("an API request failed")
+        raise server_error(f"The server failed: {type(exc).__name__}.") from None
+
+
+class _Reply:
+    """The JSON of one answer, whole or as stream chunks, in OpenAI's shapes."""
+
+    def __init__(self, kind: str, model: str, echo: str = "") -> None:
+        self.kind = kind  # "chat.completion" or "text_completion"
+        self.model = model
+        self.echo = echo
+        prefix = "chatcmpl" if kind == "chat.completion" else "cmpl"
+        self.id = f"{prefix}-{secrets.token_hex(12)}"
+        self.created = int(time.time())
+
+    @property
+    def chat(self) -> bool:
+        return self.kind == "chat.completion"
+
+    def _head(self, obj: str) -> dict[str, Any]:
+        return {"id": self.id, "object": obj, "created": self.created, "model": self.model,
+                "system_fingerprint": f"lamplight-{__version__}"}
+
+    @staticmethod
+    def usage(result: GenerationResult) -> dict[str, Any]:
+        s = result.stats
+        return {"prompt_tokens": s.prompt_tokens, "completion_tokens": s.completion_tokens,
+                "total_tokens": s.prompt_tokens + s.completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": s.cached_tokens}}
+
+    @staticmethod
+    def tool_calls(result: GenerationResult) -> list[dict[str, Any]]:
+        return [{"id": c.id, "type": "function",
+                 "function": {"name": c.name, "arguments": c.arguments}}
+                for c in result.tool_calls]
+
+    def whole(self, result: GenerationResult) -> dict[str, Any]:
+        finish = FINISH_REASONS[result.stats.finish_reason]
+        if self.chat:
+            message: dict[str, Any] = {"role": "assistant",
+                                       "content": result.text if result.text or not
+                                       result.tool_calls else None}
+            if result.tool_calls:
+                message["tool_calls"] = self.tool_calls(result)
+            choice = {"index": 0, "message": message, "finish_reason": finish,
+                      "logprobs": None}
+        else:
+            choice = {"index": 0, "text": self.echo + result.text, "finish_reason": finish,
+                      "logprobs": None}
+        return {**self._head(self.kind), "choices": [choice], "usage": self.usage(result)}
+
+    def _chunk(self, choice: dict[str, Any] | None, usage: dict[str, Any] | None = None
+               ) -> str:
+        import json
+
+        obj = "chat.completion.chunk" if self.chat else "text_completion"
+        data = {**self._head(obj), "choices": [choice] if choice else []}
+        if usage is not None:
+            data["usage"] = usage
+        return json.dumps(data, ensure_ascii=False)
+
+    def chunk_json(self, *, text: str = "", role: bool = False) -> str:
+        if not self.chat:
+            if role:  # a text completion has no role chunk: the echo, if asked, goes first
+                text = self.echo
+            return self._chunk({"index": 0, "text": text, "finish_reason": None,
+                                "logprobs": None})
+        delta: dict[str, Any] = {"role": "assistant", "content": ""} if role else \
+            {"content": text}
+        return self._chunk({"index": 0, "delta": delta, "finish_reason": None,
+                            "logprobs": None})
+
+    def closing(self, result: GenerationResult, include_usage: bool) -> list[str]:
+        chunks = []
+        finish = FINISH_REASONS[result.stats.finish_reason]
+        if self.chat and result.tool_calls:
+            calls = [{"index": i, **call} for i, call in enumerate(self.tool_calls(result))]
+            chunks.append(self._chunk({"index": 0, "delta": {"tool_calls": calls},
+                                       "finish_reason": None, "logprobs": None}))
+        end: dict[str, Any] = {"index": 0, "finish_reason": finish, "logprobs": None}
+        end.update({"delta": {}} if self.chat else {"text": ""})
+        chunks.append(self._chunk(end))
+        if include_usage:
+            chunks.append(self._chunk(None, self.usage(result)))
+        return chunks
+
+    def error_json(self, exc: ApiError) -> str:
+        import json
+
+        return json.dumps({"error": {"message": exc.message, "type": exc.type,
+                                     "param": exc.param, "code": exc.code}})
