@@ -306,8 +306,8 @@ class _Api:
                 return
             for chunk in reply.closing(result, include_usage):
                 yield chunk
+            await run_in_threadpool(run.save, result)  # kept before the client may go
             yield "[DONE]"
-            await run_in_threadpool(run.save, result)
         finally:
             if not run.future.done():  # the client went away mid-answer: stop it now
                 run.stop()
