@@ -9,10 +9,18 @@ of the messages), then "Answer N." for the Nth; `hold` keeps an answer going unt
 stopped, for tests of Stop and of what the window does meanwhile. A prompt longer than
 `prompt_batch` tokens is reported as read a batch at a time (`on_prompt`); `hold_prompt` holds
 it after its first batch.
+
+`complete` answers a plain prompt the same way (its words are its tokens), an answer ends before
+the first of `params.stop`, and `embed` gives deterministic unit vectors (`EMBEDDING_DIMS`,
+from a hash of each text) once `embedding` is set, as an embedding model; until then it refuses,
+as a chat model does, and with `embedding` set chats and completions are refused.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import math
 import re
 import threading
 from collections import deque
@@ -29,7 +37,14 @@ from app.core.engine import (
     ModelLoadError,
     NoModelLoadedError,
 )
-from app.core.engine.base import LoadSpec, OnPrompt, PromptProgress, TemplateSource, answer_seed
+from app.core.engine.base import (
+    LoadSpec,
+    OnPrompt,
+    PromptProgress,
+    TemplateSource,
+    UnsupportedRequestError,
+    answer_seed,
+)
 from app.core.engine.gguf import GGUFError, read_header
 from app.core.engine.states import StateCache
 
@@ -37,11 +52,13 @@ Reply = str | Callable[[Sequence[ChatMessage]], str]
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _PIECE = re.compile(r"\s*\S+")
 MESSAGE_OVERHEAD = 4  # tokens of the template around each message, as a chat template adds
+EMBEDDING_DIMS = 8
 
 
 class ScriptedEngine:
     """`InferenceEngine` for tests; see the module. What it was asked is kept in `asked`,
-    `params`, `loads` and `sessions`; `load_error` makes the next loads fail with it."""
+    `params`, `loads` and `sessions` (plain prompts in `prompts`, texts embedded in
+    `embedded`); `load_error` makes the next loads fail with it."""
 
     def __init__(self, replies: Iterable[Reply] = ()) -> None:
         self.replies: deque[Reply] = deque(replies)
@@ -54,6 +71,9 @@ class ScriptedEngine:
         self.hold_prompt = threading.Event()  # while set, a long prompt waits after a batch
         self.prompt_batch = 64  # tokens "read" between prompt reports (llama.cpp: n_batch)
         self.holding = threading.Event()  # set while an answer is held
+        self.prompts: list[str] = []
+        self.embedded: list[str] = []
+        self.embedding = False  # an embedding model: it embeds, and cannot chat
         self._model: ModelInfo | None = None
 
     def factory(self, _states: StateCache | None = None) -> ScriptedEngine:
@@ -62,6 +82,8 @@ class ScriptedEngine:
 
     @property
     def model(self) -> ModelInfo | None:
+        if self._model is not None and self._model.embedding != self.embedding:
+            self._model = dataclasses.replace(self._model, embedding=self.embedding)
         return self._model
 
     def load(self, spec: LoadSpec) -> ModelInfo:
@@ -82,7 +104,7 @@ class ScriptedEngine:
             chat_format=spec.chat_format or "chatml",
             template_source=(TemplateSource.GGUF if header.chat_template
                              else TemplateSource.FALLBACK),
-            chat_template=header.chat_template)
+            chat_template=header.chat_template, embedding=self.embedding)
         return self._model
 
     def unload(self) -> None:
@@ -99,9 +121,7 @@ class ScriptedEngine:
     def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
                     on_piece: Callable[[str], None], cancel: CancelToken | None = None,
                     on_prompt: OnPrompt | None = None) -> GenerationResult:
-        model = self._model
-        if model is None:
-            raise NoModelLoadedError()
+        model = self._chat_model()
         self.asked.append(list(messages))
         self.params.append(params)
         prompt = sum(self.count_tokens(m.content) + MESSAGE_OVERHEAD for m in messages)
@@ -116,8 +136,65 @@ class ScriptedEngine:
                     return GenerationResult("", GenerationStats(prompt, 0, 0.001, 0.0,
                                                                 "cancelled"))
             on_prompt(PromptProgress(prompt, prompt))
-        reply = self.replies.popleft() if self.replies else f"Answer {len(self.asked)}."
+        return self._answer(model, messages, prompt, params, on_piece, cancel=cancel)
+
+    def complete(self, prompt: str, params: GenerationParams, on_piece: Callable[[str], None],
+                 cancel: CancelToken | None = None) -> GenerationResult:
+        """A plain prompt, answered as a chat of one question is (its replies are asked with
+        that question), its words counted as its tokens."""
+        model = self._chat_model()
+        self.prompts.append(prompt)
+        self.params.append(params)
+        tokens = self.count_tokens(prompt)
+        if tokens >= model.n_ctx:
+            raise ContextOverflowError(tokens, model.n_ctx)
+        return self._answer(model, [ChatMessage("user", prompt)], tokens, params, on_piece,
+                            cancel=cancel)
+
+    def embed(self, texts: Sequence[str], cancel: CancelToken | None = None
+              ) -> tuple[list[list[float]], int]:
+        """A unit vector of `EMBEDDING_DIMS` per text, the same for the same text; a stop
+        returns those made so far."""
+        model = self._model
+        if model is None:
+            raise NoModelLoadedError()
+        if not self.embedding:
+            raise UnsupportedRequestError(
+                f"{model.name} cannot make embeddings: load an embedding model", param="model")
+        vectors: list[list[float]] = []
+        read = 0
+        for text in texts:
+            tokens = self.count_tokens(text)
+            if tokens > model.n_ctx:
+                raise ContextOverflowError(tokens, model.n_ctx)
+        for text in texts:
+            if cancel is not None and cancel.cancelled:
+                break
+            self.embedded.append(text)
+            digest = hashlib.sha256(text.encode("utf-8")).digest()
+            raw = [b - 127.5 for b in digest[:EMBEDDING_DIMS]]
+            norm = math.sqrt(sum(x * x for x in raw))
+            vectors.append([x / norm for x in raw])
+            read += self.count_tokens(text)
+        return vectors, read
+
+    def _chat_model(self) -> ModelInfo:
+        model = self._model
+        if model is None:
+            raise NoModelLoadedError()
+        if self.embedding:
+            raise UnsupportedRequestError(f"{model.name} is an embedding model: it cannot chat",
+                                          param="model")
+        return model
+
+    def _answer(self, model: ModelInfo, messages: Sequence[ChatMessage], prompt: int,
+                params: GenerationParams, on_piece: Callable[[str], None], *,
+                cancel: CancelToken | None) -> GenerationResult:
+        """The next reply to `messages`, a `prompt` tokens long, streamed piece by piece."""
+        answered = len(self.asked) + len(self.prompts)
+        reply = self.replies.popleft() if self.replies else f"Answer {answered}."
         text = reply if isinstance(reply, str) else reply(messages)
+        text = _before_stop(text, params.stop)
         room = model.n_ctx - prompt
         limit = min(params.max_tokens or room, room)
         said: list[str] = []
@@ -153,3 +230,8 @@ class ScriptedEngine:
         finally:
             self.holding.clear()
 
+
+def _before_stop(text: str, stop: Sequence[str]) -> str:
+    """`text` up to the first of the `stop` strings in it, which is left out."""
+    ends = [at for at in (text.find(s) for s in stop if s) if at >= 0]
+    return text[:min(ends)] if ends else text
