@@ -141,12 +141,17 @@ def with_metadata(source: Path, target: Path, strings: dict[str, str] | None = N
     return target
 
 
-@pytest.fixture(scope="module")
-def engine(smollm2_path: Path) -> Iterator[LlamaCppEngine]:
+def loaded(path: Path, n_ctx: int = 1024) -> Iterator[LlamaCppEngine]:
+    """An engine with `path` loaded, for a module's tests, unloaded after them."""
     eng = LlamaCppEngine()
-    eng.load(LoadSpec(smollm2_path, n_ctx=1024))
+    eng.load(LoadSpec(path, n_ctx=n_ctx))
     yield eng
     eng.unload()
+
+
+@pytest.fixture(scope="module")
+def engine(smollm2_path: Path) -> Iterator[LlamaCppEngine]:
+    yield from loaded(smollm2_path)
 
 
 @pytest.fixture(scope="module")
@@ -155,10 +160,7 @@ def tools_engine(smollm2_path: Path,
     """SmolLM2 with a chat template that renders tools."""
     path = with_metadata(smollm2_path, tmp_path_factory.mktemp("tools") / "smollm2-tools.gguf",
                          strings={"tokenizer.chat_template": TOOLS_TEMPLATE})
-    eng = LlamaCppEngine()
-    eng.load(LoadSpec(path, n_ctx=1024))
-    yield eng
-    eng.unload()
+    yield from loaded(path)
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +172,7 @@ def embedding_path(smollm2_path: Path, tmp_path_factory: pytest.TempPathFactory)
 
 @pytest.fixture(scope="module")
 def embedding_engine(embedding_path: Path) -> Iterator[LlamaCppEngine]:
-    eng = LlamaCppEngine()
-    eng.load(LoadSpec(embedding_path, n_ctx=256))
-    yield eng
-    eng.unload()
+    yield from loaded(embedding_path, n_ctx=256)
 
 
 def ask(engine: LlamaCppEngine, question: str | list[ChatMessage],
