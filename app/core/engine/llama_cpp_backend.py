@@ -43,6 +43,7 @@ from app.core.engine.base import (
     answer_seed,
 )
 from app.core.engine.cancel import CancelToken
+from app.core.engine.embedding import is_embedding_model
 from app.core.engine.gguf import GGUFError, GGUFHeader, read_header
 from app.core.engine.hardware import physical_cores
 from app.core.engine.native import NATIVE_LOG, StderrToLog
@@ -64,9 +65,6 @@ _NO_SYSTEM_ROLE = {"gemma"}
 _CTX_PAD = 256
 _UBATCH = 512  # llama-cpp-python's default micro-batch
 _POOLING_OWN, _POOLING_MEAN = -1, 1  # LLAMA_POOLING_TYPE_UNSPECIFIED (the model's), _MEAN
-# Architectures that only encode (no causal decoder): embedding models whatever their metadata.
-_ENCODERS = {"bert", "modern-bert", "nomic-bert", "nomic-bert-moe", "neo-bert", "jina-bert-v2",
-             "jina-bert-v3", "t5encoder", "eurobert"}
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
 
@@ -86,24 +84,16 @@ def _return_freed_memory() -> None:
         pass
 
 
-def _embedding_pooling(header: GGUFHeader) -> int | None:
-    """How an embedding model pools its tokens' vectors into one, as `Llama(pooling_type=)`
-    takes it; None when the GGUF is no embedding model. It is one when it declares a pooling
-    (`<arch>.pooling_type` above 0, none; llama.cpp then reads it itself), or when its
-    architecture only encodes (pooled by the mean where it declares none)."""
-    pooling = header.metadata.get(f"{header.architecture}.pooling_type")
-    if isinstance(pooling, int) and not isinstance(pooling, bool) and pooling > 0:
-        return _POOLING_OWN
-    return _POOLING_MEAN if header.architecture in _ENCODERS else None
-
-
 def _batching(header: GGUFHeader, n_ctx: int, n_batch: int) -> dict[str, Any]:
-    """`Llama`'s arguments for the batches and embeddings: an embedding model is loaded to
-    embed, with its pooling, and batches of the whole context (an encoder reads a text in one
-    micro-batch, and `Llama.embed` refuses a text longer than the batch)."""
-    pooling = _embedding_pooling(header)
-    if pooling is None:
+    """`Llama`'s arguments for the batches and embeddings: an embedding model
+    (`is_embedding_model`) is loaded to embed, with the pooling it declares (llama.cpp reads
+    it), the mean for an encoder that declares none, and batches of the whole context (an
+    encoder reads a text in one micro-batch, and `Llama.embed` refuses a text longer than the
+    batch)."""
+    if not is_embedding_model(header):
         return {"n_batch": n_batch, "n_ubatch": _UBATCH, "embedding": False}
+    declared = header.metadata.get(f"{header.architecture}.pooling_type")
+    pooling = _POOLING_MEAN if declared in (None, 0) else _POOLING_OWN
     return {"n_batch": n_ctx, "n_ubatch": n_ctx, "embedding": True, "pooling_type": pooling}
 
 
