@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,12 +28,11 @@ from app.core.engine import (
 from app.core.engine.base import Tool, ToolCall, UnsupportedRequestError
 from app.core.engine.gguf import read_header
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
-from tests.gguffiles import STRING, layout
+from tests.gguffiles import TOOLS_TEMPLATE, with_metadata
 
 pytestmark = [pytest.mark.model]
 
 GREEDY = GenerationParams(temperature=0.0, max_tokens=40, seed=1)
-_U32 = 4  # GGUF's value type of a uint32
 PERSON = {"type": "object", "properties": {"name": {"type": "string"},
                                            "age": {"type": "integer"}},
           "required": ["name", "age"]}
@@ -47,99 +45,6 @@ WEATHER = Tool("get_weather", "Get the current weather in a city",
                json.dumps(WEATHER_PARAMETERS))
 SEARCH = Tool("search", "Search the web", json.dumps(
     {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}))
-
-# Qwen 2.5's template, shortened: the tools in the system prompt, calls in <tool_call> blocks,
-# their results in <tool_response> blocks.
-TOOLS_TEMPLATE = """\
-{%- if tools %}
-    {{- '<|im_start|>system\\n' }}
-    {%- if messages[0]['role'] == 'system' %}
-        {{- messages[0]['content'] }}
-    {%- else %}
-        {{- 'You are a helpful assistant.' }}
-    {%- endif %}
-    {{- "\\n\\n# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\n\
-You are provided with function signatures within <tools></tools> XML tags:\\n<tools>" }}
-    {%- for tool in tools %}
-        {{- "\\n" }}
-        {{- tool | tojson }}
-    {%- endfor %}
-    {{- "\\n</tools>\\n\\nFor each function call, return a json object with function name and \
-arguments within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\\"name\\": <function-name>, \
-\\"arguments\\": <args-json-object>}\\n</tool_call><|im_end|>\\n" }}
-{%- elif messages[0]['role'] == 'system' %}
-    {{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}
-{%- endif %}
-{%- for message in messages %}
-    {%- if message.role == "user" or (message.role == "system" and not loop.first) \
-or (message.role == "assistant" and not message.tool_calls) %}
-        {{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}
-    {%- elif message.role == "assistant" %}
-        {{- '<|im_start|>' + message.role }}
-        {%- if message.content %}
-            {{- '\\n' + message.content }}
-        {%- endif %}
-        {%- for tool_call in message.tool_calls %}
-            {%- if tool_call.function is defined %}
-                {%- set tool_call = tool_call.function %}
-            {%- endif %}
-            {{- '\\n<tool_call>\\n{"name": "' + tool_call.name + '", "arguments": ' }}
-            {{- tool_call.arguments | tojson }}
-            {{- '}\\n</tool_call>' }}
-        {%- endfor %}
-        {{- '<|im_end|>\\n' }}
-    {%- elif message.role == "tool" %}
-        {%- if loop.index0 == 0 or messages[loop.index0 - 1].role != "tool" %}
-            {{- '<|im_start|>user' }}
-        {%- endif %}
-        {{- '\\n<tool_response>\\n' + message.content + '\\n</tool_response>' }}
-        {%- if loop.last or messages[loop.index0 + 1].role != "tool" %}
-            {{- '<|im_end|>\\n' }}
-        {%- endif %}
-    {%- endif %}
-{%- endfor %}
-{%- if add_generation_prompt %}
-    {{- '<|im_start|>assistant\\n' }}
-{%- endif %}
-"""
-
-
-def _gguf_string(text: str) -> bytes:
-    data = text.encode("utf-8")
-    return struct.pack("<Q", len(data)) + data
-
-
-def with_metadata(source: Path, target: Path, strings: dict[str, str] | None = None,
-                  u32s: dict[str, int] | None = None) -> Path:
-    """A copy of the GGUF `source` whose key/values `strings` and `u32s` are set (replaced
-    or added); the tensor descriptions and data are copied as they are, realigned."""
-    found = layout(source)
-    raw = source.read_bytes()
-    new = {**{key: struct.pack("<I", STRING) + _gguf_string(value)
-              for key, value in (strings or {}).items()},
-           **{key: struct.pack("<I", _U32) + struct.pack("<I", value)
-              for key, value in (u32s or {}).items()}}
-    # The tensor descriptions end the header; each is its name, dimensions, type and offset.
-    tensors_at = found.header_end - sum(8 + len(t.name.encode()) + 4 + 8 * len(t.dims) + 4 + 8
-                                        for t in found.tensors)
-    kvs = sorted(found.kvs.values(), key=lambda kv: kv.start)
-    ends = [kv.start for kv in kvs[1:]] + [tensors_at]
-    out = bytearray(raw[:24])
-    kept = 0
-    for kv, end in zip(kvs, ends, strict=True):
-        if kv.key not in new:
-            out += raw[kv.start:end]
-            kept += 1
-    for key, value in new.items():
-        out += _gguf_string(key) + value
-    struct.pack_into("<Q", out, found.kv_count_at, kept + len(new))
-    out += raw[tensors_at:found.header_end]
-    out += bytes(-len(out) % 32)  # general.alignment is absent: the default
-    with target.open("wb") as f:
-        f.write(out)
-        f.write(raw[found.data_start:])
-    return target
-
 
 def loaded(path: Path, n_ctx: int = 1024) -> Iterator[LlamaCppEngine]:
     """An engine with `path` loaded, for a module's tests, unloaded after them."""

@@ -8,8 +8,10 @@ limit, a Host header of another site) with httpx, as a browser or a script would
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -451,3 +453,95 @@ def test_lamplight_serve_prints_its_address_serves_and_stops_on_ctrl_c(tmp_path:
                              capture_output=True, text=True, env=env, timeout=60, check=False)
     assert refused.returncode == 1
     assert refused.stderr.strip().startswith("lamplight: error: refusing to listen on 0.0.0.0")
+
+
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather", "description": "Get the current weather in a city",
+    "parameters": {"type": "object",
+                   "properties": {"city": {"type": "string"},
+                                  "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+                   "required": ["city", "unit"]}}}
+
+
+@pytest.fixture(scope="module")
+def special(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path) -> Iterator[Served]:
+    """A server whose models folder holds SmolLM2 with a template that reads tools, and SmolLM2
+    declaring mean pooling (an embedding model)."""
+    from tests.gguffiles import TOOLS_TEMPLATE, with_metadata
+
+    root = tmp_path_factory.mktemp("special")
+    models = AppPaths.under(root).models_dir
+    models.mkdir(parents=True)
+    with_metadata(smollm2_path, models / "smollm2-tools.gguf",
+                  strings={"tokenizer.chat_template": TOOLS_TEMPLATE})
+    with_metadata(smollm2_path, models / "smollm2-embed.gguf", u32s={"llama.pooling_type": 1})
+    server, runner = _start(root)
+    assert server.address is not None
+    served = Served(server, runner, server.address.url)
+    yield served
+    for client in served.clients:
+        client.close()
+    _stop(server, runner)
+
+
+def test_a_named_tool_choice_returns_a_tool_call(special: Served) -> None:
+    client = special.client()
+    messages = [{"role": "user", "content": "What is the weather in Paris?"}]
+    reply = client.chat.completions.create(
+        model="smollm2-tools", messages=messages, tools=[WEATHER], max_tokens=60,  # type: ignore[list-item]
+        tool_choice={"type": "function", "function": {"name": "get_weather"}}, temperature=0)
+    choice = reply.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    calls = choice.message.tool_calls
+    assert calls is not None and len(calls) == 1
+    call = calls[0]
+    assert call.type == "function" and call.function.name == "get_weather"  # type: ignore[union-attr]
+    jsonschema.validate(json.loads(call.function.arguments),  # type: ignore[union-attr]
+                        WEATHER["function"]["parameters"])  # type: ignore[index]
+    # The call and its result go back; the model answers in words.
+    follow = client.chat.completions.create(
+        model="smollm2-tools", max_tokens=30, temperature=0, tools=[WEATHER],  # type: ignore[list-item]
+        messages=[*messages, choice.message.model_dump(exclude_none=True),  # type: ignore[list-item]
+                  {"role": "tool", "tool_call_id": call.id, "content": "18 degrees, sunny"}])
+    assert follow.choices[0].message.content
+
+    streamed = list(client.chat.completions.create(
+        model="smollm2-tools", messages=messages, tools=[WEATHER], max_tokens=60,  # type: ignore[list-item]
+        tool_choice="required", temperature=0, stream=True))
+    deltas = [c.choices[0].delta for c in streamed if c.choices and c.choices[0].delta.tool_calls]
+    assert len(deltas) == 1
+    streamed_call = deltas[0].tool_calls[0]  # type: ignore[index]
+    assert streamed_call.function is not None and streamed_call.function.name == "get_weather"
+    assert [c.choices[0].finish_reason for c in streamed if c.choices][-1] == "tool_calls"
+
+
+def test_tools_on_a_template_without_them_are_a_400(special: Served) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        special.client().chat.completions.create(
+            model="builtin", messages=ASK, tools=[WEATHER], max_tokens=8)  # type: ignore[list-item]
+    assert isinstance(caught.value.body, dict) and caught.value.body["param"] == "tools"
+
+
+def test_embeddings_from_an_embedding_model(special: Served) -> None:
+    client = special.client()
+    listed = {m.id: m for m in client.models.list().data}
+    assert listed["smollm2-embed"].model_extra is not None
+    assert listed["smollm2-embed"].model_extra["type"] == "embeddings"
+    result = client.embeddings.create(model="smollm2-embed",
+                                      input=["a cat sat on the mat", "quarterly tax report"])
+    vectors = [d.embedding for d in result.data]
+    assert [d.index for d in result.data] == [0, 1]
+    assert len(vectors[0]) == len(vectors[1]) == 576
+    for v in vectors:
+        assert abs(sum(x * x for x in v) - 1) < 1e-3
+    assert vectors[0] != vectors[1]
+    assert result.usage.prompt_tokens > 0
+    # base64: little-endian float32s, as OpenAI sends them
+    encoded = client.embeddings.create(model="smollm2-embed", input="a cat sat on the mat",
+                                       encoding_format="base64")
+    raw = base64.b64decode(str(encoded.data[0].embedding))
+    assert list(struct.unpack(f"<{len(raw) // 4}f", raw)) == pytest.approx(vectors[0],
+                                                                           abs=1e-6)
+    with pytest.raises(openai.BadRequestError) as chat:
+        client.chat.completions.create(model="smollm2-embed", messages=ASK, max_tokens=4)
+    assert isinstance(chat.value.body, dict) and chat.value.body["param"] == "model"
