@@ -41,12 +41,13 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from app.core.engine import ChatMessage, GenerationParams, LoadSpec
 from app.core.engine.hardware import physical_cores
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
+from app.core.engine.runner import EngineRunner
 from app.core.models.library import ModelEntry, builtin_model_path
 from app.core.settings.file import SettingsFile
 from app.paths import AppPaths
@@ -78,34 +79,24 @@ def wait_for(signal: Any) -> None:
 
 
 class OnThread(QObject):
-    """Runs functions on another thread while the calling thread's event loop goes on."""
+    """Runs functions on the window's inference thread (as jobs of its lane) while the calling
+    thread's event loop goes on."""
 
-    _call = Signal(object)
     _done = Signal()
 
-    def __init__(self, thread: QThread) -> None:
+    def __init__(self, runner: EngineRunner) -> None:
         super().__init__()
-        self.moveToThread(thread)
-        self._call.connect(self._run)  # queued: this object now lives on `thread`
-        self._result: float | Exception = 0.0
-
-    @Slot(object)
-    def _run(self, function: Callable[[], float]) -> None:
-        try:
-            self._result = function()
-        except Exception as exc:  # raised again on the calling thread
-            self._result = exc
-        self._done.emit()
+        self._runner = runner
 
     def run(self, function: Callable[[], float]) -> float:
         loop = QEventLoop()
-        self._done.connect(loop.quit)
-        self._call.emit(function)
-        loop.exec()
+        self._done.connect(loop.quit)  # queued: emitted on the inference thread
+        future = self._runner.submit("window", lambda _engine: function())
+        future.add_done_callback(lambda _future: self._done.emit())
+        if not future.done():
+            loop.exec()
         self._done.disconnect(loop.quit)
-        if isinstance(self._result, Exception):
-            raise self._result
-        return self._result
+        return future.result()  # its error raised again on the calling thread
 
 
 class FreezeMeter:
@@ -157,7 +148,7 @@ class Window(QObject):
         self.controller.n_ctx = N_CTX  # the same context as (a) and (b)
         self.controller.select_model(ModelEntry(path.stem, path.name, path))
         wait_for(self.controller.modelLoaded)
-        self.inference = OnThread(self.host.worker.thread())
+        self.inference = OnThread(self.host.runner)
         self._tokens = tokens
         self._first: float | None = None
         self._meter: FreezeMeter | None = None

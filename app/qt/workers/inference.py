@@ -1,8 +1,13 @@
-"""The inference thread: one QThread owns the engine for the app's lifetime.
+"""The window's side of the inference thread: the one `EngineRunner` that owns the engine.
 
-The GUI never calls the engine. It asks `EngineHost` (GUI thread), which forwards each request
-through a queued signal to `InferenceWorker` (inference thread); answers come back as signals.
-Stop cannot be a queued request, since a busy worker runs no queued slot until it is done; it is a
+The GUI never calls the engine. It asks `EngineHost` (GUI thread), which hands each request to
+the runner as a job in the "window" lane; the job calls `InferenceWorker` there, whose answers
+come back as signals. The worker lives in the GUI thread but emits from the runner's, so its
+receivers in the GUI thread get each signal queued. The local server hands the same runner jobs
+of its own ("api" lane, `EngineHost.runner`): the lanes are served in turn, so a chat answer
+waits for at most the request running now.
+
+Stop cannot be a job, since a busy thread runs no new job until it is done; it is a
 `CancelToken` the GUI sets directly and the engine checks between tokens and during the prompt.
 """
 
@@ -10,10 +15,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from app.core.chat.turns import TurnRequest, answer_turn
 from app.core.documents.summary_result import SummaryResult
@@ -26,12 +31,14 @@ from app.core.engine import (
     InferenceEngine,
     LoadSpec,
 )
+from app.core.engine.runner import EngineRunner, RunnerClosedError
 from app.core.engine.states import StateCache
 from app.core.throttle import Throttle
 
 log = logging.getLogger(__name__)
 PIECE_INTERVAL_S = 1 / 15
 COUNT_MAX_CHARS = 1_000_000
+LANE = "window"  # the runner's lane for the window's jobs (the server's is "api")
 
 
 class _PieceBatcher:
@@ -63,7 +70,8 @@ class _PieceBatcher:
 
 
 class InferenceWorker(QObject):
-    """Runs engine calls on the inference thread and reports through signals only.
+    """Runs engine calls on the inference thread, given its engine, and reports through signals
+    only. It belongs to the GUI thread; its methods run on the runner's (`EngineHost`).
 
     Signals:
         loadStarted(object): a `LoadSpec` is being loaded.
@@ -90,22 +98,10 @@ class InferenceWorker(QObject):
     summarized = Signal(int, object)
     counted = Signal(object, int)
 
-    def __init__(self, engine_factory: Callable[[], InferenceEngine]) -> None:
-        super().__init__()
-        self._engine_factory = engine_factory
-        self._engine: InferenceEngine | None = None
-
-    def _get_engine(self) -> InferenceEngine:
-        if self._engine is None:  # built on the inference thread, which owns it from then on
-            threading.current_thread().name = "inference"  # in log lines, not "Dummy-1"
-            self._engine = self._engine_factory()
-        return self._engine
-
-    @Slot(object)
-    def load(self, spec: LoadSpec) -> None:
+    def load(self, engine: InferenceEngine, spec: LoadSpec) -> None:
         self.loadStarted.emit(spec)
         try:
-            info = self._get_engine().load(spec)
+            info = engine.load(spec)
         except EngineError as exc:
             self.loadFailed.emit(str(exc))
         except Exception as exc:
@@ -114,35 +110,31 @@ class InferenceWorker(QObject):
         else:
             self.loaded.emit(info)
 
-    @Slot(int, object, object, object)
-    def generate(self, request_id: int, messages: Sequence[ChatMessage],
-                 params: GenerationParams, cancel: CancelToken) -> None:
+    def generate(self, engine: InferenceEngine, request_id: int,
+                 messages: Sequence[ChatMessage], params: GenerationParams,
+                 cancel: CancelToken) -> None:
         def run(on_piece: Callable[[str], None]) -> GenerationResult:
-            engine = self._get_engine()
             engine.use_session(None)  # a one-off prompt: the chat's state is kept aside
             return engine.stream_chat(messages, params, on_piece, cancel)
 
         self._answer(request_id, run)
 
-    @Slot(int, int)
-    def set_state_limits(self, ram_bytes: int, disk_bytes: int) -> None:
-        states = getattr(self._get_engine(), "states", None)
+    def set_state_limits(self, engine: InferenceEngine, ram_bytes: int,
+                         disk_bytes: int) -> None:
+        states = getattr(engine, "states", None)
         if isinstance(states, StateCache):
             states.set_limits(ram_bytes, disk_bytes)
 
-    @Slot(object)
-    def use_session(self, session: str | None) -> None:
+    def use_session(self, engine: InferenceEngine, session: str | None) -> None:
         """Make `session` (a chat just opened) the one the engine holds, ahead of its next
         turn: restoring its kept state happens while the user reads and types."""
-        engine = self._get_engine()
         if engine.model is not None:
             engine.use_session(session)
 
-    @Slot(int, object, object)
-    def answer_turn(self, request_id: int, request: TurnRequest,
+    def answer_turn(self, engine: InferenceEngine, request_id: int, request: TurnRequest,
                     cancel: CancelToken) -> None:
         self._answer(request_id, lambda on_piece: answer_turn(
-            self._get_engine(), request, on_piece=on_piece, cancel=cancel,
+            engine, request, on_piece=on_piece, cancel=cancel,
             on_progress=lambda p: self.progress.emit(request_id, p)))
 
     def _answer(self, request_id: int,
@@ -166,64 +158,42 @@ class InferenceWorker(QObject):
             else:
                 self.finished.emit(request_id, result)
 
-    @Slot(object, str)
-    def count_tokens(self, key: object, text: str) -> None:
-        engine = self._get_engine()
+    def count_tokens(self, engine: InferenceEngine, key: object, text: str) -> None:
         # A book takes llama.cpp seconds to tokenize in one call that nothing can interrupt,
         # holding up any answer asked meanwhile: past this its chip keeps its estimate.
         if engine.model is not None and len(text) <= COUNT_MAX_CHARS:
             self.counted.emit(key, engine.count_tokens(text))
 
-    @Slot()
-    def shutdown(self) -> None:
-        """Free the model on the thread that owns it, then end the thread."""
-        if self._engine is not None:
-            self._engine.unload()
-        thread = self.thread()
-        thread.quit()
-
 
 class EngineHost(QObject):
-    """The GUI thread's handle on the inference thread.
+    """The GUI thread's handle on the inference thread: each call is a job in the "window"
+    lane of `runner`, which the local server shares (see the module).
 
     Signals: those of `InferenceWorker`, re-exposed as `worker`'s; this object adds none.
     """
-
-    _loadRequested = Signal(object)
-    _generateRequested = Signal(int, object, object, object)
-    _turnRequested = Signal(int, object, object)
-    _countRequested = Signal(object, str)
-    _sessionRequested = Signal(object)
-    _limitsRequested = Signal(int, int)
-    _shutdownRequested = Signal()
 
     def __init__(self, engine_factory: Callable[[], InferenceEngine],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._cancel: CancelToken | None = None
-        self._thread = QThread()
-        self._thread.setObjectName("inference")
-        self.worker = InferenceWorker(engine_factory)
-        self.worker.moveToThread(self._thread)
-        self._loadRequested.connect(self.worker.load)
-        self._generateRequested.connect(self.worker.generate)
-        self._turnRequested.connect(self.worker.answer_turn)
-        self._countRequested.connect(self.worker.count_tokens)
-        self._sessionRequested.connect(self.worker.use_session)
-        self._limitsRequested.connect(self.worker.set_state_limits)
-        self._shutdownRequested.connect(self.worker.shutdown)
-        self._thread.start()
+        self._closed = False
+        # Not a child of this object: a job still running at quit may emit on it after the
+        # window, and this host with it, are gone.
+        self.worker = InferenceWorker()
+        self.runner = EngineRunner(engine_factory, name="inference")
 
     def load(self, spec: LoadSpec) -> None:
         self.stop()
-        self._loadRequested.emit(spec)
+        self._submit(lambda engine: self.worker.load(engine, spec))
 
     def generate(self, messages: Sequence[ChatMessage], params: GenerationParams) -> int:
         """Queue an answer; returns the id its signals carry."""
         request_id = next(self._ids)
-        self._cancel = CancelToken()
-        self._generateRequested.emit(request_id, list(messages), params, self._cancel)
+        self._cancel = cancel = CancelToken()
+        messages = list(messages)
+        self._submit(lambda engine: self.worker.generate(engine, request_id, messages, params,
+                                                         cancel))
         return request_id
 
     def answer_turn(self, request: TurnRequest) -> int:
@@ -231,23 +201,23 @@ class EngineHost(QObject):
         or summarized part by part, its history cut by the overflow policy if need be; returns
         the id its signals carry."""
         request_id = next(self._ids)
-        self._cancel = CancelToken()
-        self._turnRequested.emit(request_id, request, self._cancel)
+        self._cancel = cancel = CancelToken()
+        self._submit(lambda engine: self.worker.answer_turn(engine, request_id, request, cancel))
         return request_id
 
     def count_tokens(self, key: object, text: str) -> None:
         """Ask for the length of `text` in tokens; `worker.counted(key, n)` answers, once the
         inference thread is free, if a model is loaded and the text is at most
         `COUNT_MAX_CHARS` long."""
-        self._countRequested.emit(key, text)
+        self._submit(lambda engine: self.worker.count_tokens(engine, key, text))
 
     def use_session(self, session: str | None) -> None:
         """Ask the inference thread to get `session`'s kept state ready, once it is free."""
-        self._sessionRequested.emit(session)
+        self._submit(lambda engine: self.worker.use_session(engine, session))
 
     def set_state_limits(self, ram_bytes: int, disk_bytes: int) -> None:
         """New budgets for the chats' kept states (`StateCache.set_limits`)."""
-        self._limitsRequested.emit(ram_bytes, disk_bytes)
+        self._submit(lambda engine: self.worker.set_state_limits(engine, ram_bytes, disk_bytes))
 
     def stop(self) -> None:
         """Stop the current answer; safe to call at any time."""
@@ -255,10 +225,31 @@ class EngineHost(QObject):
             self._cancel.cancel()
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Stop, free the model on its thread and wait for the thread to end."""
-        if not self._thread.isRunning():
+        """Stop, free the model on its thread and wait for the thread to end; safe to repeat.
+        A server sharing the runner is stopped first (by the window)."""
+        if self._closed:
             return
+        self._closed = True
         self.stop()
-        self._shutdownRequested.emit()
-        if not self._thread.wait(timeout_ms):
-            log.warning("the inference thread did not stop in %d ms", timeout_ms)
+        self.runner.shutdown(timeout_ms / 1000, last=_unload)
+
+    def _submit(self, job: Callable[[InferenceEngine], None]) -> None:
+        try:
+            future = self.runner.submit(LANE, job)
+        except RunnerClosedError:  # the window is closing: nothing runs any more
+            return
+        future.add_done_callback(_log_failure)
+
+
+def _unload(engine: InferenceEngine) -> None:
+    """The runner's last job: free the model on the thread that owns it."""
+    try:
+        engine.unload()
+    except Exception:
+        log.exception("freeing the model failed")
+
+
+def _log_failure(future: Future[None]) -> None:
+    """A job's error would otherwise stay in a future nobody reads."""
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.error("a job on the inference thread failed", exc_info=exc)
