@@ -7,7 +7,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
 
 from app.core.engine import ModelInfo
 from app.core.engine.base import TemplateSource
@@ -57,6 +65,9 @@ def test_every_setting_has_a_widget_showing_its_value(qtbot, settings: SettingsF
     ("model.kv_cache_type", "q8_0"),
     ("model.flash_attn", True),
     ("app.enter_sends", False),
+    ("server.port", 8123),
+    ("server.save_chats", True),
+    ("server.cors_origins", "https://example.com http://localhost:3000"),
 ])
 def test_round_trip(qtbot, settings: SettingsFile, key: str, value: object) -> None:  # type: ignore[no-untyped-def]
     dialog = make(qtbot, settings)
@@ -249,6 +260,27 @@ def test_a_refused_value_keeps_the_dialog_open(qtbot, settings: SettingsFile,  #
     assert "Top K" in error.text()
     assert dialog.isVisible()
     assert not settings.is_set("sampling.top_k")
+
+
+def test_the_server_page_shows_its_four_settings_and_checks_the_text(  # type: ignore[no-untyped-def]
+        qtbot, settings: SettingsFile) -> None:
+    dialog = make(qtbot, settings)
+    dialog.show()
+    page = dialog.findChild(QWidget, "settingsPage.Server")
+    assert page is not None
+    keys = ["server.port", "server.idle_unload_min", "server.save_chats", "server.cors_origins"]
+    assert all(page.findChild(QWidget, key) is not None for key in keys)
+    origins = page.findChild(QLineEdit, "server.cors_origins")
+    assert isinstance(origins, QLineEdit) and origins.placeholderText()
+    origins.setText("https://a.example\tbad")  # typed or pasted: a tab is not printable
+    with qtbot.assertNotEmitted(dialog.applied):
+        assert dialog.apply() is None
+    error = dialog.findChild(QLabel, "settingsError")
+    assert error.isVisible() and "Allowed web origins" in error.text()
+    assert settings.get("server.cors_origins") == ""
+    origins.setText("https://a.example")
+    assert dialog.apply() == ["server.cors_origins"]
+    assert settings.get("server.cors_origins") == "https://a.example"
 
 
 def test_ok_applies_and_closes(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import os
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractButton,
     QCheckBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QTabWidget,
@@ -35,6 +36,7 @@ from app.core.settings.schema import (
     BY_KEY,
     GROUPS,
     SETTINGS,
+    TEXT_MAX_CHARS,
     Setting,
     SettingError,
     Value,
@@ -51,6 +53,9 @@ OFFLOAD_REASON = ("This llama.cpp build runs on the CPU only: it cannot offload 
 READING_HARDWARE = "Reading the hardware…"
 # What an optional setting's empty value (None) is called in its spin box.
 OPTIONAL_TEXT = {"sampling.max_tokens": "half the context", "sampling.seed": "random"}
+# What an empty text setting means, shown in its empty box.
+TEXT_PLACEHOLDER = {"server.cors_origins": "none (e.g. https://example.com)"}
+TEXT_MIN_CHARS = 36  # a text box is about this many characters wide
 NUMBER_ITEM = "A number"
 # Where a special setting's number starts when the user first picks "A number".
 NUMBER_START = {"app.font_size": 11, "hardware.n_threads": os.cpu_count() or 1}
@@ -186,6 +191,28 @@ class _SpecialEditor(_Editor):
             self.combo.setCurrentIndex(self.combo.count() - 1)
 
 
+class _TextEditor(_Editor):
+    """A line of text (`validate` checks it when applied: printable, not too long)."""
+
+    def __init__(self, setting: Setting) -> None:
+        super().__init__(setting, QLineEdit())
+        self.line: QLineEdit = self.widget  # type: ignore[assignment]
+        self.line.setMaxLength(TEXT_MAX_CHARS)
+        self.line.setClearButtonEnabled(True)
+        self.line.setMinimumWidth(self.line.fontMetrics().averageCharWidth() * TEXT_MIN_CHARS)
+        placeholder = TEXT_PLACEHOLDER.get(setting.key)
+        if placeholder:
+            self.line.setPlaceholderText(QCoreApplication.translate("SettingsDialog",
+                                                                    placeholder))
+
+    def value(self) -> Value:
+        return self.line.text()
+
+    def set_value(self, value: Value) -> None:
+        self.line.setText("" if value is None else str(value))
+        self.line.setCursorPosition(0)  # the start of a long list shows, not its end
+
+
 def _editor(setting: Setting) -> _Editor:
     if setting.kind == "bool":
         return _BoolEditor(setting)
@@ -193,6 +220,8 @@ def _editor(setting: Setting) -> _Editor:
         return _ChoiceEditor(setting)
     if setting.kind == "float":
         return _FloatEditor(setting)
+    if setting.kind == "text":
+        return _TextEditor(setting)
     return _SpecialEditor(setting) if setting.special else _IntEditor(setting)
 
 
@@ -341,10 +370,12 @@ class SettingsDialog(QDialog):
         row = QWidget()
         line = QHBoxLayout(row)
         line.setContentsMargins(0, 0, 0, 0)
-        line.addWidget(editor.widget)
+        # A text box takes the row's width; the other editors keep their own.
+        line.addWidget(editor.widget, 1 if setting.kind == "text" else 0)
         if note:
             line.addWidget(self._note("(applies when the model reloads)"))
-        line.addStretch(1)
+        if setting.kind != "text":
+            line.addStretch(1)
         line.addWidget(reset)  # at the right edge, where the resets of all rows line up
         return row
 
