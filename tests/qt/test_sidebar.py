@@ -122,6 +122,24 @@ def test_chats_are_grouped_by_day_newest_first(store: ConversationStore) -> None
     ]
 
 
+def test_chats_from_the_api_are_listed_apart_under_their_own_header(
+        store: ConversationStore) -> None:
+    chat(store, "mine today", "a", at=datetime(2026, 3, 20, 14, 0))
+    api_today = chat(store, "api today", "a", at=datetime(2026, 3, 20, 15, 0))
+    chat(store, "mine last week", "a", at=datetime(2026, 3, 14, 9, 0))
+    api_old = chat(store, "api in february", "a", at=datetime(2026, 2, 3, 9, 0))
+    store._db.execute("UPDATE conversations SET source = 'api' WHERE id IN (?, ?)",
+                      (api_today, api_old))
+    model = ConversationListModel(now=lambda: NOW)
+    model.set_conversations(store.list_conversations())
+    assert rows(model) == [
+        "# Today", "mine today",
+        "# Previous 7 days", "mine last week",
+        "# API", "api today", "api in february",
+    ]
+    assert model.conversation_id(model.rowCount() - 1) == api_old
+
+
 def test_day_groups_count_calendar_days_not_hours() -> None:
     assert day_group(datetime(2026, 3, 19, 23, 59).timestamp(), datetime(2026, 3, 20, 0, 1)) \
         == "Yesterday"

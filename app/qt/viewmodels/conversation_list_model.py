@@ -1,4 +1,5 @@
-"""The chat list as a Qt list model: conversations under day headers ("Today", "March 2026").
+"""The chat list as a Qt list model: conversations under day headers ("Today", "March 2026"),
+then those other programs had through the local server under "API".
 
 The model is a view over `ConversationSummary` rows read from the store; it never writes to the
 store. Renaming in place asks for it with `renameRequested`, and whoever owns the store renames
@@ -23,6 +24,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
+from app.core.chat.api import API_SOURCE
 from app.core.chat.store import ConversationSummary
 from app.core.times import local_datetime
 from app.qt.safe_text import elided, plain_tooltip
@@ -34,6 +36,7 @@ UNTITLED = "New chat"
 # of a string to elide it, on every paint.
 MAX_TITLE_SHOWN = 300
 HEADER_FONT_SCALE = 0.85
+API_GROUP = "API"  # the heading of the chats saved from the local server, after the days'
 # English names on purpose: the other group names are English too, and the month must not come
 # out in whatever locale the C library happens to be set to.
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -69,7 +72,9 @@ def month_name(day: date) -> str:
 
 
 class ConversationListModel(QAbstractListModel):
-    """Rows are day headers and, under each, its conversations, the most recently changed first.
+    """Rows are day headers and, under each, its conversations, the most recently changed first;
+    the chats saved from the local server come last, under their own header (`API_GROUP`),
+    apart from the user's own.
 
     Header rows are neither enabled nor selectable (`Roles.IS_HEADER` is True for them);
     conversation rows are editable, and editing one only asks for the rename.
@@ -154,7 +159,8 @@ class ConversationListModel(QAbstractListModel):
         return False
 
     def set_conversations(self, summaries: Sequence[ConversationSummary]) -> None:
-        """Show `summaries` (newest first), grouped under day headers.
+        """Show `summaries` (newest first), grouped under day headers, the API's chats under
+        theirs after them.
 
         When only the contents of rows changed (a rename, say) and every row is where it was,
         the rows are updated in place rather than reset, so that the view keeps its scroll
@@ -163,8 +169,11 @@ class ConversationListModel(QAbstractListModel):
         now = self._now()
         rows: list[str | ConversationSummary] = []
         current_group = None
-        for summary in summaries:
-            group = day_group(summary.updated_at, now)
+        own = [s for s in summaries if s.source != API_SOURCE]
+        from_api = [s for s in summaries if s.source == API_SOURCE]
+        for summary in own + from_api:
+            group = API_GROUP if summary.source == API_SOURCE else day_group(summary.updated_at,
+                                                                              now)
             if group != current_group:
                 rows.append(group)
                 current_group = group
