@@ -97,6 +97,9 @@ class ThemedStyle:
 
 
 ERROR_TEXT = ThemedStyle("color: #a61b1b;", "color: #ff7b72;")
+# Quieter text that explains (a panel's notes). Not `palette(placeholder-text)`: a style sheet
+# resolves that once, and the light palette's half-transparent black stays on a dark window.
+NOTE_TEXT = ThemedStyle("color: #5f5f5f;", "color: #a8a8a8;")
 NOTICE_BANNER = ThemedStyle(  # a warning to read, not an error
     "background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 3px;",
     "background: #3b3112; color: #f2d58a; padding: 6px; border-radius: 3px;")

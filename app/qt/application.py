@@ -180,6 +180,7 @@ def run_gui(paths: AppPaths) -> int:
         window.show()
         last = load_state(paths.state_file).get("last_model")
         window.start(Path(last) if isinstance(last, str) else None)
+        window.server.restore()  # on again if the user left it on
         code = app.exec()
     finally:
         quit_on_signal.restore()

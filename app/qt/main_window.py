@@ -51,6 +51,7 @@ from app.qt.context_usage import ContextUsage
 from app.qt.controller import ChatController, ChatState
 from app.qt.hardware import HardwareProbe
 from app.qt.message_actions import MessageActions
+from app.qt.server_control import ServerControl
 from app.qt.state import load_state, save_state
 from app.qt.widgets.attachments import AttachmentBar, paperclip_icon
 from app.qt.widgets.chat_view import ChatView
@@ -61,6 +62,7 @@ from app.qt.widgets.error_banner import ErrorBanner
 from app.qt.widgets.model_picker import ModelPicker
 from app.qt.widgets.models.page import ModelsPage
 from app.qt.widgets.preset_bar import PresetBar
+from app.qt.widgets.server_panel import ServerStatusButton, server_action
 from app.qt.widgets.settings_dialog import SettingsDialog
 from app.qt.widgets.sidebar import ConversationSidebar
 from app.qt.widgets.status_bar import StatusBar
@@ -109,9 +111,15 @@ class MainWindow(QMainWindow):
         central = QWidget()
         QVBoxLayout(central).addWidget(self.pages)
         self.setCentralWidget(central)
+        # The OpenAI-compatible API, answered on the window's own inference thread.
+        self.server = ServerControl(controller.host.runner, controller.settings, paths, self)
+        self.server.failed.connect(lambda message: self.error_banner.show_error(
+            self.tr("The local server cannot start: {}").format(message)))
         self._build_menus()
         self.status = StatusBar()
         self.setStatusBar(self.status)
+        self.status.addPermanentWidget(ServerStatusButton(self.server, lambda: (
+            controller.entry.name if controller.info and controller.entry else None)))
 
         self._connect(controller)
         # Chats written by another process (`lamplight chat`) show without a restart.
@@ -326,6 +334,7 @@ class MainWindow(QMainWindow):
         preferences.setShortcuts([*keys, *([] if SETTINGS_KEY in keys else [SETTINGS_KEY])])
         preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.addAction(preferences)
+        app_menu.addAction(server_action(self.server, self))
         app_menu.addSeparator()
         quit_action = app_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -599,6 +608,7 @@ class MainWindow(QMainWindow):
             self.remember_layout()
         self.preset_bar.flush_prompt_edit()
         self.controller.stop()
+        self.server.shutdown()  # before the inference thread it shares goes
         self.models_page.shutdown()
 
     def changeEvent(self, event: QEvent) -> None:
