@@ -72,17 +72,29 @@ class Activity:
     served: int = 0
     last_error: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _tokens: set[CancelToken] = field(default_factory=set, repr=False)
 
-    def started(self) -> None:
+    def started(self, cancel: CancelToken | None = None) -> None:
         with self._lock:
             self.in_flight += 1
+            if cancel is not None:
+                self._tokens.add(cancel)
 
-    def ended(self, error: str | None = None) -> None:
+    def ended(self, error: str | None = None, cancel: CancelToken | None = None) -> None:
         with self._lock:
             self.in_flight -= 1
             self.served += 1
+            self._tokens.discard(cancel)  # type: ignore[arg-type]
             if error is not None:
                 self.last_error = f"{time.strftime('%H:%M:%S')} {error}"
+
+    def cancel_all(self) -> None:
+        """Stop every request in flight (the server is stopping): their answers end at the
+        next token, those waiting never start."""
+        with self._lock:
+            tokens = list(self._tokens)
+        for token in tokens:
+            token.cancel()
 
 
 def create_app(runner: EngineRunner, service: ApiService, config: ServerConfig,
@@ -187,17 +199,17 @@ class _Api:
                             await read_body(request, self.config.body_limit))
         entry = await self._entry(body.model)
         texts = body.texts()
-        self.activity.started()
+        cancel = CancelToken()
+        self.activity.started(cancel)
         error = None
         try:
-            cancel = CancelToken()
             future = self._submit(self.service.embedding_job(entry, texts, cancel))
             vectors, tokens = await self._wait(request, future, cancel)
         except ApiError as exc:
             error = exc.message
             raise
         finally:
-            self.activity.ended(error)
+            self.activity.ended(error, cancel)
         if body.encoding_format == "base64":
             import base64
             import struct
@@ -246,31 +258,33 @@ class _Api:
         loop = asyncio.get_running_loop()
         run = _Run(asyncio.Queue(), CancelToken(), reply, save)
 
-        def on_piece(text: str) -> None:
-            loop.call_soon_threadsafe(run.pieces.put_nowait, text)
+        def send(item: object) -> None:
+            try:
+                loop.call_soon_threadsafe(run.pieces.put_nowait, item)
+            except RuntimeError:  # the loop has closed: the server stopped, nobody reads
+                run.cancel.cancel()
 
-        self.activity.started()
+        self.activity.started(run.cancel)
         try:
-            run.future = self._submit(make_job(on_piece, run.cancel))
+            run.future = self._submit(make_job(send, run.cancel))
         except ApiError as exc:
-            self.activity.ended(exc.message)
+            self.activity.ended(exc.message, run.cancel)
             raise
-        run.future.add_done_callback(
-            lambda _f: loop.call_soon_threadsafe(run.pieces.put_nowait, _END))
+        run.future.add_done_callback(lambda _f: send(_END))
         if not body.stream:
             try:
                 result = await self._wait(request, run.future, run.cancel)
                 await run_in_threadpool(save, result)
             except ApiError as exc:
-                self.activity.ended(exc.message)
+                self.activity.ended(exc.message, run.cancel)
                 raise
-            self.activity.ended()
+            self.activity.ended(None, run.cancel)
             return JSONResponse(reply.whole(result))
         # The first piece (or the end) before the headers: an error before it gets its status.
         try:
             first = await self._first(request, run)
         except ApiError as exc:
-            self.activity.ended(exc.message)
+            self.activity.ended(exc.message, run.cancel)
             raise
         return EventSourceResponse(self._events(run, first, body.include_usage), ping=15,
                                    sep="\n")
@@ -312,7 +326,7 @@ class _Api:
             if not run.future.done():  # the client went away mid-answer: stop it now
                 run.stop()
                 error = "The client went away mid-answer."
-            self.activity.ended(error)
+            self.activity.ended(error, run.cancel)
 
 
 @dataclass

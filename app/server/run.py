@@ -123,6 +123,7 @@ class LocalServer:
         """Stop listening, end the requests in flight, free the server's own model."""
         server, thread = self._server, self._thread
         self._idle_stop.set()
+        self.activity.cancel_all()  # answers in flight end at their next token
         if server is not None and thread is not None:
             server.should_exit = True  # type: ignore[attr-defined]
             thread.join(timeout_s)
@@ -169,7 +170,7 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise ServerStartError(f"port {port} is in use by another program: choose another "
-                                   "one (--port, or the Port setting)") from None
+                                   "port") from None
         raise ServerStartError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.setblocking(False)
     return sock

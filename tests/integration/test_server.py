@@ -545,3 +545,45 @@ def test_embeddings_from_an_embedding_model(special: Served) -> None:
     with pytest.raises(openai.BadRequestError) as chat:
         client.chat.completions.create(model="smollm2-embed", messages=ASK, max_tokens=4)
     assert isinstance(chat.value.body, dict) and chat.value.body["param"] == "model"
+
+
+def test_stopping_the_server_ends_the_answers_in_flight(tmp_path: Path) -> None:
+    server, runner = _start(tmp_path)
+    try:
+        assert server.address is not None
+        url = f"{server.address.url}/chat/completions"
+        body = {"model": "builtin", "max_tokens": 2000, "stream": True, "temperature": 1,
+                "messages": [{"role": "user", "content": "Write a very long story."}]}
+        streaming = threading.Event()
+        outcome: list[object] = []
+
+        def read() -> None:
+            try:
+                with httpx.stream("POST", url, json=body, timeout=60) as r:
+                    for line in r.iter_lines():
+                        if line.startswith("data: "):
+                            streaming.set()
+                outcome.append("ended")
+            except httpx.HTTPError as exc:  # the connection closed under it
+                outcome.append(exc)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        assert streaming.wait(60)
+        t0 = time.monotonic()
+        server.stop()
+        stopped_in = time.monotonic() - t0
+        reader.join(30)
+        assert outcome  # the client saw its stream end, one way or another
+        assert server.activity.in_flight == 0
+        assert runner.call("api", lambda _e: "free") == "free"
+        # 2,000 tokens would take ~15 s; the answer ended at its next token instead.
+        assert stopped_in < 10
+    finally:
+        _stop(server, runner)
+
+
+def test_a_model_may_be_named_as_the_window_shows_it(served: Served) -> None:
+    reply = served.client().chat.completions.create(
+        model="SmolLM2 135M Instruct", messages=ASK, max_tokens=2)
+    assert reply.model == "builtin"

@@ -25,6 +25,7 @@ from pathlib import Path
 from app.core.chat.conversation import Conversation, Message
 from app.core.chat.store import ConversationStore, StoreError
 from app.core.chat.titles import fallback_title
+from app.core.chat.turns import default_answer_limit
 from app.core.engine.base import (
     ChatMessage,
     GenerationParams,
@@ -91,8 +92,8 @@ class ServedModels:
         for entry in entries:
             if name == entry.name:
                 return entry
-        for entry in entries:
-            if name.lower() == entry.name.lower():
+        for entry in entries:  # without regard to case; or by the name the window shows
+            if name.lower() in (entry.name.lower(), entry.display_name.lower()):
                 return entry
         raise ModelNotFoundError(f"The model '{name}' does not exist: GET /v1/models lists "
                                  "those installed.")
@@ -175,8 +176,8 @@ class ApiService:
 
     def params(self, entry: ModelEntry, **given: object) -> GenerationParams:
         """The model's sampling settings (the user's, over the model's recommended), with the
-        request's own values (those not None) over them. `max_tokens` None leaves the answer
-        until the model stops or the context is full, as OpenAI's API does."""
+        request's own values (those not None) over them. `max_tokens` None gives the answer
+        `default_answer_limit` when it runs (`_bounded`), not the user's window setting."""
         base = generation_params(self.settings, entry.name, base=entry.default_params)
         chosen = {k: v for k, v in given.items() if v is not None}
         chosen.setdefault("max_tokens", None)
@@ -188,7 +189,7 @@ class ApiService:
         """What the inference thread runs for a chat completion."""
         def run(engine: InferenceEngine) -> GenerationResult:
             model = self._ready(engine, entry, cancel)
-            return model.stream_chat(messages, params, on_piece, cancel)
+            return model.stream_chat(messages, self._bounded(model, params), on_piece, cancel)
 
         return run
 
@@ -197,7 +198,8 @@ class ApiService:
                        ) -> Callable[[InferenceEngine], GenerationResult]:
         """What the inference thread runs for a (legacy) text completion."""
         def run(engine: InferenceEngine) -> GenerationResult:
-            return self._ready(engine, entry, cancel).complete(prompt, params, on_piece, cancel)
+            model = self._ready(engine, entry, cancel)
+            return model.complete(prompt, self._bounded(model, params), on_piece, cancel)
 
         return run
 
@@ -215,6 +217,16 @@ class ApiService:
         model = self.served.engine_for(engine, entry)
         model.use_session(None)  # a one-off: the window's chat is kept aside and comes back
         return model
+
+    @staticmethod
+    def _bounded(model: InferenceEngine, params: GenerationParams) -> GenerationParams:
+        """A request without `max_tokens` ends where a chat's answer would
+        (`default_answer_limit`: half the context, at most 8,192), not only when the context is
+        full: the window's next answer waits for it."""
+        if params.max_tokens is None and model.model is not None:
+            return dataclasses.replace(params,
+                                       max_tokens=default_answer_limit(model.model.n_ctx))
+        return params
 
     # -- history ---------------------------------------------------------------------------
 
