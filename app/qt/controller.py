@@ -18,8 +18,8 @@ from app.core.chat.conversation import Attachment, Conversation
 from app.core.chat.presets import Preset
 from app.core.chat.service import ChatService, Turn
 from app.core.chat.store import ConversationStore, StoreError
+from app.core.chat.turns import TurnProgress
 from app.core.documents.summary_options import SummaryOptions
-from app.core.documents.summary_progress import SummaryProgress
 from app.core.documents.summary_result import SummaryResult
 from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelInfo
 from app.core.engine.states import chat_session
@@ -71,8 +71,8 @@ class ChatController(QObject):
         errorRaised(str): something the user must read; the app stays usable.
         answerFinished(object): the `GenerationResult` of the answer just completed or stopped
             (for a part-by-part summary: its text and the stats of the whole job).
-        progressChanged(str): where a long job (a summary, a long prompt read) is, in words;
-            "" when it ends.
+        progressChanged(str): where a long job (a summary, a long prompt read, a wait for the
+            local server's request) is, in words; "" when it ends.
         conversationChanged(object): another conversation is shown (a new one: id None).
         conversationSaved(int): a conversation was written (a message or its title); lists of
             conversations should be re-read.
@@ -427,7 +427,7 @@ class ChatController(QObject):
         self.answerFinished.emit(result)
         self._title_after()
 
-    def _on_progress(self, request_id: int, progress: SummaryProgress) -> None:
+    def _on_progress(self, request_id: int, progress: TurnProgress) -> None:
         if request_id == self._request and self._turn is not None:
             shown = self._turn.progress(progress)
             self.model.message_changed(self._turn.answer)

@@ -8,7 +8,7 @@ from concurrent.futures import CancelledError
 
 import pytest
 
-from app.core.engine.runner import EngineRunner, QueueFullError, RunnerClosedError
+from app.core.engine.runner import EngineRunner, QueueFullError, QueueWait, RunnerClosedError
 from tests.scripted_engine import ScriptedEngine
 
 
@@ -99,3 +99,31 @@ def test_shutdown_drops_waiting_jobs_runs_the_last_and_refuses_new_ones() -> Non
     assert last == ["ScriptedEngine"]
     with pytest.raises(RunnerClosedError):
         runner.submit("api", lambda _e: None)
+
+
+def test_busy_elsewhere_names_the_other_lane_a_new_job_would_wait_for() -> None:
+    runner = EngineRunner(ScriptedEngine)
+    try:
+        assert runner.busy_elsewhere("window") is None  # idle
+        runner.call("window", lambda _e: None)
+        release = threading.Event()
+        started = threading.Event()
+        runner.submit("window", lambda _e: (started.set(), release.wait(10)))
+        assert started.wait(10)
+        assert runner.busy_elsewhere("window") is None  # only the window's own work
+        queued = runner.submit("api", lambda _e: None)
+        assert runner.busy_elsewhere("window") == "api"  # an API request waits its turn
+        assert runner.busy_elsewhere("api") == "window"
+        release.set()
+        queued.result(10)
+    finally:
+        runner.shutdown()
+    runner, release = _held_runner()
+    try:
+        assert runner.busy_elsewhere("window") == "api"  # one runs
+        assert QueueWait("api").describe() == \
+            "Waiting for a request to the local server to finish…"
+        assert QueueWait(None).describe() == ""  # the wait is over
+    finally:
+        release.set()
+        runner.shutdown()

@@ -53,6 +53,7 @@ from app.core.documents.summary_result import (
     part_notes_from_details,
 )
 from app.core.engine.base import ChatMessage, GenerationParams, GenerationResult, PromptProgress
+from app.core.engine.runner import QueueWait
 from app.core.engine.states import chat_session
 from app.core.models.library import ModelEntry
 from app.core.settings.file import SettingsFile
@@ -450,10 +451,11 @@ class Turn:
             self._writer.changed(self.answer)  # a failure is logged; the end says so
 
     def progress(self, progress: TurnProgress) -> str:
-        """Where the turn is before its text comes (a long prompt read, a summary's steps),
-        shown in the answer; a prompt's progress goes with the answer's first piece."""
+        """Where the turn is before its text comes (a wait for another front-end's job, a long
+        prompt read, a summary's steps), shown in the answer; a wait's or a prompt's progress
+        goes with the answer's first piece."""
         self.answer.progress = progress.describe()
-        self._prompt_progress = isinstance(progress, PromptProgress)
+        self._prompt_progress = isinstance(progress, PromptProgress | QueueWait)
         return self.answer.progress
 
     def finish(self, result: GenerationResult | SummaryResult) -> GenerationResult:

@@ -26,6 +26,7 @@ from app.core.engine.base import (
 )
 from app.core.engine.cancel import CancelToken
 from app.core.engine.loop_guard import LoopGuard
+from app.core.engine.runner import QueueWait
 from app.core.engine.tokens import JobCancelledError, answer_room, fits, history_budget, measure
 from app.core.settings.schema import OverflowPolicy
 
@@ -56,8 +57,9 @@ class TurnRequest:
     continues: bool = False  # `messages` ends with the answer so far, to go on from
 
 
-# Where a turn is before its answer's text comes: reading a long prompt, or a summary's steps.
-TurnProgress = SummaryProgress | PromptProgress
+# Where a turn is before its answer's text comes: waiting for another front-end's job, reading a
+# long prompt, or a summary's steps.
+TurnProgress = SummaryProgress | PromptProgress | QueueWait
 OnTurnProgress = Callable[[TurnProgress], None]
 
 

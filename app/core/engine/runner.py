@@ -10,6 +10,9 @@ rather than queueing work nobody will wait for.
 
 Stop is not a job (a busy thread runs no new job until it is done): it is the request's
 `CancelToken`, set from any thread and checked by the engine.
+
+A job that will wait for another front-end's (`busy_elsewhere`) can say so while it waits
+(`QueueWait`): the window's answer would otherwise show nothing until an API request ends.
 """
 
 from __future__ import annotations
@@ -26,6 +29,22 @@ from app.core.engine.base import InferenceEngine
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class QueueWait:
+    """A job waits for another lane's job to end: `lane` ("api": a request to the local
+    server); None once the wait is over and the job starts. A turn's progress, like
+    `PromptProgress`: the answer's first piece replaces it."""
+
+    lane: str | None
+
+    def describe(self) -> str:
+        if self.lane is None:
+            return ""
+        if self.lane == "api":
+            return "Waiting for a request to the local server to finish…"
+        return "Waiting for other work on the model to finish…"
 
 
 class QueueFullError(RuntimeError):
@@ -95,6 +114,16 @@ class EngineRunner:
             if lane is not None:
                 return len(self._lanes.get(lane, ()))
             return sum(len(q) for q in self._lanes.values())
+
+    def busy_elsewhere(self, lane: str) -> str | None:
+        """The lane, other than `lane`, whose job runs now, else one with jobs waiting: what a
+        job submitted to `lane` now waits for (one job of it at most, the lanes taking turns);
+        None when nothing of another lane is there."""
+        with self._cond:
+            if self._running not in (None, lane):
+                return self._running
+            return next((name for name, queue in self._lanes.items()
+                         if name != lane and queue), None)
 
     @property
     def busy_lane(self) -> str | None:

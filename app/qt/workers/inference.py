@@ -9,6 +9,10 @@ waits for at most the request running now.
 
 Stop cannot be a job, since a busy thread runs no new job until it is done; it is a
 `CancelToken` the GUI sets directly and the engine checks between tokens and during the prompt.
+An answer still waiting for its turn is taken off the queue instead, and ends stopped at once.
+
+An answer queued behind another front-end's job says so (`progress` with a `QueueWait`) until
+it starts, so the window shows why nothing comes yet.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from app.core.chat.turns import TurnRequest, answer_turn
 from app.core.documents.summary_result import SummaryResult
@@ -28,10 +32,11 @@ from app.core.engine import (
     EngineError,
     GenerationParams,
     GenerationResult,
+    GenerationStats,
     InferenceEngine,
     LoadSpec,
 )
-from app.core.engine.runner import EngineRunner, RunnerClosedError
+from app.core.engine.runner import EngineRunner, QueueWait, RunnerClosedError
 from app.core.engine.states import StateCache
 from app.core.throttle import Throttle
 
@@ -39,6 +44,7 @@ log = logging.getLogger(__name__)
 PIECE_INTERVAL_S = 1 / 15
 COUNT_MAX_CHARS = 1_000_000
 LANE = "window"  # the runner's lane for the window's jobs (the server's is "api")
+STOPPED = GenerationResult("", GenerationStats(0, 0, 0.0, 0.0, "cancelled"))
 
 
 class _PieceBatcher:
@@ -81,8 +87,10 @@ class InferenceWorker(QObject):
             1/15 s, joined).
         finished(int, object): request id and its `GenerationResult` (also when stopped).
         failed(int, str): request id and a message fit for the user.
-        progress(int, object): request id and a `SummaryProgress`, before each step of a
-            summary (and once before it measures the document).
+        progress(int, object): request id and a `TurnProgress`: a `SummaryProgress` before
+            each step of a summary (and once before it measures the document), a
+            `PromptProgress` while a long prompt is read, a `QueueWait` while an answer waits
+            for another front-end's job (emitted by `EngineHost`) and, empty, when it starts.
         summarized(int, object): request id and the `SummaryResult` of documents too long to
             send inline (also when stopped); such a request ends with this, not `finished`.
         counted(object, int): the key a count was asked with, and the tokens of its text.
@@ -169,15 +177,23 @@ class EngineHost(QObject):
     """The GUI thread's handle on the inference thread: each call is a job in the "window"
     lane of `runner`, which the local server shares (see the module).
 
-    Signals: those of `InferenceWorker`, re-exposed as `worker`'s; this object adds none.
+    Signals: those of `InferenceWorker`, re-exposed as `worker`'s; this object adds none of
+    its own (`_later` is private).
     """
+
+    # A call to make on the GUI thread once the events already queued are handled: what this
+    # object emits on the worker's behalf then arrives in order with what the jobs emit, and
+    # after the caller has the request's id.
+    _later = Signal(object)
 
     def __init__(self, engine_factory: Callable[[], InferenceEngine],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._cancel: CancelToken | None = None
+        self._queued: tuple[int, Future[None]] | None = None  # the latest answer's id and job
         self._closed = False
+        self._later.connect(self._call, Qt.ConnectionType.QueuedConnection)
         # Not a child of this object: a job still running at quit may emit on it after the
         # window, and this host with it, are gone.
         self.worker = InferenceWorker()
@@ -192,8 +208,8 @@ class EngineHost(QObject):
         request_id = next(self._ids)
         self._cancel = cancel = CancelToken()
         messages = list(messages)
-        self._submit(lambda engine: self.worker.generate(engine, request_id, messages, params,
-                                                         cancel))
+        self._submit_answer(request_id, lambda engine: self.worker.generate(
+            engine, request_id, messages, params, cancel))
         return request_id
 
     def answer_turn(self, request: TurnRequest) -> int:
@@ -202,7 +218,8 @@ class EngineHost(QObject):
         the id its signals carry."""
         request_id = next(self._ids)
         self._cancel = cancel = CancelToken()
-        self._submit(lambda engine: self.worker.answer_turn(engine, request_id, request, cancel))
+        self._submit_answer(request_id, lambda engine: self.worker.answer_turn(
+            engine, request_id, request, cancel))
         return request_id
 
     def count_tokens(self, key: object, text: str) -> None:
@@ -220,9 +237,14 @@ class EngineHost(QObject):
         self._submit(lambda engine: self.worker.set_state_limits(engine, ram_bytes, disk_bytes))
 
     def stop(self) -> None:
-        """Stop the current answer; safe to call at any time."""
+        """Stop the current answer; safe to call at any time. One that has not started yet
+        never does: it ends stopped, with nothing written, at once (`finished`, queued)."""
         if self._cancel is not None:
             self._cancel.cancel()
+        queued, self._queued = self._queued, None
+        if queued is not None and queued[1].cancel():
+            request_id = queued[0]
+            self._later.emit(lambda: self.worker.finished.emit(request_id, STOPPED))
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop, free the model on its thread and wait for the thread to end; safe to repeat.
@@ -233,12 +255,33 @@ class EngineHost(QObject):
         self.stop()
         self.runner.shutdown(timeout_ms / 1000, last=_unload)
 
-    def _submit(self, job: Callable[[InferenceEngine], None]) -> None:
+    def _submit_answer(self, request_id: int, answer: Callable[[InferenceEngine], None]) -> None:
+        """Queue an answer; while another front-end's job goes first, its progress says so,
+        until the answer starts (an empty `QueueWait`, in case it shows nothing before its
+        first piece)."""
+        ahead = None if self._closed else self.runner.busy_elsewhere(LANE)
+        if ahead is not None:
+            wait = QueueWait(ahead)
+            self._later.emit(lambda: self.worker.progress.emit(request_id, wait))
+
+        def job(engine: InferenceEngine) -> None:
+            if ahead is not None:
+                self.worker.progress.emit(request_id, QueueWait(None))
+            answer(engine)
+
+        future = self._submit(job)
+        self._queued = (request_id, future) if future is not None else None
+
+    def _submit(self, job: Callable[[InferenceEngine], None]) -> Future[None] | None:
         try:
             future = self.runner.submit(LANE, job)
         except RunnerClosedError:  # the window is closing: nothing runs any more
-            return
+            return None
         future.add_done_callback(_log_failure)
+        return future
+
+    def _call(self, call: Callable[[], None]) -> None:
+        call()
 
 
 def _unload(engine: InferenceEngine) -> None:
