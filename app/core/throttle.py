@@ -91,3 +91,30 @@ class Throttle:
                 self._timer.stop()
         self._last = now
         self._deliver()
+
+
+class PieceBatcher:
+    """Hands a stream's pieces on at most once per `interval_s`, joined; the first at once.
+
+    A fast model makes a token every few milliseconds, on a thread of its own. Handing each on
+    wakes the thread that shows or sends it (the window's GUI thread, the server's event loop),
+    and on a machine whose cores all run llama.cpp that time comes out of generation speed.
+    Batched, each batch is the one wake-up. Pieces kept back go with the next piece that is
+    due, or with `flush` at the end.
+    """
+
+    def __init__(self, emit: Callable[[str], None], interval_s: float) -> None:
+        self._emit = emit
+        self._pending: list[str] = []
+        self._throttle = Throttle(self._send, interval_s)
+
+    def add(self, text: str) -> None:
+        self._pending.append(text)
+        self._throttle()
+
+    def flush(self) -> None:
+        self._throttle.flush()
+
+    def _send(self) -> None:
+        text, self._pending = "".join(self._pending), []
+        self._emit(text)

@@ -41,6 +41,7 @@ from app.core.engine.base import (
 from app.core.engine.cancel import CancelToken
 from app.core.engine.runner import EngineRunner, QueueFullError, RunnerClosedError
 from app.core.models.library import ModelEntry, ModelNotFoundError
+from app.core.throttle import PieceBatcher
 from app.server import schema
 from app.server.errors import ApiError, queue_full, server_error, unknown_model
 from app.server.guard import BODY_LIMIT, Guard, read_body
@@ -50,6 +51,7 @@ LANE = "api"
 T = TypeVar("T")
 _END = object()
 _DISCONNECT_POLL_S = 0.1
+STREAM_INTERVAL_S = 1 / 30  # pieces go to the event loop at most this often
 FINISH_REASONS = {"stop": "stop", "length": "length", "loop": "length",
                   "tool_calls": "tool_calls", "cancelled": "stop"}
 
@@ -225,8 +227,8 @@ class _Api:
     # -- the parts -------------------------------------------------------------------------
 
     async def _entry(self, name: str) -> ModelEntry:
-        try:
-            return await run_in_threadpool(self.service.served.find, name)
+        try:  # a listing of the models folder, well under a millisecond: no thread for it
+            return self.service.served.find(name)
         except ModelNotFoundError as exc:
             raise unknown_model(str(exc)) from None
 
@@ -264,9 +266,20 @@ class _Api:
             except RuntimeError:  # the loop has closed: the server stopped, nobody reads
                 run.cancel.cancel()
 
+        # Pieces go to the event loop at most once per interval (the first at once): each hop
+        # wakes it, and on a machine whose cores all run llama.cpp that comes out of the speed.
+        batcher = PieceBatcher(send, STREAM_INTERVAL_S)
+        job = make_job(batcher.add, run.cancel)
+
+        def batched(engine: InferenceEngine) -> GenerationResult:
+            try:
+                return job(engine)
+            finally:
+                batcher.flush()  # the last pieces before the end
+
         self.activity.started(run.cancel)
         try:
-            run.future = self._submit(make_job(send, run.cancel))
+            run.future = self._submit(batched)
         except ApiError as exc:
             self.activity.ended(exc.message, run.cancel)
             raise
@@ -308,10 +321,8 @@ class _Api:
         reply = run.reply
         try:
             yield reply.chunk_json(role=True)
-            item = first
-            while item is not _END:
-                yield reply.chunk_json(text=str(item))
-                item = await run.pieces.get()
+            async for text in _joined(run.pieces, first):
+                yield reply.chunk_json(text=text)
             try:
                 result = _result(run.future)
             except ApiError as exc:  # after the headers: the error goes as an event
@@ -342,6 +353,18 @@ class _Run:
     def stop(self) -> None:
         self.cancel.cancel()
         self.future.cancel()  # never starts if it has not yet
+
+
+async def _joined(pieces: asyncio.Queue[object], first: object) -> AsyncIterator[str]:
+    """The pieces up to `_END`, those already queued joined into one event."""
+    item = first
+    while item is not _END:
+        texts = [str(item)]
+        while not pieces.empty() and (item := pieces.get_nowait()) is not _END:
+            texts.append(str(item))
+        yield "".join(texts)
+        if item is not _END:
+            item = await pieces.get()
 
 
 def _result(future: Future[T]) -> T:

@@ -309,12 +309,15 @@ def test_a_client_gone_mid_stream_frees_the_engine_at_once(served: Served) -> No
             if seen >= 5:
                 break
     gone = time.monotonic()
-    # The next request is answered as soon as the engine is free: the cancelled answer's
-    # 2,000 tokens would take 15 s here.
+    # The engine is free as soon as the stop is seen at the next token (the cancelled answer's
+    # 2,000 tokens would take 15 s here): the issue asks for within a second.
+    while served.runner.busy_lane is not None and time.monotonic() - gone < 10:
+        time.sleep(0.01)
+    freed_in = time.monotonic() - gone
     client = served.client()
     reply = client.chat.completions.create(model="builtin", messages=ASK, max_tokens=1)
     assert reply.choices[0].message.content is not None
-    assert time.monotonic() - gone < 5  # generous: the stop itself is checked per token
+    assert freed_in < 1.0, f"the engine was still busy {freed_in:.2f} s after the disconnect"
     deadline = time.monotonic() + 5
     while served.server.activity.in_flight and time.monotonic() < deadline:
         time.sleep(0.05)

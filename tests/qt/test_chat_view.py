@@ -12,8 +12,8 @@ from PySide6.QtGui import QGuiApplication
 
 from app.core.chat.conversation import Message
 from app.core.chat.markdown import MarkdownRenderer
+from app.core.throttle import PieceBatcher
 from app.qt.widgets.message_widget import MessageWidget
-from app.qt.workers.inference import _PieceBatcher
 
 pytestmark = [pytest.mark.qt]
 
@@ -92,7 +92,7 @@ def test_a_new_answer_in_the_same_widget_starts_afresh(widget) -> None:  # type:
 
 def test_pieces_are_batched_but_the_first_goes_at_once() -> None:
     sent: list[str] = []
-    batcher = _PieceBatcher(sent.append, interval_s=3600)
+    batcher = PieceBatcher(sent.append, interval_s=3600)
     for piece in ("Hel", "lo", ", ", "world"):
         batcher.add(piece)
     assert sent == ["Hel"]
@@ -102,7 +102,7 @@ def test_pieces_are_batched_but_the_first_goes_at_once() -> None:
     assert sent == ["Hel", "lo, world"]
 
     every: list[str] = []
-    unbatched = _PieceBatcher(every.append, interval_s=0)
+    unbatched = PieceBatcher(every.append, interval_s=0)
     for piece in ("a", "b", "c"):
         unbatched.add(piece)
     assert every == ["a", "b", "c"]

@@ -38,41 +38,13 @@ from app.core.engine import (
 )
 from app.core.engine.runner import EngineRunner, QueueWait, RunnerClosedError
 from app.core.engine.states import StateCache
-from app.core.throttle import Throttle
+from app.core.throttle import PieceBatcher
 
 log = logging.getLogger(__name__)
-PIECE_INTERVAL_S = 1 / 15
+PIECE_INTERVAL_S = 1 / 15  # the view redraws at most 15 times a second anyway
 COUNT_MAX_CHARS = 1_000_000
 LANE = "window"  # the runner's lane for the window's jobs (the server's is "api")
 STOPPED = GenerationResult("", GenerationStats(0, 0, 0.0, 0.0, "cancelled"))
-
-
-class _PieceBatcher:
-    """Hands pieces on at most once per `interval_s`, joined; the first one at once.
-
-    A fast model makes a token every few milliseconds. A queued signal for each costs the GUI
-    thread time that, on a machine whose cores all run llama.cpp, comes out of generation
-    speed. The view redraws at most 15 times a second anyway, so batching to 1/15 s shows the
-    same thing, and each batch's arrival is the one wake-up of the GUI thread that draws it.
-    Pieces kept back go with the next piece that is due, or with `flush` at the end.
-    """
-
-    def __init__(self, emit: Callable[[str], None], interval_s: float | None = None) -> None:
-        self._emit = emit
-        self._pending: list[str] = []
-        self._throttle = Throttle(self._send,
-                                  PIECE_INTERVAL_S if interval_s is None else interval_s)
-
-    def add(self, text: str) -> None:
-        self._pending.append(text)
-        self._throttle()
-
-    def flush(self) -> None:
-        self._throttle.flush()
-
-    def _send(self) -> None:
-        text, self._pending = "".join(self._pending), []
-        self._emit(text)
 
 
 class InferenceWorker(QObject):
@@ -149,7 +121,7 @@ class InferenceWorker(QObject):
                 run: Callable[[Callable[[str], None]], GenerationResult | SummaryResult]) -> None:
         """Run one request, its pieces batched, and report how it ended: `finished` (or
         `summarized`), or `failed` with a message for the user."""
-        pieces = _PieceBatcher(lambda text: self.piece.emit(request_id, text))
+        pieces = PieceBatcher(lambda text: self.piece.emit(request_id, text), PIECE_INTERVAL_S)
         try:
             try:
                 result = run(pieces.add)
