@@ -82,9 +82,14 @@ class ServedModels:
     # -- any thread ------------------------------------------------------------------------
 
     def entries(self) -> list[ModelEntry]:
+        """The installed models, `serve --model`'s first: a client that takes the first one
+        listed gets the model the server was started with, already loaded."""
+        chosen = {e.path for e in self._extra}
         listed = list_models(self._models_dir)
         paths = {e.path for e in listed}
-        return listed + [e for e in self._extra if e.path not in paths]
+        first = [e for e in listed if e.path in chosen]
+        first += [e for e in self._extra if e.path not in paths]
+        return first + [e for e in listed if e.path not in chosen]
 
     def find(self, name: str) -> ModelEntry:
         """The model called `name` (its id in `/v1/models`); `ModelNotFoundError` if none."""
