@@ -148,3 +148,26 @@ def test_the_window_starts_offscreen_and_a_signal_closes_it(user: Path) -> None:
     assert "SIGTERM: closing the window" in text
     assert "window closed, exit status 0" in text
     print(f"frozen window shown after {gui_process.shown_seconds(shown):.2f} s")
+
+
+def test_serve_answers_the_openai_client_and_stops_on_ctrl_c(user: Path) -> None:
+    """The local server's stack (FastAPI, uvicorn's run-time picked modules, sse-starlette) is
+    in the bundle: `serve` starts, streams to the real `openai` client, and stops cleanly."""
+    import openai
+
+    args = [str(LAUNCHER), "--data-dir", str(user / "lamplight"), "serve", "--port", "0",
+            "--model", "builtin"]
+    with subprocess.Popen(args, cwd=user / "work", env=environment(user),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, encoding="utf-8") as process:
+        assert process.stdout is not None and process.stderr is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), process.stderr.read()
+        with openai.OpenAI(base_url=url, api_key="none", max_retries=0) as client:
+            stream = client.chat.completions.create(
+                model="builtin", messages=[{"role": "user", "content": "hi"}], max_tokens=8,
+                stream=True)
+            assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(TIMEOUT_S) == 0
+        assert "Traceback" not in process.stderr.read()
