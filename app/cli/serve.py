@@ -62,8 +62,9 @@ def read_key(path: Path) -> str:
         raise UsageError(f"the API key file {path} is over {KEY_MAX_BYTES} bytes")
     lines = data.decode("utf-8", errors="replace").splitlines()
     key = lines[0].strip() if lines else ""
-    if len(key) < 8 or not key.isprintable():
-        raise UsageError(f"the API key in {path} must be one line of at least 8 characters")
+    if len(key) < 8 or not key.isprintable() or not key.isascii():
+        raise UsageError(f"the API key in {path} must be one line of at least 8 ASCII "
+                         "characters")
     return key
 
 

@@ -140,11 +140,13 @@ def create_app(runner: EngineRunner, service: ApiService, config: ServerConfig,
     app.add_api_route("/v1/chat/completions", api.chat, methods=["POST"])
     app.add_api_route("/v1/completions", api.completion, methods=["POST"])
     app.add_api_route("/v1/embeddings", api.embeddings, methods=["POST"])
+    # The last added is the outermost: CORS answers preflights and marks the Guard's refusals
+    # too, so a listed web page sees why it was refused.
+    app.add_middleware(Guard, bound=config.host, api_key=config.api_key,
+                       origins=config.cors_origins)
     if config.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
-                           allow_methods=["GET", "POST", "OPTIONS"],
-                           allow_headers=["Authorization", "Content-Type"])
-    app.add_middleware(Guard, bound=config.host, api_key=config.api_key)
+                           allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"])
     return app
 
 
@@ -233,8 +235,16 @@ class _Api:
             raise unknown_model(str(exc)) from None
 
     def _submit(self, job: Callable[[InferenceEngine], T]) -> Future[T]:
+        served = self.service.served
+
+        def run(engine: InferenceEngine) -> T:
+            try:
+                return job(engine)
+            finally:
+                served.touch()  # the idle time counts from a request's end
+
         try:
-            return self.runner.submit(LANE, job, limit=self.config.max_waiting)
+            return self.runner.submit(LANE, run, limit=self.config.max_waiting)
         except QueueFullError:
             raise queue_full(self.runner.waiting(LANE), 2) from None
         except RunnerClosedError:
@@ -244,15 +254,19 @@ class _Api:
     async def _wait(self, request: Request, future: Future[T], cancel: CancelToken) -> T:
         """The job's result, cancelling it if the client goes away meanwhile."""
         waiting = asyncio.wrap_future(future)
-        while True:
-            done, _ = await asyncio.wait({waiting}, timeout=_DISCONNECT_POLL_S)
-            if done:
-                waiting.exception()  # seen here: asyncio would log it as never retrieved
-                return _result(future)
-            if await request.is_disconnected():
-                cancel.cancel()
-                future.cancel()  # never starts if it has not yet
-                raise ApiError(499, "The client went away.", code="client_closed")
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=_DISCONNECT_POLL_S)
+                if done:
+                    if not waiting.cancelled():
+                        waiting.exception()  # seen here: asyncio would log it as unseen
+                    return _result(future)
+                if await request.is_disconnected():
+                    raise ApiError(499, "The client went away.", code="client_closed")
+        except BaseException:  # gone, or the server stopping under it: the job stops too
+            cancel.cancel()
+            future.cancel()  # never starts if it has not yet
+            raise
 
     async def _generate(self, request: Request, body: schema._Sampling, reply: _Reply, *,
                         make_job: Callable[..., Callable[[InferenceEngine], GenerationResult]],
@@ -303,17 +317,21 @@ class _Api:
                                    sep="\n")
 
     async def _first(self, request: Request, run: _Run) -> object:
-        while True:
-            try:
-                first = await asyncio.wait_for(run.pieces.get(), _DISCONNECT_POLL_S)
-            except TimeoutError:
-                if await request.is_disconnected():
-                    run.stop()
-                    raise ApiError(499, "The client went away.", code="client_closed") from None
-                continue
-            if first is _END:
-                _result(run.future)  # raises the job's error as its ApiError
-            return first
+        try:
+            while True:
+                try:
+                    first = await asyncio.wait_for(run.pieces.get(), _DISCONNECT_POLL_S)
+                except (TimeoutError, asyncio.TimeoutError):  # not one class before 3.11
+                    if await request.is_disconnected():
+                        raise ApiError(499, "The client went away.",
+                                       code="client_closed") from None
+                    continue
+                if first is _END:
+                    _result(run.future)  # raises the job's error as its ApiError
+                return first
+        except BaseException:
+            run.stop()
+            raise
 
     async def _events(self, run: _Run, first: object, include_usage: bool
                       ) -> AsyncIterator[str]:

@@ -4,6 +4,9 @@
   key (`check_bind`).
 - The `Host` header must name the address it listens on, or one of this machine's names: a web
   page whose domain was rebound to 127.0.0.1 (DNS rebinding) sends its own name and is refused.
+- A request from a web page (an `Origin` header) is refused unless the origin is listed in the
+  settings: a page could otherwise POST to the server without a preflight (cross-site request
+  forgery).
 - With a key, every request must carry it (`Authorization: Bearer KEY`), compared in constant
   time.
 - Bodies are read up to a limit (`read_body`), so no request can fill the memory.
@@ -66,8 +69,10 @@ def host_of(header: str) -> str:
 class Guard:
     """ASGI middleware: the `Host` check and the API key, before any route runs."""
 
-    def __init__(self, app: ASGIApp, *, bound: str, api_key: str | None) -> None:
+    def __init__(self, app: ASGIApp, *, bound: str, api_key: str | None,
+                 origins: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.origins = frozenset(o.rstrip("/").lower() for o in origins)
         self.names = allowed_hosts(bound)
         self.any_address = bound in ("0.0.0.0", "::")
         self.key = api_key.encode() if api_key else None
@@ -81,6 +86,16 @@ class Guard:
             response = error_response(400, "The Host header names another site: the server "
                                            "answers requests for this machine only.",
                                       param="host", code="invalid_host")
+            await response(scope, receive, send)
+            return
+        origin = headers.get("origin")
+        if origin is not None and origin.rstrip("/").lower() not in self.origins:
+            # A web page (any site the user visits) may send a "simple" POST without a
+            # preflight: unless its origin is listed, it must not run a model.
+            response = error_response(403, "Requests from web pages are refused unless their "
+                                           "origin is listed in Allowed web origins.",
+                                      type_="permission_error", param="origin",
+                                      code="origin_not_allowed")
             await response(scope, receive, send)
             return
         if self.key is not None and scope["method"] != "OPTIONS" and not self._authorized(

@@ -8,10 +8,12 @@ idle for the `server.idle_unload_min` setting.
 
 from __future__ import annotations
 
+import concurrent.futures
 import errno
 import logging
 import socket
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -134,21 +136,22 @@ class LocalServer:
         self.address = None
         try:
             self.runner.submit("api", self.served.close).result(timeout_s)
-        except (RunnerClosedError, TimeoutError):
-            pass
+        except (RunnerClosedError, TimeoutError, concurrent.futures.TimeoutError):
+            pass  # the window is closing too: the runner frees every model
         except Exception:
             log.exception("freeing the server's model failed")
 
     def _unload_when_idle(self) -> None:
+        pending: Future[bool] | None = None
         while not self._idle_stop.wait(IDLE_CHECK_S):
             minutes = self.settings.get("server.idle_unload_min")
             if not isinstance(minutes, int) or minutes <= 0:
                 continue
-            if self.served.idle_for() < minutes * 60:
-                continue
+            if self.served.idle_for() < minutes * 60 or (pending and not pending.done()):
+                continue  # one check queued at a time, behind however long an answer
             try:
-                self.runner.submit("api", lambda engine, s=minutes * 60.0:
-                                   self.served.unload_if_idle(engine, s))
+                pending = self.runner.submit("api", lambda engine, s=minutes * 60.0:
+                                             self.served.unload_if_idle(engine, s))
             except RunnerClosedError:
                 return
 

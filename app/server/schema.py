@@ -21,6 +21,8 @@ MAX_TEXT = 4_000_000  # characters of one message or prompt (the body limit bind
 MAX_STOPS = 16
 MAX_TOOLS = 128
 MAX_SCHEMA_CHARS = 64_000  # a JSON schema's text, compiled into a grammar
+MAX_TOOLS_CHARS = 256_000  # the schemas of all of a request's tools together
+MAX_SCHEMA_COUNT = 1024  # a repetition count in a schema (each is written out in the grammar)
 MAX_EMBED_INPUTS = 2048
 MAX_TOKENS = 262_144
 
@@ -157,6 +159,9 @@ class ChatRequest(_Sampling):
             parameters = tool.function.parameters or {"type": "object", "properties": {}}
             tools.append(Tool(tool.function.name, tool.function.description,
                               _schema_text(parameters, f"tools.{i}.function.parameters")))
+        if sum(len(t.parameters) for t in tools) > MAX_TOOLS_CHARS:
+            raise bad_request(f"The tools' schemas are over {MAX_TOOLS_CHARS:,} characters "
+                              "together.", "tools")
         return tuple(tools)
 
     def _tool_choice(self, tools: tuple[Tool, ...]) -> str:
@@ -235,7 +240,30 @@ def _schema_text(schema: dict[str, Any], param: str) -> str:
         raise bad_request("The schema is nested too deeply.", param) from None
     if len(text) > MAX_SCHEMA_CHARS:
         raise bad_request(f"The schema is over {MAX_SCHEMA_CHARS:,} characters.", param)
+    _check_counts(schema, param)
     return text
+
+
+def _check_counts(node: object, param: str) -> None:
+    """Refuse a repetition count past `MAX_SCHEMA_COUNT`: the grammar built from a schema
+    writes each required repetition out (`minItems: 30000000` made a 540 MB grammar and 1.6 GB
+    of memory from a 100-byte request)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key in _COUNTS and isinstance(value, int | float) and \
+                        not isinstance(value, bool) and value > MAX_SCHEMA_COUNT:
+                    raise bad_request(f"The schema's {key} of {value:,} is over "
+                                      f"{MAX_SCHEMA_COUNT:,}.", param)
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+_COUNTS = frozenset({"minItems", "maxItems", "minLength", "maxLength", "minProperties",
+                     "maxProperties", "minContains", "maxContains"})
 
 
 _ROLES: dict[str, Role] = {"system": "system", "developer": "system", "user": "user",

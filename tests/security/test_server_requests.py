@@ -104,3 +104,58 @@ def test_prompts_and_answers_never_reach_the_log(url: str, caplog: pytest.LogCap
     bad = _chat(url, {"model": "nope", "messages": [{"role": "user", "content": SECRET}]})
     assert bad.status_code == 404
     assert SECRET not in caplog.text
+
+
+def test_a_web_page_cannot_make_it_answer(url: str) -> None:
+    """Cross-site request forgery: a page POSTs text/plain (no preflight) from its origin."""
+    body = b'{"model": "builtin", "messages": [{"role": "user", "content": "hi"}]}'
+    for origin in ("https://evil.example", "null"):
+        r = httpx.post(f"{url}/chat/completions", content=body, timeout=10,
+                       headers={"content-type": "text/plain", "origin": origin})
+        assert r.status_code == 403, origin
+        assert r.json()["error"]["code"] == "origin_not_allowed"
+    assert httpx.post(f"{url}/chat/completions", content=body, timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "array", "items": {"type": "integer"}, "minItems": 30_000_000},
+    {"type": "object", "properties": {"a": {"type": "string", "minLength": 10**9}}},
+])
+def test_a_schema_that_would_write_out_a_huge_grammar_is_refused(url: str,
+                                                                 schema: object) -> None:
+    r = _chat(url, {"model": "builtin", "messages": [{"role": "user", "content": "x"}],
+                    "response_format": {"type": "json_schema",
+                                        "json_schema": {"name": "x", "schema": schema}}})
+    assert r.status_code == 400
+    assert r.json()["error"]["param"] == "response_format.json_schema.schema"
+
+
+def test_a_listed_origin_may_call_it_from_a_browser(tmp_path: Path) -> None:
+    paths = AppPaths.under(tmp_path)
+    paths.ensure()
+    runner = EngineRunner(ScriptedEngine)
+    server = LocalServer(runner, SettingsFile.load(paths.config_dir), data_dir=paths.data_dir,
+                         models_dir=paths.models_dir, window_engine=False)
+    address = server.start(ServerConfig(port=0, cors_origins=("https://notes.example",),
+                                        api_key="key-0123456789"))
+    try:
+        url = f"{address.url}/chat/completions"
+        preflight = httpx.options(url, timeout=10, headers={
+            "origin": "https://notes.example", "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization, content-type, x-stainless-os"})
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://notes.example"
+        body = {"model": "builtin", "messages": [{"role": "user", "content": "hi"}]}
+        headers = {"origin": "https://notes.example"}
+        refused = httpx.post(url, json=body, headers=headers, timeout=10)
+        assert refused.status_code == 401  # and the page can read why:
+        assert refused.headers["access-control-allow-origin"] == "https://notes.example"
+        ok = httpx.post(url, json=body, timeout=10,
+                        headers={**headers, "authorization": "Bearer key-0123456789"})
+        assert ok.status_code == 200
+        other = httpx.post(url, json=body, timeout=10, headers={
+            "origin": "https://evil.example", "authorization": "Bearer key-0123456789"})
+        assert other.status_code == 403
+    finally:
+        server.stop()
+        runner.shutdown()

@@ -127,3 +127,15 @@ def test_busy_elsewhere_names_the_other_lane_a_new_job_would_wait_for() -> None:
     finally:
         release.set()
         runner.shutdown()
+
+
+def test_jobs_whose_waiters_went_away_do_not_fill_a_lane() -> None:
+    runner, release = _held_runner()
+    try:
+        gone = [runner.submit("api", lambda _e: None, limit=2) for _ in range(2)]
+        for future in gone:
+            assert future.cancel()
+        assert runner.submit("api", lambda _e: "next", limit=2) is not None
+        release.set()
+    finally:
+        runner.shutdown()

@@ -154,7 +154,13 @@ class ServedModels:
             return False
         log.info("unloading %s: no request for %.0f minutes", own.model.name, idle_s / 60)
         own.unload()
+        self.touch()  # the next check is a whole idle time away
         return True
+
+    def touch(self) -> None:
+        """A request of the server's own engine ended now: idle time counts from here."""
+        with self._lock:
+            self._last_used = time.monotonic()
 
     def close(self, engine: InferenceEngine) -> None:
         """Free the server's own model (the window's stays)."""

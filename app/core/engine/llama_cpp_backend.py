@@ -467,6 +467,10 @@ class LlamaCppEngine:
             match = _OVERFLOW.search(str(exc))
             if match:
                 raise ContextOverflowError(int(match[1]), int(match[2])) from None
+            if tally.prompt_tokens is None:  # the template refused the messages (roles that
+                # do not alternate, a role it has no place for): the request's fault
+                raise UnsupportedRequestError(f"The model's chat template refused the "
+                                              f"messages: {exc}", param="messages") from None
             raise GenerationError(f"The model could not answer: {exc}") from exc
         except RuntimeError as exc:
             if not cancel.cancelled:  # an abort shows up as "llama_decode returned 2"

@@ -94,6 +94,8 @@ class EngineRunner:
             if self._closed:
                 raise RunnerClosedError("the inference thread has stopped")
             queue = self._lanes.setdefault(lane, deque())
+            if any(job.future.cancelled() for job in queue):  # their waiters went away
+                queue = self._lanes[lane] = deque(j for j in queue if not j.future.cancelled())
             if limit is not None and len(queue) >= limit:
                 raise QueueFullError(f"{len(queue)} requests are already waiting")
             if lane not in self._turns:
