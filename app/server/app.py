@@ -43,7 +43,13 @@ from app.core.engine.runner import EngineRunner, QueueFullError, RunnerClosedErr
 from app.core.models.library import ModelEntry, ModelNotFoundError
 from app.core.throttle import PieceBatcher
 from app.server import schema
-from app.server.errors import ApiError, queue_full, server_error, unknown_model
+from app.server.errors import (
+    ApiError,
+    queue_full,
+    server_error,
+    shutting_down,
+    unknown_model,
+)
 from app.server.guard import BODY_LIMIT, Guard, read_body
 
 log = logging.getLogger(__name__)
@@ -73,6 +79,7 @@ class Activity:
     in_flight: int = 0
     served: int = 0
     last_error: str | None = None
+    stopping: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _tokens: set[CancelToken] = field(default_factory=set, repr=False)
 
@@ -92,8 +99,9 @@ class Activity:
 
     def cancel_all(self) -> None:
         """Stop every request in flight (the server is stopping): their answers end at the
-        next token, those waiting never start."""
+        next token, those waiting never start, and each client is told so (503)."""
         with self._lock:
+            self.stopping = True
             tokens = list(self._tokens)
         for token in tokens:
             token.cancel()
@@ -248,8 +256,20 @@ class _Api:
         except QueueFullError:
             raise queue_full(self.runner.waiting(LANE), 2) from None
         except RunnerClosedError:
-            raise ApiError(503, "The server is shutting down.", type_="server_error",
-                           code="shutting_down") from None
+            raise shutting_down() from None
+
+    def _outcome(self, future: Future[T], cancel: CancelToken) -> T:
+        """`_result`, but a request stopped because the server is stopping is a 503, not an
+        answer cut short or a client said to be gone."""
+        try:
+            result = _result(future)
+        except ApiError as exc:
+            if self.activity.stopping and cancel.cancelled:
+                raise shutting_down() from None
+            raise exc from None
+        if self.activity.stopping and cancel.cancelled:
+            raise shutting_down()
+        return result
 
     async def _wait(self, request: Request, future: Future[T], cancel: CancelToken) -> T:
         """The job's result, cancelling it if the client goes away meanwhile."""
@@ -260,7 +280,7 @@ class _Api:
                 if done:
                     if not waiting.cancelled():
                         waiting.exception()  # seen here: asyncio would log it as unseen
-                    return _result(future)
+                    return self._outcome(future, cancel)
                 if await request.is_disconnected():
                     raise ApiError(499, "The client went away.", code="client_closed")
         except BaseException:  # gone, or the server stopping under it: the job stops too
@@ -327,7 +347,7 @@ class _Api:
                                        code="client_closed") from None
                     continue
                 if first is _END:
-                    _result(run.future)  # raises the job's error as its ApiError
+                    self._outcome(run.future, run.cancel)  # raises its error as an ApiError
                 return first
         except BaseException:
             run.stop()
@@ -342,7 +362,7 @@ class _Api:
             async for text in _joined(run.pieces, first):
                 yield reply.chunk_json(text=text)
             try:
-                result = _result(run.future)
+                result = self._outcome(run.future, run.cancel)
             except ApiError as exc:  # after the headers: the error goes as an event
                 error = exc.message
                 yield reply.error_json(exc)

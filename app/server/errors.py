@@ -56,5 +56,10 @@ def queue_full(waiting: int, retry_after_s: int) -> ApiError:
                     headers={"Retry-After": str(retry_after_s)})
 
 
+def shutting_down() -> ApiError:
+    return ApiError(503, "The server is shutting down.", type_="server_error",
+                    code="shutting_down")
+
+
 def server_error(message: str) -> ApiError:
     return ApiError(500, message, type_="server_error")
