@@ -124,6 +124,14 @@ class Sample:
     cpu_s: float = 0.0  # the variant's process
     client_cpu_s: float = 0.0  # the calling thread (the HTTP client's parsing)
 
+    def piece(self, text: str, pieces: list[str]) -> None:
+        """A piece of the answer arrived now."""
+        now = time.perf_counter()
+        if self.t_first is None:
+            self.t_first = now
+        self.t_last = now
+        pieces.append(text)
+
     @property
     def decode_tps(self) -> float:
         assert self.tokens is not None and self.t_first is not None and self.t_last is not None
@@ -176,12 +184,9 @@ class Bare:
             choice = chunk["choices"][0]
             text = choice["delta"].get("content")
             if text:
-                now = time.perf_counter()
                 if sample.t_first is None:
-                    sample.t_first = now
                     prompt_tokens = llm.n_tokens
-                sample.t_last = now
-                pieces.append(text)
+                sample.piece(text, pieces)
             sample.finish = choice.get("finish_reason") or sample.finish
         sample.t_end = time.perf_counter()
         sample.cpu_s = process_cpu(self._me) - cpu
@@ -272,11 +277,7 @@ class Server:
             choice = chunk.choices[0]
             text = choice.delta.content if choice.delta is not None else None
             if text:
-                now = time.perf_counter()
-                if sample.t_first is None:
-                    sample.t_first = now
-                sample.t_last = now
-                pieces.append(text)
+                sample.piece(text, pieces)
             sample.finish = choice.finish_reason or sample.finish
         sample.t_end = time.perf_counter()
         sample.cpu_s, sample.client_cpu_s = self.cpu() - cpu, time.thread_time() - own
@@ -334,11 +335,7 @@ class RawClient:
                 for choice in chunk["choices"]:
                     text = choice["delta"].get("content")
                     if text:
-                        now = time.perf_counter()
-                        if sample.t_first is None:
-                            sample.t_first = now
-                        sample.t_last = now
-                        pieces.append(text)
+                        sample.piece(text, pieces)
                     sample.finish = choice["finish_reason"] or sample.finish
         finally:
             connection.close()

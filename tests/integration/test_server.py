@@ -73,15 +73,20 @@ def _stop(server: LocalServer, runner: EngineRunner) -> None:
     runner.shutdown(last=lambda engine: engine.unload())
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    server, runner = _start(tmp_path_factory.mktemp("served"))
+def _serving(root: Path) -> Iterator[Served]:
+    """A module's server under `root`, its clients closed and it stopped after the tests."""
+    server, runner = _start(root)
     assert server.address is not None
     served = Served(server, runner, server.address.url)
     yield served
     for client in served.clients:
         client.close()
     _stop(server, runner)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from _serving(tmp_path_factory.mktemp("served"))
 
 
 ASK = [{"role": "user", "content": "Name three colours."}]
@@ -478,13 +483,7 @@ def special(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path) -> Ite
     with_metadata(smollm2_path, models / "smollm2-tools.gguf",
                   strings={"tokenizer.chat_template": TOOLS_TEMPLATE})
     with_metadata(smollm2_path, models / "smollm2-embed.gguf", u32s={"llama.pooling_type": 1})
-    server, runner = _start(root)
-    assert server.address is not None
-    served = Served(server, runner, server.address.url)
-    yield served
-    for client in served.clients:
-        client.close()
-    _stop(server, runner)
+    yield from _serving(root)
 
 
 def test_a_named_tool_choice_returns_a_tool_call(special: Served) -> None:
