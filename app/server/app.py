@@ -93,7 +93,8 @@ class Activity:
         with self._lock:
             self.in_flight -= 1
             self.served += 1
-            self._tokens.discard(cancel)  # type: ignore[arg-type]
+            if cancel is not None:
+                self._tokens.discard(cancel)
             if error is not None:
                 self.last_error = f"{time.strftime('%H:%M:%S')} {error}"
 
@@ -503,7 +504,10 @@ class _Reply:
             chunks.append(self._chunk({"index": 0, "delta": {"tool_calls": calls},
                                        "finish_reason": None, "logprobs": None}))
         end: dict[str, Any] = {"index": 0, "finish_reason": finish, "logprobs": None}
-        end.update({"delta": {}} if self.chat else {"text": ""})
+        if self.chat:
+            end["delta"] = {}
+        else:
+            end["text"] = ""
         chunks.append(self._chunk(end))
         if include_usage:
             chunks.append(self._chunk(None, self.usage(result)))

@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import concurrent.futures
 import errno
+import functools
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.chat.api import ApiService, ServedModels
+from app.core.engine.base import InferenceEngine
 from app.core.engine.runner import EngineRunner, RunnerClosedError
 from app.core.models.library import ModelEntry
 from app.core.settings.file import SettingsFile
 from app.server.app import Activity, ServerConfig, create_app
 from app.server.guard import check_bind
+
+if TYPE_CHECKING:
+    import uvicorn  # loaded when the server starts
 
 log = logging.getLogger(__name__)
 IDLE_CHECK_S = 15.0
@@ -58,18 +65,19 @@ class LocalServer:
 
     def __init__(self, runner: EngineRunner, settings: SettingsFile, *, data_dir: Path,
                  models_dir: Path, window_engine: bool,
-                 make_engine: object = None, extra: tuple[ModelEntry, ...] = ()) -> None:
+                 make_engine: Callable[[], InferenceEngine] | None = None,
+                 extra: tuple[ModelEntry, ...] = ()) -> None:
         from app.core.engine.llama_cpp_backend import LlamaCppEngine
 
         self.runner = runner
         self.settings = settings
         self.served = ServedModels(models_dir, settings, window_engine=window_engine,
-                                   make_engine=make_engine or LlamaCppEngine,  # type: ignore
+                                   make_engine=make_engine or LlamaCppEngine,
                                    extra=extra)
         self.service = ApiService(self.served, settings, data_dir)
         self.activity = Activity()
         self.address: ServerAddress | None = None
-        self._server: object = None
+        self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._idle_stop = threading.Event()
         self._idle_thread: threading.Thread | None = None
@@ -127,10 +135,10 @@ class LocalServer:
         self._idle_stop.set()
         self.activity.cancel_all()  # answers in flight end at their next token
         if server is not None and thread is not None:
-            server.should_exit = True  # type: ignore[attr-defined]
+            server.should_exit = True
             thread.join(timeout_s)
             if thread.is_alive():
-                server.force_exit = True  # type: ignore[attr-defined]
+                server.force_exit = True
                 thread.join(timeout_s)
         self._server = self._thread = None
         self.address = None
@@ -150,8 +158,8 @@ class LocalServer:
             if self.served.idle_for() < minutes * 60 or (pending and not pending.done()):
                 continue  # one check queued at a time, behind however long an answer
             try:
-                pending = self.runner.submit("api", lambda engine, s=minutes * 60.0:
-                                             self.served.unload_if_idle(engine, s))
+                pending = self.runner.submit(
+                    "api", functools.partial(self.served.unload_if_idle, idle_s=minutes * 60.0))
             except RunnerClosedError:
                 return
 
