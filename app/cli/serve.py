@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from app.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, error, load_settings, warn
+from app.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, error, load_settings
 from app.core.engine.base import EngineError
 from app.core.engine.runner import EngineRunner
 from app.core.models.library import ModelEntry, ModelNotFoundError
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     from app.cli.models import resolve_installed
     from app.core.engine.llama_cpp_backend import LlamaCppEngine
     from app.server.app import ServerConfig
-    from app.server.run import LocalServer, ServerStartError, cors_origins
+    from app.server.run import LocalServer, ServerStartError
 
     settings = load_settings(paths)
     key = read_key(args.api_key_file) if args.api_key_file is not None else None
@@ -84,7 +84,6 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         except ModelNotFoundError as exc:
             raise UsageError(str(exc)) from None
         extra = (first,)
-    port = args.port if args.port is not None else int(settings.get("server.port") or 5757)
     runner = EngineRunner(LlamaCppEngine)
     server = LocalServer(runner, settings, data_dir=paths.data_dir,
                          models_dir=paths.models_dir, window_engine=False, extra=extra)
@@ -96,16 +95,13 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
             except EngineError as exc:
                 error(exc)
                 return EXIT_FAILURE
-        config = ServerConfig(host=args.host, port=port, api_key=key,
-                              cors_origins=cors_origins(str(settings.get("server.cors_origins")
-                                                            or "")))
+        config = ServerConfig.from_settings(settings, host=args.host, port=args.port,
+                                            api_key=key)
         try:
             address = server.start(config)
         except ServerStartError as exc:
             error(exc)
             return EXIT_FAILURE
-        if key is None and args.host not in ("127.0.0.1", "localhost", "::1"):
-            warn("listening without an API key")
         print(address.url, flush=True)
         print("Serving the OpenAI-compatible API; Ctrl+C stops.", file=sys.stderr, flush=True)
         _wait_for_interrupt()

@@ -111,22 +111,18 @@ class ServerControl(QObject):
         if self._state is not ServerState.OFF or self._closed:
             return
         runner, settings, paths = self._runner, self._settings, self._paths
-        port = settings.get("server.port")
-        origins = settings.get("server.cors_origins")
         holder: list[LocalServer] = []
         self._starting = holder
 
         def start() -> str:
             threading.current_thread().name = "server-start"  # in log lines, not "Dummy-1"
-            from app.server.app import ServerConfig
-            from app.server.run import LocalServer, cors_origins
+            from app.server.app import ServerConfig  # FastAPI: loaded here, off the GUI thread
+            from app.server.run import LocalServer
 
             server = LocalServer(runner, settings, data_dir=paths.data_dir,
                                  models_dir=paths.models_dir, window_engine=True)
             holder.append(server)  # for `shutdown`, should the window close meanwhile
-            address = server.start(ServerConfig(
-                host=HOST, port=port if isinstance(port, int) else 0,
-                cors_origins=cors_origins(origins if isinstance(origins, str) else "")))
+            address = server.start(ServerConfig.from_settings(settings, host=HOST))
             return address.url
 
         call = BackgroundCall(start, "Starting the local server", explain=_start_error)

@@ -41,6 +41,8 @@ from app.core.engine.base import (
 from app.core.engine.cancel import CancelToken
 from app.core.engine.runner import EngineRunner, QueueFullError, RunnerClosedError
 from app.core.models.library import ModelEntry, ModelNotFoundError
+from app.core.settings.file import SettingsFile
+from app.core.settings.schema import DEFAULT_SERVER_PORT
 from app.core.throttle import PieceBatcher
 from app.server import schema
 from app.server.errors import (
@@ -65,11 +67,22 @@ FINISH_REASONS = {"stop": "stop", "length": "length", "loop": "length",
 @dataclass(frozen=True)
 class ServerConfig:
     host: str = "127.0.0.1"
-    port: int = 5757
+    port: int = DEFAULT_SERVER_PORT
     api_key: str | None = None
     cors_origins: tuple[str, ...] = ()
     max_waiting: int = 16  # requests queued in the api lane; more get 503
     body_limit: int = BODY_LIMIT
+
+    @classmethod
+    def from_settings(cls, settings: SettingsFile, *, host: str = "127.0.0.1",
+                      port: int | None = None, api_key: str | None = None) -> ServerConfig:
+        """The Server settings' port (`port` over it: a flag) and allowed web origins
+        (separated by spaces or commas)."""
+        chosen = settings.get("server.port") if port is None else port
+        origins = settings.get("server.cors_origins")
+        return cls(host=host, port=chosen if isinstance(chosen, int) else DEFAULT_SERVER_PORT,
+                   api_key=api_key,
+                   cors_origins=tuple(str(origins or "").replace(",", " ").split()))
 
 
 @dataclass

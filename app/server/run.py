@@ -39,11 +39,6 @@ class ServerStartError(RuntimeError):
     """The server cannot start: one line saying why (the port is taken, no key…)."""
 
 
-def cors_origins(text: str) -> tuple[str, ...]:
-    """The origins of the `server.cors_origins` setting: separated by spaces or commas."""
-    return tuple(o for o in text.replace(",", " ").split() if o)
-
-
 @dataclass(frozen=True)
 class ServerAddress:
     host: str

@@ -56,7 +56,6 @@ class OfferedModel:
     owned_by: str
     context_length: int
     created: int
-    loaded: bool
     embedding: bool
 
 
@@ -78,6 +77,7 @@ class ServedModels:
         self._own: InferenceEngine | None = None
         self._last_used = time.monotonic()
         self._lock = threading.Lock()
+        self._headers: dict[Path, tuple[tuple[int, int], tuple[int | None, bool]]] = {}
 
     # -- any thread ------------------------------------------------------------------------
 
@@ -103,26 +103,32 @@ class ServedModels:
         raise ModelNotFoundError(f"The model '{name}' does not exist: GET /v1/models lists "
                                  "those installed.")
 
-    def offered(self, loaded: Sequence[Path] = ()) -> list[OfferedModel]:
-        """Every installed model, as `/v1/models` lists it; `loaded` are those in memory."""
+    def offered(self) -> list[OfferedModel]:
+        """Every installed model, as `/v1/models` lists it."""
         offered = []
         for entry in self.entries():
             try:
-                header = read_header(entry.path)
+                stat = entry.path.stat()
+                facts = self._facts(entry.path, (stat.st_size, stat.st_mtime_ns))
             except (GGUFError, OSError):
                 continue  # not loadable: not offered
             n_ctx = int(load_options(self._settings, entry.name)["n_ctx"])
-            if header.context_length:
-                n_ctx = min(n_ctx, header.context_length)
-            try:
-                created = int(entry.path.stat().st_mtime)
-            except OSError:
-                created = 0
+            train_ctx, embedding = facts
             offered.append(OfferedModel(
                 id=entry.name, owned_by="lamplight" if entry.builtin else "local",
-                context_length=n_ctx, created=created, loaded=entry.path in loaded,
-                embedding=is_embedding_model(header)))
+                context_length=min(n_ctx, train_ctx) if train_ctx else n_ctx,
+                created=int(stat.st_mtime), embedding=embedding))
         return offered
+
+    def _facts(self, path: Path, signature: tuple[int, int]) -> tuple[int | None, bool]:
+        """A file's training context and whether it embeds, read from its header once while
+        the file stays the same (a client may list the models before every request)."""
+        known = self._headers.get(path)
+        if known is None or known[0] != signature:
+            header = read_header(path)
+            known = signature, (header.context_length, is_embedding_model(header))
+            self._headers[path] = known
+        return known[1]
 
     def idle_for(self) -> float:
         """Seconds since the server's own engine last answered."""
@@ -130,10 +136,6 @@ class ServedModels:
             return time.monotonic() - self._last_used
 
     # -- the inference thread --------------------------------------------------------------
-
-    def loaded_paths(self, engine: InferenceEngine) -> list[Path]:
-        engines = [engine, self._own] if self._window_engine else [engine]
-        return [e.model.path for e in engines if e is not None and e.model is not None]
 
     def engine_for(self, engine: InferenceEngine, entry: ModelEntry) -> InferenceEngine:
         """The engine with `entry` loaded: the window's when it holds it, else the server's,
@@ -143,13 +145,12 @@ class ServedModels:
         own = self._own_engine(engine)
         if own.model is None or own.model.path != entry.path:
             own.load(load_spec(self._settings, entry.path, entry.name))
-        with self._lock:
-            self._last_used = time.monotonic()
+        self.touch()
         return own
 
     def unload_if_idle(self, engine: InferenceEngine, idle_s: float) -> bool:
         """Free the server's own model if it has not answered for `idle_s`; whether it did."""
-        own = self._own_engine(engine) if not self._window_engine else self._own
+        own = self._own if self._window_engine else engine
         if own is None or own.model is None or self.idle_for() < idle_s:
             return False
         log.info("unloading %s: no request for %.0f minutes", own.model.name, idle_s / 60)

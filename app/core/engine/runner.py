@@ -132,11 +132,6 @@ class EngineRunner:
         """The lane of the job running now, None when idle."""
         return self._running
 
-    @property
-    def on_thread(self) -> bool:
-        """Whether the caller is the inference thread."""
-        return threading.current_thread() is self._thread
-
     def shutdown(self, timeout_s: float = 10.0,
                  last: Callable[[InferenceEngine], object] | None = None) -> bool:
         """Refuse new jobs, drop those waiting (their futures are cancelled), let the running
