@@ -132,6 +132,12 @@ class Message:
             self.stats is not None and self.stats.finish_reason in ("cancelled", "length"))
 
     @property
+    def goes_on_from_text(self) -> bool:
+        """A stopped answer (not a part-by-part summary, which goes on from its notes) with
+        text for the model to continue as its own."""
+        return self.stopped_early and bool(self.content.strip()) and not self.summarized
+
+    @property
     def summarized(self) -> bool:
         """An answer that is a part-by-part summary of its question's documents (also one
         stopped before its first part: the documents did not fit, so they are not sent again)."""

@@ -264,14 +264,18 @@ class ChatService:
 
     def continue_answer(self, conversation: Conversation, message_id: int) -> Turn | None:
         """Go on with a stopped answer in the same message: a part-by-part summary from the
-        notes it kept (`continue_summary`), any other answer from its text, which the model
+        notes it kept (the parts read keep their notes, the rest of the document is read,
+        then all the notes are combined), any other answer from its text, which the model
         continues as its own. None when the answer is not the chat's last, stopped early
-        (`Message.stopped_early`) with some text."""
-        if self.resumable(conversation, message_id):
-            return self.continue_summary(conversation, message_id)
+        with some text (`Message.goes_on_from_text`) or a resumable summary."""
+        notes = self.resumable(conversation, message_id)
+        if notes:
+            summary = conversation.message(message_id)
+            assert summary.parent_id is not None  # checked by `resumable`
+            return self._start(conversation, conversation.message(summary.parent_id),
+                               resume=notes, answer=summary)
         answer = self._last_answer(conversation, message_id)
-        if (answer is None or answer.parent_id is None or answer.summarized
-                or not answer.stopped_early or not answer.content.strip()):
+        if answer is None or answer.parent_id is None or not answer.goes_on_from_text:
             return None
         return self._start(conversation, conversation.message(answer.parent_id), answer=answer,
                            continues=True)
@@ -286,18 +290,6 @@ class ChatService:
                 or answer.streaming:
             return None
         return answer
-
-    def continue_summary(self, conversation: Conversation, message_id: int) -> Turn | None:
-        """Go on with a stopped summary in the same message: the parts read before keep
-        their notes, the rest of the document is read, then all the notes are combined.
-        None when the answer is not such a summary (`resumable`)."""
-        notes = self.resumable(conversation, message_id)
-        if not notes:
-            return None
-        answer = conversation.message(message_id)
-        assert answer.parent_id is not None  # checked by `resumable`
-        return self._start(conversation, conversation.message(answer.parent_id), resume=notes,
-                           answer=answer)
 
     def _start(self, conversation: Conversation, question: Message,
                moved: bool = False, *, summary_only: bool = False,

@@ -32,8 +32,7 @@ def stats_tooltip(message: Message) -> str:
 def footer_text(message: Message, can_go_on: bool = True) -> str:
     """The line under a message (rich text: a summary's parts are a link; a stopped answer
     that ends the chat, `can_go_on`, has *Continue*)."""
-    go_on = GO_ON if (can_go_on and message.stopped_early and message.content.strip()
-                      and not message.summarized) else ""
+    go_on = GO_ON if can_go_on and message.goes_on_from_text else ""
     if message.error:
         return html.escape(f"⚠ {elided(message.error, MAX_FOOTER_CHARS)}") + go_on
     if message.streaming:  # while the body shows the progress, the footer need not
