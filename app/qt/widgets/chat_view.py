@@ -219,6 +219,7 @@ class ChatView(QScrollArea):
             self._layout.insertWidget(self._layout.count() - 1, widget)
             self._widgets.insert(row - self._first, widget)
             self.rendered.emit(row)
+        self._last_changed(first - 1)  # no longer the last: its Continue goes
 
     def _on_rows_removed(self, _parent: QModelIndex | QPersistentModelIndex, first: int,
                          last: int) -> None:
@@ -229,6 +230,13 @@ class ChatView(QScrollArea):
             widget.deleteLater()
         del self._widgets[start:end]
         self._dirty = {r for r in self._dirty if r < first}
+        self._last_changed(first - 1)  # the last again: a stopped answer offers Continue
+
+    def _last_changed(self, row: int) -> None:
+        """`row` stopped or started being the last, which its footer shows: redraw it."""
+        if row >= self._first:
+            self._dirty.add(row)
+            self._redraw()
 
     def _on_data_changed(self, top_left: QModelIndex | QPersistentModelIndex,
                          bottom_right: QModelIndex | QPersistentModelIndex, *_: Any) -> None:
