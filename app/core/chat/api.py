@@ -37,6 +37,7 @@ from app.core.engine.cancel import CancelToken
 from app.core.engine.embedding import is_embedding_model
 from app.core.engine.gguf import GGUFError, read_header
 from app.core.models.library import ModelEntry, ModelNotFoundError, list_models
+from app.core.models.names import signature_of
 from app.core.settings.file import SettingsFile
 from app.core.settings.resolve import generation_params, load_options, load_spec
 
@@ -107,9 +108,11 @@ class ServedModels:
         """Every installed model, as `/v1/models` lists it."""
         offered = []
         for entry in self.entries():
+            signature = signature_of(entry.path)
+            if signature is None:
+                continue
             try:
-                stat = entry.path.stat()
-                facts = self._facts(entry.path, (stat.st_size, stat.st_mtime_ns))
+                facts = self._facts(entry.path, signature)
             except (GGUFError, OSError):
                 continue  # not loadable: not offered
             n_ctx = int(load_options(self._settings, entry.name)["n_ctx"])
@@ -117,7 +120,7 @@ class ServedModels:
             offered.append(OfferedModel(
                 id=entry.name, owned_by="lamplight" if entry.builtin else "local",
                 context_length=min(n_ctx, train_ctx) if train_ctx else n_ctx,
-                created=int(stat.st_mtime), embedding=embedding))
+                created=signature[1] // 1_000_000_000, embedding=embedding))
         return offered
 
     def _facts(self, path: Path, signature: tuple[int, int]) -> tuple[int | None, bool]:

@@ -114,7 +114,9 @@ _lock = threading.Lock()  # headers are read on worker threads; listing reads on
 _known: OrderedDict[str, tuple[Signature, str]] = OrderedDict()
 
 
-def _signature(path: Path) -> Signature | None:
+def signature_of(path: Path) -> Signature | None:
+    """What tells a file changed since it was read: its size and modification time; None
+    when it cannot be read."""
     try:
         stat = path.stat()
     except OSError:
@@ -134,7 +136,7 @@ def _store(path: Path, signature: Signature, name: str) -> None:
 def remember(path: Path, header: GGUFHeader) -> str:
     """Keep what `header` (just read from `path`) says the model is called; its name."""
     name = header_display_name(path, header)
-    signature = _signature(path)
+    signature = signature_of(path)
     if signature is not None:
         _store(path, signature, name)
     return name
@@ -143,7 +145,7 @@ def remember(path: Path, header: GGUFHeader) -> str:
 def known(path: Path) -> str | None:
     """The display name of `path` if its header was read (or found unreadable) since the file
     last changed; None if it was not. Reads no header."""
-    signature = _signature(path)
+    signature = signature_of(path)
     with _lock:
         found = _known.get(str(path.absolute()))
     return found[1] if found is not None and found[0] == signature else None
@@ -160,7 +162,7 @@ def learn(paths: Iterable[Path]) -> None:
     ms a file; run it off the GUI thread). An unreadable file is remembered by its file name,
     so it is not read again until it changes."""
     for path in paths:
-        signature = _signature(path)
+        signature = signature_of(path)
         if signature is None or known(path) is not None:
             continue
         try:

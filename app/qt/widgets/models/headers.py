@@ -1,5 +1,6 @@
 """Model headers read for the installed list, off the GUI thread, each with the file's
-mtime and size so that a header is read again only when its file changed."""
+signature (`names.signature_of`: size and mtime) so that a header is read again only when its
+file changed."""
 
 from __future__ import annotations
 
@@ -8,22 +9,15 @@ from pathlib import Path
 
 from app.core.engine.gguf import GGUFError, GGUFHeader, read_header
 from app.core.models import names
+from app.core.models.names import signature_of
 
 log = logging.getLogger(__name__)
 
 # What a header read gives: the header, or why it could not be read.
 HeaderResult = GGUFHeader | str
-# A file's mtime and size when its header was read; None when it could not be looked at.
-Signature = tuple[int, int] | None
+# A file's size and mtime when its header was read; None when it could not be looked at.
+Signature = names.Signature | None
 Headers = dict[Path, tuple[Signature, HeaderResult]]
-
-
-def signature_of(path: Path) -> Signature:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
 
 
 def read_headers(paths: list[Path]) -> Headers:

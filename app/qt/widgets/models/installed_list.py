@@ -20,12 +20,13 @@ from app.core.engine import fit
 from app.core.engine.gguf import GGUFHeader
 from app.core.models import hub
 from app.core.models.library import ModelEntry, distinct_names, list_models
+from app.core.models.names import signature_of
 from app.core.models.registry import Registry
 from app.files import format_bytes
 from app.qt.appearance import ERROR_TEXT, set_style
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.models.fit_badge import set_fit
-from app.qt.widgets.models.headers import Headers, read_headers, signature_of
+from app.qt.widgets.models.headers import Headers, read_headers
 from app.qt.widgets.models.trees import (
     OBJECT_ROLE,
     format_context,
