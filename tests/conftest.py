@@ -25,7 +25,19 @@ def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf-home")))
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    # Nor the user's credential store: API keys go to a file of this test (tests/keyring_backend),
+    # here and in every `lamplight` a test starts (the checkout is on its PYTHONPATH).
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.FileKeyring")
+    monkeypatch.setenv("LAMPLIGHT_TEST_KEYRING",
+                       str(data_dir.parent / f"{data_dir.name}-keys.json"))
+    root = str(Path(__file__).resolve().parent.parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH", "")) if p))
+    import keyring.core
+
+    keyring.core._keyring_backend = None  # chosen again, from the environment above
     yield data_dir
+    keyring.core._keyring_backend = None
 
 
 @pytest.fixture

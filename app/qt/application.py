@@ -25,6 +25,7 @@ from app.core.chat.service import ChatService
 from app.core.chat.store import StoreError, open_store
 from app.core.engine import InferenceEngine
 from app.core.engine.states import StateCache
+from app.core.engine.switch import EngineSwitch
 from app.core.settings.file import SettingsFile
 from app.core.settings.resolve import state_limits
 from app.paths import AppPaths, resources_dir
@@ -58,7 +59,8 @@ def build_window(paths: AppPaths,
     settings = SettingsFile.load(paths.config_dir)
     ram, disk = state_limits(settings)
     states = StateCache(paths.states_dir, ram_bytes=ram, disk_bytes=disk)
-    host = EngineHost(functools.partial(engine_factory, states))
+    # A chat's model runs here or on a connection's server: one engine switches between them.
+    host = EngineHost(lambda: EngineSwitch(functools.partial(engine_factory, states)))
     service = ChatService(store, settings, make_timer=gui_timer)
     library = ChatLibrary(store, paths.states_dir)
     try:  # the chats deleted in an earlier session, with their states: Undo is over

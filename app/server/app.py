@@ -162,6 +162,9 @@ def create_app(runner: EngineRunner, service: ApiService, config: ServerConfig,
     app.add_api_route("/v1/chat/completions", api.chat, methods=["POST"])
     app.add_api_route("/v1/completions", api.completion, methods=["POST"])
     app.add_api_route("/v1/embeddings", api.embeddings, methods=["POST"])
+    # llama-server's and vLLM's extension: another Lamplight using this one as a remote engine
+    # counts a document's tokens with the model's own tokenizer.
+    app.add_api_route("/tokenize", api.tokenize, methods=["POST"])
     # The last added is the outermost: CORS answers preflights and marks the Guard's refusals
     # too, so a listed web page sees why it was refused.
     app.add_middleware(Guard, bound=config.host, api_key=config.api_key,
@@ -247,6 +250,16 @@ class _Api:
             "data": [{"object": "embedding", "index": i, "embedding": d}
                      for i, d in enumerate(data)],
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+    async def tokenize(self, request: Request) -> Response:
+        """`{"model", "content"}` → `{"count"}`: the tokens of the text, no special ones."""
+        body = schema.parse(schema.TokenizeRequest,
+                            await read_body(request, self.config.body_limit))
+        entry = await self._entry(body.model)
+        cancel = CancelToken()
+        future = self._submit(self.service.count_job(entry, body.content, cancel))
+        count = await self._wait(request, future, cancel)
+        return JSONResponse({"count": count})
 
     # -- the parts -------------------------------------------------------------------------
 

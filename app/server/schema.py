@@ -207,6 +207,11 @@ class EmbeddingRequest(_Request):
         return texts
 
 
+class TokenizeRequest(_Request):
+    model: Annotated[str, Field(min_length=1, max_length=512)]
+    content: Text
+
+
 def parse(model: type[_RequestT], body: bytes) -> _RequestT:
     """The request in `body`, checked; `ApiError` 400 naming the field at fault."""
     try:

@@ -36,6 +36,7 @@ from app.core.engine.base import (
 from app.core.engine.cancel import CancelToken
 from app.core.engine.embedding import is_embedding_model
 from app.core.engine.gguf import GGUFError, read_header
+from app.core.engine.tokens import count_tokens
 from app.core.models.library import ModelEntry, ModelNotFoundError, list_models
 from app.core.models.names import signature_of
 from app.core.settings.file import SettingsFile
@@ -222,6 +223,14 @@ class ApiService:
                       ) -> Callable[[InferenceEngine], tuple[list[list[float]], int]]:
         def run(engine: InferenceEngine) -> tuple[list[list[float]], int]:
             return self._ready(engine, entry, cancel).embed(texts, cancel)
+
+        return run
+
+    def count_job(self, entry: ModelEntry, text: str, cancel: CancelToken
+                  ) -> Callable[[InferenceEngine], int]:
+        def run(engine: InferenceEngine) -> int:
+            model = self._ready(engine, entry, cancel)
+            return count_tokens(model.count_tokens, text, cancel)
 
         return run
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from app.core.engine.cancel import CancelToken
+from app.core.engine.connection import RemoteTarget
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -75,6 +76,10 @@ class LoadSpec:
     kv_cache_type: str = "f16"  # "f16", "q8_0" or "q4_0" (a quantized V cache needs flash_attn)
     use_mmap: bool = True
     use_mlock: bool = False
+    # A model served elsewhere (`engine.remote`): then `path` is its `NAME@CONNECTION`, a name
+    # and never a file, and the options above but `n_ctx` (the context to assume when the
+    # server does not say) do not apply.
+    remote: RemoteTarget | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,7 @@ class TemplateSource(Enum):
     NAMED = "named"        # a chat format the user (or the app) chose
     GUESSED = "guessed"    # the model has none; its architecture's usual format is used
     FALLBACK = "fallback"  # the model has none; llama-cpp-python falls back to llama-2
+    REMOTE = "remote"      # a server elsewhere applies its own
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,16 @@ class ModelInfo:
     # An embedding model (its GGUF declares a pooling type, or an encoder architecture): loaded
     # for `embed`, it cannot chat; any other model cannot embed.
     embedding: bool = False
+    # Where it runs: "" on this computer, else the connection's name (`engine.remote`); how
+    # many requests it takes at once (a server with continuous batching reads them together);
+    # whether `count_tokens` only estimates (a server without a tokenizer endpoint).
+    location: str = ""
+    parallel: int = 1
+    tokens_estimated: bool = False
+
+    @property
+    def is_remote(self) -> bool:
+        return bool(self.location)
 
     @property
     def supports_tools(self) -> bool:
@@ -150,6 +166,8 @@ class ModelInfo:
     def template_description(self) -> str:
         if self.template_source is TemplateSource.GGUF:
             return "the model's own chat template"
+        if self.template_source is TemplateSource.REMOTE:
+            return f"the chat template of the server '{self.location}'"
         if self.template_source is TemplateSource.NAMED:
             return f"chat format '{self.chat_format}'"
         if self.template_source is TemplateSource.GUESSED:

@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 from app.core.engine.base import GenerationParams
+from app.core.engine.connection import RemoteTarget
 from app.core.engine.gguf import GGUFError, GGUFHeader, read_header
 from app.core.models import names
 from app.core.models.catalog import shipped_label
@@ -54,11 +55,16 @@ class ModelEntry:
     builtin: bool = False
     reference: bool = False  # imported by reference: deleting forgets it, never the file
     repo: str | None = None  # the hub repo it was downloaded from
+    # A model served elsewhere: `name` is its `NAME@CONNECTION` and `path` the same as a Path,
+    # never a file (`remote_entry`).
+    remote: RemoteTarget | None = None
 
     @property
     def display_name(self) -> str:
         """The one name the picker, the Models page, the status bar, the terminal and a saved
         answer show (`names`): "Gemma 3 270m · Q4_K_M". Never a key: settings use `name`."""
+        if self.remote is not None:
+            return self.name
         if self.builtin:
             return BUILTIN_DISPLAY_NAME
         chosen = shipped_label(self.repo, self.path.name) if self.repo else None
@@ -77,6 +83,11 @@ class ModelEntry:
     @property
     def size_bytes(self) -> int:
         return self.path.stat().st_size
+
+
+def remote_entry(target: RemoteTarget) -> ModelEntry:
+    """A model of a connection as the picker, the settings and a chat name it."""
+    return ModelEntry(target.ref, target.model, Path(target.ref), remote=target)
 
 
 def builtin_model_path() -> Path | None:

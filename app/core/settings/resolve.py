@@ -10,6 +10,8 @@ from typing import Any, TypedDict
 
 from app.core.engine.base import GPU_LAYERS_AUTO, GenerationParams, LoadSpec
 from app.core.engine.offload import gpu_layers
+from app.core.engine.remote import remote_spec
+from app.core.models.library import ModelEntry
 from app.core.settings.file import SettingsFile
 from app.core.settings.schema import SETTINGS, Value
 
@@ -98,6 +100,15 @@ def load_spec(settings: SettingsFile, path: Path, model: str | None = None, *,
     if n_ctx is not None:
         options["n_ctx"] = n_ctx
     return LoadSpec(path, **options)
+
+
+def entry_spec(settings: SettingsFile, entry: ModelEntry, *, n_ctx: int | None = None
+               ) -> LoadSpec:
+    """How to load `entry`: a file with the settings' load options (`load_spec`), a model of a
+    connection with the context the connection assumes (the server's own decides)."""
+    if entry.remote is not None:
+        return remote_spec(entry.remote)
+    return load_spec(settings, entry.path, entry.name, n_ctx=n_ctx)
 
 
 def state_limits(settings: SettingsFile) -> tuple[int, int]:
