@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from app.core.chat.turns import TurnRequest, answer_turn
 from app.core.documents.language import detect_language
 from app.core.documents.splitting import split_document
-from app.core.documents.summarize import Summarizer
+from app.core.documents.summarize import Summarizer, resumable_notes
 from app.core.documents.summary_options import SummaryOptions
 from app.core.documents.summary_plan import SummaryError
 from app.core.documents.summary_progress import SummaryProgress, format_eta
@@ -19,6 +20,7 @@ from app.core.documents.summary_result import SummaryResult, part_notes_from_det
 from app.core.engine import (
     CancelToken,
     ChatMessage,
+    GenerationError,
     GenerationParams,
     GenerationResult,
     GenerationStats,
@@ -271,10 +273,15 @@ class WordEngine:
     """Counts words as tokens and answers each step with a note of `note_words` words that
     names the labels it was given, so the structure of the job can be checked exactly."""
 
-    def __init__(self, n_ctx: int, note_words: int) -> None:
-        self.model = type("Info", (), {"n_ctx": n_ctx})()
+    def __init__(self, n_ctx: int, note_words: int, parallel: int = 1,
+                 step_s: float = 0.0) -> None:
+        self.model = type("Info", (), {"n_ctx": n_ctx, "parallel": parallel})()
         self.note_words = note_words
         self.prompts: list[str] = []
+        self.step_s = step_s  # each step takes this long (parts read together overlap)
+        self.running = self.most_at_once = 0
+        self.fail_on: str | None = None  # a step whose prompt holds this fails
+        self._lock = threading.Lock()
 
     def use_session(self, session: str | None) -> None:
         pass  # it keeps no state between calls
@@ -284,7 +291,25 @@ class WordEngine:
 
     def stream_chat(self, messages, params, on_piece, cancel=None, on_prompt=None):  # type: ignore[no-untyped-def]
         prompt = messages[-1].content
-        self.prompts.append(prompt)
+        with self._lock:
+            self.prompts.append(prompt)
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            if self.fail_on is not None and self.fail_on in prompt:
+                raise GenerationError("the server went away")
+            wait = 0.0 if "Part 1 of" in prompt else self.step_s  # the first part is quick
+            end = time.monotonic() + wait
+            while time.monotonic() < end:  # a parent's stop is seen too, as a server's is
+                if cancel is not None and cancel.cancelled:
+                    return GenerationResult("", GenerationStats(0, 0, 0.0, 0.0, "cancelled"))
+                time.sleep(0.005)
+            return self._answer(prompt, on_piece, on_prompt)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+    def _answer(self, prompt, on_piece, on_prompt):  # type: ignore[no-untyped-def]
         if on_prompt is not None:  # read in two halves, as llama.cpp reads a batch at a time
             total = self.count_tokens(prompt)
             for done in (total // 2, total):
@@ -420,3 +445,47 @@ def test_a_stopped_summary_goes_on_from_its_notes() -> None:
     # Notes that do not belong to the text are not kept: the document is read again.
     assert resumable_notes(stopped.parts, text[:100]) == ()
     assert resumable_notes(stopped.parts[1:], text) == ()  # part 2 without part 1
+
+
+# -- parts read together, on an engine that takes several requests at once --------------------
+
+def test_parts_are_read_together_up_to_the_engines_limit_and_kept_in_order() -> None:
+    text = "\n\n".join(f"Paragraph {i} " + "word " * 150 for i in range(24))
+    alone = WordEngine(n_ctx=1024, note_words=20)
+    one = Summarizer(alone, SummaryOptions(length="medium")).run(text, "long.txt")
+    engine = WordEngine(n_ctx=1024, note_words=20, parallel=4, step_s=0.05)
+    progress: list[SummaryProgress] = []
+    result = Summarizer(engine, SummaryOptions(length="medium"),
+                        on_progress=progress.append).run(text, "long.txt")
+    assert 1 < engine.most_at_once <= 4
+    assert [(p.index, p.start, p.end) for p in result.parts] == \
+        [(p.index, p.start, p.end) for p in one.parts]
+    assert result.text == one.text and not result.cancelled
+    reading = [p.step for p in progress if p.stage == "reading"]
+    assert reading == sorted(reading) and reading[-1] == len(result.parts)
+
+
+def test_a_stop_while_parts_are_read_together_keeps_the_notes_in_a_row() -> None:
+    engine = WordEngine(n_ctx=1024, note_words=20, parallel=3, step_s=5.0)
+    cancel = CancelToken()
+
+    def on_progress(p: SummaryProgress) -> None:
+        if p.stage == "reading" and p.step == 2:  # part 1 is in; parts 2 and 3 are being read
+            cancel.cancel()
+
+    text = "\n\n".join(f"Paragraph {i} " + "word " * 150 for i in range(24))
+    result = Summarizer(engine, on_progress=on_progress, cancel=cancel).run(text, "long.txt")
+    assert result.cancelled
+    assert [p.index for p in result.parts] == [1]
+    assert resumable_notes(result.parts, text) == result.parts
+
+
+def test_a_part_that_fails_stops_the_others_and_says_why() -> None:
+    engine = WordEngine(n_ctx=1024, note_words=20, parallel=4, step_s=60.0)
+    engine.fail_on = "Part 2 of"
+    text = "\n\n".join(f"Paragraph {i} " + "word " * 150 for i in range(24))
+    with pytest.raises(GenerationError, match="went away"):
+        Summarizer(engine).run(text, "long.txt")
+    # The parts under way were stopped (each would take a minute), the rest never asked: at
+    # most the four at once, and the two that the quick part 1 and the failing part 2 freed.
+    assert len(engine.prompts) <= 6 < len(split_document(text, engine.count_tokens, 600))

@@ -10,13 +10,20 @@ Everything runs on the thread that owns the engine. Progress is reported before 
 a time estimate from the speeds measured so far; a stop ends the current step at once (the
 engine's abort callback also interrupts a part still being read), or the measuring and splitting
 before the first step, and keeps the notes written until then.
+
+An engine that takes several requests at once (`ModelInfo.parallel`: a server elsewhere with
+continuous batching, such as `llama-server --parallel 4` or vLLM) is sent that many parts
+together, from as many threads; the notes are still kept in order, and a stop keeps those of
+the parts read one after another from the first.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from app.core.documents.splitting import Chunk, split_document
@@ -104,6 +111,8 @@ class Summarizer:
         self._on_piece = on_piece or (lambda _t: None)
         self._cancel = cancel or CancelToken()
         self._rates = Rates()
+        self._lock = threading.Lock()  # the rates and reports, when parts are read together
+        self._together = False
         self._steps = 0
         self._final_stats: GenerationStats | None = None
         self._t_start = 0.0
@@ -130,6 +139,10 @@ class Summarizer:
         except JobCancelledError:
             return self._result(Plan.empty(name), _Step("", "cancelled"), tuple(notes), 0)
         chunks = [Chunk(n.start, n.end, n.tokens) for n in notes] + chunks
+        model = self._engine.model
+        together = min(model.parallel if model is not None else 1, len(chunks) - len(notes))
+        if together > 1:
+            return self._read_together(plan, text, chunks, notes, together)
         for i, chunk in enumerate(chunks, 1):
             if i <= len(notes):
                 continue  # read before the stop: its note is kept
@@ -147,6 +160,42 @@ class Summarizer:
             if step.finish == "cancelled":
                 return self._stopped(plan, notes)
             notes.append(PartNote(i, chunk.start, chunk.end, chunk.tokens, step.text.strip()))
+        return self._combine(plan, notes)
+
+    def _read_together(self, plan: Plan, text: str, chunks: list[Chunk],
+                       notes: list[PartNote], together: int) -> SummaryResult:
+        """Read the parts after `notes`, `together` at a time, then combine (see the module).
+        A part that fails stops the others, and its error is raised."""
+        reading = CancelToken(parent=self._cancel)  # stops the others when one fails
+        self._together = True
+        label = "Part {} of {} of the document \"{}\":"
+
+        def read(i: int, chunk: Chunk) -> _Step:
+            messages = prompt(label.format(i, len(chunks), plan.name),
+                              text[chunk.start:chunk.end], plan.note_ask)
+            return self._step(messages, plan.note_cap, parent=reading)
+
+        with ThreadPoolExecutor(together, thread_name_prefix="summary-part") as pool:
+            steps: list[tuple[int, Chunk, Future[_Step]]] = [
+                (i, chunk, pool.submit(read, i, chunk))
+                for i, chunk in enumerate(chunks, 1) if i > len(notes)]
+            try:
+                for i, chunk, future in steps:
+                    left = len(chunks) - i + 1
+                    note = self._average_note(plan.note_cap)
+                    prompt_left = (sum(c.tokens for c in chunks[i - 1:]) + left * plan.overhead
+                                   + note * len(chunks))
+                    self._progress("reading", (i, len(chunks)), prompt_left=prompt_left,
+                                   generated_left=note * left + plan.summary_cap,
+                                   together=min(together, left))
+                    step = future.result()
+                    if step.finish == "cancelled":
+                        return self._stopped(plan, notes)
+                    notes.append(PartNote(i, chunk.start, chunk.end, chunk.tokens,
+                                          step.text.strip()))
+            finally:
+                reading.cancel()  # the parts not read yet, after a stop or a failure
+        self._together = False
         return self._combine(plan, notes)
 
     def _one_step(self, plan: Plan, text: str) -> SummaryResult:
@@ -197,11 +246,14 @@ class Summarizer:
             level += 1
 
     def _step(self, messages: Sequence[ChatMessage], max_tokens: int,
-              stream: bool = False) -> _Step:
-        if self._cancel.cancelled:
+              stream: bool = False, parent: CancelToken | None = None) -> _Step:
+        """One request: a note, or (`stream`) the summary. May run on several threads at once
+        (`_read_together`): what it shares is taken under the lock."""
+        parent = parent or self._cancel
+        if parent.cancelled:
             return _Step("", "cancelled")
         params = dataclasses.replace(self._params, max_tokens=max_tokens)
-        step_cancel = CancelToken(parent=self._cancel)
+        step_cancel = CancelToken(parent=parent)
         guard = LoopGuard(step_cancel)
         t_step = time.perf_counter()
         work = _StepWork(t_step)
@@ -231,13 +283,14 @@ class Summarizer:
             raise SummaryError(
                 f"A part of the document did not fit the context ({exc.prompt_tokens} of "
                 f"{exc.n_ctx} tokens); try a larger context.") from exc
-        self._rates.add(result.stats)
-        self._steps += 1
+        with self._lock:
+            self._rates.add(result.stats)
+            self._steps += 1
         if stream:
             stats = result.stats
             self._final_stats = dataclasses.replace(
                 stats, ttft_s=stats.ttft_s + (t_step - self._t_start))
-        if guard.cut is not None and not self._cancel.cancelled:
+        if guard.cut is not None and not parent.cancelled:
             return _Step(guard.trimmed(result.text), "stop")  # a loop cut short, not a stop
         return _Step(result.text, result.stats.finish_reason)
 
@@ -248,24 +301,30 @@ class Summarizer:
         return note_cap * 0.75
 
     def _progress(self, stage: Stage, step: tuple[int, int], *, prompt_left: float,
-                  generated_left: float) -> None:
-        """Report where the job is; the time left comes from the speeds measured so far."""
-        self._at = (stage, step, prompt_left, generated_left)
-        eta = self._rates.estimate(prompt_left, generated_left)
-        self._on_progress(SummaryProgress(stage, step[0], step[1], eta))
+                  generated_left: float, together: int = 1) -> None:
+        """Report where the job is; the time left comes from the speeds measured so far (one
+        request's speeds: with `together` parts read at once, the reading goes about that
+        many times as fast)."""
+        with self._lock:
+            self._at = (stage, step, prompt_left, generated_left)
+            eta = self._rates.estimate(prompt_left, generated_left)
+            if eta is not None and together > 1:
+                eta /= together
+            self._on_progress(SummaryProgress(stage, step[0], step[1], eta))
 
     def _progress_within(self, work: _StepWork) -> None:
         """The time left again while a step runs: what it has read and written so far counts
         as done, and its speeds as measured. (A one-part summary said "estimating the time
         left" for its whole run; within a long part the estimate stood still.)"""
-        if self._at is None:
-            return
-        stage, step, prompt_left, generated_left = self._at
-        read_s, written_s = work.times(time.perf_counter())
-        rates = self._rates.with_step(work.read, read_s, work.written, written_s)
-        eta = rates.estimate(max(0.0, prompt_left - work.read),
-                             max(0.0, generated_left - work.written))
-        self._on_progress(SummaryProgress(stage, step[0], step[1], eta))
+        with self._lock:
+            if self._at is None or self._together:
+                return  # parts read together: reported as each one ends
+            stage, step, prompt_left, generated_left = self._at
+            read_s, written_s = work.times(time.perf_counter())
+            rates = self._rates.with_step(work.read, read_s, work.written, written_s)
+            eta = rates.estimate(max(0.0, prompt_left - work.read),
+                                 max(0.0, generated_left - work.written))
+            self._on_progress(SummaryProgress(stage, step[0], step[1], eta))
 
     def _stopped(self, plan: Plan, notes: list[PartNote]) -> SummaryResult:
         text = "\n\n".join(f"**Part {n.index}.** {n.note}" for n in notes)
