@@ -126,9 +126,11 @@ class Message:
 
     @property
     def stopped_early(self) -> bool:
-        """Ended before the model was done: stopped by the user, cut at the length limit, or
-        by a quit. Such an answer can go on (`ChatService.continue_answer`)."""
+        """Ended before the model was done: stopped by the user, cut at the length limit, by
+        a quit, or by a failure after some of it came (a server's connection that broke
+        mid-answer). Such an answer can go on (`ChatService.continue_answer`)."""
         return self.error == INTERRUPTED or (
+            self.error is not None and bool(self.content.strip())) or (
             self.stats is not None and self.stats.finish_reason in ("cancelled", "length"))
 
     @property
