@@ -216,15 +216,22 @@ def _read_bounded(response: httpx.Response, limit: int) -> bytes:
 
 def _error_detail(response: httpx.Response) -> str:
     """The message of an error answer ({"error": {"message": …}} or text), one short line."""
+    return _error(response)[0]
+
+
+def _error(response: httpx.Response) -> tuple[str, dict[str, Any]]:
+    """An error answer's message, one short line, and its `error` object (llama-server puts
+    `n_prompt_tokens` and `n_ctx` in it when a prompt is too long)."""
     try:
         data = json.loads(_read_bounded(response, 64 * 1024))
     except (ValueError, RemoteError, httpx.HTTPError):
-        return ""
+        return "", {}
     error = data.get("error") if isinstance(data, dict) else None
     message = error.get("message") if isinstance(error, dict) else error
     if message is None and isinstance(data, dict):
         message = data.get("detail") or data.get("message")
-    return " ".join(shown_name(message).split())[:160] if message else ""
+    line = " ".join(shown_name(message).split())[:160] if message else ""
+    return line, error if isinstance(error, dict) else {}
 
 
 def list_models(connection: Connection) -> list[RemoteModel]:
@@ -449,11 +456,8 @@ class RemoteEngine:
                         if cancel.wait(wait):
                             return _stopped(t0)
                         continue
-                    if response.status_code == 400:
-                        _raise_bad_request(server, response)
-                    server.check(response)
-                    with _Watch(response, cancel):
-                        stream.read(response, on_piece, cancel, endpoint == "completions")
+                    self._take(server, endpoint, response, stream, on_piece=on_piece,
+                               cancel=cancel)
                 break
             except httpx.HTTPError as exc:
                 if cancel.cancelled:
@@ -489,6 +493,26 @@ class RemoteEngine:
             seed=params.seed), tuple(stream.tool_calls()))
 
 
+    def _take(self, server: Server, endpoint: str, response: httpx.Response, stream: _Stream,
+              *, on_piece: OnPiece, cancel: CancelToken) -> None:
+        """Read an answer's response into `stream`: events, or JSON from a server that does
+        not stream; anything else is refused with one line."""
+        if response.status_code == 400:
+            _raise_bad_request(server, response, self._model.n_ctx if self._model else 0)
+        server.check(response)
+        completions = endpoint == "completions"
+        kind = response.headers.get("content-type", "").split(";")[0].strip()
+        if kind == "application/json":
+            stream.whole(_read_bounded(response, MAX_LISTING_BYTES), on_piece, completions)
+        elif kind != "text/event-stream":
+            raise RemoteError(f"{server.where} does not answer as an OpenAI-compatible server "
+                              f"(POST /{endpoint} gave {shown_name(kind or 'no content type')})"
+                              ": check the URL.")
+        else:
+            with _Watch(response, cancel):
+                stream.read(response, on_piece, cancel, completions)
+
+
 def estimate_tokens(text: str) -> int:
     """Tokens of `text` where the server cannot count them: an estimate (see
     `ModelInfo.tokens_estimated`)."""
@@ -510,14 +534,17 @@ def retry_after(value: str | None) -> float:
     return DEFAULT_RETRY_WAIT_S
 
 
-def _raise_bad_request(server: Server, response: httpx.Response) -> None:
-    detail = _error_detail(response)
+def _raise_bad_request(server: Server, response: httpx.Response, n_ctx: int) -> None:
+    """A 400: a prompt too long for the server's context is a `ContextOverflowError` (with the
+    numbers llama-server gives, else the context as known), anything else one line."""
+    detail, error = _error(response)
     lowered = detail.lower()
-    if "context" in lowered and ("exceed" in lowered or "too long" in lowered
-                                 or "maximum" in lowered):
-        n_ctx = server.connection.n_ctx or 0
-        raise ContextOverflowError(0, n_ctx) if n_ctx else RemoteError(
-            f"{server.where}: the conversation is too long for the model's context ({detail}).")
+    if error.get("type") == "exceed_context_size_error" or (
+            "context" in lowered and any(w in lowered for w in ("exceed", "too long",
+                                                                  "maximum context"))):
+        prompt_tokens = _positive(error.get("n_prompt_tokens"))
+        raise ContextOverflowError(prompt_tokens or n_ctx + 1,
+                                   _positive(error.get("n_ctx")) or n_ctx)
     raise RemoteError(f"{server.where} refused the request (400"
                       + (f": {detail}" if detail else "") + ").")
 
@@ -615,6 +642,31 @@ class _Stream:
         # (some servers close without [DONE]); `done` stays False otherwise.
         if self.finish != "stop" or self.usage:
             self.done = True
+
+    def whole(self, data: bytes, on_piece: OnPiece, completions: bool) -> None:
+        """An answer sent whole, as JSON, by a server that does not stream."""
+        try:
+            answer = json.loads(data)
+        except ValueError:
+            raise RemoteError("The server's answer is not JSON; it does not answer as an "
+                              "OpenAI-compatible server.") from None
+        choices = answer.get("choices") if isinstance(answer, dict) else None
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise RemoteError("The server's answer has no choices; it does not answer as an "
+                              "OpenAI-compatible server.")
+        self._meta(answer)
+        choice = choices[0]
+        if not completions and isinstance(choice.get("message"), dict):
+            choice = {**choice, "delta": choice["message"]}
+        piece = self._piece(choice, completions)[:MAX_ANSWER_CHARS]
+        if piece:
+            self.first_at = self.last_at = time.perf_counter()
+            self.started, self.pieces, self.text = True, 1, piece
+            on_piece(piece)
+        reason = choice.get("finish_reason")
+        self.finish = ("length" if reason == "length" else
+                       "tool_calls" if reason == "tool_calls" else "stop")
+        self.done = True
 
     def _meta(self, event: dict[str, Any]) -> None:
         """An event's error (raised), usage and the server's timings."""
