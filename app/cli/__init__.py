@@ -11,7 +11,6 @@ import json
 import signal
 import sys
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
@@ -45,8 +44,8 @@ from app.core.engine import (
     ModelLoadError,
 )
 from app.core.engine.states import StateCache
-from app.core.models.library import BUILTIN_NAME, ModelEntry, ModelNotFoundError
-from app.core.settings.resolve import load_spec, state_limits
+from app.core.models.library import BUILTIN_NAME, ModelEntry
+from app.core.settings.resolve import state_limits
 from app.core.settings.schema import OVERFLOW_POLICIES
 from app.logs import setup_logging
 from app.paths import AppPaths
@@ -72,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("prompt", nargs="?", metavar="PROMPT")
     chat.add_argument("--model", default=None, metavar="NAME|PATH",
                       help="'builtin' (default; with --continue, the chat's own model), a name "
-                           "'lamplight models list' shows, or a .gguf path")
+                           "'lamplight models list' shows (MODEL@CONNECTION for a model of a "
+                           "server elsewhere: 'lamplight remotes'), or a .gguf path")
     chat.add_argument("--max-tokens", type=setting_flag("sampling.max_tokens"), default=None,
                       metavar="N", help="longest answer in tokens (default: until the model "
                                         "stops)")
@@ -93,12 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="do not keep this chat in the saved chats ('lamplight chats')")
     chat.add_argument("--continue", dest="continue_id", type=chat_id, default=None, metavar="ID",
                       help="add turns to saved chat ID, which the model is sent as history")
-    from app.cli import chats, models, serve, summarize
+    from app.cli import chats, models, remotes, serve, summarize
 
     models.add_parser(commands, common)
     summarize.add_parser(commands, common)
     chats.add_parser(commands, common)
     serve.add_parser(commands, common)
+    remotes.add_parser(commands, common)
     return parser
 
 
@@ -137,12 +138,12 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _run_command(args: argparse.Namespace, paths: AppPaths) -> int:
-    from app.cli import chats, models, serve, summarize  # loaded by build_parser already
+    from app.cli import chats, models, remotes, serve, summarize  # loaded by build_parser
 
     if args.command == "chat":
         return run_chat(args, paths)
     runs = {"models": models.run, "summarize": summarize.run, "chats": chats.run,
-            "serve": serve.run}
+            "serve": serve.run, "remotes": remotes.run}
     if args.command in runs:
         return runs[args.command](args, paths)
     from app.qt.application import run_gui  # Qt is loaded only for the window
@@ -239,34 +240,34 @@ def _open_history(args: argparse.Namespace, paths: AppPaths) -> ConversationStor
 
 def _chat_model(args: argparse.Namespace, paths: AppPaths,
                 conversation: Conversation) -> ModelEntry:
-    """The model `--model` names; else a continued chat's own, while its file is there."""
-    from app.cli.models import resolve_installed
+    """The model `--model` names; else a continued chat's own, while its file (or its
+    connection) is there."""
+    from app.cli.models import resolve_any, saved_model
 
-    saved = conversation.model_path
-    try:
-        if args.model is None and saved and Path(saved).is_file():
-            return resolve_installed(saved, paths)
-        return resolve_installed(args.model or BUILTIN_NAME, paths)
-    except ModelNotFoundError as exc:
-        raise UsageError(str(exc)) from None
+    if args.model is None:
+        saved = saved_model(conversation.model_path, paths)
+        if saved is not None:
+            return saved
+    return resolve_any(args.model or BUILTIN_NAME, paths)
 
 
 def _chat(args: argparse.Namespace, paths: AppPaths, service: ChatService,
           conversation: Conversation) -> int:
-    from app.core.engine.llama_cpp_backend import LlamaCppEngine
+    from app.cli.remotes import load_engine
 
     entry = _chat_model(args, paths, conversation)
     settings = service.settings
     # A saved chat continued later starts from its kept state, as in the window; a chat not
     # saved leaves nothing on disk. One chat per run: nothing to switch between in memory.
+    # A model elsewhere keeps its own cache of prompts.
     _, disk = state_limits(settings)
     states = StateCache(paths.states_dir, ram_bytes=0, disk_bytes=disk) \
-        if service.store is not None else None
-    engine = LlamaCppEngine(states)
+        if service.store is not None and entry.remote is None else None
     try:
-        engine.load(load_spec(settings, entry.path, entry.name, n_ctx=args.ctx))
-    except ModelLoadError as exc:
-        raise UsageError(str(exc)) from None
+        engine = load_engine(entry, settings, n_ctx=args.ctx, states=states)
+    except ModelLoadError as exc:  # its server cannot be reached, or refuses the key
+        error(exc)
+        return EXIT_FAILURE
 
     current: list[CancelToken] = []
 
@@ -361,12 +362,16 @@ def _too_long(exc: ContextOverflowError | HistoryTooLongError, engine: Inference
     words are the window's: "attach it as a document", "click the context meter")."""
     model = engine.model
     n_ctx = model.n_ctx if model is not None else 0
+    # A model elsewhere has the context its server gives it: --ctx cannot raise it.
     larger = (f"raise --ctx (now {n_ctx:,}; this model takes up to {model.n_ctx_train:,})"
-              if model is not None and n_ctx < model.n_ctx_train else None)
+              if model is not None and not model.is_remote and n_ctx < model.n_ctx_train
+              else None)
     if isinstance(exc, ContextOverflowError):
-        return (f"The chat is {exc.prompt_tokens:,} tokens long, but the context holds "
-                f"{exc.n_ctx:,}: " + (f"{larger}, or start a new chat." if larger
-                                      else "start a new chat."))
+        # A server that refuses a long chat may not say how long it was (0).
+        length = (f"The chat is {exc.prompt_tokens:,} tokens long, but the context holds "
+                  if exc.prompt_tokens else "The chat is too long for the context, which holds ")
+        return (length + f"{exc.n_ctx:,}: " + (f"{larger}, or start a new chat." if larger
+                                               else "start a new chat."))
     if exc.question_alone:
         return (f"The prompt is {exc.tokens:,} tokens long, but a context of {n_ctx:,} leaves "
                 f"it {exc.budget:,} (the rest is kept for the answer): "

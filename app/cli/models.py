@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli.common import (
     DEFAULT_CTX,
@@ -19,9 +19,11 @@ from app.cli.common import (
     error,
     field,
     shown_line,
+    warn,
 )
 from app.core.engine import fit
 from app.core.engine.cancel import CancelToken
+from app.core.engine.connection import remote_ref, split_ref
 from app.core.engine.gguf import GGUFError, read_header
 from app.core.models import hub, names
 from app.core.models.catalog import CatalogEntry, find_entry, load_catalog
@@ -34,11 +36,16 @@ from app.core.models.library import (
     discover_models,
     import_model,
     list_models,
+    remote_entry,
     resolve_model,
 )
+from app.core.settings.connections import ConnectionConfigError
 from app.core.throttle import Throttle
 from app.files import format_bytes
 from app.paths import AppPaths
+
+if TYPE_CHECKING:
+    from app.cli.remotes import Listing
 
 # In a log, a slow download's progress line between its 10% steps: at most this often.
 LOG_INTERVAL_S = 30
@@ -53,7 +60,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                                  description="Manage the models in the library.")
     sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True,
                                 parser_class=type(models))
-    sub.add_parser("list", parents=[common], help="installed models, one per line")
+    sub.add_parser("list", parents=[common],
+                   help="installed models, then the models of each connection ('lamplight "
+                        "remotes'), one per line")
     search = sub.add_parser("search", parents=[common], help="GGUF repos on the hub")
     search.add_argument("query", metavar="QUERY")
     search.add_argument("--files", action="store_true", help="also list each repo's GGUF files")
@@ -94,13 +103,17 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 def _list(paths: AppPaths) -> int:
+    from app.cli.remotes import Listing, load_connections  # HTTP is loaded when needed
+
+    elsewhere = Listing(load_connections(paths))  # asked now, answered while the files are read
     entries = list_models(paths.models_dir)
     for entry in entries:
         # Names, header text and paths come from files and the hub: shown, never sent raw.
         described = _describe_file(entry.path)  # reads the header: the display name follows it
         print("\t".join([field(entry.name), field(entry.display_name), described,
                          field(_origin(entry))]))
-    if not entries:  # on stderr: stdout stays one line per model for scripts
+    served = _list_elsewhere(elsewhere)
+    if not entries and not served:  # on stderr: stdout stays one line per model for scripts
         print(f"No models yet. Download one with `lamplight models pull REPO`, or put a .gguf "
               f"file in {paths.models_dir}.", file=sys.stderr)
     for download in Download.pending(paths.models_dir):
@@ -110,6 +123,22 @@ def _list(paths: AppPaths) -> int:
               f"(resume: lamplight models pull {remote.repo} {field(remote.filename)})",
               file=sys.stderr)
     return EXIT_OK
+
+
+def _list_elsewhere(listing: Listing) -> int:
+    """The connections' models, in the local lines' columns (what a server does not say is
+    "-"); a server that cannot be asked is one warning. Returns how many were listed."""
+    served = 0
+    for connection, found in listing.results():
+        if isinstance(found, str):  # one server down never hides the others, nor these
+            warn(found)
+            continue
+        for model in found:
+            ref = remote_ref(model.id, connection.name)
+            print("\t".join([field(ref), field(ref), "-\t-\t-", f"ctx {model.n_ctx or '?'}",
+                             field(f"remote: {connection.name} ({connection.url})")]))
+            served += 1
+    return served
 
 
 def _origin(entry: ModelEntry) -> str:
@@ -270,6 +299,63 @@ def _rm(args: argparse.Namespace, paths: AppPaths) -> int:
     delete_model(paths.models_dir, entry)
     print(f"{'Forgot' if entry.reference else 'Deleted'} {field(entry.name)}.", file=sys.stderr)
     return EXIT_OK
+
+
+def resolve_any(name: str, paths: AppPaths) -> ModelEntry:
+    """The model `--model` names: `MODEL@CONNECTION` for a model of a connection
+    (`lamplight remotes`), else an installed model (`resolve_installed`); a file, or an
+    installed model with an "@" in its name, is still found. Raises `UsageError`."""
+    from app.cli.remotes import load_connections
+
+    parts = split_ref(name)
+    try:
+        if parts is None or _is_file(name):
+            return resolve_installed(name, paths)
+        connections = load_connections(paths)
+        if connections.get(parts[1]) is None:  # perhaps a local model with "@" in its name
+            try:
+                return resolve_installed(name, paths)
+            except ModelNotFoundError:
+                raise UsageError(connections.unknown(parts[1])) from None
+        target = connections.target(name)
+    except (ModelNotFoundError, ConnectionConfigError) as exc:
+        raise UsageError(str(exc)) from None
+    if target is None:  # pragma: no cover - `name` is of the form, as split_ref said
+        raise UsageError(f"'{shown_line(name[:200])}' is not a model")
+    return remote_entry(target)
+
+
+def saved_model(saved: str | None, paths: AppPaths) -> ModelEntry | None:
+    """A continued chat's own model while it can still be used: its file, or its model of a
+    connection that is still there; else None (another model answers: for a connection gone,
+    a warning says so)."""
+    from app.cli.remotes import load_connections
+
+    if not saved:
+        return None
+    if _is_file(saved):
+        try:
+            return resolve_installed(saved, paths)
+        except ModelNotFoundError:
+            return None
+    parts = split_ref(saved)
+    if parts is None:
+        return None
+    connections = load_connections(paths)
+    if connections.get(parts[1]) is None:
+        warn(f"this chat's model {saved} is gone with its connection '{parts[1]}'; another "
+             "model answers (choose one with --model)")
+        return None
+    target = connections.target(saved)
+    return remote_entry(target) if target is not None else None
+
+
+def _is_file(text: str) -> bool:
+    """Whether `text` names a file; a name no file can have (too long, a NUL) names none."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def resolve_installed(name: str, paths: AppPaths) -> ModelEntry:

@@ -52,8 +52,7 @@ from app.core.documents.summary_plan import SummaryError
 from app.core.documents.summary_progress import SummaryProgress
 from app.core.documents.summary_result import SummaryResult
 from app.core.engine import CancelToken, EngineError, InferenceEngine, ModelLoadError
-from app.core.models.library import BUILTIN_NAME, ModelNotFoundError
-from app.core.settings.resolve import load_spec
+from app.core.models.library import BUILTIN_NAME
 from app.paths import AppPaths
 
 
@@ -66,8 +65,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                     "stdout, progress to stderr.")
     summarize.add_argument("path", metavar="PATH|-")
     summarize.add_argument("--model", default=BUILTIN_NAME, metavar="NAME|PATH",
-                           help="'builtin' (default), a name 'lamplight models list' shows, "
-                                "or a .gguf path")
+                           help="'builtin' (default), a name 'lamplight models list' shows "
+                                "(MODEL@CONNECTION for a model of a server elsewhere), or a "
+                                ".gguf path")
     summarize.add_argument("--ctx", type=setting_flag("model.n_ctx"), default=None, metavar="N",
                            help=f"context window in tokens (default: the settings', "
                                 f"{DEFAULT_CTX})")
@@ -148,20 +148,20 @@ class _ProgressLine:
 
 
 def run(args: argparse.Namespace, paths: AppPaths) -> int:
-    from app.cli.models import resolve_installed
-    from app.core.engine.llama_cpp_backend import LlamaCppEngine
+    from app.cli.models import resolve_any
+    from app.cli.remotes import load_engine
 
     try:
         document = read_input(args.path, sys.stdin)
-        entry = resolve_installed(args.model, paths)
-    except (DocumentError, ModelNotFoundError) as exc:
+    except DocumentError as exc:
         raise UsageError(str(exc)) from None
+    entry = resolve_any(args.model, paths)
     settings = load_settings(paths)
-    engine = LlamaCppEngine()
-    try:
-        engine.load(load_spec(settings, entry.path, entry.name, n_ctx=args.ctx))
-    except ModelLoadError as exc:
-        raise UsageError(str(exc)) from None
+    try:  # a model elsewhere that takes several requests at once is sent the parts together
+        engine = load_engine(entry, settings, n_ctx=args.ctx)
+    except ModelLoadError as exc:  # its server cannot be reached, or refuses the key
+        error(exc)
+        return EXIT_FAILURE
     service = ChatService(_history(args, paths), settings, keep_going_unsaved=True,
                           on_store_error=lambda exc: warn(f"no longer saving this summary: "
                                                           f"{exc}"))
