@@ -24,6 +24,7 @@ from app.core.engine.remote import (
     RemoteEngine,
     RemoteError,
     RemoteModel,
+    ServerUnavailableError,
     list_models,
 )
 from app.core.engine.states import StateCache
@@ -244,10 +245,9 @@ def load_engine(entry: ModelEntry, settings: SettingsFile, *, n_ctx: int | None,
     try:
         remote.load(spec)
     except ModelLoadError as exc:
-        # The engine turns a failed request (no answer, a refused key) into a ModelLoadError
-        # raised while handling the RemoteError; a model the server does not have is raised
-        # on its own, and is bad input.
-        if isinstance(exc.__context__, RemoteError):
+        # A server that gave no usable answer (unreachable, a refused key) is a failure; a
+        # model the server does not have is bad input.
+        if isinstance(exc, ServerUnavailableError):
             raise
         raise UsageError(str(exc)) from None
     return remote

@@ -86,6 +86,11 @@ class RemoteAuthError(RemoteError):
     """The server refused the API key (401/403)."""
 
 
+class ServerUnavailableError(ModelLoadError):
+    """A load that got no usable answer from the server (unreachable, a refused key, not
+    OpenAI-compatible), as opposed to a model the server does not have."""
+
+
 class AnswerInterruptedError(RemoteError):
     """The connection broke while the answer streamed: what came is kept (`partial`)."""
 
@@ -311,7 +316,7 @@ class RemoteEngine:
             facts = self._facts_of(server, listed, spec)
         except RemoteError as exc:
             server.close()
-            raise ModelLoadError(str(exc)) from None
+            raise ServerUnavailableError(str(exc)) from None
         except BaseException:
             server.close()
             raise
