@@ -128,6 +128,7 @@ class ContextUsage(QObject):
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.meter.set_limit(info.n_ctx)
+        self.meter.set_server_estimates(info.tokens_estimated)
         self.measure_history()  # each model counts its own way
         self._count_draft()
 

@@ -25,7 +25,7 @@ from app.core.engine import GenerationParams, GenerationResult, LoadSpec, ModelI
 from app.core.engine.states import chat_session
 from app.core.models.library import ModelEntry
 from app.core.settings.file import SettingsFile
-from app.core.settings.resolve import load_spec, state_limits
+from app.core.settings.resolve import entry_spec, state_limits
 from app.core.settings.schema import BY_KEY, OverflowPolicy
 from app.qt.throttle import gui_timer
 from app.qt.viewmodels.conversation_model import ConversationModel, Roles
@@ -154,14 +154,15 @@ class ChatController(QObject):
     # -- models ----------------------------------------------------------------------------
 
     def select_model(self, entry: ModelEntry) -> None:
-        """Stop any answer and load `entry` in place of the current model."""
+        """Stop any answer and load `entry` in place of the current model: a file here, or a
+        model of a connection (the window's engine switches between them)."""
         if self._request is not None:
             self.stop()
         self._cancel_title()
         self.service.use_model(entry)
         self.info = None
         self._set_state(ChatState.LOADING)
-        self.host.load(load_spec(self.settings, entry.path, entry.name, n_ctx=self.n_ctx))
+        self.host.load(entry_spec(self.settings, entry, n_ctx=self.n_ctx))
 
     def context_length(self) -> int:
         """The context the next load asks for."""

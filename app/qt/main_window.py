@@ -43,6 +43,7 @@ from app.core.engine import ModelInfo
 from app.core.engine.devices import Hardware
 from app.core.models import names
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry
+from app.core.settings.connections import Connections
 from app.files import safe_file_name
 from app.paths import AppPaths
 from app.qt import dialogs
@@ -51,6 +52,7 @@ from app.qt.context_usage import ContextUsage
 from app.qt.controller import ChatController, ChatState
 from app.qt.hardware import HardwareProbe
 from app.qt.message_actions import MessageActions
+from app.qt.remote_models import RemoteModels
 from app.qt.server_control import ServerControl
 from app.qt.state import load_state, save_state
 from app.qt.widgets.attachments import AttachmentBar, paperclip_icon
@@ -94,6 +96,8 @@ class MainWindow(QMainWindow):
         self.presets = presets or PresetLibrary(paths.config_dir)
         self._shut_down = False
         self.hardware = HardwareProbe(self)
+        # The servers elsewhere and their models, as last heard (asked in the background).
+        self.remotes = RemoteModels(Connections.load(paths.config_dir), self)
         self.error_banner = ErrorBanner()
         self.chat_view = ChatView()
         self.chat_view.set_model(controller.model)
@@ -162,6 +166,7 @@ class MainWindow(QMainWindow):
         self.models_page.useRequested.connect(self.use_model)
         self.models_page.libraryChanged.connect(self.model_picker.refresh)
         self.model_picker.namesLearned.connect(self._show_model_name)
+        self.model_picker.remembered.connect(self._on_remembered)
         for signal in (self.downloads.added, self.downloads.changed, self.downloads.removed):
             signal.connect(lambda _key: self.status.show_downloads(self.downloads))
         self.status.downloadsClicked.connect(self.show_models)
@@ -197,7 +202,7 @@ class MainWindow(QMainWindow):
         self.preset_bar.systemPromptEdited.connect(controller.set_system_prompt)
 
     def _build_model_bar(self) -> QHBoxLayout:
-        self.model_picker = ModelPicker(self.paths.models_dir)
+        self.model_picker = ModelPicker(self.paths.models_dir, self.remotes)
         self.model_picker.activated.connect(self._on_model_picked)
         self.model_picker.manageRequested.connect(self.show_models)
         manage = QPushButton("Models…")
@@ -222,8 +227,9 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(
             self.controller.settings, model_key=entry.name if entry else None,
             model_label=entry.display_name if entry else None, hardware=self.hardware.latest,
-            parent=self)
+            connections=self.remotes.connections, parent=self)
         dialog.applied.connect(self._apply_settings)
+        dialog.connectionsChanged.connect(self.remotes.reload)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.hardware.read.connect(dialog.set_hardware)
         self.hardware.refresh()  # the GPUs' free memory, as it is now
@@ -364,15 +370,32 @@ class MainWindow(QMainWindow):
     # -- actions ---------------------------------------------------------------------------
 
     def start(self, preferred: Path | None = None) -> None:
-        """Load the preferred model if it is still there, else the first one listed."""
+        """Load the preferred model if it is still there, else the first one listed. A model of
+        a connection is loaded once its server has listed it (`_on_remembered`)."""
+        if preferred is not None and self.model_picker.select_later(preferred):
+            where = preferred.name.rpartition("@")[2]
+            self.status.showMessage(f"Asking {where} for its models…", 10_000)
+            return
         if preferred is None or not self.model_picker.select_path(preferred):
-            self.model_picker.setCurrentIndex(0)
+            self.model_picker.select_first()
         entry = self.model_picker.current_entry()
         if entry is None:
             self.error_banner.show_error(
                 f"{BUILTIN_INSTALL_HINT}\nModels folder: {self.paths.models_dir}")
             return
         self.controller.select_model(entry)
+
+    def _on_remembered(self, entry: ModelEntry | None, why: str) -> None:
+        """The server of the model used last answered: load it, or say why not and load the
+        first model listed. Unless the user has chosen one meanwhile."""
+        self.status.clearMessage()
+        if self.controller.entry is not None:
+            return
+        if entry is None:
+            self.error_banner.show_error(why)
+            self.start()
+        else:
+            self.controller.select_model(entry)
 
     def show_models(self) -> None:
         self.pages.setCurrentWidget(self.models_page)
@@ -484,7 +507,9 @@ class MainWindow(QMainWindow):
 
     def _on_counted(self, key: object, tokens: int) -> None:
         if isinstance(key, Document):
-            self.attachments.set_tokens(key, tokens)
+            info = self.controller.info
+            self.attachments.set_tokens(key, tokens, estimated=bool(info and
+                                                                     info.tokens_estimated))
 
     def _show_progress(self, text: str) -> None:
         """A summary's progress, also in the status bar (the answer may be scrolled away)."""
@@ -556,8 +581,11 @@ class MainWindow(QMainWindow):
 
     def _show_model_tooltip(self, _hardware: Hardware | None = None) -> None:
         info, hardware = self.controller.info, self.hardware.latest
+        entry = self.controller.entry
         if info is not None:
-            self.status.show_model_details(info, hardware.gpu_backend if hardware else None)
+            self.status.show_model_details(info, hardware.gpu_backend if hardware else None,
+                                           entry.remote.connection if entry and entry.remote
+                                           else None)
 
     def _show_state(self, state: ChatState) -> None:
         loaded = state in (ChatState.READY, ChatState.GENERATING)
@@ -579,8 +607,9 @@ class MainWindow(QMainWindow):
         if loaded and self.pages.currentWidget() is self.chat_page:
             self.composer.setFocus()
         entry = self.controller.entry
-        self.models_page.set_in_use(
-            entry.path if entry is not None and state is not ChatState.NO_MODEL else None)
+        self.models_page.set_in_use(  # a file of the models folder; a remote model is none
+            entry.path if entry is not None and entry.remote is None
+            and state is not ChatState.NO_MODEL else None)
 
     def remember_layout(self) -> None:
         """Keep for the next start: the window's size and place, the chat list's width, and

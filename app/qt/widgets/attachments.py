@@ -257,10 +257,11 @@ class AttachmentChip(QFrame):
         facts.append(f"{len(doc.text):,} characters")
         return f"{self.label}\n{' · '.join(facts)}"
 
-    def set_tokens(self, n: int) -> None:
-        """The model's own count replaces the estimate."""
+    def set_tokens(self, n: int, estimated: bool = False) -> None:
+        """The model's own count replaces the estimate (`estimated`: the server of a remote
+        model could only estimate it too)."""
         self.tokens = n
-        self.size_label.setText(tokens_text(n))
+        self.size_label.setText(tokens_text(n, estimated))
 
     def set_expanded(self, expanded: bool) -> None:
         """Open or close the preview; an open chip takes a line of the bar to itself."""
@@ -437,12 +438,12 @@ class AttachmentBar(QWidget):
         for path in paths:
             self._place(_ReadingChip(path))
 
-    def set_tokens(self, document: Document, n: int) -> None:
-        """The model counted `document` (this very object): show the count. A document removed
-        meanwhile is ignored."""
+    def set_tokens(self, document: Document, n: int, estimated: bool = False) -> None:
+        """The model counted `document` (this very object): show the count, with "≈" when the
+        model's server only `estimated` it. A document removed meanwhile is ignored."""
         chip = self.chip(document)
         if chip is not None:
-            chip.set_tokens(n)
+            chip.set_tokens(n, estimated)
             self.counted.emit()
 
     def remove(self, document: Document) -> None:

@@ -108,6 +108,7 @@ class ContextMeter(QToolButton):
         self._limit: int | None = None
         self._history = self._draft = self._room = 0
         self._exact = True
+        self._server_estimates = False  # the model's server cannot count tokens
         self._summary_parts: int | None = None
         self._policy: OverflowPolicy = "drop-oldest"
         self.clicked.connect(self._show_menu)
@@ -132,6 +133,13 @@ class ContextMeter(QToolButton):
         if new != (self._history, self._draft, self._room, self._exact, self._summary_parts):
             (self._history, self._draft, self._room, self._exact,
              self._summary_parts) = new
+            self._refresh()
+
+    def set_server_estimates(self, estimates: bool) -> None:
+        """Whether the loaded model's counts are themselves estimates (a server that cannot
+        count tokens): then every count shows "≈"."""
+        if estimates != self._server_estimates:
+            self._server_estimates = estimates
             self._refresh()
 
     def set_policy(self, policy: str) -> None:
@@ -181,6 +189,8 @@ class ContextMeter(QToolButton):
         self.policyChosen.emit(policy)
 
     def _count(self, n: int) -> str:
+        if self._server_estimates:
+            return f"≈{n:,}"
         return f"{'' if self._exact else '~'}{n:,}"
 
     def _refresh(self) -> None:
@@ -204,7 +214,10 @@ class ContextMeter(QToolButton):
                 lines.append(f"The documents do not fit the context with the chat: they will "
                              f"be summarized, about {parts} part{plural} read one after "
                              f"another, and the message answered from the summary.")
-            if not self._exact:
+            if self._server_estimates:
+                lines.append("Numbers with ≈ are estimates: the model's server cannot count "
+                             "tokens.")
+            elif not self._exact:
                 lines.append("Numbers with ~ are estimates until the model counts them.")
             self.setAccessibleName(f"Context: {used} of {_tokens(limit)} used" +
                                    (f"; the documents will be summarized in {parts} "
@@ -272,10 +285,10 @@ class ContextMeter(QToolButton):
         digit = max("0123456789", key=metrics.horizontalAdvance)
         count = "".join(digit if c.isdigit() else c for c in f"{self._limit:,}")
         # Measured as QToolButton measures its text, so the two widths compare exactly.
-        widest, text = (metrics.size(Qt.TextFlag.TextShowMnemonic, t).width()
-                        for t in (f"~{count} / {self._limit:,}", self.text()))
-        widest = max(widest, metrics.size(Qt.TextFlag.TextShowMnemonic,
-                                          "Summary in 99 parts").width())
+        text = metrics.size(Qt.TextFlag.TextShowMnemonic, self.text()).width()
+        widest = max(metrics.size(Qt.TextFlag.TextShowMnemonic, t).width()
+                     for t in (f"~{count} / {self._limit:,}", f"≈{count} / {self._limit:,}",
+                               "Summary in 99 parts"))
         return QSize(hint.width() + max(0, widest - text), hint.height())
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from app.core.chat.conversation import Message
 from app.core.chat.markdown import MAX_ATTACHMENT_LINES
 from app.core.documents.summarize import SavedSummary
+from app.core.engine.connection import split_ref
+from app.core.settings.connections import ConnectionConfigError, check_name
 from app.qt.safe_text import elided
 
 # Of a model's name in a message's header, and of an error under it: outside text, cut.
@@ -18,11 +20,25 @@ MAX_FOOTER_CHARS = 1_000
 GO_ON = ' · <a href="continue">Continue</a>'  # under a stopped answer that can go on
 
 
+def ran_on(message: Message) -> str | None:
+    """The connection a remote model's answer came from (its `model_name` is
+    "NAME@CONNECTION"); None for an answer written on this computer."""
+    parts = split_ref(message.model_name or "")
+    if parts is None:
+        return None
+    try:  # "@" in a local model's name is not a connection unless it could name one
+        return check_name(parts[1])
+    except ConnectionConfigError:
+        return None
+
+
 def stats_tooltip(message: Message) -> str:
     s = message.stats
     if s is None or message.streaming:
         return ""
-    return (f"Model: {message.model_name or 'unknown'}\n"
+    where = ran_on(message)
+    return (f"Model: {message.model_name or 'unknown'}\n" +
+            (f"Ran on: {where}\n" if where else "") +
             f"Time to first token: {s.ttft_s:.2f} s\n"
             f"Speed: {s.tokens_per_s:.1f} tokens/s\n"
             f"Prompt: {s.prompt_tokens} tokens · answer: {s.completion_tokens} tokens" +
@@ -43,6 +59,9 @@ def footer_text(message: Message, can_go_on: bool = True) -> str:
     s = message.stats
     parts = [f"{s.tokens_per_s:.1f} tok/s", f"{s.completion_tokens} tokens",
              f"first token {s.ttft_s:.2f} s"]
+    where = ran_on(message)
+    if where:
+        parts.append(f"on {where}")
     if s.finish_reason == "cancelled":
         parts.insert(0, "stopped")
     elif s.finish_reason == "length":

@@ -1,53 +1,79 @@
-"""The chat's model picker: the installed models, and "Manage models…" to open the Models
-page."""
+"""The chat's model picker: the installed models, the models of each connection (a server
+elsewhere) under its name and whether it answers, and "Manage models…" to open the Models page."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from app.core.engine.connection import split_ref
 from app.core.models import names
 from app.core.models.library import ModelEntry, distinct_names, list_models
-from app.qt.safe_text import plain_tooltip
+from app.qt.remote_models import Probe, RemoteModels
+from app.qt.safe_text import elided, plain_tooltip
 from app.qt.workers.background import BackgroundCall
 
 MANAGE_MODELS = "manage-models"  # the picker's last item: opens the Models page
+HEADER = "header"  # a group's title: not a model, never selected
+HERE = "On this computer"
+REACHABLE, UNREACHABLE, ASKING = "●", "○", "◌"
+MAX_TIP_CHARS = 300  # of a server's error, in a header's tooltip
 
 
 class ModelPicker(QComboBox):
-    """The built-in model and every `.gguf` in the models folder, re-read each time it opens,
-    and last "Manage models…".
+    """The built-in model and every `.gguf` in the models folder, re-read each time it opens;
+    with connections (`remotes`), those under the header "On this computer", then one group per
+    connection; last "Manage models…".
 
     Each model shows its display name (`names`); the headers of files not read yet are read on
-    a worker thread, and the names follow. Choosing "Manage models…" never selects it: the
-    model chosen before stays current.
+    a worker thread, and the names follow. A connection's header says whether it answered
+    ("● gpu-box", "○ gpu-box · unreachable" with the reason as its tooltip); its models are
+    those it listed when last asked, asked again in the background as the picker opens.
+    Choosing "Manage models…" never selects it: the model chosen before stays current, as it
+    does when its server stops answering.
 
     Signals:
         manageRequested(): the user chose "Manage models…".
         namesLearned(): headers were read, so display names may have changed.
+        remembered(object, str): the model `select_later` waited for: its `ModelEntry`, now
+            selected, and ""; or None and one line saying why it is not available.
     """
 
     manageRequested = Signal()
     namesLearned = Signal()
+    remembered = Signal(object, str)
 
-    def __init__(self, models_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, models_dir: Path, remotes: RemoteModels | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelPicker")
         self.models_dir = models_dir
+        self.remotes = remotes
         self._previous = 0
         self._learning: BackgroundCall | None = None
+        self._wanted: Path | None = None  # a remembered remote model, until its server answers
         self.setMinimumContentsLength(28)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.setToolTip(plain_tooltip(f"Models folder: {models_dir}"))
         self.currentIndexChanged.connect(self._on_index_changed)
+        self.activated.connect(self._on_activated)
+        if remotes is not None:
+            remotes.probed.connect(self._on_probed)
+            remotes.changed.connect(lambda: self.refresh(learn=False))
         self.refresh()
 
     def refresh(self, learn: bool = True) -> None:
+        """List the models again; with `learn`, read new files' headers and ask the
+        connections again (both in the background)."""
         current = self.current_entry()
         self.blockSignals(True)
         self.clear()
+        connections = self.remotes.items() if self.remotes is not None else []
+        if connections:
+            self._add_header(HERE)
         entries = list_models(self.models_dir)
         for entry, name in zip(entries, distinct_names(entries), strict=True):
             self.addItem(f"{name} (built-in)" if entry.builtin else name, entry)
@@ -55,14 +81,57 @@ class ModelPicker(QComboBox):
                              Qt.ItemDataRole.ToolTipRole)
         if learn:
             self._learn([e.path for e in entries if not e.builtin and names.known(e.path) is None])
-        if self.count() == 0:
+        if not entries:
             self.addItem("No model installed", None)
+        for connection in connections:
+            assert self.remotes is not None
+            self._add_group(connection.name, self.remotes.probe_of(connection.name), current)
         self.insertSeparator(self.count())
         self.addItem("Manage models…", MANAGE_MODELS)
-        if current is not None:
-            self.select_path(current.path)
+        if current is None or not self.select_path(current.path):
+            self.select_first()
         self._previous = self.currentIndex()
         self.blockSignals(False)
+        if learn and self.remotes is not None:
+            self.remotes.ask()
+
+    def _add_header(self, text: str, tip: str = "") -> None:
+        model = self.model()
+        assert isinstance(model, QStandardItemModel)
+        item = QStandardItem(text)
+        item.setData(HEADER, Qt.ItemDataRole.UserRole)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)  # neither chosen nor stopped at by the keys
+        font = QFont(self.font())
+        font.setBold(True)
+        item.setFont(font)
+        if tip:
+            item.setToolTip(plain_tooltip(tip))
+        model.appendRow(item)
+
+    def _add_group(self, name: str, probe: Probe | None, current: ModelEntry | None) -> None:
+        """A connection's header, saying whether it answered, and the models it listed. The
+        current model stays listed while its server does not answer."""
+        assert self.remotes is not None
+        if probe is None:
+            self._add_header(f"{ASKING} {name} · asking…")
+        elif probe.reachable:
+            self._add_header(f"{REACHABLE} {name}", f"{name}: {probe.connection.url}")
+        else:
+            self._add_header(f"{UNREACHABLE} {name} · unreachable",
+                             elided(probe.error, MAX_TIP_CHARS))
+        entries = list(probe.entries) if probe is not None else []
+        if current is not None and current.remote is not None and \
+                current.remote.connection.name == name and \
+                all(e.path != current.path for e in entries):
+            entries.insert(0, current)
+        for entry in entries:
+            assert entry.remote is not None
+            self.addItem(entry.display_name, entry)
+            self.setItemData(self.count() - 1, plain_tooltip(
+                f"{entry.remote.model} on {name} ({entry.remote.connection.url})"),
+                Qt.ItemDataRole.ToolTipRole)
+        if probe is not None and probe.reachable and not entries:
+            self._add_header(f"{name} lists no models")
 
     def _learn(self, paths: list[Path]) -> None:
         if not paths or self._learning is not None:
@@ -77,6 +146,60 @@ class ModelPicker(QComboBox):
         # Not learning again here: a file still being written would be read over and over.
         self.refresh(learn=False)
         self.namesLearned.emit()
+
+    def _on_probed(self, name: str) -> None:
+        self.refresh(learn=False)
+        self._settle(name)
+
+    def _settle(self, name: str) -> None:
+        """The connection `name` answered: select the model remembered if it is one of its,
+        and say so (`remembered`)."""
+        wanted = self._wanted
+        parts = split_ref(str(wanted)) if wanted is not None else None
+        if wanted is None or parts is None or parts[1].lower() != name.lower():
+            return
+        self._wanted = None
+        if self.select_path(wanted):
+            self._previous = self.currentIndex()
+            self.remembered.emit(self.current_entry(), "")
+            return
+        probe = self.remotes.probe_of(name) if self.remotes is not None else None
+        why = probe.error if probe is not None and probe.error else \
+            f"'{name}' no longer lists it."
+        self.remembered.emit(None, f"The model used last, {wanted}, is not available: {why}")
+
+    def select_later(self, path: Path) -> bool:
+        """Select the remote model `path` names once its connection has answered; `remembered`
+        follows, on a later turn of the event loop, also when it has answered already. False
+        when there is nothing to wait for: a local model, or a connection that is gone."""
+        parts = split_ref(str(path))
+        if parts is None or self.remotes is None:
+            return False
+        connection = self.remotes.find(parts[1])
+        if connection is None:
+            return False
+        self._wanted = path
+        if self.remotes.probe_of(connection.name) is None:
+            self.remotes.ask()
+        else:  # heard from already: as if it answered now
+            QTimer.singleShot(0, self, lambda: self._settle(connection.name))
+        return True
+
+    @property
+    def waiting_for(self) -> Path | None:
+        """The remembered model `select_later` waits for, if any."""
+        return self._wanted
+
+    def _on_activated(self, _index: int) -> None:
+        self._wanted = None  # the user chose: the model remembered is not wanted now
+
+    def select_first(self) -> None:
+        """Select the first model listed (or "No model installed")."""
+        for i in range(self.count()):
+            data = self.itemData(i)
+            if data is None or isinstance(data, ModelEntry):
+                self.setCurrentIndex(i)
+                return
 
     def is_manage_item(self, index: int) -> bool:
         return bool(self.itemData(index) == MANAGE_MODELS)
@@ -95,6 +218,8 @@ class ModelPicker(QComboBox):
         return entry if isinstance(entry, ModelEntry) else None
 
     def select_path(self, path: Path) -> bool:
+        """Select the model whose path is `path`: a file, or a remote model's
+        `Path("NAME@CONNECTION")`; False when it is not listed."""
         for i in range(self.count()):
             entry = self.itemData(i)
             if isinstance(entry, ModelEntry) and entry.path == path:
@@ -103,5 +228,7 @@ class ModelPicker(QComboBox):
         return False
 
     def showPopup(self) -> None:
-        self.refresh()  # a file dropped into the folder shows up without a restart
+        # A file dropped into the folder shows up without a restart; the servers are asked
+        # again, and their answers fill in while the list is open.
+        self.refresh()
         super().showPopup()

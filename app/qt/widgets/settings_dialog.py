@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.engine.devices import Hardware
+from app.core.settings.connections import Connections
 from app.core.settings.file import SettingsFile
 from app.core.settings.schema import (
     BY_KEY,
@@ -44,6 +45,7 @@ from app.core.settings.schema import (
     validate,
 )
 from app.qt.appearance import ERROR_TEXT, NOTICE_BANNER, set_style
+from app.qt.widgets.connections_page import ConnectionsPage
 
 NOTE_STYLE = "color: palette(placeholder-text);"
 RELOAD_NOTE = "Changes here apply when the model reloads."
@@ -241,16 +243,22 @@ class SettingsDialog(QDialog):
     (`set_hardware`); until then the GPU layers can be set. On a build that cannot offload they
     cannot, and `offload_reason` says why.
 
+    With `connections`, a last page lists the servers elsewhere (`ConnectionsPage`); what is
+    saved there is saved at once, whatever OK or Cancel do.
+
     Signals:
         applied(list): the settings file was changed: these keys (str) were set or reset. The
             window saves the file and puts the values to use.
+        connectionsChanged(): a connection was added, edited or removed (and saved).
     """
 
     applied = Signal(list)
+    connectionsChanged = Signal()
 
     def __init__(self, settings: SettingsFile, model_key: str | None = None,
                  model_label: str | None = None, *, hardware: Hardware | None = None,
-                 offload_reason: str = OFFLOAD_REASON, parent: QWidget | None = None) -> None:
+                 offload_reason: str = OFFLOAD_REASON, connections: Connections | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
@@ -273,24 +281,14 @@ class SettingsDialog(QDialog):
             banner.setWordWrap(True)
             set_style(banner, NOTICE_BANNER)
             layout.addWidget(banner)
-        self.scope = QComboBox()
-        self.scope.setObjectName("settingsScope")
-        if model_key is not None:
-            self.scope.addItem("All models", None)
-            self.scope.addItem(f"{model_label or model_key} only", model_key)
-            scope_row = QHBoxLayout()
-            scope_row.addWidget(QLabel("Apply to:"))
-            scope_row.addWidget(self.scope)
-            scope_row.addStretch(1)
-            layout.addLayout(scope_row)
-        else:
-            self.scope.setParent(self)
-            self.scope.hide()
+        self._build_scope(layout, model_key, model_label)
 
         self.pages = QTabWidget()
         self.pages.setObjectName("settingsPages")
         for group in GROUPS:
             self.pages.addTab(self._page(group), group)
+        self.connections_page = (self._connections_page(connections) if connections is not None
+                                 else None)
         layout.addWidget(self.pages)
         self._show_offload()
 
@@ -311,6 +309,25 @@ class SettingsDialog(QDialog):
         self._load()
 
     # Building
+
+    def _build_scope(self, layout: QVBoxLayout, model_key: str | None,
+                     model_label: str | None) -> None:
+        """"Apply to": all models, or the model `model_key` only (hidden without one)."""
+        self.scope = QComboBox()
+        self.scope.setObjectName("settingsScope")
+        self.scope_label = QLabel("Apply to:")
+        if model_key is not None:
+            self.scope.addItem("All models", None)
+            self.scope.addItem(f"{model_label or model_key} only", model_key)
+            scope_row = QHBoxLayout()
+            scope_row.addWidget(self.scope_label)
+            scope_row.addWidget(self.scope)
+            scope_row.addStretch(1)
+            layout.addLayout(scope_row)
+        else:
+            for widget in (self.scope, self.scope_label):
+                widget.setParent(self)
+                widget.hide()
 
     def _page(self, group: str) -> QWidget:
         page = QWidget()
@@ -350,6 +367,20 @@ class SettingsDialog(QDialog):
         bottom.addWidget(restore)
         column.addLayout(bottom)
         return page
+
+    def _connections_page(self, connections: Connections) -> ConnectionsPage:
+        page = ConnectionsPage(connections)
+        page.connectionsChanged.connect(self.connectionsChanged)
+        self.finished.connect(page.stop_tests)
+        self.pages.addTab(page, "Connections")
+        self.pages.currentChanged.connect(self._show_scope)
+        return page
+
+    def _show_scope(self) -> None:
+        """Connections are the app's, not a model's: "Apply to" is greyed out on their page."""
+        applies = self.pages.currentWidget() is not self.connections_page
+        self.scope.setEnabled(applies)
+        self.scope_label.setEnabled(applies)
 
     def _note(self, text: str) -> QLabel:
         note = QLabel(text)

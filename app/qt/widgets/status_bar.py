@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.core.engine import GenerationResult, ModelInfo
+from app.core.engine.connection import Connection
 from app.qt.safe_text import plain_tooltip
 from app.qt.workers.downloads import DownloadManager, JobState
 
@@ -43,9 +44,14 @@ class StatusBar(QStatusBar):
     def show_model(self, label: str) -> None:
         self.model.setText(label)
 
-    def show_model_details(self, info: ModelInfo, gpu_backend: str | None) -> None:
+    def show_model_details(self, info: ModelInfo, gpu_backend: str | None,
+                           connection: Connection | None = None) -> None:
         """The loaded model's file, context, threads, where it runs and its chat template, in
-        the model's tooltip; `gpu_backend` names the GPU's ("CUDA") when it is known."""
+        the model's tooltip; `gpu_backend` names the GPU's ("CUDA") when it is known. A model of
+        a `connection`: its server, the context it reports and whether tokens are estimated."""
+        if info.is_remote:
+            self.model.setToolTip(plain_tooltip(remote_details(info, connection)))
+            return
         runs_on = f"GPU offload ({gpu_backend or 'GPU'})" if info.gpu_offload else "CPU"
         self.model.setToolTip(plain_tooltip(
             f"{info.path}\ncontext {info.n_ctx} tokens · {info.n_threads} threads · "
@@ -75,3 +81,16 @@ class StatusBar(QStatusBar):
             text = ""
         self.downloads.setText(f"<a href='downloads'>{text}</a>" if text else "")
         self.downloads.setVisible(bool(text))
+
+
+def remote_details(info: ModelInfo, connection: Connection | None) -> str:
+    """A remote model's tooltip: where it runs, its context and how tokens are counted."""
+    server = f"{info.location} ({connection.url})" if connection else info.location
+    context = "set on the connection" if connection and connection.n_ctx else \
+        "as the server reports it"
+    at_once = f"{info.parallel} request{'s' if info.parallel != 1 else ''} at once"
+    lines = [f"{info.name} on {server}", f"context {info.n_ctx:,} tokens ({context}) · {at_once}",
+             f"chat template: {info.template_description}"]
+    if info.tokens_estimated:
+        lines.append("token counts are estimates: the server cannot count them")
+    return "\n".join(lines)

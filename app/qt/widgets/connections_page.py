@@ -1,0 +1,392 @@
+"""The settings' Connections page: the servers elsewhere to chat with (llama-server, vLLM,
+Ollama, another Lamplight), added, edited, removed and tested.
+
+A connection is saved when the user saves its form (`connections.json`), its API key in the
+operating system's credential store and nowhere else; the dialog's OK and Cancel do not apply
+here. A test asks the server for its models on a worker thread.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.engine.connection import Connection
+from app.core.engine.remote import RemoteModel
+from app.core.settings.connections import (
+    MAX_N_CTX,
+    MAX_PARALLEL,
+    ConnectionConfigError,
+    Connections,
+    make_connection,
+)
+from app.qt.appearance import ERROR_TEXT, NOTE_TEXT, set_style
+from app.qt.remote_models import ask_models, explain
+from app.qt.safe_text import elided, plain_tooltip
+from app.qt.workers.background import BackgroundCall
+
+MODELS_SHOWN = 8  # a test names this many models, then says how many more
+MAX_LINE_CHARS = 400  # of a server's error as shown
+INTRO = ("Chat with models served elsewhere over the OpenAI-compatible API: llama-server, "
+         "vLLM, Ollama, LM Studio or another Lamplight. A connection is saved when you save "
+         "it; its API key goes to the system's credential store, never to a file.")
+
+
+class ConnectionsPage(QWidget):
+    """The connections as a list (name, URL, requests at once, context, a Test button each),
+    Add / Edit / Remove, and a form for the one being added or edited. What goes wrong (a bad
+    name or URL, a credential store that refuses the key, a server that does not answer) is
+    one line on the page.
+
+    Signals:
+        connectionsChanged(): a connection was added, edited or removed, and saved.
+    """
+
+    connectionsChanged = Signal()
+
+    NAME, URL, PARALLEL, CONTEXT, TEST = range(5)
+
+    def __init__(self, connections: Connections, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("connectionsPage")
+        self.connections = connections
+        self._editing: str | None = None  # the name of the connection in the form, if editing
+        self._tests: dict[str, BackgroundCall] = {}
+        self._test_buttons: dict[str, QPushButton] = {}
+
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        set_style(intro, NOTE_TEXT)
+        self.list = QTreeWidget()
+        self.list.setObjectName("connectionsList")
+        self.list.setHeaderLabels(["Name", "URL", "At once", "Context", ""])
+        self.list.setRootIsDecorated(False)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.list.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.URL, QHeaderView.ResizeMode.Stretch)
+        self.list.itemSelectionChanged.connect(self._show_buttons)
+        self.list.itemDoubleClicked.connect(lambda _item, _column: self.edit_selected())
+
+        self.add_button = QPushButton("Add…")
+        self.add_button.setObjectName("addConnection")
+        self.add_button.clicked.connect(self.start_adding)
+        self.edit_button = QPushButton("Edit…")
+        self.edit_button.setObjectName("editConnection")
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setObjectName("removeConnection")
+        self.remove_button.setToolTip("Forget the connection and its API key")
+        self.remove_button.clicked.connect(self.remove_selected)
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.edit_button, self.remove_button):
+            button.setAutoDefault(False)  # Enter in the dialog presses OK, not these
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        self.result = QLabel()
+        self.result.setObjectName("connectionTestResult")
+        self.result.setTextFormat(Qt.TextFormat.PlainText)  # what a server sent
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result.hide()
+
+        column = QVBoxLayout(self)
+        column.addWidget(intro)
+        column.addWidget(self.list, 1)
+        column.addLayout(buttons)
+        column.addWidget(self.result)
+        column.addWidget(self._build_form())
+        self._fill()
+        if connections.problems:  # a damaged connections.json: what was skipped, and why
+            self._show_result(" ".join(connections.problems), error=True)
+
+    def _build_form(self) -> QGroupBox:
+        """The form for one connection, hidden until Add or Edit."""
+        self.form = QGroupBox()
+        self.form.setObjectName("connectionForm")
+        self.name = QLineEdit()
+        self.name.setObjectName("connectionName")
+        self.name.setPlaceholderText("gpu-box")
+        self.name.setMaxLength(40)
+        self.url = QLineEdit()
+        self.url.setObjectName("connectionUrl")
+        self.url.setPlaceholderText("http://gpu-box:8080/v1")
+        self.url.setMaxLength(2000)
+        self.parallel = QSpinBox()
+        self.parallel.setObjectName("connectionParallel")
+        self.parallel.setRange(1, MAX_PARALLEL)
+        self.parallel.setToolTip("How many requests the server may run at once (its slots)")
+        self.context = QSpinBox()
+        self.context.setObjectName("connectionContext")
+        self.context.setRange(0, MAX_N_CTX)
+        self.context.setSingleStep(1024)
+        self.context.setSpecialValueText("ask the server")
+        self.context.setToolTip("The context length to assume; 0 asks the server")
+        self.key = QLineEdit()
+        self.key.setObjectName("connectionKey")
+        self.key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key.setMaxLength(4096)
+        self.forget_key = QCheckBox("Forget the saved API key")
+        self.forget_key.setObjectName("connectionForgetKey")
+        return self._form_box()
+
+    def _form_box(self) -> QGroupBox:
+        """The fields made by `_build_form`, laid out, with the line for what is wrong and
+        Save and Cancel."""
+        self.form_error = QLabel()
+        self.form_error.setObjectName("connectionError")
+        self.form_error.setTextFormat(Qt.TextFormat.PlainText)
+        self.form_error.setWordWrap(True)
+        set_style(self.form_error, ERROR_TEXT)
+        self.form_error.hide()
+        self.save_button = QPushButton("Save connection")
+        self.save_button.setObjectName("saveConnection")
+        self.save_button.clicked.connect(self.save)
+        cancel = QPushButton("Cancel")
+        cancel.setObjectName("cancelConnection")
+        cancel.setAutoDefault(False)
+        cancel.clicked.connect(self.close_form)
+        # Enter in a field saves the form, rather than pressing the dialog's OK.
+        for field in (self.name, self.url, self.key, self.parallel, self.context):
+            field.installEventFilter(self)
+
+        form = QFormLayout()
+        form.addRow("Name:", self.name)
+        form.addRow("URL:", self.url)
+        form.addRow("Requests at once:", self.parallel)
+        form.addRow("Context:", self.context)
+        form.addRow("API key:", self.key)
+        form.addRow("", self.forget_key)
+        row = QHBoxLayout()
+        row.addWidget(self.form_error, 1)
+        row.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(cancel, 0, Qt.AlignmentFlag.AlignTop)
+        box = QVBoxLayout(self.form)
+        box.addLayout(form)
+        box.addLayout(row)
+        self.form.hide()
+        return self.form
+
+    # -- the list --------------------------------------------------------------------------
+
+    def _fill(self) -> None:
+        selected = self.selected_name()
+        self.list.clear()
+        self._test_buttons.clear()
+        for connection in self.connections.items:
+            item = QTreeWidgetItem([
+                connection.name, connection.url, str(connection.parallel),
+                f"{connection.n_ctx:,}" if connection.n_ctx else "from the server", ""])
+            item.setData(self.NAME, Qt.ItemDataRole.UserRole, connection.name)
+            item.setToolTip(self.URL, plain_tooltip(connection.url))
+            self.list.addTopLevelItem(item)
+            test = QPushButton("Test")
+            test.setObjectName(f"testConnection.{connection.name}")
+            test.setToolTip(f"Ask {connection.name} for its models")
+            test.setAutoDefault(False)
+            test.clicked.connect(functools.partial(self.test, connection.name))
+            test.setEnabled(connection.name not in self._tests)
+            self.list.setItemWidget(item, self.TEST, test)
+            self._test_buttons[connection.name] = test
+            if connection.name == selected:
+                self.list.setCurrentItem(item)
+        self._show_buttons()
+
+    def selected_name(self) -> str | None:
+        item = self.list.currentItem()
+        if item is None or not item.isSelected():
+            return None
+        name = item.data(self.NAME, Qt.ItemDataRole.UserRole)
+        return name if isinstance(name, str) else None
+
+    def select(self, name: str) -> bool:
+        for i in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(i)
+            if item is not None and item.data(self.NAME, Qt.ItemDataRole.UserRole) == name:
+                self.list.setCurrentItem(item)
+                item.setSelected(True)
+                return True
+        return False
+
+    def _show_buttons(self) -> None:
+        chosen = self.selected_name() is not None
+        self.edit_button.setEnabled(chosen)
+        self.remove_button.setEnabled(chosen)
+
+    def _find(self, name: str) -> Connection | None:
+        return next((c for c in self.connections.items if c.name.lower() == name.lower()), None)
+
+    # -- add, edit, remove -----------------------------------------------------------------
+
+    def start_adding(self) -> None:
+        self._open_form(None)
+
+    def edit_selected(self) -> None:
+        name = self.selected_name()
+        if name is not None:
+            self._open_form(self._find(name))
+
+    def _open_form(self, connection: Connection | None) -> None:
+        self._editing = connection.name if connection is not None else None
+        self.form.setTitle(f"Edit {connection.name}" if connection else "New connection")
+        self.name.setText(connection.name if connection else "")
+        self.url.setText(connection.url if connection else "")
+        self.parallel.setValue(connection.parallel if connection else 1)
+        self.context.setValue(connection.n_ctx if connection else 0)
+        self.key.clear()
+        self.key.setPlaceholderText("leave empty to keep the saved key" if connection else
+                                    "none (a server without a key)")
+        self.forget_key.setChecked(False)
+        self.forget_key.setVisible(connection is not None)
+        self._say("")
+        self.form.show()
+        (self.url if connection else self.name).setFocus()
+
+    def close_form(self) -> None:
+        self._editing = None
+        self.key.clear()  # the key typed goes nowhere else
+        self.form.hide()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and \
+                event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.save()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _say(self, line: str) -> None:
+        self.form_error.setText(line)
+        self.form_error.setVisible(bool(line))
+
+    def save(self) -> bool:
+        """Add the connection in the form, or save the one edited; False (and the reason on
+        the page) when it cannot be."""
+        if self.form.isHidden():
+            return False
+        name, old = self.name.text().strip(), self._editing
+        try:
+            connection = make_connection(name, self.url.text(), parallel=self.parallel.value(),
+                                         n_ctx=self.context.value())
+        except ConnectionConfigError as exc:
+            self._say(_capitalized(str(exc)))
+            return False
+        clash = self._find(name)
+        if clash is not None and (old is None or clash.name.lower() != old.lower()):
+            self._say(f"There is a connection named {clash.name} already: edit it, or choose "
+                      "another name.")
+            return False
+        key = self.key.text().strip() or None
+        try:
+            if old is not None and old != connection.name:  # renamed: the key moves with it
+                kept = None if self.forget_key.isChecked() else self.connections.keys.get(old)
+                self.connections.add(connection, key or kept)
+                if old.lower() != connection.name.lower():
+                    self.connections.remove(old)
+            else:
+                self.connections.add(connection, key)
+                if old is not None and key is None and self.forget_key.isChecked():
+                    self.connections.keys.delete(connection.name)
+        except ConnectionConfigError as exc:  # the credential store refused the key (too)
+            self._say(str(exc))
+            return False
+        except OSError as exc:
+            self._say(f"Cannot save {self.connections.path.name}: {exc.strerror or exc}.")
+            return False
+        self.close_form()
+        self._fill()
+        self.select(connection.name)
+        self.connectionsChanged.emit()
+        return True
+
+    def remove_selected(self) -> None:
+        name = self.selected_name()
+        if name is None:
+            return
+        try:
+            self.connections.remove(name)
+        except (ConnectionConfigError, OSError) as exc:
+            self._show_result(str(exc), error=True)
+            return
+        if self._editing is not None and self._editing.lower() == name.lower():
+            self.close_form()
+        self._fill()
+        self._show_result(f"{name} was removed, and its API key with it.", error=False)
+        self.connectionsChanged.emit()
+
+    # -- testing ---------------------------------------------------------------------------
+
+    def test(self, name: str) -> None:
+        """Ask the server for its models, off the GUI thread; the answer shows on the page."""
+        connection = self._find(name)
+        if connection is None or name in self._tests:
+            return
+        call = BackgroundCall(functools.partial(ask_models, connection, self.connections.keys),
+                              f"Testing {name}", explain=explain)
+        call.done.connect(functools.partial(self._on_tested, name))
+        call.failed.connect(functools.partial(self._on_test_failed, name))
+        self._tests[name] = call
+        button = self._test_buttons.get(name)
+        if button is not None:
+            button.setEnabled(False)
+        self._show_result(f"Asking {name} for its models…", error=False)
+        call.start()
+
+    def is_testing(self) -> bool:
+        return bool(self._tests)
+
+    def stop_tests(self) -> None:
+        """The page is going away: answers still to come are not wanted."""
+        for call in self._tests.values():
+            call.abandon()
+        self._tests.clear()
+
+    def _tested(self, name: str) -> None:
+        self._tests.pop(name, None)
+        button = self._test_buttons.get(name)
+        if button is not None:
+            button.setEnabled(True)
+
+    def _on_tested(self, name: str, models: list[RemoteModel]) -> None:
+        self._tested(name)
+        if not models:
+            self._show_result(f"{name} answers, but lists no models.", error=False)
+            return
+        shown = ", ".join(m.id for m in models[:MODELS_SHOWN])
+        more = len(models) - MODELS_SHOWN
+        plural = "s" if len(models) != 1 else ""
+        self._show_result(f"{name} answers: {len(models)} model{plural}: {shown}"
+                          + (f" and {more} more." if more > 0 else "."), error=False)
+
+    def _on_test_failed(self, name: str, message: str) -> None:
+        self._tested(name)
+        self._show_result(message, error=True)
+
+    def _show_result(self, text: str, *, error: bool) -> None:
+        line = " ".join(text.split())  # one line, whatever a server put in its message
+        self.result.setText(elided(line, MAX_LINE_CHARS))
+        set_style(self.result, ERROR_TEXT if error else None)
+        self.result.setVisible(bool(line))
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
