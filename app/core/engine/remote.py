@@ -82,13 +82,14 @@ class RemoteError(GenerationError):
     """A request to a server failed; the message is one line fit for the user."""
 
 
-class RemoteAuthError(RemoteError):
-    """The server refused the API key (401/403)."""
-
-
 class ServerUnavailableError(ModelLoadError):
     """A load that got no usable answer from the server (unreachable, a refused key, not
     OpenAI-compatible), as opposed to a model the server does not have."""
+
+
+class RemoteAuthError(RemoteError, ServerUnavailableError):
+    """The server refused the API key (401/403): at load (a `ServerUnavailableError`, as the
+    load's callers catch it) or later, so a caller can offer to set the key either way."""
 
 
 class AnswerInterruptedError(RemoteError):
@@ -131,9 +132,17 @@ class Server:
             headers=headers, trust_env=True, follow_redirects=False,
             timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
             limits=httpx.Limits(max_connections=max(4, connection.parallel + 2)))
+        # Answers open a connection each (none is kept for the next): a stop shuts the one its
+        # answer opened (`_Watch`), known from the moment it connects, before any reply.
+        self.answers = httpx.Client(
+            headers=headers, trust_env=True, follow_redirects=False,
+            timeout=httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+            limits=httpx.Limits(max_connections=max(4, connection.parallel + 2),
+                                max_keepalive_connections=0))
 
     def close(self) -> None:
         self.client.close()
+        self.answers.close()
 
     @property
     def where(self) -> str:
@@ -159,7 +168,7 @@ class Server:
                 self.check(response)
                 data = _read_bounded(response, MAX_LISTING_BYTES)
         except httpx.HTTPError as exc:
-            raise self.failure(exc) from None
+            raise self.failure(exc, timeout) from None
         try:
             return json.loads(data)
         except ValueError:
@@ -188,8 +197,9 @@ class Server:
         raise RemoteError(f"{self.where} answered {status}"
                           + (f": {detail}" if detail else "") + ".")
 
-    def failure(self, exc: httpx.HTTPError) -> RemoteError:
-        """One line for a request that got no answer."""
+    def failure(self, exc: httpx.HTTPError, timeout: float | None = None) -> RemoteError:
+        """One line for a request that got no answer (`timeout`: how long it waited for a
+        read, an answer's `READ_TIMEOUT_S` unless said)."""
         where = self.where
         reason = shown_name(exc) or type(exc).__name__
         if isinstance(exc, httpx.ConnectTimeout):
@@ -203,7 +213,8 @@ class Server:
             return RemoteError(f"Cannot reach {where}: {reason}. Is the server running, and "
                                "the URL right?")
         if isinstance(exc, httpx.TimeoutException):
-            return RemoteError(f"{where} sent nothing for {READ_TIMEOUT_S:.0f} s; it may be "
+            waited = READ_TIMEOUT_S if timeout is None else timeout
+            return RemoteError(f"{where} sent nothing for {waited:.0f} s; it may be "
                                "overloaded. Try again, or stop and ask later.")
         if isinstance(exc, httpx.UnsupportedProtocol):
             return RemoteError(f"{where}: {reason}.")
@@ -314,6 +325,9 @@ class RemoteEngine:
                 raise ModelLoadError(f"{server.where} has no model '{shown_name(target.model)}'"
                                      f" (it has: {offered}).")
             facts = self._facts_of(server, listed, spec)
+        except RemoteAuthError:
+            server.close()
+            raise
         except RemoteError as exc:
             server.close()
             raise ServerUnavailableError(str(exc)) from None
@@ -452,8 +466,9 @@ class RemoteEngine:
             if cancel.cancelled:
                 return _stopped(t0)
             try:
-                with server.client.stream("POST", f"{server.connection.url}/{endpoint}",
-                                          json=body) as response:
+                with _Watch(cancel) as watch, server.answers.stream(
+                        "POST", f"{server.connection.url}/{endpoint}", json=body,
+                        extensions={"trace": watch.trace}) as response:
                     if response.status_code in (429, 503) and attempt < MAX_RETRIES:
                         wait = retry_after(response.headers.get("retry-after"))
                         log.info("%s answered %d; trying again in %.1f s", server.where,
@@ -514,8 +529,7 @@ class RemoteEngine:
                               f"(POST /{endpoint} gave {shown_name(kind or 'no content type')})"
                               ": check the URL.")
         else:
-            with _Watch(response, cancel):
-                stream.read(response, on_piece, cancel, completions)
+            stream.read(response, on_piece, cancel, completions)
 
 
 def estimate_tokens(text: str) -> int:
@@ -531,9 +545,10 @@ def retry_after(value: str | None) -> float:
         try:
             seconds = float(value)
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value.strip() else None
-            seconds = parsed.timestamp() - time.time() if parsed is not None else \
-                DEFAULT_RETRY_WAIT_S
+            try:
+                seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+            except (ValueError, TypeError, OverflowError):  # neither seconds nor a date
+                seconds = DEFAULT_RETRY_WAIT_S
         if not math.isnan(seconds):
             return min(MAX_RETRY_WAIT_S, max(0.0, seconds))
     return DEFAULT_RETRY_WAIT_S
@@ -744,14 +759,25 @@ def _events(response: httpx.Response) -> Iterator[str]:
 
 
 class _Watch:
-    """While an answer streams, a stop shuts its socket, so a read blocked on a server still
-    reading the prompt returns at once and the server sees the client go (and stops)."""
+    """While an answer is asked for and streams, a stop shuts its socket, so a read blocked on
+    a server still reading the prompt (llama-server), or sending no reply until its first
+    token (Lamplight's own server), returns at once and the server sees the client go (and stops).
+    The socket is the one the request's connection opened (`trace`, httpx's trace extension):
+    answers do not reuse connections (`Server.answers`), so each opens its own."""
 
-    def __init__(self, response: httpx.Response, cancel: CancelToken) -> None:
-        self._response = response
+    def __init__(self, cancel: CancelToken) -> None:
         self._cancel = cancel
+        self._socket: socket.socket | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="remote-stop", daemon=True)
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace events: the connection's socket once it is open."""
+        if event == "connection.connect_tcp.complete":
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if isinstance(sock, socket.socket):
+                self._socket = sock
 
     def __enter__(self) -> _Watch:
         self._thread.start()
@@ -763,10 +789,7 @@ class _Watch:
 
     def _run(self) -> None:
         while not self._done.wait(0.05):
-            if self._cancel.cancelled:
-                stream = self._response.extensions.get("network_stream")
-                sock = stream.get_extra_info("socket") if stream is not None else None
-                if isinstance(sock, socket.socket):
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
+            if self._cancel.cancelled and self._socket is not None:
+                with contextlib.suppress(OSError):
+                    self._socket.shutdown(socket.SHUT_RDWR)
                 return
