@@ -171,3 +171,34 @@ def test_serve_answers_the_openai_client_and_stops_on_ctrl_c(user: Path) -> None
         process.send_signal(signal.SIGINT)
         assert process.wait(TIMEOUT_S) == 0
         assert "Traceback" not in process.stderr.read()
+
+
+def test_a_model_of_another_lamplight_answers_through_a_connection(user: Path) -> None:
+    """The remote engine (httpx) and the credential store's client (keyring, whose backends
+    are entry points) are in the bundle: one frozen Lamplight chats with a model another one
+    serves, and a key with no credential store to keep it is refused in one line."""
+    data = ["--data-dir", str(user / "lamplight")]
+    args = [str(LAUNCHER), *data, "serve", "--port", "0", "--model", "builtin"]
+    with subprocess.Popen(args, cwd=user / "work", env=environment(user),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, encoding="utf-8") as process:
+        assert process.stdout is not None and process.stderr is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), process.stderr.read()
+        try:
+            added = run(user, *data, "remotes", "add", "other", url)
+            assert added.returncode == 0, added.stderr
+            chat = run(user, *data, "chat", "--no-save", "--max-tokens", "8", "--seed", "1",
+                       "--model", "builtin@other", "hi")
+            assert chat.returncode == 0 and chat.stdout.strip(), chat.stderr
+            keyed = subprocess.run(
+                [str(LAUNCHER), *data, "remotes", "add", "keyed", url, "--key-stdin"],
+                cwd=user / "work", env=environment(user), input="sk-test\n",
+                capture_output=True, text=True, encoding="utf-8", timeout=TIMEOUT_S,
+                check=False)
+            assert keyed.returncode == 1, keyed.stderr
+            assert "credential store" in keyed.stderr and "Traceback" not in keyed.stderr
+            assert "sk-test" not in keyed.stderr
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(TIMEOUT_S) == 0
