@@ -222,9 +222,28 @@ def test_a_stream_ending_with_its_finish_but_no_done_is_complete(
 def test_an_oversize_event_is_refused(standin: RemoteStandIn) -> None:
     engine = loaded(standin)
     standin.script(CHAT, Stream(("Hi",), raw=b"data: " + b"x" * (remote.MAX_LINE_BYTES + 10)))
-    with pytest.raises(RemoteError) as caught:
+    with pytest.raises(AnswerInterruptedError) as caught:  # mid-answer: what came is kept
         ask(engine)
-    assert "over 1 MB" in one_line(caught.value)
+    assert "over 1 MB" in one_line(caught.value) and caught.value.partial == "Hi"
+
+
+def test_an_error_event_mid_answer_keeps_the_text(standin: RemoteStandIn) -> None:
+    engine = loaded(standin)
+    error = b'data: {"error": {"message": "slot evicted"}}\n\n'
+    standin.script(CHAT, Stream(("Once", " upon"), raw=error, cut=True))
+    with pytest.raises(AnswerInterruptedError) as caught:
+        ask(engine)
+    assert caught.value.partial == "Once upon"
+    assert "slot evicted" in one_line(caught.value) and "kept" in one_line(caught.value)
+
+
+def test_an_answer_read_at_once_takes_the_servers_own_time() -> None:
+    timings = {"predicted_ms": 250.0, "predicted_n": 20.0}
+    assert remote._generation_s(0.4, 20, timings) == 0.4  # seen arriving: as seen
+    assert remote._generation_s(0.0, 20, timings) == 0.25  # in one read: the server's
+    assert remote._generation_s(0.0, 20, {}) == 0.0  # no speed rather than a made-up one
+    assert remote._generation_s(0.0, 20, {"predicted_ms": -5.0}) == 0.0
+    assert remote._generation_s(0.3, 1, timings) == 0.0  # one token has no speed
 
 
 def test_a_server_that_never_answers_times_out(standin: RemoteStandIn,

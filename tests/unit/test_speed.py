@@ -107,3 +107,15 @@ def test_the_history_gives_the_answers_speeds_with_their_models_size(tmp_path: P
     assert found == [speed.Measured("Model", 2 * MB, 30.0, 60),
                      speed.Measured("Model", 2 * MB, 20.0, 40)]
     assert speed.calibrate(found).bytes_per_s == 2 * MB * 25.0
+
+
+def test_answers_of_models_elsewhere_are_left_out(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A remote model's chat keeps 'MODEL@CONNECTION' where a local one keeps its file: its
+    speed is another machine's, even where a file of that name lies in the working folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "big@gpu-box").write_bytes(b"\0" * (2 * MB))
+    local = tmp_path / "model.gguf"
+    local.write_bytes(b"\0" * (2 * MB))
+    rows = [("big@gpu-box", "big", 900.0, 80), (str(local), "Model", 30.0, 60)]
+    assert speed.measured(rows) == [speed.Measured("Model", 2 * MB, 30.0, 60)]

@@ -488,7 +488,12 @@ class RemoteEngine:
                         f"({shown_name(exc) or type(exc).__name__}); what came is kept.",
                         stream.text) from None
                 raise server.failure(exc) from None
-            except RemoteError:
+            except AnswerInterruptedError:
+                raise
+            except RemoteError as exc:
+                if stream.started:  # an event refused or a server failing mid-answer
+                    raise AnswerInterruptedError(f"{exc} What came is kept.",
+                                                 stream.text) from None
                 raise
         else:  # pragma: no cover - the loop breaks or returns on its last attempt
             raise RemoteError(f"{server.where} stayed busy.")
@@ -506,7 +511,7 @@ class RemoteEngine:
         return GenerationResult(stream.text, GenerationStats(
             prompt_tokens=_positive(usage.get("prompt_tokens")),
             completion_tokens=completion, ttft_s=first - t0,
-            generation_s=max(0.0, end - first) if completion > 1 else 0.0,
+            generation_s=_generation_s(end - first, completion, stream.timings),
             finish_reason=finish,
             cached_tokens=_positive(cached.get("cached_tokens"))
             if isinstance(cached, dict) else 0,
@@ -605,6 +610,19 @@ def _sampling(params: GenerationParams, kind: str) -> dict[str, Any]:
         body.update(top_k=params.top_k, min_p=params.min_p,
                     repetition_penalty=params.repeat_penalty)
     return body
+
+
+def _generation_s(seen_s: float, completion: int, timings: dict[str, float]) -> float:
+    """How long the answer took to write: first piece to last as they arrived, unless they
+    arrived in one read (a short answer a server sent at once, or a whole JSON answer); then
+    the server's own time for it where it tells (llama-server's `timings`), else 0 (no speed
+    shown rather than a made-up one)."""
+    if completion <= 1:
+        return 0.0
+    if seen_s >= 0.001:
+        return seen_s
+    predicted_ms = timings.get("predicted_ms", 0.0)
+    return predicted_ms / 1000 if 0 < predicted_ms < 86_400_000 else 0.0
 
 
 class _Stream:

@@ -81,10 +81,13 @@ def calibrate(samples: Iterable[Measured]) -> Bandwidth:
 def measured(rows: Iterable[tuple[str, str, float, int]]) -> list[Measured]:
     """Answers as the history keeps them (model file, model name, tokens a second, tokens)
     with their model's size; answers by a model file that is gone are left out. Blocking (a
-    stat a model file): off the GUI thread."""
+    stat a model file): off the GUI thread. Answers of models elsewhere (named MODEL@CONNECTION,
+    not a file here) are left out: their speed is another machine's."""
     sizes: dict[str, int | None] = {}
     found = []
     for path, model, rate, tokens in rows:
+        if not Path(path).is_absolute():
+            sizes[path] = None
         if path not in sizes:
             try:
                 sizes[path] = Path(path).stat().st_size
