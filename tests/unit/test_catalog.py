@@ -43,8 +43,8 @@ def shipped() -> list[CatalogEntry]:
     return load_catalog()
 
 
-def test_the_shipped_catalog_loads_with_a_dozen_or_so_entries(shipped: list[CatalogEntry]) -> None:
-    assert 8 <= len(shipped) <= 16
+def test_the_shipped_catalog_loads_as_a_short_list(shipped: list[CatalogEntry]) -> None:
+    assert 8 <= len(shipped) <= 24
     assert all(isinstance(e, CatalogEntry) for e in shipped)
 
 
@@ -76,6 +76,20 @@ def test_the_shipped_catalog_covers_families_and_sizes(shipped: list[CatalogEntr
     params = [float(e.params.removesuffix("B")) for e in shipped]
     assert min(params) <= 1
     assert max(params) >= 7
+
+
+def test_the_shipped_catalog_is_ordered_smallest_first(shipped: list[CatalogEntry]) -> None:
+    sizes = [e.size_bytes for e in shipped]
+    assert sizes == sorted(sizes)
+
+
+def test_the_shipped_reasoning_models_are_marked_and_say_so(shipped: list[CatalogEntry]) -> None:
+    thinking = {e.name for e in shipped if e.reasoning}
+    assert {"qwen3-0.6b", "qwen3-1.7b", "qwen3-4b", "qwen3-8b", "deepseek-r1-distill-qwen-1.5b",
+            "deepseek-r1-distill-qwen-7b"} <= thinking
+    for e in shipped:
+        if e.reasoning:  # the description tells the user what the wait before an answer is
+            assert "think" in e.description.lower(), e.name
 
 
 def test_the_shipped_file_has_its_header(tmp_path: Path) -> None:
@@ -138,6 +152,9 @@ def test_an_entry_without_a_usable_name_is_named_by_its_position(tmp_path: Path)
     ("repo", "no-owner", "owner/name"),
     ("repo", "a/b/c", "owner/name"),
     ("file", "model.bin", ".gguf"),
+    ("reasoning", "yes", "true or false"),
+    ("reasoning", 1, "true or false"),
+    ("reasoning", None, "true or false"),
 ])
 def test_a_wrong_value_names_the_entry_and_the_field(
         tmp_path: Path, field: str, value: Any, says: str) -> None:
@@ -159,6 +176,15 @@ def test_duplicate_names_are_refused(tmp_path: Path) -> None:
 def test_two_entries_for_the_same_file_are_refused(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match=r"'copy'.*Tiny-Instruct-Q4_K_M\.gguf too"):
         load_catalog(write(tmp_path, GOOD, entry(name="copy")))
+
+
+def test_reasoning_is_optional_and_false_when_absent(tmp_path: Path) -> None:
+    plain, thinking = load_catalog(write(tmp_path, GOOD, entry(
+        name="tiny-thinking", file="Tiny-Thinking-Q4_K_M.gguf", reasoning=True)))
+    assert "reasoning" not in GOOD and plain.reasoning is False
+    assert thinking.reasoning is True
+    [off] = load_catalog(write(tmp_path, entry(reasoning=False)))
+    assert off.reasoning is False
 
 
 def test_unknown_keys_are_ignored(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -41,6 +41,9 @@ class CatalogEntry:
     context_length: int  # trained context, in tokens
     license: str
     description: str
+    # Thinks before it answers: a thinking section (<think>…</think>) comes before the answer.
+    # Optional in the file, false when absent.
+    reasoning: bool = False
 
     @property
     def key(self) -> str:
@@ -49,6 +52,7 @@ class CatalogEntry:
 
 
 _TYPES: dict[str, type] = get_type_hints(CatalogEntry)
+_OPTIONAL = frozenset(f.name for f in fields(CatalogEntry) if f.default is not MISSING)
 
 
 def load_catalog(path: Path | None = None) -> list[CatalogEntry]:
@@ -87,8 +91,12 @@ def _entry(index: int, raw: object) -> CatalogEntry:
     values: dict[str, Any] = {}
     for field, kind in _TYPES.items():
         if field not in raw:
+            if field in _OPTIONAL:
+                continue  # the dataclass's default
             raise CatalogError(f"{where}: \"{field}\" is missing")
         value = raw[field]
+        if kind is bool and not isinstance(value, bool):
+            raise CatalogError(f"{where}: \"{field}\" must be true or false, not {value!r}")
         if kind is int and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
             raise CatalogError(f"{where}: \"{field}\" must be a positive whole number, "
                                f"not {value!r}")
