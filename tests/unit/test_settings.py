@@ -58,6 +58,8 @@ def test_issue_6_settings_are_all_declared() -> None:
         "hardware.state_disk_mb", "app.theme", "app.font_size", "app.enter_sends",
         # issue 20: the local server
         "server.port", "server.idle_unload_min", "server.save_chats", "server.cors_origins",
+        # issue 22: reasoning models
+        "sampling.thinking", "sampling.reasoning_effort",
     }
     assert BY_KEY["hardware.n_threads"].special == ("auto",)
     assert BY_KEY["hardware.n_gpu_layers"].special == ("auto", "all")

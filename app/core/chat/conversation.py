@@ -28,7 +28,7 @@ from app.core.settings.schema import (
     validate,
 )
 
-SamplingValue = float | int | None  # of a GenerationParams field
+SamplingValue = float | int | str | None  # of a GenerationParams field
 INTERRUPTED = "The app stopped before this answer was complete."
 
 
@@ -106,7 +106,7 @@ class Message:
     """
 
     role: Role
-    content: str
+    content: str  # for an answer, what it says: a reasoning model's thinking is apart
     streaming: bool = False
     stats: GenerationStats | None = None
     model_name: str | None = None
@@ -119,6 +119,9 @@ class Message:
     details: dict[str, Any] | None = None
     # While a long job runs before the answer's first word ("Reading part 3 of 12"); not saved.
     progress: str = ""
+    # What a reasoning model thought before it answered (`engine.thinking`): kept and shown
+    # apart, never sent back to the model, searched, or used for a title.
+    thinking: str = ""
 
     @property
     def cancelled(self) -> bool:
@@ -372,7 +375,7 @@ def sampling_values(data: Mapping[str, object]) -> dict[str, SamplingValue]:
             checked = validate(setting, value)
         except SettingError:
             continue
-        assert checked is None or isinstance(checked, int | float)  # what a number setting keeps
+        assert checked is None or isinstance(checked, int | float | str)  # what settings keep
         values[name] = checked
     return values
 
@@ -405,6 +408,8 @@ def stats_from_json(data: object) -> GenerationStats | None:
             finish_reason=finish,
             cached_tokens=int(data.get("cached_tokens", 0)),
             seed=_seed(data.get("seed")),
+            thinking_tokens=max(0, int(data.get("thinking_tokens", 0))),
+            thinking_s=max(0.0, float(data.get("thinking_s", 0.0))),
         )
     except (KeyError, TypeError, ValueError, OverflowError):
         return None

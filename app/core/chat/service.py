@@ -55,6 +55,7 @@ from app.core.documents.summary_result import (
 from app.core.engine.base import ChatMessage, GenerationParams, GenerationResult, PromptProgress
 from app.core.engine.runner import QueueWait
 from app.core.engine.states import chat_session
+from app.core.engine.thinking import ThinkingSplitter
 from app.core.models.library import ModelEntry
 from app.core.settings.file import SettingsFile
 from app.core.settings.resolve import generation_params
@@ -429,16 +430,25 @@ class Turn:
         self._writer = (PartialWriter(store, make_timer=self.service.make_timer)
                         if store is not None else None)
         self._prompt_progress = False
+        self._thinking = ThinkingSplitter()  # a reasoning model's thinking goes apart
 
     @property
     def done(self) -> bool:
         return not self.answer.streaming
 
+    @property
+    def thinking(self) -> bool:
+        """Whether the model is thinking now (its answer has not started)."""
+        return self._thinking.channel == "thinking"
+
     def piece(self, text: str) -> None:
-        """More of the answer: added, and saved at least once a second."""
+        """More of the answer (and of a reasoning model's thinking before it): added, and
+        saved at least once a second."""
         if self._prompt_progress:  # the prompt is read: the answer is under way
             self.answer.progress, self._prompt_progress = "", False
-        self.answer.content += text
+        split = self._thinking.feed(text)
+        self.answer.thinking += split.thinking
+        self.answer.content += split.answer
         if self._writer is not None and self.service.store is not None:
             self._writer.changed(self.answer)  # a failure is logged; the end says so
 
@@ -459,6 +469,11 @@ class Turn:
             finished = GenerationResult(result.text, result.stats)
         else:
             self.answer.content = self.prefix + result.text
+            # A stopped answer that goes on keeps the thinking it had, unless it thinks anew.
+            self.answer.thinking = result.thinking or (self.answer.thinking if self.prefix
+                                                       else "")
+            if result.warning:
+                self.answer.details = {**(self.answer.details or {}), "warning": result.warning}
             finished = result
         self._end(stats=finished)
         return finished

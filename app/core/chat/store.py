@@ -113,6 +113,10 @@ MIGRATIONS: Sequence[str] = (
     """
     ALTER TABLE conversations ADD COLUMN source TEXT;
     """,
+    # 5: a reasoning model's thinking, kept apart from its answer (not in the search index)
+    """
+    ALTER TABLE messages ADD COLUMN thinking TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -384,12 +388,12 @@ class ConversationStore:
         for message in messages:
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, chosen, "
-                "complete, model, stats, error, created_at, attachments, details) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "complete, model, stats, error, created_at, attachments, details, thinking) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation.id, new_ids[message.parent_id], message.role, message.content,
                  int(message.id in chosen), int(not message.streaming), message.model_name,
                  _json_or_none(stats_to_json(message.stats)), message.error,
-                 message.created_at, *_documents_json(message)))
+                 message.created_at, *_documents_json(message), message.thinking))
             new_ids[message.id] = cursor.lastrowid
         chosen_now = {new_ids[i] for i in chosen}
         for message in messages:  # the tree again, under the ids the database gave
@@ -421,7 +425,7 @@ class ConversationStore:
                 model_name=r["model"], id=r["id"], parent_id=r["parent_id"],
                 created_at=r["created_at"],
                 attachments=attachments_from_json(_loads(r["attachments"])),
-                details=_object_or_none(_loads(r["details"])),
+                details=_object_or_none(_loads(r["details"])), thinking=r["thinking"],
                 # Unfinished in the file means the process writing it stopped (or is another
                 # process still writing): shown as the partial answer it is.
                 error=r["error"] if complete else (r["error"] or INTERRUPTED)))
@@ -540,12 +544,12 @@ class ConversationStore:
                        "parent_id IS ?", (conversation.id, message.parent_id))
             cursor = db.execute(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, chosen, "
-                "complete, model, stats, error, created_at, attachments, details) "
-                "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+                "complete, model, stats, error, created_at, attachments, details, thinking) "
+                "VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (conversation.id, message.parent_id, message.role, message.content,
                  int(not message.streaming), message.model_name,
                  _json_or_none(stats_to_json(message.stats)), message.error,
-                 message.created_at, *_documents_json(message)))
+                 message.created_at, *_documents_json(message), message.thinking))
             db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
                        (now, conversation.id))
         message.id = cursor.lastrowid
@@ -568,8 +572,8 @@ class ConversationStore:
     @_reported
     def write_partial(self, message: Message) -> None:
         """Save the text a streaming answer has so far."""
-        self._db.execute("UPDATE messages SET content = ? WHERE id = ?",
-                         (message.content, message.id))
+        self._db.execute("UPDATE messages SET content = ?, thinking = ? WHERE id = ?",
+                         (message.content, message.thinking, message.id))
 
     @_reported
     def reopen_message(self, message: Message) -> None:
@@ -584,9 +588,10 @@ class ConversationStore:
         now = time.time()
         with self._transaction() as db:
             db.execute("UPDATE messages SET content = ?, complete = 1, stats = ?, error = ?, "
-                       "details = ? WHERE id = ?",
+                       "details = ?, thinking = ? WHERE id = ?",
                        (message.content, _json_or_none(stats_to_json(message.stats)),
-                        message.error, _json_or_none(message.details), message.id))
+                        message.error, _json_or_none(message.details), message.thinking,
+                        message.id))
             db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
                        (now, conversation.id))
         conversation.updated_at = now

@@ -21,7 +21,8 @@ MAX_TITLE_WORDS = 12  # beyond this a reply is a sentence, not a title
 REQUEST_INPUT_CHARS = 600  # each of question and answer: a title needs the gist, not the whole
 
 # Low temperature and a fixed seed: the same exchange gets the same title, and a title is short.
-TITLE_PARAMS = GenerationParams(max_tokens=20, temperature=0.2, seed=1)
+# Thinking off where the model has the switch: a title is a few words, not a problem to solve.
+TITLE_PARAMS = GenerationParams(max_tokens=20, temperature=0.2, seed=1, thinking=False)
 
 _TITLE_SYSTEM = "You are a helpful assistant that writes short titles."
 _TITLE_EXAMPLES = (

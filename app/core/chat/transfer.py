@@ -78,10 +78,19 @@ def to_markdown(conversation: Conversation) -> str:
                   ""]
         note = _state_note(message)
         body = [_attachment_markdown(a) for a in message.attachments]
+        body += [_thinking_markdown(message.thinking)] if message.thinking.strip() else []
         body += [message.content.rstrip("\n")] if message.content.strip() else []
         body += [f"*{note}*"] if note else []
         lines.append("\n\n".join(body))
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _thinking_markdown(thinking: str) -> str:
+    """A reasoning model's thinking as a block that renderers show collapsed (GitHub's, most
+    editors'). Its text is Markdown as the model wrote it; a line that would close the block
+    early is kept from doing so."""
+    text = thinking.strip("\n").replace("</details>", "&lt;/details&gt;")
+    return f"<details>\n<summary>Thinking</summary>\n\n{text}\n\n</details>"
 
 
 def _attachment_markdown(attachment: Attachment) -> str:
@@ -163,6 +172,8 @@ def _conversation_to_json(conversation: Conversation) -> dict[str, Any]:
             entry["attachments"] = attachments_to_json(message.attachments)
         if message.details is not None:
             entry["details"] = message.details
+        if message.thinking:
+            entry["thinking"] = message.thinking
         messages.append(entry)
     return {
         "title": conversation.title,
@@ -322,7 +333,8 @@ def _message_from_json(data: object, where: str,
         error=(error or INTERRUPTED) if complete is False else error,
         created_at=default_time if created_at is None else created_at,
         attachments=attachments_from_json(attachments),
-        details=_optional(data, "details", _object, where))
+        details=_optional(data, "details", _object, where),
+        thinking=_optional(data, "thinking", _string, where) or "")
     return message, file_id, parent, chosen
 
 

@@ -102,12 +102,18 @@ class GenerationParams:
     # "auto": the model may call a tool or answer; "none": it answers; "required": it calls one
     # of `tools`; a tool's name: it calls that one.
     tool_choice: str = "auto"
+    # A reasoning model's Thinking switch, where its chat template takes one (Qwen3's
+    # `enable_thinking`), and how hard it thinks, where the template takes a
+    # `reasoning_effort` (gpt-oss: "low", "medium", "high"); other models ignore both.
+    thinking: bool = True
+    reasoning_effort: str = "medium"
 
 
 # The fields of `GenerationParams` the user's settings hold (and a chat or a preset keeps); the
 # others come with one request of the HTTP API only.
 SAMPLING_FIELDS = ("max_tokens", "temperature", "top_p", "top_k", "min_p", "repeat_penalty",
-                   "seed")
+                   "seed", "thinking", "reasoning_effort")
+REASONING_EFFORTS = ("low", "medium", "high")
 
 
 def answer_seed(params: GenerationParams) -> int:
@@ -163,6 +169,23 @@ class ModelInfo:
         return self.chat_template is not None and "tools" in self.chat_template
 
     @property
+    def thinking_switch(self) -> bool:
+        """Whether its chat template turns thinking on and off (reads `enable_thinking`)."""
+        return self.chat_template is not None and "enable_thinking" in self.chat_template
+
+    @property
+    def effort_choice(self) -> bool:
+        """Whether its chat template takes how hard to think (reads `reasoning_effort`)."""
+        return self.chat_template is not None and "reasoning_effort" in self.chat_template
+
+    @property
+    def reasons(self) -> bool:
+        """Whether it is a reasoning model, as far as its chat template tells: the template
+        knows of thinking (tags, a switch, a field for it, gpt-oss's channels)."""
+        return self.chat_template is not None and any(
+            mark in self.chat_template for mark in _REASONING_MARKS)
+
+    @property
     def template_description(self) -> str:
         if self.template_source is TemplateSource.GGUF:
             return "the model's own chat template"
@@ -175,6 +198,10 @@ class ModelInfo:
                     "has no chat template of its own)")
         return (f"fallback chat format '{self.chat_format}' (the model has no chat template; "
                 "answers may be poor)")
+
+
+_REASONING_MARKS = ("<think>", "enable_thinking", "reasoning_content", "<|channel|>",
+                    "reasoning_effort")
 
 
 # "loop": stopped because the text went round in circles (`LoopGuard`), its repeats cut;
@@ -194,12 +221,19 @@ class GenerationStats:
     finish_reason: FinishReason
     cached_tokens: int = 0
     seed: int | None = None  # the sampling seed the answer was made with: it reproduces it
+    # Of `completion_tokens`, those a reasoning model thought with, and how long it thought.
+    thinking_tokens: int = 0
+    thinking_s: float = 0.0
 
     @property
     def tokens_per_s(self) -> float:
         if self.generation_s <= 0 or self.completion_tokens == 0:
             return 0.0
         return self.completion_tokens / self.generation_s
+
+    @property
+    def answer_tokens(self) -> int:
+        return max(0, self.completion_tokens - self.thinking_tokens)
 
     def as_json(self) -> dict[str, float | int | str]:
         return {
@@ -210,14 +244,22 @@ class GenerationStats:
             "tokens_per_s": round(self.tokens_per_s, 2),
             "finish_reason": self.finish_reason,
             **({"seed": self.seed} if self.seed is not None else {}),
+            **({"thinking_tokens": self.thinking_tokens,
+                "thinking_s": round(self.thinking_s, 2)} if self.thinking_tokens else {}),
         }
 
 
 @dataclass(frozen=True)
 class GenerationResult:
+    """An answer: `text` is what it says, `thinking` what a reasoning model thought before
+    (`engine.thinking`), kept apart; `warning` says what the engine had to do instead of what
+    was asked (a chat template that failed, so a generic format was used)."""
+
     text: str
     stats: GenerationStats
     tool_calls: tuple[ToolCall, ...] = ()
+    thinking: str = ""
+    warning: str = ""
 
     @property
     def cancelled(self) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 from app.core.engine import native
 from app.core.engine.base import (
     GPU_LAYERS_AUTO,
+    REASONING_EFFORTS,
     ChatMessage,
     ContextOverflowError,
     FinishReason,
@@ -49,6 +50,7 @@ from app.core.engine.hardware import physical_cores
 from app.core.engine.native import NATIVE_LOG, StderrToLog
 from app.core.engine.offload import auto_gpu_layers, ggml_type
 from app.core.engine.states import Snapshot, StateCache, fingerprint
+from app.core.engine.thinking import ThinkingWatch
 from app.core.engine.tool_calls import ToolCallFilter, forced_call_schema, tool_dicts
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,11 @@ _NO_SYSTEM_ROLE = {"gemma"}
 _CTX_PAD = 256
 _UBATCH = 512  # llama-cpp-python's default micro-batch
 _POOLING_OWN, _POOLING_MEAN = -1, 1  # LLAMA_POOLING_TYPE_UNSPECIFIED (the model's), _MEAN
+# Where a model's chat template fails to render: a format that every instruct model reads well
+# enough, used with a warning instead of failing the chat.
+GENERIC_CHAT_FORMAT = "chatml"
+_PROBE = "Hello?"
+_OPENS_THINKING = re.compile(r"<think>\s*$")
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
 
@@ -130,6 +137,8 @@ class LlamaCppEngine:
         self._session: str | None = None  # whose turns the next calls answer
         self._live: str | None = None  # whose history the KV cache holds
         self._dirty = False  # the cache changed since it was last kept or restored
+        # Whether the template ends the prompt inside <think>, by its variables' values.
+        self._opens: dict[tuple[tuple[str, Any], ...], bool] = {}
 
     @property
     def model(self) -> ModelInfo | None:
@@ -250,6 +259,7 @@ class LlamaCppEngine:
             self.states.flush()  # on disk before the process may end
         self._session = self._live = None
         self._dirty = False
+        self._opens = {}
         llm, self._llm, self._model = self._llm, None, None
         if llm is not None:
             llm.close()  # releases the weights and KV cache now, not whenever gc runs
@@ -365,17 +375,99 @@ class LlamaCppEngine:
             extra = {"tools": tool_dicts(tools),
                      "tool_choice": choice if choice in ("auto", "required") else "required"}
 
+        template_kwargs = self._template_kwargs(params)
+        # A template that opens the thinking itself: the stream starts with the tag it wrote.
+        watch = ThinkingWatch(on_piece, opened=so_far is None
+                              and self._opens_thinking(llm, template_kwargs))
+        warnings: list[str] = []
+
         def start(sampling: dict[str, Any], cancel: CancelToken) -> Iterator[dict[str, Any]]:
             if so_far is not None:
                 self._go_on_from(llm, so_far)
             # The prompt is rendered from the chat template here, bound in time and by the Stop.
             with self._template_limits(cancel):
-                stream: Iterator[dict[str, Any]] = llm.create_chat_completion(
-                    messages=dicts, stream=True, **extra, **sampling)
-            return stream
+                try:
+                    return self._start_chat(llm, dicts, {**extra, **sampling, **template_kwargs})
+                except Exception as exc:
+                    if not self._falls_back(exc) or tools:
+                        raise
+                    warnings.append(_template_failure(exc))
+                    log.warning("%s", warnings[-1])
+                    stream: Iterator[dict[str, Any]] = self._start_chat(
+                        llm, dicts, {**sampling}, chat_format=GENERIC_CHAT_FORMAT)
+                    return stream
 
-        return self._answer(llm, params, start, on_piece, cancel, text_of=_chat_text,
-                            on_prompt=on_prompt, tools=tools)
+        result = watch.finish(self._answer(llm, params, start, watch.piece, cancel,
+                                           text_of=_chat_text, on_prompt=on_prompt,
+                                           tools=tools))
+        return dataclasses.replace(result, warning=warnings[0]) if warnings else result
+
+    @staticmethod
+    def _start_chat(llm: Any, messages: list[dict[str, Any]], arguments: dict[str, Any], *,
+                    chat_format: str | None = None) -> Iterator[dict[str, Any]]:
+        """Render the prompt and open the answer's stream: through the model's chat handler
+        (its own template), or the one of `chat_format`. `Llama.create_chat_completion`
+        passes on no template variables, so the handler is called as it would call it."""
+        from llama_cpp import llama_chat_format
+
+        handler: Any = (llama_chat_format.get_chat_completion_handler(chat_format)
+                        if chat_format else llm.chat_handler
+                        or llm._chat_handlers.get(llm.chat_format)
+                        or llama_chat_format.get_chat_completion_handler(llm.chat_format))
+        stream: Iterator[dict[str, Any]] = handler(llama=llm, messages=messages, stream=True,
+                                                   **arguments)
+        return stream
+
+    def _falls_back(self, exc: Exception) -> bool:
+        """Whether a failure to start the answer is the model's own template failing to render
+        (its error, or a `raise_exception` refusing the messages), so that a generic format
+        can stand in; a template stopped, too slow or too big is not."""
+        from app.core.engine.template_guard import RenderCancelled
+
+        model = self._model
+        return (model is not None and model.template_source is TemplateSource.GGUF
+                and not isinstance(exc, RenderCancelled | GenerationError | MemoryError))
+
+    def _template_kwargs(self, params: GenerationParams) -> dict[str, Any]:
+        """The variables of the model's template that the request sets: the Thinking switch
+        and the reasoning effort, each only where the template reads it."""
+        model = self._model
+        if model is None or model.template_source is not TemplateSource.GGUF:
+            return {}
+        kwargs: dict[str, Any] = {}
+        if model.thinking_switch:
+            kwargs["enable_thinking"] = params.thinking
+        if params.reasoning_effort in REASONING_EFFORTS and model.effort_choice:
+            kwargs["reasoning_effort"] = params.reasoning_effort
+        return kwargs
+
+    def _opens_thinking(self, llm: Any, template_kwargs: dict[str, Any]) -> bool:
+        """Whether the model's template ends the prompt inside `<think>` (DeepSeek-R1's does),
+        so that the model writes only the closing tag: the template rendered once per set of
+        variables, for a question of one word."""
+        model = self._model
+        if model is None or model.template_source is not TemplateSource.GGUF \
+                or not model.reasons or model.chat_template is None:
+            return False
+        key = tuple(sorted(template_kwargs.items()))
+        if key not in self._opens:
+            self._opens[key] = self._render_opens(llm, model.chat_template, template_kwargs)
+        return self._opens[key]
+
+    def _render_opens(self, llm: Any, template: str, template_kwargs: dict[str, Any]) -> bool:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        try:
+            with self._template_limits():
+                eos = llm._model.token_get_text(llm.token_eos())
+                bos = llm._model.token_get_text(llm.token_bos())
+                prompt = Jinja2ChatFormatter(template, eos, bos)(
+                    messages=[{"role": "user", "content": _PROBE}], **template_kwargs).prompt
+        except Exception:  # a template that fails here fails the answer, which says so
+            log.info("the chat template could not be rendered to see how it opens thinking",
+                     exc_info=True)
+            return False
+        return _OPENS_THINKING.search(prompt.rpartition(_PROBE)[2]) is not None
 
     def complete(self, prompt: str, params: GenerationParams, on_piece: OnPiece,
                  cancel: CancelToken | None = None) -> GenerationResult:
@@ -755,3 +847,10 @@ class _Tally:
         )
         return GenerationResult("".join(self.pieces) if text is None else text, stats,
                                 tool_calls)
+
+
+def _template_failure(exc: Exception) -> str:
+    """One line for a chat template that failed to render, and what was done instead."""
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return (f"The model's chat template failed ({reason}); this answer used a generic chat "
+            f"format ({GENERIC_CHAT_FORMAT}) instead.")

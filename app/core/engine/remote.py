@@ -36,6 +36,7 @@ from typing import Any
 import httpx2 as httpx
 
 from app.core.engine.base import (
+    REASONING_EFFORTS,
     ChatMessage,
     ContextOverflowError,
     FinishReason,
@@ -60,6 +61,7 @@ from app.core.engine.connection import (
     RemoteTarget,
     shown_name,
 )
+from app.core.engine.thinking import CLOSE, OPEN, ThinkingWatch
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +303,7 @@ class RemoteEngine:
         self._facts: _Facts | None = None
         self._model: ModelInfo | None = None
         self.last_timings: dict[str, float] = {}  # the server's own numbers (llama-server)
+        self.last_usage: dict[str, Any] = {}
 
     @property
     def model(self) -> ModelInfo | None:
@@ -440,8 +443,21 @@ class RemoteEngine:
             body["tool_choice"] = (params.tool_choice if params.tool_choice in
                                    ("auto", "none", "required") else
                                    {"type": "function", "function": {"name": params.tool_choice}})
-        return self._stream(server, "chat/completions", body, params, on_piece,
-                            cancel=cancel)
+        # The switch as llama-server and vLLM take it; only off (on is every template's
+        # default), and the effort only where the server's template is known to read it.
+        if facts.kind in ("llama.cpp", "vllm", "lamplight") and not params.thinking:
+            body["chat_template_kwargs"] = {"enable_thinking": False}
+        model = self._model
+        if model is not None and model.effort_choice and \
+                params.reasoning_effort in REASONING_EFFORTS:
+            body["reasoning_effort"] = params.reasoning_effort
+        watch = ThinkingWatch(on_piece)
+        result = self._stream(server, "chat/completions", body, params, watch.piece,
+                              cancel=cancel)
+        details = self.last_usage.get("completion_tokens_details")
+        reported = _positive(details.get("reasoning_tokens")) if isinstance(details, dict) \
+            else 0
+        return watch.finish(result, thinking_tokens=reported or None)
 
     def complete(self, prompt: str, params: GenerationParams, on_piece: OnPiece,
                  cancel: CancelToken | None = None) -> GenerationResult:
@@ -501,7 +517,7 @@ class RemoteEngine:
             raise AnswerInterruptedError(
                 f"The connection to {server.where} ended before the answer did; what came is "
                 "kept.", stream.text)
-        self.last_timings = stream.timings
+        self.last_timings, self.last_usage = stream.timings, stream.usage
         finish: FinishReason = "cancelled" if cancel.cancelled else stream.finish
         first = stream.first_at or time.perf_counter()
         end = stream.last_at or first
@@ -639,6 +655,7 @@ class _Stream:
         self.usage: dict[str, Any] = {}
         self.timings: dict[str, float] = {}
         self._calls: dict[int, dict[str, str]] = {}
+        self._reasoning = False  # inside a thinking field's text
 
     def read(self, response: httpx.Response, on_piece: OnPiece, cancel: CancelToken,
              completions: bool) -> None:
@@ -726,8 +743,23 @@ class _Stream:
             if not isinstance(delta, dict):
                 return ""
             self._add_calls(delta.get("tool_calls"))
-            text = delta.get("content")
+            text = self._thinking(delta.get("reasoning_content") or delta.get("reasoning"))
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                text += self._thinking(None) + content
         return text if isinstance(text, str) else ""
+
+    def _thinking(self, reasoning: object) -> str:
+        """A server's thinking field (llama-server's and vLLM's `reasoning_content`, Ollama's
+        and LM Studio's `reasoning`) as the stream carries thinking (`engine.thinking`):
+        between the tags, the closing one when the answer starts (`reasoning` None)."""
+        if not isinstance(reasoning, str) or not reasoning:
+            closing = CLOSE + "\n\n" if self._reasoning else ""
+            self._reasoning = False
+            return closing if reasoning is None else ""
+        opening = "" if self._reasoning else OPEN
+        self._reasoning = True
+        return opening + reasoning
 
     def _add_calls(self, deltas: object) -> None:
         if not isinstance(deltas, list):

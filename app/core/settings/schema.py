@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from app.core.engine.base import REASONING_EFFORTS
 from app.core.engine.offload import KV_CACHE_TYPES
 
 # When a chat outgrows the context: leave out its oldest turns, or stop and say so.
@@ -98,6 +99,16 @@ SETTINGS: tuple[Setting, ...] = (
               "The same seed with the same settings and prompt gives the same answer. Empty: a "
               "different random seed each time.",
               kind="int", default=None, minimum=0, maximum=_INT32_MAX, optional=True),
+    Setting("sampling.thinking", "Thinking",
+            "Lets a reasoning model think before it answers, for models whose template has "
+            "the switch (Qwen3). Off: it answers at once, faster and shorter. Other models "
+            "are not affected.",
+            "bool", True, group="Sampling", per_model=True),
+    Setting("sampling.reasoning_effort", "Reasoning effort",
+            "How long a reasoning model that offers the choice (gpt-oss) thinks before it "
+            "answers: longer is slower and often better.",
+            "choice", "medium", choices=REASONING_EFFORTS,
+            choice_labels=("Low", "Medium", "High"), group="Sampling", per_model=True),
     Setting("model.n_ctx", "Context length",
             "How many tokens of the conversation the model sees at once. More remembers more "
             "of a long chat but takes more memory.",
