@@ -465,6 +465,7 @@ class Turn:
         covered). Returns the result as one `GenerationResult`."""
         if isinstance(result, SummaryResult):
             self.answer.content = result.text  # when stopped: the notes so far
+            self.answer.thinking = ""  # a summary keeps the model's answers only
             self.answer.details = result.details()
             finished = GenerationResult(result.text, result.stats)
         else:
