@@ -8,6 +8,12 @@ request's cancel token, which stops the engine between two tokens, or while it r
 and a request still waiting never starts. Errors that happen before the first token (a prompt
 too long, a model that cannot load) still get their status: a stream's headers are sent with its
 first piece.
+
+A reasoning model's thinking comes apart from its answer, as llama-server gives it by default:
+`reasoning_content` beside `content` in the message (in each delta of a stream), and its
+tokens as `usage.completion_tokens_details.reasoning_tokens`. A request turns the thinking off
+with `chat_template_kwargs: {"enable_thinking": false}` where the model's template has the
+switch, and sets `reasoning_effort` where it reads one.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from app.core.engine.base import (
 )
 from app.core.engine.cancel import CancelToken
 from app.core.engine.runner import EngineRunner, QueueFullError, RunnerClosedError
+from app.core.engine.thinking import Split, ThinkingSplitter
 from app.core.models.library import ModelEntry, ModelNotFoundError
 from app.core.settings.file import SettingsFile
 from app.core.settings.schema import DEFAULT_SERVER_PORT
@@ -319,7 +326,8 @@ class _Api:
                         make_job: Callable[..., Callable[[InferenceEngine], GenerationResult]],
                         save: Callable[[GenerationResult], None]) -> Response:
         loop = asyncio.get_running_loop()
-        run = _Run(asyncio.Queue(), CancelToken(), reply, save)
+        run = _Run(asyncio.Queue(), CancelToken(), reply, save,
+                   ThinkingSplitter() if reply.chat else None)
 
         def send(item: object) -> None:
             try:
@@ -363,7 +371,10 @@ class _Api:
         return EventSourceResponse(self._events(run, first, body.include_usage), ping=15,
                                    sep="\n")
 
-    async def _first(self, request: Request, run: _Run) -> object:
+    async def _first(self, request: Request, run: _Run) -> Split | None:
+        """The first words of the answer (thinking or not), or None for an answer that ended
+        without any. A tag that the chat template opened is no word: a prompt too long for
+        the context, found after it, still gets its status."""
         try:
             while True:
                 try:
@@ -375,19 +386,28 @@ class _Api:
                     continue
                 if first is _END:
                     self._outcome(run.future, run.cancel)  # raises its error as an ApiError
-                return first
+                    return None
+                split = run.split(str(first))
+                if split:
+                    return split
         except BaseException:
             run.stop()
             raise
 
-    async def _events(self, run: _Run, first: object, include_usage: bool
+    async def _events(self, run: _Run, first: Split | None, include_usage: bool
                       ) -> AsyncIterator[str]:
         error = None
         reply = run.reply
         try:
             yield reply.chunk_json(role=True)
-            async for text in _joined(run.pieces, first):
-                yield reply.chunk_json(text=text)
+            if first is not None:
+                for chunk in reply.split_chunks(first):
+                    yield chunk
+                async for text in _joined(run.pieces):
+                    for chunk in reply.split_chunks(run.split(text)):
+                        yield chunk
+            for chunk in reply.split_chunks(run.split_end()):  # what the splitter held back
+                yield chunk
             try:
                 result = self._outcome(run.future, run.cancel)
             except ApiError as exc:  # after the headers: the error goes as an event
@@ -413,23 +433,32 @@ class _Run:
     cancel: CancelToken
     reply: _Reply
     save: Callable[[GenerationResult], None]
+    # A chat's stream carries a reasoning model's thinking between tags (`engine.thinking`);
+    # the API gives it apart. A text completion's is text as it is (None).
+    splitter: ThinkingSplitter | None = None
     future: Future[GenerationResult] = field(default_factory=Future)
 
     def stop(self) -> None:
         self.cancel.cancel()
         self.future.cancel()  # never starts if it has not yet
 
+    def split(self, text: str) -> Split:
+        """What `text`, the stream's next, adds to the thinking and to the answer."""
+        return self.splitter.feed(text) if self.splitter is not None else Split(answer=text)
 
-async def _joined(pieces: asyncio.Queue[object], first: object) -> AsyncIterator[str]:
+    def split_end(self) -> Split:
+        return self.splitter.end() if self.splitter is not None else Split()
+
+
+async def _joined(pieces: asyncio.Queue[object]) -> AsyncIterator[str]:
     """The pieces up to `_END`, those already queued joined into one event."""
-    item = first
-    while item is not _END:
+    while (item := await pieces.get()) is not _END:
         texts = [str(item)]
         while not pieces.empty() and (item := pieces.get_nowait()) is not _END:
             texts.append(str(item))
         yield "".join(texts)
-        if item is not _END:
-            item = await pieces.get()
+        if item is _END:
+            return
 
 
 def _result(future: Future[T]) -> T:
@@ -476,9 +505,13 @@ class _Reply:
     @staticmethod
     def usage(result: GenerationResult) -> dict[str, Any]:
         s = result.stats
-        return {"prompt_tokens": s.prompt_tokens, "completion_tokens": s.completion_tokens,
-                "total_tokens": s.prompt_tokens + s.completion_tokens,
-                "prompt_tokens_details": {"cached_tokens": s.cached_tokens}}
+        usage: dict[str, Any] = {
+            "prompt_tokens": s.prompt_tokens, "completion_tokens": s.completion_tokens,
+            "total_tokens": s.prompt_tokens + s.completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": s.cached_tokens}}
+        if s.thinking_tokens:  # of the completion tokens, as OpenAI counts a reasoning model's
+            usage["completion_tokens_details"] = {"reasoning_tokens": s.thinking_tokens}
+        return usage
 
     @staticmethod
     def tool_calls(result: GenerationResult) -> list[dict[str, Any]]:
@@ -492,6 +525,8 @@ class _Reply:
             message: dict[str, Any] = {"role": "assistant",
                                        "content": result.text if result.text or not
                                        result.tool_calls else None}
+            if result.thinking:  # as llama-server gives it (its default reasoning format)
+                message["reasoning_content"] = result.thinking
             if result.tool_calls:
                 message["tool_calls"] = self.tool_calls(result)
             choice = {"index": 0, "message": message, "finish_reason": finish,
@@ -511,16 +546,26 @@ class _Reply:
             data["usage"] = usage
         return json.dumps(data, ensure_ascii=False)
 
-    def chunk_json(self, *, text: str = "", role: bool = False) -> str:
+    def chunk_json(self, *, text: str = "", role: bool = False, thinking: bool = False
+                   ) -> str:
+        """A chunk of the stream: the role, or `text` of the answer (of a reasoning model's
+        thinking: `reasoning_content`, as llama-server streams it)."""
         if not self.chat:
             if role:  # a text completion has no role chunk: the echo, if asked, goes first
                 text = self.echo
             return self._chunk({"index": 0, "text": text, "finish_reason": None,
                                 "logprobs": None})
         delta: dict[str, Any] = {"role": "assistant", "content": ""} if role else \
-            {"content": text}
+            {"reasoning_content" if thinking else "content": text}
         return self._chunk({"index": 0, "delta": delta, "finish_reason": None,
                             "logprobs": None})
+
+    def split_chunks(self, split: Split) -> list[str]:
+        """The chunks of what the stream added: its thinking first, then its answer."""
+        chunks = [self.chunk_json(text=split.thinking, thinking=True)] if split.thinking else []
+        if split.answer:
+            chunks.append(self.chunk_json(text=split.answer))
+        return chunks
 
     def closing(self, result: GenerationResult, include_usage: bool) -> list[str]:
         chunks = []

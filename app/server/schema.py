@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from app.core.engine.base import ChatMessage, Role, Tool, ToolCall
 from app.server.errors import ApiError, bad_request
@@ -124,12 +124,24 @@ class _Sampling(_Request):
         return self.stream_options is not None and self.stream_options.include_usage
 
 
+class ChatTemplateKwargsIn(_Request):
+    """Variables for the model's chat template, as llama-server and vLLM take them: the
+    Thinking switch (Qwen3's `enable_thinking`) is honoured; others are ignored, as unknown
+    fields are: the engine gives a template only the variables it knows."""
+
+    enable_thinking: StrictBool | None = None
+
+
 class ChatRequest(_Sampling):
     messages: Annotated[list[MessageIn], Field(min_length=1, max_length=MAX_MESSAGES)]
     max_completion_tokens: Annotated[int, Field(ge=1, le=MAX_TOKENS)] | None = None
     response_format: ResponseFormatIn | None = None
     tools: Annotated[list[ToolIn], Field(max_length=MAX_TOOLS)] | None = None
     tool_choice: Literal["none", "auto", "required"] | ToolChoiceNamed | None = None
+    # A reasoning model's switch and effort (`GenerationParams.thinking`, `reasoning_effort`);
+    # a model whose template reads neither ignores them.
+    chat_template_kwargs: ChatTemplateKwargsIn | None = None
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
 
     def sampling(self) -> dict[str, Any]:
         values = super().sampling()
@@ -137,6 +149,9 @@ class ChatRequest(_Sampling):
         values["json_schema"] = self._json_schema()
         values["tools"] = self._tools()
         values["tool_choice"] = self._tool_choice(values["tools"])
+        kwargs = self.chat_template_kwargs
+        values["thinking"] = kwargs.enable_thinking if kwargs is not None else None
+        values["reasoning_effort"] = self.reasoning_effort
         return values
 
     def chat_messages(self) -> tuple[ChatMessage, ...]:

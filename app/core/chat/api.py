@@ -269,7 +269,7 @@ class ApiService:
         if not any(m.role == "user" for m in turns):
             return None
         answer = Message(role="assistant", content=result.text, stats=result.stats,
-                         model_name=entry.display_name)
+                         model_name=entry.display_name, thinking=result.thinking)
         chat = Conversation.of(*(Message(role=m.role, content=m.content) for m in turns),
                                answer, system_prompt=system, model=entry.display_name,
                                model_path=str(entry.path), source=API_SOURCE)
