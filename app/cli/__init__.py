@@ -15,6 +15,7 @@ from types import FrameType
 from typing import TextIO
 
 from app import __version__
+from app.cli.answer_printer import AnswerPrinter
 from app.cli.common import (
     DEFAULT_CTX,
     EXIT_FAILURE,
@@ -27,7 +28,6 @@ from app.cli.common import (
     load_settings,
     reader_gone,
     setting_flag,
-    shown,
     warn,
 )
 from app.core.chat.context import HistoryTooLongError
@@ -84,7 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
                       metavar="T", help="sampling temperature (default: what suits the model)")
     chat.add_argument("--seed", type=setting_flag("sampling.seed"), default=None, metavar="N")
     chat.add_argument("--stats", action="store_true",
-                      help="write one JSON object of timings per answer to stderr")
+                      help="write one JSON object of timings per answer to stderr (with "
+                           "thinking_tokens and thinking_s for a reasoning model's thinking)")
+    chat.add_argument("--no-think", dest="think", action="store_false",
+                      help="a reasoning model answers at once, without thinking first (where "
+                           "its chat template has the switch, as Qwen3's does)")
+    chat.add_argument("--show-thinking", action="store_true",
+                      help="when stdout is not a terminal, write a reasoning model's thinking "
+                           "to stderr (on a terminal it is shown dimmed before the answer; "
+                           "piped, it is left out)")
     chat.add_argument("--overflow", choices=OVERFLOW_POLICIES, default=None,
                       help="when the chat outgrows the context: leave out its oldest turns, or "
                            "stop with a message (default: the chat's own choice, else the "
@@ -284,11 +292,14 @@ def _chat(args: argparse.Namespace, paths: AppPaths, service: ChatService,
     service.set_params(conversation, dataclasses.replace(
         params, max_tokens=args.max_tokens or params.max_tokens,
         seed=params.seed if args.seed is None else args.seed,
-        temperature=params.temperature if args.temperature is None else args.temperature))
+        temperature=params.temperature if args.temperature is None else args.temperature,
+        thinking=params.thinking and args.think))
+    _warn_if_no_switch(args, engine)
     if args.system is not None:
         service.set_system_prompt(conversation, args.system)
     if args.overflow is not None:
         service.set_overflow_policy(conversation, args.overflow)
+    warned: set[str] = set()
     try:
         for prompt in _turns(args, sys.stdin):
             token = CancelToken()
@@ -299,9 +310,12 @@ def _chat(args: argparse.Namespace, paths: AppPaths, service: ChatService,
                 if turn.moved:
                     warn(f"chat {conversation.id} was continued elsewhere meanwhile; this turn "
                          "follows its latest message.")
-                result = _answer(engine, turn, token)
+                result = _answer(engine, turn, token, show_thinking=args.show_thinking)
             finally:
                 current.pop()
+            if result.warning and result.warning not in warned:  # once a run, not each turn
+                warned.add(result.warning)
+                warn(result.warning)
             if args.stats:
                 print(json.dumps(result.stats.as_json()), file=sys.stderr, flush=True)
     except EngineError as exc:
@@ -313,11 +327,22 @@ def _chat(args: argparse.Namespace, paths: AppPaths, service: ChatService,
     return EXIT_OK
 
 
-def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken) -> GenerationResult:
-    """One turn: the answer streams to stdout and into the chat as it comes. A history too
-    long for the context is cut (or refused) by the overflow policy."""
-    out = sys.stdout
-    terminal = out.isatty()
+def _warn_if_no_switch(args: argparse.Namespace, engine: InferenceEngine) -> None:
+    """`--no-think` for a local model whose template has no Thinking switch does nothing: say
+    so. (A server elsewhere is sent the switch; its template is its own business.)"""
+    model = engine.model
+    if not args.think and model is not None and not model.is_remote \
+            and not model.thinking_switch:
+        warn("--no-think does nothing for this model: its chat template has no Thinking "
+             "switch.")
+
+
+def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken, *,
+            show_thinking: bool = False) -> GenerationResult:
+    """One turn: the answer streams to stdout and into the chat as it comes (a reasoning
+    model's thinking as `AnswerPrinter` shows it). A history too long for the context is cut
+    (or refused) by the overflow policy."""
+    printer = AnswerPrinter(sys.stdout, sys.stderr, show_thinking=show_thinking)
     reader_gone = False
 
     def write(piece: str) -> None:
@@ -325,9 +350,8 @@ def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken) -> Generati
         turn.piece(piece)
         if reader_gone:
             return
-        try:  # on a terminal, escape sequences in the answer are shown, not obeyed
-            out.write(shown(piece) if terminal else piece)
-            out.flush()
+        try:
+            printer.write(piece)
         except BrokenPipeError:  # raised here, the engine would report it as its failure
             reader_gone = True
             token.cancel()
@@ -350,8 +374,7 @@ def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken) -> Generati
         turn.interrupt()
         raise BrokenPipeError
     finished = turn.finish(result)
-    out.write("\n")
-    out.flush()
+    printer.end()
     if finished.stats.finish_reason == "loop":  # what was printed had the repeats in it
         warn("stopped: the answer was repeating itself (saved without the repeats).")
     return finished

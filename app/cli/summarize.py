@@ -52,6 +52,7 @@ from app.core.documents.summary_plan import SummaryError
 from app.core.documents.summary_progress import SummaryProgress
 from app.core.documents.summary_result import SummaryResult
 from app.core.engine import CancelToken, EngineError, InferenceEngine, ModelLoadError
+from app.core.engine.thinking import ThinkingSplitter
 from app.core.models.library import BUILTIN_NAME
 from app.paths import AppPaths
 
@@ -207,9 +208,11 @@ def _summarize(args: argparse.Namespace, engine: InferenceEngine, service: ChatS
                        (Attachment(document.name, document.text, document.kind),), options,
                        summary_only=True)
 
+    thinking = ThinkingSplitter()  # a reasoning model's thinking is not printed
+
     def on_piece(piece: str) -> None:
         turn.piece(piece)
-        out.write(piece)
+        out.write(thinking.feed(piece).answer)
 
     def on_progress(step: SummaryProgress) -> None:
         turn.progress(step)
@@ -266,6 +269,8 @@ class _HeldBack:
         self.broken = False
 
     def write(self, piece: str) -> None:
+        if not piece:  # a reasoning model still thinking: the progress line stays
+            return
         if not self._streamed:
             self._on_first()  # clear the progress line before the summary starts
         self._streamed += piece
