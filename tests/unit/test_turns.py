@@ -58,6 +58,16 @@ def test_an_answer_going_round_in_circles_is_stopped_and_its_repeats_cut(
     assert len("".join(pieces)) < len(LOOP) // 4
 
 
+def test_thinking_going_round_in_circles_is_cut_and_kept_as_thinking(
+        engine: ScriptedEngine) -> None:
+    """The cut is a place in the stream, tags and thinking included: what is kept is split
+    again, so the thinking stays thinking and the answer stays empty."""
+    engine.replies.append("<think>\n" + LOOP)
+    result, _pieces = answer(engine, GenerationParams())
+    assert result.stats.finish_reason == "loop"
+    assert (result.thinking, result.text) == ("The cat sat on the mat.", "")
+
+
 def test_a_line_repeated_three_times_on_purpose_is_not_a_loop(engine: ScriptedEngine) -> None:
     code = "```python\n" + 'print("hello world")\n' * 3 + "```\nThat prints it three times."
     engine.replies.append(code)

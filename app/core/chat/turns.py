@@ -27,6 +27,7 @@ from app.core.engine.base import (
 from app.core.engine.cancel import CancelToken
 from app.core.engine.loop_guard import LoopGuard
 from app.core.engine.runner import QueueWait
+from app.core.engine.thinking import split_thinking
 from app.core.engine.tokens import JobCancelledError, answer_room, fits, history_budget, measure
 from app.core.settings.schema import OverflowPolicy
 
@@ -120,12 +121,17 @@ def _answer(engine: InferenceEngine, messages: Sequence[ChatMessage], params: Ge
     answer_cancel = CancelToken(parent=cancel)
     guard = LoopGuard(answer_cancel, LoopGuard.ANSWERS)
 
+    streamed: list[str] = []
+
     def piece(text: str) -> None:
         guard.add(text)
+        streamed.append(text)
         on_piece(text)
 
     result = engine.stream_chat(messages, params, piece, answer_cancel, on_prompt=on_prompt)
     if guard.cut is None or cancel.cancelled:
         return result
+    # The cut is a place in the stream, thinking and its tags included: split what is kept.
+    kept = split_thinking(guard.trimmed("".join(streamed)))
     stats = dataclasses.replace(result.stats, finish_reason="loop")
-    return GenerationResult(guard.trimmed(result.text), stats)
+    return dataclasses.replace(result, text=kept.answer, thinking=kept.thinking, stats=stats)

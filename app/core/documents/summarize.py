@@ -50,6 +50,7 @@ from app.core.engine.base import (
 )
 from app.core.engine.cancel import CancelToken
 from app.core.engine.loop_guard import LoopGuard
+from app.core.engine.thinking import split_thinking
 from app.core.engine.tokens import JobCancelledError
 from app.core.throttle import Throttle
 
@@ -266,8 +267,11 @@ class Summarizer:
                 work.read_at = time.perf_counter()
             update()
 
+        streamed: list[str] = []
+
         def on_piece(text: str) -> None:
             guard.add(text)
+            streamed.append(text)
             if work.read_at is None:  # a prompt too short for reports: count from here
                 work.started = work.read_at = time.perf_counter()
             work.written += 1  # a piece is about a token
@@ -291,7 +295,8 @@ class Summarizer:
             self._final_stats = dataclasses.replace(
                 stats, ttft_s=stats.ttft_s + (t_step - self._t_start))
         if guard.cut is not None and not parent.cancelled:
-            return _Step(guard.trimmed(result.text), "stop")  # a loop cut short, not a stop
+            # A loop cut short, not a stop; the cut is a place in the stream, thinking included.
+            return _Step(split_thinking(guard.trimmed("".join(streamed))).answer, "stop")
         return _Step(result.text, result.stats.finish_reason)
 
     def _average_note(self, note_cap: int) -> float:
