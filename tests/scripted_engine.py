@@ -6,9 +6,16 @@ raises `ContextOverflowError`, an answer streams piece by piece, stops at `max_t
 cancel (also while it is held), and its stats carry the seed. A token is a word or a punctuation
 mark, so tests can work out counts by hand. The answers come from `replies` (texts, or functions
 of the messages), then "Answer N." for the Nth; `hold` keeps an answer going until released or
-stopped, for tests of Stop and of what the window does meanwhile. A prompt longer than
-`prompt_batch` tokens is reported as read a batch at a time (`on_prompt`); `hold_prompt` holds
-it after its first batch.
+stopped, for tests of Stop and of what the window does meanwhile (after the pieces `hold_at`
+numbers; `let_go` lets it on to the next of them). A prompt longer than `prompt_batch` tokens is
+reported as read a batch at a time (`on_prompt`); `hold_prompt` holds it after its first batch.
+
+A reply may think first, as reasoning models do: `<think>…</think>` before its answer, streamed
+as the real engines stream it, and its result has the thinking apart, counted and timed, by the
+engines' own `ThinkingWatch`. `chat_template` stands for the model file's template (one with
+Qwen3's `enable_thinking` gives the model its Thinking switch); with the switch off a reply's
+thinking is left out, as such a template makes the model answer at once. `warning` comes with
+every answer, as a real engine's does when the model's template failed and it used another.
 
 `complete` answers a plain prompt the same way (its words are its tokens), an answer ends before
 the first of `params.stop`, and `embed` gives deterministic unit vectors (`EMBEDDING_DIMS`,
@@ -47,10 +54,13 @@ from app.core.engine.base import (
 )
 from app.core.engine.gguf import GGUFError, read_header
 from app.core.engine.states import StateCache
+from app.core.engine.thinking import ThinkingWatch, split_thinking
 
 Reply = str | Callable[[Sequence[ChatMessage]], str]
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-_PIECE = re.compile(r"\s*\S+")
+# A piece is a word with the spaces before it; a thinking tag is one of its own, as it is one
+# token for the models that write it.
+_PIECE = re.compile(r"\s*</?think>|\s*(?:(?!</?think>)\S)+")
 MESSAGE_OVERHEAD = 4  # tokens of the template around each message, as a chat template adds
 EMBEDDING_DIMS = 8
 
@@ -68,12 +78,17 @@ class ScriptedEngine:
         self.sessions: list[str | None] = []
         self.load_error: str | None = None
         self.hold = threading.Event()  # while set, an answer waits after its first piece
+        self.hold_at: frozenset[int] = frozenset({0})  # the pieces a held answer waits after
+        self.held = 0  # how many times an answer waited
+        self._let_go = threading.Event()
         self.hold_prompt = threading.Event()  # while set, a long prompt waits after a batch
         self.prompt_batch = 64  # tokens "read" between prompt reports (llama.cpp: n_batch)
         self.holding = threading.Event()  # set while an answer is held
         self.prompts: list[str] = []
         self.embedded: list[str] = []
         self.embedding = False  # an embedding model: it embeds, and cannot chat
+        self.chat_template: str | None = None  # in place of the file's, from the next load
+        self.warning = ""  # what each answer says the engine did instead (a template failed)
         self._model: ModelInfo | None = None
 
     def factory(self, _states: StateCache | None = None) -> ScriptedEngine:
@@ -102,13 +117,18 @@ class ScriptedEngine:
             n_ctx_train=header.context_length or spec.n_ctx, n_threads=spec.n_threads or 1,
             n_params=header.n_params, size_bytes=spec.path.stat().st_size,
             chat_format=spec.chat_format or "chatml",
-            template_source=(TemplateSource.GGUF if header.chat_template
+            template_source=(TemplateSource.GGUF if self.chat_template or header.chat_template
                              else TemplateSource.FALLBACK),
-            chat_template=header.chat_template, embedding=self.embedding)
+            chat_template=self.chat_template or header.chat_template, embedding=self.embedding)
         return self._model
 
     def unload(self) -> None:
         self._model = None
+
+    def let_go(self) -> None:
+        """Let the answer held now go on, to wait again at the next of `hold_at` while
+        `hold` stays set."""
+        self._let_go.set()
 
     def count_tokens(self, text: str) -> int:
         if self._model is None:
@@ -194,11 +214,14 @@ class ScriptedEngine:
         answered = len(self.asked) + len(self.prompts)
         reply = self.replies.popleft() if self.replies else f"Answer {answered}."
         text = reply if isinstance(reply, str) else reply(messages)
+        if not params.thinking and model.thinking_switch:  # it answers at once
+            text = split_thinking(text).answer
         text = _before_stop(text, params.stop)
         room = model.n_ctx - prompt
         limit = min(params.max_tokens or room, room)
         said: list[str] = []
         reason = "stop"
+        watch = ThinkingWatch(on_piece)
         for n, piece in enumerate(_PIECE.findall(text)):
             if cancel is not None and cancel.cancelled:
                 reason = "cancelled"
@@ -207,27 +230,30 @@ class ScriptedEngine:
                 reason = "length"
                 break
             said.append(piece)
-            on_piece(piece)
-            if n == 0:
+            watch.piece(piece)
+            if n in self.hold_at:
                 self._wait_while_held(cancel, self.hold)
         else:
             if cancel is not None and cancel.cancelled:
                 reason = "cancelled"
         stats = GenerationStats(prompt, len(said), 0.001, 0.001 * len(said), reason,  # type: ignore[arg-type]
                                 seed=answer_seed(params))
-        return GenerationResult("".join(said), stats)
+        result = watch.finish(GenerationResult("".join(said), stats))
+        return dataclasses.replace(result, warning=self.warning) if self.warning else result
 
     def _wait_while_held(self, cancel: CancelToken | None, hold: threading.Event) -> None:
         if not hold.is_set():
             return
+        self.held += 1
         self.holding.set()
         try:
-            while hold.is_set():
+            while hold.is_set() and not self._let_go.is_set():
                 if cancel is not None and cancel.wait(0.01):
                     break
                 if cancel is None:
                     threading.Event().wait(0.01)
         finally:
+            self._let_go.clear()
             self.holding.clear()
 
 

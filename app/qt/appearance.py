@@ -100,6 +100,16 @@ ERROR_TEXT = ThemedStyle("color: #a61b1b;", "color: #ff7b72;")
 # Quieter text that explains (a panel's notes). Not `palette(placeholder-text)`: a style sheet
 # resolves that once, and the light palette's half-transparent black stays on a dark window.
 NOTE_TEXT = ThemedStyle("color: #5f5f5f;", "color: #a8a8a8;")
+# A reasoning model's thinking above its answer: a bar at its side, as a quote has, and its
+# text as quiet as a note. (A frame draws a border of
+# its style sheet only when the rule sets `border` itself.)
+THINKING_BLOCK = ThemedStyle(
+    "#thinkingBlock { border: none; border-left: 3px solid #c3c9d0; }"
+    " #thinkingBlock QTextBrowser, #thinkingBlock QLabel, #thinkingBlock QToolButton"
+    " { color: #5f5f5f; }",
+    "#thinkingBlock { border: none; border-left: 3px solid #555d67; }"
+    " #thinkingBlock QTextBrowser, #thinkingBlock QLabel, #thinkingBlock QToolButton"
+    " { color: #a8a8a8; }")
 NOTICE_BANNER = ThemedStyle(  # a warning to read, not an error
     "background: #fff4ce; color: #5c4400; padding: 6px; border-radius: 3px;",
     "background: #3b3112; color: #f2d58a; padding: 6px; border-radius: 3px;")

@@ -251,6 +251,28 @@ def test_the_header_footer_and_stats_tooltip_read_no_file(
     assert shown(widget.footer.text()) == f"⚠ {hostile}"
 
 
+@pytest.mark.parametrize("streaming", [False, True])
+def test_thinking_and_a_warning_read_no_file(
+        qtbot: QtBot, widget: MessageWidget, trap: FifoTrap, streaming: bool) -> None:
+    """A reasoning model's thinking, in its preview and opened, and the engine's warning
+    under an answer (it quotes the model's template) are shown as written."""
+    hostile = f'<img src="{trap.path}"> ![x]({trap.path}) <b>not bold</b>'
+    widget.show_message(Message("assistant", "" if streaming else "Fine.", streaming=streaming,
+                                thinking=hostile, details={"warning": hostile}, id=1))
+    block = widget.thinking()
+    drawn(qtbot, widget)
+    if streaming:
+        assert block.preview.toPlainText() == hostile
+    block.toggle_open()
+    drawn(qtbot, widget)
+    assert not trap.opened()
+    assert block.text.toPlainText() == hostile
+    assert images_in(block.text.document()) == 0
+    if not streaming:
+        assert widget.warning().text() == f"⚠ {hostile}"
+        assert widget.warning().textFormat() is Qt.TextFormat.PlainText
+
+
 def test_a_link_title_cannot_make_a_tooltip_read_a_file(
         qtbot: QtBot, widget: MessageWidget, trap: FifoTrap) -> None:
     widget.show_message(Message("assistant",

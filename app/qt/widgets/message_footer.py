@@ -10,6 +10,7 @@ from typing import Any
 from app.core.chat.conversation import Message
 from app.core.chat.markdown import MAX_ATTACHMENT_LINES
 from app.core.documents.summarize import SavedSummary
+from app.core.engine import GenerationStats
 from app.core.engine.connection import split_ref
 from app.core.settings.connections import ConnectionConfigError, check_name
 from app.qt.safe_text import elided
@@ -32,16 +33,33 @@ def ran_on(message: Message) -> str | None:
         return None
 
 
+def token_counts(s: GenerationStats) -> str:
+    """The tokens an answer took: "45 tokens", or a reasoning model's "120 thinking + 45 answer
+    tokens"."""
+    if s.thinking_tokens:
+        return f"{s.thinking_tokens} thinking + {s.answer_tokens} answer tokens"
+    return f"{s.completion_tokens} tokens"
+
+
+def thinking_time(s: GenerationStats) -> str:
+    """How long a reasoning model thought, as the stats' tooltips say it; "" for an answer
+    without thinking."""
+    return f"Thought for {s.thinking_s:.1f} s" if s.thinking_tokens else ""
+
+
 def stats_tooltip(message: Message) -> str:
     s = message.stats
     if s is None or message.streaming:
         return ""
     where = ran_on(message)
+    counts = (f"thinking: {s.thinking_tokens} tokens · answer: {s.answer_tokens} tokens"
+              if s.thinking_tokens else f"answer: {s.completion_tokens} tokens")
     return (f"Model: {message.model_name or 'unknown'}\n" +
             (f"Ran on: {where}\n" if where else "") +
             f"Time to first token: {s.ttft_s:.2f} s\n"
             f"Speed: {s.tokens_per_s:.1f} tokens/s\n"
-            f"Prompt: {s.prompt_tokens} tokens · answer: {s.completion_tokens} tokens" +
+            f"Prompt: {s.prompt_tokens} tokens · {counts}" +
+            (f"\n{thinking_time(s)}" if s.thinking_tokens else "") +
             (f"\nSeed: {s.seed}" if s.seed is not None else ""))
 
 
@@ -57,8 +75,7 @@ def footer_text(message: Message, can_go_on: bool = True) -> str:
     if message.stats is None:
         return ""
     s = message.stats
-    parts = [f"{s.tokens_per_s:.1f} tok/s", f"{s.completion_tokens} tokens",
-             f"first token {s.ttft_s:.2f} s"]
+    parts = [f"{s.tokens_per_s:.1f} tok/s", token_counts(s), f"first token {s.ttft_s:.2f} s"]
     where = ran_on(message)
     if where:
         parts.append(f"on {where}")

@@ -1,21 +1,18 @@
-"""One message of the conversation view: its header, its body (rendered Markdown, redrawn
-block by block while it streams), its version arrows, its action buttons and the line under it."""
+"""One message of the conversation view: its header, a reasoning model's thinking, its body
+(rendered Markdown, redrawn block by block while it streams), its version arrows, its action
+buttons, a warning the engine gave with it and the line under it."""
 
 from __future__ import annotations
 
-import contextlib
 import html
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QEnterEvent,
     QGuiApplication,
     QPalette,
-    QResizeEvent,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
@@ -25,7 +22,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -48,8 +44,10 @@ from app.core.chat.markdown import (
     rest_html,
     stable_prefix_length,
 )
-from app.qt.safe_text import SafeTextBrowser, elided, open_link, plain_tooltip
+from app.qt.appearance import NOTE_TEXT, set_style
+from app.qt.safe_text import elided, open_link, plain_tooltip
 from app.qt.widgets.buttons import tool_button
+from app.qt.widgets.fitted_text import FittedText
 from app.qt.widgets.message_footer import (
     MAX_FOOTER_CHARS,
     MAX_NAME_CHARS,
@@ -58,49 +56,12 @@ from app.qt.widgets.message_footer import (
     stats_tooltip,
 )
 from app.qt.widgets.show_all import ShowAllTable, ShowAllText
+from app.qt.widgets.thinking_block import ThinkingBlock
 
 _BLOCK_SPACING_PX = 12  # Qt's margin around a <p>
 # How long a Copy button or a code block's Copy link says "Copied" after a click.
 COPIED_FEEDBACK_MS = 1500
 COPY, COPIED = "Copy", "Copied"
-
-
-class _MessageBody(SafeTextBrowser):
-    """Rich text that is as tall as its content, so the outer scroll area does the scrolling;
-    it reads no resource and follows no link (the message decides what a click does)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.viewport().setAutoFillBackground(False)
-        self._editing = False
-        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
-
-    @contextlib.contextmanager
-    def editing(self) -> Iterator[None]:
-        """Several edits, one resize: the document's height passes through every intermediate
-        state otherwise, and each resize lays out and repaints the whole view."""
-        self._editing = True
-        try:
-            yield
-        finally:
-            self._editing = False
-            self._fit_height()
-
-    def _fit_height(self, *_: Any) -> None:
-        if self._editing:
-            return
-        margins = self.contentsMargins()
-        height = math.ceil(self.document().size().height()) + margins.top() + margins.bottom()
-        if height != self.height():
-            self.setFixedHeight(height)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit_height()
 
 
 class _VersionNav(QWidget):
@@ -156,8 +117,9 @@ class _MessageActions(QWidget):
 
 
 class MessageWidget(QFrame):
-    """One message: who wrote it, its versions (`< 2/3 >`), the text, and under it the stats
-    and, while the pointer is over it, what can be done with it.
+    """One message: who wrote it, its versions (`< 2/3 >`), what a reasoning model thought
+    (`ThinkingBlock`), the text, and under it a warning the engine gave (a chat template that
+    failed), the stats and, while the pointer is over it, what can be done with it.
 
     Signals:
         copied(str): text put on the clipboard (a code block's, or the whole message's).
@@ -183,9 +145,11 @@ class MessageWidget(QFrame):
         self._actions_enabled = True
         self._nav: _VersionNav | None = None
         self._actions: _MessageActions | None = None
+        self._thinking: ThinkingBlock | None = None
+        self._warning: QLabel | None = None
         self.message_id: int | None = None
         self.setObjectName("message")
-        layout = QVBoxLayout(self)
+        self._column = layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(2)
 
@@ -196,7 +160,7 @@ class MessageWidget(QFrame):
         self._header.addWidget(self.author)
         self._header.addStretch(1)
 
-        self.body = _MessageBody()
+        self.body = FittedText()
         self.body.setObjectName("messageBody")
         self.body.anchorClicked.connect(self._on_link)
 
@@ -228,6 +192,25 @@ class MessageWidget(QFrame):
             self._bottom.addWidget(self._actions)
             self._show_actions_state()
         return self._actions
+
+    def thinking(self) -> ThinkingBlock:
+        """The thinking above the answer, made for the first answer with some."""
+        if self._thinking is None:
+            self._thinking = ThinkingBlock()
+            self._column.insertWidget(self._column.indexOf(self.body), self._thinking)
+        return self._thinking
+
+    def warning(self) -> QLabel:
+        """The quiet line under an answer for what the engine had to do instead of what was
+        asked (`GenerationResult.warning`); made for the first such answer."""
+        if self._warning is None:
+            self._warning = QLabel()
+            self._warning.setObjectName("messageWarning")
+            self._warning.setTextFormat(Qt.TextFormat.PlainText)  # an engine's error text
+            self._warning.setWordWrap(True)
+            set_style(self._warning, NOTE_TEXT)
+            self._column.insertWidget(self._column.indexOf(self.body) + 1, self._warning)
+        return self._warning
 
     @property
     def previous_version(self) -> QToolButton:
@@ -292,10 +275,28 @@ class MessageWidget(QFrame):
             self._links, self._tables = rendered.links, rendered.tables
             self.body.setHtml(rendered.html + rendered.notice if message.content
                               else "<p><i>(no answer)</i></p>")
+        self._show_thinking(message)
+        self._show_warning(message)
         self.footer.setText(footer_text(message, can_go_on=last))
         self.footer.setToolTip(plain_tooltip(stats_tooltip(message)))
         self._show_version(*version)
         self._show_actions_state()
+
+    def _show_thinking(self, message: Message) -> None:
+        if message.thinking.strip() or self._thinking is not None:
+            self.thinking().show_message(message)
+        # While the model thinks, its answer has no text yet: no empty line under the block.
+        self.body.setVisible(not (message.streaming and not message.content
+                                  and not message.progress and message.thinking.strip()))
+
+    def _show_warning(self, message: Message) -> None:
+        warning = message.details.get("warning") if message.details and not message.streaming \
+            else None
+        if isinstance(warning, str) and warning.strip():
+            self.warning().setText(f"⚠ {elided(' '.join(warning.split()), MAX_FOOTER_CHARS)}")
+            self.warning().show()
+        elif self._warning is not None:
+            self._warning.hide()
 
     def _show_version(self, number: int, count: int) -> None:
         self._version = number, count
@@ -328,7 +329,8 @@ class MessageWidget(QFrame):
         self._show_actions_state()
 
     def copy_text(self) -> None:
-        """The message as written (Markdown for answers), onto the clipboard."""
+        """The message as written (Markdown for answers; an answer without the thinking before
+        it), onto the clipboard."""
         QGuiApplication.clipboard().setText(self._content)
         if self._actions is not None:
             self._actions.show_copied()

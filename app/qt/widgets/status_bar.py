@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 from app.core.engine import GenerationResult, ModelInfo
 from app.core.engine.connection import Connection
 from app.qt.safe_text import plain_tooltip
+from app.qt.widgets.message_footer import thinking_time, token_counts
 from app.qt.workers.downloads import DownloadManager, JobState
 
 
@@ -61,9 +62,14 @@ class StatusBar(QStatusBar):
         self.state.setText(text)
 
     def show_speed(self, result: GenerationResult) -> None:
+        """The last answer's speed; a reasoning model's thinking and answer tokens apart, and
+        how long it thought in the tooltip."""
         # A summary stopped before its last step wrote nothing to time: keep the last speed.
-        if result.stats.completion_tokens:
-            self.speed.setText(f"{result.stats.tokens_per_s:.1f} tok/s")
+        s = result.stats
+        if s.completion_tokens:
+            self.speed.setText(f"{s.tokens_per_s:.1f} tok/s" +
+                               (f" · {token_counts(s)}" if s.thinking_tokens else ""))
+            self.speed.setToolTip(thinking_time(s))
 
     def show_downloads(self, manager: DownloadManager) -> None:
         """How many downloads run, else failed, else are paused; nothing when none is left."""
