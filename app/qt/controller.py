@@ -6,6 +6,7 @@ One answer streams at a time.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -272,6 +273,23 @@ class ChatController(QObject):
     def generation_params(self) -> GenerationParams:
         """The chat's own settings if it has them, else the model's defaults."""
         return self.service.params_for(self.conversation)
+
+    @_reporting
+    def set_thinking(self, thinking: bool) -> None:
+        """The chat shown lets a reasoning model think (or answer at once) from its next
+        answer on, where the model's template has the switch; kept with the chat."""
+        params = self.generation_params()
+        if params.thinking != thinking:
+            self.service.set_params(self.conversation,
+                                    dataclasses.replace(params, thinking=thinking))
+
+    @_reporting
+    def set_reasoning_effort(self, effort: str) -> None:
+        """How hard a reasoning model that offers the choice thinks in the chat shown."""
+        params = self.generation_params()
+        if params.reasoning_effort != effort:
+            self.service.set_params(self.conversation,
+                                    dataclasses.replace(params, reasoning_effort=effort))
 
     # -- messages --------------------------------------------------------------------------
 

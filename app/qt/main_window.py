@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.chat.library import ChatLibrary
-from app.core.chat.presets import PresetLibrary
+from app.core.chat.presets import Preset, PresetLibrary
 from app.core.chat.store import StoreError
 from app.core.chat.transfer import ImportFormatError
 from app.core.documents.readers import Document
@@ -68,6 +68,7 @@ from app.qt.widgets.server_panel import ServerStatusButton, server_action
 from app.qt.widgets.settings_dialog import SettingsDialog
 from app.qt.widgets.sidebar import ConversationSidebar
 from app.qt.widgets.status_bar import StatusBar
+from app.qt.widgets.thinking_switch import ThinkingSwitch
 from app.qt.workers.downloads import DownloadManager
 
 log = logging.getLogger(__name__)
@@ -197,9 +198,23 @@ class MainWindow(QMainWindow):
         self.sidebar.conversationDeleted.connect(controller.forget_conversation)
         self.sidebar.conversationRenamed.connect(self._on_renamed)
         self.sidebar.exportRequested.connect(self.export_conversation)
-        self.preset_bar.presetChosen.connect(
-            lambda preset: controller.apply_preset(preset, self.preset_bar.language()))
+        self.preset_bar.presetChosen.connect(self._apply_preset)
         self.preset_bar.systemPromptEdited.connect(controller.set_system_prompt)
+        self.preset_bar.chat_params = self.thinking_switch.preset_params
+        self.thinking_switch.thinkingToggled.connect(controller.set_thinking)
+        self.thinking_switch.effortChosen.connect(controller.set_reasoning_effort)
+
+    def _apply_preset(self, preset: Preset) -> None:
+        self.controller.apply_preset(preset, self.preset_bar.language())
+        self._show_thinking_switch()  # a preset may say whether the model thinks
+
+    def _show_thinking_switch(self) -> None:
+        """The Thinking switch for the model loaded (hidden unless its template has one),
+        showing the chat's choice."""
+        controller = self.controller
+        loaded = controller.state in (ChatState.READY, ChatState.GENERATING)
+        self.thinking_switch.set_model(controller.info if loaded else None)
+        self.thinking_switch.show_params(controller.generation_params())
 
     def _build_model_bar(self) -> QHBoxLayout:
         self.model_picker = ModelPicker(self.paths.models_dir, self.remotes)
@@ -246,6 +261,7 @@ class MainWindow(QMainWindow):
             self.apply_app_settings()
         if self.controller.apply_settings(keys):
             self.status.showMessage("Reloading the model with the new settings…", 5000)
+        self._show_thinking_switch()  # the Sampling page's Thinking, for chats of their own
 
     def apply_app_settings(self) -> None:
         """Theme, font size and what Enter does, from the settings."""
@@ -288,7 +304,9 @@ class MainWindow(QMainWindow):
         bottom.addWidget(self.composer, 1)
         bottom.addLayout(buttons)
         self.context_meter = ContextMeter()
+        self.thinking_switch = ThinkingSwitch()
         meter_row = QHBoxLayout()
+        meter_row.addWidget(self.thinking_switch)
         meter_row.addStretch(1)
         meter_row.addWidget(self.context_meter)
         column = QVBoxLayout()
@@ -488,6 +506,7 @@ class MainWindow(QMainWindow):
         self.sidebar.select(conversation_id)
         self.preset_bar.set_conversation_settings(conversation.preset,
                                                   conversation.system_prompt, None)
+        self._show_thinking_switch()
         self._show_title()
 
     def _on_conversation_saved(self, conversation_id: int) -> None:
@@ -600,6 +619,7 @@ class MainWindow(QMainWindow):
         self.chat_view.set_actions_enabled(not generating)
         self.stop_button.setEnabled(generating)
         self.status.show_state(state.value)
+        self._show_thinking_switch()
         if state is ChatState.NO_MODEL:
             self.status.show_model("No model loaded")
         elif state is ChatState.LOADING and self.controller.entry:

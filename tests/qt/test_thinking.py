@@ -1,8 +1,8 @@
 """A reasoning model's thinking in the window (issue 22): shown apart above its answer while it
 streams, folded once the answer starts (open if the reader opened it), opened on a click, kept
 with the chat, never copied with the answer nor sent back to the model; the tokens counted
-apart; a template's fallback warning under its answer. On the scripted engine, which streams
-thinking as the real engines do."""
+apart; a template's fallback warning under its answer; the Thinking switch for models whose
+template has one. On the scripted engine, which streams thinking as the real engines do."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from app.qt.widgets.thinking_block import (
 from app.qt.workers import inference
 from tests.qt.test_main_window import ANSWER_TIMEOUT_MS, start_and_wait
 from tests.scripted_engine import ScriptedEngine
+from tests.thinking_model import THINKING_TEMPLATE
 
 pytestmark = [pytest.mark.qt]
 
@@ -35,6 +36,9 @@ REPLY = f"<think>{THOUGHT}</think>Hello! How can I help?"
 # REPLY's pieces (the scripted engine's: a tag, or a word with the spaces before it): the
 # fifth is " hello.", the thirteenth the answer's first word.
 IN_THINKING, ANSWER_STARTED = 4, 12
+# A template with how hard to think (gpt-oss's), and no switch.
+EFFORT_TEMPLATE = ("{% for m in messages %}{{ m['content'] }}{% endfor %}"
+                   "Reasoning: {{ reasoning_effort }}")
 
 
 @pytest.fixture(autouse=True)
@@ -198,6 +202,83 @@ def test_a_template_s_fallback_warning_shows_under_its_answer(  # type: ignore[n
     assert window.chat_view.message_widget(1).warning().text() == f"⚠ {engine.warning}"
 
 
+def load_with_template(qtbot, window: MainWindow, engine: ScriptedEngine,  # type: ignore[no-untyped-def]
+                       template: str | None) -> None:
+    engine.chat_template = template
+    entry = window.controller.entry
+    assert entry is not None
+    with qtbot.waitSignal(window.controller.modelLoaded, timeout=ANSWER_TIMEOUT_MS):
+        window.controller.select_model(entry)
+
+
+def test_the_thinking_switch_is_offered_only_by_a_model_with_one(  # type: ignore[no-untyped-def]
+        qtbot, chatting: MainWindow, engine: ScriptedEngine) -> None:
+    """Per chat: off, the model is asked with thinking off (and answers at once); a new chat
+    starts as the settings say, and the chat that had it off still has it off."""
+    window = chatting
+    switch = window.thinking_switch
+    assert not switch.isVisible()  # SmolLM2's template has none
+    load_with_template(qtbot, window, engine, THINKING_TEMPLATE)
+    assert switch.isVisible() and switch.toggle.isVisible() and not switch.effort.isVisible()
+    assert switch.toggle.isChecked()
+
+    qtbot.mouseClick(switch.toggle, Qt.MouseButton.LeftButton)
+    assert not window.controller.generation_params().thinking
+    engine.replies.append(REPLY)
+    ask(qtbot, window, "Hi")
+    assert engine.params[-1].thinking is False
+    answer = window.controller.model.message(1)
+    assert answer.content == "Hello! How can I help?" and answer.thinking == ""
+    assert window.chat_view.message_widget(1)._thinking is None
+    chat = window.controller.conversation.id
+    assert chat is not None
+
+    window.new_chat()
+    assert switch.toggle.isChecked()
+    ask(qtbot, window, "Hi again")
+    assert engine.params[-1].thinking is True
+    window.open_conversation(chat)
+    assert not switch.toggle.isChecked()  # kept with the chat
+
+    load_with_template(qtbot, window, engine, None)
+    assert not switch.isVisible()
+
+
+def test_the_effort_choice_reaches_the_model(  # type: ignore[no-untyped-def]
+        qtbot, chatting: MainWindow, engine: ScriptedEngine) -> None:
+    window = chatting
+    load_with_template(qtbot, window, engine, EFFORT_TEMPLATE)
+    switch = window.thinking_switch
+    assert switch.isVisible() and switch.effort.isVisible() and not switch.toggle.isVisible()
+    assert switch.effort.currentData() == "medium"
+    high = switch.effort.findData("high")
+    switch.effort.setCurrentIndex(high)
+    switch.effort.activated.emit(high)
+    ask(qtbot, window, "Hi")
+    assert engine.params[-1].reasoning_effort == "high"
+
+
+def test_a_preset_keeps_the_thinking_switch(  # type: ignore[no-untyped-def]
+        qtbot, chatting: MainWindow, engine: ScriptedEngine) -> None:
+    window = chatting
+    load_with_template(qtbot, window, engine, THINKING_TEMPLATE)
+    switch, bar = window.thinking_switch, window.preset_bar
+    qtbot.mouseClick(switch.toggle, Qt.MouseButton.LeftButton)
+    bar._ask_preset_name = lambda: "Quick answers"  # type: ignore[method-assign]
+    bar.save_button.click()
+    saved = bar.current_preset()
+    assert saved is not None and saved.params["thinking"] is False
+
+    general = window.presets.get("general")
+    assert general is not None
+    bar._choose(general)
+    assert switch.toggle.isChecked()  # the model's own setting again
+    bar._choose(saved)
+    assert not switch.toggle.isChecked()
+    ask(qtbot, window, "Hi")
+    assert engine.params[-1].thinking is False
+
+
 # -- the block alone ---------------------------------------------------------------------------
 
 
@@ -277,3 +358,14 @@ def test_how_long_it_thought_in_words() -> None:
     assert thought_label(0.2) == "Thought for less than a second"
     assert thought_label(12.2) == "Thought for 12 s"
     assert duration_text(125) == "2 min 5 s"
+
+
+def test_the_thinking_setting_shows_on_the_switch_of_a_chat_without_its_own(  # type: ignore[no-untyped-def]
+        qtbot, chatting: MainWindow, engine: ScriptedEngine) -> None:
+    window = chatting
+    load_with_template(qtbot, window, engine, THINKING_TEMPLATE)
+    window.controller.settings.set("sampling.thinking", False)
+    window._apply_settings(["sampling.thinking"])
+    assert not window.thinking_switch.toggle.isChecked()
+    ask(qtbot, window, "Hi")
+    assert engine.params[-1].thinking is False

@@ -7,6 +7,8 @@ presets goes straight to the `PresetLibrary`, which holds no conversation state 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.chat.conversation import SamplingValue
 from app.core.chat.presets import Preset, PresetError, PresetLibrary
 from app.core.documents.language import DEFAULT_LANGUAGE, LANGUAGES
 from app.qt.safe_text import plain_tooltip
@@ -55,6 +58,9 @@ class PresetBar(QWidget):
         super().__init__(parent)
         self.setObjectName("presetBar")
         self.library = library
+        # The chat's own settings that a preset saved now keeps, over those of the preset
+        # chosen (the window's: its Thinking switch).
+        self.chat_params: Callable[[], dict[str, SamplingValue]] = dict
         self._reported_prompt = ""  # the prompt as last shown or reported: edits compare to it
 
         self.preset_picker, self.language_picker = self._make_pickers()
@@ -259,8 +265,9 @@ class PresetBar(QWidget):
             return
         current = self.current_preset()
         try:
+            params = dict(current.params) if current else {}
             preset = self.library.save(name, self.system_prompt(),
-                                       dict(current.params) if current else {})
+                                       {**params, **self.chat_params()})
         except PresetError as exc:
             self._show_error(str(exc))
             return
