@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
         self.stop_button.clicked.connect(controller.stop)
         self.attach_button = QToolButton()
         self.attach_button.setObjectName("attachButton")
-        self.attach_button.setIcon(paperclip_icon(self.palette().color(QPalette.ColorRole.Text)))
+        self._draw_attach_icon()
         self.attach_button.setIconSize(QSize(20, 20))
         self.attach_button.setToolTip("Attach documents (txt, md, pdf, docx, html)")
         self.attach_button.clicked.connect(
@@ -666,6 +666,10 @@ class MainWindow(QMainWindow):
         # dark): what has a style sheet hears nothing of it, so restyle it all.
         if event.type() == QEvent.Type.PaletteChange:
             restyle()
+            self._draw_attach_icon()  # drawn in the text's colour: a light clip stayed on white
+
+    def _draw_attach_icon(self) -> None:
+        self.attach_button.setIcon(paperclip_icon(self.palette().color(QPalette.ColorRole.Text)))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

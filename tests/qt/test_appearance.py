@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from app.qt.appearance import (
     ERROR_TEXT,
     NOTICE_BANNER,
+    THINKING_BLOCK,
     ThemedStyle,
     dark_palette,
     restyle,
@@ -42,8 +43,9 @@ def light_palette() -> QPalette:
     return QApplication.style().standardPalette()
 
 
-@pytest.mark.parametrize("style", [ERROR_TEXT, NOTICE_BANNER, ERROR_BANNER, FOUND_BANNER],
-                         ids=["error text", "notice", "error banner", "found banner"])
+@pytest.mark.parametrize("style", [ERROR_TEXT, NOTICE_BANNER, ERROR_BANNER, FOUND_BANNER,
+                                   THINKING_BLOCK],
+                         ids=["error text", "notice", "error banner", "found banner", "thinking"])
 def test_text_stays_readable_in_both_themes(qapp: QApplication, style: ThemedStyle) -> None:
     for sheet, palette in ((style.light, light_palette()), (style.dark, dark_palette())):
         background = colour(sheet, "background") or palette.color(QPalette.ColorRole.Window)
@@ -80,9 +82,20 @@ def test_the_system_going_dark_recolours_the_window(qtbot, window) -> None:  # t
     assert isinstance(app, QApplication)
     before = app.palette()
     banner = window.error_banner
+    assert darkest_drawn(window.attach_button.icon().pixmap(20, 20).toImage()) < 128
     try:
         app.setPalette(dark_palette())
         qtbot.waitUntil(lambda: banner.styleSheet() == ERROR_BANNER.dark)
+        # The paperclip, drawn in the text's colour, is light on the dark window.
+        assert darkest_drawn(window.attach_button.icon().pixmap(20, 20).toImage()) > 128
     finally:
         app.setPalette(before)
     qtbot.waitUntil(lambda: banner.styleSheet() == ERROR_BANNER.light)
+    assert darkest_drawn(window.attach_button.icon().pixmap(20, 20).toImage()) < 128
+
+
+def darkest_drawn(image: QImage) -> int:
+    """The lightness of the darkest pixel drawn (not transparent) in `image`."""
+    return min(image.pixelColor(x, y).lightness()
+               for x in range(image.width()) for y in range(image.height())
+               if image.pixelColor(x, y).alpha() > 200)
