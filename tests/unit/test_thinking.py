@@ -103,6 +103,15 @@ def test_the_watch_counts_the_pieces_written_while_thinking() -> None:
     assert plain.finish(answer) is answer  # no thinking: the result as it was
 
 
+def test_a_piece_that_ends_the_thinking_and_starts_the_answer_counts_for_both() -> None:
+    """A server that sends several tokens a piece: each part counts its share of the piece."""
+    watch = ThinkingWatch(lambda _p: None)
+    for piece in ("<think>Let me see", " more</think>Four and more."):
+        watch.piece(piece)
+    result = watch.finish(GenerationResult("", GenerationStats(10, 20, 0.1, 0.5, "stop")))
+    assert 0 < result.stats.answer_tokens < 20 and 0 < result.stats.thinking_tokens < 20
+
+
 def test_a_watch_on_a_template_that_opened_the_tag_starts_the_stream_with_it() -> None:
     seen: list[str] = []
     watch = ThinkingWatch(seen.append, opened=True)

@@ -176,7 +176,7 @@ class ThinkingWatch:
         self._on_piece = on_piece
         self._splitter = ThinkingSplitter()
         self.pieces = 0
-        self.thinking_pieces = 0
+        self.thinking_pieces = 0.0  # a piece that ends the thinking and starts the answer: a share
         self._started: float | None = None
         self._ended: float | None = None
         self._opened = opened
@@ -189,10 +189,14 @@ class ThinkingWatch:
         split = self._splitter.feed(text)
         now = self._splitter.channel
         self.pieces += 1
-        if split.thinking or (not split.answer and "thinking" in (was, now)):
+        if split.thinking and split.answer:  # several tokens a piece: each part its share
+            self.thinking_pieces += len(split.thinking) / (len(split.thinking)
+                                                           + len(split.answer))
+        elif split.thinking or (not split.answer and "thinking" in (was, now)):
             self.thinking_pieces += 1
+        if split.thinking or now == "thinking":
             self._started = self._started or time.perf_counter()
-        elif self._started is not None and self._ended is None:
+        if split.answer and self._started is not None and self._ended is None:
             self._ended = time.perf_counter()
         self._on_piece(text)
 
