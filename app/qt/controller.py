@@ -42,6 +42,8 @@ class ChatState(Enum):
     GENERATING = "Generating…"
 
 
+THINKING = "Thinking…"  # the status bar's word while a reasoning model thinks
+
 _A = ParamSpec("_A")
 _T = TypeVar("_T")
 
@@ -427,11 +429,14 @@ class ChatController(QObject):
         if request_id == self._title_request:
             self._title_text += text
         elif request_id == self._request and self._turn is not None:
-            said = self._turn.answer.progress
+            said, thought = self._turn.answer.progress, self._turn.thinking
             self._turn.piece(text)
             self.model.message_changed(self._turn.answer)
-            if said and not self._turn.answer.progress:  # the prompt read: the answer comes
-                self.progressChanged.emit("")
+            if self._turn.thinking and not thought:  # a reasoning model thinks first
+                self.progressChanged.emit(THINKING)
+            elif (said and not self._turn.answer.progress) or (thought
+                                                              and not self._turn.thinking):
+                self.progressChanged.emit("")  # the prompt read, or the thinking done
 
     def _on_finished(self, request_id: int, result: GenerationResult) -> None:
         if request_id == self._title_request:

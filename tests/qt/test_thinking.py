@@ -86,10 +86,12 @@ def test_the_thinking_shows_while_the_model_thinks_and_folds_when_it_answers(  #
     assert block._timer.isActive()  # the running time
     assert not widget.body.isVisible()  # no empty answer under it yet
     assert widget.plain_text() == ""
+    assert window.status.currentMessage() == "Thinking…"  # not "Generating…"
 
     engine.let_go()
     qtbot.waitUntil(lambda: engine.held == 2)
     qtbot.waitUntil(lambda: block.label.startswith("Thought for"))
+    assert window.status.currentMessage() == ""
     assert window.controller.model.message(1).streaming
     assert not block.preview.isVisible() and not block.text.isVisible() and not block.is_open
     assert not block._timer.isActive()
