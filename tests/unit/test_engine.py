@@ -22,8 +22,8 @@ from app.core.engine import (
     NoModelLoadedError,
     TemplateSource,
 )
-from app.core.engine.hardware import physical_cores
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
+from app.core.engine.threads import performance_cores
 
 pytestmark = [pytest.mark.model]
 
@@ -55,11 +55,43 @@ def test_load_reports_what_it_loaded(engine: LlamaCppEngine, smollm2_path: Path)
     assert info.path == smollm2_path
     assert info.n_ctx == 2048
     assert info.n_ctx_train == 8192
-    assert info.n_threads == physical_cores()
+    assert info.n_threads == performance_cores()
     assert 100_000_000 < info.n_params < 200_000_000
     assert info.template_source is TemplateSource.GGUF
     assert info.chat_template and "<|im_start|>" in info.chat_template
     assert "own chat template" in info.template_description
+
+
+def test_threads_adapt_on_the_live_context(engine: LlamaCppEngine) -> None:
+    """Auto threads start at the performance cores for both the answer and the prompt; the
+    tuner's count goes to llama.cpp between tokens (`llama_set_n_threads`), and each answer
+    says what was in use when it ended."""
+    info = engine.model
+    assert info is not None and info.threads_adapt
+    assert info.n_threads_batch == performance_cores()
+    generation, _prompt = engine._tuners
+    assert generation.most == performance_cores() and generation.least == 1
+    generation.current = 1
+    engine._set_threads(engine._llm)
+    try:
+        _pieces, result = ask(engine, "Say hello.")
+        assert result.text.strip() and result.stats.threads == generation.current
+        assert result.stats.threads_batch == engine.threads_in_use[1]
+    finally:
+        generation.current = generation.most
+        engine._set_threads(engine._llm)
+
+
+def test_threads_the_user_set_stay_as_set(smollm2_path: Path) -> None:
+    engine = LlamaCppEngine()
+    try:
+        info = engine.load(LoadSpec(smollm2_path, n_ctx=512, n_threads=1, n_threads_batch=1))
+        assert (info.n_threads, info.n_threads_batch, info.threads_adapt) == (1, 1, False)
+        assert all(tuner.fixed for tuner in engine._tuners)
+        _pieces, result = ask(engine, "Say hello.")
+        assert (result.stats.threads, result.stats.threads_batch) == (1, 1)
+    finally:
+        engine.unload()
 
 
 def test_an_answer_streams_in_pieces_with_stats(engine: LlamaCppEngine) -> None:

@@ -60,6 +60,8 @@ def test_issue_6_settings_are_all_declared() -> None:
         "server.port", "server.idle_unload_min", "server.save_chats", "server.cors_origins",
         # issue 22: reasoning models
         "sampling.thinking", "sampling.reasoning_effort",
+        # issue 25: threads under load
+        "hardware.n_threads_batch",
     }
     assert BY_KEY["hardware.n_threads"].special == ("auto",)
     assert BY_KEY["hardware.n_gpu_layers"].special == ("auto", "all")
@@ -99,9 +101,9 @@ def test_the_load_defaults_are_what_the_app_loads_with_today() -> None:
     options = load_options(SettingsFile(Path(SETTINGS_FILE)), can_offload=False)
     assert options["n_threads"] is spec.n_threads is None
     assert options["n_gpu_layers"] == spec.n_gpu_layers == 0
-    assert options == {"n_ctx": 4096, "n_threads": None, "n_batch": 512, "n_gpu_layers": 0,
-                       "flash_attn": False, "kv_cache_type": "f16", "use_mmap": True,
-                       "use_mlock": False}
+    assert options == {"n_ctx": 4096, "n_threads": None, "n_threads_batch": None,
+                       "n_batch": 512, "n_gpu_layers": 0, "flash_attn": False,
+                       "kv_cache_type": "f16", "use_mmap": True, "use_mlock": False}
 
 
 def test_load_options_are_named_as_llama_takes_them() -> None:
@@ -193,7 +195,7 @@ def test_set_validates_and_per_model_only_where_declared(tmp_path: Path) -> None
     settings = SettingsFile.load(tmp_path)
     with pytest.raises(SettingError, match="Temperature"):
         settings.set("sampling.temperature", 9)
-    with pytest.raises(SettingError, match="Threads cannot be set per model"):
+    with pytest.raises(SettingError, match="Threads for answers cannot be set per model"):
         settings.set("hardware.n_threads", 2, model="builtin")
     with pytest.raises(KeyError, match="no_such"):
         settings.set("sampling.no_such", 1)
@@ -355,7 +357,7 @@ def test_bad_per_model_overrides_are_reported(tmp_path: Path) -> None:
     assert settings.get("sampling.temperature", "builtin") == 0.4  # the global value, not -1
     assert len(settings.problems) == 3
     threads, temperature, broken = settings.problems
-    assert "Threads cannot be set per model" in threads and "'builtin'" in threads
+    assert "Threads for answers cannot be set per model" in threads and "'builtin'" in threads
     assert "Temperature" in temperature and "-1" in temperature and "'builtin'" in temperature
     assert "override is not used" in temperature
     assert "'broken'" in broken and "not used" in broken
@@ -465,8 +467,9 @@ def test_load_options_resolve_per_model(tmp_path: Path) -> None:
     settings.set("model.kv_cache_type", "q8_0", model="small")
     settings.set("hardware.use_mlock", True)
     assert load_options(settings, "small", can_offload=True, layers=30) == {
-        "n_ctx": 2048, "n_threads": 2, "n_batch": 512, "n_gpu_layers": 20, "flash_attn": True,
-        "kv_cache_type": "q8_0", "use_mmap": True, "use_mlock": True}
+        "n_ctx": 2048, "n_threads": 2, "n_threads_batch": None, "n_batch": 512,
+        "n_gpu_layers": 20, "flash_attn": True, "kv_cache_type": "q8_0", "use_mmap": True,
+        "use_mlock": True}
     other = load_options(settings, "other", can_offload=True)
     assert other["n_ctx"] == 8192 and other["n_gpu_layers"] == -1 and not other["flash_attn"]
     assert load_options(settings, "other", can_offload=False)["n_gpu_layers"] == 0

@@ -59,15 +59,19 @@ GPU_LAYERS_AUTO = -2
 class LoadSpec:
     """What to load and how.
 
-    `n_threads=None` means the physical cores of this machine (llama-cpp-python's own default is
-    half the logical cores, which halves the speed on small machines). `n_gpu_layers` -1 is
-    every layer; `GPU_LAYERS_AUTO` those that fit the GPU's free memory, decided by the load
-    itself (on the engine's thread: asking the GPU imports llama.cpp and reads the file).
+    `n_threads` (writing the answer) and `n_threads_batch` (reading the prompt) None mean
+    "auto": one per performance core to start with (llama-cpp-python's own default is half the
+    logical cores, which halves the speed on small machines), then adapted while the engine
+    runs to how busy the machine is (`engine.threads`); a number is kept as it is.
+    `n_gpu_layers` -1 is every layer; `GPU_LAYERS_AUTO` those that fit the GPU's free memory,
+    decided by the load itself (on the engine's thread: asking the GPU imports llama.cpp and
+    reads the file).
     """
 
     path: Path
     n_ctx: int = 4096
     n_threads: int | None = None
+    n_threads_batch: int | None = None
     n_gpu_layers: int = 0
     n_batch: int = 512
     chat_format: str | None = None  # None: the template the GGUF carries
@@ -158,6 +162,10 @@ class ModelInfo:
     location: str = ""
     parallel: int = 1
     tokens_estimated: bool = False
+    # Threads it was loaded with for the prompt (`n_threads` is the answer's), and whether
+    # both adapt to how busy the machine is ("auto").
+    n_threads_batch: int = 0
+    threads_adapt: bool = False
 
     @property
     def is_remote(self) -> bool:
@@ -224,6 +232,10 @@ class GenerationStats:
     # Of `completion_tokens`, those a reasoning model thought with, and how long it thought.
     thinking_tokens: int = 0
     thinking_s: float = 0.0
+    # The CPU threads in use when it ended, for the answer and for the prompt (0: not known,
+    # as for a model elsewhere).
+    threads: int = 0
+    threads_batch: int = 0
 
     @property
     def tokens_per_s(self) -> float:
@@ -246,6 +258,8 @@ class GenerationStats:
             **({"seed": self.seed} if self.seed is not None else {}),
             **({"thinking_tokens": self.thinking_tokens,
                 "thinking_s": round(self.thinking_s, 2)} if self.thinking_tokens else {}),
+            **({"threads": self.threads, "threads_batch": self.threads_batch}
+               if self.threads else {}),
         }
 
 

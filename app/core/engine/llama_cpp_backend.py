@@ -46,11 +46,11 @@ from app.core.engine.base import (
 from app.core.engine.cancel import CancelToken
 from app.core.engine.embedding import is_embedding_model
 from app.core.engine.gguf import GGUFError, GGUFHeader, read_header
-from app.core.engine.hardware import physical_cores
 from app.core.engine.native import NATIVE_LOG, StderrToLog
 from app.core.engine.offload import auto_gpu_layers, ggml_type
 from app.core.engine.states import Snapshot, StateCache, fingerprint
 from app.core.engine.thinking import ThinkingWatch
+from app.core.engine.threads import ThreadTuner, default_threads
 from app.core.engine.tool_calls import ToolCallFilter, forced_call_schema, tool_dicts
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,7 @@ class LlamaCppEngine:
         self._dirty = False  # the cache changed since it was last kept or restored
         # Whether the template ends the prompt inside <think>, by its variables' values.
         self._opens: dict[tuple[tuple[str, Any], ...], bool] = {}
+        self._tuners = (ThreadTuner(1), ThreadTuner(1))  # the loaded model's (`load`)
 
     @property
     def model(self) -> ModelInfo | None:
@@ -159,7 +160,7 @@ class LlamaCppEngine:
             raise ModelLoadError(f"Cannot load {path}: {exc.strerror or exc}.") from None
 
         llama_cpp = native.load_llama_cpp()
-        n_threads = spec.n_threads or physical_cores()
+        n_threads, n_threads_batch = _thread_counts(spec)
         n_ctx = spec.n_ctx
         if header.context_length:
             n_ctx = min(n_ctx, header.context_length)  # past its training length a model degrades
@@ -184,7 +185,7 @@ class LlamaCppEngine:
                     model_path=str(path),
                     n_ctx=n_ctx,
                     n_threads=n_threads,
-                    n_threads_batch=n_threads,
+                    n_threads_batch=n_threads_batch,
                     **batching,
                     n_gpu_layers=n_gpu_layers,
                     seed=spec.seed if spec.seed >= 0 else llama_cpp.LLAMA_DEFAULT_SEED,
@@ -203,6 +204,7 @@ class LlamaCppEngine:
 
         self._llm = llm
         self._install_abort_callback(llama_cpp)
+        self._tuners = _tuners(spec, n_threads, n_threads_batch)
         stat = path.stat()
         # What a kept state can only be restored under: the same file, context and cache
         # layout (without flash attention llama.cpp stores V transposed).
@@ -225,6 +227,8 @@ class LlamaCppEngine:
             n_ctx=llm.n_ctx(),
             n_ctx_train=int(llm._model.n_ctx_train()),
             n_threads=n_threads,
+            n_threads_batch=n_threads_batch,
+            threads_adapt=spec.n_threads is None or spec.n_threads_batch is None,
             n_params=int(llm._model.n_params()),
             size_bytes=path.stat().st_size,
             chat_format=str(llm.chat_format),
@@ -577,6 +581,7 @@ class LlamaCppEngine:
             self._cancel = None
             vars(llm).pop("eval", None)
             vars(llm).pop("create_completion", None)
+        tally.threads = self.threads_in_use
         if calls is None:
             return tally.result(llm.n_tokens)
         text, made = calls.finish(parse=tally.finish != "cancelled")
@@ -692,9 +697,20 @@ class LlamaCppEngine:
         evaluate = type(llm).eval.__get__(llm)
         batch = max(1, int(llm.n_batch))
 
+        generation, prompt = self._tuners
+
+        def timed(tokens: Sequence[int], tuner: ThreadTuner) -> None:
+            """Evaluate, and tell the tuner how long a token took (a prompt batch's time
+            per token: only whole batches, whose size is the same each time)."""
+            t0 = time.perf_counter()
+            evaluate(tokens)
+            whole = tuner is generation or len(tokens) == batch
+            if whole and tuner.add((time.perf_counter() - t0) / len(tokens)) is not None:
+                self._set_threads(llm)
+
         def eval_and_note(tokens: Sequence[int]) -> None:
             if tally.prompt_tokens is not None:
-                evaluate(tokens)
+                timed(tokens, generation)
                 return
             tally.cached_tokens = llm.n_tokens  # the prefix kept from before
             total = len(tokens)
@@ -704,15 +720,27 @@ class LlamaCppEngine:
             for start in range(0, max(total, 1), batch):
                 chunk = tokens[start:start + batch]
                 if start + batch >= total and len(chunk) > 1:  # the last token alone
-                    evaluate(chunk[:-1])
+                    timed(chunk[:-1], prompt)
                     chunk = chunk[-1:]
-                evaluate(chunk)
+                timed(chunk, prompt)
                 if on_prompt is not None and report:
                     on_prompt(PromptProgress(min(start + batch, total), total))
             tally.prompt_tokens = llm.n_tokens
             self._set_abort_callback(False)
 
         llm.eval = eval_and_note  # an instance attribute, removed when the answer ends
+
+    def _set_threads(self, llm: Any) -> None:
+        """The tuners' counts, on the live context (llama.cpp takes them at the next decode)."""
+        generation, prompt = self._tuners
+        native.load_llama_cpp().llama_set_n_threads(llm.ctx, generation.current, prompt.current)
+        log.debug("threads: %d for the answer, %d for the prompt", generation.current,
+                  prompt.current)
+
+    @property
+    def threads_in_use(self) -> tuple[int, int]:
+        """The threads llama.cpp uses now: for the answer, for the prompt."""
+        return self._tuners[0].current, self._tuners[1].current
 
     def _consume(self, stream: Iterator[dict[str, Any]],
                  text_of: Callable[[dict[str, Any]], str | None], tally: _Tally,
@@ -825,6 +853,7 @@ class _Tally:
     cached_tokens: int = 0
     finish: FinishReason = "stop"
     pieces: list[str] = dataclasses.field(default_factory=list)
+    threads: tuple[int, int] = (0, 0)  # in use at the end: for the answer, for the prompt
 
     def result(self, n_tokens_now: int, text: str | None = None,
                tool_calls: tuple[ToolCall, ...] = ()) -> GenerationResult:
@@ -844,6 +873,8 @@ class _Tally:
             finish_reason="tool_calls" if tool_calls and self.finish == "stop" else self.finish,
             cached_tokens=min(self.cached_tokens, prompt),
             seed=self.seed,
+            threads=self.threads[0],
+            threads_batch=self.threads[1],
         )
         return GenerationResult("".join(self.pieces) if text is None else text, stats,
                                 tool_calls)
@@ -854,3 +885,19 @@ def _template_failure(exc: Exception) -> str:
     reason = " ".join(str(exc).split())[:200] or type(exc).__name__
     return (f"The model's chat template failed ({reason}); this answer used a generic chat "
             f"format ({GENERIC_CHAT_FORMAT}) instead.")
+
+
+def _tuners(spec: LoadSpec, n_threads: int, n_threads_batch: int
+            ) -> tuple[ThreadTuner, ThreadTuner]:
+    """The answer's and the prompt's thread tuners: "auto" adapts between 1 and the count it
+    starts with; a number the user set stays (a tuner that can only keep it)."""
+    return (ThreadTuner(n_threads, least=1 if spec.n_threads is None else n_threads),
+            ThreadTuner(n_threads_batch, window=2, first_probe=4, longest_wait=64,
+                        least=1 if spec.n_threads_batch is None else n_threads_batch))
+
+
+def _thread_counts(spec: LoadSpec) -> tuple[int, int]:
+    """The threads to load with, for the answer and for the prompt: the user's, else the
+    machine's defaults (`threads.default_threads`)."""
+    defaults = default_threads()
+    return spec.n_threads or defaults.generation, spec.n_threads_batch or defaults.batch

@@ -43,6 +43,7 @@ class LoadOptions(TypedDict):
 
     n_ctx: int
     n_threads: int | None
+    n_threads_batch: int | None
     n_batch: int
     n_gpu_layers: int
     flash_attn: bool
@@ -74,10 +75,12 @@ def load_options(settings: SettingsFile, model: str | None = None, *, can_offloa
         return settings.get(key, model)
 
     threads = get("hardware.n_threads")
+    batch_threads = get("hardware.n_threads_batch")
     gpu = get("hardware.n_gpu_layers")
     return LoadOptions(
         n_ctx=_int(get("model.n_ctx")),
         n_threads=None if threads == "auto" else _int(threads),
+        n_threads_batch=None if batch_threads == "auto" else _int(batch_threads),
         n_batch=_int(get("hardware.n_batch")),
         n_gpu_layers=gpu_layers(gpu if isinstance(gpu, str) else _int(gpu), can_offload, layers,
                                 fit=fit),

@@ -127,9 +127,13 @@ SETTINGS: tuple[Setting, ...] = (
             "kept), or stop and say so.",
             "choice", "drop-oldest", choices=OVERFLOW_POLICIES,
             choice_labels=("Drop the oldest turns", "Stop and say so"), group="Model"),
-    Setting("hardware.n_threads", "Threads",
-            "CPU threads used to run the model. Auto: one per physical core, usually the "
-            "fastest.",
+    Setting("hardware.n_threads", "Threads for answers",
+            "CPU threads that write the answer. Auto: one per performance core, fewer while "
+            "other programs keep the machine busy (the app measures each token and adapts).",
+            "int", "auto", 1, 256, special=("auto",), reload=True, group="Hardware"),
+    Setting("hardware.n_threads_batch", "Threads for prompts",
+            "CPU threads that read the prompt and documents. Auto: one per performance core, "
+            "fewer while other programs keep the machine busy.",
             "int", "auto", 1, 256, special=("auto",), reload=True, group="Hardware"),
     Setting("hardware.n_batch", "Batch size",
             "How many prompt tokens are evaluated in one step. Larger can read long prompts "

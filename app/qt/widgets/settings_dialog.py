@@ -60,7 +60,8 @@ TEXT_PLACEHOLDER = {"server.cors_origins": "none (e.g. https://example.com)"}
 TEXT_MIN_CHARS = 36  # a text box is about this many characters wide
 NUMBER_ITEM = "A number"
 # Where a special setting's number starts when the user first picks "A number".
-NUMBER_START = {"app.font_size": 11, "hardware.n_threads": os.cpu_count() or 1}
+NUMBER_START = {"app.font_size": 11, "hardware.n_threads": os.cpu_count() or 1,
+                "hardware.n_threads_batch": os.cpu_count() or 1}
 
 
 def _tooltip(setting: Setting) -> str:

@@ -54,9 +54,11 @@ class StatusBar(QStatusBar):
             self.model.setToolTip(plain_tooltip(remote_details(info, connection)))
             return
         runs_on = f"GPU offload ({gpu_backend or 'GPU'})" if info.gpu_offload else "CPU"
+        adapting = " (fewer while the machine is busy)" if info.threads_adapt else ""
         self.model.setToolTip(plain_tooltip(
-            f"{info.path}\ncontext {info.n_ctx} tokens · {info.n_threads} threads · "
-            f"{runs_on}\nchat template: {info.template_description}"))
+            f"{info.path}\ncontext {info.n_ctx} tokens · {runs_on}\nthreads: "
+            f"{info.n_threads} for answers, {info.n_threads_batch or info.n_threads} for "
+            f"prompts{adapting}\nchat template: {info.template_description}"))
 
     def show_state(self, text: str) -> None:
         self.state.setText(text)
@@ -69,7 +71,9 @@ class StatusBar(QStatusBar):
         if s.completion_tokens:
             self.speed.setText(f"{s.tokens_per_s:.1f} tok/s" +
                                (f" · {token_counts(s)}" if s.thinking_tokens else ""))
-            self.speed.setToolTip(thinking_time(s))
+            in_use = (f"threads in use: {s.threads} for the answer, {s.threads_batch} for "
+                      "the prompt" if s.threads else "")
+            self.speed.setToolTip("\n".join(t for t in (thinking_time(s), in_use) if t))
 
     def show_downloads(self, manager: DownloadManager) -> None:
         """How many downloads run, else failed, else are paused; nothing when none is left."""
