@@ -71,6 +71,8 @@ _POOLING_OWN, _POOLING_MEAN = -1, 1  # LLAMA_POOLING_TYPE_UNSPECIFIED (the model
 # enough, used with a warning instead of failing the chat.
 GENERIC_CHAT_FORMAT = "chatml"
 _PROBE = "Hello?"
+# A prompt batch shorter than this says too little about the threads' speed to be counted.
+_PROMPT_SAMPLE_TOKENS = 64
 _OPENS_THINKING = re.compile(r"<think>\s*$")
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
@@ -701,11 +703,11 @@ class LlamaCppEngine:
 
         def timed(tokens: Sequence[int], tuner: ThreadTuner) -> None:
             """Evaluate, and tell the tuner how long a token took (a prompt batch's time
-            per token: only whole batches, whose size is the same each time)."""
+            per token: only batches long enough to say)."""
             t0 = time.perf_counter()
             evaluate(tokens)
-            whole = tuner is generation or len(tokens) == batch
-            if whole and tuner.add((time.perf_counter() - t0) / len(tokens)) is not None:
+            counts = tuner is generation or len(tokens) >= _PROMPT_SAMPLE_TOKENS
+            if counts and tuner.add((time.perf_counter() - t0) / len(tokens)) is not None:
                 self._set_threads(llm)
 
         def eval_and_note(tokens: Sequence[int]) -> None:
@@ -892,7 +894,7 @@ def _tuners(spec: LoadSpec, n_threads: int, n_threads_batch: int
     """The answer's and the prompt's thread tuners: "auto" adapts between 1 and the count it
     starts with; a number the user set stays (a tuner that can only keep it)."""
     return (ThreadTuner(n_threads, least=1 if spec.n_threads is None else n_threads),
-            ThreadTuner(n_threads_batch, window=2, first_probe=4, longest_wait=64,
+            ThreadTuner(n_threads_batch, window=1, first_probe=3, longest_wait=48,
                         least=1 if spec.n_threads_batch is None else n_threads_batch))
 
 
