@@ -15,6 +15,8 @@ from app.core.engine.cancel import CancelToken
 from app.core.models import hub as hub_mod
 from app.core.models.catalog import load_catalog
 from app.core.models.download import Download, DownloadInterrupted, Progress
+from app.core.models.library import builtin_model_path
+from app.files import format_bytes
 from app.paths import AppPaths
 from app.qt import dialogs
 from app.qt.application import build_window
@@ -108,6 +110,7 @@ def test_the_page_opens_from_the_button_and_the_picker_and_asks_the_hub_nothing(
     qtbot.waitUntil(lambda: page.installed.tree.topLevelItem(0).text(1) == "135M")
     row = page.installed.tree.topLevelItem(0)
     assert row.text(6) == "built-in"
+    assert row.text(3) == format_bytes(builtin_model_path().stat().st_size)  # not its mtime
     assert "needs" in row.toolTip(page.installed.FIT)
     assert served.requests == []  # neither the start nor the page asked the hub anything
 

@@ -150,7 +150,7 @@ class InstalledList(QWidget):
             item.setText(0, label)
             item.setToolTip(0, plain_tooltip(str(entry.path)))
             signature = signature_of(entry.path)
-            size = signature[1] if signature else 0
+            size = signature[0] if signature else 0  # (size, mtime)
             item.setText(3, format_bytes(size))
             right_align(item, 1, 3, 4)
             known = self._headers.get(entry.path)
