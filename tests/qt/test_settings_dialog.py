@@ -25,6 +25,7 @@ from app.core.settings.schema import SETTINGS
 from app.qt import hardware as hardware_module
 from app.qt.main_window import MainWindow
 from app.qt.widgets.settings_dialog import SettingsDialog
+from tests.qt import look
 
 pytestmark = [pytest.mark.qt]
 
@@ -210,6 +211,33 @@ def test_the_hardware_read_after_the_dialog_opened_is_shown(  # type: ignore[no-
     assert not gpu_layers.isEnabled()  # in the model's scope too
     dialog.set_hardware(CUDA)
     assert gpu_layers.isEnabled() and reason.isHidden()
+
+
+def test_a_reading_that_adds_a_row_grows_the_open_dialog(  # type: ignore[no-untyped-def]
+        qtbot, settings: SettingsFile) -> None:
+    """The GPU layers' reason appears when a CPU-only reading comes after the dialog opened:
+    the dialog grows, where it kept its size and cut the Hardware page's wrapped notes."""
+    dialog = make(qtbot, settings, model_key=MODEL)
+    dialog.pages.setCurrentWidget(dialog.findChild(QWidget, "settingsPage.Hardware"))
+    dialog.show()
+    dialog.resize(dialog.sizeHint())
+    qtbot.waitUntil(dialog.isVisible)
+    before = dialog.height()
+    dialog.set_hardware(CPU_ONLY)
+    qtbot.waitUntil(lambda: dialog.findChild(QLabel, "gpuLayersReason").isVisible())
+    assert dialog.height() > before
+    assert [f for f in look.findings(dialog) if f.check == "cut"] == []
+
+
+def test_every_editor_is_named_for_a_screen_reader(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    """By its row's label: a check box has no text of its own to be named by."""
+    dialog = make(qtbot, settings)
+    for setting in SETTINGS:
+        assert dialog.findChild(QWidget, setting.key).accessibleName() == setting.label
+    for page in range(dialog.pages.count()):
+        dialog.pages.setCurrentIndex(page)
+        dialog.show()
+        assert [f for f in look.findings(dialog) if f.check == "name"] == []
 
 
 def test_the_window_reads_the_hardware_off_the_gui_thread(  # type: ignore[no-untyped-def]

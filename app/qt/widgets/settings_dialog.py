@@ -76,6 +76,8 @@ class _Editor:
         self.setting = setting
         self.widget = widget
         widget.setObjectName(setting.key)
+        # The row's label names it for a screen reader too: a check box has no text of its own.
+        widget.setAccessibleName(setting.label)
 
     def value(self) -> Value:
         raise NotImplementedError
@@ -424,6 +426,8 @@ class SettingsDialog(QDialog):
         self.hardware = hardware
         self.hardware_summary.setText(hardware.describe())
         self._show_offload()
+        if self.isVisible():  # opened before the reading came: grow to show its new rows whole
+            self.resize(self.size().expandedTo(self.sizeHint()))
 
     def _show_offload(self) -> None:
         """The GPU layers row as the build allows: on a CPU-only one, refused, with why."""
