@@ -17,6 +17,7 @@ something Qt interprets:
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
 from dataclasses import dataclass, field
@@ -79,9 +80,35 @@ MAX_ATTACHMENT_LINES = 20
 
 
 @dataclass(frozen=True)
+class MarkdownColours:
+    """The colours rendered Markdown is written in: Qt's rich text has no CSS classes to
+    restyle, so they go into the HTML and a theme change renders again. The window passes its
+    design tokens' (`app.qt.design.markdown_colours`); the defaults here serve the rest.
+
+    `pygments_style` names the Pygments style that colours code; pick one made for a dark
+    background when `dark` is true."""
+
+    dark: bool
+    code_background: str  # a code block's background...
+    code_text: str  # ...and its plain text
+    muted: str  # the "python  Copy" line above a code block, a quote's text
+    border: str  # a table's lines
+    table_header: str  # a header cell's background
+    quote_bar: str  # the bar beside a block quote
+    pygments_style: str
+
+
+LIGHT_COLOURS = MarkdownColours(False, code_background="#f3f4f6", code_text="#1f2328",
+                                muted="#57606a", border="#d0d7de", table_header="#f6f8fa",
+                                quote_bar="#d0d7de", pygments_style="friendly")
+DARK_COLOURS = MarkdownColours(True, code_background="#161b22", code_text="#e6edf3",
+                               muted="#9198a1", border="#3d444d", table_header="#1c2128",
+                               quote_bar="#3d444d", pygments_style="github-dark")
+
+
+@dataclass(frozen=True)
 class _Theme:
-    """How code blocks, tables and quotes look: Qt's rich text has no CSS classes to restyle,
-    so the colours are written into the HTML and a theme change renders again."""
+    """`MarkdownColours` as the pieces of HTML that use them."""
 
     formatter: HtmlFormatter  # type: ignore[type-arg]
     block: str  # the <pre>'s style
@@ -92,24 +119,19 @@ class _Theme:
     quote: str  # a block quote's text colour
 
 
-def _theme(pygments_style: str, *, background: str, foreground: str, muted: str, border: str,
-           header: str, quote_bar: str) -> _Theme:
+@functools.lru_cache(maxsize=8)
+def _theme(colours: MarkdownColours) -> _Theme:
     return _Theme(
-        HtmlFormatter(noclasses=True, nowrap=True, style=pygments_style),
-        f"background-color:{background}; color:{foreground}; font-family:monospace; "
-        "white-space:pre-wrap; margin:0; padding:6px",
-        f"color:{muted}; font-size:small",
+        HtmlFormatter(noclasses=True, nowrap=True, style=colours.pygments_style),
+        f"background-color:{colours.code_background}; color:{colours.code_text}; "
+        "font-family:monospace; white-space:pre-wrap; margin:0; padding:6px",
+        f"color:{colours.muted}; font-size:small",
         # Qt draws a table's borders from these: one line between cells (collapsed), in the
         # theme's colour; `cellpadding` is the room around a cell's text.
         f'border="1" cellspacing="0" cellpadding="5" '
-        f'style="border-collapse:collapse; border-color:{border}; border-style:solid"',
-        header, quote_bar, muted)
+        f'style="border-collapse:collapse; border-color:{colours.border}; border-style:solid"',
+        colours.table_header, colours.quote_bar, colours.muted)
 
-
-_LIGHT = _theme("friendly", background="#f3f4f6", foreground="#1f2328", muted="#57606a",
-                border="#d0d7de", header="#f6f8fa", quote_bar="#d0d7de")
-_DARK = _theme("github-dark", background="#161b22", foreground="#e6edf3", muted="#9198a1",
-               border="#3d444d", header="#1c2128", quote_bar="#3d444d")
 
 OPENABLE_SCHEMES = ("http", "https", "mailto")
 
@@ -360,11 +382,12 @@ class MarkdownRenderer:
     """Renders one message; `code_blocks[i]` is the text behind the link `copy-code:i`,
     `links[i]` the one behind `open-link:i`, `tables[i]` the one behind `show-table:i`.
 
-    `dark` picks code block colours for a dark window.
+    `colours` are the colours it writes (`dark` picks the default light or dark ones); set
+    `colours` again for a theme chosen later, and render again.
     """
 
-    def __init__(self, dark: bool = False) -> None:
-        self.dark = dark
+    def __init__(self, dark: bool = False, colours: MarkdownColours | None = None) -> None:
+        self.colours = colours or (DARK_COLOURS if dark else LIGHT_COLOURS)
         self._md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
         self._md.enable(["table", "strikethrough"])
         self._blocks: list[str] = []
@@ -418,8 +441,13 @@ class MarkdownRenderer:
         self._md.add_render_rule("rest", lambda *_: "")
 
     @property
+    def dark(self) -> bool:
+        """Whether the colours are for a dark window."""
+        return self.colours.dark
+
+    @property
     def _theme(self) -> _Theme:
-        return _DARK if self.dark else _LIGHT
+        return _theme(self.colours)
 
     # -- rendering ---------------------------------------------------------------------------
 
