@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -18,7 +18,6 @@ from PySide6.QtGui import (
     QDragMoveEvent,
     QDropEvent,
     QKeySequence,
-    QPalette,
     QShortcut,
 )
 from PySide6.QtWidgets import (
@@ -29,7 +28,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -47,15 +45,17 @@ from app.core.settings.connections import Connections
 from app.files import safe_file_name
 from app.paths import AppPaths
 from app.qt import dialogs
-from app.qt.appearance import apply_appearance, restyle
+from app.qt.appearance import apply_appearance, restyle, set_variant
 from app.qt.context_usage import ContextUsage
 from app.qt.controller import ChatController, ChatState
+from app.qt.design import SPACE
 from app.qt.hardware import HardwareProbe
+from app.qt.icons import icon_button, set_icon
 from app.qt.message_actions import MessageActions
 from app.qt.remote_models import RemoteModels
 from app.qt.server_control import ServerControl
 from app.qt.state import load_state, save_state
-from app.qt.widgets.attachments import AttachmentBar, paperclip_icon
+from app.qt.widgets.attachments import AttachmentBar
 from app.qt.widgets.chat_view import ChatView
 from app.qt.widgets.composer import Composer, local_files
 from app.qt.widgets.context_meter import ContextMeter
@@ -114,7 +114,9 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.chat_page)
         self.pages.addWidget(self.models_page)
         central = QWidget()
-        QVBoxLayout(central).addWidget(self.pages)
+        pages = QVBoxLayout(central)
+        pages.setContentsMargins(0, 0, 0, 0)  # the sidebar reaches the window's edges
+        pages.addWidget(self.pages)
         self.setCentralWidget(central)
         # The OpenAI-compatible API, answered on the window's own inference thread.
         self.server = ServerControl(controller.host.runner, controller.settings, paths, self)
@@ -146,7 +148,7 @@ class MainWindow(QMainWindow):
         self.edit_bar = EditBar()
         conversation_column = QWidget()
         layout = QVBoxLayout(conversation_column)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(SPACE.s, SPACE.s, SPACE.m, SPACE.s)
         layout.addLayout(self._build_model_bar())
         layout.addWidget(self.preset_bar)
         layout.addWidget(self.error_banner)
@@ -222,6 +224,7 @@ class MainWindow(QMainWindow):
         self.model_picker.manageRequested.connect(self.show_models)
         manage = QPushButton("Models…")
         manage.setObjectName("manageModelsButton")
+        set_icon(manage, "models")
         manage.setToolTip("Download, import and delete models")
         manage.clicked.connect(self.show_models)
         top = QHBoxLayout()
@@ -230,6 +233,7 @@ class MainWindow(QMainWindow):
         top.addWidget(manage)
         settings = QPushButton("Settings…")
         settings.setObjectName("settingsButton")
+        set_icon(settings, "settings")
         settings.setToolTip("Sampling, context, threads, GPU layers, appearance")
         settings.clicked.connect(self.show_settings)
         top.addWidget(settings)
@@ -283,15 +287,16 @@ class MainWindow(QMainWindow):
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("sendButton")
         self.send_button.setDefault(True)
+        set_variant(self.send_button, "primary")
+        set_icon(self.send_button, "send", "on_accent")
         self.send_button.clicked.connect(self.composer.submit)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stopButton")
+        set_icon(self.stop_button, "stop")
         self.stop_button.clicked.connect(controller.stop)
-        self.attach_button = QToolButton()
-        self.attach_button.setObjectName("attachButton")
-        self._draw_attach_icon()
-        self.attach_button.setIconSize(QSize(20, 20))
-        self.attach_button.setToolTip("Attach documents (txt, md, pdf, docx, html)")
+        self.attach_button = icon_button(
+            "attach", "Attach documents (txt, md, pdf, docx, html)",
+            accessible_name="Attach documents", object_name="attachButton")
         self.attach_button.clicked.connect(
             lambda: self.attach_files(dialogs.files_to_attach(self)))
         QShortcut(QKeySequence("Esc"), self, activated=self._escape)
@@ -663,13 +668,9 @@ class MainWindow(QMainWindow):
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         # The application palette reached the window (the theme setting; the system going
-        # dark): what has a style sheet hears nothing of it, so restyle it all.
+        # dark): what has a style sheet hears nothing of it, so restyle it all (the icons too).
         if event.type() == QEvent.Type.PaletteChange:
             restyle()
-            self._draw_attach_icon()  # drawn in the text's colour: a light clip stayed on white
-
-    def _draw_attach_icon(self) -> None:
-        self.attach_button.setIcon(paperclip_icon(self.palette().color(QPalette.ColorRole.Text)))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QLayoutItem,
     QPlainTextEdit,
     QSizePolicy,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,8 +33,11 @@ from app.core.documents.language import LANGUAGES
 from app.core.documents.readers import Document, DocumentError, from_paste, read_document
 from app.core.documents.summary_options import FORMS, LENGTHS, Form, Length, SummaryOptions
 from app.core.text import TOKEN_DENSE
+from app.qt import icons
+from app.qt.appearance import follow_theme, set_variant
+from app.qt.design import SPACE
+from app.qt.icons import icon_button, set_icon
 from app.qt.safe_text import elided, plain_tooltip
-from app.qt.widgets.buttons import tool_button
 from app.qt.workers.background import BackgroundCall
 
 PREVIEW_CHARS = 20_000  # more would only slow the GUI down: the preview shows the beginning
@@ -45,30 +46,11 @@ NAME_WIDTH_PX = 240  # longer names are elided in the middle, keeping their exte
 # Characters of a name measured for that: Qt lays out the whole string to elide it.
 MAX_NAME_CHARS = 500
 EXPANDED_WIDTH_PX = 420
+CHIP_ICON_PX = 14
 
 _KIND_LABELS = {"text": "Plain text", "markdown": "Markdown", "pdf": "PDF", "docx": "Word document",
                 "html": "Web page", "paste": "Pasted text"}
 _ESTIMATE_SAMPLE = 200_000  # characters looked at; the share found is extrapolated
-
-
-# A paperclip, drawn rather than typed: "📎" needs an emoji font, which many Linux desktops lack.
-_PAPERCLIP_SVG = (
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path transform="rotate(45 12 12)"'
-    ' d="M15 7V17A3.5 3.5 0 0 1 8 17V5.5A2.5 2.5 0 0 1 13 5.5V16A1 1 0 0 1 11 16V8"'
-    ' fill="none" stroke="{color}" stroke-width="1.7" stroke-linecap="round"'
-    ' stroke-linejoin="round"/></svg>')
-
-
-def paperclip_icon(color: QColor, size: int = 20, scale: float = 2.0) -> QIcon:
-    """A paperclip in `color`, `size` pixels square (drawn at `scale` for sharp HiDPI)."""
-    renderer = QSvgRenderer(QByteArray(_PAPERCLIP_SVG.format(color=color.name()).encode()))
-    pixmap = QPixmap(round(size * scale), round(size * scale))
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    renderer.render(painter)
-    painter.end()
-    pixmap.setDevicePixelRatio(scale)
-    return QIcon(pixmap)
 
 
 def estimate_tokens(text: str) -> int:
@@ -189,9 +171,12 @@ class _FlowLayout(QLayout):
         return y + line_height - rect.y() + margins.bottom()
 
 
-def _chip_button(text: str, name: str, tip: str) -> QToolButton:
-    button = tool_button(text, tip, name)
-    side = button.fontMetrics().height() + 6  # square and snug: a chip is one line of text
+def _chip_button(icon_name: str, text: str, name: str, tip: str) -> QToolButton:
+    button = icon_button(icon_name, tip, object_name=name, size=CHIP_ICON_PX)
+    button.setText(text)  # not shown beside the icon
+    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    # Square and snug: a chip is one line of text.
+    side = button.fontMetrics().height() + SPACE.s
     button.setFixedSize(side, side)
     return button
 
@@ -208,8 +193,7 @@ class AttachmentChip(QFrame):
     def __init__(self, document: Document, label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("attachmentChip")
-        self.setStyleSheet("#attachmentChip { border: 1px solid palette(mid); "
-                           "border-radius: 6px; background: palette(base); }")
+        set_variant(self, "card")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.document = document
         self.label = label  # the name shown: "report.pdf (2)" for a second report.pdf
@@ -217,8 +201,8 @@ class AttachmentChip(QFrame):
         self.preview: QPlainTextEdit | None = None  # made when first opened
 
         icon = QLabel()
-        icon.setPixmap(self.style().standardIcon(
-            QStyle.StandardPixmap.SP_FileIcon).pixmap(16, 16))
+        follow_theme(icon, lambda: icon.setPixmap(
+            icons.icon("document", "muted").pixmap(CHIP_ICON_PX, CHIP_ICON_PX)))
         self.name_label = QLabel(self.fontMetrics().elidedText(
             elided(label, MAX_NAME_CHARS), Qt.TextElideMode.ElideMiddle, NAME_WIDTH_PX))
         self.name_label.setObjectName("attachmentName")
@@ -226,15 +210,15 @@ class AttachmentChip(QFrame):
         self.size_label = QLabel(tokens_text(estimate_tokens(document.text), estimated=True))
         self.size_label.setObjectName("attachmentSize")
         self.size_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.expand_button = _chip_button("▸", "attachmentExpand", "Show the beginning")
+        self.expand_button = _chip_button("expand", "▸", "attachmentExpand", "Show the beginning")
         self.expand_button.setCheckable(True)
         self.expand_button.toggled.connect(self.set_expanded)
-        self.remove_button = _chip_button("✕", "attachmentRemove", "Remove this document")
+        self.remove_button = _chip_button("close", "✕", "attachmentRemove", "Remove this document")
         self.remove_button.clicked.connect(self.removeRequested)
 
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
-        header.setSpacing(6)
+        header.setSpacing(SPACE.s)
         header.addWidget(icon)
         header.addWidget(self.name_label)
         header.addWidget(self.size_label)
@@ -242,8 +226,8 @@ class AttachmentChip(QFrame):
         header.addWidget(self.expand_button)
         header.addWidget(self.remove_button)
         self._column = QVBoxLayout(self)
-        self._column.setContentsMargins(8, 2, 2, 2)
-        self._column.setSpacing(4)
+        self._column.setContentsMargins(SPACE.s, SPACE.xxs, SPACE.xxs, SPACE.xxs)
+        self._column.setSpacing(SPACE.xs)
         self._column.addLayout(header)
         self.setToolTip(plain_tooltip(self._describe()))
 
@@ -268,8 +252,11 @@ class AttachmentChip(QFrame):
         if self.expand_button.isChecked() != expanded:
             self.expand_button.setChecked(expanded)  # comes back here through `toggled`
             return
+        set_icon(self.expand_button, "collapse" if expanded else "expand")
         self.expand_button.setText("▾" if expanded else "▸")
-        self.expand_button.setToolTip("Hide the beginning" if expanded else "Show the beginning")
+        tip = "Hide the beginning" if expanded else "Show the beginning"
+        self.expand_button.setToolTip(tip)
+        self.expand_button.setAccessibleName(tip)
         if expanded and self.preview is None:
             self.preview = self._make_preview()
             self._column.addWidget(self.preview)
@@ -308,8 +295,7 @@ class _ReadingChip(QFrame):
     def __init__(self, path: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("attachmentReading")
-        self.setStyleSheet("#attachmentReading { border: 1px dashed palette(mid); "
-                           "border-radius: 6px; }")
+        set_variant(self, "dashed")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         label = QLabel(self.fontMetrics().elidedText(
             f"Reading {elided(path.name, MAX_NAME_CHARS)}…", Qt.TextElideMode.ElideMiddle,
@@ -318,7 +304,7 @@ class _ReadingChip(QFrame):
         label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         label.setToolTip(plain_tooltip(str(path)))
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 5, 8, 5)
+        layout.setContentsMargins(SPACE.s, SPACE.xs, SPACE.s, SPACE.xs)
         layout.addWidget(label)
         # Signal to signal: once this placeholder is gone, a late result reaches nobody.
         self.call = BackgroundCall(lambda: read_document(path), f"Reading {path.name}")
@@ -354,8 +340,8 @@ class AttachmentBar(QWidget):
         self._flow = _FlowLayout(chip_area)
         self.options_row = self._make_options_row()
         column = QVBoxLayout(self)
-        column.setContentsMargins(0, 4, 0, 0)
-        column.setSpacing(4)
+        column.setContentsMargins(0, SPACE.xs, 0, 0)
+        column.setSpacing(SPACE.xs)
         column.addWidget(chip_area)
         column.addWidget(self.options_row)
         self._update_visibility()

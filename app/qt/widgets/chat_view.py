@@ -22,7 +22,8 @@ from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, QTime
 from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
 from app.core.chat.markdown import MarkdownRenderer
-from app.qt.appearance import is_dark
+from app.qt.appearance import colors_for, set_surface
+from app.qt.design import SPACE, markdown_colours
 from app.qt.throttle import gui_throttle
 from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.widgets.message_widget import MessageWidget
@@ -57,7 +58,8 @@ class ChatView(QScrollArea):
         self.setObjectName("conversationView")
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._renderer = MarkdownRenderer(dark=is_dark(self.palette()))
+        self._renderer = MarkdownRenderer(colours=markdown_colours(colors_for(self.palette())))
+        set_surface(self, "conversation")
         self._model: ConversationModel | None = None
         self._widgets: list[MessageWidget] = []
         self._first = 0  # rows above this one are not drawn yet
@@ -92,10 +94,10 @@ class ChatView(QScrollArea):
 
     def _follow_palette(self) -> None:
         """A light or dark theme chosen while the window is open recolours the code blocks."""
-        dark = is_dark(self.palette())
-        if dark == self._renderer.dark:
+        colours = markdown_colours(colors_for(self.palette()))
+        if colours == self._renderer.colours:
             return
-        self._renderer.dark = dark
+        self._renderer.colours = colours
         for widget in self._widgets:
             widget.forget_rendering()
         if self._model is not None:
@@ -105,10 +107,11 @@ class ChatView(QScrollArea):
     def _new_content(self) -> tuple[QWidget, QVBoxLayout]:
         content = QWidget()
         layout = QVBoxLayout(content)
-        layout.setContentsMargins(8, 8, 8, 8)
-        layout.setSpacing(6)
+        layout.setContentsMargins(SPACE.s, SPACE.s, SPACE.s, SPACE.s)
+        layout.setSpacing(SPACE.s - SPACE.xxs)
         layout.addStretch(1)
         self.setWidget(content)
+        content.setAutoFillBackground(False)  # the conversation's surface shows through
         return content, layout
 
     # -- model binding ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
 
@@ -66,6 +66,13 @@ class Composer(QPlainTextEdit):
         margins = self.contentsMargins()
         frame = 2 * int(self.document().documentMargin()) + margins.top() + margins.bottom()
         self.setFixedHeight(lines * line + frame)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # The style sheet sets the frame's room once the composer is polished (shown), and a
+        # font size chosen later changes the lines.
+        if event.type() in (QEvent.Type.ContentsRectChange, QEvent.Type.FontChange):
+            self._fit_height()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.settings.schema import OVERFLOW_POLICIES, OverflowPolicy
-from app.qt.appearance import is_dark
+from app.qt.appearance import colors_for
 
 Level = Literal["ok", "high", "over", "summary"]
 
@@ -48,14 +48,6 @@ _POLICY_NEXT_SEND: dict[OverflowPolicy, str] = {
     "drop-oldest": "The next answer would not fit: when you send, the oldest turns are left out.",
     "stop": "The next answer would not fit: when you send, the model stops and says so instead "
             "of answering."}
-# Warnings (text, gauge) on light and on dark backgrounds. Text keeps at least 4.5:1 against
-# Window and Base; on light ones the gauge is brighter than the text, to read as amber and red.
-_WARNINGS: dict[bool, dict[Level, tuple[str, str]]] = {
-    False: {"high": ("#8a5300", "#e69500"), "over": ("#b3261e", "#d93025")},
-    True: {"high": ("#f2b84b", "#f2b84b"), "over": ("#ff7b72", "#ff7b72")},
-}
-
-
 @dataclass(frozen=True)
 class _Colors:
     text: QColor
@@ -71,13 +63,13 @@ def _blend(base: QColor, over: QColor, share: float) -> QColor:
 
 def _colors(palette: QPalette, level: Level) -> _Colors:
     """Colours for `level` drawn from `palette`: a theme switch repaints the meter right."""
-    window = palette.color(QPalette.ColorRole.Window)
-    ink = palette.color(QPalette.ColorRole.WindowText)
-    if level in ("ok", "summary"):  # a summary is the plan, not a warning
-        text = palette.color(QPalette.ColorRole.PlaceholderText)
-        fill = palette.color(QPalette.ColorRole.Highlight)
-    else:
-        text, fill = (QColor(c) for c in _WARNINGS[is_dark(palette)][level])
+    tokens = colors_for(palette)
+    # Not the button's own Window role: the style sheet makes it transparent.
+    window, ink = QColor(tokens.window), QColor(tokens.text)
+    # The text keeps 4.5:1 on the window (design.TEXT_PAIRS); the gauge is in the same colour.
+    text, fill = {"high": (tokens.warning, tokens.warning), "over": (tokens.error, tokens.error)
+                  }.get(level, (tokens.muted, tokens.accent))  # a summary is the plan: no warning
+    text, fill = QColor(text), QColor(fill)
     return _Colors(text, fill, _blend(window, ink, 0.15), _blend(window, ink, 0.35))
 
 

@@ -19,9 +19,12 @@ from PySide6.QtWidgets import (
 
 from app.core.models.download import Progress
 from app.files import format_bytes
-from app.qt.appearance import ERROR_TEXT, set_style
+from app.qt.appearance import ERROR_TEXT, ThemedStyle, current_colors, follow_theme, set_style
+from app.qt.design import SPACE
 from app.qt.safe_text import plain_tooltip
 from app.qt.workers.downloads import DownloadJob, DownloadManager, JobState
+
+DOWNLOAD_LIST = ThemedStyle(lambda c: f"#downloadList {{ border-top: 1px solid {c.border}; }}")
 
 ROWS_SHOWN = 3  # more downloads than this scroll, so the tabs above keep their room
 
@@ -57,14 +60,17 @@ class DownloadRow(QFrame):
         self.setObjectName("downloadRow")
         self.key = job.key
         self.manager = manager
-        self.title = QLabel(f"<b>{html.escape(job.name)}</b>&nbsp;&nbsp;<span style='color:"
-                            f" #777'>{html.escape(job.remote.repo)}</span>")
+        self.title = QLabel()
+        # Rich text holds its colours: written again in a new theme's.
+        follow_theme(self.title, lambda: self.title.setText(
+            f"<b>{html.escape(job.name)}</b>&nbsp;&nbsp;<span style='color:"
+            f" {current_colors().muted}'>{html.escape(job.remote.repo)}</span>"))
         self.title.setToolTip(plain_tooltip(str(job.download.path)))
         self.bar = QProgressBar()
         self.bar.setObjectName("downloadProgress")
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
-        self.bar.setFixedHeight(8)
+        self.bar.setFixedHeight(SPACE.s)
         self.detail = QLabel()
         self.detail.setObjectName("downloadDetail")
         self.detail.setTextFormat(Qt.TextFormat.PlainText)  # an error may quote the server
@@ -81,8 +87,8 @@ class DownloadRow(QFrame):
             button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
         grid = QGridLayout(self)
-        grid.setContentsMargins(0, 4, 0, 4)
-        grid.setVerticalSpacing(3)
+        grid.setContentsMargins(0, SPACE.xs, 0, SPACE.xs)
+        grid.setVerticalSpacing(SPACE.xxs)
         grid.addWidget(self.title, 0, 0)
         grid.addWidget(self.bar, 1, 0)
         grid.addWidget(self.detail, 2, 0)
@@ -126,15 +132,15 @@ class DownloadList(QFrame):
     def __init__(self, manager: DownloadManager, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("downloadList")
-        self.setStyleSheet("#downloadList { border-top: 1px solid palette(mid); }")
+        set_style(self, DOWNLOAD_LIST)
         self.manager = manager
         self.rows: dict[str, DownloadRow] = {}
         self.heading = QLabel()
         self.heading.setObjectName("downloadsHeading")
         inner = QWidget()
         self._rows_layout = QVBoxLayout(inner)
-        self._rows_layout.setContentsMargins(0, 0, 6, 0)
-        self._rows_layout.setSpacing(2)
+        self._rows_layout.setContentsMargins(0, 0, SPACE.s, 0)
+        self._rows_layout.setSpacing(SPACE.xxs)
         self._rows_layout.addStretch(1)
         self.scroll_area = QScrollArea()
         self.scroll_area.setWidget(inner)
@@ -142,8 +148,8 @@ class DownloadList(QFrame):
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)
-        layout.setSpacing(2)
+        layout.setContentsMargins(0, SPACE.s, 0, 0)
+        layout.setSpacing(SPACE.xxs)
         layout.addWidget(self.heading)
         layout.addWidget(self.scroll_area)
         manager.added.connect(self._add)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
 from app.qt.appearance import ThemedStyle, set_style
+from app.qt.design import RADIUS, SPACE
+from app.qt.icons import icon_button, set_icon
 
-ERROR_BANNER = ThemedStyle(
-    "#errorBanner { background: #fde8e8; border: 1px solid #f5b5b5; border-radius: 4px; } "
-    "QLabel { color: #7a1616; }",
-    "#errorBanner { background: #3d1f1f; border: 1px solid #7a2e2e; border-radius: 4px; } "
-    "QLabel { color: #ffb4ab; }")
+ERROR_BANNER = ThemedStyle(lambda c: (
+    f"#errorBanner {{ background: {c.error_background}; border: 1px solid {c.error_border};"
+    f" border-radius: {RADIUS.medium}px; }} QLabel {{ color: {c.error_text}; }}"))
 
 
 class ErrorBanner(QFrame):
@@ -22,16 +22,15 @@ class ErrorBanner(QFrame):
         self.setObjectName("errorBanner")
         set_style(self, ERROR_BANNER)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
+        layout.setContentsMargins(SPACE.m, SPACE.s, SPACE.s, SPACE.s)
         self.label = QLabel()
         self.label.setObjectName("errorText")
         # Errors name files and chats from outside: never rich text that could load an image.
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setToolTip("Dismiss")
+        close = icon_button("close", "Dismiss", accessible_name="Dismiss the message")
+        set_icon(close, "close", "error_text")
         close.clicked.connect(self.hide)
         layout.addWidget(self.label, 1)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)

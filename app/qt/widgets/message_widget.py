@@ -8,7 +8,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QEvent, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QEnterEvent,
     QGuiApplication,
@@ -44,7 +44,9 @@ from app.core.chat.markdown import (
     rest_html,
     stable_prefix_length,
 )
-from app.qt.appearance import NOTE_TEXT, set_style
+from app.qt.appearance import NOTE_TEXT, current_colors, set_style
+from app.qt.design import RADIUS, SPACE
+from app.qt.icons import set_icon
 from app.qt.safe_text import elided, open_link, plain_tooltip
 from app.qt.widgets.buttons import tool_button
 from app.qt.widgets.fitted_text import FittedText
@@ -62,6 +64,7 @@ _BLOCK_SPACING_PX = 12  # Qt's margin around a <p>
 # How long a Copy button or a code block's Copy link says "Copied" after a click.
 COPIED_FEEDBACK_MS = 1500
 COPY, COPIED = "Copy", "Copied"
+ACTION_ICON_PX = 16
 
 
 class _VersionNav(QWidget):
@@ -71,11 +74,15 @@ class _VersionNav(QWidget):
         super().__init__()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout.setSpacing(SPACE.xxs)
         self.previous = tool_button("‹", "Previous version", "previousVersion")
+        set_icon(self.previous, "versions_prev")
+        self.previous.setAccessibleName("Previous version")
         self.label = QLabel()
         self.label.setObjectName("versionLabel")
         self.next = tool_button("›", "Next version", "nextVersion")
+        set_icon(self.next, "versions_next")
+        self.next.setAccessibleName("Next version")
         self.previous.clicked.connect(lambda: request("previous"))
         self.next.clicked.connect(lambda: request("next"))
         for widget in (self.previous, self.label, self.next):
@@ -90,7 +97,7 @@ class _MessageActions(QWidget):
         super().__init__()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout.setSpacing(SPACE.xxs)
         self.copy = tool_button(COPY, "Copy this message", "copyMessageButton")
         self.copy.clicked.connect(copy)
         self._copied = QTimer(self)
@@ -102,7 +109,11 @@ class _MessageActions(QWidget):
         self.delete = tool_button("Delete", "Delete this message and what follows it",
                                    "deleteMessageButton")
         self.delete.clicked.connect(lambda: request("delete"))
+        set_icon(self.copy, "copy")
+        set_icon(self.delete, "delete")
         for button in (self.copy, self.redo, self.delete):
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setIconSize(QSize(ACTION_ICON_PX, ACTION_ICON_PX))
             layout.addWidget(button)
 
     def show_copied(self) -> None:
@@ -150,8 +161,8 @@ class MessageWidget(QFrame):
         self.message_id: int | None = None
         self.setObjectName("message")
         self._column = layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.setSpacing(2)
+        layout.setContentsMargins(SPACE.m, SPACE.s, SPACE.m, SPACE.s)
+        layout.setSpacing(SPACE.xxs)
 
         self.author = QLabel()
         self.author.setObjectName("messageAuthor")
@@ -314,6 +325,7 @@ class MessageWidget(QFrame):
             return
         user = self._role == "user"
         self._actions.redo.setText("Edit" if user else "Regenerate")
+        set_icon(self._actions.redo, "edit" if user else "regenerate")
         self._actions.redo.setToolTip(
             "Ask again with changed words: a new version of this question" if user else
             "Answer again: a new version of this answer")
@@ -338,7 +350,8 @@ class MessageWidget(QFrame):
 
     def highlight(self, duration_ms: int = 1500) -> None:
         """Mark the message for a moment: the one a search result jumped to."""
-        self.setStyleSheet("#message { background: palette(highlight); border-radius: 4px; }")
+        self.setStyleSheet(f"#message {{ background: {current_colors().accent_soft};"
+                           f" border-radius: {RADIUS.medium}px; }}")
         QTimer.singleShot(duration_ms, self, lambda: self.setStyleSheet(""))
 
     def _request(self, action: str) -> None:

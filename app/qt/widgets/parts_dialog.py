@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 from app.core.chat.conversation import Message, documents_text
 from app.core.chat.markdown import ALL_SCHEME, LINK_SCHEME, Link, MarkdownRenderer, plain_text_html
 from app.core.documents.summarize import PartNote, SavedSummary
+from app.qt.appearance import current_colors
+from app.qt.design import markdown_colours
 from app.qt.safe_text import SafeTextBrowser, open_link
 from app.qt.widgets.show_all import ShowAllText
 
@@ -38,7 +40,7 @@ class PartsDialog(QDialog):
         self._source = documents_text(question.attachments) if question else ""
         self._links: list[Link] = []  # those of the note shown
         self._shown_source = self._shown_note = ""  # the part shown: its text and its note
-        self._renderer = MarkdownRenderer()
+        self._renderer = MarkdownRenderer(colours=markdown_colours(current_colors()))
         self.setWindowTitle(f"Summary of {summary.name}, part by part")
         self.resize(900, 600)
 

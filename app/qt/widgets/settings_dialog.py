@@ -44,10 +44,9 @@ from app.core.settings.schema import (
     allowed,
     validate,
 )
-from app.qt.appearance import ERROR_TEXT, NOTICE_BANNER, set_style
+from app.qt.appearance import ERROR_TEXT, NOTE_TEXT, NOTICE_BANNER, set_style
 from app.qt.widgets.connections_page import ConnectionsPage
 
-NOTE_STYLE = "color: palette(placeholder-text);"
 RELOAD_NOTE = "Changes here apply when the model reloads."
 GPU_LAYERS = "hardware.n_gpu_layers"
 OFFLOAD_REASON = ("This llama.cpp build runs on the CPU only: it cannot offload layers to a GPU "
@@ -388,7 +387,7 @@ class SettingsDialog(QDialog):
     def _note(self, text: str) -> QLabel:
         note = QLabel(text)
         note.setWordWrap(True)
-        note.setStyleSheet(NOTE_STYLE)
+        set_style(note, NOTE_TEXT)
         return note
 
     def _row(self, setting: Setting, note: bool) -> QWidget:

@@ -32,6 +32,7 @@ from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QFont,
     QFontMetrics,
+    QIcon,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -61,6 +62,9 @@ from PySide6.QtWidgets import (
 
 from app.core.chat.library import ChatLibrary
 from app.core.chat.store import MATCH_END, MATCH_START, SearchHit
+from app.qt.appearance import follow_theme, set_surface
+from app.qt.design import SPACE
+from app.qt.icons import icon, set_icon
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.viewmodels.conversation_list_model import (
     MAX_TITLE_SHOWN,
@@ -224,6 +228,7 @@ class ConversationSidebar(QWidget):
 
         self.new_chat_button = QPushButton("New chat")
         self.new_chat_button.setObjectName("newChatButton")
+        set_icon(self.new_chat_button, "new_chat")
         self.new_chat_button.setToolTip("New chat (Ctrl+N)")
         self.new_chat_button.clicked.connect(self.newChatRequested)
         self._build_search()
@@ -234,9 +239,10 @@ class ConversationSidebar(QWidget):
             self.pages.addWidget(page)
         self._build_undo_bar()
 
+        set_surface(self, "sidebar")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(6)
+        layout.setContentsMargins(SPACE.s, SPACE.s, SPACE.s, SPACE.s)
+        layout.setSpacing(SPACE.s)
         layout.addWidget(self.new_chat_button)
         layout.addWidget(self.search_box)
         layout.addWidget(self.pages, 1)
@@ -248,6 +254,8 @@ class ConversationSidebar(QWidget):
         self.search_box.setObjectName("conversationSearch")
         self.search_box.setPlaceholderText("Search chats")
         self.search_box.setClearButtonEnabled(True)
+        search_icon = self.search_box.addAction(QIcon(), QLineEdit.ActionPosition.LeadingPosition)
+        follow_theme(self.search_box, lambda: search_icon.setIcon(icon("search", "muted")))
         self.search_box.textChanged.connect(self._on_search_text_changed)
         self.search_box.returnPressed.connect(lambda: self.run_search(self.search_box.text()))
         self.search_box.installEventFilter(self)

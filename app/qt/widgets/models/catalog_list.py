@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QLabel, QTreeWidgetItem, QVBoxLayout, QWidget
 from app.core.engine import fit, speed
 from app.core.models.catalog import CatalogEntry
 from app.files import format_bytes
-from app.qt.appearance import ERROR_TEXT, set_style
+from app.qt.appearance import ERROR_TEXT, current_colors, follow_theme, set_style
+from app.qt.design import SPACE
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.models.fit_badge import rough_estimate, set_fit
 from app.qt.widgets.models.offer import Offer
@@ -47,7 +48,7 @@ class CatalogList(QWidget):
         self.description.setMinimumHeight(self.description.fontMetrics().lineSpacing() * 2)
         self.description.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)  # flush with the page's header and downloads
+        layout.setContentsMargins(0, SPACE.s, 0, 0)  # flush with the page's header and downloads
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.description)
         available = fit.available_memory()
@@ -98,12 +99,18 @@ class CatalogList(QWidget):
         return list(self.rows)
 
     def _on_selection(self) -> None:
-        entry = self.selected_entry()
-        if entry is not None:
-            facts = (f"{entry.family} · {entry.params} parameters · {entry.quant} · trained "
-                     f"context {format_context(entry.context_length)} tokens · license "
-                     f"{entry.license} · {entry.repo}")
-            self.description.setText(
-                f"<b>{html.escape(entry.label)}</b> — {html.escape(entry.description)}<br>"
-                f"<span style='color:#666'>{html.escape(facts)}</span>")
+        if self.selected_entry() is not None:
+            # Rich text holds its colours: written again in a new theme's.
+            follow_theme(self.description, self._describe_selected)
         self.selectionChanged.emit()
+
+    def _describe_selected(self) -> None:
+        entry = self.selected_entry()
+        if entry is None:
+            return
+        facts = (f"{entry.family} · {entry.params} parameters · {entry.quant} · trained "
+                 f"context {format_context(entry.context_length)} tokens · license "
+                 f"{entry.license} · {entry.repo}")
+        self.description.setText(
+            f"<b>{html.escape(entry.label)}</b> — {html.escape(entry.description)}<br>"
+            f"<span style='color:{current_colors().muted}'>{html.escape(facts)}</span>")

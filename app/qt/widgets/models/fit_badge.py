@@ -8,15 +8,19 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeWidgetItem
 
 from app.core.engine import fit
-from app.qt.appearance import is_dark
+from app.qt.appearance import colors_for
+from app.qt.design import SPACE, Colors
 
 FIT_ROLE = Qt.ItemDataRole.UserRole + 1  # on the fit column: the Verdict the badge paints
-_BADGE_COLOURS = {  # dark window?: {verdict: (text, background)}
-    False: {fit.Verdict.FITS: ("#1a7f37", "#dafbe1"), fit.Verdict.TIGHT: ("#8a5a00", "#fff1c2"),
-            fit.Verdict.TOO_BIG: ("#b42318", "#ffe4e0")},
-    True: {fit.Verdict.FITS: ("#7ee2a8", "#12361f"), fit.Verdict.TIGHT: ("#f2cc60", "#3b2e0a"),
-           fit.Verdict.TOO_BIG: ("#ffa198", "#4a1c17")},
-}
+
+
+def _badge_colours(c: Colors, verdict: fit.Verdict) -> tuple[str, str]:
+    """(text, background) of a verdict's pill."""
+    if verdict is fit.Verdict.FITS:
+        return c.success, c.success_background
+    if verdict is fit.Verdict.TIGHT:
+        return c.warning_text, c.warning_background
+    return c.error, c.error_background
 
 
 class FitBadgeDelegate(QStyledItemDelegate):
@@ -34,11 +38,12 @@ class FitBadgeDelegate(QStyledItemDelegate):
         style = opt.widget.style() if opt.widget is not None else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        text, background = _BADGE_COLOURS[is_dark(opt.palette)][verdict]
+        text, background = _badge_colours(colors_for(opt.palette), verdict)
         metrics = opt.fontMetrics
-        width = metrics.horizontalAdvance(verdict.value) + 14
+        width = metrics.horizontalAdvance(verdict.value) + SPACE.m + SPACE.xxs
         height = metrics.height() + 2
-        rect = QRect(opt.rect.left() + 4, opt.rect.center().y() - height // 2 + 1, width, height)
+        rect = QRect(opt.rect.left() + SPACE.xs, opt.rect.center().y() - height // 2 + 1,
+                     width, height)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)

@@ -20,6 +20,7 @@ from app.core.engine import fit
 from app.core.models import hub
 from app.files import format_bytes
 from app.qt.appearance import ERROR_TEXT, set_style
+from app.qt.design import SPACE
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.models.fit_badge import rough_estimate, set_fit
 from app.qt.widgets.models.offer import Offer
@@ -86,7 +87,7 @@ class HubSearch(QWidget):
         split.addWidget(self.files)
         split.setSizes([300, 400])
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)  # flush with the page's header and downloads
+        layout.setContentsMargins(0, SPACE.s, 0, 0)  # flush with the page's header and downloads
         layout.addLayout(bar)
         layout.addWidget(self.message)
         layout.addWidget(split, 1)

@@ -24,6 +24,7 @@ from app.core.models.names import signature_of
 from app.core.models.registry import Registry
 from app.files import format_bytes
 from app.qt.appearance import ERROR_TEXT, set_style
+from app.qt.design import SPACE
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.models.fit_badge import set_fit
 from app.qt.widgets.models.headers import Headers, read_headers
@@ -83,7 +84,7 @@ class InstalledList(QWidget):
         buttons.addWidget(self.use_button, 0, Qt.AlignmentFlag.AlignTop)
         buttons.addWidget(self.delete_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)  # flush with the page's header and downloads
+        layout.setContentsMargins(0, SPACE.s, 0, 0)  # flush with the page's header and downloads
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
         self._on_selection()

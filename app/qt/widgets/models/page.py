@@ -41,6 +41,7 @@ from app.core.models.library import (
 from app.files import format_bytes
 from app.qt import dialogs
 from app.qt.appearance import ERROR_TEXT, ThemedStyle, set_style
+from app.qt.design import RADIUS, SPACE
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.download_list import DownloadList
 from app.qt.widgets.models.catalog_list import CatalogList
@@ -51,9 +52,9 @@ from app.qt.widgets.models.offer import Offer
 from app.qt.workers.background import BackgroundCall
 from app.qt.workers.downloads import DownloadManager, JobState
 
-FOUND_BANNER = ThemedStyle(
-    "#foundBanner { background: #eef4fc; border: 1px solid #c5d8f0; border-radius: 4px; }",
-    "#foundBanner { background: #1c2a3d; border: 1px solid #2f4a6e; border-radius: 4px; }")
+FOUND_BANNER = ThemedStyle(lambda c: (
+    f"#foundBanner {{ background: {c.accent_soft}; border: 1px solid {c.selection};"
+    f" border-radius: {RADIUS.medium}px; }}"))
 
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class ModelsPage(QWidget):
         self.download_list = DownloadList(manager)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(SPACE.m, SPACE.m, SPACE.m, SPACE.s)
         layout.addLayout(self._build_header())
         layout.addWidget(self._build_found_banner())
         layout.addWidget(self.tabs, 1)
@@ -188,7 +189,7 @@ class ModelsPage(QWidget):
         review.setObjectName("importFoundButton")
         review.clicked.connect(self.review_found)
         row = QHBoxLayout(self.found_banner)
-        row.setContentsMargins(8, 4, 4, 4)
+        row.setContentsMargins(SPACE.s, SPACE.xs, SPACE.xs, SPACE.xs)
         row.addWidget(self.found_label, 1)
         row.addWidget(review)
         self.found_banner.hide()
