@@ -10,7 +10,8 @@ Three checks, each named in its finding:
 - **cut**: text that does not fit, unless the tooltip holds all of it: a label without word
   wrap narrower than its size hint, a word-wrapped one lower than its text needs at its width,
   a button narrower than its text (a push button's minimum width left out), a combo box's
-  current text wider than its field, an item of a list or tree wider than its cell.
+  current text wider than its field, an item of a list or tree wider than its cell, and a
+  widget with text that its parents cut off (outside a scroll area, which shows the rest).
 
 How colours are found, and where that is an approximation:
 
@@ -240,7 +241,15 @@ def _label_shown(label: QLabel) -> Shown:
                    label.foregroundRole())
 
 
+def _icon_only(button: QAbstractButton) -> bool:
+    """A tool button that shows its icon and not its text (Qt's default for one with both)."""
+    return isinstance(button, QToolButton) and not button.icon().isNull() \
+        and button.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+
+
 def _button_shown(button: QAbstractButton) -> Shown:
+    if _icon_only(button):
+        return None
     # Push and tool buttons draw their label in ButtonText, flat or not; check boxes and
     # radio buttons in their foreground role.
     role = Role.ButtonText if isinstance(button, QPushButton | QToolButton) \
@@ -318,7 +327,8 @@ def button_finding(button: QAbstractButton) -> Finding | None:
         return Finding("name", describe(button),
                        f"no name a screen reader can say ({why}, its accessible name is "
                        f"{spoken!r}): set accessibleName")
-    if not _says_something(button.text()) and not button.toolTip().strip():
+    shown = shown_text(button)
+    if (shown is None or not _says_something(shown[0])) and not button.toolTip().strip():
         return Finding("name", describe(button),
                        f"an icon-only button (named {spoken!r}) without a tooltip")
     return None
@@ -502,46 +512,87 @@ def _cut(widget: QWidget, text: str, tip: str, why: str) -> Finding | None:
     return Finding("cut", describe(widget), f"text cut, and no tooltip holds it ({why})")
 
 
+def _scrolled(widget: QWidget) -> bool:
+    """Whether `widget` is inside a scroll area, which shows the rest of it on demand."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QAbstractScrollArea):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def _hidden_part(widget: QWidget) -> Finding | None:
+    """Text a widget shows that its parents cut off (or other widgets cover): a layout
+    that could not fit it, a widget placed past its parent's edge."""
+    shown = shown_text(widget)
+    if shown is None or _scrolled(widget):
+        return None
+    seen = widget.visibleRegion().boundingRect()
+    if seen.width() >= widget.width() - _SLACK_PX and seen.height() >= widget.height() - _SLACK_PX:
+        return None
+    return _cut(widget, shown[0], widget.toolTip(),
+                f"{seen.width()}×{seen.height()} px of its {widget.width()}×{widget.height()} "
+                "can be seen")
+
+
 def cut_findings(widget: QWidget) -> list[Finding]:
     """Text that does not fit its widget, where no tooltip holds all of it."""
     found: list[Finding | None] = []
+    if isinstance(widget, QLabel | QAbstractButton | QComboBox | QLineEdit):
+        found.append(_hidden_part(widget))
     if isinstance(widget, QLabel):
         found.append(_label_cut(widget))
     elif isinstance(widget, QPushButton | QToolButton | QCheckBox | QRadioButton):
-        shown = shown_text(widget)
-        if shown is not None:
-            needs = _button_text_width(widget, shown[0])
-            if needs > widget.width() + _SLACK_PX:
-                found.append(_cut(widget, shown[0], widget.toolTip(),
-                                  f"its text needs {needs} px, it has {widget.width()}"))
+        found.append(_button_cut(widget))
     elif isinstance(widget, QComboBox) and not widget.isEditable() and widget.currentText():
-        option = QStyleOptionComboBox()
-        option.initFrom(widget)
-        field = widget.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
-                                              QStyle.SubControl.SC_ComboBoxEditField, widget)
-        needs = widget.fontMetrics().horizontalAdvance(widget.currentText())
-        if not widget.itemIcon(widget.currentIndex()).isNull():
-            needs += widget.iconSize().width() + 4
-        if needs > field.width() + _SLACK_PX:
-            tip = widget.toolTip() or str(widget.currentData(Qt.ItemDataRole.ToolTipRole) or "")
-            found.append(_cut(widget, widget.currentText(), tip,
-                              f"its text needs {needs} px, its field has {field.width()}"))
+        found.append(_combo_cut(widget))
     elif isinstance(widget, QAbstractItemView) and not isinstance(widget, QHeaderView):
-        for index in _indexes(widget):
-            text = index.data(Qt.ItemDataRole.DisplayRole)
-            if not isinstance(text, str) or not text.strip():
-                continue
-            needs = widget.sizeHintForIndex(index).width()
-            cell = widget.visualRect(index)
-            if not widget.horizontalScrollBar().isVisible():  # the viewport cuts the cell
-                cell = cell.intersected(widget.viewport().rect())
-            has = cell.width()
-            if needs > has + _SLACK_PX:
-                tip = str(index.data(Qt.ItemDataRole.ToolTipRole) or "")
-                finding = _cut(widget, text, tip, f"item {_quote(text, 24)} needs {needs} px, "
-                                                  f"its cell has {has}")
-                found.append(finding)
+        found += _item_cuts(widget)
     return [f for f in found if f is not None]
+
+
+def _button_cut(button: QAbstractButton) -> Finding | None:
+    shown = shown_text(button)
+    if shown is None:
+        return None
+    needs = _button_text_width(button, shown[0])
+    if needs <= button.width() + _SLACK_PX:
+        return None
+    return _cut(button, shown[0], button.toolTip(),
+                f"its text needs {needs} px, it has {button.width()}")
+
+
+def _combo_cut(combo: QComboBox) -> Finding | None:
+    option = QStyleOptionComboBox()
+    option.initFrom(combo)
+    field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                         QStyle.SubControl.SC_ComboBoxEditField, combo)
+    needs = combo.fontMetrics().horizontalAdvance(combo.currentText())
+    if not combo.itemIcon(combo.currentIndex()).isNull():
+        needs += combo.iconSize().width() + 4
+    if needs <= field.width() + _SLACK_PX:
+        return None
+    tip = combo.toolTip() or str(combo.currentData(Qt.ItemDataRole.ToolTipRole) or "")
+    return _cut(combo, combo.currentText(), tip,
+                f"its text needs {needs} px, its field has {field.width()}")
+
+
+def _item_cuts(view: QAbstractItemView) -> list[Finding | None]:
+    found = []
+    for index in _indexes(view):
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if not isinstance(text, str) or not text.strip():
+            continue
+        needs = view.sizeHintForIndex(index).width()
+        cell = view.visualRect(index)
+        if not view.horizontalScrollBar().isVisible():  # the viewport cuts the cell
+            cell = cell.intersected(view.viewport().rect())
+        if needs > cell.width() + _SLACK_PX:
+            tip = str(index.data(Qt.ItemDataRole.ToolTipRole) or "")
+            found.append(_cut(view, text, tip, f"item {_quote(text, 24)} needs {needs} px, "
+                                               f"its cell has {cell.width()}"))
+    return found
 
 
 def _label_cut(label: QLabel) -> Finding | None:

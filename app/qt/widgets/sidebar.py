@@ -255,6 +255,10 @@ class ConversationSidebar(QWidget):
         self.search_box.setPlaceholderText("Search chats")
         self.search_box.setClearButtonEnabled(True)
         search_icon = self.search_box.addAction(QIcon(), QLineEdit.ActionPosition.LeadingPosition)
+        # Qt shows the action as a button: named, or a screen reader meets an unnamed one.
+        search_icon.setText("Search chats")
+        search_icon.setToolTip("Search every message (Ctrl+F)")
+        search_icon.triggered.connect(lambda _checked=False: self.search_box.setFocus())
         follow_theme(self.search_box, lambda: search_icon.setIcon(icon("search", "muted")))
         self.search_box.textChanged.connect(self._on_search_text_changed)
         self.search_box.returnPressed.connect(lambda: self.run_search(self.search_box.text()))
