@@ -19,10 +19,12 @@ What there is
   `DARK` (`colors(dark)`); `with_accent` puts the platform's accent colour in where it keeps
   contrast. `TEXT_PAIRS` lists every (text, background) pair the window draws; each keeps
   4.5:1 (`contrast_ratio`, WCAG 2), which `tests/unit/test_design.py` checks in both themes.
-- `style_sheet(colors, base_points)`: the one application style sheet, built from the tokens.
+- `style_sheet(colors, base_points, images)`: the one application style sheet, built from the
+  tokens (`images`: the arrows and check mark it shows, which `appearance` draws as files).
   `appearance.apply_appearance` sets it on the QApplication (with a QPalette of the same
   tokens, so what paints with the palette matches) and builds it again when the theme or the
-  font size changes. Widget code sets no colours of its own.
+  font size changes. Widget code sets no colours of its own. A new text colour is a token
+  here and a pair in `TEXT_PAIRS` (the test then checks it), never a hex string in a widget.
 - `markdown_colours(colors)`: the tokens as the Markdown renderer of the core takes them.
 
 How a widget asks for a look (dynamic properties the style sheet reads; set them with
@@ -54,7 +56,16 @@ spin boxes) are rounded with a 1px border and a 2px accent ring while focused.
 For colours a widget paints itself (a delegate, a gauge), read them from
 `appearance.current_colors()` (or `colors_for(palette)` in a paint event) and never keep them
 past a theme change: `appearance.restyle` runs again then, and a `PaletteChange` event reaches
-widgets without a style sheet of their own.
+widgets without a style sheet of their own. Rich text holds its colours: write it in
+`appearance.follow_theme(label, write)` so it is written again in a new theme's.
+
+Where the next pieces go: the user's bubble is a QFrame with variant "bubble" (radius
+`RADIUS.large`); a code block's header bar takes `code_header` / `code_header_text` (add them
+to `markdown_colours` and the core's `MarkdownColours` when the renderer draws the bar); the
+composer is a "card" frame holding the text edit (add a rule to `style_sheet` for an edit
+without its own border inside it, and keep a visible focus ring on the card or the edit) with
+`icons.icon_button("attach", ...)` and the primary Send inside; the preset and model chips are
+QPushButtons with variant "chip"; message actions are `icons.icon_button`s.
 """
 
 from __future__ import annotations

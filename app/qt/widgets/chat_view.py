@@ -67,6 +67,12 @@ class ChatView(QScrollArea):
         self._stick_to_bottom = True
         self._from_bottom = 0  # kept while earlier messages are added above
         self._actions_enabled = True
+        # The scroll area's one widget, holding a page for the conversation shown.
+        self._pages = QWidget()
+        self._pages_layout = QVBoxLayout(self._pages)
+        self._pages_layout.setContentsMargins(0, 0, 0, 0)
+        self.setWidget(self._pages)
+        self._pages.setAutoFillBackground(False)  # the conversation's surface shows through
         self._content, self._layout = self._new_content()
 
         self._redraw = gui_throttle(self._render_dirty, RENDER_INTERVAL_MS / 1000, self)
@@ -105,13 +111,19 @@ class ChatView(QScrollArea):
             self._redraw.now()
 
     def _new_content(self) -> tuple[QWidget, QVBoxLayout]:
-        content = QWidget()
+        """A page for a conversation's messages, in the scroll area's one widget. Pages come
+        and go inside it: taking a page out instead (QScrollArea.takeWidget) would reparent
+        each of its hundreds of widgets, and under the application's style sheet Qt polishes
+        every reparented widget again (a third of a second for a long chat)."""
+        content = QWidget(self._pages)
         layout = QVBoxLayout(content)
         layout.setContentsMargins(SPACE.s, SPACE.s, SPACE.s, SPACE.s)
         layout.setSpacing(SPACE.s - SPACE.xxs)
         layout.addStretch(1)
-        self.setWidget(content)
-        content.setAutoFillBackground(False)  # the conversation's surface shows through
+        self._pages_layout.addWidget(content)
+        # At the width it will have, at once: messages laid out at another width first would
+        # wrap all their text twice.
+        content.setGeometry(self._pages.rect())
         return content, layout
 
     # -- model binding ---------------------------------------------------------------------
@@ -144,7 +156,9 @@ class ChatView(QScrollArea):
         self._loader.stop()
         # The old messages are deleted a slice at a time on later turns of the event loop:
         # deleting a long chat's widgets at once froze the window for a quarter of a second.
-        old = self.takeWidget()
+        old = self._content
+        old.hide()
+        self._pages_layout.removeWidget(old)
         self._doomed.append(old)
         self._doomed.extend(self._widgets)
         self._content, self._layout = self._new_content()
@@ -155,6 +169,9 @@ class ChatView(QScrollArea):
         self._first = self._model.rowCount() if self._model is not None else 0
         if self._first:
             self._load_earlier()
+            # The new page's height now, not at a later turn of the event loop: the scroll
+            # range follows at once and the chat's end shows before the old page is deleted.
+            self._pages_layout.activate()
         else:
             self.loaded.emit()
 
