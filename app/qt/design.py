@@ -400,7 +400,7 @@ QPushButton[variant="chip"]:focus, QToolButton[variant="chip"]:focus {{
 
 /* Inputs: rounded, a 1px edge, a 2px accent ring while focused. */
 QLineEdit, QPlainTextEdit, QTextEdit[readOnly="false"], QComboBox, QAbstractSpinBox {{
-    color: {c.text}; background: {c.surface};
+    color: {c.text}; background: {c.surface}; placeholder-text-color: {c.muted};
     border: 1px solid {c.control_border}; border-radius: {RADIUS.medium}px;
     padding: {SPACE.xs}px {SPACE.s}px;
     selection-color: {c.selection_text}; selection-background-color: {c.selection};

@@ -97,6 +97,8 @@ def test_the_style_sheet_is_built_from_the_tokens_alone(tokens: Colors) -> None:
                    'QLabel[textStyle="title"]', "url(/tmp/x/check.png)"):
         assert needed in sheet, needed
     assert f"border: 2px solid {tokens.focus}" in sheet  # the focus ring
+    # Without it, a rule's `color` draws placeholders in the text colour at half alpha.
+    assert f"placeholder-text-color: {tokens.muted}" in sheet
     assert f"font-size: {design.TYPE.points('title', 11.0)}pt" in sheet
     assert "url(" not in design.style_sheet(tokens, 11.0)  # no images: no arrows, no error
 

@@ -1,5 +1,6 @@
-"""The design system applied (app/qt/appearance.py): the palette agrees with the tokens, the
-style sheet parses and draws what it says, and the theme setting picks the tokens."""
+"""The design system applied (app/qt/appearance.py; the tokens alone are checked in
+tests/unit/test_design.py): the palette agrees with the tokens, the style sheet parses and
+draws what it says, and the theme setting picks the tokens."""
 
 from __future__ import annotations
 
