@@ -4,8 +4,11 @@ answers in milliseconds. And an address where nothing listens, which fails at on
 
 from __future__ import annotations
 
+import signal
 import socket
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,3 +50,26 @@ def closed_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/v1"
+
+
+@contextmanager
+def lamplight_serve(data_dir: Path, *extra: str, env: Mapping[str, str] | None = None
+                    ) -> Iterator[str]:
+    """`lamplight serve --port 0` as a subprocess of its own on `data_dir`, with `extra`
+    arguments: yields the base URL it prints, then stops it with Ctrl+C (killed after 30 s)."""
+    args = [sys.executable, "-m", "app", "--data-dir", str(data_dir), "serve", "--port", "0",
+            *extra]
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env) as process:
+        assert process.stdout is not None and process.stderr is not None
+        try:
+            url = process.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:"), process.stderr.read()
+            yield url
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

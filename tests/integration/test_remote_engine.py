@@ -9,9 +9,6 @@ kills its server, or wants a key, starts its own. Answers are short and seeded.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +38,7 @@ from app.core.settings.file import SettingsFile
 from app.paths import AppPaths
 from tests import llama_tools
 from tests.llama_server import ALIAS, LlamaServer
+from tests.served_lamplight import lamplight_serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
 
@@ -300,22 +298,8 @@ def lamplight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings.set("hardware.n_threads", 2)
     settings.save()
     env = {k: v for k, v in os.environ.items() if k != "LAMPLIGHT_DATA_DIR"}
-    args = [sys.executable, "-m", "app", "--data-dir", str(root), "serve", "--port", "0",
-            "--model", "builtin"]
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env=env) as process:
-        assert process.stdout is not None and process.stderr is not None
-        try:
-            url = process.stdout.readline().strip()
-            assert url.startswith("http://127.0.0.1:"), process.stderr.read()
-            yield url
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with lamplight_serve(root, "--model", "builtin", env=env) as url:
+        yield url
 
 
 def test_lamplight_serve_as_the_remote(lamplight: str, local: LlamaCppEngine) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.served_lamplight import lamplight_serve
 
 pytestmark = [pytest.mark.integration]
 TIMEOUT_S = 300
@@ -49,22 +50,8 @@ def one_line(done: subprocess.CompletedProcess[str], status: int) -> str:
 def serve(root: Path, *extra: str) -> Iterator[str]:
     """`lamplight serve` on a free port under `root`: yields its base URL, then stops it."""
     root.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "app", "--data-dir", str(root / "data"), "serve", "--port",
-            "0", *extra]
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env=environment()) as process:
-        assert process.stdout is not None and process.stderr is not None
-        try:
-            url = process.stdout.readline().strip()
-            assert url.startswith("http://127.0.0.1:"), process.stderr.read()
-            yield url
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with lamplight_serve(root / "data", *extra, env=environment()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,6 @@ Answers are short, greedy and seeded.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +27,7 @@ from app.core.engine.connection import Connection, RemoteTarget
 from app.core.engine.remote import RemoteEngine, remote_spec
 from app.core.settings.file import SettingsFile
 from app.paths import AppPaths
+from tests.served_lamplight import lamplight_serve
 from tests.thinking_model import with_template
 
 pytestmark = [pytest.mark.integration, pytest.mark.model]
@@ -60,23 +58,9 @@ def serving(tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path) -> Ite
     settings.set("server.save_chats", True)
     settings.save()
     env = {k: v for k, v in os.environ.items() if k != "LAMPLIGHT_DATA_DIR"}
-    args = [sys.executable, "-m", "app", "--data-dir", str(root), "serve", "--port", "0",
-            "--model", str(model)]
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env=env) as process:
-        assert process.stdout is not None and process.stderr is not None
-        try:
-            url = process.stdout.readline().strip()
-            assert url.startswith("http://127.0.0.1:"), process.stderr.read()
-            listed = httpx.get(f"{url}/models", timeout=30).json()["data"]
-            yield Serving(url, listed[0]["id"], paths.data_dir)  # serve --model's comes first
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with lamplight_serve(root, "--model", str(model), env=env) as url:
+        listed = httpx.get(f"{url}/models", timeout=30).json()["data"]
+        yield Serving(url, listed[0]["id"], paths.data_dir)  # serve --model's comes first
 
 
 @pytest.fixture
