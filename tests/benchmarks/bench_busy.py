@@ -3,6 +3,7 @@ thread tuner of `engine.threads`), quiet and with one and two other busy process
 
 Run: .venv/bin/python tests/benchmarks/bench_busy.py [--tokens N] [--rounds R] [--only smollm2]
      (about 10 minutes on 2 cores with the defaults; --quick about 3)
+     .venv/bin/python tests/benchmarks/bench_busy.py --cli [--rounds R]   (about 3 minutes)
 
 For SmolLM2 (built in) and Gemma 3 270M, for each load (0, 1, 2 busy processes: Python loops
 the benchmark starts and stops, each bounded in time), for each variant (threads 1…physical
@@ -12,6 +13,15 @@ reusing the last one) and writes `--tokens` tokens greedily. Prompt tok/s = prom
 time to first token; generation tok/s = the answer's own `tokens_per_s`. The engine runs on
 one long-lived worker thread, as the app's inference thread does (OpenMP keeps a team of
 threads per calling thread). Variants alternate within each round; medians of the rounds.
+
+`--cli` is the issue's second check, as a user meets it: `lamplight chat --stats` run as its own
+process beside one busy process, with each fixed thread count written to a fresh data folder's
+settings (`hardware.n_threads`, `hardware.n_threads_batch`) and with the default; each process
+loads the built-in model and writes one answer, so "auto" adapts within that one answer.
+Target: the default's generation tok/s within 10% of the best fixed count's.
+
+Which threading runtime the llama.cpp in use was built with (OpenMP or ggml's own threadpool)
+is printed first; run the benchmark with each build to compare them (issue 25, item 3).
 
 Targets (issue 25): busy, auto keeps ≥ 0.9× the best fixed count measured in the same run;
 quiet, ≥ 0.97×. The load average before the run is printed: run it on a quiet machine.
@@ -125,17 +135,84 @@ def report(model: str, load: int, samples: dict[str, list[Sample]]) -> None:
           f"(best {best_gen}), prompt {pp['auto'] / pp[best_pp]:.3f} (best {best_pp})")
 
 
+def runtime() -> str:
+    """The threading runtime of the llama.cpp in use, from its own system info."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode(errors="replace")
+    return "OpenMP" if "OPENMP = 1" in info else "ggml threadpool (no OpenMP)"
+
+
+def cli_answer(data_dir: Path, n: int, tokens: int) -> dict[str, float]:
+    """One `lamplight chat --stats` answer in its own process; its stats line."""
+    import json
+
+    question = f"{n}. Summarize this log entry in one paragraph:\n\n{TEXT}"
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "chat", "--data-dir", str(data_dir), "--stats",
+         "--max-tokens", str(tokens), "--temperature", "0", "--seed", "1", "--no-save",
+         question], cwd=ROOT, capture_output=True, text=True, timeout=300, check=True)
+    lines = [line for line in done.stderr.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1])
+
+
+def run_cli(tokens: int, rounds: int, load: int) -> None:
+    import json
+
+    cores = physical_cores()
+    variants: list[int | None] = [*range(1, cores + 1), None]
+    folders: dict[str, Path] = {}
+    base = Path(tempfile.mkdtemp(prefix="lamplight-busy-cli-"))
+    for variant in variants:
+        name = "auto" if variant is None else f"{variant} thread{'s' if variant > 1 else ''}"
+        folder = base / name.replace(" ", "-")
+        config = folder / "config"
+        config.mkdir(parents=True)
+        values = ({} if variant is None else
+                  {"hardware.n_threads": variant, "hardware.n_threads_batch": variant})
+        (config / "settings.json").write_text(json.dumps({"version": 1, "values": values}))
+        folders[name] = folder
+    busy = Busy(load)
+    gen: dict[str, list[float]] = {name: [] for name in folders}
+    threads: dict[str, set[int]] = {name: set() for name in folders}
+    counter = iter(range(1_000_000))
+    try:
+        order = list(folders)
+        for r in range(rounds):
+            for name in order if r % 2 == 0 else reversed(order):
+                stats = cli_answer(folders[name], next(counter), tokens)
+                gen[name].append(float(stats["tokens_per_s"]))
+                threads[name].add(int(stats.get("threads", 0)))
+    finally:
+        busy.stop()
+    medians = {name: statistics.median(values) for name, values in gen.items()}
+    best = max((name for name in medians if name != "auto"), key=lambda k: medians[k])
+    print(f"\n`lamplight chat --stats`, SmolLM2, {load} busy process{'es' if load != 1 else ''}, "
+          f"{tokens} tokens, {rounds} rounds:")
+    for name, value in medians.items():
+        print(f"  {name:<11} {value:>10.1f} tok/s  threads at the end {sorted(threads[name])}")
+    print(f"  auto / best fixed ({best}): {medians['auto'] / medians[best]:.3f} "
+          "(target >= 0.9)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", choices=["smollm2", "gemma"])
     parser.add_argument("--quick", action="store_true", help="64 tokens, 3 rounds, SmolLM2")
+    parser.add_argument("--cli", action="store_true",
+                        help="`lamplight chat --stats` beside one busy process, SmolLM2")
     args = parser.parse_args()
     if args.quick:
         args.tokens, args.rounds, args.only = 64, 3, "smollm2"
     logging.basicConfig(level=logging.WARNING)
     cores = physical_cores()
+    print(f"llama.cpp threading: {runtime()}")
+    if args.cli:
+        print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        run_cli(args.tokens, args.rounds, 1)
+        return
     print(f"{cores} physical cores, load average before: "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.tokens} tokens, "
           f"{args.rounds} rounds")
