@@ -608,4 +608,5 @@ def markdown_colours(c: Colors) -> MarkdownColours:
     return MarkdownColours(
         c.dark, code_background=c.code_background, code_text=c.code_text, muted=c.muted,
         border=c.control_border if c.dark else c.border, table_header=c.code_header,
-        quote_bar=c.control_border, pygments_style="github-dark" if c.dark else "xcode")
+        quote_bar=c.control_border, pygments_style="github-dark" if c.dark else "xcode",
+        code_header=c.code_header, code_header_text=c.code_header_text)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 
@@ -10,6 +11,7 @@ from app.core.chat.markdown import (
     CELL_COST,
     CODE_SCHEME,
     COPY_SCHEME,
+    LIGHT_COLOURS,
     LINK_SCHEME,
     MAX_CODE_LINES,
     MAX_RENDER_COST,
@@ -36,6 +38,24 @@ def test_code_blocks_are_highlighted_and_copyable() -> None:
     assert f'href="{COPY_SCHEME}:1"' in rendered.html
     assert "<span" in rendered.html  # pygments colours the Python block
     assert "plain &lt;b&gt;" in rendered.html
+
+
+def test_a_code_block_has_a_bar_with_its_language_and_copy() -> None:
+    """The bar above the code: a one-row table in the header colours, the language at the left
+    (escaped: it is the model's text), Copy at the right."""
+    colours = dataclasses.replace(LIGHT_COLOURS, code_header="#123456",
+                                  code_header_text="#abcdef")
+    rendered = MarkdownRenderer(colours=colours).render(
+        '```python\nx = 1\n```\n\n```<b>"x"\ny\n```')
+    bars = re.findall(r"<table [^>]*>.*?</table>", rendered.html, re.DOTALL)
+    assert len(bars) == 2
+    for index, (bar, label) in enumerate(zip(bars, ["python", "&lt;b&gt;&quot;x&quot;"],
+                                             strict=True)):
+        assert 'bgcolor="#123456"' in bar and 'width="100%"' in bar
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", bar, re.DOTALL)
+        assert len(cells) == 2 and label in cells[0] and "color:#abcdef" in cells[0]
+        assert f'<a href="{COPY_SCHEME}:{index}"' in cells[1] and ">Copy</a>" in cells[1]
+    assert "<b>" not in rendered.html
 
 
 def test_each_render_starts_its_own_list_of_blocks() -> None:

@@ -66,6 +66,10 @@ MIN_TABLE_ROWS = 3
 MAX_TABLE_COLUMNS = 64
 # A code block shows at most this many lines; Copy still copies all of them.
 MAX_CODE_LINES = 300
+# The room, in px, around the words of the bar above a code block and before its code; and
+# above the bar.
+CODE_PADDING = 6
+CODE_GAP = 8
 # A block quote is drawn as a table (see `_quote_open`): it costs what two cells cost. Qt's
 # layout time doubles with each table nested in another from about the fifth (20 deep: 16 s),
 # so quotes deeper than this are drawn as indented blocks, without their bar.
@@ -91,19 +95,23 @@ class MarkdownColours:
     dark: bool
     code_background: str  # a code block's background...
     code_text: str  # ...and its plain text
-    muted: str  # the "python  Copy" line above a code block, a quote's text
+    muted: str  # a quote's text
     border: str  # a table's lines
     table_header: str  # a header cell's background
     quote_bar: str  # the bar beside a block quote
     pygments_style: str
+    code_header: str  # the bar above a code block (its language, Copy)...
+    code_header_text: str  # ...and its text
 
 
 LIGHT_COLOURS = MarkdownColours(False, code_background="#f3f4f6", code_text="#1f2328",
                                 muted="#57606a", border="#d0d7de", table_header="#f6f8fa",
-                                quote_bar="#d0d7de", pygments_style="friendly")
+                                quote_bar="#d0d7de", pygments_style="friendly",
+                                code_header="#e8eaed", code_header_text="#4d535c")
 DARK_COLOURS = MarkdownColours(True, code_background="#161b22", code_text="#e6edf3",
                                muted="#9198a1", border="#3d444d", table_header="#1c2128",
-                               quote_bar="#3d444d", pygments_style="github-dark")
+                               quote_bar="#3d444d", pygments_style="github-dark",
+                               code_header="#22272e", code_header_text="#9da5ae")
 
 
 @dataclass(frozen=True)
@@ -112,7 +120,8 @@ class _Theme:
 
     formatter: HtmlFormatter  # type: ignore[type-arg]
     block: str  # the <pre>'s style
-    head: str  # the "python  Copy" line above it
+    head: str  # the attributes of the bar above it (a table of one row)...
+    head_text: str  # ...and the style of its text (the language, Copy)
     table: str  # a table's attributes: its borders and their colour
     header: str  # a header cell's background
     quote_bar: str  # the colour of the bar beside a block quote
@@ -124,8 +133,12 @@ def _theme(colours: MarkdownColours) -> _Theme:
     return _Theme(
         HtmlFormatter(noclasses=True, nowrap=True, style=colours.pygments_style),
         f"background-color:{colours.code_background}; color:{colours.code_text}; "
-        "font-family:monospace; white-space:pre-wrap; margin:0; padding:6px",
-        f"color:{colours.muted}; font-size:small",
+        # (Qt keeps no padding of a <pre>, but paints its background under its left margin.)
+        "font-family:monospace; white-space:pre-wrap; margin:0; "
+        f"margin-left:{CODE_PADDING}px",
+        f'width="100%" cellspacing="0" cellpadding="{CODE_PADDING}" '
+        f'bgcolor="{colours.code_header}" style="margin-top:{CODE_GAP}px; margin-bottom:0"',
+        f"color:{colours.code_header_text}; font-size:small; text-decoration:none",
         # Qt draws a table's borders from these: one line between cells (collapsed), in the
         # theme's colour; `cellpadding` is the room around a cell's text.
         f'border="1" cellspacing="0" cellpadding="5" '
@@ -513,8 +526,10 @@ class MarkdownRenderer:
         if shown is not code:
             more = (f'<p><i>{MAX_CODE_LINES:,} of {len(lines):,} lines shown.</i> '
                     f'<a href="{CODE_SCHEME}:{index}">Show all</a></p>')
-        return (f'<p style="{theme.head}">{label} &nbsp; '
-                f'<a href="{COPY_SCHEME}:{index}">Copy</a></p>'
+        # The bar above the code: its language at the left, Copy at the right.
+        return (f'<table {theme.head}><tr><td><span style="{theme.head_text}">{label}</span>'
+                f'</td><td align="right"><a href="{COPY_SCHEME}:{index}" '
+                f'style="{theme.head_text}">Copy</a></td></tr></table>'
                 f'<pre style="{theme.block}">{body}</pre>\n{more}')
 
     def _quote_open(self) -> str:
