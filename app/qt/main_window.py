@@ -22,9 +22,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -53,11 +54,12 @@ from app.qt.hardware import HardwareProbe
 from app.qt.icons import icon_button, set_icon
 from app.qt.message_actions import MessageActions
 from app.qt.remote_models import RemoteModels
+from app.qt.safe_text import elided, plain_tooltip
 from app.qt.server_control import ServerControl
 from app.qt.state import load_state, save_state
 from app.qt.widgets.attachments import AttachmentBar
 from app.qt.widgets.chat_view import ChatView
-from app.qt.widgets.composer import Composer, local_files
+from app.qt.widgets.composer import ComposerCard, local_files
 from app.qt.widgets.context_meter import ContextMeter
 from app.qt.widgets.edit_bar import EditBar
 from app.qt.widgets.error_banner import ErrorBanner
@@ -77,6 +79,9 @@ SETTINGS_KEY = QKeySequence("Ctrl+,")
 STORE_WATCH_MS = 2000  # how often the history is asked whether another process wrote to it
 MAX_LAYOUT_CHARS = 4096  # Qt's saved geometry and splitter state are some 70 bytes of base64
 MODEL_SUFFIX = ".gguf"  # a file dropped or pasted with it is offered as a model to import
+COMPOSER_CHARS = 130  # the composer's widest, in average characters of the window's font
+MAX_CHIP_CHARS = 40  # of the model's name on its chip
+SIDEBAR_KEY = QKeySequence("Ctrl+B")
 
 
 class MainWindow(QMainWindow):
@@ -142,19 +147,23 @@ class MainWindow(QMainWindow):
         self.new_chat()
 
     def _build_chat_page(self) -> QSplitter:
-        """The chats beside the conversation: model bar, preset, messages, composer."""
+        """The chats beside the conversation: the top bar, the messages, and the composer
+        with its chips (preset, model, thinking) and the context meter above it."""
         self.sidebar = ConversationSidebar(self.library)
         self.preset_bar = PresetBar(self.presets)
         self.edit_bar = EditBar()
         conversation_column = QWidget()
         layout = QVBoxLayout(conversation_column)
-        layout.setContentsMargins(SPACE.s, SPACE.s, SPACE.m, SPACE.s)
+        layout.setContentsMargins(SPACE.s, SPACE.s, SPACE.m, SPACE.m)
+        layout.setSpacing(SPACE.s)
         layout.addLayout(self._build_model_bar())
-        layout.addWidget(self.preset_bar)
         layout.addWidget(self.error_banner)
         layout.addWidget(self.chat_view, 1)
-        layout.addWidget(self.edit_bar)
-        layout.addLayout(self._build_composer())
+        composer_row = QHBoxLayout()
+        composer_row.addStretch(1)
+        composer_row.addWidget(self._build_composer(), 100)
+        composer_row.addStretch(1)
+        layout.addLayout(composer_row)
         page = QSplitter(Qt.Orientation.Horizontal)
         page.setObjectName("chatPage")
         page.addWidget(self.sidebar)
@@ -203,6 +212,7 @@ class MainWindow(QMainWindow):
         self.preset_bar.presetChosen.connect(self._apply_preset)
         self.preset_bar.systemPromptEdited.connect(controller.set_system_prompt)
         self.preset_bar.chat_params = self.thinking_switch.preset_params
+        self.model_picker.context_length = controller.context_length
         self.thinking_switch.thinkingToggled.connect(controller.set_thinking)
         self.thinking_switch.effortChosen.connect(controller.set_reasoning_effort)
 
@@ -219,23 +229,30 @@ class MainWindow(QMainWindow):
         self.thinking_switch.show_params(controller.generation_params())
 
     def _build_model_bar(self) -> QHBoxLayout:
+        """The top bar: the chat list's toggle, the model picker, Models and Settings."""
+        self.sidebar_button = icon_button(
+            "sidebar", self.tr("Hide the chat list (Ctrl+B)"),
+            accessible_name=self.tr("Show or hide the chat list"), object_name="sidebarButton")
         self.model_picker = ModelPicker(self.paths.models_dir, self.remotes)
+        self.model_picker.setToolTip(plain_tooltip(
+            self.tr("The model to chat with. Models folder: {}").format(self.paths.models_dir)))
         self.model_picker.activated.connect(self._on_model_picked)
         self.model_picker.manageRequested.connect(self.show_models)
-        manage = QPushButton("Models…")
-        manage.setObjectName("manageModelsButton")
-        set_icon(manage, "models")
-        manage.setToolTip("Download, import and delete models")
+        manage = icon_button("models", self.tr("Models: download, import and delete models"),
+                             accessible_name=self.tr("Models"),
+                             object_name="manageModelsButton")
         manage.clicked.connect(self.show_models)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Model:"))
-        top.addWidget(self.model_picker, 1)
-        top.addWidget(manage)
-        settings = QPushButton("Settings…")
-        settings.setObjectName("settingsButton")
-        set_icon(settings, "settings")
-        settings.setToolTip("Sampling, context, threads, GPU layers, appearance")
+        settings = icon_button(
+            "settings", self.tr("Settings: sampling, context, threads, GPU layers, appearance "
+                                "(Ctrl+,)"),
+            accessible_name=self.tr("Settings"), object_name="settingsButton")
         settings.clicked.connect(self.show_settings)
+        top = QHBoxLayout()
+        top.setSpacing(SPACE.xs)
+        top.addWidget(self.sidebar_button)
+        top.addWidget(self.model_picker)
+        top.addStretch(1)
+        top.addWidget(manage)
         top.addWidget(settings)
         return top
 
@@ -274,51 +291,66 @@ class MainWindow(QMainWindow):
         self.composer.enter_sends = settings.get("app.enter_sends") is not False
         self._show_state(self.controller.state)  # the placeholder says how to send
 
-    def _build_composer(self) -> QVBoxLayout:
-        """The attached documents above the composer; Send, Stop and Attach beside it."""
+    def _build_composer(self) -> QWidget:
+        """Above the composer: the edit bar, the attached documents, the system prompt (when
+        shown) and a row of chips (preset, language, model, thinking) with the context meter
+        at its end; then the composer card (Attach, the edit, Send or Stop)."""
         controller = self.controller
         self.attachments = AttachmentBar()
         self.attachments.failed.connect(self.error_banner.show_error)
-        self.composer = Composer()
+        self.composer_card = ComposerCard()
+        self.composer = self.composer_card.edit
         self.composer.has_attachments = lambda: bool(self.attachments.documents())
         self.composer.submitted.connect(self._send)
         self.composer.pastedDocument.connect(self.attachments.add_text)
         self.composer.pastedFiles.connect(self.attach_files)
-        self.send_button = QPushButton("Send")
-        self.send_button.setObjectName("sendButton")
-        self.send_button.setDefault(True)
-        set_variant(self.send_button, "primary")
-        set_icon(self.send_button, "send", "on_accent")
-        self.send_button.clicked.connect(self.composer.submit)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setObjectName("stopButton")
-        set_icon(self.stop_button, "stop")
+        self.send_button = self.composer_card.send_button
+        self.stop_button = self.composer_card.stop_button
         self.stop_button.clicked.connect(controller.stop)
-        self.attach_button = icon_button(
-            "attach", "Attach documents (txt, md, pdf, docx, html)",
-            accessible_name="Attach documents", object_name="attachButton")
+        self.attach_button = self.composer_card.attach_button
         self.attach_button.clicked.connect(
             lambda: self.attach_files(dialogs.files_to_attach(self)))
         QShortcut(QKeySequence("Esc"), self, activated=self._escape)
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addStretch(1)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.attach_button, 0, Qt.AlignmentFlag.AlignTop)
-        bottom.addWidget(self.composer, 1)
-        bottom.addLayout(buttons)
+        self.model_menu = QMenu(self)
+        self.model_menu.setObjectName("modelMenu")
+        self.model_menu.aboutToShow.connect(
+            lambda: self.model_picker.fill_menu(self.model_menu))
+        self.model_chip = QPushButton()
+        self.model_chip.setObjectName("modelChip")
+        set_variant(self.model_chip, "chip")
+        set_icon(self.model_chip, "models", "muted")
+        self.model_chip.setMenu(self.model_menu)
+        self.model_chip.setCursor(Qt.CursorShape.PointingHandCursor)
         self.context_meter = ContextMeter()
         self.thinking_switch = ThinkingSwitch()
-        meter_row = QHBoxLayout()
-        meter_row.addWidget(self.thinking_switch)
-        meter_row.addStretch(1)
-        meter_row.addWidget(self.context_meter)
-        column = QVBoxLayout()
+        chips = QHBoxLayout()
+        chips.setSpacing(SPACE.xs)
+        chips.addWidget(self.preset_bar)
+        chips.addWidget(self.model_chip)
+        chips.addWidget(self.thinking_switch)
+        chips.addStretch(1)
+        chips.addWidget(self.context_meter)
+        area = QWidget()
+        area.setObjectName("composerArea")
+        # As wide as the conversation's reading column reads comfortably, centred under it.
+        area.setMaximumWidth(self.fontMetrics().averageCharWidth() * COMPOSER_CHARS)
+        column = QVBoxLayout(area)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(SPACE.xs)
+        column.addWidget(self.edit_bar)
         column.addWidget(self.attachments)
-        column.addLayout(bottom)
-        column.addLayout(meter_row)
-        return column
+        column.addWidget(self.preset_bar.prompt_edit)
+        column.addLayout(chips)
+        column.addWidget(self.composer_card)
+        return area
+
+    def _show_model(self, label: str) -> None:
+        """The model in use, in the status bar and on the model chip."""
+        self.status.show_model(label)
+        self.model_chip.setText(elided(label, MAX_CHIP_CHARS))
+        self.model_chip.setAccessibleName(self.tr("Model: {}").format(label))
+        self.model_chip.setToolTip(plain_tooltip(
+            self.tr("Model: {} (click to choose another)").format(label)))
 
     def attach_files(self, paths: list[Path]) -> None:
         """Attach these files to the next question; they are read in the background. A
@@ -381,8 +413,35 @@ class MainWindow(QMainWindow):
             self.controller.conversation.id))
         chats.addAction("Import chats…", self.import_conversations)
         chats.addSeparator()
-        chats.addAction("Find in chats", self.sidebar.search_box.setFocus,
-                        QKeySequence.StandardKey.Find)
+        chats.addAction("Find in chats", self._find_in_chats, QKeySequence.StandardKey.Find)
+        view = self.menuBar().addMenu(self.tr("&View"))
+        self.sidebar_action = view.addAction(self.tr("Chat list"))
+        self.sidebar_action.setObjectName("toggleSidebarAction")
+        self.sidebar_action.setCheckable(True)
+        self.sidebar_action.setChecked(True)
+        self.sidebar_action.setShortcut(SIDEBAR_KEY)
+        self.sidebar_action.toggled.connect(self.set_sidebar_visible)
+        self.addAction(self.sidebar_action)  # Ctrl+B wherever the focus is
+        self.sidebar_button.clicked.connect(self.sidebar_action.toggle)
+
+    def set_sidebar_visible(self, visible: bool) -> None:
+        """Show or hide the chat list (Ctrl+B, the top bar's button); kept for the next
+        start."""
+        if self.sidebar_action.isChecked() != visible:
+            self.sidebar_action.setChecked(visible)  # comes back here through `toggled`
+            return
+        had_focus = self.sidebar.isAncestorOf(QApplication.focusWidget())
+        self.sidebar.setVisible(visible)
+        self.sidebar_button.setToolTip(
+            self.tr("Hide the chat list (Ctrl+B)") if visible
+            else self.tr("Show the chat list (Ctrl+B)"))
+        if had_focus and not visible and self.composer.isEnabled():
+            self.composer.setFocus()
+        save_state(self.paths.state_file, sidebar=visible)
+
+    def _find_in_chats(self) -> None:
+        self.set_sidebar_visible(True)  # the search box is in the chat list
+        self.sidebar.search_box.setFocus()
 
     def _escape(self) -> None:
         if self.message_actions.editing is not None:
@@ -588,7 +647,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         entry = self.controller.entry
-        self.status.show_model(entry.display_name if entry else info.name)
+        self._show_model(entry.display_name if entry else info.name)
         self._show_model_tooltip()
         if info.gpu_offload and self.hardware.latest is None:
             self.hardware.refresh()  # the GPU's backend, for the tooltip
@@ -601,7 +660,7 @@ class MainWindow(QMainWindow):
         """The model's display name again, now that its header may have been read."""
         entry = self.controller.entry
         if entry is not None and self.controller.state is not ChatState.NO_MODEL:
-            self.status.show_model(entry.display_name)
+            self._show_model(entry.display_name)
 
     def _show_model_tooltip(self, _hardware: Hardware | None = None) -> None:
         info, hardware = self.controller.info, self.hardware.latest
@@ -623,12 +682,13 @@ class MainWindow(QMainWindow):
         self.send_button.setEnabled(state is ChatState.READY)
         self.chat_view.set_actions_enabled(not generating)
         self.stop_button.setEnabled(generating)
+        self.composer_card.set_generating(generating)
         self.status.show_state(state.value)
         self._show_thinking_switch()
         if state is ChatState.NO_MODEL:
-            self.status.show_model("No model loaded")
+            self._show_model("No model loaded")
         elif state is ChatState.LOADING and self.controller.entry:
-            self.status.show_model(self.controller.entry.display_name)
+            self._show_model(self.controller.entry.display_name)
         if loaded and self.pages.currentWidget() is self.chat_page:
             self.composer.setFocus()
         entry = self.controller.entry
@@ -639,9 +699,12 @@ class MainWindow(QMainWindow):
     def remember_layout(self) -> None:
         """Keep for the next start: the window's size and place, the chat list's width, and
         the chat that is open."""
+        # The chat list's width only while it shows: a hidden one's is nothing.
+        splitter = ({"splitter": _base64(self.chat_page.saveState())}
+                    if self.sidebar.isVisibleTo(self) else {})
         save_state(self.paths.state_file, geometry=_base64(self.saveGeometry()),
-                   splitter=_base64(self.chat_page.saveState()),
-                   last_chat=self.controller.conversation.id)
+                   sidebar=self.sidebar_action.isChecked(),
+                   last_chat=self.controller.conversation.id, **splitter)
 
     def restore_layout(self) -> None:
         """Bring back what `remember_layout` kept; anything odd in the file is passed over."""
@@ -651,6 +714,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray.fromBase64(geometry.encode("ascii", "ignore")))
         if isinstance(splitter, str) and len(splitter) <= MAX_LAYOUT_CHARS:
             self.chat_page.restoreState(QByteArray.fromBase64(splitter.encode("ascii", "ignore")))
+        self.sidebar.setVisible(True)  # a state saved with it hidden must not hide it for good
+        if state.get("sidebar") is False:
+            self.set_sidebar_visible(False)
         last = state.get("last_chat")
         if type(last) is int and self.library.exists(last):
             self.open_conversation(last)

@@ -1,4 +1,5 @@
-"""The preset bar: picking presets and languages, editing the prompt, saving and deleting."""
+"""The preset chips: picking presets and languages from their menus, editing the prompt, saving
+and deleting."""
 
 from __future__ import annotations
 
@@ -6,13 +7,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent
-from PySide6.QtGui import QFocusEvent
-from PySide6.QtWidgets import (
-    QApplication,
-    QComboBox,
-    QPlainTextEdit,
-    QToolButton,
-)
+from PySide6.QtGui import QAction, QFocusEvent
+from PySide6.QtWidgets import QApplication, QPlainTextEdit, QPushButton
 
 from app.core.chat.presets import Preset, PresetLibrary
 from app.qt.widgets.preset_bar import PresetBar
@@ -29,31 +25,37 @@ def library(tmp_path: Path) -> PresetLibrary:
 def bar(qtbot, library: PresetLibrary) -> PresetBar:  # type: ignore[no-untyped-def]
     widget = PresetBar(library)
     qtbot.addWidget(widget)
+    qtbot.addWidget(widget.prompt_edit)  # the window lays it out elsewhere
     widget.show()
     qtbot.waitExposed(widget)
     return widget
 
 
-def parts(bar: PresetBar) -> tuple[QComboBox, QComboBox, QPlainTextEdit]:
-    presets = bar.findChild(QComboBox, "presetPicker")
-    languages = bar.findChild(QComboBox, "languagePicker")
-    edit = bar.findChild(QPlainTextEdit, "systemPromptEdit")
-    assert presets is not None and languages is not None and edit is not None
-    return presets, languages, edit
+def parts(bar: PresetBar) -> tuple[QPushButton, QPushButton, QPlainTextEdit]:
+    presets = bar.findChild(QPushButton, "presetChip")
+    languages = bar.findChild(QPushButton, "languageChip")
+    assert presets is not None and languages is not None
+    assert presets.menu() is bar.preset_menu and languages.menu() is bar.language_menu
+    return presets, languages, bar.prompt_edit
 
 
-def button(bar: PresetBar, name: str) -> QToolButton:
-    found = bar.findChild(QToolButton, name)
-    assert found is not None
+def action(bar: PresetBar, name: str) -> QAction:
+    found = bar.preset_menu.findChild(QAction, name) or bar.findChild(QAction, name)
+    assert found is not None and found in bar.preset_menu.actions()
     return found
 
 
-def pick(combo: QComboBox, text: str) -> None:
-    """What a user's choice in the popup does: the index changes, then `activated`."""
-    index = combo.findText(text)
-    assert index >= 0, text
-    combo.setCurrentIndex(index)
-    combo.activated.emit(index)
+def pick(bar: PresetBar, name: str) -> None:
+    """What a user's choice in the preset chip's menu does."""
+    found = [a for a in bar.preset_menu.actions() if a.text() == name]
+    assert len(found) == 1, name
+    found[0].trigger()
+
+
+def pick_language(bar: PresetBar, language: str) -> None:
+    found = [a for a in bar.language_menu.actions() if a.text() == language]
+    assert len(found) == 1, language
+    found[0].trigger()
 
 
 def test_builtins_are_listed_then_the_users_after_a_separator(qtbot,  # type: ignore[no-untyped-def]
@@ -62,24 +64,29 @@ def test_builtins_are_listed_then_the_users_after_a_separator(qtbot,  # type: ig
     bar = PresetBar(library)
     qtbot.addWidget(bar)
     presets, languages, _ = parts(bar)
-    names = [presets.itemText(i) for i in range(presets.count())]
-    assert names == ["General chat", "Translate", "Summarize", "Questions and answers",
-                     "Writing", "", "Pirate talk"]
-    assert presets.itemData(5) is None  # the separator
-    assert presets.currentIndex() == -1 and bar.current_preset() is None
+    entries = ["---" if a.isSeparator() else a.text() for a in bar.preset_menu.actions()]
+    assert entries == ["General chat", "Translate", "Summarize", "Questions and answers",
+                       "Writing", "---", "Pirate talk", "---", "Edit system prompt",
+                       "Save as preset…", "Delete preset"]
+    assert [a.data() for a in bar.presets()][-1] == "user:pirate-talk"
+    assert bar.current_preset() is None and presets.text() == "No preset"
+    assert not any(a.isChecked() for a in bar.presets())
     assert languages.isHidden()
-    assert not button(bar, "deletePresetButton").isEnabled()
+    assert not action(bar, "deletePresetAction").isEnabled()
+    assert presets.accessibleName() == "Preset: No preset" and presets.toolTip()
 
 
-def test_the_toggle_shows_and_hides_the_prompt(bar: PresetBar) -> None:
+def test_the_menu_shows_and_hides_the_prompt(bar: PresetBar) -> None:
     _, _, edit = parts(bar)
-    toggle = button(bar, "systemPromptToggle")
+    toggle = action(bar, "systemPromptAction")
     assert toggle.isCheckable() and edit.isHidden()
-    assert edit.placeholderText() == "No system prompt"
-    toggle.click()
+    assert edit.placeholderText() == "No system prompt" and edit.accessibleName()
+    toggle.trigger()
     assert edit.isVisible()
-    toggle.click()
+    toggle.trigger()
     assert edit.isHidden()
+    bar.show_prompt_editor()
+    assert edit.isVisible() and toggle.isChecked()
 
 
 def test_picking_translate_shows_the_language_and_fills_the_prompt(  # type: ignore[no-untyped-def]
@@ -87,25 +94,38 @@ def test_picking_translate_shows_the_language_and_fills_the_prompt(  # type: ign
     presets, languages, edit = parts(bar)
     with qtbot.waitSignal(bar.presetChosen) as chosen, \
             qtbot.assertNotEmitted(bar.systemPromptEdited, wait=600):
-        pick(presets, "Translate")
+        pick(bar, "Translate")
     preset = chosen.args[0]
     assert isinstance(preset, Preset) and preset.key == "translate"
-    assert bar.current_preset() == preset
+    assert bar.current_preset() == preset and presets.text() == "Translate"
+    assert [a.text() for a in bar.presets() if a.isChecked()] == ["Translate"]
     assert languages.isVisible() and bar.language() == "English"
+    assert languages.text() == "English"
     assert edit.toPlainText() == bar.system_prompt() == preset.prompt_for("English")
 
     emitted: list[tuple[str, str]] = []
     bar.languageChosen.connect(lambda language: emitted.append(("language", language)))
     bar.systemPromptEdited.connect(lambda prompt: emitted.append(("prompt", prompt)))
-    pick(languages, "Japanese")
+    pick_language(bar, "Japanese")
     assert emitted == [("language", "Japanese"), ("prompt", preset.prompt_for("Japanese"))]
     assert "Japanese" in bar.system_prompt() and bar.language() == "Japanese"
+    assert languages.text() == "Japanese"
 
     with qtbot.waitSignal(bar.presetChosen):
-        pick(presets, "Writing")
+        pick(bar, "Writing")
     assert languages.isHidden() and bar.language() is None
     assert bar.system_prompt() == preset_named(bar, "Writing").system_prompt
-    assert not button(bar, "deletePresetButton").isEnabled()  # built-ins stay
+    assert not action(bar, "deletePresetAction").isEnabled()  # built-ins stay
+
+
+def test_choose_picks_a_preset_by_its_key_as_the_user_does(  # type: ignore[no-untyped-def]
+        qtbot, bar: PresetBar) -> None:
+    with qtbot.waitSignal(bar.presetChosen) as chosen:
+        assert bar.choose("summarize") is not None
+    assert chosen.args[0].key == "summarize" and bar.current_preset().key == "summarize"  # type: ignore[union-attr]
+    with qtbot.assertNotEmitted(bar.presetChosen):
+        assert bar.choose("no-such-preset") is None
+    assert bar.current_preset().key == "summarize"  # type: ignore[union-attr]
 
 
 def preset_named(bar: PresetBar, name: str) -> Preset:
@@ -114,7 +134,7 @@ def preset_named(bar: PresetBar, name: str) -> Preset:
 
 def test_an_edit_is_reported_once_after_a_pause(qtbot, bar: PresetBar) -> None:  # type: ignore[no-untyped-def]
     _, _, edit = parts(bar)
-    button(bar, "systemPromptToggle").click()
+    action(bar, "systemPromptAction").trigger()
     edits: list[str] = []
     bar.systemPromptEdited.connect(edits.append)
     with qtbot.waitSignal(bar.systemPromptEdited, timeout=3000):
@@ -128,7 +148,7 @@ def test_an_edit_is_reported_once_after_a_pause(qtbot, bar: PresetBar) -> None: 
 def test_leaving_the_editor_reports_the_edit_at_once(qtbot,  # type: ignore[no-untyped-def]
                                                      bar: PresetBar) -> None:
     _, _, edit = parts(bar)
-    button(bar, "systemPromptToggle").click()
+    action(bar, "systemPromptAction").trigger()
     qtbot.keyClicks(edit, "Answer in rhymes.")
     with qtbot.waitSignal(bar.systemPromptEdited, timeout=100) as edited:
         QApplication.sendEvent(edit, QFocusEvent(QEvent.Type.FocusOut))
@@ -150,9 +170,10 @@ def test_a_conversation_shown_emits_nothing(qtbot, bar: PresetBar) -> None:  # t
 
         bar.set_conversation_settings("translate", "Into Esperanto.", "Esperanto")
         assert bar.language() == "Esperanto"  # a language from elsewhere is kept
+        assert [a.text() for a in bar.language_menu.actions() if a.isChecked()] == ["Esperanto"]
 
         bar.set_conversation_settings(None, "", None)
-        assert presets.currentIndex() == -1 and bar.current_preset() is None
+        assert bar.current_preset() is None and presets.text() == "No preset"
         assert bar.system_prompt() == "" and languages.isHidden() and bar.language() is None
 
         bar.set_conversation_settings("user:deleted-long-ago", "My own prompt", None)
@@ -162,41 +183,40 @@ def test_a_conversation_shown_emits_nothing(qtbot, bar: PresetBar) -> None:  # t
 def test_save_as_preset_adds_and_selects_it(qtbot, bar: PresetBar,  # type: ignore[no-untyped-def]
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     presets, _, _ = parts(bar)
-    pick(presets, "Summarize")
+    pick(bar, "Summarize")
     bar.set_conversation_settings("summarize", "Summarize in three bullet points.", None)
     monkeypatch.setattr(bar, "_ask_preset_name", lambda: "Three bullets")
     with qtbot.waitSignal(bar.presetChosen) as chosen:
-        button(bar, "savePresetButton").click()
+        action(bar, "savePresetAction").trigger()
     saved = chosen.args[0]
     assert saved == Preset("user:three-bullets", "Three bullets",
                            "Summarize in three bullet points.", {"temperature": 0.3})
-    assert presets.currentText() == "Three bullets" and bar.current_preset() == saved
-    assert presets.itemText(presets.count() - 1) == "Three bullets"
-    assert button(bar, "deletePresetButton").isEnabled()
+    assert presets.text() == "Three bullets" and bar.current_preset() == saved
+    assert bar.presets()[-1].text() == "Three bullets" and bar.presets()[-1].isChecked()
+    assert action(bar, "deletePresetAction").isEnabled()
     assert PresetLibrary(bar.library.file.parent).get(saved.key) == saved
 
-    pick(presets, "General chat")
-    assert not button(bar, "deletePresetButton").isEnabled()
-    pick(presets, "Three bullets")
-    assert button(bar, "deletePresetButton").isEnabled()
+    pick(bar, "General chat")
+    assert not action(bar, "deletePresetAction").isEnabled()
+    pick(bar, "Three bullets")
+    assert action(bar, "deletePresetAction").isEnabled()
 
 
 def test_a_cancelled_or_refused_save_changes_nothing(qtbot,  # type: ignore[no-untyped-def]
                                                      bar: PresetBar,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    presets, _, _ = parts(bar)
     errors: list[str] = []
     monkeypatch.setattr(bar, "_show_error", errors.append)
     for answer in (None, "  "):
         monkeypatch.setattr(bar, "_ask_preset_name", lambda answer=answer: answer)
         with qtbot.assertNotEmitted(bar.presetChosen):
-            button(bar, "savePresetButton").click()
+            action(bar, "savePresetAction").trigger()
     assert errors == []
     monkeypatch.setattr(bar, "_ask_preset_name", lambda: "translate")
     with qtbot.assertNotEmitted(bar.presetChosen):
-        button(bar, "savePresetButton").click()
+        action(bar, "savePresetAction").trigger()
     assert len(errors) == 1 and "built-in" in errors[0]
-    assert presets.count() == 5
+    assert len(bar.presets()) == 5
 
 
 def test_deleting_a_user_preset(qtbot, library: PresetLibrary,  # type: ignore[no-untyped-def]
@@ -204,17 +224,20 @@ def test_deleting_a_user_preset(qtbot, library: PresetLibrary,  # type: ignore[n
     mine = library.save("Mine", "My prompt", {})
     bar = PresetBar(library)
     qtbot.addWidget(bar)
+    qtbot.addWidget(bar.prompt_edit)
     presets, _, _ = parts(bar)
     bar.set_conversation_settings(mine.key, "My prompt", None)
+    assert presets.text() == "Mine"
     monkeypatch.setattr(bar, "_confirm_delete", lambda preset: False)
-    button(bar, "deletePresetButton").click()
+    action(bar, "deletePresetAction").trigger()
     assert library.get(mine.key) is not None
 
     monkeypatch.setattr(bar, "_confirm_delete", lambda preset: True)
     with qtbot.waitSignal(bar.presetDeleted) as deleted:
-        button(bar, "deletePresetButton").click()
+        action(bar, "deletePresetAction").trigger()
     assert deleted.args == [mine.key]
-    assert presets.count() == 5 and presets.currentIndex() == -1
+    assert len(bar.presets()) == 5 and bar.current_preset() is None
+    assert presets.text() == "No preset"
     assert bar.system_prompt() == "My prompt"  # the conversation keeps it
-    assert not button(bar, "deletePresetButton").isEnabled()
+    assert not action(bar, "deletePresetAction").isEnabled()
     assert PresetLibrary(library.file.parent).get(mine.key) is None

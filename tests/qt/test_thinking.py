@@ -267,7 +267,7 @@ def test_a_preset_keeps_the_thinking_switch(  # type: ignore[no-untyped-def]
     switch, bar = window.thinking_switch, window.preset_bar
     qtbot.mouseClick(switch.toggle, Qt.MouseButton.LeftButton)
     bar._ask_preset_name = lambda: "Quick answers"  # type: ignore[method-assign]
-    bar.save_button.click()
+    bar.save_action.trigger()
     saved = bar.current_preset()
     assert saved is not None and saved.params["thinking"] is False
 

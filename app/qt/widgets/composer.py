@@ -2,6 +2,10 @@
 
 A long paste (a whole article, a log) is not typed text: it becomes an attachment, as do files
 pasted or dropped on the composer. The composer only reports them; the window attaches them.
+
+`ComposerCard` is how the window shows it, as the peers do: a rounded card holding Attach, the
+edit (one line when empty, growing to eight, then scrolling) and a round Send that turns into
+Stop while an answer streams; the card draws the focus ring while the edit has the focus.
 """
 
 from __future__ import annotations
@@ -9,11 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QPlainTextEdit, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
-MIN_LINES, MAX_LINES = 2, 10
+from app.qt.appearance import repolish, set_variant
+from app.qt.design import SPACE
+from app.qt.icons import ICON_SIZE, icon_button, set_icon
+
+MIN_LINES, MAX_LINES = 1, 8
 # A paste this long becomes an attachment: a chip reads better than a screenful in the
 # composer, and the controller can summarize a document that does not fit the context.
 PASTE_AS_ATTACHMENT_CHARS = 2000
@@ -60,12 +76,16 @@ class Composer(QPlainTextEdit):
         self._fit_height()
 
     def _fit_height(self, *_: object) -> None:
-        """Two lines when empty, growing with the text up to ten, then it scrolls."""
+        """One line when empty, growing with the text up to eight, then it scrolls."""
         line = self.fontMetrics().lineSpacing()
         lines = max(MIN_LINES, min(MAX_LINES, int(self.document().size().height())))
         margins = self.contentsMargins()
         frame = 2 * int(self.document().documentMargin()) + margins.top() + margins.bottom()
         self.setFixedHeight(lines * line + frame)
+        # Below the limit every line shows: no scroll bar (Qt would show one for a pixel short).
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded
+                                        if self.document().size().height() > MAX_LINES
+                                        else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -113,3 +133,68 @@ class Composer(QPlainTextEdit):
         if (text or self.has_attachments()) and self.can_submit and self.isEnabled():
             self.clear()
             self.submitted.emit(text)
+
+
+class ComposerCard(QFrame):
+    """The composer as the window shows it: Attach, the edit and Send (Stop while an answer
+    streams) in one rounded card, which shows the focus ring while the edit has the focus.
+
+    The parts are the window's to connect: `edit` (the `Composer`), `attach_button`,
+    `send_button` (clicks submit the edit) and `stop_button`.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composerCard")
+        set_variant(self, "card")
+        self.edit = Composer()
+        self.edit.installEventFilter(self)  # its focus is the card's ring
+        self.attach_button: QToolButton = icon_button(
+            "attach", self.tr("Attach documents (txt, md, pdf, docx, html)"),
+            accessible_name=self.tr("Attach documents"), object_name="attachButton")
+        self.send_button = self._round_button("sendButton", "send", self.tr("Send"),
+                                              self.tr("Send (Enter)"))
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self.edit.submit)
+        self.stop_button = self._round_button("stopButton", "stop", self.tr("Stop"),
+                                              self.tr("Stop the answer (Esc)"))
+        self.stop_button.hide()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(SPACE.s, SPACE.s, SPACE.s, SPACE.s)
+        layout.setSpacing(SPACE.s)
+        bottom = Qt.AlignmentFlag.AlignBottom
+        layout.addWidget(self.attach_button, 0, bottom)
+        layout.addWidget(self.edit, 1, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.send_button, 0, bottom)
+        layout.addWidget(self.stop_button, 0, bottom)
+        self.setFocusProxy(self.edit)
+
+    @staticmethod
+    def _round_button(name: str, icon_name: str, text: str, tooltip: str) -> QPushButton:
+        """A round, icon-only button filled with the accent (its size is the style sheet's)."""
+        button = QPushButton()
+        button.setObjectName(name)
+        set_variant(button, "primary")
+        set_icon(button, icon_name, "on_accent")
+        button.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
+        button.setToolTip(tooltip)
+        button.setAccessibleName(text)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        return button
+
+    def set_generating(self, generating: bool) -> None:
+        """Send while the chat waits for a question, Stop while an answer streams."""
+        focused = self.send_button.hasFocus() or self.stop_button.hasFocus()
+        self.send_button.setVisible(not generating)
+        self.stop_button.setVisible(generating)
+        if focused:  # the button under the keyboard went: the one taking its place has it
+            (self.stop_button if generating else self.send_button).setFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.edit and event.type() in (QEvent.Type.FocusIn,
+                                                     QEvent.Type.FocusOut):
+            focused = event.type() == QEvent.Type.FocusIn
+            if self.property("focusWithin") != focused:
+                self.setProperty("focusWithin", focused)
+                repolish(self)
+        return super().eventFilter(watched, event)

@@ -1,19 +1,40 @@
 """The chat's model picker: the installed models, the models of each connection (a server
-elsewhere) under its name and whether it answers, and "Manage models…" to open the Models page."""
+elsewhere) under its name and whether it answers, and "Manage models…" to open the Models page.
+
+Each installed model's row shows, after its name, its file's size, its quantization (when the
+name does not say it already) and whether it fits in memory ("fits", "tight", "too big", a rough
+estimate from the file's size and the context the next load asks for): all cheap to know while
+listing, which happens on the GUI thread each time the picker opens.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
+from app.core.engine import fit
 from app.core.engine.connection import split_ref
 from app.core.models import names
+from app.core.models.hub import quant_of
 from app.core.models.library import ModelEntry, distinct_names, list_models
+from app.files import format_bytes
+from app.qt.appearance import colors_for
+from app.qt.design import SPACE
 from app.qt.remote_models import Probe, RemoteModels
 from app.qt.safe_text import elided, plain_tooltip
+from app.qt.widgets.models.fit_badge import _badge_colours
 from app.qt.workers.background import BackgroundCall
 
 MANAGE_MODELS = "manage-models"  # the picker's last item: opens the Models page
@@ -21,6 +42,96 @@ HEADER = "header"  # a group's title: not a model, never selected
 HERE = "On this computer"
 REACHABLE, UNREACHABLE, ASKING = "●", "○", "◌"
 MAX_TIP_CHARS = 300  # of a server's error, in a header's tooltip
+DEFAULT_CONTEXT = 4096  # tokens the fit is measured for when the window says nothing
+# A model row's facts, painted after its name (`ModelRowDelegate`).
+DETAIL_ROLE = Qt.ItemDataRole.UserRole + 10  # "1.2 GB · Q4_K_M"
+FIT_ROLE = Qt.ItemDataRole.UserRole + 11  # a `fit.Verdict`
+
+
+class ModelRowDelegate(QStyledItemDelegate):
+    """A model's row in the picker's list: its name, then, at the right, its size and
+    quantization in the quiet text colour and the fit as a coloured pill."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        detail = index.data(DETAIL_ROLE)
+        verdict = index.data(FIT_ROLE)
+        if not detail and not isinstance(verdict, fit.Verdict):
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        metrics = opt.fontMetrics
+        pill = self._pill_size(opt, verdict)
+        detail_width = metrics.horizontalAdvance(str(detail)) if detail else 0
+        facts = detail_width + (pill.width() + SPACE.s if pill.width() else 0) + SPACE.s
+        name_rect = opt.rect.adjusted(0, 0, -facts, 0)
+        # The row's background, selection and name as usual, the name elided before the facts.
+        opt.text = metrics.elidedText(opt.text, Qt.TextElideMode.ElideRight,
+                                      max(0, name_rect.width() - 2 * SPACE.s))
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        tokens = colors_for(opt.palette)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        right = opt.rect.right() - SPACE.s
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if isinstance(verdict, fit.Verdict):
+            text, background = _badge_colours(tokens, verdict)
+            rect = QRect(right - pill.width() + 1, opt.rect.center().y() - pill.height() // 2 + 1,
+                         pill.width(), pill.height())
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(background))
+            painter.drawRoundedRect(rect, pill.height() / 2, pill.height() / 2)
+            painter.setPen(QColor(text))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, verdict.value)
+            right -= pill.width() + SPACE.s
+        if detail:
+            painter.setPen(QColor(tokens.selection_text if selected else tokens.muted))
+            painter.drawText(QRect(right - detail_width + 1, opt.rect.top(), detail_width,
+                                   opt.rect.height()),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             str(detail))
+        painter.restore()
+
+    @staticmethod
+    def _pill_size(opt: QStyleOptionViewItem, verdict: object) -> QSize:
+        if not isinstance(verdict, fit.Verdict):
+            return QSize(0, 0)
+        metrics = opt.fontMetrics
+        return QSize(metrics.horizontalAdvance(verdict.value) + SPACE.m, metrics.height())
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        detail = index.data(DETAIL_ROLE)
+        verdict = index.data(FIT_ROLE)
+        extra = 0
+        if detail:
+            extra += option.fontMetrics.horizontalAdvance(str(detail)) + SPACE.l
+        if isinstance(verdict, fit.Verdict):
+            extra += self._pill_size(option, verdict).width() + SPACE.s
+        return QSize(size.width() + extra, size.height() + (SPACE.xs if extra else 0))
+
+
+def model_facts(entry: ModelEntry, shown: str, n_ctx: int, available: int
+                ) -> tuple[str, fit.Verdict | None]:
+    """What a local model's row says after its name `shown`: "1.2 GB · Q4_K_M" (the
+    quantization left out where the name has it), and whether it fits (None for a remote
+    model, or a file that cannot be read)."""
+    if entry.remote is not None:
+        return "", None
+    try:
+        size = entry.path.stat().st_size
+    except OSError:
+        return "", None
+    quant = quant_of(entry.path.name)
+    facts = [format_bytes(size)]
+    if quant and quant.casefold() not in shown.casefold():
+        facts.append(quant)
+    verdict = fit.estimate(fit.Shape.from_size(size), n_ctx, available).verdict
+    return " · ".join(facts), verdict
 
 
 class ModelPicker(QComboBox):
@@ -55,6 +166,11 @@ class ModelPicker(QComboBox):
         self._previous = 0
         self._learning: BackgroundCall | None = None
         self._wanted: Path | None = None  # a remembered remote model, until its server answers
+        # The context the next load asks for, which the fit of each row is measured with (the
+        # window's controller tells).
+        self.context_length: Callable[[], int] = lambda: DEFAULT_CONTEXT
+        self.setItemDelegate(ModelRowDelegate(self))
+        self.setAccessibleName(self.tr("Model"))
         self.setMinimumContentsLength(28)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.setToolTip(plain_tooltip(f"Models folder: {models_dir}"))
@@ -75,10 +191,17 @@ class ModelPicker(QComboBox):
         if connections:
             self._add_header(HERE)
         entries = list_models(self.models_dir)
+        n_ctx, available = self.context_length(), fit.available_memory()
         for entry, name in zip(entries, distinct_names(entries), strict=True):
             self.addItem(f"{name} (built-in)" if entry.builtin else name, entry)
-            self.setItemData(self.count() - 1, plain_tooltip(str(entry.path)),
-                             Qt.ItemDataRole.ToolTipRole)
+            row = self.count() - 1
+            detail, verdict = model_facts(entry, name, n_ctx, available)
+            self.setItemData(row, detail or None, DETAIL_ROLE)
+            self.setItemData(row, verdict, FIT_ROLE)
+            tip = str(entry.path) + (f"\n{detail}" if detail else "") + (
+                f"\n{verdict.value} in memory with a context of {n_ctx:,} tokens (a rough "
+                "estimate from its size)" if verdict is not None else "")
+            self.setItemData(row, plain_tooltip(tip), Qt.ItemDataRole.ToolTipRole)
         if learn:
             self._learn([e.path for e in entries if not e.builtin and names.known(e.path) is None])
         if not entries:
@@ -226,6 +349,41 @@ class ModelPicker(QComboBox):
                 self.setCurrentIndex(i)
                 return True
         return False
+
+    def fill_menu(self, menu: QMenu) -> None:
+        """The picker's list, read again, as `menu`'s actions (the model chip's menu): group
+        titles as sections, each model's facts after a tab (a menu sets them in a column), the
+        current model checked. Choosing one is choosing it in the picker (`activated`)."""
+        self.refresh()
+        menu.clear()
+        menu.setToolTipsVisible(True)
+        current = self.currentIndex()
+        for i in range(self.count()):
+            data, text = self.itemData(i), self.itemText(i)
+            if self.itemData(i, Qt.ItemDataRole.AccessibleDescriptionRole) == "separator":
+                menu.addSeparator()
+                continue
+            if data == HEADER:
+                menu.addSection(text)
+                continue
+            detail = self.itemData(i, DETAIL_ROLE)
+            verdict = self.itemData(i, FIT_ROLE)
+            facts = " · ".join(str(f) for f in (
+                detail, verdict.value if isinstance(verdict, fit.Verdict) else None) if f)
+            action = menu.addAction(f"{text}\t{facts}" if facts else text)
+            action.setToolTip(str(self.itemData(i, Qt.ItemDataRole.ToolTipRole) or ""))
+            if isinstance(data, ModelEntry):
+                action.setCheckable(True)
+                action.setChecked(i == current)
+            elif data != MANAGE_MODELS:
+                action.setEnabled(False)  # "No model installed"
+            action.triggered.connect(lambda _checked=False, row=i: self._choose_row(row))
+
+    def _choose_row(self, row: int) -> None:
+        """Choose row `row` as the user does in the list."""
+        if 0 <= row < self.count():
+            self.setCurrentIndex(row)
+            self.activated.emit(row)
 
     def showPopup(self) -> None:
         # A file dropped into the folder shows up without a restart; the servers are asked

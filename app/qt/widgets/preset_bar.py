@@ -1,8 +1,13 @@
-"""The strip above a conversation: its preset, target language and system prompt.
+"""The preset chips above the composer: the chat's preset (a chip whose menu picks another, and
+edits, saves or deletes presets), its target language, and the system prompt's editor.
 
 The bar shows one conversation's settings (`set_conversation_settings`) and reports what the user
 changes through signals; it stores nothing about conversations itself. Saving and deleting
 presets goes straight to the `PresetLibrary`, which holds no conversation state either.
+
+The chips (`preset_chip`, `language_chip`) are the bar's own row; the prompt editor
+(`prompt_edit`) is shown by "Edit system prompt" in the preset menu, where the window lays it
+out (above the chips).
 """
 
 from __future__ import annotations
@@ -10,30 +15,49 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
+    QPushButton,
     QSizePolicy,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.core.chat.conversation import SamplingValue
 from app.core.chat.presets import Preset, PresetError, PresetLibrary
 from app.core.documents.language import DEFAULT_LANGUAGE, LANGUAGES
-from app.qt.safe_text import plain_tooltip
+from app.qt.appearance import set_variant
+from app.qt.design import SPACE
+from app.qt.icons import set_icon
+from app.qt.safe_text import elided, plain_tooltip
 
 PROMPT_LINES = 4
 EDIT_PAUSE_MS = 500  # typing that pauses this long counts as a finished edit
+MAX_CHIP_CHARS = 32  # of a preset's name on its chip (the user names their own)
+
+
+def _chip(name: str, tooltip: str, menu: QMenu) -> QPushButton:
+    """A chip that opens `menu`, with a caret after its text."""
+    chip = QPushButton()
+    chip.setObjectName(name)
+    set_variant(chip, "chip")
+    chip.setToolTip(tooltip)
+    chip.setMenu(menu)
+    chip.setCursor(Qt.CursorShape.PointingHandCursor)
+    # The caret after the text: a button draws its icon first, so the chip lays out
+    # right to left (its text is set in its own direction all the same).
+    chip.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    set_icon(chip, "collapse", "muted")
+    return chip
 
 
 class PresetBar(QWidget):
-    """Pick a preset and a language, and read or edit the system prompt.
+    """The preset chip and its menu, the language chip, and the system prompt's editor.
 
     Only the user's actions emit signals; showing a conversation's settings emits none. An edit
     of the prompt is reported once it is finished (focus leaves the editor, or typing pauses),
@@ -62,11 +86,31 @@ class PresetBar(QWidget):
         # chosen (the window's: its Thinking switch).
         self.chat_params: Callable[[], dict[str, SamplingValue]] = dict
         self._reported_prompt = ""  # the prompt as last shown or reported: edits compare to it
+        self._preset_key: str | None = None  # the preset shown; None: no preset
+        self._language = DEFAULT_LANGUAGE
 
-        self.preset_picker, self.language_picker = self._make_pickers()
-        self.prompt_toggle, self.save_button, self.delete_button = self._make_buttons()
+        self.preset_menu = QMenu(self)
+        self.preset_menu.setObjectName("presetMenu")
+        self.preset_menu.setToolTipsVisible(True)  # a preset's prompt, on hover
+        self.preset_group = QActionGroup(self)
+        self.preset_group.setExclusive(True)
+        self.prompt_action, self.save_action, self.delete_action = self._make_actions()
+        self.preset_chip = _chip("presetChip", self.tr("Preset: what the model is set up for"),
+                                 self.preset_menu)
+
+        self.language_menu = QMenu(self)
+        self.language_menu.setObjectName("languageMenu")
+        self.language_group = QActionGroup(self)
+        self.language_group.setExclusive(True)
+        for language in LANGUAGES:
+            self._add_language(language)
+        self.language_chip = _chip("languageChip", self.tr("The language to translate into"),
+                                   self.language_menu)
+        self.language_chip.setVisible(False)
+        self._show_language(None)
+
         self.prompt_edit = self._make_prompt_edit()
-        self.prompt_toggle.toggled.connect(self.prompt_edit.setVisible)
+        self.prompt_action.toggled.connect(self._show_prompt_edit)
         self.prompt_edit.installEventFilter(self)  # its focus-out ends an edit
 
         self._edit_pause = QTimer(self)
@@ -74,62 +118,43 @@ class PresetBar(QWidget):
         self._edit_pause.setInterval(EDIT_PAUSE_MS)
         self._edit_pause.timeout.connect(self.flush_prompt_edit)
 
-        row = QHBoxLayout()
+        row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.preset_picker)
-        row.addWidget(self.language_picker)
-        row.addStretch(1)
-        row.addWidget(self.prompt_toggle)
-        row.addWidget(self.save_button)
-        row.addWidget(self.delete_button)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(row)
-        column.addWidget(self.prompt_edit)
+        row.setSpacing(SPACE.xs)
+        row.addWidget(self.preset_chip)
+        row.addWidget(self.language_chip)
 
         self.reload_presets()
 
-    def _make_pickers(self) -> tuple[QComboBox, QComboBox]:
-        presets = QComboBox()
-        presets.setObjectName("presetPicker")
-        presets.setPlaceholderText("No preset")  # a conversation without one
-        presets.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        presets.setToolTip("What the model is set up for")
-        # `activated`, not `currentIndexChanged`: only the user's picks are reported.
-        presets.activated.connect(self._on_preset_activated)
-        presets.currentIndexChanged.connect(self._update_controls)
+    def _make_actions(self) -> tuple[QAction, QAction, QAction]:
+        prompt = QAction(self.tr("Edit system prompt"), self)
+        prompt.setObjectName("systemPromptAction")
+        prompt.setCheckable(True)
+        prompt.setToolTip(self.tr("Show or hide the instructions the model gets first"))
+        save = QAction(self.tr("Save as preset…"), self)
+        save.setObjectName("savePresetAction")
+        save.setToolTip(self.tr("Keep this system prompt as a preset of your own"))
+        save.triggered.connect(self._save_preset)
+        delete = QAction(self.tr("Delete preset"), self)
+        delete.setObjectName("deletePresetAction")
+        delete.setToolTip(self.tr("Delete this preset of your own"))
+        delete.triggered.connect(self._delete_preset)
+        return prompt, save, delete
 
-        languages = QComboBox()
-        languages.setObjectName("languagePicker")
-        languages.setToolTip("The language to translate into")
-        languages.addItems(LANGUAGES)
-        languages.activated.connect(self._on_language_activated)
-        languages.setVisible(False)
-        return presets, languages
-
-    def _make_buttons(self) -> tuple[QToolButton, QToolButton, QToolButton]:
-        toggle = QToolButton()
-        toggle.setObjectName("systemPromptToggle")
-        toggle.setText("System prompt")
-        toggle.setCheckable(True)
-        toggle.setToolTip("Show or hide the instructions the model gets first")
-
-        save = QToolButton()
-        save.setObjectName("savePresetButton")
-        save.setText("Save as preset…")
-        save.setToolTip("Keep this system prompt as a preset of your own")
-        save.clicked.connect(self._save_preset)
-
-        delete = QToolButton()
-        delete.setObjectName("deletePresetButton")
-        delete.setText("Delete preset")
-        delete.clicked.connect(self._delete_preset)
-        return toggle, save, delete
+    def _add_language(self, language: str) -> QAction:
+        action = QAction(language, self.language_group)
+        action.setCheckable(True)
+        action.setData(language)
+        action.triggered.connect(lambda _checked=False, a=action: self._on_language_chosen(a))
+        self.language_menu.addAction(action)
+        return action
 
     def _make_prompt_edit(self) -> QPlainTextEdit:
         edit = QPlainTextEdit()
         edit.setObjectName("systemPromptEdit")
-        edit.setPlaceholderText("No system prompt")
+        edit.setPlaceholderText(self.tr("No system prompt"))
+        edit.setAccessibleName(self.tr("System prompt"))
+        edit.setToolTip(self.tr("The instructions the model gets first, in this chat"))
         edit.setTabChangesFocus(True)
         edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         margins = edit.contentsMargins()
@@ -139,21 +164,33 @@ class PresetBar(QWidget):
         edit.textChanged.connect(self._on_prompt_typed)
         return edit
 
+    def _show_prompt_edit(self, shown: bool) -> None:
+        self.prompt_edit.setVisible(shown)
+        if shown:
+            self.prompt_edit.setFocus()
+
+    def show_prompt_editor(self, shown: bool = True) -> None:
+        """Show (or hide) the system prompt's editor, as "Edit system prompt" does."""
+        self.prompt_action.setChecked(shown)
+
     # What the bar shows
 
     def current_preset(self) -> Preset | None:
-        key = self.preset_picker.currentData()
-        return self.library.get(key) if isinstance(key, str) else None
+        return self.library.get(self._preset_key) if self._preset_key is not None else None
 
     def language(self) -> str | None:
         """The target language, when the chosen preset has one; else None."""
         preset = self.current_preset()
         if preset is None or not preset.needs_language:
             return None
-        return self.language_picker.currentText()
+        return self._language
 
     def system_prompt(self) -> str:
         return self.prompt_edit.toPlainText()
+
+    def presets(self) -> list[QAction]:
+        """The preset menu's presets, in their order: each action's data is its key."""
+        return [a for a in self.preset_group.actions() if isinstance(a.data(), str)]
 
     def set_conversation_settings(self, preset_key: str | None, system_prompt: str,
                                   language: str | None) -> None:
@@ -164,37 +201,52 @@ class PresetBar(QWidget):
         conversation shown before, so call `flush_prompt_edit` first to keep it.
         """
         self._edit_pause.stop()
-        index = self.preset_picker.findData(preset_key) if preset_key is not None else -1
-        self.preset_picker.setCurrentIndex(index)
+        self._show_preset(preset_key)
         self._show_language(language)
         self._show_prompt(system_prompt)
 
     def reload_presets(self) -> None:
-        """Refill the preset list from the library, keeping the current choice if it remains."""
-        key = self.preset_picker.currentData()
-        picker = self.preset_picker
-        picker.blockSignals(True)  # a refill is no change of the conversation's preset
-        try:
-            picker.clear()
-            presets = self.library.all()
-            builtins = [p for p in presets if p.builtin]
-            users = [p for p in presets if not p.builtin]
-            self._add_presets(builtins)
-            if users:
-                picker.insertSeparator(picker.count())  # the user's own, after the built-ins
-                self._add_presets(users)
-            picker.setCurrentIndex(picker.findData(key) if isinstance(key, str) else -1)
-        finally:
-            picker.blockSignals(False)
-        self._update_controls()
+        """Refill the preset menu from the library, keeping the current choice if it remains."""
+        menu = self.preset_menu
+        for action in self.preset_group.actions():
+            self.preset_group.removeAction(action)
+            action.deleteLater()
+        menu.clear()
+        presets = self.library.all()
+        builtins = [p for p in presets if p.builtin]
+        users = [p for p in presets if not p.builtin]
+        self._add_presets(builtins)
+        if users:
+            menu.addSeparator()  # the user's own, after the built-ins
+            self._add_presets(users)
+        menu.addSeparator()
+        menu.addAction(self.prompt_action)
+        menu.addAction(self.save_action)
+        menu.addAction(self.delete_action)
+        self._show_preset(self._preset_key)
 
     def _add_presets(self, presets: list[Preset]) -> None:
         for preset in presets:
-            self.preset_picker.addItem(preset.name, preset.key)
+            action = QAction(preset.name, self.preset_group)
+            action.setCheckable(True)
+            action.setData(preset.key)
             # Hovering a preset shows the prompt it would set.
-            self.preset_picker.setItemData(self.preset_picker.count() - 1,
-                                           plain_tooltip(preset.system_prompt),
-                                           Qt.ItemDataRole.ToolTipRole)
+            action.setToolTip(plain_tooltip(preset.system_prompt))
+            action.triggered.connect(lambda _checked=False, key=preset.key: self.choose(key))
+            self.preset_menu.addAction(action)
+
+    def _show_preset(self, key: str | None) -> None:
+        """Show the preset `key` (None or unknown: no preset) on the chip and in the menu."""
+        preset = self.library.get(key) if key is not None else None
+        self._preset_key = preset.key if preset is not None else None
+        for action in self.presets():
+            action.setChecked(action.data() == self._preset_key)
+        name = preset.name if preset is not None else self.tr("No preset")
+        self.preset_chip.setText(elided(name, MAX_CHIP_CHARS))
+        self.preset_chip.setAccessibleName(self.tr("Preset: {}").format(name))
+        self.preset_chip.setToolTip(plain_tooltip(
+            self.tr("Preset: {} (what the model is set up for)").format(name)))
+        self._update_controls()
 
     # Editing the prompt
 
@@ -224,20 +276,29 @@ class PresetBar(QWidget):
 
     # The user's choices
 
-    def _on_preset_activated(self, index: int) -> None:
-        preset = self.current_preset()
+    def choose(self, key: str) -> Preset | None:
+        """Pick the preset `key` as the user does (its prompt shown, `presetChosen` sent);
+        None, and nothing changes, when there is no such preset."""
+        preset = self.library.get(key)
         if preset is not None:
             self._choose(preset)
+        return preset
 
     def _choose(self, preset: Preset) -> None:
         # An edit still pending is dropped, not reported: the preset's prompt replaces it.
         self._edit_pause.stop()
-        self.preset_picker.setCurrentIndex(self.preset_picker.findData(preset.key))
+        self._show_preset(preset.key)
         self._show_prompt(preset.prompt_for(self.language()))
         self.presetChosen.emit(preset)
 
-    def _on_language_activated(self, index: int) -> None:
-        language = self.language_picker.itemText(index)
+    def choose_language(self, language: str) -> None:
+        """Pick the target language as the user does."""
+        action = next((a for a in self.language_group.actions() if a.data() == language), None)
+        self._on_language_chosen(action if action is not None else self._add_language(language))
+
+    def _on_language_chosen(self, action: QAction) -> None:
+        language = str(action.data())
+        self._show_language(language)
         preset = self.current_preset()
         self.languageChosen.emit(language)
         if preset is not None:
@@ -247,15 +308,20 @@ class PresetBar(QWidget):
 
     def _show_language(self, language: str | None) -> None:
         language = language or DEFAULT_LANGUAGE
-        if self.language_picker.findText(language) < 0:
-            self.language_picker.addItem(language)  # one the conversation had from elsewhere
-        self.language_picker.setCurrentIndex(self.language_picker.findText(language))
+        actions = self.language_group.actions()
+        if all(a.data() != language for a in actions):
+            self._add_language(language)  # one the conversation had from elsewhere
+        for action in self.language_group.actions():
+            action.setChecked(action.data() == language)
+        self._language = language
+        self.language_chip.setText(elided(language, MAX_CHIP_CHARS))
+        self.language_chip.setAccessibleName(self.tr("Translate into {}").format(language))
 
     def _update_controls(self) -> None:
-        """The language picker and the delete button follow the preset chosen."""
+        """The language chip and Delete preset follow the preset chosen."""
         preset = self.current_preset()
-        self.language_picker.setVisible(preset is not None and preset.needs_language)
-        self.delete_button.setEnabled(preset is not None and not preset.builtin)
+        self.language_chip.setVisible(preset is not None and preset.needs_language)
+        self.delete_action.setEnabled(preset is not None and not preset.builtin)
 
     # Saving and deleting presets
 
@@ -290,22 +356,23 @@ class PresetBar(QWidget):
         """The name for a new preset, or None when the user cancels (tests replace this)."""
         current = self.current_preset()
         suggestion = current.name if current is not None and not current.builtin else ""
-        name, ok = QInputDialog.getText(self, "Save preset", "Name of the preset:",
+        name, ok = QInputDialog.getText(self, self.tr("Save preset"),
+                                        self.tr("Name of the preset:"),
                                         QLineEdit.EchoMode.Normal, suggestion)
         return name if ok else None
 
     def _confirm_delete(self, preset: Preset) -> bool:
         """Whether the user really deletes `preset` (tests replace this)."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Delete preset", "", parent=self)
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Delete preset"), "", parent=self)
         box.setTextFormat(Qt.TextFormat.PlainText)  # a preset's name is the user's own text
-        box.setText(f"Delete the preset “{preset.name}”? Conversations that use it keep their "
-                    "system prompt.")
+        box.setText(self.tr("Delete the preset “{}”? Conversations that use it keep their "
+                            "system prompt.").format(preset.name))
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         return box.exec() == QMessageBox.StandardButton.Yes
 
     def _show_error(self, message: str) -> None:
         """Tell the user why a preset could not be saved or deleted (tests replace this)."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Presets", "", parent=self)
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Presets"), "", parent=self)
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setText(message)
         box.exec()

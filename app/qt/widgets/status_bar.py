@@ -15,7 +15,8 @@ from app.qt.workers.downloads import DownloadManager, JobState
 
 class StatusBar(QStatusBar):
     """The model, the chat's state, the last answer's speed and the downloads; passing messages
-    (`showMessage`) take the model's place for a while.
+    (`showMessage`) take the model's place for a while: the model's name is hidden while one
+    shows, so one message is read at a time, never two drawn over each other.
 
     Signals:
         downloadsClicked(): the user clicked the downloads' summary.
@@ -41,6 +42,12 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.downloads)
         self.addPermanentWidget(self.speed)
         self.addPermanentWidget(self.state)
+        # Qt hides the model's label for a message only if it is visible at that moment: one
+        # shown before the window was left the label under the message once the window showed.
+        self.messageChanged.connect(self._on_message)
+
+    def _on_message(self, message: str) -> None:
+        self.model.setVisible(not message)
 
     def show_model(self, label: str) -> None:
         self.model.setText(label)

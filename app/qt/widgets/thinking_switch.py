@@ -1,4 +1,4 @@
-"""The chat's Thinking switch, beside the composer, for reasoning models whose chat template
+"""The chat's Thinking switch, a chip above the composer, for reasoning models whose chat template
 takes one (Qwen3's `enable_thinking`), and how hard such a model thinks where its template takes
 that (gpt-oss's `reasoning_effort`).
 
@@ -9,12 +9,15 @@ hidden: they ignore both.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
 from app.core.chat.conversation import SamplingValue
 from app.core.engine import GenerationParams, ModelInfo
 from app.core.settings.schema import BY_KEY
+from app.qt.appearance import set_variant
+from app.qt.design import SPACE
+from app.qt.icons import set_icon
 
 _EFFORT = BY_KEY["sampling.reasoning_effort"]
 
@@ -34,23 +37,30 @@ class ThinkingSwitch(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("thinkingSwitch")
-        self.toggle = QCheckBox("Thinking")
+        # A checkable chip: highlighted while the model thinks.
+        self.toggle = QPushButton(self.tr("Thinking"))
         self.toggle.setObjectName("thinkingCheck")
-        self.toggle.setToolTip("Let the model think before it answers, in this chat. Off: it "
-                               "answers at once, faster and shorter.")
-        self.toggle.setAccessibleDescription("The model thinks before it answers in this chat")
+        self.toggle.setCheckable(True)
+        set_variant(self.toggle, "chip")
+        set_icon(self.toggle, "thinking")
+        self.toggle.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.toggle.setToolTip(self.tr("Let the model think before it answers, in this chat. "
+                                       "Off: it answers at once, faster and shorter."))
+        self.toggle.setAccessibleDescription(
+            self.tr("The model thinks before it answers in this chat"))
         # `clicked`, not `toggled`: only the user's changes are reported.
         self.toggle.clicked.connect(self._on_clicked)
         self.effort = QComboBox()
         self.effort.setObjectName("reasoningEffort")
-        self.effort.setToolTip("How long the model thinks before it answers, in this chat: "
-                               "longer is slower and often better")
-        self.effort.setAccessibleName("Reasoning effort")
+        self.effort.setToolTip(self.tr("How long the model thinks before it answers, in this "
+                                       "chat: longer is slower and often better"))
+        self.effort.setAccessibleName(self.tr("Reasoning effort"))
         for value, label in zip(_EFFORT.choices, _EFFORT.choice_labels, strict=True):
-            self.effort.addItem(f"{label} effort", value)
+            self.effort.addItem(self.tr("{} effort").format(label), value)
         self.effort.activated.connect(self._on_effort)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(SPACE.xs)
         layout.addWidget(self.toggle)
         layout.addWidget(self.effort)
         self.offers_thinking = self.offers_effort = False
