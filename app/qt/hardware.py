@@ -1,21 +1,70 @@
-"""What this machine runs models on, read off the GUI thread.
+"""What this machine runs models on, read off the GUI thread, and told as facts.
 
 Reading it loads llama.cpp (seconds, the first time, when no model has loaded it yet) and asks
 every GPU for its free memory, so the window never reads it itself: `HardwareProbe.refresh()`
-reads on a worker thread and `read` hands the reading to the GUI thread.
+reads on a worker thread and `read` hands the reading to the GUI thread. `hardware_facts`
+words a reading as the settings' Hardware card shows it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from app.core.engine.devices import Hardware, read_hardware
 from app.qt.workers.background import BackgroundCall
 
 log = logging.getLogger(__name__)
+
+READING = "Reading the hardware…"
+UNKNOWN = "…"  # a fact not read yet
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact of the machine: `key` (stable, for names), `name` and `value` as shown."""
+
+    key: str
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """A reading in words: the facts side by side, the backend's line under them, and the
+    whole in one line (`summary`: `Hardware.describe`, or that it is being read)."""
+
+    facts: tuple[Fact, ...]
+    backend: str
+    summary: str
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("HardwareCard", text)
+
+
+def hardware_facts(hardware: Hardware | None) -> Facts:
+    """`hardware` as facts: CPU cores, memory (RAM), GPU offload (the GPU backend, or that
+    this build runs on the CPU only), and what llama.cpp runs on. None: not read yet."""
+    if hardware is None:
+        unknown = _tr(UNKNOWN)
+        return Facts((Fact("cores", _tr("CPU cores"), unknown),
+                      Fact("ram", _tr("Memory (RAM)"), unknown),
+                      Fact("offload", _tr("GPU offload"), unknown)),
+                     _tr(READING), _tr(READING))
+    if hardware.can_offload:
+        offload = hardware.gpu_backend or _tr("Available")
+    else:
+        offload = _tr("Not in this build")
+    return Facts((Fact("cores", _tr("CPU cores"), str(hardware.cores)),
+                  Fact("ram", _tr("Memory (RAM)"),
+                       _tr("{gib:.1f} GiB").format(gib=hardware.ram_bytes / 2**30)),
+                  Fact("offload", _tr("GPU offload"), offload)),
+                 _tr("Runs on: {backend}").format(backend=hardware.backend),
+                 hardware.describe())
 
 
 class HardwareProbe(QObject):

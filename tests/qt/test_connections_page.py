@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QPushButton, QTabWidget
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from app.core.settings.connections import CONNECTIONS_FILE, Connections, make_connection
 from app.paths import AppPaths
@@ -216,16 +216,18 @@ def test_the_settings_dialog_shows_the_connections_as_a_page(qtbot, config_dir: 
     dialog = SettingsDialog(SettingsFile.load(config_dir), model_key="tiny.gguf",
                             connections=connections)
     qtbot.addWidget(dialog)
-    tabs = dialog.findChild(QTabWidget, "settingsPages")
-    assert isinstance(tabs, QTabWidget)
-    assert tabs.tabText(tabs.count() - 1) == "Connections"
+    sections = dialog.sections
+    assert sections.item(sections.count() - 1).text() == "Connections"
     page = dialog.connections_page
     assert page is not None and rows(page)[0][0] == "gpu-box"
+    assert dialog.pages.indexOf(page) == sections.count() - 1
     assert dialog.scope.isEnabled()
-    tabs.setCurrentWidget(page)  # the app's, not a model's: "Apply to" does not apply
+    sections.setCurrentRow(sections.count() - 1)  # the app's, not a model's: no "Apply to"
+    assert dialog.pages.currentWidget() is page
     assert not dialog.scope.isEnabled() and not dialog.scope_label.isEnabled()
-    tabs.setCurrentIndex(0)
-    assert dialog.scope.isEnabled()
+    assert dialog.findChild(QLabel, "settingsTitle").text() == "Connections"
+    dialog.pages.setCurrentIndex(0)
+    assert dialog.scope.isEnabled() and sections.currentRow() == 0
     with qtbot.waitSignal(dialog.connectionsChanged, timeout=1000):
         page.select("gpu-box")
         page.remove_selected()

@@ -7,11 +7,20 @@ import threading
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
+    QFrame,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QSlider,
     QSpinBox,
     QToolButton,
     QWidget,
@@ -21,10 +30,11 @@ from app.core.engine import ModelInfo
 from app.core.engine.base import TemplateSource
 from app.core.engine.devices import Hardware
 from app.core.settings.file import SettingsFile
-from app.core.settings.schema import SETTINGS
+from app.core.settings.schema import BY_KEY, GROUP_SUMMARIES, GROUPS, SETTINGS
 from app.qt import hardware as hardware_module
 from app.qt.main_window import MainWindow
 from app.qt.widgets.settings_dialog import SettingsDialog
+from app.qt.widgets.settings_rows import system_points
 from tests.qt import look
 
 pytestmark = [pytest.mark.qt]
@@ -190,10 +200,31 @@ def test_gpu_layers_disabled_without_offload(qtbot, settings: SettingsFile) -> N
     assert make(qtbot, settings, hardware=CUDA).findChild(QLabel, "gpuLayersReason").isHidden()
 
 
-def test_hardware_summary(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+def fact(dialog: SettingsDialog, key: str) -> str:
+    return dialog.findChild(QLabel, f"hardwareFact.{key}").text()
+
+
+def test_the_hardware_card_shows_the_machine(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
     dialog = make(qtbot, settings, hardware=CUDA)
-    assert dialog.findChild(QLabel, "hardwareSummary").text() == (
+    dialog.show_section("Hardware")
+    dialog.show()
+    card = dialog.findChild(QFrame, "hardwareCard")
+    page = dialog.findChild(QWidget, "settingsPage.Hardware")
+    assert card.property("variant") == "card" and page.isAncestorOf(card)
+    # the card comes first on its page, above the settings' cards
+    threads = dialog.findChild(QWidget, "hardware.n_threads")
+    assert card.mapTo(page, QPoint(0, 0)).y() < threads.mapTo(page, QPoint(0, 0)).y()
+    assert (fact(dialog, "cores"), fact(dialog, "ram"), fact(dialog, "offload")) == (
+        "8", "16.0 GiB", "CUDA")
+    assert dialog.findChild(QLabel, "hardwareFact.ram.name").text() == "Memory (RAM)"
+    assert dialog.findChild(QLabel, "hardwareBackend").text() == (
+        "Runs on: CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free")
+    assert card.text() == (
         "8 CPU cores · 16.0 GiB RAM · CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free")
+    assert card.accessibleDescription() == card.text()
+    dialog.set_hardware(CPU_ONLY)
+    assert fact(dialog, "offload") == "Not in this build"
+    qtbot.waitUntil(lambda: [f for f in look.findings(dialog) if f.check == "cut"] == [])
 
 
 def test_the_hardware_read_after_the_dialog_opened_is_shown(  # type: ignore[no-untyped-def]
@@ -201,10 +232,13 @@ def test_the_hardware_read_after_the_dialog_opened_is_shown(  # type: ignore[no-
     dialog = make(qtbot, settings, model_key=MODEL)
     gpu_layers = dialog.findChild(QWidget, "hardware.n_gpu_layers")
     reason = dialog.findChild(QLabel, "gpuLayersReason")
-    assert dialog.findChild(QLabel, "hardwareSummary").text() == "Reading the hardware…"
+    assert dialog.hardware_card.text() == "Reading the hardware…"
+    assert dialog.findChild(QLabel, "hardwareBackend").text() == "Reading the hardware…"
+    assert fact(dialog, "cores") == "…"
     assert gpu_layers.isEnabled() and reason.isHidden()  # nothing refused until it is known
     dialog.set_hardware(CPU_ONLY)
-    assert dialog.findChild(QLabel, "hardwareSummary").text().endswith("CPU only")
+    assert dialog.hardware_card.text().endswith("CPU only")
+    assert fact(dialog, "cores") == "8"
     assert not gpu_layers.isEnabled() and not reason.isHidden()
     assert "sampling.temperature" not in dialog.changed_keys()
     dialog.findChild(QComboBox, "settingsScope").setCurrentIndex(1)
@@ -213,19 +247,20 @@ def test_the_hardware_read_after_the_dialog_opened_is_shown(  # type: ignore[no-
     assert gpu_layers.isEnabled() and reason.isHidden()
 
 
-def test_a_reading_that_adds_a_row_grows_the_open_dialog(  # type: ignore[no-untyped-def]
+def test_a_reading_that_adds_a_row_cuts_nothing(  # type: ignore[no-untyped-def]
         qtbot, settings: SettingsFile) -> None:
     """The GPU layers' reason appears when a CPU-only reading comes after the dialog opened:
-    the dialog grows, where it kept its size and cut the Hardware page's wrapped notes."""
+    the Hardware page grows and scrolls, where a page that kept its height cut its wrapped
+    notes."""
     dialog = make(qtbot, settings, model_key=MODEL)
-    dialog.pages.setCurrentWidget(dialog.findChild(QWidget, "settingsPage.Hardware"))
+    page = dialog.findChild(QScrollArea, "settingsPage.Hardware")
+    dialog.pages.setCurrentWidget(page)
     dialog.show()
-    dialog.resize(dialog.sizeHint())
     qtbot.waitUntil(dialog.isVisible)
-    before = dialog.height()
+    before = page.widget().height()
     dialog.set_hardware(CPU_ONLY)
     qtbot.waitUntil(lambda: dialog.findChild(QLabel, "gpuLayersReason").isVisible())
-    assert dialog.height() > before
+    qtbot.waitUntil(lambda: page.widget().height() > before)
     assert [f for f in look.findings(dialog) if f.check == "cut"] == []
 
 
@@ -251,13 +286,14 @@ def test_the_window_reads_the_hardware_off_the_gui_thread(  # type: ignore[no-un
 
     monkeypatch.setattr(hardware_module, "read_hardware", read)
     dialog = window.show_settings()
-    summary = dialog.findChild(QLabel, "hardwareSummary")
-    assert summary.text() == "Reading the hardware…"
-    qtbot.waitUntil(lambda: summary.text() == CUDA.describe())
+    card = dialog.hardware_card
+    assert card.text() == "Reading the hardware…"
+    qtbot.waitUntil(lambda: card.text() == CUDA.describe())
+    assert fact(dialog, "offload") == "CUDA"
     assert threads and threads[0] is not threading.main_thread()
     dialog.close()
     again = window.show_settings()  # the last reading at once, a fresh one after
-    assert again.findChild(QLabel, "hardwareSummary").text() == CUDA.describe()
+    assert again.hardware_card.text() == CUDA.describe()
     qtbot.waitUntil(lambda: len(threads) == 2)
     again.close()
 
@@ -329,3 +365,127 @@ def test_the_model_tooltip_names_the_gpu_backend_once_read(  # type: ignore[no-u
     with qtbot.waitSignal(window.hardware.read):
         window._on_model_loaded(info)  # asks for the hardware on a worker thread
     assert "GPU offload (CUDA)" in window.status.model.toolTip()
+
+
+# The page: sections, cards, explanations, sliders, the text size
+
+def test_the_section_list_switches_the_page(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    dialog = make(qtbot, settings)
+    dialog.show()
+    sections = dialog.sections
+    assert [sections.item(i).text() for i in range(sections.count())] == list(GROUPS)
+    assert dialog.pages.currentWidget().objectName() == "settingsPage.Sampling"
+    title, subtitle = (dialog.findChild(QLabel, name) for name in ("settingsTitle",
+                                                                   "settingsSubtitle"))
+    assert (title.text(), subtitle.text()) == ("Sampling", GROUP_SUMMARIES["Sampling"])
+    rect = sections.visualItemRect(sections.item(2))
+    QTest.mouseClick(sections.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert dialog.pages.currentWidget().objectName() == "settingsPage.Hardware"
+    assert dialog.pages.currentWidget().isVisible()
+    assert title.text() == "Hardware" and subtitle.text() == GROUP_SUMMARIES["Hardware"]
+    sections.setFocus()
+    QTest.keyClick(sections, Qt.Key.Key_Down)  # the keyboard too
+    assert dialog.pages.currentWidget().objectName() == "settingsPage.Server"
+    dialog.show_section("App")  # and code: the list follows
+    assert sections.currentRow() == GROUPS.index("App") and title.text() == "App"
+
+
+def test_each_section_is_a_card_of_rows_with_a_one_line_explanation(  # type: ignore[no-untyped-def]
+        qtbot, settings: SettingsFile) -> None:
+    dialog = make(qtbot, settings)
+    for setting in SETTINGS:
+        row = dialog.findChild(QWidget, f"{setting.key}.row")
+        card = row.parentWidget()
+        assert card.property("variant") == "card", setting.key
+        assert card.objectName() == f"settingsCard.{setting.group}.{setting.section}"
+        assert card.title.text() == setting.section
+        assert dialog.findChild(QWidget, f"settingsPage.{setting.group}").isAncestorOf(card)
+        summary = dialog.findChild(QLabel, f"{setting.key}.summary")
+        assert summary.text() == setting.summary and summary.property("textStyle") == "caption"
+        label = dialog.findChild(QLabel, f"{setting.key}.label")
+        assert label.text() == setting.label
+        assert setting.description in look.plain(label.toolTip())  # the whole of it, on hover
+
+
+def slider_of(dialog: SettingsDialog, key: str) -> QSlider:
+    return dialog.findChild(QSlider, f"{key}.slider")
+
+
+def test_sampling_numbers_are_sliders_beside_their_value(  # type: ignore[no-untyped-def]
+        qtbot, settings: SettingsFile) -> None:
+    dialog = make(qtbot, settings)
+    dialog.show()
+    for key in ("sampling.temperature", "sampling.top_p", "sampling.top_k", "sampling.min_p",
+                "sampling.repeat_penalty"):
+        slider, value = slider_of(dialog, key), dialog.findChild(QWidget, f"{key}.value")
+        assert slider is not None and value is not None, key
+        assert slider.accessibleName() == BY_KEY[key].label
+        assert value.accessibleName() == f"{BY_KEY[key].label}, value"
+        assert slider.focusPolicy() & Qt.FocusPolicy.TabFocus
+    temperature = slider_of(dialog, "sampling.temperature")
+    box = dialog.findChild(QDoubleSpinBox, "sampling.temperature.value")
+    assert (temperature.value(), box.value()) == (70, 0.7)
+    temperature.setFocus()
+    QTest.keyClick(temperature, Qt.Key.Key_Right)  # one step: 0.05
+    assert box.value() == pytest.approx(0.75) and dialog.value_of("sampling.temperature") == 0.75
+    box.setValue(1.3)  # typed in the box: the slider follows
+    assert temperature.value() == 130
+    temperature.setValue(temperature.maximum())
+    assert box.value() == 2.0
+    assert dialog.apply() == ["sampling.temperature"]
+    assert settings.get("sampling.temperature") == 2.0
+
+
+def test_a_value_past_the_sliders_end_is_kept(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    """Top K's slider ends at 200, where people stop; the box takes up to 1000."""
+    settings.set("sampling.top_k", 500)
+    dialog = make(qtbot, settings)
+    slider = slider_of(dialog, "sampling.top_k")
+    assert slider.maximum() == 200 and slider.value() == 200
+    assert dialog.value_of("sampling.top_k") == 500 and dialog.changed_keys() == []
+    slider.setValue(30)
+    assert dialog.value_of("sampling.top_k") == 30
+
+
+def test_the_text_size_control(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    dialog = make(qtbot, settings)
+    dialog.show_section("App")
+    dialog.show()
+    key = "app.font_size"
+    assert dialog.findChild(QLabel, f"{key}.label").text() == "Text size"
+    system = dialog.findChild(QCheckBox, f"{key}.system")
+    slider = slider_of(dialog, key)
+    points = dialog.findChild(QSpinBox, f"{key}.value")
+    preview = dialog.findChild(QLabel, f"{key}.preview")
+    assert system.isChecked() and not slider.isEnabled() and not points.isEnabled()
+    assert points.value() == system_points() and points.text().endswith(" pt")
+    assert dialog.value_of(key) == "system"
+    system.click()  # the user's own size
+    assert slider.isEnabled() and points.isEnabled()
+    slider.setFocus()
+    for _ in range(3):
+        QTest.keyClick(slider, Qt.Key.Key_Right)
+    assert points.value() == system_points() + 3
+    assert preview.font().pointSize() == system_points() + 3  # the "Aa" at that size
+    assert preview.text() == "Aa"
+    points.setValue(16)
+    assert slider.value() == 16 and preview.font().pointSize() == 16
+    assert dialog.apply() == [key]
+    assert settings.get(key) == 16
+    system.click()
+    assert dialog.value_of(key) == "system" and points.value() == system_points()
+    assert dialog.apply() == [key] and settings.get(key) == "system"
+    assert [f for f in look.findings(dialog) if f.check in ("cut", "name")] == []
+
+
+def test_a_wheel_over_a_slider_scrolls_the_page_instead(  # type: ignore[no-untyped-def]
+        qtbot, settings: SettingsFile) -> None:
+    dialog = make(qtbot, settings)
+    dialog.show()
+    slider = slider_of(dialog, "sampling.top_p")
+    assert not slider.hasFocus()
+    wheel = QWheelEvent(QPointF(5, 5), QPointF(slider.mapToGlobal(QPoint(5, 5))), QPoint(0, 0),
+                        QPoint(0, -120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(slider, wheel)
+    assert dialog.value_of("sampling.top_p") == 0.95

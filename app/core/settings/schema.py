@@ -1,8 +1,11 @@
 """Every setting the user can change, declared once: its type, default, range and words.
 
-The settings panel is built from `SETTINGS`; every value from outside (the settings file, a
-preset, an imported chat, a command-line flag) is checked by `validate`, which says in words
-what the setting accepts (`allowed`).
+The settings panel is built from `SETTINGS`: a page per group (`GROUPS`, each with a line that
+says what it holds, `GROUP_SUMMARIES`), on it a card per `section`, in it a row per setting with
+its `label` and its one-line `summary` (the longer `description` is the row's tooltip and the
+command line's help). Every value from outside (the settings file, a preset, an imported chat,
+a command-line flag) is checked by `validate`, which says in words what the setting accepts
+(`allowed`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ Value = bool | int | float | str | None
 Kind = Literal["bool", "int", "float", "choice", "text"]
 
 GROUPS: tuple[str, ...] = ("Sampling", "Model", "Hardware", "Server", "App")
+# What each group's page holds, in one line under its title.
+GROUP_SUMMARIES: dict[str, str] = {
+    "Sampling": "How the model picks its words. Changes apply to the next answer.",
+    "Model": "How much of a chat the model sees, and how that is kept in memory.",
+    "Hardware": "What this machine runs models on, and how much of it they may use.",
+    "Server": "The local OpenAI-compatible server that other programs can use.",
+    "App": "How Lamplight looks, and how typing a message works.",
+}
 TEXT_MAX_CHARS = 2000
 # The local server's port: one none of the apps people use beside us takes (LM Studio 1234,
 # Jan 1337, GPT4All 4891, Ollama 11434, llama-server 8080, vLLM 8000).
@@ -42,6 +53,13 @@ class Setting:
     `optional` allows None (max tokens: half the context, at most 8,192; seed: random).
     `reload` says a change takes effect only when the model is loaded again. `per_model`
     settings may be overridden for one model.
+
+    How the panel shows it: `summary` is one short line under the label (the whole
+    `description` is the row's tooltip), `section` the card of its group's page it sits in.
+    A number's `step` is what one press of an arrow key adds; with `slider` it is a slider
+    beside a box showing its value, the slider covering `minimum` to `slider_max` (or to
+    `maximum`: a wider range than people use would make the slider too coarse) while the box
+    takes the whole range.
     """
 
     key: str
@@ -58,6 +76,11 @@ class Setting:
     reload: bool = False
     group: str = ""
     per_model: bool = False
+    summary: str = ""
+    section: str = ""
+    step: float | None = None
+    slider: bool = False
+    slider_max: float | None = None
 
     @property
     def name(self) -> str:
@@ -66,126 +89,187 @@ class Setting:
 
 
 def _sampling(key: str, label: str, description: str, *, kind: Kind, default: Value,
-              minimum: float, maximum: float, optional: bool = False) -> Setting:
+              minimum: float, maximum: float, summary: str, section: str,
+              optional: bool = False, step: float | None = None, slider: bool = False,
+              slider_max: float | None = None) -> Setting:
     return Setting(f"sampling.{key}", label, description, kind, default, minimum, maximum,
-                   optional=optional, group="Sampling", per_model=True)
+                   optional=optional, group="Sampling", per_model=True, summary=summary,
+                   section=section, step=step, slider=slider, slider_max=slider_max)
 
+
+WORD_CHOICE, LENGTH, REASONING = "Word choice", "Length and repeatability", "Reasoning models"
 
 SETTINGS: tuple[Setting, ...] = (
     _sampling("temperature", "Temperature",
               "How much randomness goes into each word. Low values give focused, repeatable "
               "answers; high values give varied ones that drift more easily.",
-              kind="float", default=0.7, minimum=0.0, maximum=2.0),
+              kind="float", default=0.7, minimum=0.0, maximum=2.0,
+              summary="Low: focused, repeatable answers. High: varied ones that drift more.",
+              section=WORD_CHOICE, step=0.05, slider=True),
     _sampling("top_p", "Top P",
               "Only the most likely words that together make up this share of the probability "
               "are considered. 1 considers them all.",
-              kind="float", default=0.95, minimum=0.0, maximum=1.0),
+              kind="float", default=0.95, minimum=0.0, maximum=1.0,
+              summary="Consider only the likeliest words that make up this share. 1: all.",
+              section=WORD_CHOICE, step=0.01, slider=True),
     _sampling("top_k", "Top K",
               "Only this many of the most likely words are considered at each step. 0 considers "
               "them all.",
-              kind="int", default=40, minimum=0, maximum=1000),
+              kind="int", default=40, minimum=0, maximum=1000,
+              summary="Consider only this many of the likeliest words. 0: all of them.",
+              section=WORD_CHOICE, step=1, slider=True, slider_max=200),
     _sampling("min_p", "Min P",
               "Words less likely than this fraction of the most likely word are left out. "
               "0 leaves none out.",
-              kind="float", default=0.05, minimum=0.0, maximum=1.0),
+              kind="float", default=0.05, minimum=0.0, maximum=1.0,
+              summary="Leave out words far less likely than the likeliest. 0: none.",
+              section=WORD_CHOICE, step=0.01, slider=True),
     _sampling("repeat_penalty", "Repeat penalty",
               "Makes words that were just used less likely, against loops. 1 turns it off.",
-              kind="float", default=1.1, minimum=1.0, maximum=2.0),
+              kind="float", default=1.1, minimum=1.0, maximum=2.0,
+              summary="Makes words just used less likely, against loops. 1: off.",
+              section=WORD_CHOICE, step=0.05, slider=True),
     _sampling("max_tokens", "Max tokens",
               "The longest answer, in tokens. Empty: half the context length (at most 8,192), "
               "so a model that never stops ends there.",
-              kind="int", default=None, minimum=1, maximum=262_144, optional=True),
+              kind="int", default=None, minimum=1, maximum=262_144, optional=True,
+              summary="The longest answer, in tokens. Empty: half the context, up to 8,192.",
+              section=LENGTH, step=64),
     _sampling("seed", "Seed",
               "The same seed with the same settings and prompt gives the same answer. Empty: a "
               "different random seed each time.",
-              kind="int", default=None, minimum=0, maximum=_INT32_MAX, optional=True),
+              kind="int", default=None, minimum=0, maximum=_INT32_MAX, optional=True,
+              summary="The same seed, settings and prompt give the same answer. Empty: random.",
+              section=LENGTH),
     Setting("sampling.thinking", "Thinking",
             "Lets a reasoning model think before it answers, for models whose template has "
             "the switch (Qwen3). Off: it answers at once, faster and shorter. Other models "
             "are not affected.",
-            "bool", True, group="Sampling", per_model=True),
+            "bool", True, group="Sampling", per_model=True,
+            summary="Lets a model with the switch (Qwen3) think first. Off: faster, shorter.",
+            section=REASONING),
     Setting("sampling.reasoning_effort", "Reasoning effort",
             "How long a reasoning model that offers the choice (gpt-oss) thinks before it "
             "answers: longer is slower and often better.",
             "choice", "medium", choices=REASONING_EFFORTS,
-            choice_labels=("Low", "Medium", "High"), group="Sampling", per_model=True),
+            choice_labels=("Low", "Medium", "High"), group="Sampling", per_model=True,
+            summary="How long a model that offers the choice (gpt-oss) thinks first.",
+            section=REASONING),
     Setting("model.n_ctx", "Context length",
             "How many tokens of the conversation the model sees at once. More remembers more "
             "of a long chat but takes more memory.",
-            "int", 4096, 256, 262_144, reload=True, group="Model", per_model=True),
+            "int", 4096, 256, 262_144, reload=True, group="Model", per_model=True,
+            summary="Tokens of the chat the model sees at once. More takes more memory.",
+            section="Context", step=256),
     Setting("model.flash_attn", "Flash attention",
             "A faster, leaner way to compute attention. Some models and backends do not "
             "support it; quantized KV caches need it.",
-            "bool", False, reload=True, group="Model", per_model=True),
+            "bool", False, reload=True, group="Model", per_model=True,
+            summary="Faster, leaner attention, where the model and backend support it.",
+            section="Memory and speed"),
     Setting("model.kv_cache_type", "KV cache type",
             "How the context is stored in memory. q8_0 halves the memory of f16 with little "
             "loss, q4_0 quarters it with more; both need flash attention.",
             "choice", "f16", choices=KV_CACHE_TYPES, reload=True, group="Model",
-            per_model=True),
+            per_model=True,
+            summary="How the context is stored: q8_0 takes half the memory, q4_0 a quarter.",
+            section="Memory and speed"),
     Setting("model.overflow", "When a chat outgrows the context",
             "Drop the oldest turns (the system prompt and the question being asked are always "
             "kept), or stop and say so.",
             "choice", "drop-oldest", choices=OVERFLOW_POLICIES,
-            choice_labels=("Drop the oldest turns", "Stop and say so"), group="Model"),
+            choice_labels=("Drop the oldest turns", "Stop and say so"), group="Model",
+            summary="The system prompt and the question being asked are always kept.",
+            section="Context"),
     Setting("hardware.n_threads", "Threads for answers",
             "CPU threads that write the answer. Auto: one per performance core, fewer while "
             "other programs keep the machine busy (the app measures each token and adapts).",
-            "int", "auto", 1, 256, special=("auto",), reload=True, group="Hardware"),
+            "int", "auto", 1, 256, special=("auto",), reload=True, group="Hardware",
+            summary="CPU threads that write the answer. Auto adapts to a busy machine.",
+            section="CPU"),
     Setting("hardware.n_threads_batch", "Threads for prompts",
             "CPU threads that read the prompt and documents. Auto: one per performance core, "
             "fewer while other programs keep the machine busy.",
-            "int", "auto", 1, 256, special=("auto",), reload=True, group="Hardware"),
+            "int", "auto", 1, 256, special=("auto",), reload=True, group="Hardware",
+            summary="CPU threads that read the prompt and documents.",
+            section="CPU"),
     Setting("hardware.n_batch", "Batch size",
             "How many prompt tokens are evaluated in one step. Larger can read long prompts "
             "faster and takes more memory.",
-            "int", 512, 32, 8192, reload=True, group="Hardware"),
+            "int", 512, 32, 8192, reload=True, group="Hardware",
+            summary="Prompt tokens read in one step. Larger: faster, more memory.",
+            section="CPU", step=32),
     Setting("hardware.n_gpu_layers", "GPU layers",
             "How many of the model's layers run on the GPU. Auto decides for you; All puts "
             "every layer there; 0 runs on the CPU only.",
             "int", "auto", 0, 999, special=("auto", "all"), reload=True, group="Hardware",
-            per_model=True),
+            per_model=True,
+            summary="Layers of the model on the GPU. Auto decides; 0 runs on the CPU only.",
+            section="GPU"),
     Setting("hardware.use_mmap", "Map the model file",
             "Reads the model straight from its file as needed (memory mapping): loads faster "
             "and shares memory with the system's file cache.",
-            "bool", True, reload=True, group="Hardware"),
+            "bool", True, reload=True, group="Hardware",
+            summary="Read the model from its file as needed: loads faster.",
+            section="Memory"),
     Setting("hardware.use_mlock", "Lock the model in memory",
             "Keeps the whole model in RAM so the system never pages it out. Needs enough free "
             "memory and, on some systems, permission.",
-            "bool", False, reload=True, group="Hardware"),
+            "bool", False, reload=True, group="Hardware",
+            summary="Keep the whole model in RAM, never paged out.",
+            section="Memory"),
     Setting("hardware.state_ram_mb", "Memory for recent chats (MB)",
             "Going back to a chat used lately continues at once instead of reading its whole "
             "history again: its evaluated state is kept in memory, up to this much. 0 keeps "
             "none.",
-            "int", 1024, 0, 1_048_576, group="Hardware"),
+            "int", 1024, 0, 1_048_576, group="Hardware",
+            summary="Going back to a recent chat continues at once. 0 keeps none.",
+            section="Memory", step=256),
     Setting("hardware.state_disk_mb", "Disk for reopened chats (MB)",
             "The evaluated state of chats is also saved on disk, up to this much, so that a long "
             "chat reopened after a restart continues at once. 0 saves none.",
-            "int", 4096, 0, 16_777_216, group="Hardware"),
+            "int", 4096, 0, 16_777_216, group="Hardware",
+            summary="A long chat reopened after a restart continues at once. 0 saves none.",
+            section="Memory", step=512),
     Setting("server.port", "Port",
             "The port the local server (the OpenAI-compatible API) listens on.",
-            "int", DEFAULT_SERVER_PORT, 1024, 65535, group="Server"),
+            "int", DEFAULT_SERVER_PORT, 1024, 65535, group="Server",
+            summary="Where the local server listens for other programs.",
+            section="Local server"),
     Setting("server.idle_unload_min", "Unload an idle model after (minutes)",
             "A model the server loaded for a request is freed after this many minutes without "
             "one. 0 keeps it loaded.",
-            "int", 30, 0, 10_080, group="Server"),
+            "int", 30, 0, 10_080, group="Server",
+            summary="Frees a model the server loaded once idle this long. 0: never.",
+            section="Local server"),
     Setting("server.save_chats", "Save API chats",
             "Keep the chats other programs have through the server with your own, in the "
             "sidebar's API group.",
-            "bool", False, group="Server"),
+            "bool", False, group="Server",
+            summary="Keep other programs' chats in the sidebar's API group.",
+            section="Chats and access"),
     Setting("server.cors_origins", "Allowed web origins",
             "Web pages (origins such as https://example.com, separated by spaces or commas) "
             "allowed to call the server from a browser. Empty allows none.",
-            "text", "", group="Server"),
+            "text", "", group="Server",
+            summary="Web pages allowed to call the server from a browser. Empty: none.",
+            section="Chats and access"),
     Setting("app.theme", "Theme",
             "Light or dark colours, or whatever the system uses.",
-            "choice", "system", choices=("system", "light", "dark"), group="App"),
-    Setting("app.font_size", "Font size",
+            "choice", "system", choices=("system", "light", "dark"), group="App",
+            summary="Light or dark colours, or whatever the system uses.",
+            section="Appearance"),
+    Setting("app.font_size", "Text size",
             "The size of the window's text, in points. System: the system's size.",
-            "int", "system", 6, 48, special=("system",), group="App"),
+            "int", "system", 6, 48, special=("system",), group="App",
+            summary="The size of the window's text, in points, or the system's size.",
+            section="Appearance", step=1, slider=True, slider_max=24),
     Setting("app.enter_sends", "Enter sends",
             "Enter sends the message and Shift+Enter starts a new line. Off: Ctrl+Enter sends "
             "and Enter starts a new line.",
-            "bool", True, group="App"),
+            "bool", True, group="App",
+            summary="Shift+Enter starts a new line. Off: Ctrl+Enter sends.",
+            section="Typing"),
 )
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -38,16 +38,30 @@ from app.core.settings.connections import (
     Connections,
     make_connection,
 )
-from app.qt.appearance import ERROR_TEXT, NOTE_TEXT, set_style
+from app.qt.appearance import ERROR_TEXT, set_style, set_text_style
+from app.qt.design import SPACE
 from app.qt.remote_models import ask_models, explain
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.workers.background import BackgroundCall
 
 MODELS_SHOWN = 8  # a test names this many models, then says how many more
 MAX_LINE_CHARS = 400  # of a server's error as shown
-INTRO = ("Chat with models served elsewhere over the OpenAI-compatible API: llama-server, "
-         "vLLM, Ollama, LM Studio or another Lamplight. A connection is saved when you save "
-         "it; its API key goes to the system's credential store, never to a file.")
+# What the page is for (the settings dialog shows it under the page's title), and how what is
+# entered is kept: the intro on the page says both, or only the second under that title.
+ABOUT = ("Chat with models served elsewhere over the OpenAI-compatible API: llama-server, "
+         "vLLM, Ollama, LM Studio or another Lamplight.")
+SAVING = ("A connection is saved when you save it; its API key goes to the system's credential "
+          "store, never to a file.")
+INTRO = f"{ABOUT} {SAVING}"
+
+
+def caption_label(text: str, object_name: str) -> QLabel:
+    """A quiet line that explains, in the caption's size, wrapped."""
+    label = QLabel(text)
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    set_text_style(label, "caption")
+    return label
 
 
 class ConnectionsPage(QWidget):
@@ -72,9 +86,7 @@ class ConnectionsPage(QWidget):
         self._tests: dict[str, BackgroundCall] = {}
         self._test_buttons: dict[str, QPushButton] = {}
 
-        intro = QLabel(INTRO)
-        intro.setWordWrap(True)
-        set_style(intro, NOTE_TEXT)
+        self.intro = caption_label(f"{self.tr(ABOUT)} {self.tr(SAVING)}", "connectionsIntro")
         self.list = QTreeWidget()
         self.list.setObjectName("connectionsList")
         self.list.setHeaderLabels(["Name", "URL", "At once", "Context", ""])
@@ -111,7 +123,9 @@ class ConnectionsPage(QWidget):
         self.result.hide()
 
         column = QVBoxLayout(self)
-        column.addWidget(intro)
+        column.setContentsMargins(0, 0, 0, 0)  # the settings dialog gives the page its margins
+        column.setSpacing(SPACE.s)
+        column.addWidget(self.intro)
         column.addWidget(self.list, 1)
         column.addLayout(buttons)
         column.addWidget(self.result)

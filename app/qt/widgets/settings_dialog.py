@@ -1,30 +1,36 @@
-"""The settings panel, built from the declaration in `app.core.settings` (napari's preferences).
+"""The settings panel, built from the declaration in `app.core.settings` (napari's preferences,
+laid out as LM Studio's, Jan's and macOS's settings are).
 
-One page per group, one row per setting in declaration order; the editor of a row follows the
-setting's kind. The dialog writes to the `SettingsFile` only what the user changed (or asked to
-restore), when they press OK or Apply; saving the file is the window's job, since it can fail.
+A list of sections on the left (the declaration's groups, then Connections), the chosen one's
+page on the right: its title and what it holds in one line, then a rounded card per section of
+the group, a row per setting in declaration order with its label, a one-line explanation, its
+editor (`settings_rows`: sampling numbers as a slider beside their value, the text size in
+points with a live preview) and a Reset button. The Hardware page starts with the machine's
+facts as a card. The page scrolls; the dialog opens at a size that fits the window.
+
+The dialog writes to the `SettingsFile` only what the user changed (or asked to restore), when
+they press OK or Apply; saving the file is the window's job, since it can fail.
 """
 
 from __future__ import annotations
 
 import html
-import os
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QCheckBox,
+    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
+    QListWidget,
     QPushButton,
-    QSpinBox,
-    QTabWidget,
+    QScrollArea,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,202 +41,69 @@ from app.core.settings.connections import Connections
 from app.core.settings.file import SettingsFile
 from app.core.settings.schema import (
     BY_KEY,
+    GROUP_SUMMARIES,
     GROUPS,
     SETTINGS,
-    TEXT_MAX_CHARS,
     Setting,
     SettingError,
     Value,
-    allowed,
     validate,
 )
-from app.qt.appearance import ERROR_TEXT, NOTE_TEXT, NOTICE_BANNER, set_style
-from app.qt.widgets.connections_page import ConnectionsPage
+from app.qt.appearance import ERROR_TEXT, NOTICE_BANNER, set_style, set_surface, set_text_style
+from app.qt.design import SPACE
+from app.qt.hardware import READING
+from app.qt.widgets.connections_page import ABOUT, SAVING, ConnectionsPage
+from app.qt.widgets.settings_rows import (
+    RELOAD_NOTE,
+    Card,
+    Editor,
+    HardwareCard,
+    SettingRow,
+    caption,
+    editor_for,
+    reset_button,
+    tooltip,
+    tr,
+)
 
-RELOAD_NOTE = "Changes here apply when the model reloads."
 GPU_LAYERS = "hardware.n_gpu_layers"
 OFFLOAD_REASON = ("This llama.cpp build runs on the CPU only: it cannot offload layers to a GPU "
                   "(see the README for CUDA, Metal and Vulkan builds).")
-READING_HARDWARE = "Reading the hardware…"
-# What an optional setting's empty value (None) is called in its spin box.
-OPTIONAL_TEXT = {"sampling.max_tokens": "half the context", "sampling.seed": "random"}
-# What an empty text setting means, shown in its empty box.
-TEXT_PLACEHOLDER = {"server.cors_origins": "none (e.g. https://example.com)"}
-TEXT_MIN_CHARS = 36  # a text box is about this many characters wide
-NUMBER_ITEM = "A number"
-# Where a special setting's number starts when the user first picks "A number".
-NUMBER_START = {"app.font_size": 11, "hardware.n_threads": os.cpu_count() or 1,
-                "hardware.n_threads_batch": os.cpu_count() or 1}
+READING_HARDWARE = READING
+CONNECTIONS = "Connections"
+# The size the dialog opens at, in characters and lines of its font: room for a row's words,
+# a slider and its value side by side. It opens smaller in a smaller window.
+DEFAULT_CHARS, DEFAULT_LINES = 132, 46
 
 
-def _tooltip(setting: Setting) -> str:
-    return (f"<p>{html.escape(setting.description)}</p>"
-            f"<p>Allowed: {html.escape(allowed(setting))}.</p>")
+class SectionList(QListWidget):
+    """The sections, one a row, as wide as the longest name needs (in the font in use)."""
 
+    def showEvent(self, event: QShowEvent) -> None:
+        # The rows were laid out when added, before the style sheet gave them their padding.
+        self.doItemsLayout()
+        super().showEvent(event)
 
-class _Editor:
-    """One setting's widget, read and written as a settings value."""
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.scheduleDelayedItemsLayout()
+            self.updateGeometry()
 
-    def __init__(self, setting: Setting, widget: QWidget) -> None:
-        self.setting = setting
-        self.widget = widget
-        widget.setObjectName(setting.key)
-        # The row's label names it for a screen reader too: a check box has no text of its own.
-        widget.setAccessibleName(setting.label)
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        self.ensurePolished()
+        width = self.sizeHintForColumn(0) + 2 * self.frameWidth() + SPACE.l
+        return QSize(width, hint.height())
 
-    def value(self) -> Value:
-        raise NotImplementedError
-
-    def set_value(self, value: Value) -> None:
-        raise NotImplementedError
-
-
-class _BoolEditor(_Editor):
-    def __init__(self, setting: Setting) -> None:
-        super().__init__(setting, QCheckBox())
-        self.box: QCheckBox = self.widget  # type: ignore[assignment]
-
-    def value(self) -> Value:
-        return self.box.isChecked()
-
-    def set_value(self, value: Value) -> None:
-        self.box.setChecked(bool(value))
-
-
-class _ChoiceEditor(_Editor):
-    def __init__(self, setting: Setting) -> None:
-        super().__init__(setting, QComboBox())
-        self.combo: QComboBox = self.widget  # type: ignore[assignment]
-        labels = setting.choice_labels or tuple(
-            choice.capitalize() if choice.isalpha() else choice for choice in setting.choices)
-        for choice, label in zip(setting.choices, labels, strict=True):
-            self.combo.addItem(label, choice)
-
-    def value(self) -> Value:
-        return str(self.combo.currentData())
-
-    def set_value(self, value: Value) -> None:
-        self.combo.setCurrentIndex(max(0, self.combo.findData(value)))
-
-
-class _FloatEditor(_Editor):
-    def __init__(self, setting: Setting) -> None:
-        super().__init__(setting, QDoubleSpinBox())
-        self.spin: QDoubleSpinBox = self.widget  # type: ignore[assignment]
-        self.spin.setDecimals(2)
-        self.spin.setRange(setting.minimum or 0.0, setting.maximum or 1e9)
-        self.spin.setSingleStep(0.05)
-
-    def value(self) -> Value:
-        return round(self.spin.value(), 2)
-
-    def set_value(self, value: Value) -> None:
-        self.spin.setValue(float(value))  # type: ignore[arg-type]
-
-
-def _int_spin(setting: Setting, below: int = 0) -> QSpinBox:
-    """A spin box over the setting's range, starting `below` its minimum (for a special)."""
-    spin = QSpinBox()
-    spin.setRange(int(setting.minimum or 0) - below, int(setting.maximum or 2**31 - 1))
-    if setting.key == "model.n_ctx":
-        spin.setSingleStep(256)
-    elif setting.key == "hardware.n_batch":
-        spin.setSingleStep(32)
-    return spin
-
-
-class _IntEditor(_Editor):
-    """A whole number; an optional one has "none" one below its minimum, shown in words."""
-
-    def __init__(self, setting: Setting) -> None:
-        super().__init__(setting, _int_spin(setting, below=1 if setting.optional else 0))
-        self.spin: QSpinBox = self.widget  # type: ignore[assignment]
-        if setting.optional:
-            self.spin.setSpecialValueText(OPTIONAL_TEXT.get(setting.key, "none"))
-
-    def value(self) -> Value:
-        number = self.spin.value()
-        if self.setting.optional and number == self.spin.minimum():
-            return None
-        return number
-
-    def set_value(self, value: Value) -> None:
-        self.spin.setValue(self.spin.minimum() if value is None else int(value))
-
-
-class _SpecialEditor(_Editor):
-    """A whole number or one of its words: a selector of the words and "A number", and a spin
-    box enabled for the number."""
-
-    def __init__(self, setting: Setting) -> None:
-        super().__init__(setting, QWidget())
-        self.combo = QComboBox()
-        self.combo.setObjectName(f"{setting.key}.choice")
-        for word in setting.special:
-            self.combo.addItem(word.capitalize(), word)
-        self.combo.addItem(NUMBER_ITEM, None)
-        self.spin = _int_spin(setting)
-        self.spin.setObjectName(f"{setting.key}.number")
-        self.spin.setValue(NUMBER_START.get(setting.key, self.spin.minimum()))
-        self.combo.currentIndexChanged.connect(self._show_choice)
-        row = QHBoxLayout(self.widget)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.combo)
-        row.addWidget(self.spin)
-        row.addStretch(1)
-        self._show_choice()
-
-    def _show_choice(self) -> None:
-        self.spin.setEnabled(self.combo.currentData() is None)
-
-    def value(self) -> Value:
-        word = self.combo.currentData()
-        return self.spin.value() if word is None else str(word)
-
-    def set_value(self, value: Value) -> None:
-        if isinstance(value, str):
-            self.combo.setCurrentIndex(max(0, self.combo.findData(value)))
-        else:
-            self.spin.setValue(int(value))  # type: ignore[arg-type]
-            self.combo.setCurrentIndex(self.combo.count() - 1)
-
-
-class _TextEditor(_Editor):
-    """A line of text (`validate` checks it when applied: printable, not too long)."""
-
-    def __init__(self, setting: Setting) -> None:
-        super().__init__(setting, QLineEdit())
-        self.line: QLineEdit = self.widget  # type: ignore[assignment]
-        self.line.setMaxLength(TEXT_MAX_CHARS)
-        self.line.setClearButtonEnabled(True)
-        self.line.setMinimumWidth(self.line.fontMetrics().averageCharWidth() * TEXT_MIN_CHARS)
-        placeholder = TEXT_PLACEHOLDER.get(setting.key)
-        if placeholder:
-            self.line.setPlaceholderText(QCoreApplication.translate("SettingsDialog",
-                                                                    placeholder))
-
-    def value(self) -> Value:
-        return self.line.text()
-
-    def set_value(self, value: Value) -> None:
-        self.line.setText("" if value is None else str(value))
-        self.line.setCursorPosition(0)  # the start of a long list shows, not its end
-
-
-def _editor(setting: Setting) -> _Editor:
-    if setting.kind == "bool":
-        return _BoolEditor(setting)
-    if setting.kind == "choice":
-        return _ChoiceEditor(setting)
-    if setting.kind == "float":
-        return _FloatEditor(setting)
-    if setting.kind == "text":
-        return _TextEditor(setting)
-    return _SpecialEditor(setting) if setting.special else _IntEditor(setting)
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.sizeHint().width(), super().minimumSizeHint().height())
 
 
 class SettingsDialog(QDialog):
-    """Every declared setting, one page per group, for all models or for one model only.
+    """Every declared setting, a page per group chosen from the list of sections
+    (`sections`; `pages` holds the pages, `show_section` shows one), for all models or for one
+    model only.
 
     With a `model_key`, a selector at the top ("settingsScope") chooses where values are read and
     written: globally, or as that model's overrides, where only per-model settings can be changed.
@@ -263,154 +136,235 @@ class SettingsDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
-        self.setWindowTitle("Settings")
-        self.setMinimumWidth(520)
+        self.setWindowTitle(self.tr("Settings"))
+        self.setSizeGripEnabled(True)
         self.settings = settings
         self.model_key = model_key
         self.hardware = hardware
         self.offload_reason = offload_reason
-        self._editors = {s.key: _editor(s) for s in SETTINGS}
+        self._editors: dict[str, Editor] = {s.key: editor_for(s) for s in SETTINGS}
         self._resets: dict[str, QToolButton] = {}
         self._loaded: dict[str, Value] = {}  # each widget's value as loaded from the scope
         self._pending_reset: set[str] = set()  # rows the user reset since then
+        self._titles: list[tuple[str, str]] = []  # each page's title and summary
+        self.connections = connections
+        self._sized = False  # opened once at its size hint
 
-        layout = QVBoxLayout(self)
+        side = self._build_side()
+        main = self._build_main(settings, model_key, model_label)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(side)
+        layout.addLayout(main, 1)
+        self._show_offload()
+
+        self.sections.currentRowChanged.connect(self._section_chosen)
+        self.pages.currentChanged.connect(self._page_shown)
+        self.sections.setCurrentRow(0)
+        self._page_shown(self.pages.currentIndex())
+        self.scope.currentIndexChanged.connect(lambda _index: self._load())
+        self._load()
+
+    # Building
+
+    def _build_side(self) -> QWidget:
+        """The sections down the left, on the sidebar's colour."""
+        self.sections = SectionList()
+        self.sections.setObjectName("settingsSections")
+        self.sections.setAccessibleName(self.tr("Settings sections"))
+        self.sections.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.sections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side = QWidget()
+        side.setObjectName("settingsSide")
+        set_surface(side, "sidebar")
+        column = QVBoxLayout(side)
+        column.setContentsMargins(SPACE.s, SPACE.l, SPACE.s, SPACE.l)
+        column.addWidget(self.sections)
+        return side
+
+    def _build_main(self, settings: SettingsFile, model_key: str | None,
+                    model_label: str | None) -> QVBoxLayout:
+        """The chosen page under its title and summary, "Apply to", the pages, the error line
+        and the buttons."""
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("settingsPages")
+        self.title = QLabel()
+        self.title.setObjectName("settingsTitle")
+        set_text_style(self.title, "title")
+        self.subtitle = caption("", "settingsSubtitle")
+        main = QVBoxLayout()
+        main.setContentsMargins(SPACE.xl, SPACE.l, SPACE.xl, SPACE.l)
+        main.setSpacing(SPACE.s)
         if settings.read_only:
-            banner = QLabel(f"These settings {settings.read_only_reason}. Changes made here "
-                            "apply to this session only and are not saved.")
+            banner = QLabel(self.tr("These settings {reason}. Changes made here apply to this "
+                                    "session only and are not saved.").format(
+                                        reason=settings.read_only_reason))
             banner.setTextFormat(Qt.TextFormat.PlainText)
             banner.setObjectName("settingsReadOnly")
             banner.setWordWrap(True)
             set_style(banner, NOTICE_BANNER)
-            layout.addWidget(banner)
-        self._build_scope(layout, model_key, model_label)
-
-        self.pages = QTabWidget()
-        self.pages.setObjectName("settingsPages")
+            main.addWidget(banner)
+        header = QHBoxLayout()
+        header.setSpacing(SPACE.m)
+        header.addWidget(self.title, 1)
+        self._build_scope(header, model_key, model_label)
+        main.addLayout(header)
+        main.addWidget(self.subtitle)
+        main.addSpacing(SPACE.xs)
+        main.addWidget(self.pages, 1)
         for group in GROUPS:
-            self.pages.addTab(self._page(group), group)
-        self.connections_page = (self._connections_page(connections) if connections is not None
-                                 else None)
-        layout.addWidget(self.pages)
-        self._show_offload()
+            self._add_page(self._page(group), tr(group), tr(GROUP_SUMMARIES.get(group, "")))
+        self.connections_page = (self._connections_page(self.connections) if self.connections
+                                 is not None else None)
 
         self.error = QLabel()
         self.error.setObjectName("settingsError")
         set_style(self.error, ERROR_TEXT)
         self.error.setWordWrap(True)
         self.error.hide()
-        layout.addWidget(self.error)
-
+        main.addWidget(self.error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel
                                         | QDialogButtonBox.StandardButton.Apply)
         self.buttons.clicked.connect(self._clicked)
-        layout.addWidget(self.buttons)
+        main.addWidget(self.buttons)
+        return main
 
-        self.scope.currentIndexChanged.connect(lambda _index: self._load())
-        self._load()
-
-    # Building
-
-    def _build_scope(self, layout: QVBoxLayout, model_key: str | None,
+    def _build_scope(self, header: QHBoxLayout, model_key: str | None,
                      model_label: str | None) -> None:
         """"Apply to": all models, or the model `model_key` only (hidden without one)."""
         self.scope = QComboBox()
         self.scope.setObjectName("settingsScope")
-        self.scope_label = QLabel("Apply to:")
+        self.scope_label = QLabel(self.tr("Apply to:"))
+        self.scope_label.setBuddy(self.scope)
+        self.scope.setAccessibleName(self.tr("Apply to"))
         if model_key is not None:
-            self.scope.addItem("All models", None)
-            self.scope.addItem(f"{model_label or model_key} only", model_key)
-            scope_row = QHBoxLayout()
-            scope_row.addWidget(self.scope_label)
-            scope_row.addWidget(self.scope)
-            scope_row.addStretch(1)
-            layout.addLayout(scope_row)
+            self.scope.addItem(self.tr("All models"), None)
+            self.scope.addItem(self.tr("{model} only").format(model=model_label or model_key),
+                               model_key)
+            self.scope.setToolTip(self.tr("Change the values for every model, or only for "
+                                          "this one (its own values win over the others)"))
+            header.addWidget(self.scope_label)
+            header.addWidget(self.scope)
         else:
             for widget in (self.scope, self.scope_label):
                 widget.setParent(self)
                 widget.hide()
 
-    def _page(self, group: str) -> QWidget:
-        page = QWidget()
-        page.setObjectName(f"settingsPage.{group}")
-        column = QVBoxLayout(page)
-        settings = [s for s in SETTINGS if s.group == group]
-        all_reload = all(s.reload for s in settings)
+    def _add_page(self, page: QWidget, title: str, summary: str) -> None:
+        self.pages.addWidget(page)
+        self.sections.addItem(title)
+        self._titles.append((title, summary))
+
+    def _page(self, group: str) -> QScrollArea:
+        """The group's page: its cards (the machine's first on the Hardware page) and Restore
+        defaults, scrolling when they are taller than the dialog."""
+        content = QWidget()
+        content.setObjectName(f"settingsContent.{group}")
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, SPACE.s, 0)  # room for the scroll bar
+        column.setSpacing(SPACE.l)
         if group == "Hardware":
-            self.hardware_summary = QLabel(
-                self.hardware.describe() if self.hardware else READING_HARDWARE)
-            self.hardware_summary.setObjectName("hardwareSummary")
-            self.hardware_summary.setWordWrap(True)
-            self.hardware_summary.setTextInteractionFlags(
-                Qt.TextInteractionFlag.TextSelectableByMouse)
-            column.addWidget(self.hardware_summary)
-        if all_reload:
-            column.addWidget(self._note(RELOAD_NOTE))
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            self.hardware_card = HardwareCard(self.hardware)
+            column.addWidget(self.hardware_card)
+        settings = [s for s in SETTINGS if s.group == group]
+        sections: dict[str, list[Setting]] = {}
         for setting in settings:
-            label = QLabel(setting.label)
-            label.setToolTip(_tooltip(setting))
-            form.addRow(label, self._row(setting, note=setting.reload and not all_reload))
-            if setting.key == GPU_LAYERS:  # shown when the build cannot offload
-                self._offload_form = form
-                self._offload_note = self._note(self.offload_reason)
-                self._offload_note.setObjectName("gpuLayersReason")
-                form.addRow("", self._offload_note)
-        column.addLayout(form)
-        column.addStretch(1)
-        restore = QPushButton("Restore defaults")
+            sections.setdefault(setting.section or group, []).append(setting)
+        for section, members in sections.items():
+            all_reload = all(s.reload for s in members)
+            card = Card(tr(section), tr(RELOAD_NOTE) if all_reload else "",
+                        f"settingsCard.{group}.{section}")
+            for setting in members:
+                card.add(self._row(setting, note=setting.reload and not all_reload))
+            column.addWidget(card)
+        restore = QPushButton(self.tr("Restore defaults"))
         restore.setObjectName(f"restoreDefaults.{group}")
-        restore.setToolTip("Show this page's defaults; OK or Apply then forgets your values.")
+        restore.setToolTip(self.tr("Show this page's defaults; OK or Apply then forgets your "
+                                   "values."))
+        restore.setAutoDefault(False)
         restore.clicked.connect(lambda: self.restore_defaults(group))
         bottom = QHBoxLayout()
         bottom.addStretch(1)
         bottom.addWidget(restore)
         column.addLayout(bottom)
+        column.addStretch(1)
+        page = QScrollArea()
+        page.setObjectName(f"settingsPage.{group}")
+        page.setFrameShape(QFrame.Shape.NoFrame)
+        page.setWidgetResizable(True)
+        page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        page.setWidget(content)
         return page
+
+    def _row(self, setting: Setting, note: bool) -> SettingRow:
+        editor = self._editors[setting.key]
+        reset = reset_button(setting)
+        reset.clicked.connect(lambda: self.reset_row(setting.key))
+        self._resets[setting.key] = reset
+        row = SettingRow(setting, editor, reset, tr(RELOAD_NOTE) if note else "")
+        if setting.key == GPU_LAYERS:  # shown when the build cannot offload
+            self._offload_note = caption(self.offload_reason, "gpuLayersReason")
+            row.notes.addWidget(self._offload_note)
+        return row
 
     def _connections_page(self, connections: Connections) -> ConnectionsPage:
         page = ConnectionsPage(connections)
         page.connectionsChanged.connect(self.connectionsChanged)
         self.finished.connect(page.stop_tests)
-        self.pages.addTab(page, "Connections")
-        self.pages.currentChanged.connect(self._show_scope)
+        page.intro.setText(page.tr(SAVING))  # what it is for is said under its title
+        self._add_page(page, self.tr(CONNECTIONS), page.tr(ABOUT))
         return page
 
-    def _show_scope(self) -> None:
-        """Connections are the app's, not a model's: "Apply to" is greyed out on their page."""
+    def show_section(self, name: str) -> None:
+        """Show the page of the section `name` (a group of `GROUPS`, or "Connections")."""
+        names = [*GROUPS, *([CONNECTIONS] if self.connections_page is not None else [])]
+        self.pages.setCurrentIndex(names.index(name))
+
+    def _section_chosen(self, row: int) -> None:
+        if row >= 0:
+            self.pages.setCurrentIndex(row)
+
+    def _page_shown(self, index: int) -> None:
+        """The page's title and summary above it, and its row chosen in the list (a page can
+        be shown from code too). Connections are the app's, not a model's: "Apply to" is
+        greyed out on their page."""
+        if self.sections.currentRow() != index:
+            self.sections.setCurrentRow(index)
+        title, summary = self._titles[index]
+        self.title.setText(title)
+        self.subtitle.setText(summary)
+        self.subtitle.setVisible(bool(summary))
+        layout = self.layout()
+        if layout is not None:  # the summary's height for its new text, before it is drawn
+            layout.activate()
         applies = self.pages.currentWidget() is not self.connections_page
         self.scope.setEnabled(applies)
         self.scope_label.setEnabled(applies)
 
-    def _note(self, text: str) -> QLabel:
-        note = QLabel(text)
-        note.setWordWrap(True)
-        set_style(note, NOTE_TEXT)
-        return note
+    def showEvent(self, event: QShowEvent) -> None:
+        """Open at `sizeHint` (Qt would cap it at 2/3 of the screen, which cuts the rows)."""
+        if not self._sized:
+            self._sized = True
+            self.resize(self.sizeHint())
+        super().showEvent(event)
 
-    def _row(self, setting: Setting, note: bool) -> QWidget:
-        editor = self._editors[setting.key]
-        editor.widget.setToolTip(_tooltip(setting))
-        reset = QToolButton()
-        reset.setObjectName(f"{setting.key}.reset")
-        reset.setText("Reset")
-        reset.setToolTip("Forget your value: back to the default (for one model: to the value "
-                         "for all models)")
-        reset.clicked.connect(lambda: self.reset_row(setting.key))
-        self._resets[setting.key] = reset
-        row = QWidget()
-        line = QHBoxLayout(row)
-        line.setContentsMargins(0, 0, 0, 0)
-        # A text box takes the row's width; the other editors keep their own.
-        line.addWidget(editor.widget, 1 if setting.kind == "text" else 0)
-        if note:
-            line.addWidget(self._note("(applies when the model reloads)"))
-        if setting.kind != "text":
-            line.addStretch(1)
-        line.addWidget(reset)  # at the right edge, where the resets of all rows line up
-        return row
+    def sizeHint(self) -> QSize:
+        """Room for a page's rows whole (`DEFAULT_CHARS` by `DEFAULT_LINES`), but no larger
+        than the window it opens over, nor smaller than the layout needs."""
+        metrics = self.fontMetrics()
+        wanted = QSize(metrics.averageCharWidth() * DEFAULT_CHARS,
+                       metrics.lineSpacing() * DEFAULT_LINES)
+        parent = self.parentWidget()
+        room = parent.window().size() if parent is not None else None
+        screen = self.screen()
+        if screen is not None:
+            available = screen.availableGeometry().size()
+            room = room.boundedTo(available) if room is not None else available
+        if room is not None:
+            wanted = wanted.boundedTo(room - QSize(2 * SPACE.xl, 2 * SPACE.xl))
+        return wanted.expandedTo(self.minimumSizeHint())
 
     # The machine
 
@@ -423,19 +377,18 @@ class SettingsDialog(QDialog):
     def set_hardware(self, hardware: Hardware) -> None:
         """Show a fresh reading of the machine, and allow GPU layers as its build does."""
         self.hardware = hardware
-        self.hardware_summary.setText(hardware.describe())
+        self.hardware_card.set_hardware(hardware)
         self._show_offload()
-        if self.isVisible():  # opened before the reading came: grow to show its new rows whole
-            self.resize(self.size().expandedTo(self.sizeHint()))
 
     def _show_offload(self) -> None:
         """The GPU layers row as the build allows: on a CPU-only one, refused, with why."""
         allowed = self.can_offload
-        self._offload_form.setRowVisible(self._offload_note, not allowed)
+        self._offload_note.setVisible(not allowed)
         setting, editor = BY_KEY[GPU_LAYERS], self._editors[GPU_LAYERS]
         reason = html.escape(self.offload_reason)
-        editor.widget.setToolTip(_tooltip(setting) if allowed else
-                                 f"{_tooltip(setting)}<p><b>Not available:</b> {reason}</p>")
+        not_available = html.escape(self.tr("Not available:"))
+        editor.widget.setToolTip(tooltip(setting) if allowed else
+                                 f"{tooltip(setting)}<p><b>{not_available}</b> {reason}</p>")
         editable = self.is_editable(GPU_LAYERS)
         editor.widget.setEnabled(editable)
         self._resets[GPU_LAYERS].setEnabled(editable)
