@@ -5,9 +5,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractItemView, QMenu
+from PySide6.QtCore import QModelIndex, QPoint, Qt
+from PySide6.QtGui import QAction, QImage, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QMenu, QStyle, QStyleOptionViewItem
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -436,3 +436,78 @@ def test_the_sidebar_has_a_sensible_width(sidebar: ConversationSidebar) -> None:
     assert edit == QAbstractItemView.EditTrigger.NoEditTriggers
     assert not sidebar.conversation_list.uniformItemSizes()
     assert sidebar.conversation_list.rootIndex() == QModelIndex()
+
+
+# -- the row's icons under the pointer ------------------------------------------------------
+
+
+def test_the_hovered_row_s_icons_rename_export_and_delete_without_opening_the_chat(
+        qtbot: QtBot, store: ConversationStore, sidebar: ConversationSidebar) -> None:
+    first = chat(store, "first", "text")
+    second = chat(store, "second", "text")
+    sidebar.refresh()
+    view = sidebar.conversation_list
+    chosen: list[int] = []
+    sidebar.conversationChosen.connect(chosen.append)
+
+    def icon_of(conversation_id: int, name: str) -> tuple[int, int]:
+        row = sidebar.model.row_of(conversation_id)
+        assert row is not None
+        rects = dict(sidebar.delegate.action_rects(view.visualRect(sidebar.model.index(row))))
+        center = rects[name].center()
+        return center.x(), center.y()
+
+    x, y = icon_of(first, "export")
+    assert sidebar.row_action_at(QPoint(x, y)) == (first, "export")
+    assert sidebar.row_action_label("export") == "Export…"
+    with qtbot.waitSignal(sidebar.exportRequested) as exported:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+    assert exported.args == [first]
+
+    x, y = icon_of(second, "rename")
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+    assert view.state() == QAbstractItemView.State.EditingState
+    view.closePersistentEditor(view.currentIndex())
+    view.setFocus()
+
+    x, y = icon_of(first, "delete")
+    with qtbot.waitSignal(sidebar.conversationDeleted) as deleted:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+    assert deleted.args == [first] and sidebar.undo_bar.isVisible()
+    assert "first" not in rows(sidebar.model)
+    assert chosen == []  # the icons act on the row: none of them opened its chat
+
+    # The rest of the row opens the chat as before; a header has no icons.
+    row = sidebar.model.row_of(second)
+    assert row is not None
+    click_row(qtbot, view, row)
+    assert chosen == [second]
+    assert sidebar.row_action_at(view.visualRect(sidebar.model.index(0)).center()) is None
+
+
+def test_the_hovered_row_paints_its_icons(qtbot: QtBot, store: ConversationStore,
+                                         sidebar: ConversationSidebar) -> None:
+    chat(store, "a chat with a title long enough to be elided before the icons", "text")
+    sidebar.refresh()
+    view = sidebar.conversation_list
+    index = sidebar.model.index(1)
+    rect = view.visualRect(index)
+
+    def grab_row(hovered: bool) -> QImage:
+        image = QImage(rect.size(), QImage.Format.Format_ARGB32)
+        image.fill(Qt.GlobalColor.white)
+        painter = QPainter(image)
+        painter.translate(-rect.topLeft())
+        option = QStyleOptionViewItem()
+        option.initFrom(view)
+        option.rect = rect
+        option.widget = view
+        if hovered:
+            option.state |= QStyle.StateFlag.State_MouseOver
+        sidebar.delegate.paint(painter, option, index)
+        painter.end()
+        return image
+
+    plain, hovered = grab_row(False), grab_row(True)
+    icons = dict(sidebar.delegate.action_rects(rect))["delete"].translated(-rect.topLeft())
+    assert plain.copy(icons) != hovered.copy(icons)

@@ -1,5 +1,6 @@
 """The chat list beside the conversation: New chat, a search over every message, and the chats
-under day headers, with Rename, Export and Delete (which can be undone for a few seconds).
+under day headers, with Rename, Export and Delete (which can be undone for a few seconds): as
+icons on the row under the pointer, and in the row's context menu for the keyboard.
 
 The sidebar reads and writes the store itself, on the GUI thread: every change it makes is one
 small statement, and reading the list back is what keeps it true after any change.
@@ -30,8 +31,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
+    QColor,
+    QCursor,
     QFont,
     QFontMetrics,
+    QHelpEvent,
     QIcon,
     QKeyEvent,
     QMouseEvent,
@@ -56,15 +60,16 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.chat.library import ChatLibrary
 from app.core.chat.store import MATCH_END, MATCH_START, SearchHit
-from app.qt.appearance import follow_theme, set_surface
-from app.qt.design import SPACE
-from app.qt.icons import icon, set_icon
+from app.qt.appearance import colors_for, follow_theme, set_surface
+from app.qt.design import RADIUS, SPACE
+from app.qt.icons import ICON_SIZE, icon, set_icon
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.viewmodels.conversation_list_model import (
     MAX_TITLE_SHOWN,
@@ -109,8 +114,31 @@ def _text_width(option: QStyleOptionViewItem, fallback: int) -> int:
     return fallback
 
 
+# The icons a chat's row shows under the pointer, left to right: (action, icon).
+ROW_ACTIONS = (("rename", "edit"), ("export", "export"), ("delete", "delete"))
+ROW_BUTTON = ICON_SIZE + SPACE.xs  # the square each icon takes, and is clicked in
+
+
 class ConversationDelegate(QStyledItemDelegate):
-    """Gives the chats some air and puts a gap above each day header but the first."""
+    """Gives the chats some air, puts a gap above each day header but the first, and on the
+    chat under the pointer paints Rename, Export and Delete icons at the row's end (the
+    sidebar takes their clicks: `action_at`)."""
+
+    @staticmethod
+    def action_rects(rect: QRect) -> list[tuple[str, QRect]]:
+        """Where a row at `rect` shows its actions' icons, left to right."""
+        right = rect.right() - SPACE.s
+        top = rect.center().y() - ROW_BUTTON // 2 + 1
+        found = []
+        for name, _icon in reversed(ROW_ACTIONS):
+            found.append((name, QRect(right - ROW_BUTTON + 1, top, ROW_BUTTON, ROW_BUTTON)))
+            right -= ROW_BUTTON + SPACE.xxs
+        return found[::-1]
+
+    def action_at(self, rect: QRect, pos: QPoint) -> str | None:
+        """The action whose icon is at `pos` on a row at `rect`, if any."""
+        return next((name for name, where in self.action_rects(rect) if where.contains(pos)),
+                    None)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         size = super().sizeHint(option, index)
@@ -121,7 +149,10 @@ class ConversationDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         if not index.data(Roles.IS_HEADER):
-            super().paint(painter, option, index)
+            if option.state & QStyle.StateFlag.State_MouseOver:
+                self._paint_with_actions(painter, option, index)
+            else:
+                super().paint(painter, option, index)
             return
         opt = QStyleOptionViewItem(option)
         if index.row() > 0:
@@ -131,6 +162,35 @@ class ConversationDelegate(QStyledItemDelegate):
                              option.palette.color(QPalette.ColorGroup.Active,
                                                   QPalette.ColorRole.PlaceholderText))
         super().paint(painter, opt, index)
+
+    def _paint_with_actions(self, painter: QPainter, option: QStyleOptionViewItem,
+                            index: _Index) -> None:
+        """The row as usual, its title elided before the icons, and the icons over it; the
+        one under the pointer on a rounded background."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        rects = self.action_rects(opt.rect)
+        room = rects[0][1].left() - opt.rect.left() - 2 * SPACE.s
+        opt.text = opt.fontMetrics.elidedText(opt.text, Qt.TextElideMode.ElideRight,
+                                              max(0, room))
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        pointer = (widget.viewport().mapFromGlobal(QCursor.pos())
+                   if isinstance(widget, QAbstractScrollArea) else QPoint(-1, -1))
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        tokens = colors_for(opt.palette)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for (_name, rect), (_, icon_name) in zip(rects, ROW_ACTIONS, strict=True):
+            if rect.contains(pointer):
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(QColor(tokens.raised if selected else tokens.pressed))
+                painter.drawRoundedRect(rect, RADIUS.small, RADIUS.small)
+            margin = (ROW_BUTTON - ICON_SIZE) // 2
+            icon(icon_name, "selection_text" if selected else "text").paint(
+                painter, rect.adjusted(margin, margin, -margin, -margin))
+        painter.restore()
 
 
 class SearchHitDelegate(QStyledItemDelegate):
@@ -272,7 +332,11 @@ class ConversationSidebar(QWidget):
         view = self.conversation_list = QListView()
         view.setObjectName("conversationList")
         view.setModel(self.model)
-        view.setItemDelegate(ConversationDelegate(view))
+        self.delegate = ConversationDelegate(view)
+        view.setItemDelegate(self.delegate)
+        # The row under the pointer shows its actions: Qt tracks it only with hover events.
+        view.setMouseTracking(True)
+        view.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover, True)
         # F2 is the window's Rename action, which works wherever the focus is: the list's own
         # key missed whenever opening the chat had moved the focus or reset the list.
         view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -492,12 +556,59 @@ class ConversationSidebar(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
             return self._key_pressed(watched, event)
-        # A right-click only opens the menu: selecting the row too would open the chat.
-        if isinstance(event, QMouseEvent) and event.type() == QEvent.Type.MouseButtonPress \
-                and event.button() == Qt.MouseButton.RightButton \
-                and watched is self.conversation_list.viewport():
-            return True
+        if watched is self.conversation_list.viewport():
+            # A right-click only opens the menu: selecting the row too would open the chat.
+            if isinstance(event, QMouseEvent) and event.type() == QEvent.Type.MouseButtonPress \
+                    and event.button() == Qt.MouseButton.RightButton:
+                return True
+            if isinstance(event, QMouseEvent) and event.type() == QEvent.Type.MouseButtonPress \
+                    and event.button() == Qt.MouseButton.LeftButton:
+                return self._row_action_clicked(event.position().toPoint())
+            if isinstance(event, QHelpEvent) and event.type() == QEvent.Type.ToolTip:
+                return self._row_action_tooltip(event)
+            if isinstance(event, QMouseEvent) and event.type() == QEvent.Type.MouseMove:
+                # The icon under the pointer lights up: its row is painted again.
+                view = self.conversation_list
+                index = view.indexAt(event.position().toPoint())
+                if index.isValid():
+                    view.viewport().update(view.visualRect(index))
         return super().eventFilter(watched, event)
+
+    def row_action_at(self, pos: QPoint) -> tuple[int, str] | None:
+        """The chat and the action ("rename", "export", "delete") whose icon is at `pos` on
+        the list's viewport, if any."""
+        view = self.conversation_list
+        index = view.indexAt(pos)
+        if not index.isValid() or index.data(Roles.IS_HEADER):
+            return None
+        conversation_id = self.model.conversation_id(index.row())
+        action = self.delegate.action_at(view.visualRect(index), pos)
+        return (conversation_id, action) if conversation_id is not None and action else None
+
+    def row_action_label(self, action: str) -> str:
+        return {"rename": self.tr("Rename (F2)"), "export": self.tr("Export…"),
+                "delete": self.tr("Delete (Del)")}[action]
+
+    def _row_action_clicked(self, pos: QPoint) -> bool:
+        found = self.row_action_at(pos)
+        if found is None:
+            return False  # the row itself: Qt selects it
+        conversation_id, action = found
+        if action == "rename":
+            self.start_rename(conversation_id)
+        elif action == "export":
+            self.exportRequested.emit(conversation_id)
+        else:
+            self.delete_conversation(conversation_id)
+        return True  # not a click on the row: the chat is not opened
+
+    def _row_action_tooltip(self, event: QHelpEvent) -> bool:
+        found = self.row_action_at(event.pos())
+        if found is None:
+            return False
+        QToolTip.showText(event.globalPos(), self.row_action_label(found[1]),
+                          self.conversation_list.viewport())
+        return True
 
     def _key_pressed(self, watched: QObject, event: QKeyEvent) -> bool:
         key = event.key()
