@@ -489,3 +489,23 @@ def test_a_wheel_over_a_slider_scrolls_the_page_instead(  # type: ignore[no-unty
                         Qt.ScrollPhase.NoScrollPhase, False)
     QApplication.sendEvent(slider, wheel)
     assert dialog.value_of("sampling.top_p") == 0.95
+
+
+def test_at_its_opening_size_no_page_scrolls_sideways(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
+    """Opened over a 900×650 window (the smallest the screenshots show), every row fits the
+    page's width: only a page taller than the dialog scrolls, and only down."""
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.resize(900, 650)
+    dialog = SettingsDialog(settings, model_key=MODEL, model_label="A model with a long name",
+                            hardware=CPU_ONLY, parent=window)
+    dialog.show()
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.width() <= 900 and dialog.height() <= 650
+    for index in range(dialog.pages.count()):
+        dialog.pages.setCurrentIndex(index)
+        page = dialog.pages.currentWidget()
+        qtbot.waitUntil(page.isVisible)
+        bar = page.horizontalScrollBar()
+        qtbot.waitUntil(lambda: not bar.isVisible())  # noqa: B023 - waited for at once
+        assert page.widget().width() == page.viewport().width()

@@ -14,7 +14,15 @@ from app.core.engine.base import GPU_LAYERS_AUTO, SAMPLING_FIELDS, GenerationPar
 from app.core.engine.offload import KV_CACHE_TYPES, auto_gpu_layers, ggml_type, gpu_layers
 from app.core.settings.file import SCHEMA_VERSION, SETTINGS_FILE, SettingsFile
 from app.core.settings.resolve import generation_params, load_options, load_spec
-from app.core.settings.schema import BY_KEY, GROUPS, SETTINGS, Setting, SettingError, validate
+from app.core.settings.schema import (
+    BY_KEY,
+    GROUP_SUMMARIES,
+    GROUPS,
+    SETTINGS,
+    Setting,
+    SettingError,
+    validate,
+)
 
 SAMPLING = [s for s in SETTINGS if s.group == "Sampling"]
 
@@ -46,6 +54,37 @@ def test_keys_are_unique_and_every_default_is_valid() -> None:
         assert (setting.kind == "choice") == bool(setting.choices), setting.key
         if setting.special:
             assert setting.kind == "int", setting.key
+
+
+SUMMARY_MAX_CHARS = 80  # one line under a label in the settings panel
+
+
+def test_every_setting_says_in_one_line_what_it_does_and_where_it_sits() -> None:
+    for setting in SETTINGS:
+        assert setting.summary and setting.section, setting.key
+        assert "\n" not in setting.summary and len(setting.summary) <= SUMMARY_MAX_CHARS, \
+            setting.key
+    assert set(GROUP_SUMMARIES) == set(GROUPS)
+    assert all(0 < len(line) <= SUMMARY_MAX_CHARS for line in GROUP_SUMMARIES.values())
+
+
+def test_sliders_are_numbers_with_a_range_and_a_step_inside_it() -> None:
+    sliders = {s.key for s in SETTINGS if s.slider}
+    assert {"sampling.temperature", "sampling.top_p", "sampling.top_k", "sampling.min_p",
+            "sampling.repeat_penalty", "app.font_size"} <= sliders
+    for setting in SETTINGS:
+        if setting.step is not None:
+            assert setting.kind in ("int", "float") and setting.step > 0, setting.key
+            if setting.kind == "int":
+                assert float(setting.step).is_integer(), setting.key
+        if not setting.slider:
+            assert setting.slider_max is None, setting.key
+            continue
+        assert setting.kind in ("int", "float") and not setting.optional, setting.key
+        assert setting.minimum is not None and setting.maximum is not None, setting.key
+        end = setting.slider_max if setting.slider_max is not None else setting.maximum
+        assert setting.minimum < end <= setting.maximum, setting.key
+        assert setting.step is not None and setting.step < end - setting.minimum, setting.key
 
 
 def test_issue_6_settings_are_all_declared() -> None:

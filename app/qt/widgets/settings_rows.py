@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import html
 import os
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase
@@ -48,9 +49,9 @@ OPTIONAL_TEXT = {"sampling.max_tokens": "half the context", "sampling.seed": "ra
 # What an empty text setting means, shown in its empty box.
 TEXT_PLACEHOLDER = {"server.cors_origins": "none (e.g. https://example.com)"}
 TEXT_MIN_CHARS = 36  # a text box is about this many characters wide
-SLIDER_MIN_CHARS = 22  # a slider is at least about this many characters wide
-SUMMARY_MIN_CHARS = 26  # a row's explanation is at least about this many characters wide
-VALUE_CHARS = 13  # the box beside a slider is at least about this many characters wide
+SLIDER_MIN_CHARS = 24  # a slider is at least about this many characters wide
+SUMMARY_MIN_CHARS = 22  # a row's explanation is at least about this many characters wide
+VALUE_CHARS = 18  # the box beside a slider is at least about this many characters wide
 CUSTOM_ITEM = "Custom"  # the item of a number's words that lets the number be typed
 # Where a special setting's number starts when the user first picks "Custom".
 NUMBER_START = {"hardware.n_threads": os.cpu_count() or 1,
@@ -243,9 +244,11 @@ class SliderPair(QObject):
         spin.valueChanged.connect(self._typed)
 
     def _slid(self, position: int) -> None:
-        number = position / self.scale
         if round(self.spin.value() * self.scale) != position:
-            self.spin.setValue(number if self.scale > 1 else int(number))
+            if isinstance(self.spin, QDoubleSpinBox):
+                self.spin.setValue(position / self.scale)
+            else:
+                self.spin.setValue(position)
         self.valueChanged.emit(float(self.spin.value()))
 
     def _typed(self, number: float) -> None:
@@ -351,6 +354,8 @@ class FontSizeEditor(Editor):
         self.preview.setObjectName(f"{setting.key}.preview")
         self.preview.setAccessibleName(tr("Preview of the text size"))
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_variant(self.preview, "card")  # a box the size of the largest "Aa" the slider gives
+        self.preview.setContentsMargins(SPACE.s, 0, SPACE.s, 0)
         self.system = QCheckBox(tr("Use the system's size ({points} pt)").format(
             points=system_points()))
         self.system.setObjectName(f"{setting.key}.system")
@@ -438,8 +443,8 @@ def editor_for(setting: Setting) -> Editor:
     return SpecialEditor(setting) if setting.special else IntEditor(setting)
 
 
-_BY_KIND: dict[str, type[Editor]] = {"bool": BoolEditor, "choice": ChoiceEditor,
-                                     "text": TextEditor}
+_BY_KIND: dict[str, Callable[[Setting], Editor]] = {
+    "bool": BoolEditor, "choice": ChoiceEditor, "text": TextEditor}
 
 
 # -- rows and cards -----------------------------------------------------------------------------
