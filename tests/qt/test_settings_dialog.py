@@ -388,6 +388,21 @@ def test_the_section_list_switches_the_page(qtbot, settings: SettingsFile) -> No
     assert dialog.pages.currentWidget().objectName() == "settingsPage.Server"
     dialog.show_section("App")  # and code: the list follows
     assert sections.currentRow() == GROUPS.index("App") and title.text() == "App"
+    dialog.show_section("Sampling")
+    # Tab goes from the list into its page (no model: no "Apply to" between them)
+    assert next_tab_stop(sections) is slider_of(dialog, "sampling.temperature")
+
+
+def next_tab_stop(widget: QWidget) -> QWidget:
+    """Where Tab goes from `widget`: the next shown, enabled widget in the focus chain that
+    takes the focus by Tab."""
+    current = widget.nextInFocusChain()
+    while current is not widget:
+        if (current.isVisible() and current.isEnabled()
+                and current.focusPolicy() & Qt.FocusPolicy.TabFocus):
+            return current
+        current = current.nextInFocusChain()
+    return widget
 
 
 def test_each_section_is_a_card_of_rows_with_a_one_line_explanation(  # type: ignore[no-untyped-def]

@@ -150,13 +150,12 @@ class SettingsDialog(QDialog):
         self.connections = connections
         self._sized = False  # opened once at its size hint
 
-        side = self._build_side()
-        main = self._build_main(settings, model_key, model_label)
+        # The sections first, so that Tab goes from them to the page.
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(side)
-        layout.addLayout(main, 1)
+        layout.addWidget(self._build_side())
+        layout.addLayout(self._build_main(settings, model_key, model_label), 1)
         self._show_offload()
 
         self.sections.currentRowChanged.connect(self._section_chosen)
@@ -294,6 +293,7 @@ class SettingsDialog(QDialog):
         page.setObjectName(f"settingsPage.{group}")
         page.setFrameShape(QFrame.Shape.NoFrame)
         page.setWidgetResizable(True)
+        page.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its rows, which it scrolls to
         page.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         page.setWidget(content)
         return page
