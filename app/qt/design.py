@@ -37,7 +37,8 @@ property = value          what it looks like
 variant = "primary"       QPushButton filled with the accent (Send; one per view at most)
 variant = "chip"          QLabel / QPushButton / QToolButton as a small rounded pill (the
                           preset, the model, a tag); checkable chips show their checked state
-variant = "card"          QFrame: a rounded, bordered box on the conversation's surface
+variant = "card"          QFrame: a rounded, bordered box on the conversation's surface;
+                          QPushButton: a card to click (the empty chat's starters)
 variant = "dashed"        QFrame: a dashed rounded outline (something arriving, a drop zone)
 variant = "bubble"        QFrame: the user's message bubble (user_bubble / user_text)
 textStyle = "caption" |   QLabel in the type scale's size (caption is quieter too; subtitle
@@ -585,6 +586,16 @@ QFrame[variant="bubble"] {{
     background: {c.user_bubble}; color: {c.user_text}; border: none;
     border-radius: {RADIUS.large}px;
 }}
+/* A push button drawn as a card (the empty chat's starters): its words are its own labels. */
+QPushButton[variant="card"] {{
+    background: {c.surface}; border: 1px solid {c.border}; border-radius: {RADIUS.large}px;
+    padding: 0;
+}}
+QPushButton[variant="card"]:hover {{ background: {c.raised}; border-color: {c.control_border}; }}
+QPushButton[variant="card"]:pressed {{ background: {c.pressed}; }}
+QPushButton[variant="card"]:focus {{ border: 2px solid {c.focus}; padding: 0; }}
+/* A label chip as tall as the pill its radius is for (shorter, Qt would draw square corners). */
+QLabel[variant="chip"] {{ min-height: {chip_height - 2 * SPACE.xxs - 2}px; }}
 """
 
 

@@ -43,6 +43,7 @@ NAMES: dict[str, str] = {
     "versions_next": "ph.caret-right",
     "thinking": "ph.lightbulb",
     "server": "ph.hard-drives",
+    "export": "ph.export",
     "sidebar": "ph.layout",
     "search": "ph.magnifying-glass",
     "more": "ph.dots-three",
@@ -53,6 +54,8 @@ NAMES: dict[str, str] = {
     "check": "ph.check",
     "warning": "ph.warning",
     "info": "ph.info",
+    "translate": "ph.translate",
+    "question": "ph.chat-circle-text",
 }
 ICON_SIZE = SPACE.l + SPACE.xxs  # 18 px: beside body text
 _cache: dict[tuple[str, str, str, str], QIcon] = {}

@@ -62,6 +62,7 @@ from app.qt.widgets.chat_view import ChatView
 from app.qt.widgets.composer import ComposerCard, local_files
 from app.qt.widgets.context_meter import ContextMeter
 from app.qt.widgets.edit_bar import EditBar
+from app.qt.widgets.empty_chat import model_summary
 from app.qt.widgets.error_banner import ErrorBanner
 from app.qt.widgets.model_picker import ModelPicker
 from app.qt.widgets.models.page import ModelsPage
@@ -215,6 +216,25 @@ class MainWindow(QMainWindow):
         self.model_picker.context_length = controller.context_length
         self.thinking_switch.thinkingToggled.connect(controller.set_thinking)
         self.thinking_switch.effortChosen.connect(controller.set_reasoning_effort)
+
+        # The empty chat: the model in use, and starters that pick a preset as its chip's menu
+        # does and ready the composer.
+        def show_model(*_: object) -> None:
+            self.chat_view.set_model_summary(*model_summary(controller.entry, controller.info,
+                                                            controller.state))
+
+        def start_with(preset_key: str, text: str) -> None:
+            self.preset_bar.choose(preset_key)
+            self.composer.setPlainText(text)
+            cursor = self.composer.textCursor()
+            cursor.movePosition(cursor.MoveOperation.End)
+            self.composer.setTextCursor(cursor)
+            self.composer.setFocus()
+
+        controller.stateChanged.connect(show_model)
+        controller.modelLoaded.connect(show_model)
+        self.model_picker.namesLearned.connect(show_model)  # a name read from the model's header
+        self.chat_view.starterChosen.connect(start_with)
 
     def _apply_preset(self, preset: Preset) -> None:
         self.controller.apply_preset(preset, self.preset_bar.language())

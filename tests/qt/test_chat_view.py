@@ -120,7 +120,11 @@ def test_actions_appear_while_the_pointer_is_over_a_finished_message(widget) -> 
     assert w._actions is None  # nothing to do with an answer still being written
     w.show_message(Message("assistant", "done", id=7), version=(2, 3))
     QApplication.sendEvent(w, QEnterEvent(point, point, point))
-    assert w.redo_button.isVisible() and w.redo_button.text() == "Regenerate"
+    # Icon buttons, named for a screen reader and explained by their tooltips.
+    assert w.redo_button.isVisible() and w.redo_button.accessibleName() == "Regenerate"
+    assert w.redo_button.text() == "" and w.redo_button.toolTip()
+    assert w.copy_button.accessibleName() == "Copy" and w.copy_button.toolTip()
+    assert w.delete_button.accessibleName() == "Delete" and w.delete_button.toolTip()
     assert w.version_label.text() == "2/3" and w.previous_version.isEnabled()
     asked: list[tuple[str, int]] = []
     w.actionRequested.connect(lambda action, message_id: asked.append((action, message_id)))
@@ -168,12 +172,14 @@ def test_the_copy_button_says_copied_for_a_moment(qtbot, widget) -> None:  # typ
     w, _ = widget
     w.show_message(Message("assistant", "An **answer**.", id=3))
     button = w.copy_button
+    before = button.icon().cacheKey()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == "An **answer**."
-    assert button.text() == "Copied"
-    assert button.accessibleName() == "Copied to the clipboard"
-    qtbot.waitUntil(lambda: button.text() == "Copy", timeout=COPIED_FEEDBACK_MS * 3)
-    assert button.accessibleName() == ""  # named by its text again
+    assert button.accessibleName() == "Copied to the clipboard"  # and a check mark
+    assert button.toolTip() == "Copied to the clipboard"
+    assert button.icon().cacheKey() != before
+    qtbot.waitUntil(lambda: button.accessibleName() == "Copy", timeout=COPIED_FEEDBACK_MS * 3)
+    assert button.toolTip() == "Copy this message"
 
 
 def code_links(w: MessageWidget) -> list[str]:

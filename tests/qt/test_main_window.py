@@ -81,7 +81,12 @@ def test_enter_sends_and_the_answer_streams_into_the_view(qtbot, real_window: Ma
     assert len(partial) >= 2
     assert "tok/s" in window.status.speed.text()
     assert window.controller.state is ChatState.READY
-    assert window.chat_view.message_widget(1).author.text() == "<b>SmolLM2 135M Instruct</b>"
+    # The model's name on the answer's chip, and who wrote each message in words.
+    answer_widget = window.chat_view.message_widget(1)
+    assert answer_widget.author.text() == "SmolLM2 135M Instruct"
+    assert answer_widget.author.property("variant") == "chip"
+    assert answer_widget.accessibleName() == "Answer from SmolLM2 135M Instruct"
+    assert window.chat_view.message_widget(0).accessibleName() == "Your message"
 
 
 @pytest.mark.model

@@ -67,7 +67,7 @@ from app.qt.viewmodels.conversation_list_model import ConversationListModel
 from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.widgets.attachments import AttachmentChip
 from app.qt.widgets.chat_view import ChatView
-from app.qt.widgets.message_widget import MessageWidget
+from app.qt.widgets.message_widget import MAX_CHIP_CHARS, MessageWidget
 from app.qt.widgets.models.installed_list import InstalledList
 from app.qt.widgets.show_all import ShowAllTable, ShowAllText
 from app.qt.widgets.sidebar import ConversationSidebar
@@ -244,7 +244,12 @@ def test_the_header_footer_and_stats_tooltip_read_no_file(
     tip = widget.footer.toolTip()
     assert shown(tip).startswith(f"Model: {hostile}\n")
     show_tooltip(qtbot, tip)
-    assert shown(widget.author.text()) == hostile
+    # The model's chip shows the start of a long name, and all of it on hover: both as written.
+    chip = widget.author
+    assert len(hostile) > MAX_CHIP_CHARS
+    assert shown(chip.text()) == hostile[:MAX_CHIP_CHARS] + "…"
+    assert shown(chip.toolTip()) == hostile
+    show_tooltip(qtbot, chip.toolTip())
     widget.show_message(Message("assistant", "", error=hostile, model_name=hostile, id=2))
     drawn(qtbot, widget)
     assert not trap.opened()

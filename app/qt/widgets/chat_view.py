@@ -1,5 +1,10 @@
 """The conversation view: one widget per message in a scroll area, driven by the list model.
 
+The messages stand in a reading column centred in the view: about `COLUMN_CHARS` characters of
+body text wide at any window width (the width of the font in use), the whole width in a narrower
+window. A long line of text is hard to read; and past that width, making the window wider moves
+the column and re-wraps nothing. A chat without messages shows `EmptyChat` in its place.
+
 Streaming never re-renders the conversation: a changed row is marked dirty and the dirty rows
 are rendered together at most every `RENDER_INTERVAL_MS`, and a growing answer re-renders only
 its unfinished last block (so a redraw costs the same at the 10th token and the 5,000th). The
@@ -18,15 +23,17 @@ import time
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetricsF
+from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from app.core.chat.markdown import MarkdownRenderer
 from app.qt.appearance import colors_for, set_surface
 from app.qt.design import SPACE, markdown_colours
 from app.qt.throttle import gui_throttle
 from app.qt.viewmodels.conversation_model import ConversationModel
-from app.qt.widgets.message_widget import MessageWidget
+from app.qt.widgets.empty_chat import EmptyChat
+from app.qt.widgets.message_widget import MessageWidget, text_width
 
 # 15 redraws a second: smooth to read, and cheap enough to leave llama.cpp its cores.
 RENDER_INTERVAL_MS = 66
@@ -34,6 +41,11 @@ _WARM_UP = "```python\nx = 1\n```"
 # Drawing the earlier messages of a long chat: one slice per turn of the event loop.
 LOAD_SLICE_MS = 20
 _STICK_SLACK_PX = 8
+# The reading column: about this many characters of body text a line.
+COLUMN_CHARS = 80
+# In the column's layout, its stretch against the room either side of it (none): it takes all
+# the width up to its maximum, and the sides share what is left.
+_COLUMN_STRETCH = 1
 
 
 class ChatView(QScrollArea):
@@ -47,11 +59,14 @@ class ChatView(QScrollArea):
         rendered(int): a row was (re)drawn; tests and benchmarks wait on it.
         loaded(): every message of the conversation set last is drawn.
         actionRequested(str, int): a message's action (see `MessageWidget`) and its id.
+        starterChosen(str, str): a starter of the empty chat was clicked: the preset's key
+            and the text to put in the composer (`EmptyChat`).
     """
 
     rendered = Signal(int)
     loaded = Signal()
     actionRequested = Signal(str, int)
+    starterChosen = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,12 +82,21 @@ class ChatView(QScrollArea):
         self._stick_to_bottom = True
         self._from_bottom = 0  # kept while earlier messages are added above
         self._actions_enabled = True
-        # The scroll area's one widget, holding a page for the conversation shown.
+        # The scroll area's one widget, holding a page for the conversation shown (or the empty
+        # chat) in the reading column, with room either side.
         self._pages = QWidget()
-        self._pages_layout = QVBoxLayout(self._pages)
+        self._pages_layout = QHBoxLayout(self._pages)
         self._pages_layout.setContentsMargins(0, 0, 0, 0)
+        self._pages_layout.setSpacing(0)
+        self._pages_layout.addStretch(0)
+        self._pages_layout.addStretch(0)
         self.setWidget(self._pages)
         self._pages.setAutoFillBackground(False)  # the conversation's surface shows through
+        self._column_px = self._column_width()
+        self._empty_shown: tuple[bool, QWidget] | None = None  # and the page it was shown with
+        self.empty = EmptyChat()
+        self.empty.starterChosen.connect(self.starterChosen)
+        self._in_column(self.empty)
         self._content, self._layout = self._new_content()
 
         self._redraw = gui_throttle(self._render_dirty, RENDER_INTERVAL_MS / 1000, self)
@@ -97,6 +121,42 @@ class ChatView(QScrollArea):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self._follow_palette()
+        elif event.type() == QEvent.Type.FontChange:
+            self._follow_font()
+
+    # -- the reading column ----------------------------------------------------------------
+
+    def _column_width(self) -> int:
+        """The column's widest, in px: `COLUMN_CHARS` of body text, and the margins around a
+        message's text."""
+        text = text_width(QFontMetricsF(self.font()), COLUMN_CHARS)
+        document = 4  # a text view's document margin, either side
+        return text + 2 * (SPACE.l + SPACE.s + document)
+
+    @property
+    def column_width(self) -> int:
+        """How wide the reading column may be, in px, in the font in use."""
+        return self._column_px
+
+    def _in_column(self, page: QWidget) -> None:
+        """Put `page` in the reading column: the width there is up to the column's."""
+        page.setMaximumWidth(self._column_px)
+        page.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._pages_layout.insertWidget(self._pages_layout.count() - 1, page, _COLUMN_STRETCH)
+
+    def _column_rect(self) -> QRect:
+        """Where the column is in the view now."""
+        room = self._pages.rect()
+        width = min(room.width(), self._column_px)
+        return QRect(room.x() + (room.width() - width) // 2, room.y(), width, room.height())
+
+    def _follow_font(self) -> None:
+        """A new font size: the column keeps its number of characters."""
+        width = self._column_width()
+        if width != self._column_px:
+            self._column_px = width
+            self.empty.setMaximumWidth(width)
+            self._content.setMaximumWidth(width)
 
     def _follow_palette(self) -> None:
         """A light or dark theme chosen while the window is open recolours the code blocks."""
@@ -116,15 +176,34 @@ class ChatView(QScrollArea):
         each of its hundreds of widgets, and under the application's style sheet Qt polishes
         every reparented widget again (a third of a second for a long chat)."""
         content = QWidget(self._pages)
+        content.setObjectName("conversationColumn")
         layout = QVBoxLayout(content)
-        layout.setContentsMargins(SPACE.s, SPACE.s, SPACE.s, SPACE.s)
-        layout.setSpacing(SPACE.s - SPACE.xxs)
+        layout.setContentsMargins(SPACE.l, SPACE.l, SPACE.l, SPACE.l)
+        layout.setSpacing(SPACE.s)
         layout.addStretch(1)
-        self._pages_layout.addWidget(content)
+        self._in_column(content)
         # At the width it will have, at once: messages laid out at another width first would
         # wrap all their text twice.
-        content.setGeometry(self._pages.rect())
+        content.setGeometry(self._column_rect())
         return content, layout
+
+    def _show_empty(self) -> None:
+        """The empty chat in place of a conversation without messages, and back."""
+        empty = self._model is None or self._model.rowCount() == 0
+        if (empty, self._content) != self._empty_shown:
+            self._empty_shown = empty, self._content
+            self.empty.setVisible(empty)
+            self._content.setVisible(not empty)
+
+    @property
+    def showing_empty(self) -> bool:
+        """The empty chat is shown (the conversation has no messages)."""
+        return self._empty_shown is not None and self._empty_shown[0]
+
+    def set_model_summary(self, name: str, detail: str) -> None:
+        """The model in use as the empty chat shows it: its name, and a detail (its size,
+        where it runs); `empty_chat.model_summary` makes them from the controller's."""
+        self.empty.set_model(name, detail)
 
     # -- model binding ---------------------------------------------------------------------
 
@@ -167,6 +246,7 @@ class ChatView(QScrollArea):
         self._dirty.clear()
         self._stick_to_bottom = True
         self._first = self._model.rowCount() if self._model is not None else 0
+        self._show_empty()
         if self._first:
             self._load_earlier()
             # The new page's height now, not at a later turn of the event loop: the scroll
@@ -232,6 +312,7 @@ class ChatView(QScrollArea):
                           last: int) -> None:
         assert self._model is not None
         self.ensure_loaded(first)
+        self._show_empty()
         for row in range(first, last + 1):
             widget = self._new_widget(row)
             # Rows are only ever added at the end (`ConversationModel.sync` removes the rows
@@ -251,6 +332,7 @@ class ChatView(QScrollArea):
         del self._widgets[start:end]
         self._dirty = {r for r in self._dirty if r < first}
         self._last_changed(first - 1)  # the last again: a stopped answer offers Continue
+        self._show_empty()
 
     def _last_changed(self, row: int) -> None:
         """`row` stopped or started being the last, which its footer shows: redraw it."""

@@ -1,18 +1,26 @@
-"""One message of the conversation view: its header, a reasoning model's thinking, its body
-(rendered Markdown, redrawn block by block while it streams), its version arrows, its action
-buttons, a warning the engine gave with it and the line under it."""
+"""One message of the conversation view, as a modern chat shows it: the user's words in a
+bubble at the right, as wide as they need up to `BUBBLE_CHARS`; an answer across the reading
+column under the model's name as a small chip, with a reasoning model's thinking above it. Under
+each, a quiet line of stats (speed, tokens, a stop, an error, a summary's parts) and, at its
+right, the versions `‹ 2/3 ›` and, while the pointer is over the message, its icon buttons.
+
+A long chat has hundreds of these, so each is light: the chip is made for answers and the bubble
+for questions only, the version arrows for messages with versions, the action buttons the first
+time the pointer is over a message; their looks are the style sheet's (dynamic properties), never
+a style sheet of their own."""
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QEnterEvent,
+    QFontMetricsF,
     QGuiApplication,
-    QPalette,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
@@ -22,6 +30,8 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
+    QSpacerItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -44,11 +54,16 @@ from app.core.chat.markdown import (
     rest_html,
     stable_prefix_length,
 )
-from app.qt.appearance import NOTE_TEXT, current_colors, set_style
+from app.qt.appearance import (
+    NOTE_TEXT,
+    current_colors,
+    set_style,
+    set_text_style,
+    set_variant,
+)
 from app.qt.design import RADIUS, SPACE
-from app.qt.icons import set_icon
+from app.qt.icons import icon_button, set_icon
 from app.qt.safe_text import elided, open_link, plain_tooltip
-from app.qt.widgets.buttons import tool_button
 from app.qt.widgets.fitted_text import FittedText
 from app.qt.widgets.message_footer import (
     MAX_FOOTER_CHARS,
@@ -64,7 +79,34 @@ _BLOCK_SPACING_PX = 12  # Qt's margin around a <p>
 # How long a Copy button or a code block's Copy link says "Copied" after a click.
 COPIED_FEEDBACK_MS = 1500
 COPY, COPIED = "Copy", "Copied"
-ACTION_ICON_PX = 16
+ACTION_ICON_PX = SPACE.l
+# The user's bubble is at most about this many characters of body text wide; a shorter
+# question's bubble is as wide as its longest line.
+BUBBLE_CHARS = 60
+MAX_CHIP_CHARS = 60  # of a model's name on its chip (all of it in the chip's tooltip)
+# A line of text whose width stands for the average character's: a word's letters and its space.
+_SAMPLE = "The quick brown fox jumps over the lazy dog, then naps in the sun. "
+# Lines of a question measured for its bubble's width: a longer question fills the bubble.
+_MEASURED_LINES = 200
+
+
+_heights: list[int] = []
+
+
+def _buttons_height() -> int:
+    """How tall the message's icon buttons are, in the style in use (measured once)."""
+    if not _heights:
+        probe = icon_button("copy", "Copy", size=ACTION_ICON_PX)
+        probe.ensurePolished()
+        _heights.append(probe.sizeHint().height())
+        probe.deleteLater()
+    return _heights[0]
+
+
+def text_width(metrics: QFontMetricsF, chars: int) -> int:
+    """About how wide `chars` characters of running text are in px, in the font of
+    `metrics`."""
+    return math.ceil(metrics.horizontalAdvance(_SAMPLE) * chars / len(_SAMPLE))
 
 
 class _VersionNav(QWidget):
@@ -74,63 +116,138 @@ class _VersionNav(QWidget):
         super().__init__()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(SPACE.xxs)
-        self.previous = tool_button("‹", "Previous version", "previousVersion")
-        set_icon(self.previous, "versions_prev")
-        self.previous.setAccessibleName("Previous version")
+        layout.setSpacing(0)
+        self.previous = icon_button("versions_prev", self.tr("Previous version"),
+                                    object_name="previousVersion", size=ACTION_ICON_PX)
         self.label = QLabel()
         self.label.setObjectName("versionLabel")
-        self.next = tool_button("›", "Next version", "nextVersion")
-        set_icon(self.next, "versions_next")
-        self.next.setAccessibleName("Next version")
+        set_text_style(self.label, "caption")
+        self.next = icon_button("versions_next", self.tr("Next version"),
+                                object_name="nextVersion", size=ACTION_ICON_PX)
         self.previous.clicked.connect(lambda: request("previous"))
         self.next.clicked.connect(lambda: request("next"))
         for widget in (self.previous, self.label, self.next):
+            widget.setCursor(Qt.CursorShape.PointingHandCursor)
             layout.addWidget(widget)
 
 
 class _MessageActions(QWidget):
-    """Copy, Edit or Regenerate, Delete: made the first time the pointer is over a message,
-    so a long chat does not build hundreds of buttons nobody hovers."""
+    """Copy, Edit or Regenerate, Delete, as small icon buttons: made the first time the pointer
+    is over a message, so a long chat does not build hundreds of buttons nobody hovers."""
 
     def __init__(self, request: Callable[[str], None], copy: Callable[[], None]) -> None:
         super().__init__()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(SPACE.xxs)
-        self.copy = tool_button(COPY, "Copy this message", "copyMessageButton")
+        layout.setSpacing(0)
+        self.copy = icon_button("copy", self.tr("Copy this message"),
+                                accessible_name=self.tr("Copy"),
+                                object_name="copyMessageButton", size=ACTION_ICON_PX)
         self.copy.clicked.connect(copy)
         self._copied = QTimer(self)
         self._copied.setSingleShot(True)
         self._copied.setInterval(COPIED_FEEDBACK_MS)
         self._copied.timeout.connect(self._show_copy)
-        self.redo = tool_button("", "", "redoButton")  # Edit or Regenerate, by role
+        # Edit or Regenerate, by role (`show_role`).
+        self.redo = icon_button("edit", "", object_name="redoButton", size=ACTION_ICON_PX)
         self.redo.clicked.connect(lambda: request("redo"))
-        self.delete = tool_button("Delete", "Delete this message and what follows it",
-                                   "deleteMessageButton")
+        self.delete = icon_button("delete", self.tr("Delete this message and what follows it"),
+                                  accessible_name=self.tr("Delete"),
+                                  object_name="deleteMessageButton", size=ACTION_ICON_PX)
         self.delete.clicked.connect(lambda: request("delete"))
-        set_icon(self.copy, "copy")
-        set_icon(self.delete, "delete")
+        self._user: bool | None = None
         for button in (self.copy, self.redo, self.delete):
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setIconSize(QSize(ACTION_ICON_PX, ACTION_ICON_PX))
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
             layout.addWidget(button)
 
+    def show_role(self, user: bool) -> None:
+        """Edit for a question, Regenerate for an answer."""
+        if user == self._user:
+            return
+        self._user = user
+        set_icon(self.redo, "edit" if user else "regenerate")
+        self.redo.setAccessibleName(self.tr("Edit") if user else self.tr("Regenerate"))
+        self.redo.setToolTip(
+            self.tr("Ask again with changed words: a new version of this question") if user
+            else self.tr("Answer again: a new version of this answer"))
+
     def show_copied(self) -> None:
-        """Say on the button, for a moment, that the message is on the clipboard."""
-        self.copy.setText(COPIED)
-        self.copy.setAccessibleName("Copied to the clipboard")
+        """Say on the button, for a moment, that the message is on the clipboard: a check
+        mark, and its name and tooltip."""
+        set_icon(self.copy, "check")
+        self.copy.setAccessibleName(self.tr("Copied to the clipboard"))
+        self.copy.setToolTip(self.tr("Copied to the clipboard"))
         self._copied.start()
 
     def _show_copy(self) -> None:
-        self.copy.setText(COPY)
-        self.copy.setAccessibleName("")  # named by its text again
+        set_icon(self.copy, "copy")
+        self.copy.setAccessibleName(self.tr("Copy"))
+        self.copy.setToolTip(self.tr("Copy this message"))
+
+
+class _Bubble(QFrame):
+    """The user's words on the bubble's colour (variant "bubble"): as wide as its longest line,
+    up to `BUBBLE_CHARS` characters, narrower when the column is."""
+
+    def __init__(self, body: FittedText) -> None:
+        super().__init__()
+        self.setObjectName("messageBubble")
+        set_variant(self, "bubble")
+        # Never wider than its words (its text would make it grow), narrower when it must.
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(SPACE.m - SPACE.xs, SPACE.xs, SPACE.m - SPACE.xs, SPACE.xs)
+        self.column.addWidget(body)
+        self._body = body
+        self._lines: list[str] | None = []  # what is measured; None: too long to, it fills
+        self._width: tuple[str, int] | None = None  # (font, px) measured last
+
+    def show_text(self, text: str, attachments: bool) -> None:
+        """The words whose width the bubble takes (a question with documents fills it)."""
+        limit = BUBBLE_CHARS * 3  # surely over the bubble's width, in any font
+        lines: list[str] | None = None
+        if not attachments and text.count("\n", 0, _MEASURED_LINES * limit) < _MEASURED_LINES:
+            lines = text.replace("\r", "").split("\n")
+            if any(len(line) > limit for line in lines):
+                lines = None
+        if lines != self._lines:
+            self._lines = lines
+            self._width = None
+            self.updateGeometry()
+
+    def _text_px(self) -> int:
+        """The width of the longest line, or of the bubble's widest text when wider."""
+        metrics = QFontMetricsF(self._body.font())
+        widest = text_width(metrics, BUBBLE_CHARS)
+        if self._lines is None:
+            return widest
+        return min(widest, math.ceil(max(
+            (metrics.horizontalAdvance(line) for line in self._lines), default=0.0)))
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        key = self._body.font().key()
+        if self._width is None or self._width[0] != key:
+            margins = self.contentsMargins() + self.column.contentsMargins()
+            document = 2 * math.ceil(self._body.document().documentMargin())
+            # A pixel or two over the text's own width: a line measured exactly may wrap.
+            self._width = key, (self._text_px() + document + 2 + margins.left()
+                                + margins.right())
+        return QSize(self._width[1], hint.height())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._width = None
+            self.updateGeometry()
 
 
 class MessageWidget(QFrame):
-    """One message: who wrote it, its versions (`< 2/3 >`), what a reasoning model thought
-    (`ThinkingBlock`), the text, and under it a warning the engine gave (a chat template that
-    failed), the stats and, while the pointer is over it, what can be done with it.
+    """One message (see the module): who wrote it (the model's chip above an answer; a
+    question's bubble says it by where it is, and its accessible name says it in words), its
+    versions (`‹ 2/3 ›`), what a reasoning model thought (`ThinkingBlock`), the text, and under
+    it a warning the engine gave (a chat template that failed), the stats and, while the
+    pointer is over it, what can be done with it.
 
     Signals:
         copied(str): text put on the clipboard (a code block's, or the whole message's).
@@ -158,18 +275,16 @@ class MessageWidget(QFrame):
         self._actions: _MessageActions | None = None
         self._thinking: ThinkingBlock | None = None
         self._warning: QLabel | None = None
+        self._author: QLabel | None = None  # the model's chip, over an answer
+        self._bubble: _Bubble | None = None  # around a question
+        self._bubble_row: QHBoxLayout | None = None
+        self._placed: bool | None = None  # the body is in the bubble (True) or not (False)
+        self._named = ""  # the accessible name given last
         self.message_id: int | None = None
         self.setObjectName("message")
         self._column = layout = QVBoxLayout(self)
-        layout.setContentsMargins(SPACE.m, SPACE.s, SPACE.m, SPACE.s)
-        layout.setSpacing(SPACE.xxs)
-
-        self.author = QLabel()
-        self.author.setObjectName("messageAuthor")
-        self._header = QHBoxLayout()
-        self._header.setContentsMargins(0, 0, 0, 0)
-        self._header.addWidget(self.author)
-        self._header.addStretch(1)
+        layout.setContentsMargins(SPACE.s, SPACE.xs, SPACE.s, 0)
+        layout.setSpacing(SPACE.xs)
 
         self.body = FittedText()
         self.body.setObjectName("messageBody")
@@ -179,21 +294,77 @@ class MessageWidget(QFrame):
         self.footer.setObjectName("messageFooter")
         self.footer.setTextFormat(Qt.TextFormat.RichText)
         self.footer.linkActivated.connect(self._request)
-        self.footer.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        set_text_style(self.footer, "caption")  # quiet: small, in the muted colour
+        # As tall as the buttons that come beside it on hover: the message does not grow then.
+        self.footer.setMinimumHeight(_buttons_height())
         self._bottom = QHBoxLayout()
         self._bottom.setContentsMargins(0, 0, 0, 0)
+        self._bottom.setSpacing(SPACE.xs)
         self._bottom.addWidget(self.footer, 1)
 
-        layout.addLayout(self._header)
         layout.addWidget(self.body)
         layout.addLayout(self._bottom)
 
     # -- parts made on demand --------------------------------------------------------------
 
+    @property
+    def author(self) -> QLabel:
+        """The chip with the model's name over an answer (made for the first answer shown)."""
+        if self._author is None:
+            self._author = QLabel()
+            self._author.setObjectName("messageAuthor")
+            self._author.setTextFormat(Qt.TextFormat.RichText)  # the name is escaped
+            set_variant(self._author, "chip")
+            header = QHBoxLayout()
+            header.setContentsMargins(0, 0, 0, 0)
+            header.addWidget(self._author)
+            header.addStretch(1)
+            self._column.insertLayout(0, header)
+            self._author.setVisible(self._role != "user")
+        return self._author
+
+    def _place_body(self, user: bool) -> None:
+        """A question's text in its bubble at the right; an answer's across the column."""
+        if self._placed is user:
+            return
+        self._placed = user
+        if user:
+            if self._bubble is None:
+                index = self._column.indexOf(self.body)
+                self._column.removeWidget(self.body)
+                self._bubble = _Bubble(self.body)
+                self._bubble_row = QHBoxLayout()
+                self._bubble_row.setContentsMargins(0, 0, 0, 0)
+                # Room at the left however narrow the column: a bubble, not a banner.
+                self._bubble_row.addSpacerItem(QSpacerItem(
+                    SPACE.xxl, 0, QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum))
+                self._bubble_row.addWidget(self._bubble)
+                self._column.insertLayout(index, self._bubble_row)
+            else:
+                self._column.removeWidget(self.body)
+                self._bubble.column.addWidget(self.body)
+                self._bubble.show()
+        elif self._bubble is not None:
+            assert self._bubble_row is not None
+            self._bubble.column.removeWidget(self.body)
+            self._column.insertWidget(self._column.indexOf(self._bubble_row) + 1, self.body)
+            self._bubble.hide()
+        if self._author is not None:
+            self._author.setVisible(not user)
+
+    def _body_index(self) -> int:
+        """Where the body (or its bubble) is in the column."""
+        if self._placed and self._bubble_row is not None:
+            for index in range(self._column.count()):
+                item = self._column.itemAt(index)
+                if item is not None and item.layout() is self._bubble_row:
+                    return index
+        return self._column.indexOf(self.body)
+
     def versions(self) -> _VersionNav:
         if self._nav is None:
             self._nav = _VersionNav(self._request)
-            self._header.addWidget(self._nav)
+            self._bottom.insertWidget(1, self._nav)  # after the stats, before the buttons
             self._show_version(*self._version)
         return self._nav
 
@@ -208,7 +379,7 @@ class MessageWidget(QFrame):
         """The thinking above the answer, made for the first answer with some."""
         if self._thinking is None:
             self._thinking = ThinkingBlock()
-            self._column.insertWidget(self._column.indexOf(self.body), self._thinking)
+            self._column.insertWidget(self._body_index(), self._thinking)
         return self._thinking
 
     def warning(self) -> QLabel:
@@ -220,7 +391,7 @@ class MessageWidget(QFrame):
             self._warning.setTextFormat(Qt.TextFormat.PlainText)  # an engine's error text
             self._warning.setWordWrap(True)
             set_style(self._warning, NOTE_TEXT)
-            self._column.insertWidget(self._column.indexOf(self.body) + 1, self._warning)
+            self._column.insertWidget(self._body_index() + 1, self._warning)
         return self._warning
 
     @property
@@ -267,10 +438,15 @@ class MessageWidget(QFrame):
         self._content = message.content
         self._role = message.role
         self._complete = not message.streaming and message.id is not None
-        name = elided(message.model_name or "Assistant", MAX_NAME_CHARS)
-        self.author.setText("<b>You</b>" if user else f"<b>{html.escape(name)}</b>")
+        self._place_body(user)
+        if user:
+            self._name(self.tr("Your message"))
+        else:
+            self._show_author(message.model_name or self.tr("Assistant"))
         if user:
             self._streamed = None
+            assert self._bubble is not None
+            self._bubble.show_text(message.content, bool(message.attachments))
             self.body.setHtml(attachments_html(message) + plain_text_html(message.content))
             self._code_blocks, self._links, self._tables = [], [], []
         elif message.streaming and not message.content and message.progress:
@@ -292,6 +468,25 @@ class MessageWidget(QFrame):
         self.footer.setToolTip(plain_tooltip(stats_tooltip(message)))
         self._show_version(*version)
         self._show_actions_state()
+
+    def _show_author(self, name: str) -> None:
+        """The model's name on the answer's chip (cut, all of it in the tooltip), and in the
+        answer's accessible name."""
+        name = elided(name, MAX_NAME_CHARS)
+        shown = html.escape(elided(name, MAX_CHIP_CHARS))
+        chip = self.author
+        if chip.text() != shown:
+            chip.setText(shown)
+            chip.setToolTip(plain_tooltip(name) if len(name) > MAX_CHIP_CHARS else "")
+        self._name(self.tr("Answer from {}").format(name))
+
+    def _name(self, name: str) -> None:
+        """Who wrote the message, for a screen reader: the bubble and the chip say it only by
+        their look."""
+        if name != self._named:
+            self._named = name
+            self.setAccessibleName(name)
+            self.body.setAccessibleName(name)
 
     def _show_thinking(self, message: Message) -> None:
         if message.thinking.strip() or self._thinking is not None:
@@ -323,12 +518,7 @@ class MessageWidget(QFrame):
     def _show_actions_state(self) -> None:
         if self._actions is None:
             return
-        user = self._role == "user"
-        self._actions.redo.setText("Edit" if user else "Regenerate")
-        set_icon(self._actions.redo, "edit" if user else "regenerate")
-        self._actions.redo.setToolTip(
-            "Ask again with changed words: a new version of this question" if user else
-            "Answer again: a new version of this answer")
+        self._actions.show_role(self._role == "user")
         self._actions.redo.setEnabled(self._actions_enabled)
         self._actions.delete.setEnabled(self._actions_enabled)
         if not self._complete:
