@@ -579,6 +579,21 @@ QWidget[surface="sidebar"] QListView::item {{
 QFrame[variant="card"] {{
     background: {c.surface}; border: 1px solid {c.border}; border-radius: {RADIUS.large}px;
 }}
+/* The composer: a card whose edit has no edge of its own; the card takes the focus ring
+   (focusWithin, set while the edit has the focus), and round Send and Stop inside. */
+QFrame#composerCard {{ border: 1px solid {c.control_border}; padding: 1px; }}
+QFrame#composerCard[focusWithin="true"] {{ border: 2px solid {c.focus}; padding: 0; }}
+QFrame#composerCard QPlainTextEdit, QFrame#composerCard QPlainTextEdit:focus,
+QFrame#composerCard QPlainTextEdit:disabled {{
+    border: none; padding: 0; background: transparent;
+}}
+QFrame#composerCard QPushButton {{
+    min-width: {SPACE.xxl - 2}px; max-width: {SPACE.xxl - 2}px;
+    min-height: {SPACE.xxl - 2}px; max-height: {SPACE.xxl - 2}px;
+    padding: 0; border-width: 1px; border-radius: {pill_radius(SPACE.xxl)}px;
+}}
+QFrame#composerCard QPushButton:focus {{ padding: 0; border-width: 1px; }}
+QPushButton[variant="chip"]::menu-indicator {{ image: none; width: 0; }}
 QFrame[variant="dashed"] {{
     border: 1px dashed {c.control_border}; border-radius: {RADIUS.medium}px;
 }}

@@ -80,7 +80,6 @@ SETTINGS_KEY = QKeySequence("Ctrl+,")
 STORE_WATCH_MS = 2000  # how often the history is asked whether another process wrote to it
 MAX_LAYOUT_CHARS = 4096  # Qt's saved geometry and splitter state are some 70 bytes of base64
 MODEL_SUFFIX = ".gguf"  # a file dropped or pasted with it is offered as a model to import
-COMPOSER_CHARS = 130  # the composer's widest, in average characters of the window's font
 MAX_CHIP_CHARS = 40  # of the model's name on its chip
 SIDEBAR_KEY = QKeySequence("Ctrl+B")
 
@@ -308,6 +307,10 @@ class MainWindow(QMainWindow):
         """Theme, font size and what Enter does, from the settings."""
         settings = self.controller.settings
         apply_appearance(settings)
+        # The composer as wide as the conversation's reading column, centred under it: now,
+        # and once the column has followed the font size just applied.
+        self._fit_composer_width()
+        QTimer.singleShot(0, self, self._fit_composer_width)
         self.composer.enter_sends = settings.get("app.enter_sends") is not False
         self._show_state(self.controller.state)  # the placeholder says how to send
 
@@ -350,10 +353,8 @@ class MainWindow(QMainWindow):
         chips.addWidget(self.thinking_switch)
         chips.addStretch(1)
         chips.addWidget(self.context_meter)
-        area = QWidget()
+        area = self.composer_area = QWidget()
         area.setObjectName("composerArea")
-        # As wide as the conversation's reading column reads comfortably, centred under it.
-        area.setMaximumWidth(self.fontMetrics().averageCharWidth() * COMPOSER_CHARS)
         column = QVBoxLayout(area)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(SPACE.xs)
@@ -363,6 +364,9 @@ class MainWindow(QMainWindow):
         column.addLayout(chips)
         column.addWidget(self.composer_card)
         return area
+
+    def _fit_composer_width(self) -> None:
+        self.composer_area.setMaximumWidth(self.chat_view.column_width)
 
     def _show_model(self, label: str) -> None:
         """The model in use, in the status bar and on the model chip."""
@@ -433,7 +437,9 @@ class MainWindow(QMainWindow):
             self.controller.conversation.id))
         chats.addAction("Import chats…", self.import_conversations)
         chats.addSeparator()
-        chats.addAction("Find in chats", self._find_in_chats, QKeySequence.StandardKey.Find)
+        find = chats.addAction("Find in chats", self._find_in_chats,
+                               QKeySequence.StandardKey.Find)
+        find.setObjectName("findInChatsAction")
         view = self.menuBar().addMenu(self.tr("&View"))
         self.sidebar_action = view.addAction(self.tr("Chat list"))
         self.sidebar_action.setObjectName("toggleSidebarAction")

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QToolButton,
+    QWidget,
+)
 
 from app.core.engine.cancel import CancelToken
 from app.core.models import hub as hub_mod
@@ -45,7 +52,7 @@ def served(hub: HubStandIn, smollm2_path: Path) -> HubStandIn:
 
 
 def open_page(qtbot, win: MainWindow) -> ModelsPage:  # type: ignore[no-untyped-def]
-    qtbot.mouseClick(win.findChild(QPushButton, "manageModelsButton"), LEFT)
+    qtbot.mouseClick(win.findChild(QToolButton, "manageModelsButton"), LEFT)  # the top bar's icon
     assert win.pages.currentWidget() is win.models_page
     return win.models_page
 

@@ -389,4 +389,8 @@ class ModelPicker(QComboBox):
         # A file dropped into the folder shows up without a restart; the servers are asked
         # again, and their answers fill in while the list is open.
         self.refresh()
+        # The list as wide as its rows (name, size, fit), even where the picker is narrower.
+        view = self.view()
+        view.setMinimumWidth(view.sizeHintForColumn(0) + view.verticalScrollBar().sizeHint()
+                             .width() + 2 * view.frameWidth())
         super().showPopup()

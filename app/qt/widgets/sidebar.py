@@ -67,7 +67,7 @@ from PySide6.QtWidgets import (
 
 from app.core.chat.library import ChatLibrary
 from app.core.chat.store import MATCH_END, MATCH_START, SearchHit
-from app.qt.appearance import colors_for, follow_theme, set_surface
+from app.qt.appearance import colors_for, follow_theme, set_surface, set_tone
 from app.qt.design import RADIUS, SPACE
 from app.qt.icons import ICON_SIZE, icon, set_icon
 from app.qt.safe_text import elided, plain_tooltip
@@ -366,11 +366,8 @@ class ConversationSidebar(QWidget):
         self.no_results.setObjectName("noSearchResults")
         self.no_results.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.no_results.setWordWrap(True)
-        self.no_results.setContentsMargins(0, 12, 0, 0)
-        palette = self.no_results.palette()
-        palette.setColor(QPalette.ColorRole.WindowText,
-                         palette.color(QPalette.ColorRole.PlaceholderText))
-        self.no_results.setPalette(palette)
+        self.no_results.setContentsMargins(0, SPACE.m, 0, 0)
+        set_tone(self.no_results, "muted")
 
     def _build_undo_bar(self) -> None:
         self.undo_bar = QFrame()
@@ -381,7 +378,7 @@ class ConversationSidebar(QWidget):
         self.undo_button.setObjectName("undoDeleteButton")
         self.undo_button.clicked.connect(self.undo_delete)
         layout = QHBoxLayout(self.undo_bar)
-        layout.setContentsMargins(8, 4, 4, 4)
+        layout.setContentsMargins(SPACE.s, SPACE.xs, SPACE.xs, SPACE.xs)
         layout.addWidget(self.undo_label, 1)
         layout.addWidget(self.undo_button)
         self.undo_bar.hide()
