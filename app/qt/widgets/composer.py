@@ -164,7 +164,7 @@ class ComposerCard(QFrame):
         layout.setSpacing(SPACE.s)
         bottom = Qt.AlignmentFlag.AlignBottom
         layout.addWidget(self.attach_button, 0, bottom)
-        layout.addWidget(self.edit, 1, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.edit, 1)
         layout.addWidget(self.send_button, 0, bottom)
         layout.addWidget(self.stop_button, 0, bottom)
         self.setFocusProxy(self.edit)
