@@ -99,7 +99,7 @@ class StarterCard(QPushButton):
         self.glyph = QLabel()
         self.glyph.setObjectName("starterIcon")
         follow_theme(self.glyph, lambda: self.glyph.setPixmap(
-            icon(starter.icon, "accent").pixmap(QSize(ICON_SIZE, ICON_SIZE))))
+            icon(starter.icon, "link").pixmap(QSize(ICON_SIZE, ICON_SIZE))))
         self.title = QLabel(starter.title)
         self.title.setObjectName("starterTitle")
         self.hint = QLabel(starter.hint)

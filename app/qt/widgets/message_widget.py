@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QSpacerItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -189,16 +188,14 @@ class _Bubble(QFrame):
     """The user's words on the bubble's colour (variant "bubble"): as wide as its longest line,
     up to `BUBBLE_CHARS` characters, narrower when the column is."""
 
-    def __init__(self, body: FittedText) -> None:
-        super().__init__()
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
         self.setObjectName("messageBubble")
         set_variant(self, "bubble")
         # Never wider than its words (its text would make it grow), narrower when it must.
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
-        self.column = QVBoxLayout(self)
+        self.column = QVBoxLayout(self)  # the message's body, when it is a question
         self.column.setContentsMargins(SPACE.m - SPACE.xs, SPACE.xs, SPACE.m - SPACE.xs, SPACE.xs)
-        self.column.addWidget(body)
-        self._body = body
         self._lines: list[str] | None = []  # what is measured; None: too long to, it fills
         self._width: tuple[str, int] | None = None  # (font, px) measured last
 
@@ -217,7 +214,7 @@ class _Bubble(QFrame):
 
     def _text_px(self) -> int:
         """The width of the longest line, or of the bubble's widest text when wider."""
-        metrics = QFontMetricsF(self._body.font())
+        metrics = QFontMetricsF(self.font())
         widest = text_width(metrics, BUBBLE_CHARS)
         if self._lines is None:
             return widest
@@ -226,10 +223,13 @@ class _Bubble(QFrame):
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
-        key = self._body.font().key()
+        key = self.font().key()
         if self._width is None or self._width[0] != key:
             margins = self.contentsMargins() + self.column.contentsMargins()
-            document = 2 * math.ceil(self._body.document().documentMargin())
+            body = self.column.itemAt(0)
+            text = body.widget() if body is not None else None
+            document = 2 * math.ceil(text.document().documentMargin()) \
+                if isinstance(text, FittedText) else 0
             # A pixel or two over the text's own width: a line measured exactly may wrap.
             self._width = key, (self._text_px() + document + 2 + margins.left()
                                 + margins.right())
@@ -277,7 +277,6 @@ class MessageWidget(QFrame):
         self._warning: QLabel | None = None
         self._author: QLabel | None = None  # the model's chip, over an answer
         self._bubble: _Bubble | None = None  # around a question
-        self._bubble_row: QHBoxLayout | None = None
         self._placed: bool | None = None  # the body is in the bubble (True) or not (False)
         self._named = ""  # the accessible name given last
         self.message_id: int | None = None
@@ -286,8 +285,9 @@ class MessageWidget(QFrame):
         layout.setContentsMargins(SPACE.s, SPACE.xs, SPACE.s, 0)
         layout.setSpacing(SPACE.xs)
 
-        self.body = FittedText()
+        self.body = FittedText(self)  # placed by `_place_body`, in its bubble or not
         self.body.setObjectName("messageBody")
+        self._body_shown = True
         self.body.anchorClicked.connect(self._on_link)
 
         self.footer = QLabel()
@@ -302,7 +302,6 @@ class MessageWidget(QFrame):
         self._bottom.setSpacing(SPACE.xs)
         self._bottom.addWidget(self.footer, 1)
 
-        layout.addWidget(self.body)
         layout.addLayout(self._bottom)
 
     # -- parts made on demand --------------------------------------------------------------
@@ -311,55 +310,51 @@ class MessageWidget(QFrame):
     def author(self) -> QLabel:
         """The chip with the model's name over an answer (made for the first answer shown)."""
         if self._author is None:
-            self._author = QLabel()
+            self._author = QLabel(self)
             self._author.setObjectName("messageAuthor")
             self._author.setTextFormat(Qt.TextFormat.RichText)  # the name is escaped
             set_variant(self._author, "chip")
-            header = QHBoxLayout()
-            header.setContentsMargins(0, 0, 0, 0)
-            header.addWidget(self._author)
-            header.addStretch(1)
-            self._column.insertLayout(0, header)
-            self._author.setVisible(self._role != "user")
+            self._column.insertWidget(0, self._author, 0, Qt.AlignmentFlag.AlignLeft)
+            if self._role == "user":
+                self._author.hide()
         return self._author
 
     def _place_body(self, user: bool) -> None:
-        """A question's text in its bubble at the right; an answer's across the column."""
+        """A question's text in its bubble at the right; an answer's across the column. (Made
+        with their parent and put in the column once, with an alignment rather than a row of
+        their own: each layout and each new parent costs a long chat's opening time.)"""
         if self._placed is user:
             return
+        first = self._placed is None
         self._placed = user
+        if not first:
+            (self._column if user else self._bubble_layout()).removeWidget(self.body)
+        # Where the body goes: after the chip and the thinking, before a warning and the stats.
+        slot = self._column.indexOf(self._warning) if self._warning is not None \
+            else self._column.count() - 1
         if user:
             if self._bubble is None:
-                index = self._column.indexOf(self.body)
-                self._column.removeWidget(self.body)
-                self._bubble = _Bubble(self.body)
-                self._bubble_row = QHBoxLayout()
-                self._bubble_row.setContentsMargins(0, 0, 0, 0)
-                # Room at the left however narrow the column: a bubble, not a banner.
-                self._bubble_row.addSpacerItem(QSpacerItem(
-                    SPACE.xxl, 0, QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum))
-                self._bubble_row.addWidget(self._bubble)
-                self._column.insertLayout(index, self._bubble_row)
-            else:
-                self._column.removeWidget(self.body)
-                self._bubble.column.addWidget(self.body)
+                self._bubble = _Bubble(self)
+                self._column.insertWidget(slot, self._bubble, 0, Qt.AlignmentFlag.AlignRight)
+            elif not first:
                 self._bubble.show()
-        elif self._bubble is not None:
-            assert self._bubble_row is not None
-            self._bubble.column.removeWidget(self.body)
-            self._column.insertWidget(self._column.indexOf(self._bubble_row) + 1, self.body)
-            self._bubble.hide()
-        if self._author is not None:
-            self._author.setVisible(not user)
+            self._bubble.column.addWidget(self.body)
+        else:
+            if self._bubble is not None:
+                self._bubble.hide()
+            self._column.insertWidget(slot, self.body)
+        if not first:
+            self.body.setVisible(self._body_shown)  # a new parent hid it
+            if self._author is not None:
+                self._author.setVisible(not user)
+
+    def _bubble_layout(self) -> QVBoxLayout:
+        assert self._bubble is not None
+        return self._bubble.column
 
     def _body_index(self) -> int:
         """Where the body (or its bubble) is in the column."""
-        if self._placed and self._bubble_row is not None:
-            for index in range(self._column.count()):
-                item = self._column.itemAt(index)
-                if item is not None and item.layout() is self._bubble_row:
-                    return index
-        return self._column.indexOf(self.body)
+        return self._column.indexOf(self._bubble if self._placed else self.body)
 
     def versions(self) -> _VersionNav:
         if self._nav is None:
@@ -492,8 +487,11 @@ class MessageWidget(QFrame):
         if message.thinking.strip() or self._thinking is not None:
             self.thinking().show_message(message)
         # While the model thinks, its answer has no text yet: no empty line under the block.
-        self.body.setVisible(not (message.streaming and not message.content
-                                  and not message.progress and message.thinking.strip()))
+        shown = not (message.streaming and not message.content and not message.progress
+                     and message.thinking.strip())
+        if shown != self._body_shown:  # (showing what shows polishes it again: not per token)
+            self._body_shown = shown
+            self.body.setVisible(shown)
 
     def _show_warning(self, message: Message) -> None:
         warning = message.details.get("warning") if message.details and not message.streaming \
