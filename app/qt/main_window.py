@@ -333,7 +333,7 @@ class MainWindow(QMainWindow):
         self.attach_button = self.composer_card.attach_button
         self.attach_button.clicked.connect(
             lambda: self.attach_files(dialogs.files_to_attach(self)))
-        QShortcut(QKeySequence("Esc"), self, activated=self._escape)
+        QShortcut(QKeySequence("Esc"), self, self._escape)
         self.model_menu = QMenu(self)
         self.model_menu.setObjectName("modelMenu")
         self.model_menu.aboutToShow.connect(
@@ -437,9 +437,10 @@ class MainWindow(QMainWindow):
             self.controller.conversation.id))
         chats.addAction("Import chats…", self.import_conversations)
         chats.addSeparator()
-        find = chats.addAction("Find in chats", self._find_in_chats,
-                               QKeySequence.StandardKey.Find)
+        find = chats.addAction("Find in chats")
         find.setObjectName("findInChatsAction")
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(self._find_in_chats)
         view = self.menuBar().addMenu(self.tr("&View"))
         self.sidebar_action = view.addAction(self.tr("Chat list"))
         self.sidebar_action.setObjectName("toggleSidebarAction")
@@ -456,7 +457,8 @@ class MainWindow(QMainWindow):
         if self.sidebar_action.isChecked() != visible:
             self.sidebar_action.setChecked(visible)  # comes back here through `toggled`
             return
-        had_focus = self.sidebar.isAncestorOf(QApplication.focusWidget())
+        focus = QApplication.focusWidget()
+        had_focus = focus is not None and self.sidebar.isAncestorOf(focus)
         self.sidebar.setVisible(visible)
         self.sidebar_button.setToolTip(
             self.tr("Hide the chat list (Ctrl+B)") if visible

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QToolButton
 
 from app.paths import AppPaths
@@ -169,7 +169,9 @@ def test_ctrl_b_hides_and_shows_the_chat_list_and_the_next_start_remembers(  # t
     assert window.sidebar.isVisible()
     # Find in chats brings a hidden list back: its search box is there.
     action.trigger()
-    window.findChild(QAction, "findInChatsAction").trigger()
+    find = window.findChild(QAction, "findInChatsAction")
+    assert find is not None and find.shortcut().matches(QKeySequence.StandardKey.Find)
+    find.trigger()
     assert window.sidebar.isVisible()
 
 
