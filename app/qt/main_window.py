@@ -224,7 +224,9 @@ class MainWindow(QMainWindow):
 
         def start_with(preset_key: str, text: str) -> None:
             self.preset_bar.choose(preset_key)
-            self.composer.setPlainText(text)
+            typed = self.composer.toPlainText()  # kept, after the starter's words
+            if not typed.startswith(text):
+                self.composer.setPlainText(text + typed)
             cursor = self.composer.textCursor()
             cursor.movePosition(cursor.MoveOperation.End)
             self.composer.setTextCursor(cursor)

@@ -95,6 +95,12 @@ def test_a_starter_picks_its_preset_and_readies_the_composer(  # type: ignore[no
     assert window.composer.toPlainText() == starter.text
     assert window.composer.textCursor().position() == len(starter.text)
     assert window.focusWidget() is window.composer
+    # What was typed before is kept, after the starter's words.
+    window.composer.setPlainText("a note to my landlord")
+    card.click()
+    assert window.composer.toPlainText() == starter.text + "a note to my landlord"
+    card.click()  # not twice
+    assert window.composer.toPlainText() == starter.text + "a note to my landlord"
 
 
 def test_the_starters_are_named_and_keyboard_reachable(qtbot) -> None:  # type: ignore[no-untyped-def]

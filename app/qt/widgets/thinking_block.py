@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 from app.core.chat.conversation import Message
 from app.core.chat.markdown import MAX_RENDER_COST, shown_length
 from app.qt.appearance import THINKING_BLOCK, set_style
+from app.qt.design import SPACE
 from app.qt.safe_text import SafeTextBrowser
 from app.qt.widgets.buttons import tool_button
 from app.qt.widgets.fitted_text import FittedText
@@ -102,7 +103,8 @@ class ThinkingBlock(QFrame):
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         # No margin: scrolled to its end, the preview shows whole lines only.
         self.preview.document().setDocumentMargin(0)
-        self.preview.setContentsMargins(4, 2, 0, 2)  # in line with the open text
+        # In line with the open text.
+        self.preview.setContentsMargins(SPACE.xs, SPACE.xxs, 0, SPACE.xxs)
         self.preview.document().documentLayout().documentSizeChanged.connect(self._fit_preview)
 
         self.text = FittedText()
@@ -121,7 +123,7 @@ class ThinkingBlock(QFrame):
         self._timer.timeout.connect(self._show_label)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 0, 0, 4)
+        layout.setContentsMargins(SPACE.s, 0, 0, SPACE.xs)
         layout.setSpacing(0)
         layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
         for part in (self.preview, self.text, self.more):
