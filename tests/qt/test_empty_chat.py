@@ -262,3 +262,18 @@ def test_a_widget_shown_another_role_moves_its_text_in_or_out_of_the_bubble(qtbo
                         and widget.author.isVisible() is (role == "assistant"))
         assert (widget.body.parentWidget() is bubble) is (role == "user")
         assert widget.body.isVisible() and widget.plain_text().strip() == words
+
+
+def test_a_larger_font_widens_the_column_to_as_many_characters(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    view = window.chat_view
+    before = view.column_width
+    settings = window.controller.settings
+    size = settings.get("app.font_size")
+    settings.set("app.font_size", 16)
+    window.apply_app_settings()
+    try:
+        qtbot.waitUntil(lambda: view.column_width > before * 1.2)
+        assert view.empty.maximumWidth() == view.column_width
+    finally:
+        settings.set("app.font_size", size)
+        apply_appearance(settings)
