@@ -12,7 +12,7 @@ What there is
 - `RADIUS`: corner radii, in px: `small` 4 (chips inside text, badges), `medium` 8 (buttons,
   inputs, list rows), `large` 12 (cards, bubbles, the composer), `pill` (fully round ends:
   `pill_radius(height)` gives the radius for a widget of that height).
-- `TYPE`: the type scale, as factors of the application's base font (which the Font size
+- `TYPE`: the type scale, as factors of the application's base font (which the Text size
   setting chooses): `caption` 0.85, `body` 1, `subtitle` 1.15, `title` 1.45;
   `TYPE.points(step, base)` gives the point size.
 - `Colors`: the colour tokens, one field per role (see the class), in two themes, `LIGHT` and

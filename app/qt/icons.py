@@ -56,6 +56,10 @@ NAMES: dict[str, str] = {
     "info": "ph.info",
     "translate": "ph.translate",
     "question": "ph.chat-circle-text",
+    "sampling": "ph.sliders-horizontal",
+    "hardware": "ph.cpu",
+    "appearance": "ph.palette",
+    "connections": "ph.globe",
 }
 ICON_SIZE = SPACE.l + SPACE.xxs  # 18 px: beside body text
 _cache: dict[tuple[str, str, str, str], QIcon] = {}

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -49,9 +50,17 @@ from app.core.settings.schema import (
     Value,
     validate,
 )
-from app.qt.appearance import ERROR_TEXT, NOTICE_BANNER, set_style, set_surface, set_text_style
+from app.qt.appearance import (
+    ERROR_TEXT,
+    NOTICE_BANNER,
+    follow_theme,
+    set_style,
+    set_surface,
+    set_text_style,
+)
 from app.qt.design import SPACE
 from app.qt.hardware import READING
+from app.qt.icons import icon
 from app.qt.widgets.connections_page import ABOUT, SAVING, ConnectionsPage
 from app.qt.widgets.settings_rows import (
     RELOAD_NOTE,
@@ -74,6 +83,9 @@ CONNECTIONS = "Connections"
 # The size the dialog opens at, in characters and lines of its font: room for a row's words,
 # a slider and its value side by side. It opens smaller in a smaller window.
 DEFAULT_CHARS, DEFAULT_LINES = 132, 46
+# Each section's icon in the list (`app.qt.icons` names).
+SECTION_ICONS = {"Sampling": "sampling", "Model": "models", "Hardware": "hardware",
+                 "Server": "server", "App": "appearance"}
 
 
 class SectionList(QListWidget):
@@ -170,6 +182,7 @@ class SettingsDialog(QDialog):
     def _build_side(self) -> QWidget:
         """The sections down the left, on the sidebar's colour."""
         self.sections = SectionList()
+        self._section_icons: list[str] = []
         self.sections.setObjectName("settingsSections")
         self.sections.setAccessibleName(self.tr("Settings sections"))
         self.sections.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -213,7 +226,8 @@ class SettingsDialog(QDialog):
         main.addSpacing(SPACE.xs)
         main.addWidget(self.pages, 1)
         for group in GROUPS:
-            self._add_page(self._page(group), tr(group), tr(GROUP_SUMMARIES.get(group, "")))
+            self._add_page(self._page(group), tr(group), tr(GROUP_SUMMARIES.get(group, "")),
+                           SECTION_ICONS.get(group, "settings"))
         self.connections_page = (self._connections_page(self.connections) if self.connections
                                  is not None else None)
 
@@ -251,10 +265,16 @@ class SettingsDialog(QDialog):
                 widget.setParent(self)
                 widget.hide()
 
-    def _add_page(self, page: QWidget, title: str, summary: str) -> None:
+    def _add_page(self, page: QWidget, title: str, summary: str, icon_name: str) -> None:
         self.pages.addWidget(page)
-        self.sections.addItem(title)
+        self.sections.addItem(QListWidgetItem(title))
+        self._section_icons.append(icon_name)
+        follow_theme(self.sections, self._draw_section_icons)  # again in a new theme's colours
         self._titles.append((title, summary))
+
+    def _draw_section_icons(self) -> None:
+        for row, name in enumerate(self._section_icons):
+            self.sections.item(row).setIcon(icon(name))
 
     def _page(self, group: str) -> QScrollArea:
         """The group's page: its cards (the machine's first on the Hardware page) and Restore
@@ -314,7 +334,7 @@ class SettingsDialog(QDialog):
         page.connectionsChanged.connect(self.connectionsChanged)
         self.finished.connect(page.stop_tests)
         page.intro.setText(page.tr(SAVING))  # what it is for is said under its title
-        self._add_page(page, self.tr(CONNECTIONS), page.tr(ABOUT))
+        self._add_page(page, self.tr(CONNECTIONS), page.tr(ABOUT), "connections")
         return page
 
     def show_section(self, name: str) -> None:
