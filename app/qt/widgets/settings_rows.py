@@ -50,6 +50,7 @@ OPTIONAL_TEXT = {"sampling.max_tokens": "half the context", "sampling.seed": "ra
 TEXT_PLACEHOLDER = {"server.cors_origins": "none (e.g. https://example.com)"}
 TEXT_MIN_CHARS = 36  # a text box is about this many characters wide
 SLIDER_MIN_CHARS = 24  # a slider is at least about this many characters wide
+FONT_SLIDER_MIN_CHARS = 16  # the text size's, which shares its row with the "Aa" preview
 SUMMARY_MIN_CHARS = 22  # a row's explanation is at least about this many characters wide
 VALUE_CHARS = 18  # the box beside a slider is at least about this many characters wide
 CUSTOM_ITEM = "Custom"  # the item of a number's words that lets the number be typed
@@ -350,6 +351,8 @@ class FontSizeEditor(Editor):
         self.pair = SliderPair(setting, self.spin, label, self.widget)
         self.slider = self.pair.slider
         self.slider.setObjectName(f"{setting.key}.slider")
+        self.slider.setMinimumWidth(self.spin.fontMetrics().averageCharWidth()
+                                    * FONT_SLIDER_MIN_CHARS)
         self.preview = QLabel(tr(PREVIEW_TEXT))
         self.preview.setObjectName(f"{setting.key}.preview")
         self.preview.setAccessibleName(tr("Preview of the text size"))
