@@ -261,6 +261,14 @@ def walk_chat(qtbot, window: MainWindow) -> list[look.Finding]:  # type: ignore[
     return look.findings(window)
 
 
+def walk_empty(qtbot, window: MainWindow) -> list[look.Finding]:  # type: ignore[no-untyped-def]
+    """A new chat: the starters, the drop hint, and the context meter's first estimate ("~"),
+    walked before the model has counted anything."""
+    window.new_chat()
+    qtbot.waitUntil(window.chat_view.empty.isVisible)
+    return look.findings(window)
+
+
 def walk_models(qtbot, window: MainWindow) -> list[look.Finding]:  # type: ignore[no-untyped-def]
     window.show_models()
     qtbot.waitUntil(window.models_page.isVisible)
@@ -282,7 +290,8 @@ def walk_settings(qtbot, window: MainWindow) -> list[look.Finding]:  # type: ign
         dialog.close()
 
 
-WALKS = {"chat": walk_chat, "models": walk_models, "settings": walk_settings}
+WALKS = {"chat": walk_chat, "empty": walk_empty, "models": walk_models,
+         "settings": walk_settings}
 
 
 @pytest.mark.parametrize("surface", WALKS)
