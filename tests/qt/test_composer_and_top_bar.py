@@ -8,13 +8,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QToolButton
 
+from app.core.models.library import builtin_model_path
 from app.paths import AppPaths
 from app.qt.application import build_window
 from app.qt.controller import ChatState
 from app.qt.main_window import MainWindow
 from app.qt.state import load_state
 from app.qt.widgets.composer import MAX_LINES, ComposerCard
-from app.qt.widgets.model_picker import DETAIL_ROLE, FIT_ROLE
+from app.qt.widgets.model_picker import BUILT_IN, DETAIL_ROLE, FIT_ROLE, INSTALLED
 from app.qt.widgets.status_bar import StatusBar
 from tests.scripted_engine import ScriptedEngine
 
@@ -195,3 +196,19 @@ def test_the_status_bar_shows_one_message_at_a_time(qtbot) -> None:  # type: ign
     assert not status.model.isVisible()
     status.clearMessage()
     assert status.model.isVisible() and status.model.text() == "Another model"
+
+
+def test_the_picker_groups_built_in_and_installed_models(window: MainWindow) -> None:
+    """With a model installed beside the built-in one, each group has its header; the built-in
+    model alone needs none."""
+    picker = window.model_picker
+    rows = [picker.itemText(i) for i in range(picker.count())]
+    assert BUILT_IN not in rows and INSTALLED not in rows
+    builtin = builtin_model_path()
+    assert builtin is not None
+    (window.paths.models_dir / "Another-Model-Q4_1.gguf").symlink_to(builtin)
+    picker.refresh(learn=False)
+    rows = [picker.itemText(i) for i in range(picker.count())]
+    assert rows[:3] == [BUILT_IN, "SmolLM2 135M Instruct (built-in)", INSTALLED]
+    assert rows[3].startswith("Another Model")
+    assert picker.currentIndex() == 1  # a header is never the model chosen

@@ -99,7 +99,7 @@ def test_the_picker_groups_the_models_by_where_they_run_with_a_reachability_mark
         qtbot, remote_window: MainWindow, served: Served) -> None:
     window = remote_window
     heard_from_all(qtbot, window)
-    assert texts(window) == ["On this computer", LOCAL, "● far", REMOTE,
+    assert texts(window) == ["Built in", LOCAL, "● far", REMOTE,
                              "○ down · unreachable", "", "Manage models…"]
     picker = window.model_picker
     for header in (0, 2, 4):  # titles only: neither chosen nor stopped at
@@ -206,7 +206,7 @@ def test_the_loaded_remote_model_stays_listed_when_its_server_stops_answering(  
 
 def test_connections_saved_in_the_settings_join_the_picker(  # type: ignore[no-untyped-def]
         qtbot, window: MainWindow, served: Served) -> None:
-    assert "On this computer" not in texts(window)  # no connection: no groups
+    assert "Built in" not in texts(window)  # the built-in model alone: no groups
     dialog = window.show_settings()
     page = dialog.connections_page
     assert page is not None
@@ -216,7 +216,7 @@ def test_connections_saved_in_the_settings_join_the_picker(  # type: ignore[no-u
     with qtbot.waitSignal(window.remotes.probed, timeout=TIMEOUT_MS):
         assert page.save()
     dialog.close()
-    assert texts(window)[:4] == ["On this computer", LOCAL, "● far", REMOTE]
+    assert texts(window)[:4] == ["Built in", LOCAL, "● far", REMOTE]
 
 
 # -- where token counts are estimates ------------------------------------------------------

@@ -39,7 +39,7 @@ from app.qt.workers.background import BackgroundCall
 
 MANAGE_MODELS = "manage-models"  # the picker's last item: opens the Models page
 HEADER = "header"  # a group's title: not a model, never selected
-HERE = "On this computer"
+BUILT_IN, INSTALLED = "Built in", "Installed"  # the groups of the models on this computer
 REACHABLE, UNREACHABLE, ASKING = "●", "○", "◌"
 MAX_TIP_CHARS = 300  # of a server's error, in a header's tooltip
 DEFAULT_CONTEXT = 4096  # tokens the fit is measured for when the window says nothing
@@ -135,9 +135,9 @@ def model_facts(entry: ModelEntry, shown: str, n_ctx: int, available: int
 
 
 class ModelPicker(QComboBox):
-    """The built-in model and every `.gguf` in the models folder, re-read each time it opens;
-    with connections (`remotes`), those under the header "On this computer", then one group per
-    connection; last "Manage models…".
+    """The built-in model and every `.gguf` in the models folder, re-read each time it opens,
+    then one group per connection (`remotes`); last "Manage models…". With more than one group,
+    each has a header: "Built in", "Installed", then the connections'.
 
     Each model shows its display name (`names`); the headers of files not read yet are read on
     a worker thread, and the names follow. A connection's header says whether it answered
@@ -188,11 +188,15 @@ class ModelPicker(QComboBox):
         self.blockSignals(True)
         self.clear()
         connections = self.remotes.items() if self.remotes is not None else []
-        if connections:
-            self._add_header(HERE)
         entries = list_models(self.models_dir)
         n_ctx, available = self.context_length(), fit.available_memory()
+        groups = {entry.builtin for entry in entries}
+        headers = len(groups) + len(connections) > 1
+        group: bool | None = None
         for entry, name in zip(entries, distinct_names(entries), strict=True):
+            if headers and entry.builtin != group:
+                group = entry.builtin
+                self._add_header(BUILT_IN if entry.builtin else INSTALLED)
             self.addItem(f"{name} (built-in)" if entry.builtin else name, entry)
             row = self.count() - 1
             detail, verdict = model_facts(entry, name, n_ctx, available)
