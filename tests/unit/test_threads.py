@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from app.core.engine.threads import ThreadTuner, _linux_fastest_cores
+from app.core.engine import threads
+from app.core.engine.threads import OtherLoad, ThreadTuner, _linux_fastest_cores
 
 QUIET = {1: 1 / 104, 2: 1 / 126}
 BUSY = {1: 1 / 127, 2: 1 / 45}
@@ -88,3 +90,59 @@ def test_cores_of_the_highest_capacity_are_the_performance_cores(tmp_path: Path)
     for n in range(4, 8):
         (tmp_path / f"cpu{n}" / "cpu_capacity").write_text("1024\n")
     assert _linux_fastest_cores(tmp_path) is None  # all alike: the caller counts them all
+
+
+class Load:
+    """Cores other programs keep busy, as the test sets them."""
+
+    def __init__(self) -> None:
+        self.cores = 0.0
+
+    def __call__(self) -> float:
+        return self.cores
+
+
+def test_cores_busy_elsewhere_cap_the_count_at_once_and_quiet_lifts_it() -> None:
+    """Beside one busy core of two, the count drops to 1 on the next token, and no probe takes
+    it back to 2 however fast 2 looks (timings beside busy programs are that noisy); quiet
+    again, it is back at 2 on the next token."""
+    load, rng = Load(), random.Random(1)
+    tuner = ThreadTuner(2, other_load=load)
+    run(tuner, QUIET, 100, rng)
+    assert tuner.current == 2
+    load.cores = 1.0
+    assert tuner.add(QUIET[2]) == 1
+    run(tuner, QUIET, 2000, rng)  # 2 would be faster here; the ceiling holds anyway
+    assert tuner.current == 1
+    load.cores = 0.2  # a daemon's crumbs are no busy core
+    assert tuner.add(QUIET[1]) == 2
+    run(tuner, QUIET, 500, rng)
+    assert tuner.current == 2
+
+
+def test_below_the_ceiling_timing_still_chooses() -> None:
+    """Eight cores, two busy elsewhere: at most six threads, and timing may choose fewer."""
+    load = Load()
+    load.cores = 2.0
+    machine = {n: 1 / (10 * n) if n <= 4 else 0.025 * (1 + 0.5 * (n - 4)) for n in range(1, 9)}
+    tuner = ThreadTuner(8, other_load=load)
+    tuner.add(0.01)
+    assert tuner.current == 6
+    run(tuner, machine, 3000, random.Random(2))
+    assert tuner.current == 4
+
+
+def test_other_load_is_the_systems_busy_time_less_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [0.0]
+    busy, ours = [100.0], [10.0]
+    monkeypatch.setattr(threads, "_busy_seconds", lambda: busy[0])
+    load = OtherLoad(interval=0.5, clock=lambda: clock[0])
+    load._process = SimpleNamespace(cpu_times=lambda: (ours[0], 0.0))  # type: ignore[assignment]
+    assert load() == 0.0  # nothing to compare with yet
+    clock[0], busy[0], ours[0] = 1.0, 102.5, 11.0  # 2.5 cores busy in all, 1 of them ours
+    assert load() == pytest.approx(1.5)
+    clock[0], busy[0] = 1.2, 200.0  # within the interval: the last value
+    assert load() == pytest.approx(1.5)
+    # Counted at other moments, ours may seem more than the system's: never below 0.
+    clock[0], busy[0], ours[0] = 2.0, 103.0, 12.0
+    assert load() == 0.0

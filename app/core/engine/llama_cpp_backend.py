@@ -50,7 +50,7 @@ from app.core.engine.native import NATIVE_LOG, StderrToLog
 from app.core.engine.offload import auto_gpu_layers, ggml_type
 from app.core.engine.states import Snapshot, StateCache, fingerprint
 from app.core.engine.thinking import ThinkingWatch
-from app.core.engine.threads import ThreadTuner, default_threads
+from app.core.engine.threads import OtherLoad, ThreadTuner, default_threads
 from app.core.engine.tool_calls import ToolCallFilter, forced_call_schema, tool_dicts
 
 log = logging.getLogger(__name__)
@@ -892,10 +892,14 @@ def _template_failure(exc: Exception) -> str:
 def _tuners(spec: LoadSpec, n_threads: int, n_threads_batch: int
             ) -> tuple[ThreadTuner, ThreadTuner]:
     """The answer's and the prompt's thread tuners: "auto" adapts between 1 and the count it
-    starts with; a number the user set stays (a tuner that can only keep it)."""
-    return (ThreadTuner(n_threads, least=1 if spec.n_threads is None else n_threads),
+    starts with, never above the cores other programs leave free (one `OtherLoad` for both);
+    a number the user set stays (a tuner that can only keep it)."""
+    other_load = OtherLoad()
+    return (ThreadTuner(n_threads, least=1 if spec.n_threads is None else n_threads,
+                        other_load=other_load),
             ThreadTuner(n_threads_batch, window=1, first_probe=3, longest_wait=48,
-                        least=1 if spec.n_threads_batch is None else n_threads_batch))
+                        least=1 if spec.n_threads_batch is None else n_threads_batch,
+                        other_load=other_load))
 
 
 def _thread_counts(spec: LoadSpec) -> tuple[int, int]:

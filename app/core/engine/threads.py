@@ -8,6 +8,13 @@ thread that was not scheduled. Measured on a 2-core machine with one core busy e
 No fixed count is right for both, so the engine measures each token (`ThreadTuner`) and tries
 a count next to the one in use from time to time, keeping whichever is faster.
 
+Timing alone reacts slowly where it matters most: beside busy programs the times per token
+scatter so widely that a lucky probe of too many threads can be kept for hundreds of tokens
+(measured: 0.60× the best fixed count beside two busy processes on two cores). So the tuner
+also reads how many cores other programs keep busy (`OtherLoad`: the system's busy CPU time
+less this process's own, every half second) and never uses more threads than the cores left
+free; timing chooses below that ceiling.
+
 `default_threads` gives the counts to start from: every performance core, for both (where the
 platform tells performance from efficiency cores; every physical core elsewhere).
 """
@@ -17,8 +24,12 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 from app.core.engine.hardware import physical_cores
 
@@ -77,6 +88,45 @@ def default_threads() -> ThreadCounts:
     return ThreadCounts(generation=fast, batch=fast)
 
 
+class OtherLoad:
+    """How many cores other programs keep busy (a float; 0.0 quiet), from the system's busy
+    CPU time less this process's own over the last `interval` seconds. Called per token, it
+    reads the counters at most once an interval and otherwise returns the last value. Stolen
+    time (a virtual machine's host busy elsewhere) counts as busy: those cores are not ours."""
+
+    def __init__(self, interval: float = 0.5, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
+        self.interval, self._clock = interval, clock
+        self._process = psutil.Process()
+        self._last: tuple[float, float, float] | None = None
+        self.value = 0.0
+
+    def __call__(self) -> float:
+        now = self._clock()
+        if self._last is not None and now - self._last[0] < self.interval:
+            return self.value
+        try:
+            busy, ours = _busy_seconds(), sum(self._process.cpu_times()[:2])
+        except (OSError, psutil.Error):
+            return self.value
+        if self._last is not None:
+            then, busy_then, ours_then = self._last
+            other = ((busy - busy_then) - (ours - ours_then)) / max(now - then, 1e-6)
+            self.value = max(0.0, other)
+        self._last = now, busy, ours
+        return self.value
+
+
+def _busy_seconds() -> float:
+    """CPU seconds spent busy by the whole system (every logical CPU), as psutil's own
+    cpu_percent counts them: all but idle and I/O wait, guests not twice."""
+    times = psutil.cpu_times()
+    total = sum(times)
+    for spare in ("idle", "iowait", "guest", "guest_nice"):
+        total -= getattr(times, spare, 0.0)
+    return total
+
+
 class ThreadTuner:
     """Chooses a thread count from measured times, one `add` per unit of work (a token, or a
     prompt batch's time per token).
@@ -87,11 +137,17 @@ class ThreadTuner:
     then more. A probe that is faster by more than `margin` is kept; otherwise the count goes
     back. When the count in use gets much slower than it was (another program started), it
     probes at once. The first unit after a change is not counted: llama.cpp's threads are
-    still being woken or parked. `add` returns the count to switch to, or None."""
+    still being woken or parked. `add` returns the count to switch to, or None.
+
+    With `other_load` (cores other programs keep busy, e.g. `OtherLoad`), the count never
+    exceeds the cores left free (`most` less the busy cores, rounded): it drops to that ceiling
+    at once, and goes back up to it when the machine is quiet again, if it was the ceiling
+    that held it down."""
 
     def __init__(self, most: int, *, least: int = 1, start: int | None = None,
                  window: int = 6, margin: float = 0.06, first_probe: int = 24,
-                 longest_wait: int = 768, slower: float = 1.4) -> None:
+                 longest_wait: int = 768, slower: float = 1.4,
+                 other_load: Callable[[], float] | None = None) -> None:
         self.most = max(1, most)
         self.least = max(1, min(least, self.most))
         self.current = min(self.most, max(self.least, start or self.most))
@@ -105,6 +161,9 @@ class ThreadTuner:
         self._probe_from: int | None = None
         self._base = 0.0  # the median at the count a probe left
         self._seen: dict[int, float] = {}  # the last median at each count
+        self._other_load = other_load
+        self._ceiling = self.most
+        self._held = False  # the ceiling lowered the count
         self.switches = 0
 
     @property
@@ -112,6 +171,10 @@ class ThreadTuner:
         return self.most == self.least
 
     def add(self, seconds: float) -> int | None:
+        if not self.fixed and self._other_load is not None:
+            moved = self._follow_ceiling()
+            if moved is not None:
+                return moved
         median = self._measure(seconds)
         if median is None:
             return None
@@ -129,6 +192,27 @@ class ThreadTuner:
             return None
         self._probe_from, self._base = self.current, median
         return self._switch(target)
+
+    def _follow_ceiling(self) -> int | None:
+        """Down to the cores left free at once; back up when they come back, if the ceiling
+        was what held the count down."""
+        assert self._other_load is not None
+        free = self.most - round(self._other_load())
+        before, self._ceiling = self._ceiling, max(self.least, min(self.most, free))
+        if self.current > self._ceiling:
+            self._held = True
+            return self._restart(self._ceiling)
+        if self._held and self._ceiling > before and self.current < self._ceiling:
+            self._held = self._ceiling < self.most
+            return self._restart(self._ceiling)
+        return None
+
+    def _restart(self, count: int) -> int:
+        """Switch outside a probe: a probe under way is dropped, measuring starts afresh."""
+        self._probe_from = None
+        self._times.clear()
+        self._since, self._wait = 0, self.first_probe
+        return self._switch(count)
 
     def _measure(self, seconds: float) -> float | None:
         """The median of a window once it is full; None before (and for a fixed count)."""
@@ -159,7 +243,7 @@ class ThreadTuner:
 
     def _neighbour(self) -> int | None:
         down = self.current - 1 if self.current > self.least else None
-        up = self.current + 1 if self.current < self.most else None
+        up = self.current + 1 if self.current < self._ceiling else None
         first, second = (down, up) if self._down else (up, down)
         return first if first is not None else second
 
