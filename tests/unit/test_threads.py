@@ -146,3 +146,15 @@ def test_other_load_is_the_systems_busy_time_less_ours(monkeypatch: pytest.Monke
     # Counted at other moments, ours may seem more than the system's: never below 0.
     clock[0], busy[0], ours[0] = 2.0, 103.0, 12.0
     assert load() == 0.0
+
+
+def test_without_probes_it_follows_the_free_cores_alone() -> None:
+    """The prompt's tuner: all the free cores, whatever the times say."""
+    load = Load()
+    tuner = ThreadTuner(2, other_load=load, probes=False)
+    run(tuner, {1: 0.001, 2: 0.01}, 500, random.Random(3))  # 1 "faster": not looked for
+    assert tuner.current == 2 and tuner.switches == 0
+    load.cores = 1.0
+    assert tuner.add(0.01) == 1
+    load.cores = 0.0
+    assert tuner.add(0.01) == 2

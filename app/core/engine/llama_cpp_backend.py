@@ -892,12 +892,13 @@ def _template_failure(exc: Exception) -> str:
 def _tuners(spec: LoadSpec, n_threads: int, n_threads_batch: int
             ) -> tuple[ThreadTuner, ThreadTuner]:
     """The answer's and the prompt's thread tuners: "auto" adapts between 1 and the count it
-    starts with, never above the cores other programs leave free (one `OtherLoad` for both);
-    a number the user set stays (a tuner that can only keep it)."""
+    starts with, never above the cores other programs leave free (one `OtherLoad` for both),
+    the answer's also timing its tokens, the prompt's following the free cores alone; a number
+    the user set stays (a tuner that can only keep it)."""
     other_load = OtherLoad()
     return (ThreadTuner(n_threads, least=1 if spec.n_threads is None else n_threads,
                         other_load=other_load),
-            ThreadTuner(n_threads_batch, window=1, first_probe=3, longest_wait=48,
+            ThreadTuner(n_threads_batch, probes=False,
                         least=1 if spec.n_threads_batch is None else n_threads_batch,
                         other_load=other_load))
 
