@@ -136,8 +136,9 @@ def test_other_load_is_the_systems_busy_time_less_ours(monkeypatch: pytest.Monke
     clock = [0.0]
     busy, ours = [100.0], [10.0]
     monkeypatch.setattr(threads, "_busy_seconds", lambda: busy[0])
-    load = OtherLoad(interval=0.5, clock=lambda: clock[0])
-    load._process = SimpleNamespace(cpu_times=lambda: (ours[0], 0.0))  # type: ignore[assignment]
+    monkeypatch.setattr(threads.psutil, "Process",
+                        lambda: SimpleNamespace(cpu_times=lambda: (ours[0], 0.0)))
+    load = OtherLoad(interval=0.5, clock=lambda: clock[0])  # counting from here
     assert load() == 0.0  # nothing to compare with yet
     clock[0], busy[0], ours[0] = 1.0, 102.5, 11.0  # 2.5 cores busy in all, 1 of them ours
     assert load() == pytest.approx(1.5)

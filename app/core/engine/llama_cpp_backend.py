@@ -162,7 +162,7 @@ class LlamaCppEngine:
             raise ModelLoadError(f"Cannot load {path}: {exc.strerror or exc}.") from None
 
         llama_cpp = native.load_llama_cpp()
-        n_threads, n_threads_batch = _thread_counts(spec)
+        n_threads, n_threads_batch, other_load = _thread_counts(spec)
         n_ctx = spec.n_ctx
         if header.context_length:
             n_ctx = min(n_ctx, header.context_length)  # past its training length a model degrades
@@ -206,7 +206,7 @@ class LlamaCppEngine:
 
         self._llm = llm
         self._install_abort_callback(llama_cpp)
-        self._tuners = _tuners(spec, n_threads, n_threads_batch)
+        self._tuners = _tuners(spec, n_threads, n_threads_batch, other_load)
         stat = path.stat()
         # What a kept state can only be restored under: the same file, context and cache
         # layout (without flash attention llama.cpp stores V transposed).
@@ -889,13 +889,12 @@ def _template_failure(exc: Exception) -> str:
             f"format ({GENERIC_CHAT_FORMAT}) instead.")
 
 
-def _tuners(spec: LoadSpec, n_threads: int, n_threads_batch: int
+def _tuners(spec: LoadSpec, n_threads: int, n_threads_batch: int, other_load: OtherLoad
             ) -> tuple[ThreadTuner, ThreadTuner]:
     """The answer's and the prompt's thread tuners: "auto" adapts between 1 and the count it
     starts with, never above the cores other programs leave free (one `OtherLoad` for both),
     the answer's also timing its tokens, the prompt's following the free cores alone; a number
     the user set stays (a tuner that can only keep it)."""
-    other_load = OtherLoad()
     return (ThreadTuner(n_threads, least=1 if spec.n_threads is None else n_threads,
                         other_load=other_load),
             ThreadTuner(n_threads_batch, probes=False,
@@ -903,8 +902,11 @@ def _tuners(spec: LoadSpec, n_threads: int, n_threads_batch: int
                         other_load=other_load))
 
 
-def _thread_counts(spec: LoadSpec) -> tuple[int, int]:
+def _thread_counts(spec: LoadSpec) -> tuple[int, int, OtherLoad]:
     """The threads to load with, for the answer and for the prompt: the user's, else the
-    machine's defaults (`threads.default_threads`)."""
+    machine's defaults (`threads.default_threads`); and the watch on other programs' load
+    that the tuners read, counting from now, before the load, so that it has a reading by the
+    first token."""
     defaults = default_threads()
-    return spec.n_threads or defaults.generation, spec.n_threads_batch or defaults.batch
+    return (spec.n_threads or defaults.generation, spec.n_threads_batch or defaults.batch,
+            OtherLoad())

@@ -92,7 +92,9 @@ class OtherLoad:
     """How many cores other programs keep busy (a float; 0.0 quiet), from the system's busy
     CPU time less this process's own over the last `interval` seconds. Called per token, it
     reads the counters at most once an interval and otherwise returns the last value. Stolen
-    time (a virtual machine's host busy elsewhere) counts as busy: those cores are not ours."""
+    time (a virtual machine's host busy elsewhere) counts as busy: those cores are not ours.
+    It counts from when it is made: made before a model loads, it has a reading by the first
+    token."""
 
     def __init__(self, interval: float = 0.5, clock: Callable[[], float] = time.monotonic
                  ) -> None:
@@ -100,6 +102,7 @@ class OtherLoad:
         self._process = psutil.Process()
         self._last: tuple[float, float, float] | None = None
         self.value = 0.0
+        self()
 
     def __call__(self) -> float:
         now = self._clock()
