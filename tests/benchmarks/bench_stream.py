@@ -3,7 +3,8 @@
 Run: QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_stream.py [--tokens N] [--rounds R]
 
 For SmolLM2 (built in) and Gemma 3 270M, in one run and with the same settings (greedy, fixed
-seed, same prompt, same threads and context), it measures decode tokens/s of
+seed, same prompt, same fixed thread count and context: *Auto* threads are bench_busy.py's
+subject), it measures decode tokens/s of
   (a) a bare loop over `Llama.create_chat_completion(stream=True)`,
   (b) `LlamaCppEngine.stream_chat`,
   (c) the real main window, offscreen: the request goes through the controller, every piece
@@ -140,6 +141,10 @@ class Window(QObject):
         # The app does that when the user switches chats, not during an answer.
         settings = SettingsFile.load(paths.config_dir)
         settings.set("hardware.state_disk_mb", 0)
+        # The bare loop's fixed count: this compares the paths to the window, not the thread
+        # choice (bench_busy.py measures Auto against fixed counts).
+        settings.set("hardware.n_threads", physical_cores())
+        settings.set("hardware.n_threads_batch", physical_cores())
         settings.save()
         self.win, self.host = build_window(paths)
         self.win.show()
@@ -222,7 +227,8 @@ def bare_loop(path: Path, tokens: int) -> tuple[Callable[[], float], Callable[[]
 def engine_stream(path: Path, tokens: int) -> tuple[Callable[[], float], Callable[[], None]]:
     """Variant (b), and its clean-up."""
     engine = LlamaCppEngine()
-    engine.load(LoadSpec(path, n_ctx=N_CTX))
+    engine.load(LoadSpec(path, n_ctx=N_CTX, n_threads=physical_cores(),
+                         n_threads_batch=physical_cores()))
 
     def run() -> float:
         result = engine.stream_chat([ChatMessage("user", PROMPT)], params(tokens),
