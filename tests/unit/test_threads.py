@@ -138,14 +138,16 @@ def test_other_load_is_the_systems_busy_time_less_ours(monkeypatch: pytest.Monke
     monkeypatch.setattr(threads, "_busy_seconds", lambda: busy[0])
     monkeypatch.setattr(threads.psutil, "Process",
                         lambda: SimpleNamespace(cpu_times=lambda: (ours[0], 0.0)))
-    load = OtherLoad(interval=0.5, clock=lambda: clock[0])  # counting from here
+    load = OtherLoad(interval=0.5, clock=lambda: clock[0], first_interval=0.1)  # from here
     assert load() == 0.0  # nothing to compare with yet
-    clock[0], busy[0], ours[0] = 1.0, 102.5, 11.0  # 2.5 cores busy in all, 1 of them ours
-    assert load() == pytest.approx(1.5)
-    clock[0], busy[0] = 1.2, 200.0  # within the interval: the last value
+    clock[0], busy[0], ours[0] = 0.1, 100.2, 10.1  # the first reading comes soon: 1 core
+    assert load() == pytest.approx(1.0)
+    clock[0], busy[0] = 0.2, 150.0  # then half a second apart: the last value meanwhile
+    assert load() == pytest.approx(1.0)
+    clock[0], busy[0], ours[0] = 1.1, 102.7, 11.1  # 2.5 cores busy in all, 1 of them ours
     assert load() == pytest.approx(1.5)
     # Counted at other moments, ours may seem more than the system's: never below 0.
-    clock[0], busy[0], ours[0] = 2.0, 103.0, 12.0
+    clock[0], busy[0], ours[0] = 2.1, 103.2, 12.1
     assert load() == 0.0
 
 

@@ -93,20 +93,22 @@ class OtherLoad:
     CPU time less this process's own over the last `interval` seconds. Called per token, it
     reads the counters at most once an interval and otherwise returns the last value. Stolen
     time (a virtual machine's host busy elsewhere) counts as busy: those cores are not ours.
-    It counts from when it is made: made before a model loads, it has a reading by the first
-    token."""
+    It counts from when it is made, and its first reading takes only `first_interval`: made
+    before a model loads (a small one loads in 0.3 s), it has a reading by the first token."""
 
-    def __init__(self, interval: float = 0.5, clock: Callable[[], float] = time.monotonic
-                 ) -> None:
-        self.interval, self._clock = interval, clock
+    def __init__(self, interval: float = 0.5, clock: Callable[[], float] = time.monotonic,
+                 first_interval: float = 0.15) -> None:
+        self.interval, self.first_interval, self._clock = interval, first_interval, clock
         self._process = psutil.Process()
         self._last: tuple[float, float, float] | None = None
+        self._readings = 0
         self.value = 0.0
         self()
 
     def __call__(self) -> float:
         now = self._clock()
-        if self._last is not None and now - self._last[0] < self.interval:
+        wait = self.interval if self._readings > 1 else self.first_interval
+        if self._last is not None and now - self._last[0] < wait:
             return self.value
         try:
             busy, ours = _busy_seconds(), sum(self._process.cpu_times()[:2])
@@ -117,6 +119,7 @@ class OtherLoad:
             other = ((busy - busy_then) - (ours - ours_then)) / max(now - then, 1e-6)
             self.value = max(0.0, other)
         self._last = now, busy, ours
+        self._readings += 1
         return self.value
 
 
