@@ -34,7 +34,7 @@ from app.qt.appearance import colors_for
 from app.qt.design import SPACE
 from app.qt.remote_models import Probe, RemoteModels
 from app.qt.safe_text import elided, plain_tooltip
-from app.qt.widgets.models.fit_badge import _badge_colours
+from app.qt.widgets.models.fit_badge import badge_colours
 from app.qt.workers.background import BackgroundCall
 
 MANAGE_MODELS = "manage-models"  # the picker's last item: opens the Models page
@@ -78,7 +78,7 @@ class ModelRowDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if isinstance(verdict, fit.Verdict):
-            text, background = _badge_colours(tokens, verdict)
+            text, background = badge_colours(tokens, verdict)
             rect = QRect(right - pill.width() + 1, opt.rect.center().y() - pill.height() // 2 + 1,
                          pill.width(), pill.height())
             painter.setPen(Qt.PenStyle.NoPen)

@@ -14,7 +14,7 @@ from app.qt.design import SPACE, Colors
 FIT_ROLE = Qt.ItemDataRole.UserRole + 1  # on the fit column: the Verdict the badge paints
 
 
-def _badge_colours(c: Colors, verdict: fit.Verdict) -> tuple[str, str]:
+def badge_colours(c: Colors, verdict: fit.Verdict) -> tuple[str, str]:
     """(text, background) of a verdict's pill."""
     if verdict is fit.Verdict.FITS:
         return c.success, c.success_background
@@ -38,7 +38,7 @@ class FitBadgeDelegate(QStyledItemDelegate):
         style = opt.widget.style() if opt.widget is not None else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        text, background = _badge_colours(colors_for(opt.palette), verdict)
+        text, background = badge_colours(colors_for(opt.palette), verdict)
         metrics = opt.fontMetrics
         width = metrics.horizontalAdvance(verdict.value) + SPACE.m + SPACE.xxs
         height = metrics.height() + 2
