@@ -161,3 +161,14 @@ def test_without_probes_it_follows_the_free_cores_alone() -> None:
     assert tuner.add(0.01) == 1
     load.cores = 0.0
     assert tuner.add(0.01) == 2
+
+
+def test_follow_load_alone_moves_to_the_free_cores_before_any_work() -> None:
+    """The prompt's batches ask before they start: a batch can take seconds."""
+    load = Load()
+    tuner = ThreadTuner(4, other_load=load, probes=False)
+    assert tuner.follow_load() is None
+    load.cores = 3.0
+    assert tuner.follow_load() == 1 and tuner.current == 1
+    load.cores = 1.0
+    assert tuner.follow_load() == 3

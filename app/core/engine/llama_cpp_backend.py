@@ -71,8 +71,6 @@ _POOLING_OWN, _POOLING_MEAN = -1, 1  # LLAMA_POOLING_TYPE_UNSPECIFIED (the model
 # enough, used with a warning instead of failing the chat.
 GENERIC_CHAT_FORMAT = "chatml"
 _PROBE = "Hello?"
-# A prompt batch shorter than this says too little about the threads' speed to be counted.
-_PROMPT_SAMPLE_TOKENS = 64
 _OPENS_THINKING = re.compile(r"<think>\s*$")
 _OVERFLOW = re.compile(r"Requested tokens \((\d+)\) exceed context window of (\d+)")
 
@@ -702,12 +700,15 @@ class LlamaCppEngine:
         generation, prompt = self._tuners
 
         def timed(tokens: Sequence[int], tuner: ThreadTuner) -> None:
-            """Evaluate, and tell the tuner how long a token took (a prompt batch's time
-            per token: only batches long enough to say)."""
+            """Evaluate on the threads the tuner gives: the prompt's follow the free cores
+            before each batch (a batch can take seconds); the answer's tuner is told how long
+            each token took, after it."""
+            if tuner is prompt and prompt.follow_load() is not None:
+                self._set_threads(llm)
             t0 = time.perf_counter()
             evaluate(tokens)
-            counts = tuner is generation or len(tokens) >= _PROMPT_SAMPLE_TOKENS
-            if counts and tuner.add((time.perf_counter() - t0) / len(tokens)) is not None:
+            took = (time.perf_counter() - t0) / max(1, len(tokens))
+            if tuner is generation and generation.add(took) is not None:
                 self._set_threads(llm)
 
         def eval_and_note(tokens: Sequence[int]) -> None:

@@ -180,7 +180,7 @@ class ThreadTuner:
         return self.most == self.least
 
     def add(self, seconds: float) -> int | None:
-        moved = self._follow_ceiling()
+        moved = self.follow_load()
         if moved is not None or not self.probes:
             return moved
         median = self._measure(seconds)
@@ -201,9 +201,10 @@ class ThreadTuner:
         self._probe_from, self._base = self.current, median
         return self._switch(target)
 
-    def _follow_ceiling(self) -> int | None:
+    def follow_load(self) -> int | None:
         """Down to the cores left free at once; back up when they come back, if the ceiling
-        was what held the count down."""
+        was what held the count down: the count to switch to, or None. (`add` does this too;
+        call it alone before work that should start on the free cores.)"""
         if self.fixed or self._other_load is None:
             return None
         free = self.most - round(self._other_load())
