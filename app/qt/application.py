@@ -30,6 +30,7 @@ from app.core.settings.file import SettingsFile
 from app.core.settings.resolve import state_limits
 from app.paths import AppPaths, resources_dir
 from app.qt.controller import ChatController
+from app.qt.i18n import apply_language
 from app.qt.main_window import MainWindow
 from app.qt.state import load_state
 from app.qt.throttle import gui_timer
@@ -57,6 +58,7 @@ def build_window(paths: AppPaths,
     the host down."""
     store, problem = open_store(paths)
     settings = SettingsFile.load(paths.config_dir)
+    apply_language(settings.get("app.language"))  # before any widget is made
     ram, disk = state_limits(settings)
     states = StateCache(paths.states_dir, ram_bytes=ram, disk_bytes=disk)
     # A chat's model runs here or on a connection's server: one engine switches between them.

@@ -51,6 +51,7 @@ from app.qt.context_usage import ContextUsage
 from app.qt.controller import ChatController, ChatState
 from app.qt.design import SPACE
 from app.qt.hardware import HardwareProbe
+from app.qt.i18n import apply_language
 from app.qt.icons import icon_button, set_icon
 from app.qt.message_actions import MessageActions
 from app.qt.remote_models import RemoteModels
@@ -308,6 +309,7 @@ class MainWindow(QMainWindow):
     def apply_app_settings(self) -> None:
         """Theme, font size and what Enter does, from the settings."""
         settings = self.controller.settings
+        apply_language(settings.get("app.language"))  # the widgets retranslate on its event
         apply_appearance(settings)
         # The composer as wide as the conversation's reading column, centred under it: now,
         # and once the column has followed the font size just applied.

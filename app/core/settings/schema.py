@@ -254,6 +254,13 @@ SETTINGS: tuple[Setting, ...] = (
             "text", "", group="Server",
             summary="Web pages allowed to call the server from a browser. Empty: none.",
             section="Chats and access"),
+    Setting("app.language", "Language",
+            "The language of the window, the terminal and the task presets. System: the "
+            "system's language when Lamplight has it, else English.",
+            "choice", "system", choices=("system", "en", "zh_CN"),
+            choice_labels=("System", "English", "简体中文"), group="App",
+            summary="The language of the window, the terminal and the presets.",
+            section="Appearance"),
     Setting("app.theme", "Theme",
             "Light or dark colours, or whatever the system uses.",
             "choice", "system", choices=("system", "light", "dark"), group="App",
