@@ -2,9 +2,11 @@
 window on the scripted engine (tests/scripted_engine.py), so the texts are fixed and no model
 runs (the built-in SmolLM2's file is read for its header only).
 
-    .venv/bin/python scripts/screenshots.py [--out DIR] [--only SCENE ...]
+    .venv/bin/python scripts/screenshots.py [--out DIR] [--only SCENE ...] [--language zh_CN]
 
-Each scene in light and dark, at 1400×900 and 900×650, as `SCENE-THEME-WIDTHxHEIGHT.png`:
+Each scene in light and dark, at 1400×900 and 900×650, as `SCENE-THEME-WIDTHxHEIGHT.png`;
+with `--language zh_CN` the window in Simplified Chinese, chatting in Chinese (a passage of the
+Analects for the summary), as `zh_CN-SCENE-THEME-WIDTHxHEIGHT.png`:
 
 - chat-empty: a new chat, the model loaded;
 - chat-code: a question and an answer with a code block, in its second version (‹ 2/2 ›), the
@@ -93,6 +95,32 @@ STREAM_HELD_AT = 24  # pieces (words) of the answer shown while it is held
 NOTES = ["The licence guarantees the freedom to share and change all versions of a program.",
          "Developers who use the GPL protect your rights by asserting copyright and offering "
          "this licence."]
+DOCUMENT = ROOT / "tests" / "data" / "gpl-3.0.txt"
+ENGLISH = {"question": QUESTION, "answer": ANSWER, "first_answer": FIRST_ANSWER,
+           "earlier": EARLIER_CHATS, "stream_question": STREAM_QUESTION,
+           "stream_answer": STREAM_ANSWER, "notes": NOTES, "document": DOCUMENT}
+CHINESE = {
+    "question": "Python 怎么逐行读取一个文件？",
+    "answer": ("用 `with` 打开文件，然后直接遍历它：Python 每次只读一行，再大的文件也不会整个"
+               "放进内存。\n\n```python\nwith open(\"notes.txt\", encoding=\"utf-8\") as f:\n"
+               "    for number, line in enumerate(f, start=1):\n"
+               "        print(number, line.rstrip())\n```\n\n"
+               "每个 `line` 末尾都带着换行符，`rstrip()` 会去掉它。循环结束时 `with` 会自动关闭"
+               "文件，出错时也一样。"),
+    "first_answer": ("遍历打开的文件即可：\n\n```python\nfor line in open(\"notes.txt\"):\n"
+                     "    print(line, end=\"\")\n```"),
+    "earlier": (("翻译成英文：会议改到周四上午十点。",
+                 "The meeting has been moved to Thursday at 10 a.m."),
+                ("给海边的一家小面包店起三个名字。",
+                 "1. **潮汐烘焙**\n2. **海盐面包房**\n3. **听浪小馆**")),
+    "stream_question": "用一小段话解释什么是上下文窗口。",
+    "stream_answer": ("模型的**上下文窗口**是它一次能看到的全部文字：你的消息、它的回答和"
+                      "附加的文档，都以 token 计数。对话超出窗口时，最早的几轮会被舍去，"
+                      "模型就不再记得它们；窗口越长，读取所需的内存和时间也越多。"),
+    "notes": ["《学而》篇讲为学与做人：学了要时常温习，交友要讲诚信，为人以孝悌为本。",
+              "《为政》篇讲治国之道：以德服人，温故知新，学与思并重。"],
+    "document": ROOT / "tests" / "data" / "lunyu.txt",
+}
 
 
 # -- the event loop, without a test runner ------------------------------------------------------
@@ -117,11 +145,14 @@ def settle(ms: int = 250) -> None:
 class Session:
     """A window on the scripted engine with a data folder of its own, in a theme and a size."""
 
-    def __init__(self, theme: str, size: QSize, n_ctx: int | None = None) -> None:
+    def __init__(self, theme: str, size: QSize, n_ctx: int | None = None,
+                 language: str = "en") -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="lamplight-shots-")
         self.paths = AppPaths.under(Path(self._folder.name)).ensure()
+        self.text = CHINESE if language == "zh_CN" else ENGLISH
         settings = SettingsFile.load(self.paths.config_dir)
         settings.set("app.theme", theme)
+        settings.set("app.language", language)
         settings.save()
         self.engine = ScriptedEngine()
         window, self.host = build_window(self.paths, self.engine.factory)
@@ -174,14 +205,14 @@ def chat_empty(session: Session) -> QPixmap:
 
 def chat_code(session: Session) -> QPixmap:
     window = session.window
-    for question, answer in EARLIER_CHATS:
+    for question, answer in session.text["earlier"]:
         session.ask(question, answer)
         window.new_chat()
-    session.ask(QUESTION, FIRST_ANSWER)
+    session.ask(session.text["question"], session.text["first_answer"])
     answer_id = window.controller.model.message(1).id
     finished: list[object] = []
     window.controller.answerFinished.connect(finished.append)
-    session.engine.replies.append(ANSWER)
+    session.engine.replies.append(session.text["answer"])
     window.controller.regenerate(answer_id)
     wait_until(lambda: bool(finished), "the second version")
     settle()
@@ -192,10 +223,10 @@ def chat_code(session: Session) -> QPixmap:
 
 def chat_streaming(session: Session) -> QPixmap:
     window, engine = session.window, session.engine
-    engine.replies.append(STREAM_ANSWER)
+    engine.replies.append(session.text["stream_answer"])
     engine.hold_at = frozenset({STREAM_HELD_AT})
     engine.hold.set()
-    window.composer.setPlainText(STREAM_QUESTION)
+    window.composer.setPlainText(session.text["stream_question"])
     window.composer.submit()
     wait_until(lambda: engine.held >= 1, "the answer to reach its hold")
     settle(400)  # the view draws what came before the hold
@@ -207,18 +238,16 @@ def summary(session: Session) -> QPixmap:
 
     def held(_messages: object) -> str:
         engine.hold.set()  # the second part's note waits, halfway
-        return NOTES[1]
+        return session.text["notes"][1]
 
-    engine.replies.extend([NOTES[0], held])
-    window.attachments.add_files([ROOT / "tests" / "data" / "gpl-3.0.txt"])
+    engine.replies.extend([session.text["notes"][0], held])
+    window.attachments.add_files([session.text["document"]])
     wait_until(lambda: bool(window.attachments.chips())
                and window.attachments.chips()[0].tokens is not None, "the document's count")
     progress: list[str] = []
     window.controller.progressChanged.connect(progress.append)
     window.composer.submit()  # nothing typed: a summary
-    wait_until(lambda: engine.holding.is_set()
-               and any(p.startswith("Reading part 2 ") for p in progress),
-               "the second part")
+    wait_until(lambda: engine.holding.is_set() and len(set(progress)) >= 2, "the second part")
     settle(400)
     return window.grab()
 
@@ -274,14 +303,15 @@ SCENES: dict[str, tuple[Callable[[Session], QPixmap], int | None]] = {
 }
 
 
-def take(scene: str, theme: str, size: QSize, out: Path) -> Path:
+def take(scene: str, theme: str, size: QSize, out: Path, language: str = "en") -> Path:
     shoot, n_ctx = SCENES[scene]
-    session = Session(theme, size, n_ctx)
+    session = Session(theme, size, n_ctx, language)
     try:
         image = shoot(session).toImage()
     finally:
         session.close()
-    path = out / f"{scene}-{theme}-{size.width()}x{size.height()}.png"
+    prefix = "" if language == "en" else f"{language}-"
+    path = out / f"{prefix}{scene}-{theme}-{size.width()}x{size.height()}.png"
     if not image.save(str(path), "PNG", PNG_QUALITY):
         raise OSError(f"cannot write {path}")
     return path
@@ -298,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help=f"folder (default {OUT})")
     parser.add_argument("--only", nargs="+", choices=sorted(SCENES), default=list(SCENES),
                         help="these scenes only")
+    parser.add_argument("--language", choices=("en", "zh_CN"), default="en",
+                        help="the window's language (default en)")
     args = parser.parse_args(argv)
     qInstallMessageHandler(_quiet)
     app = QApplication.instance() or QApplication(["lamplight-screenshots"])
@@ -310,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         for theme in THEMES:
             for size in SIZES:
                 started = time.monotonic()
-                path = take(scene, theme, size, args.out)
+                path = take(scene, theme, size, args.out, args.language)
                 total += path.stat().st_size
                 print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
                       f"  {path.stat().st_size / 1024:.0f} KiB  {time.monotonic() - started:.1f} s")

@@ -30,6 +30,14 @@ def isolated_data_dir(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.FileKeyring")
     monkeypatch.setenv("LAMPLIGHT_TEST_KEYRING",
                        str(data_dir.parent / f"{data_dir.name}-keys.json"))
+    # English, whatever the machine's locale, unless a test asks for another language (the
+    # app's Language setting is "system", which follows these).
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    from app import i18n
+
+    i18n.set_language(i18n.ENGLISH)
     root = str(Path(__file__).resolve().parent.parent)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
         p for p in (root, os.environ.get("PYTHONPATH", "")) if p))

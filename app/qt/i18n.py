@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QObject, QTranslator
 from PySide6.QtWidgets import QWidget
@@ -32,6 +33,15 @@ def translations_dir() -> str:
     return str(resources_dir() / "translations")
 
 
+def _qt_translations() -> list[str]:
+    """Where Qt's own `.qm` files are: where Qt says, and beside PySide6's Qt (a frozen
+    app's Qt may not know its own folder)."""
+    import PySide6
+
+    return [QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath),
+            str(Path(PySide6.__file__).resolve().parent / "Qt" / "translations")]
+
+
 def apply_language(setting: object) -> str:
     """Speak the language a *Language* setting means ("system", "en", "zh_CN") in the core and
     the window; returns the language chosen. A missing `.qm` leaves the window in English."""
@@ -45,15 +55,14 @@ def apply_language(setting: object) -> str:
         app.removeTranslator(translator)
     _installed.clear()
     if code != i18n.ENGLISH:
-        qt_own = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-        for name, folder in ((f"lamplight_{code}", translations_dir()),
-                             (f"qtbase_{code}", qt_own)):
+        for name, folders in ((f"lamplight_{code}", [translations_dir()]),
+                              (f"qtbase_{code}", _qt_translations())):
             translator = QTranslator(app)
-            if translator.load(name, folder):
+            if any(translator.load(name, folder) for folder in folders):
                 app.installTranslator(translator)
                 _installed.append(translator)
             else:
-                log.warning("no translation %s in %s", name, folder)
+                log.warning("no translation %s in %s", name, " or ".join(folders))
     return code
 
 
