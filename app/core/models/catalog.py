@@ -5,6 +5,10 @@ naming one exact file, so that a name means the same bytes for everyone. The lis
 (`resources/catalog.json`), checked here when it is loaded: a bad edit fails with a message naming
 the entry and the field, not later as a failed download. Its sizes are for showing and for "will
 it fit"; a download is verified against the size and SHA-256 the hub reports, not against them.
+
+An entry may say where ModelScope keeps the same file (`modelscope_repo`), for when ModelScope is
+the model source, and may describe the model in Chinese too (`description_zh`), shown when the
+app speaks Chinese.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from app.core.models import sources
+from app.i18n import _, is_chinese
 from app.paths import resources_dir
 
 CATALOG_FILE = "catalog.json"
@@ -44,14 +50,37 @@ class CatalogEntry:
     # Thinks before it answers: a thinking section (<think>…</think>) comes before the answer.
     # Optional in the file, false when absent.
     reasoning: bool = False
+    # The description for readers of Chinese, written for them (not word for word). Optional.
+    description_zh: str | None = None
+    # "owner/name" of the repo on ModelScope that holds the same file. Optional: absent when
+    # ModelScope has no such repo that the publisher (or a known uploader) keeps.
+    modelscope_repo: str | None = None
 
     @property
     def key(self) -> str:
         """`repo/file`: what the entry points at, unambiguously."""
         return f"{self.repo}/{self.file}"
 
+    def repo_on(self, kind: str) -> str | None:
+        """The repo that holds the file on a source of this kind (`sources.KINDS`); None when
+        that source has none (ModelScope, for an entry without `modelscope_repo`)."""
+        return self.modelscope_repo if kind == sources.MODELSCOPE else self.repo
 
-_TYPES: dict[str, type] = get_type_hints(CatalogEntry)
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """`repo/file` on every source that has the file: where it may be installed."""
+        return tuple(dict.fromkeys(f"{repo}/{self.file}" for repo in
+                                   (self.repo, self.modelscope_repo) if repo))
+
+    def shown_description(self) -> str:
+        """The description in the app's language: the Chinese one when it speaks Chinese."""
+        return self.description_zh if is_chinese() and self.description_zh else \
+            self.description
+
+
+# A field's type; an optional one (`str | None`) is checked as its type when it is present.
+_TYPES: dict[str, type] = {name: (str if hint == (str | None) else hint)
+                           for name, hint in get_type_hints(CatalogEntry).items()}
 _OPTIONAL = frozenset(f.name for f in fields(CatalogEntry) if f.default is not MISSING)
 
 
@@ -61,66 +90,83 @@ def load_catalog(path: Path | None = None) -> list[CatalogEntry]:
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"cannot read the model catalog {path}: {exc}") from exc
+        raise CatalogError(_("cannot read the model catalog {path}: {why}").format(
+            path=path, why=exc)) from exc
     except json.JSONDecodeError as exc:
-        raise CatalogError(f"the model catalog {path} is not valid JSON: {exc}") from exc
+        raise CatalogError(_("the model catalog {path} is not valid JSON: {why}").format(
+            path=path, why=exc)) from exc
     if not isinstance(data, dict) or not isinstance(data.get("models"), list):
-        raise CatalogError(f"the model catalog {path} has no \"models\" list")
+        raise CatalogError(_("the model catalog {path} has no \"models\" list").format(
+            path=path))
     if data.get("version") != VERSION:
-        raise CatalogError(f"the model catalog {path} has version {data.get('version')!r}; "
-                           f"this version of Lamplight reads version {VERSION}")
+        raise CatalogError(_("the model catalog {path} has version {found}; this version of "
+                             "Lamplight reads version {version}").format(
+            path=path, found=repr(data.get("version")), version=VERSION))
     entries = [_entry(i, raw) for i, raw in enumerate(data["models"], start=1)]
     names: set[str] = set()
     keys: set[str] = set()
     for e in entries:
         if e.name.lower() in names:
-            raise CatalogError(f"catalog entry {e.name!r}: another entry has the same name")
-        if e.key.lower() in keys:
-            raise CatalogError(f"catalog entry {e.name!r}: another entry points at {e.key} too")
+            raise CatalogError(_("catalog entry {name}: another entry has the same name").format(
+                name=repr(e.name)))
+        for key in e.keys:
+            if key.lower() in keys:
+                raise CatalogError(_("catalog entry {name}: another entry points at {key} too")
+                                   .format(name=repr(e.name), key=key))
+            keys.add(key.lower())
         names.add(e.name.lower())
-        keys.add(e.key.lower())
     return entries
 
 
 def _entry(index: int, raw: object) -> CatalogEntry:
     if not isinstance(raw, dict):
-        raise CatalogError(f"catalog entry #{index} is not an object")
+        raise CatalogError(_("catalog entry #{index} is not an object").format(index=index))
     name = raw.get("name")
-    where = f"catalog entry {name!r}" if isinstance(name, str) and name.strip() else (
-        f"catalog entry #{index}")
+    where = _("catalog entry {name}").format(name=repr(name)) \
+        if isinstance(name, str) and name.strip() else \
+        _("catalog entry #{index}").format(index=index)
     values: dict[str, Any] = {}
     for field, kind in _TYPES.items():
         if field not in raw:
             if field in _OPTIONAL:
                 continue  # the dataclass's default
-            raise CatalogError(f"{where}: \"{field}\" is missing")
+            raise CatalogError(_("{where}: \"{field}\" is missing").format(
+                where=where, field=field))
         value = raw[field]
+        shown = repr(value)[:100]
         if kind is bool and not isinstance(value, bool):
-            raise CatalogError(f"{where}: \"{field}\" must be true or false, not {value!r}")
+            raise CatalogError(_("{where}: \"{field}\" must be true or false, not {value}")
+                               .format(where=where, field=field, value=shown))
         if kind is int and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
-            raise CatalogError(f"{where}: \"{field}\" must be a positive whole number, "
-                               f"not {value!r}")
+            raise CatalogError(_("{where}: \"{field}\" must be a positive whole number, not "
+                                 "{value}").format(where=where, field=field, value=shown))
         if kind is str and (not isinstance(value, str) or not value.strip()):
-            raise CatalogError(f"{where}: \"{field}\" must be a non-empty string, not {value!r}")
+            raise CatalogError(_("{where}: \"{field}\" must be a non-empty string, not {value}")
+                               .format(where=where, field=field, value=shown))
         values[field] = value
-    if not _REPO.fullmatch(values["repo"]):
-        raise CatalogError(f"{where}: \"repo\" must look like owner/name, not {values['repo']!r}")
+    for field in ("repo", "modelscope_repo"):
+        if field in values and not _REPO.fullmatch(values[field]):
+            raise CatalogError(_("{where}: \"{field}\" must look like owner/name, not {value}")
+                               .format(where=where, field=field, value=repr(values[field])))
     if not values["file"].lower().endswith(".gguf"):
-        raise CatalogError(f"{where}: \"file\" must be a .gguf file, not {values['file']!r}")
+        raise CatalogError(_("{where}: \"file\" must be a .gguf file, not {value}").format(
+            where=where, value=repr(values["file"])))
     return CatalogEntry(**values)
 
 
 def find_entry(entries: Iterable[CatalogEntry], key: str) -> CatalogEntry | None:
-    """The entry whose name, repo ("owner/name") or "repo/file" is `key`, ignoring case.
+    """The entry whose name, repo ("owner/name") or "repo/file" is `key`, ignoring case; its
+    ModelScope repo counts as its repo.
 
     A repo that holds more than one catalog entry does not choose between them: None.
     """
     wanted = key.strip().lower()
     pool = list(entries)
     for e in pool:
-        if wanted in (e.name.lower(), e.key.lower()):
+        if wanted == e.name.lower() or wanted in (k.lower() for k in e.keys):
             return e
-    by_repo = [e for e in pool if e.repo.lower() == wanted]
+    by_repo = [e for e in pool
+               if wanted in (e.repo.lower(), (e.modelscope_repo or "").lower())]
     return by_repo[0] if len(by_repo) == 1 else None
 
 

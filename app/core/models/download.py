@@ -1,4 +1,4 @@
-"""Download one GGUF file from the hub into the models folder: resumable and verified.
+"""Download one GGUF file from its source into the models folder: resumable and verified.
 
 The bytes go to `<file>.gguf.part`, beside a `<file>.gguf.part.json` naming the repo, commit, size
 and SHA-256. Only when every byte is there and the SHA-256 matches the hub's LFS hash is the part
@@ -9,7 +9,11 @@ process or after a restart) continues with a Range request from where the bytes 
 
 The transfer is our own loop over `huggingface_hub`'s HTTP session, headers and error mapping,
 rather than `hf_hub_download`: that reads in 10 MB chunks, which would make a Pause take seconds
-on a slow line, and would hash the file in a second pass after it.
+on a slow line, and would hash the file in a second pass after it. It is the same loop for every
+source (`sources.py`): the hub, a mirror (sent no token unless the user allows it) and
+ModelScope (from the address its own client downloads from, `modelscope.file_url`). The note
+records the source, so a resumed download continues from where it started; a part whose bytes a
+newer listing names too (same size and SHA-256, another source) is kept.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from pathlib import Path, PurePosixPath
 
 from app.core.engine.cancel import CancelToken
 from app.core.engine.gguf import GGUFError, read_header
-from app.core.models import hub
+from app.core.models import hub, modelscope
 from app.core.models.registry import Registry
 from app.core.throttle import Throttle
 from app.files import UnsafePathError, child_path, format_bytes, read_regular_file
+from app.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,9 @@ _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 class DownloadInterrupted(hub.HubError):
     """Paused or cancelled: the part stays for a later resume (unless discarded)."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("Paused."))
 
 
 class HashMismatchError(hub.HubError):
@@ -84,9 +92,9 @@ def install_path(models_dir: Path, repo: str, filename: str) -> Path:
     try:  # resolved too: a folder in the way that is a link out is refused as well
         return child_path(models_dir, repo, filename)
     except UnsafePathError:
-        raise hub.UntrustedAnswerError(
-            f"Refusing the file name {filename[:200]!r}: it would not stay in the models "
-            "folder.") from None
+        raise hub.UntrustedAnswerError(_(
+            "Refusing the file name {name}: it would not stay in the models folder.").format(
+            name=repr(filename[:200]))) from None
 
 
 def target_path(models_dir: Path, remote: hub.RemoteFile) -> Path:
@@ -157,9 +165,10 @@ class Download:
         Raises `DownloadInterrupted` on cancel, `DiskFullError`, `HashMismatchError` (the part is
         deleted), or another `HubError` (the part is kept for a retry).
         """
-        hub.require_online()
-        hub.check_reachable()  # no network: said in a second, not after five retries
         remote = self.remote
+        hub.require_online()
+        hub.check_reachable(source=remote.source)  # no network: said in a second, not after
+        # five retries
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._start_note()
         have = self.done_bytes
@@ -169,10 +178,12 @@ class Download:
         need = remote.size - have
         free = free_bytes(self.path.parent)
         if need + RESERVE_BYTES > free:
-            raise DiskFullError(
-                f"Not enough disk space for {PurePosixPath(remote.filename).name}: it needs "
-                f"{format_bytes(need)} more and {format_bytes(free)} is free in "
-                f"{self.models_dir} (keeping {format_bytes(RESERVE_BYTES)} spare).")
+            raise DiskFullError(_(
+                "Not enough disk space for {name}: it needs {need} more and {free} is free in "
+                "{folder} (keeping {spare} spare).").format(
+                name=PurePosixPath(remote.filename).name, need=format_bytes(need),
+                free=format_bytes(free), folder=self.models_dir,
+                spare=format_bytes(RESERVE_BYTES)))
         try:
             digest = self._fetch(cancel, self._hash_part(cancel), on_progress)
         except (hub.NotFoundError, hub.GatedError):
@@ -181,7 +192,10 @@ class Download:
         return self._install(digest.hexdigest())
 
     def _start_note(self) -> None:
-        """Write the note, restarting from zero if an old part was for other bytes."""
+        """Write the note, restarting from zero if an old part was for other bytes. A part
+        saved from another source (or commit) is kept when both name the same SHA-256 and
+        size: the same bytes, wherever they come from; the note then names the new source."""
+        keep = False
         if self.note.exists():
             try:
                 old = _read_note(self.note)
@@ -189,9 +203,12 @@ class Download:
                 old = None
             if old == self.remote:
                 return
-            log.info("the hub's %s changed since the part was saved; starting over",
-                     self.remote.filename)
-        self.part.unlink(missing_ok=True)
+            keep = old is not None and old.same_bytes(self.remote)
+            if not keep:
+                log.info("the hub's %s changed since the part was saved; starting over",
+                         self.remote.filename)
+        if not keep:
+            self.part.unlink(missing_ok=True)
         self.note.write_text(json.dumps(self.remote.to_json(), indent=1), "utf-8")
 
     def _hash_part(self, cancel: CancelToken) -> hashlib._Hash:
@@ -200,7 +217,7 @@ class Download:
             with self.part.open("rb") as f:
                 while block := f.read(HASH_BLOCK):
                     if cancel.cancelled:
-                        raise DownloadInterrupted("Paused.")
+                        raise DownloadInterrupted()
                     digest.update(block)
         return digest
 
@@ -218,33 +235,36 @@ class Download:
             except hub.NetworkError as exc:
                 failures = 0 if transfer.have > before else failures + 1
                 try:
-                    hub.check_reachable(fresh=True)
+                    hub.check_reachable(fresh=True, source=self.remote.source)
                 except hub.NetworkError as gone:  # the network went: no use retrying
-                    raise hub.NetworkError(
-                        f"{gone} {format_bytes(transfer.have)} of "
-                        f"{format_bytes(self.remote.size)} is downloaded and kept; resume "
-                        "to continue.") from exc
+                    raise hub.NetworkError(_(
+                        "{why} {have} of {size} is downloaded and kept; resume to continue.")
+                        .format(why=gone, have=format_bytes(transfer.have),
+                                size=format_bytes(self.remote.size))) from exc
                 if failures > MAX_RETRIES:
-                    raise hub.NetworkError(
-                        f"The connection to the hub broke off at {format_bytes(transfer.have)} "
-                        f"of {format_bytes(self.remote.size)} ({exc.__cause__ or exc}). What was "
-                        "downloaded is kept; resume to continue.") from exc
+                    raise hub.NetworkError(_(
+                        "The connection to {source} broke off at {have} of {size} ({why}). "
+                        "What was downloaded is kept; resume to continue.").format(
+                        source=self.remote.source.label, have=format_bytes(transfer.have),
+                        size=format_bytes(self.remote.size), why=exc.__cause__ or exc)) from exc
                 wait = min(2.0 ** max(failures - 1, 0), 8.0)
                 log.warning("download of %s broke off at %d bytes (%s); retrying in %.0f s",
                             name, transfer.have, exc.__cause__ or exc, wait)
                 if cancel.wait(wait):
-                    raise DownloadInterrupted("Paused.") from None
+                    raise DownloadInterrupted() from None
             except OSError as exc:
                 if exc.errno in _DISK_FULL:
-                    raise DiskFullError(
-                        f"The disk filled up while downloading {name} "
-                        f"({format_bytes(transfer.have)} of {format_bytes(self.remote.size)} "
-                        "saved). Free some space and resume.") from exc
+                    raise DiskFullError(_(
+                        "The disk filled up while downloading {name} ({have} of {size} "
+                        "saved). Free some space and resume.").format(
+                        name=name, have=format_bytes(transfer.have),
+                        size=format_bytes(self.remote.size))) from exc
                 raise
         if transfer.have != self.remote.size:
             self.discard()
-            raise hub.HubError(f"The hub sent {transfer.have} bytes of {name}, but said it has "
-                               f"{self.remote.size}. Nothing was installed.")
+            raise hub.HubError(_("The hub sent {have} bytes of {name}, but said it has "
+                                 "{size}. Nothing was installed.").format(
+                                     have=transfer.have, name=name, size=self.remote.size))
         transfer.report.now()
         return transfer.digest
 
@@ -253,22 +273,24 @@ class Download:
         name = PurePosixPath(remote.filename).name
         if remote.sha256 is not None and actual != remote.sha256.lower():
             self.discard()
-            raise HashMismatchError(
-                f"{name} does not match the hub's SHA-256 (expected {remote.sha256[:12]}…, got "
-                f"{actual[:12]}…). The download was deleted and nothing was installed.")
+            raise HashMismatchError(_(
+                "{name} does not match the hub's SHA-256 (expected {expected}…, got {actual}…). "
+                "The download was deleted and nothing was installed.").format(
+                name=name, expected=remote.sha256[:12], actual=actual[:12]))
         if remote.sha256 is None:
             log.warning("%s has no LFS hash on the hub; only its size was checked", name)
         try:
             read_header(self.part)
         except GGUFError as exc:
             self.discard()
-            raise hub.HubError(f"{name} is not a usable model: {exc}. Nothing was "
-                               "installed.") from None
+            raise hub.HubError(_("{name} is not a usable model: {why}. Nothing was "
+                                 "installed.").format(name=name, why=exc)) from None
         self.part.replace(self.path)
         self.note.unlink(missing_ok=True)
         Registry(self.models_dir).add(self.path, source="download", repo=remote.repo,
                                       filename=remote.filename, revision=remote.revision,
-                                      sha256=actual, size=remote.size)
+                                      sha256=actual, size=remote.size,
+                                      origin=remote.source.to_json())
         log.info("installed %s from %s (sha256 %s)", self.path, remote.repo, actual)
         return self.path
 
@@ -322,15 +344,22 @@ class _Transfer:
         from huggingface_hub.utils._headers import build_hf_headers
 
         download, remote = self.download, self.download.remote
-        url = hf_hub_url(remote.repo, remote.filename, revision=remote.revision,
-                         endpoint=hub.endpoint())
-        headers = build_hf_headers()
+        source, what = remote.source, f"{remote.repo}/{remote.filename}"
+        if source.speaks_hub:
+            url = hf_hub_url(remote.repo, remote.filename, revision=remote.revision,
+                             endpoint=source.endpoint)
+            headers = build_hf_headers(token=source.hf_token)  # a mirror: none unless allowed
+        else:
+            url = modelscope.file_url(remote)
+            headers = build_hf_headers(token=False)  # nothing of the hub's account
         headers["Accept-Encoding"] = "identity"  # sizes and Range offsets are of raw bytes
         if self.have:
             headers["Range"] = f"bytes={self.have}-"
-        with hub.translated_errors(f"{remote.repo}/{remote.filename}"), \
+        with hub.translated_errors(what, source), \
                 get_session().stream("GET", url, headers=headers,
                                      timeout=constants.HF_HUB_DOWNLOAD_TIMEOUT) as resp:
+            if not source.speaks_hub:
+                modelscope.check_answer(resp.status_code, what)
             hf_raise_for_status(resp)
             if self.have and resp.status_code != 206:
                 log.info("the server ignored Range for %s; starting over", remote.filename)
@@ -339,7 +368,7 @@ class _Transfer:
             with download.part.open("ab") as out:
                 for chunk in resp.iter_bytes():  # as received: a drop loses nothing
                     if self.cancel.cancelled:
-                        raise DownloadInterrupted("Paused.")
+                        raise DownloadInterrupted()
                     out.write(chunk)
                     self.digest.update(chunk)
                     self.have += len(chunk)
