@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,9 +33,11 @@ from app.core.documents.language import LANGUAGES
 from app.core.documents.readers import Document, DocumentError, from_paste, read_document
 from app.core.documents.summary_options import FORMS, LENGTHS, Form, Length, SummaryOptions
 from app.core.text import TOKEN_DENSE
+from app.i18n import _
 from app.qt import icons
 from app.qt.appearance import follow_theme, set_variant
 from app.qt.design import SPACE
+from app.qt.i18n import on_language_change
 from app.qt.icons import icon_button, set_icon
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.workers.background import BackgroundCall
@@ -48,8 +50,6 @@ MAX_NAME_CHARS = 500
 EXPANDED_WIDTH_PX = 420
 CHIP_ICON_PX = 14
 
-_KIND_LABELS = {"text": "Plain text", "markdown": "Markdown", "pdf": "PDF", "docx": "Word document",
-                "html": "Web page", "paste": "Pasted text"}
 _ESTIMATE_SAMPLE = 200_000  # characters looked at; the share found is extrapolated
 
 
@@ -75,18 +75,47 @@ def _rounded(n: int) -> int:
     return round(n / step) * step
 
 
+def kind_label(kind: str) -> str:
+    """What kind of document a `Document.kind` is, in words."""
+    labels = {
+        "text": QCoreApplication.translate("AttachmentChip", "Plain text"),
+        "markdown": QCoreApplication.translate("AttachmentChip", "Markdown"),
+        "pdf": QCoreApplication.translate("AttachmentChip", "PDF"),
+        "docx": QCoreApplication.translate("AttachmentChip", "Word document"),
+        "html": QCoreApplication.translate("AttachmentChip", "Web page"),
+        "paste": QCoreApplication.translate("AttachmentChip", "Pasted text"),
+    }
+    return labels.get(kind, kind)
+
+
 def tokens_text(n: int, estimated: bool = False) -> str:
     """"12,345 tokens", or "≈ 12,000 tokens" for an estimate."""
     if estimated:
-        return f"≈ {_rounded(n):,} token{'s' if n != 1 else ''}"
-    return f"{n:,} token{'s' if n != 1 else ''}"
+        if n == 1:
+            return QCoreApplication.translate("AttachmentChip", "≈ 1 token")
+        return QCoreApplication.translate("AttachmentChip", "≈ {n} tokens").format(
+            n=f"{_rounded(n):,}")
+    if n == 1:
+        return QCoreApplication.translate("AttachmentChip", "1 token")
+    return QCoreApplication.translate("AttachmentChip", "{n} tokens").format(n=f"{n:,}")
+
+
+def characters_text(n: int) -> str:
+    """"1 character", "12,345 characters"."""
+    if n == 1:
+        return QCoreApplication.translate("AttachmentChip", "1 character")
+    return QCoreApplication.translate("AttachmentChip", "{n} characters").format(n=f"{n:,}")
 
 
 def preview_text(text: str) -> str:
     """The beginning of `text` for the preview, with how much is left out."""
     if len(text) <= PREVIEW_CHARS:
         return text
-    return f"{text[:PREVIEW_CHARS]}\n… ({len(text) - PREVIEW_CHARS:,} more characters)"
+    more = len(text) - PREVIEW_CHARS
+    said = QCoreApplication.translate("AttachmentChip", "(1 more character)") if more == 1 \
+        else QCoreApplication.translate("AttachmentChip", "({n} more characters)").format(
+            n=f"{more:,}")
+    return f"{text[:PREVIEW_CHARS]}\n… {said}"
 
 
 class _FlowLayout(QLayout):
@@ -171,8 +200,8 @@ class _FlowLayout(QLayout):
         return y + line_height - rect.y() + margins.bottom()
 
 
-def _chip_button(icon_name: str, text: str, name: str, tip: str) -> QToolButton:
-    button = icon_button(icon_name, tip, object_name=name, size=CHIP_ICON_PX)
+def _chip_button(icon_name: str, text: str, name: str) -> QToolButton:
+    button = icon_button(icon_name, "", object_name=name, size=CHIP_ICON_PX)
     button.setText(text)  # not shown beside the icon
     button.setCursor(Qt.CursorShape.PointingHandCursor)
     # Square and snug: a chip is one line of text.
@@ -207,13 +236,15 @@ class AttachmentChip(QFrame):
             elided(label, MAX_NAME_CHARS), Qt.TextElideMode.ElideMiddle, NAME_WIDTH_PX))
         self.name_label.setObjectName("attachmentName")
         self.name_label.setTextFormat(Qt.TextFormat.PlainText)  # a file's name, as it is
-        self.size_label = QLabel(tokens_text(estimate_tokens(document.text), estimated=True))
+        self.size_label = QLabel()
         self.size_label.setObjectName("attachmentSize")
         self.size_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.expand_button = _chip_button("expand", "▸", "attachmentExpand", "Show the beginning")
+        self._estimate = estimate_tokens(document.text)  # shown until the model counts
+        self._estimated = True
+        self.expand_button = _chip_button("expand", "▸", "attachmentExpand")
         self.expand_button.setCheckable(True)
         self.expand_button.toggled.connect(self.set_expanded)
-        self.remove_button = _chip_button("close", "✕", "attachmentRemove", "Remove this document")
+        self.remove_button = _chip_button("close", "✕", "attachmentRemove")
         self.remove_button.clicked.connect(self.removeRequested)
 
         header = QHBoxLayout()
@@ -229,23 +260,42 @@ class AttachmentChip(QFrame):
         self._column.setContentsMargins(SPACE.s, SPACE.xxs, SPACE.xxs, SPACE.xxs)
         self._column.setSpacing(SPACE.xs)
         self._column.addLayout(header)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
         self.setToolTip(plain_tooltip(self._describe()))
+        self._show_size()
+        self._name_expand(self.expand_button.isChecked())
+        self.remove_button.setToolTip(self.tr("Remove this document"))
+        self.remove_button.setAccessibleName(self.tr("Remove this document"))
 
     def _describe(self) -> str:
         doc = self.document
-        facts = [_KIND_LABELS.get(doc.kind, doc.kind)]
+        facts = [kind_label(doc.kind)]
         if doc.pages is not None:
-            facts.append(f"{doc.pages:,} page{'s' if doc.pages != 1 else ''}")
+            facts.append(self.tr("1 page") if doc.pages == 1 else
+                         self.tr("{n} pages").format(n=f"{doc.pages:,}"))
         if doc.encoding:
             facts.append(doc.encoding)
-        facts.append(f"{len(doc.text):,} characters")
+        facts.append(characters_text(len(doc.text)))
         return f"{self.label}\n{' · '.join(facts)}"
+
+    def _show_size(self) -> None:
+        count = self.tokens if self.tokens is not None else self._estimate
+        self.size_label.setText(tokens_text(count, self._estimated))
+
+    def _name_expand(self, expanded: bool) -> None:
+        tip = self.tr("Hide the beginning") if expanded else self.tr("Show the beginning")
+        self.expand_button.setToolTip(tip)
+        self.expand_button.setAccessibleName(tip)
 
     def set_tokens(self, n: int, estimated: bool = False) -> None:
         """The model's own count replaces the estimate (`estimated`: the server of a remote
         model could only estimate it too)."""
         self.tokens = n
-        self.size_label.setText(tokens_text(n, estimated))
+        self._estimated = estimated
+        self._show_size()
 
     def set_expanded(self, expanded: bool) -> None:
         """Open or close the preview; an open chip takes a line of the bar to itself."""
@@ -254,9 +304,7 @@ class AttachmentChip(QFrame):
             return
         set_icon(self.expand_button, "collapse" if expanded else "expand")
         self.expand_button.setText("▾" if expanded else "▸")
-        tip = "Hide the beginning" if expanded else "Show the beginning"
-        self.expand_button.setToolTip(tip)
-        self.expand_button.setAccessibleName(tip)
+        self._name_expand(expanded)
         if expanded and self.preview is None:
             self.preview = self._make_preview()
             self._column.addWidget(self.preview)
@@ -297,20 +345,27 @@ class _ReadingChip(QFrame):
         self.setObjectName("attachmentReading")
         set_variant(self, "dashed")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        label = QLabel(self.fontMetrics().elidedText(
-            f"Reading {elided(path.name, MAX_NAME_CHARS)}…", Qt.TextElideMode.ElideMiddle,
-            NAME_WIDTH_PX))
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        label.setToolTip(plain_tooltip(str(path)))
+        self._path = path
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.label.setToolTip(plain_tooltip(str(path)))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(SPACE.s, SPACE.xs, SPACE.s, SPACE.xs)
-        layout.addWidget(label)
+        layout.addWidget(self.label)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
         # Signal to signal: once this placeholder is gone, a late result reaches nobody.
-        self.call = BackgroundCall(lambda: read_document(path), f"Reading {path.name}")
+        self.call = BackgroundCall(lambda: read_document(path), self.tr("Reading {name}").format(
+            name=path.name))
         self.call.done.connect(self.read)
         self.call.failed.connect(self.failed)
         self.call.start()
+
+    def _retranslate(self) -> None:
+        self.label.setText(self.fontMetrics().elidedText(
+            self.tr("Reading {name}…").format(name=elided(self._path.name, MAX_NAME_CHARS)),
+            Qt.TextElideMode.ElideMiddle, NAME_WIDTH_PX))
 
 
 class AttachmentBar(QWidget):
@@ -345,27 +400,44 @@ class AttachmentBar(QWidget):
         column.addWidget(chip_area)
         column.addWidget(self.options_row)
         self._update_visibility()
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        lengths = {"short": self.tr("Short"), "medium": self.tr("Medium"),
+                   "detailed": self.tr("Detailed")}
+        forms = {"bullets": self.tr("Bullets"), "prose": self.tr("Prose")}
+        for picker, words in ((self.length_picker, lengths), (self.form_picker, forms)):
+            for index in range(picker.count()):
+                value = str(picker.itemData(index))
+                picker.setItemText(index, words.get(value, value.capitalize()))
+        self.language_picker.setItemText(0, self.tr("Document's language"))
+        for index in range(1, self.language_picker.count()):
+            # The language's name as the core says it (the prompt names it in English).
+            self.language_picker.setItemText(index, _(str(self.language_picker.itemData(index))))
+        self.options_row.setToolTip(
+            self.tr("How a document too long for the model's context is summarized"))
+        self._options_label.setText(self.tr("Long documents are summarized:"))
 
     def _make_options_row(self) -> QWidget:
         self.length_picker = QComboBox()
         self.length_picker.setObjectName("summaryLength")
         for length in LENGTHS:
-            self.length_picker.addItem(length.capitalize(), length)
+            self.length_picker.addItem("", length)
         self.length_picker.setCurrentIndex(LENGTHS.index("medium"))
         self.form_picker = QComboBox()
         self.form_picker.setObjectName("summaryForm")
         for form in FORMS:
-            self.form_picker.addItem(form.capitalize(), form)
+            self.form_picker.addItem("", form)
         self.language_picker = QComboBox()
         self.language_picker.setObjectName("summaryLanguage")
-        self.language_picker.addItem("Document's language", None)
+        self.language_picker.addItem("", None)
         for language in LANGUAGES:
             self.language_picker.addItem(language, language)
         row = QWidget()
-        row.setToolTip("How a document too long for the model's context is summarized")
         layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
-        label = QLabel("Long documents are summarized:")
+        self._options_label = label = QLabel()
         label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         layout.addWidget(label)
         layout.addWidget(self.length_picker)

@@ -28,8 +28,12 @@ from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from app.core.chat.markdown import MarkdownRenderer
+from app.core.engine import ModelInfo
+from app.core.models.library import ModelEntry
 from app.qt.appearance import colors_for, set_surface
+from app.qt.controller import ChatState
 from app.qt.design import SPACE, markdown_colours
+from app.qt.i18n import on_language_change
 from app.qt.throttle import gui_throttle
 from app.qt.viewmodels.conversation_model import ConversationModel
 from app.qt.widgets.empty_chat import EmptyChat
@@ -116,6 +120,7 @@ class ChatView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range_changed)
+        on_language_change(self, self._redraw_all)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -164,6 +169,11 @@ class ChatView(QScrollArea):
         if colours == self._renderer.colours:
             return
         self._renderer.colours = colours
+        self._redraw_all()
+
+    def _redraw_all(self) -> None:
+        """Draw every message again, whole: in a new theme's colours, or in a new language
+        (the stats under them, and the renderer's words: Copy, Show all)."""
         for widget in self._widgets:
             widget.forget_rendering()
         if self._model is not None:
@@ -204,6 +214,12 @@ class ChatView(QScrollArea):
         """The model in use as the empty chat shows it: its name, and a detail (its size,
         where it runs); `empty_chat.model_summary` makes them from the controller's."""
         self.empty.set_model(name, detail)
+
+    def show_model(self, entry: ModelEntry | None, info: ModelInfo | None,
+                   state: ChatState) -> None:
+        """The model in use, from the controller's: the empty chat says it in words
+        (`empty_chat.model_summary`), and again in a new language."""
+        self.empty.show_model(entry, info, state)
 
     # -- model binding ---------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.qt.appearance import repolish, set_variant
 from app.qt.design import SPACE
+from app.qt.i18n import on_language_change
 from app.qt.icons import ICON_SIZE, icon_button, set_icon
 
 MIN_LINES, MAX_LINES = 1, 8
@@ -112,8 +113,8 @@ class Composer(QPlainTextEdit):
 
     def hint(self) -> str:
         """How to send, in words, for the placeholder."""
-        return ("Enter sends, Shift+Enter starts a new line." if self.enter_sends
-                else "Ctrl+Enter sends, Enter starts a new line.")
+        return (self.tr("Enter sends, Shift+Enter starts a new line.") if self.enter_sends
+                else self.tr("Ctrl+Enter sends, Enter starts a new line."))
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         return bool(local_files(source)) or super().canInsertFromMimeData(source)
@@ -149,15 +150,11 @@ class ComposerCard(QFrame):
         set_variant(self, "card")
         self.edit = Composer()
         self.edit.installEventFilter(self)  # its focus is the card's ring
-        self.attach_button: QToolButton = icon_button(
-            "attach", self.tr("Attach documents (txt, md, pdf, docx, html)"),
-            accessible_name=self.tr("Attach documents"), object_name="attachButton")
-        self.send_button = self._round_button("sendButton", "send", self.tr("Send"),
-                                              self.tr("Send (Enter)"))
+        self.attach_button: QToolButton = icon_button("attach", "", object_name="attachButton")
+        self.send_button = self._round_button("sendButton", "send")
         self.send_button.setDefault(True)
         self.send_button.clicked.connect(self.edit.submit)
-        self.stop_button = self._round_button("stopButton", "stop", self.tr("Stop"),
-                                              self.tr("Stop the answer (Esc)"))
+        self.stop_button = self._round_button("stopButton", "stop")
         self.stop_button.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(SPACE.s, SPACE.s, SPACE.s, SPACE.s)
@@ -168,17 +165,25 @@ class ComposerCard(QFrame):
         layout.addWidget(self.send_button, 0, bottom)
         layout.addWidget(self.stop_button, 0, bottom)
         self.setFocusProxy(self.edit)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.attach_button.setToolTip(self.tr("Attach documents (txt, md, pdf, docx, html)"))
+        self.attach_button.setAccessibleName(self.tr("Attach documents"))
+        self.send_button.setToolTip(self.tr("Send (Enter)"))
+        self.send_button.setAccessibleName(self.tr("Send"))
+        self.stop_button.setToolTip(self.tr("Stop the answer (Esc)"))
+        self.stop_button.setAccessibleName(self.tr("Stop"))
 
     @staticmethod
-    def _round_button(name: str, icon_name: str, text: str, tooltip: str) -> QPushButton:
+    def _round_button(name: str, icon_name: str) -> QPushButton:
         """A round, icon-only button filled with the accent (its size is the style sheet's)."""
         button = QPushButton()
         button.setObjectName(name)
         set_variant(button, "primary")
         set_icon(button, icon_name, "on_accent")
         button.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
-        button.setToolTip(tooltip)
-        button.setAccessibleName(text)
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         return button
 

@@ -30,24 +30,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.settings.schema import OVERFLOW_POLICIES, OverflowPolicy
+from app.core.settings.schema import BY_KEY, OVERFLOW_POLICIES, OverflowPolicy
+from app.i18n import _
 from app.qt.appearance import colors_for
+from app.qt.i18n import on_language_change
 
 Level = Literal["ok", "high", "over", "summary"]
 
 GAUGE_SIZE = QSize(60, 6)
 HIGH_SHARE = 0.75  # from here on the chat is close enough to the limit to say so
 
-_POLICY_LABELS: dict[OverflowPolicy, str] = {
-    "drop-oldest": "Drop the oldest turns", "stop": "Stop and say so"}
-_POLICY_RULES: dict[OverflowPolicy, str] = {
-    "drop-oldest": "When the chat outgrows the context, its oldest turns are left out of what "
-                   "the model sees (the system prompt is kept).",
-    "stop": "When the chat outgrows the context, the model stops and says so."}
-_POLICY_NEXT_SEND: dict[OverflowPolicy, str] = {
-    "drop-oldest": "The next answer would not fit: when you send, the oldest turns are left out.",
-    "stop": "The next answer would not fit: when you send, the model stops and says so instead "
-            "of answering."}
+_OVERFLOW = BY_KEY["model.overflow"]  # its choices' labels name the policies in the menu
+
 @dataclass(frozen=True)
 class _Colors:
     text: QColor
@@ -73,8 +67,9 @@ def _colors(palette: QPalette, level: Level) -> _Colors:
     return _Colors(text, fill, _blend(window, ink, 0.15), _blend(window, ink, 0.35))
 
 
-def _tokens(n: int) -> str:
-    return f"{n:,} token{'' if n == 1 else 's'}"
+def _policy_label(policy: OverflowPolicy) -> str:
+    """The policy's name, as the setting's choice (in the core's words) says it."""
+    return _(_OVERFLOW.choice_labels[_OVERFLOW.choices.index(policy)])
 
 
 class ContextMeter(QToolButton):
@@ -105,6 +100,11 @@ class ContextMeter(QToolButton):
         self._policy: OverflowPolicy = "drop-oldest"
         self.clicked.connect(self._show_menu)
         self._refresh()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self._refresh()
+        self.updateGeometry()  # its widest text is the new language's
 
     # -- what the window feeds in ----------------------------------------------------------
 
@@ -158,12 +158,12 @@ class ContextMeter(QToolButton):
         menu.setObjectName("contextPolicyMenu")
         # Not WA_DeleteOnClose: choosing an action hides a menu without closing it.
         menu.aboutToHide.connect(menu.deleteLater)
-        header = menu.addAction("When this chat outgrows the context")
+        header = menu.addAction(self.tr("When this chat outgrows the context"))
         header.setEnabled(False)
         group = QActionGroup(menu)
         group.setExclusive(True)
         for policy in OVERFLOW_POLICIES:
-            action = QAction(_POLICY_LABELS[policy], group)
+            action = QAction(_policy_label(policy), group)
             action.setObjectName("dropOldestAction" if policy == "drop-oldest" else "stopAction")
             action.setCheckable(True)
             action.setChecked(policy == self._policy)
@@ -185,39 +185,65 @@ class ContextMeter(QToolButton):
             return f"≈{n:,}"
         return f"{'' if self._exact else '~'}{n:,}"
 
+    def _summary_text(self, parts: int) -> str:
+        """The meter's text when the documents will be summarized."""
+        return self.tr("Summary in 1 part") if parts == 1 else \
+            self.tr("Summary in {n} parts").format(n=parts)
+
     def _refresh(self) -> None:
         limit = self._limit
         if limit is None:
-            self.setText("No model")
-            lines = ["No model is loaded, so there is no context to measure yet."]
-            self.setAccessibleName("Context: no model loaded")
+            self.setText(self.tr("No model"))
+            lines = [self.tr("No model is loaded, so there is no context to measure yet.")]
+            self.setAccessibleName(self.tr("Context: no model loaded"))
         else:
             used = self._count(self._history + self._draft)
             parts = self._summary_parts if self.level() == "summary" else None
             if parts is not None:
-                plural = "s" if parts != 1 else ""
-                self.setText(f"Summary in {parts} part{plural}")
+                self.setText(self._summary_text(parts))
             else:
                 self.setText(f"{used} / {limit:,}")
-            lines = [f"This chat: {self._count(self._history)} tokens · Your message: "
-                     f"{self._count(self._draft)} · Kept for the answer: {self._room:,} · "
-                     f"Context: {_tokens(limit)}"]
+            lines = [self.tr("This chat: {history} tokens · Your message: {draft} · Kept for "
+                             "the answer: {room} · Context: {limit} tokens").format(
+                                 history=self._count(self._history),
+                                 draft=self._count(self._draft), room=f"{self._room:,}",
+                                 limit=f"{limit:,}")]
             if parts is not None:
-                lines.append(f"The documents do not fit the context with the chat: they will "
-                             f"be summarized, about {parts} part{plural} read one after "
-                             f"another, and the message answered from the summary.")
+                lines.append(
+                    self.tr("The documents do not fit the context with the chat: they will be "
+                            "summarized, about 1 part read, and the message answered from the "
+                            "summary.") if parts == 1 else
+                    self.tr("The documents do not fit the context with the chat: they will be "
+                            "summarized, about {n} parts read one after another, and the "
+                            "message answered from the summary.").format(n=parts))
             if self._server_estimates:
-                lines.append("Numbers with ≈ are estimates: the model's server cannot count "
-                             "tokens.")
+                lines.append(self.tr("Numbers with ≈ are estimates: the model's server cannot "
+                                     "count tokens."))
             elif not self._exact:
-                lines.append("Numbers with ~ are estimates until the model counts them.")
-            self.setAccessibleName(f"Context: {used} of {_tokens(limit)} used" +
-                                   (f"; the documents will be summarized in {parts} "
-                                    f"part{plural}" if parts is not None else ""))
-        lines.append(_POLICY_RULES[self._policy])
+                lines.append(self.tr("Numbers with ~ are estimates until the model counts "
+                                     "them."))
+            name = self.tr("Context: {used} of {limit} tokens used").format(
+                used=used, limit=f"{limit:,}")
+            if parts is not None:
+                name = (self.tr("Context: {used} of {limit} tokens used; the documents will be "
+                                "summarized in 1 part") if parts == 1 else
+                        self.tr("Context: {used} of {limit} tokens used; the documents will be "
+                                "summarized in {n} parts")).format(used=used, limit=f"{limit:,}",
+                                                                   n=parts)
+            self.setAccessibleName(name)
+        if self._policy == "stop":
+            lines.append(self.tr("When the chat outgrows the context, the model stops and says "
+                                 "so."))
+        else:
+            lines.append(self.tr("When the chat outgrows the context, its oldest turns are left "
+                                 "out of what the model sees (the system prompt is kept)."))
         if self.level() == "over":
-            lines.append(_POLICY_NEXT_SEND[self._policy])
-        lines.append("Click to change what this chat does.")
+            lines.append(
+                self.tr("The next answer would not fit: when you send, the model stops and says "
+                        "so instead of answering.") if self._policy == "stop" else
+                self.tr("The next answer would not fit: when you send, the oldest turns are "
+                        "left out."))
+        lines.append(self.tr("Click to change what this chat does."))
         self.setToolTip("\n".join(lines))
         self.setAccessibleDescription(" ".join(lines))
         self._draw_gauge()
@@ -280,7 +306,7 @@ class ContextMeter(QToolButton):
         text = metrics.size(Qt.TextFlag.TextShowMnemonic, self.text()).width()
         widest = max(metrics.size(Qt.TextFlag.TextShowMnemonic, t).width()
                      for t in (f"~{count} / {self._limit:,}", f"≈{count} / {self._limit:,}",
-                               "Summary in 99 parts"))
+                               self._summary_text(99)))
         return QSize(hint.width() + max(0, widest - text), hint.height())
 
 

@@ -27,15 +27,11 @@ from app.files import format_bytes
 from app.qt.appearance import follow_theme, set_text_style, set_variant
 from app.qt.controller import ChatState
 from app.qt.design import SPACE
+from app.qt.i18n import on_language_change
 from app.qt.icons import ICON_SIZE, icon
 from app.qt.safe_text import elided, plain_tooltip
 
 MAX_MODEL_CHARS = 80  # of the model's name as the empty chat shows it (all of it on hover)
-
-
-def tr(text: str) -> str:
-    """`text` in the user's language (the words outside a widget's own `tr`)."""
-    return QCoreApplication.translate("EmptyChat", text)
 
 
 @dataclass(frozen=True)
@@ -50,18 +46,25 @@ class Starter:
 
 
 def starters() -> tuple[Starter, ...]:
-    """The four starters, from what people do here most: translate, summarize, ask, write.
-    Whatever is typed after the translation's and the summary's is the text itself (the
-    presets translate or summarize all of it), so those start empty."""
+    """The four starters, from what people do here most: translate, summarize, ask, write,
+    in the language of the moment. Whatever is typed after the translation's and the
+    summary's is the text itself (the presets translate or summarize all of it), so those
+    start empty."""
     return (
-        Starter("translate", "translate", tr("Translate a text"),
-                tr("Into the language you pick")),
-        Starter("summarize", "document", tr("Summarize a document"),
-                tr("Attach, drop or paste it")),
-        Starter("qa", "question", tr("Ask a question"),
-                tr("A short, clear answer")),
-        Starter("writing", "edit", tr("Write something"),
-                tr("Draft, edit or improve"), tr("Help me write ")),
+        Starter("translate", "translate",
+                QCoreApplication.translate("EmptyChat", "Translate a text"),
+                QCoreApplication.translate("EmptyChat", "Into the language you pick")),
+        Starter("summarize", "document",
+                QCoreApplication.translate("EmptyChat", "Summarize a document"),
+                QCoreApplication.translate("EmptyChat", "Attach, drop or paste it")),
+        Starter("qa", "question",
+                QCoreApplication.translate("EmptyChat", "Ask a question"),
+                QCoreApplication.translate("EmptyChat", "A short, clear answer")),
+        Starter("writing", "edit",
+                QCoreApplication.translate("EmptyChat", "Write something"),
+                QCoreApplication.translate("EmptyChat", "Draft, edit or improve"),
+                #: Put in the message box, the caret after it: the user goes on writing.
+                QCoreApplication.translate("EmptyChat", "Help me write ")),
     )
 
 
@@ -71,14 +74,18 @@ def model_summary(entry: ModelEntry | None, info: ModelInfo | None,
     `state`: "SmolLM2 135M Instruct", "105.1 MB · on this computer"; a model of a server says
     where it runs."""
     if entry is None or state is ChatState.NO_MODEL:
-        return tr("No model loaded"), tr("Pick a model above to start chatting")
+        return (QCoreApplication.translate("EmptyChat", "No model loaded"),
+                QCoreApplication.translate("EmptyChat", "Pick a model above to start chatting"))
     if state is ChatState.LOADING or info is None:
-        return entry.display_name, tr("Loading…")
+        return entry.display_name, QCoreApplication.translate("EmptyChat", "Loading…")
     if info.is_remote:
-        return entry.display_name, tr("on {}").format(info.location)
-    parts = [format_bytes(info.size_bytes)] if info.size_bytes > 0 else []
-    parts.append(tr("on this computer"))
-    return entry.display_name, " · ".join(parts)
+        #: Where a model of a server elsewhere runs: the connection's name.
+        return entry.display_name, QCoreApplication.translate("EmptyChat", "on {server}").format(
+            server=info.location)
+    if info.size_bytes > 0:
+        return entry.display_name, QCoreApplication.translate(
+            "EmptyChat", "{size} · on this computer").format(size=format_bytes(info.size_bytes))
+    return entry.display_name, QCoreApplication.translate("EmptyChat", "on this computer")
 
 
 class StarterCard(QPushButton):
@@ -91,18 +98,15 @@ class StarterCard(QPushButton):
         self.starter = starter
         self.setObjectName(f"starter_{starter.preset}")
         set_variant(self, "card")
-        self.setAccessibleName(starter.title)
-        self.setAccessibleDescription(starter.hint)
-        self.setToolTip(starter.hint)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.glyph = QLabel()
         self.glyph.setObjectName("starterIcon")
         follow_theme(self.glyph, lambda: self.glyph.setPixmap(
             icon(starter.icon, "link").pixmap(QSize(ICON_SIZE, ICON_SIZE))))
-        self.title = QLabel(starter.title)
+        self.title = QLabel()
         self.title.setObjectName("starterTitle")
-        self.hint = QLabel(starter.hint)
+        self.hint = QLabel()
         self.hint.setObjectName("starterHint")
         set_text_style(self.hint, "caption")
         words = QVBoxLayout()
@@ -118,6 +122,16 @@ class StarterCard(QPushButton):
         for label in (self.glyph, self.title, self.hint):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
             label.setTextFormat(Qt.TextFormat.PlainText)
+        self.show_starter(starter)
+
+    def show_starter(self, starter: Starter) -> None:
+        """Its words (the same starter in another language)."""
+        self.starter = starter
+        self.setAccessibleName(starter.title)
+        self.setAccessibleDescription(starter.hint)
+        self.setToolTip(starter.hint)
+        self.title.setText(starter.title)
+        self.hint.setText(starter.hint)
 
     def sizeHint(self) -> QSize:
         return self._row.totalSizeHint()
@@ -166,15 +180,15 @@ class EmptyChat(QWidget):
         glyph = QLabel()
         follow_theme(glyph, lambda: glyph.setPixmap(
             icon("attach", "muted").pixmap(QSize(ICON_SIZE, ICON_SIZE))))
-        words = QLabel(self.tr("Drop a file here to ask about it or summarize it"))
-        words.setObjectName("dropHintText")
-        set_text_style(words, "caption")
+        self.drop_words = QLabel()
+        self.drop_words.setObjectName("dropHintText")
+        set_text_style(self.drop_words, "caption")
         hint_row = QHBoxLayout(self.drop_hint)
         hint_row.setContentsMargins(SPACE.m, SPACE.m, SPACE.m, SPACE.m)
         hint_row.setSpacing(SPACE.s)
         hint_row.addStretch(1)
         hint_row.addWidget(glyph)
-        hint_row.addWidget(words)
+        hint_row.addWidget(self.drop_words)
         hint_row.addStretch(1)
 
         self._column = column = QVBoxLayout(self)
@@ -188,10 +202,34 @@ class EmptyChat(QWidget):
         column.addSpacing(SPACE.l)
         column.addWidget(self.drop_hint)
         column.addStretch(3)
-        self.set_model(*model_summary(None, None, ChatState.NO_MODEL))
+        # What `show_model` was told last: the model's words are made again from it in a new
+        # language. None: `set_model` was given the words.
+        self._model: tuple[ModelEntry | None, ModelInfo | None, ChatState] | None = None
+        self.show_model(None, None, ChatState.NO_MODEL)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.drop_words.setText(self.tr("Drop a file here to ask about it or summarize it"))
+        for card, starter in zip(self.cards, starters(), strict=True):
+            card.show_starter(starter)
+        if self._model is not None:
+            self.show_model(*self._model)
+        if self.isVisible():  # the cards' words changed their width
+            self._fit_cards()
+
+    def show_model(self, entry: ModelEntry | None, info: ModelInfo | None,
+                   state: ChatState) -> None:
+        """The model in use, as `model_summary` says it (again in a new language)."""
+        self._set_model(*model_summary(entry, info, state))
+        self._model = entry, info, state
 
     def set_model(self, name: str, detail: str) -> None:
-        """The model in use, and a detail (its size, where it runs)."""
+        """The model in use, and a detail (its size, where it runs), in words."""
+        self._set_model(name, detail)
+        self._model = None
+
+    def _set_model(self, name: str, detail: str) -> None:
         self.model_name.setText(elided(name, MAX_MODEL_CHARS))
         self.model_name.setToolTip(plain_tooltip(name) if len(name) > MAX_MODEL_CHARS else "")
         self.model_detail.setText(detail)
@@ -209,7 +247,10 @@ class EmptyChat(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._fit_cards()
+
+    def _fit_cards(self) -> None:
         margins = self._column.contentsMargins()
-        room = event.size().width() - margins.left() - margins.right()
+        room = self.width() - margins.left() - margins.right()
         widest = max(card.minimumSizeHint().width() for card in self.cards)
         self._lay_out_cards(2 if room >= 2 * widest + self._grid.horizontalSpacing() else 1)

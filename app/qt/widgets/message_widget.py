@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QEnterEvent,
     QFontMetricsF,
@@ -77,7 +77,6 @@ from app.qt.widgets.thinking_block import ThinkingBlock
 _BLOCK_SPACING_PX = 12  # Qt's margin around a <p>
 # How long a Copy button or a code block's Copy link says "Copied" after a click.
 COPIED_FEEDBACK_MS = 1500
-COPY, COPIED = "Copy", "Copied"
 ACTION_ICON_PX = SPACE.l
 # The user's bubble is at most about this many characters of body text wide; a shorter
 # question's bubble is as wide as its longest line.
@@ -95,7 +94,7 @@ _heights: list[int] = []
 def _buttons_height() -> int:
     """How tall the message's icon buttons are, in the style in use (measured once)."""
     if not _heights:
-        probe = icon_button("copy", "Copy", size=ACTION_ICON_PX)
+        probe = icon_button("copy", "", size=ACTION_ICON_PX)
         probe.ensurePolished()
         _heights.append(probe.sizeHint().height())
         probe.deleteLater()
@@ -116,18 +115,31 @@ class _VersionNav(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self.previous = icon_button("versions_prev", self.tr("Previous version"),
-                                    object_name="previousVersion", size=ACTION_ICON_PX)
+        self.previous = icon_button("versions_prev", "", object_name="previousVersion",
+                                    size=ACTION_ICON_PX)
         self.label = QLabel()
         self.label.setObjectName("versionLabel")
         set_text_style(self.label, "caption")
-        self.next = icon_button("versions_next", self.tr("Next version"),
-                                object_name="nextVersion", size=ACTION_ICON_PX)
+        self.next = icon_button("versions_next", "", object_name="nextVersion",
+                                size=ACTION_ICON_PX)
         self.previous.clicked.connect(lambda: request("previous"))
         self.next.clicked.connect(lambda: request("next"))
         for widget in (self.previous, self.label, self.next):
             widget.setCursor(Qt.CursorShape.PointingHandCursor)
             layout.addWidget(widget)
+        self._retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # (An event rather than `on_language_change`: a long chat has many of these.)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+
+    def _retranslate(self) -> None:
+        for button, text in ((self.previous, self.tr("Previous version")),
+                             (self.next, self.tr("Next version"))):
+            button.setToolTip(text)
+            button.setAccessibleName(text)
 
 
 class _MessageActions(QWidget):
@@ -139,9 +151,8 @@ class _MessageActions(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self.copy = icon_button("copy", self.tr("Copy this message"),
-                                accessible_name=self.tr("Copy"),
-                                object_name="copyMessageButton", size=ACTION_ICON_PX)
+        self.copy = icon_button("copy", "", object_name="copyMessageButton",
+                                size=ACTION_ICON_PX)
         self.copy.clicked.connect(copy)
         self._copied = QTimer(self)
         self._copied.setSingleShot(True)
@@ -150,14 +161,27 @@ class _MessageActions(QWidget):
         # Edit or Regenerate, by role (`show_role`).
         self.redo = icon_button("edit", "", object_name="redoButton", size=ACTION_ICON_PX)
         self.redo.clicked.connect(lambda: request("redo"))
-        self.delete = icon_button("delete", self.tr("Delete this message and what follows it"),
-                                  accessible_name=self.tr("Delete"),
-                                  object_name="deleteMessageButton", size=ACTION_ICON_PX)
+        self.delete = icon_button("delete", "", object_name="deleteMessageButton",
+                                  size=ACTION_ICON_PX)
         self.delete.clicked.connect(lambda: request("delete"))
         self._user: bool | None = None
         for button in (self.copy, self.redo, self.delete):
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             layout.addWidget(button)
+        self._retranslate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # (An event rather than `on_language_change`: a long chat has many of these.)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+
+    def _retranslate(self) -> None:
+        self._name_copy(self._copied.isActive())
+        self.delete.setToolTip(self.tr("Delete this message and what follows it"))
+        self.delete.setAccessibleName(self.tr("Delete"))
+        if self._user is not None:
+            self._name_redo(self._user)
 
     def show_role(self, user: bool) -> None:
         """Edit for a question, Regenerate for an answer."""
@@ -165,6 +189,9 @@ class _MessageActions(QWidget):
             return
         self._user = user
         set_icon(self.redo, "edit" if user else "regenerate")
+        self._name_redo(user)
+
+    def _name_redo(self, user: bool) -> None:
         self.redo.setAccessibleName(self.tr("Edit") if user else self.tr("Regenerate"))
         self.redo.setToolTip(
             self.tr("Ask again with changed words: a new version of this question") if user
@@ -174,14 +201,20 @@ class _MessageActions(QWidget):
         """Say on the button, for a moment, that the message is on the clipboard: a check
         mark, and its name and tooltip."""
         set_icon(self.copy, "check")
-        self.copy.setAccessibleName(self.tr("Copied to the clipboard"))
-        self.copy.setToolTip(self.tr("Copied to the clipboard"))
+        self._name_copy(True)
         self._copied.start()
 
     def _show_copy(self) -> None:
         set_icon(self.copy, "copy")
-        self.copy.setAccessibleName(self.tr("Copy"))
-        self.copy.setToolTip(self.tr("Copy this message"))
+        self._name_copy(False)
+
+    def _name_copy(self, copied: bool) -> None:
+        if copied:
+            self.copy.setAccessibleName(self.tr("Copied to the clipboard"))
+            self.copy.setToolTip(self.tr("Copied to the clipboard"))
+        else:
+            self.copy.setAccessibleName(self.tr("Copy"))
+            self.copy.setToolTip(self.tr("Copy this message"))
 
 
 class _Bubble(QFrame):
@@ -455,8 +488,9 @@ class MessageWidget(QFrame):
             rendered = self._renderer.render(message.content)
             self._code_blocks = rendered.code_blocks
             self._links, self._tables = rendered.links, rendered.tables
+            no_answer = self.tr("(no answer)")
             self.body.setHtml(rendered.html + rendered.notice if message.content
-                              else "<p><i>(no answer)</i></p>")
+                              else f"<p><i>{html.escape(no_answer)}</i></p>")
         self._show_thinking(message)
         self._show_warning(message)
         self.footer.setText(footer_text(message, can_go_on=last))
@@ -473,7 +507,7 @@ class MessageWidget(QFrame):
         if chip.text() != shown:
             chip.setText(shown)
             chip.setToolTip(plain_tooltip(name) if len(name) > MAX_CHIP_CHARS else "")
-        self._name(self.tr("Answer from {}").format(name))
+        self._name(self.tr("Answer from {name}").format(name=name))
 
     def _name(self, name: str) -> None:
         """Who wrote the message, for a screen reader: the bubble and the chip say it only by
@@ -625,23 +659,28 @@ class MessageWidget(QFrame):
             self.show_all(scheme, index)
 
     def _show_code_copied(self, href: str) -> None:
-        """The code block's Copy link reads "Copied" for a moment."""
-        if self._replace_link_text(href, COPY, COPIED):
+        """The code block's Copy link reads "Copied" for a moment (then what it read, in the
+        renderer's words)."""
+        copied = self.tr("Copied")
+        before = self._replace_link_text(href, None, copied)
+        if before is not None and before != copied:
             QTimer.singleShot(COPIED_FEEDBACK_MS, self,
-                              lambda: self._replace_link_text(href, COPIED, COPY))
+                              lambda: self._replace_link_text(href, copied, before))
 
-    def _replace_link_text(self, href: str, old: str, new: str) -> bool:
-        """Put `new` for the text of the link to `href` that reads `old`, keeping it a link;
-        False when there is none (the message was drawn again meanwhile)."""
+    def _replace_link_text(self, href: str, old: str | None, new: str) -> str | None:
+        """Put `new` for the text of the link to `href` that reads `old` (None: whatever it
+        reads), keeping it a link; returns the text replaced, or None when there is no such
+        link (the message was drawn again meanwhile)."""
         document = self.body.document()
         block = document.begin()
         while block.isValid():
-            if old in block.text():
+            if old is None or old in block.text():
                 fragments = block.begin()
                 while not fragments.atEnd():
                     fragment = fragments.fragment()
                     link = fragment.charFormat()
-                    if link.anchorHref() == href and fragment.text() == old:
+                    if link.anchorHref() == href and (old is None or fragment.text() == old):
+                        replaced = fragment.text()
                         cursor = QTextCursor(document)
                         cursor.setPosition(fragment.position())
                         cursor.setPosition(fragment.position() + fragment.length(),
@@ -649,11 +688,11 @@ class MessageWidget(QFrame):
                         cursor.insertText(new, link)
                         streamed = self._streamed
                         if streamed is not None and fragment.position() < streamed.end:
-                            streamed.end += len(new) - len(old)  # it is kept there
-                        return True
+                            streamed.end += len(new) - len(replaced)  # it is kept there
+                        return replaced
                     fragments += 1
             block = block.next()
-        return False
+        return None
 
     def show_all(self, scheme: str, index: int = -1) -> QDialog | None:
         """Open the whole of what the message shows in part (a Show all link): the message,
@@ -662,10 +701,11 @@ class MessageWidget(QFrame):
         if scheme == TABLE_SCHEME and 0 <= index < len(self._tables):
             dialog = ShowAllTable(self._tables[index], self.window())
         elif scheme == CODE_SCHEME and 0 <= index < len(self._code_blocks):
-            dialog = ShowAllText("Code", self._code_blocks[index], code=True,
-                                 parent=self.window())
+            dialog = ShowAllText(lambda: QCoreApplication.translate("MessageWidget", "Code"),
+                                 self._code_blocks[index], code=True, parent=self.window())
         elif scheme == ALL_SCHEME:
-            dialog = ShowAllText("Message", self._content, parent=self.window())
+            dialog = ShowAllText(lambda: QCoreApplication.translate("MessageWidget", "Message"),
+                                 self._content, parent=self.window())
         if dialog is not None:
             dialog.show()
         return dialog

@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont, QPainter, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QApplication,
@@ -32,6 +41,7 @@ from app.core.models.library import ModelEntry, distinct_names, list_models
 from app.files import format_bytes
 from app.qt.appearance import colors_for
 from app.qt.design import SPACE
+from app.qt.i18n import on_language_change
 from app.qt.remote_models import Probe, RemoteModels
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.widgets.models.fit_badge import badge_colours
@@ -39,13 +49,39 @@ from app.qt.workers.background import BackgroundCall
 
 MANAGE_MODELS = "manage-models"  # the picker's last item: opens the Models page
 HEADER = "header"  # a group's title: not a model, never selected
-BUILT_IN, INSTALLED = "Built in", "Installed"  # the groups of the models on this computer
+# The groups of the models on this computer, as their headers read in English (`_group`).
+BUILT_IN, INSTALLED = "Built in", "Installed"
 REACHABLE, UNREACHABLE, ASKING = "●", "○", "◌"
 MAX_TIP_CHARS = 300  # of a server's error, in a header's tooltip
 DEFAULT_CONTEXT = 4096  # tokens the fit is measured for when the window says nothing
 # A model row's facts, painted after its name (`ModelRowDelegate`).
 DETAIL_ROLE = Qt.ItemDataRole.UserRole + 10  # "1.2 GB · Q4_K_M"
 FIT_ROLE = Qt.ItemDataRole.UserRole + 11  # a `fit.Verdict`
+
+
+def verdict_text(verdict: fit.Verdict) -> str:
+    """A fit's pill: "fits", "tight" or "too big", in the language of the moment."""
+    if verdict is fit.Verdict.FITS:
+        return QCoreApplication.translate("ModelPicker", "fits")
+    if verdict is fit.Verdict.TIGHT:
+        return QCoreApplication.translate("ModelPicker", "tight")
+    return QCoreApplication.translate("ModelPicker", "too big")
+
+
+def _fit_tip(verdict: fit.Verdict, n_ctx: int) -> str:
+    """A model row's tooltip line on its fit."""
+    n = f"{n_ctx:,}"
+    if verdict is fit.Verdict.FITS:
+        return QCoreApplication.translate(
+            "ModelPicker", "fits in memory with a context of {n} tokens (a rough estimate "
+            "from its size)").format(n=n)
+    if verdict is fit.Verdict.TIGHT:
+        return QCoreApplication.translate(
+            "ModelPicker", "tight in memory with a context of {n} tokens (a rough estimate "
+            "from its size)").format(n=n)
+    return QCoreApplication.translate(
+        "ModelPicker", "too big for memory with a context of {n} tokens (a rough estimate "
+        "from its size)").format(n=n)
 
 
 class ModelRowDelegate(QStyledItemDelegate):
@@ -85,7 +121,7 @@ class ModelRowDelegate(QStyledItemDelegate):
             painter.setBrush(QColor(background))
             painter.drawRoundedRect(rect, pill.height() / 2, pill.height() / 2)
             painter.setPen(QColor(text))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, verdict.value)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, verdict_text(verdict))
             right -= pill.width() + SPACE.s
         if detail:
             painter.setPen(QColor(tokens.selection_text if selected else tokens.muted))
@@ -100,7 +136,8 @@ class ModelRowDelegate(QStyledItemDelegate):
         if not isinstance(verdict, fit.Verdict):
             return QSize(0, 0)
         metrics = opt.fontMetrics
-        return QSize(metrics.horizontalAdvance(verdict.value) + SPACE.m, metrics.height())
+        return QSize(metrics.horizontalAdvance(verdict_text(verdict)) + SPACE.m,
+                     metrics.height())
 
     def sizeHint(self, option: QStyleOptionViewItem,
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
@@ -170,16 +207,30 @@ class ModelPicker(QComboBox):
         # window's controller tells).
         self.context_length: Callable[[], int] = lambda: DEFAULT_CONTEXT
         self.setItemDelegate(ModelRowDelegate(self))
-        self.setAccessibleName(self.tr("Model"))
         self.setMinimumContentsLength(28)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.setToolTip(plain_tooltip(f"Models folder: {models_dir}"))
         self.currentIndexChanged.connect(self._on_index_changed)
         self.activated.connect(self._on_activated)
         if remotes is not None:
             remotes.probed.connect(self._on_probed)
             remotes.changed.connect(lambda: self.refresh(learn=False))
+        self._name_it()
         self.refresh()
+        on_language_change(self, self._retranslate)
+
+    def _name_it(self) -> None:
+        self.setAccessibleName(self.tr("Model"))
+        self.setToolTip(plain_tooltip(self.tr("Models folder: {folder}").format(
+            folder=self.models_dir)))
+
+    def _retranslate(self) -> None:
+        """Its words, and the list's, in the language of the moment."""
+        self._name_it()
+        self.refresh(learn=False)
+
+    def _group(self, builtin: bool) -> str:
+        """The header of the models on this computer: built in, or installed."""
+        return self.tr("Built in") if builtin else self.tr("Installed")
 
     def refresh(self, learn: bool = True) -> None:
         """List the models again; with `learn`, read new files' headers and ask the
@@ -196,25 +247,25 @@ class ModelPicker(QComboBox):
         for entry, name in zip(entries, distinct_names(entries), strict=True):
             if headers and entry.builtin != group:
                 group = entry.builtin
-                self._add_header(BUILT_IN if entry.builtin else INSTALLED)
-            self.addItem(f"{name} (built-in)" if entry.builtin else name, entry)
+                self._add_header(self._group(entry.builtin))
+            self.addItem(self.tr("{name} (built-in)").format(name=name) if entry.builtin
+                         else name, entry)
             row = self.count() - 1
             detail, verdict = model_facts(entry, name, n_ctx, available)
             self.setItemData(row, detail or None, DETAIL_ROLE)
             self.setItemData(row, verdict, FIT_ROLE)
             tip = str(entry.path) + (f"\n{detail}" if detail else "") + (
-                f"\n{verdict.value} in memory with a context of {n_ctx:,} tokens (a rough "
-                "estimate from its size)" if verdict is not None else "")
+                f"\n{_fit_tip(verdict, n_ctx)}" if verdict is not None else "")
             self.setItemData(row, plain_tooltip(tip), Qt.ItemDataRole.ToolTipRole)
         if learn:
             self._learn([e.path for e in entries if not e.builtin and names.known(e.path) is None])
         if not entries:
-            self.addItem("No model installed", None)
+            self.addItem(self.tr("No model installed"), None)
         for connection in connections:
             assert self.remotes is not None
             self._add_group(connection.name, self.remotes.probe_of(connection.name), current)
         self.insertSeparator(self.count())
-        self.addItem("Manage models…", MANAGE_MODELS)
+        self.addItem(self.tr("Manage models…"), MANAGE_MODELS)
         if current is None or not self.select_path(current.path):
             self.select_first()
         self._previous = self.currentIndex()
@@ -240,11 +291,12 @@ class ModelPicker(QComboBox):
         current model stays listed while its server does not answer."""
         assert self.remotes is not None
         if probe is None:
-            self._add_header(f"{ASKING} {name} · asking…")
+            self._add_header(self.tr("{mark} {name} · asking…").format(mark=ASKING, name=name))
         elif probe.reachable:
             self._add_header(f"{REACHABLE} {name}", f"{name}: {probe.connection.url}")
         else:
-            self._add_header(f"{UNREACHABLE} {name} · unreachable",
+            self._add_header(self.tr("{mark} {name} · unreachable").format(mark=UNREACHABLE,
+                                                                           name=name),
                              elided(probe.error, MAX_TIP_CHARS))
         entries = list(probe.entries) if probe is not None else []
         if current is not None and current.remote is not None and \
@@ -255,15 +307,17 @@ class ModelPicker(QComboBox):
             assert entry.remote is not None
             self.addItem(entry.display_name, entry)
             self.setItemData(self.count() - 1, plain_tooltip(
-                f"{entry.remote.model} on {name} ({entry.remote.connection.url})"),
+                self.tr("{model} on {server} ({url})").format(
+                    model=entry.remote.model, server=name, url=entry.remote.connection.url)),
                 Qt.ItemDataRole.ToolTipRole)
         if probe is not None and probe.reachable and not entries:
-            self._add_header(f"{name} lists no models")
+            self._add_header(self.tr("{server} lists no models").format(server=name))
 
     def _learn(self, paths: list[Path]) -> None:
         if not paths or self._learning is not None:
             return
-        self._learning = BackgroundCall(lambda: names.learn(paths), "Reading model names")
+        self._learning = BackgroundCall(lambda: names.learn(paths),
+                                        self.tr("Reading the models' names"))
         self._learning.done.connect(self._on_learned)
         self._learning.failed.connect(self._on_learned)
         self._learning.start()
@@ -292,8 +346,9 @@ class ModelPicker(QComboBox):
             return
         probe = self.remotes.probe_of(name) if self.remotes is not None else None
         why = probe.error if probe is not None and probe.error else \
-            f"'{name}' no longer lists it."
-        self.remembered.emit(None, f"The model used last, {wanted}, is not available: {why}")
+            self.tr("'{server}' no longer lists it.").format(server=name)
+        self.remembered.emit(None, self.tr("The model used last, {model}, is not available: "
+                                           "{reason}").format(model=wanted, reason=why))
 
     def select_later(self, path: Path) -> bool:
         """Select the remote model `path` names once its connection has answered; `remembered`
@@ -373,7 +428,8 @@ class ModelPicker(QComboBox):
             detail = self.itemData(i, DETAIL_ROLE)
             verdict = self.itemData(i, FIT_ROLE)
             facts = " · ".join(str(f) for f in (
-                detail, verdict.value if isinstance(verdict, fit.Verdict) else None) if f)
+                detail, verdict_text(verdict) if isinstance(verdict, fit.Verdict) else None)
+                if f)
             action = menu.addAction(f"{text}\t{facts}" if facts else text)
             action.setToolTip(str(self.itemData(i, Qt.ItemDataRole.ToolTipRole) or ""))
             if isinstance(data, ModelEntry):

@@ -31,8 +31,10 @@ from PySide6.QtWidgets import (
 from app.core.chat.conversation import SamplingValue
 from app.core.chat.presets import Preset, PresetError, PresetLibrary
 from app.core.documents.language import DEFAULT_LANGUAGE, LANGUAGES
+from app.i18n import _
 from app.qt.appearance import set_variant
 from app.qt.design import SPACE
+from app.qt.i18n import on_language_change
 from app.qt.icons import set_icon
 from app.qt.safe_text import elided, plain_tooltip
 
@@ -41,12 +43,11 @@ EDIT_PAUSE_MS = 500  # typing that pauses this long counts as a finished edit
 MAX_CHIP_CHARS = 32  # of a preset's name on its chip (the user names their own)
 
 
-def _chip(name: str, tooltip: str, menu: QMenu) -> QPushButton:
+def _chip(name: str, menu: QMenu) -> QPushButton:
     """A chip that opens `menu`, with a caret after its text."""
     chip = QPushButton()
     chip.setObjectName(name)
     set_variant(chip, "chip")
-    chip.setToolTip(tooltip)
     chip.setMenu(menu)
     chip.setCursor(Qt.CursorShape.PointingHandCursor)
     # The caret after the text: a button draws its icon first, so the chip lays out
@@ -95,8 +96,7 @@ class PresetBar(QWidget):
         self.preset_group = QActionGroup(self)
         self.preset_group.setExclusive(True)
         self.prompt_action, self.save_action, self.delete_action = self._make_actions()
-        self.preset_chip = _chip("presetChip", self.tr("Preset: what the model is set up for"),
-                                 self.preset_menu)
+        self.preset_chip = _chip("presetChip", self.preset_menu)
 
         self.language_menu = QMenu(self)
         self.language_menu.setObjectName("languageMenu")
@@ -104,10 +104,8 @@ class PresetBar(QWidget):
         self.language_group.setExclusive(True)
         for language in LANGUAGES:
             self._add_language(language)
-        self.language_chip = _chip("languageChip", self.tr("The language to translate into"),
-                                   self.language_menu)
+        self.language_chip = _chip("languageChip", self.language_menu)
         self.language_chip.setVisible(False)
-        self._show_language(None)
 
         self.prompt_edit = self._make_prompt_edit()
         self.prompt_action.toggled.connect(self._show_prompt_edit)
@@ -124,25 +122,43 @@ class PresetBar(QWidget):
         row.addWidget(self.preset_chip)
         row.addWidget(self.language_chip)
 
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        """The bar's words in the language of the moment; the presets' names and the
+        languages' are the core's, and are read again (a chat's prompt stays as it is)."""
+        self.prompt_action.setText(self.tr("Edit system prompt"))
+        self.prompt_action.setToolTip(
+            self.tr("Show or hide the instructions the model gets first"))
+        self.save_action.setText(self.tr("Save as preset…"))
+        self.save_action.setToolTip(self.tr("Keep this system prompt as a preset of your own"))
+        self.delete_action.setText(self.tr("Delete preset"))
+        self.delete_action.setToolTip(self.tr("Delete this preset of your own"))
+        self.language_chip.setToolTip(self.tr("The language to translate into"))
+        self.prompt_edit.setPlaceholderText(self.tr("No system prompt"))
+        self.prompt_edit.setAccessibleName(self.tr("System prompt"))
+        self.prompt_edit.setToolTip(self.tr("The instructions the model gets first, in this chat"))
+        for action in self.language_group.actions():
+            action.setText(_(str(action.data())))
+        self._show_language(self._language)
         self.reload_presets()
 
     def _make_actions(self) -> tuple[QAction, QAction, QAction]:
-        prompt = QAction(self.tr("Edit system prompt"), self)
+        prompt = QAction(self)
         prompt.setObjectName("systemPromptAction")
         prompt.setCheckable(True)
-        prompt.setToolTip(self.tr("Show or hide the instructions the model gets first"))
-        save = QAction(self.tr("Save as preset…"), self)
+        save = QAction(self)
         save.setObjectName("savePresetAction")
-        save.setToolTip(self.tr("Keep this system prompt as a preset of your own"))
         save.triggered.connect(self._save_preset)
-        delete = QAction(self.tr("Delete preset"), self)
+        delete = QAction(self)
         delete.setObjectName("deletePresetAction")
-        delete.setToolTip(self.tr("Delete this preset of your own"))
         delete.triggered.connect(self._delete_preset)
         return prompt, save, delete
 
     def _add_language(self, language: str) -> QAction:
-        action = QAction(language, self.language_group)
+        # The language's name as the core says it (the prompt names it in English).
+        action = QAction(_(language), self.language_group)
         action.setCheckable(True)
         action.setData(language)
         action.triggered.connect(lambda _checked=False, a=action: self._on_language_chosen(a))
@@ -152,9 +168,6 @@ class PresetBar(QWidget):
     def _make_prompt_edit(self) -> QPlainTextEdit:
         edit = QPlainTextEdit()
         edit.setObjectName("systemPromptEdit")
-        edit.setPlaceholderText(self.tr("No system prompt"))
-        edit.setAccessibleName(self.tr("System prompt"))
-        edit.setToolTip(self.tr("The instructions the model gets first, in this chat"))
         edit.setTabChangesFocus(True)
         edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         margins = edit.contentsMargins()
@@ -243,9 +256,9 @@ class PresetBar(QWidget):
             action.setChecked(action.data() == self._preset_key)
         name = preset.name if preset is not None else self.tr("No preset")
         self.preset_chip.setText(elided(name, MAX_CHIP_CHARS))
-        self.preset_chip.setAccessibleName(self.tr("Preset: {}").format(name))
+        self.preset_chip.setAccessibleName(self.tr("Preset: {name}").format(name=name))
         self.preset_chip.setToolTip(plain_tooltip(
-            self.tr("Preset: {} (what the model is set up for)").format(name)))
+            self.tr("Preset: {name} (what the model is set up for)").format(name=name)))
         self._update_controls()
 
     # Editing the prompt
@@ -314,8 +327,10 @@ class PresetBar(QWidget):
         for action in self.language_group.actions():
             action.setChecked(action.data() == language)
         self._language = language
-        self.language_chip.setText(elided(language, MAX_CHIP_CHARS))
-        self.language_chip.setAccessibleName(self.tr("Translate into {}").format(language))
+        shown = _(language)
+        self.language_chip.setText(elided(shown, MAX_CHIP_CHARS))
+        self.language_chip.setAccessibleName(
+            self.tr("Translate into {language}").format(language=shown))
 
     def _update_controls(self) -> None:
         """The language chip and Delete preset follow the preset chosen."""
@@ -365,8 +380,8 @@ class PresetBar(QWidget):
         """Whether the user really deletes `preset` (tests replace this)."""
         box = QMessageBox(QMessageBox.Icon.Question, self.tr("Delete preset"), "", parent=self)
         box.setTextFormat(Qt.TextFormat.PlainText)  # a preset's name is the user's own text
-        box.setText(self.tr("Delete the preset “{}”? Conversations that use it keep their "
-                            "system prompt.").format(preset.name))
+        box.setText(self.tr("Delete the preset “{name}”? Conversations that use it keep their "
+                            "system prompt.").format(name=preset.name))
         box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
         return box.exec() == QMessageBox.StandardButton.Yes
 

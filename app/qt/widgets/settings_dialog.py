@@ -50,6 +50,7 @@ from app.core.settings.schema import (
     Value,
     validate,
 )
+from app.i18n import _
 from app.qt.appearance import (
     ERROR_TEXT,
     NOTICE_BANNER,
@@ -59,27 +60,23 @@ from app.qt.appearance import (
     set_text_style,
 )
 from app.qt.design import SPACE
-from app.qt.hardware import READING
+from app.qt.i18n import on_language_change
 from app.qt.icons import icon
 from app.qt.widgets.connections_page import ABOUT, SAVING, ConnectionsPage
 from app.qt.widgets.settings_rows import (
-    RELOAD_NOTE,
     Card,
     Editor,
     HardwareCard,
     SettingRow,
     caption,
     editor_for,
+    reload_note,
     reset_button,
     tooltip,
-    tr,
 )
 
 GPU_LAYERS = "hardware.n_gpu_layers"
-OFFLOAD_REASON = ("This llama.cpp build runs on the CPU only: it cannot offload layers to a GPU "
-                  "(see the README for CUDA, Metal and Vulkan builds).")
-READING_HARDWARE = READING
-CONNECTIONS = "Connections"
+CONNECTIONS = "Connections"  # the last section's name in `show_section` (not shown: `tr`)
 # The size the dialog opens at, in characters and lines of its font: room for a row's words,
 # a slider and its value side by side. It opens smaller in a smaller window.
 DEFAULT_CHARS, DEFAULT_LINES = 132, 46
@@ -144,21 +141,24 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: SettingsFile, model_key: str | None = None,
                  model_label: str | None = None, *, hardware: Hardware | None = None,
-                 offload_reason: str = OFFLOAD_REASON, connections: Connections | None = None,
+                 offload_reason: str | None = None, connections: Connections | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
-        self.setWindowTitle(self.tr("Settings"))
         self.setSizeGripEnabled(True)
         self.settings = settings
         self.model_key = model_key
+        self.model_label = model_label
         self.hardware = hardware
-        self.offload_reason = offload_reason
+        self._offload_reason = offload_reason  # None: this build's, in the reader's language
         self._editors: dict[str, Editor] = {s.key: editor_for(s) for s in SETTINGS}
         self._resets: dict[str, QToolButton] = {}
+        self._rows: list[SettingRow] = []
+        self._cards: list[tuple[Card, str, bool]] = []  # and its section, all needing a reload
         self._loaded: dict[str, Value] = {}  # each widget's value as loaded from the scope
         self._pending_reset: set[str] = set()  # rows the user reset since then
-        self._titles: list[tuple[str, str]] = []  # each page's title and summary
+        self._groups: list[str] = []  # each page's group (or CONNECTIONS), in order
+        self._restores: list[QPushButton] = []
         self.connections = connections
         self._sized = False  # opened once at its size hint
 
@@ -176,7 +176,59 @@ class SettingsDialog(QDialog):
         self._page_shown(self.pages.currentIndex())
         self.scope.currentIndexChanged.connect(lambda _index: self._load())
         self._load()
+        self._retranslate()
+        on_language_change(self, self._retranslate)
 
+    @property
+    def offload_reason(self) -> str:
+        """Why GPU layers cannot be set on this build, in the reader's language."""
+        if self._offload_reason is not None:
+            return self._offload_reason
+        return self.tr("This llama.cpp build runs on the CPU only: it cannot offload layers to "
+                       "a GPU (see the README for CUDA, Metal and Vulkan builds).")
+
+    def _retranslate(self) -> None:
+        """Every word of the dialog in the language of the moment; the values in the editors,
+        the page shown and what was changed and not yet applied stay as they are."""
+        self.setWindowTitle(self.tr("Settings"))
+        self.sections.setAccessibleName(self.tr("Settings sections"))
+        if self._read_only is not None:
+            self._read_only.setText(self.tr(
+                "These settings {reason}. Changes made here apply to this session only and are "
+                "not saved.").format(reason=self.settings.read_only_reason))
+        self.scope_label.setText(self.tr("Apply to:"))
+        self.scope.setAccessibleName(self.tr("Apply to"))
+        if self.model_key is not None:
+            self.scope.setItemText(0, self.tr("All models"))
+            self.scope.setItemText(1, self.tr("{model} only").format(
+                model=self.model_label or self.model_key))
+            self.scope.setToolTip(self.tr("Change the values for every model, or only for "
+                                          "this one (its own values win over the others)"))
+        for row, group in enumerate(self._groups):
+            self.sections.item(row).setText(self._page_title(group))
+        for card, section, all_reload in self._cards:
+            card.set_words(_(section), reload_note() if all_reload else "")
+        for setting_row in self._rows:
+            setting_row.retranslate()
+        for restore in self._restores:
+            restore.setText(self.tr("Restore defaults"))
+            restore.setToolTip(self.tr("Show this page's defaults; OK or Apply then forgets "
+                                       "your values."))
+        if self.hardware_card is not None:
+            self.hardware_card.retranslate()
+        self._offload_note.setText(self.offload_reason)
+        self._show_offload()
+        self.sections.updateGeometry()  # its widest name is another
+        self._page_shown(self.pages.currentIndex())
+
+    def _page_title(self, group: str) -> str:
+        return self.tr("Connections") if group == CONNECTIONS else _(group)
+
+    def _page_summary(self, group: str) -> str:
+        if group == CONNECTIONS:
+            assert self.connections_page is not None
+            return self.connections_page.tr(ABOUT)
+        return _(GROUP_SUMMARIES.get(group, ""))
     # Building
 
     def _build_side(self) -> QWidget:
@@ -208,10 +260,9 @@ class SettingsDialog(QDialog):
         main = QVBoxLayout()
         main.setContentsMargins(SPACE.xl, SPACE.l, SPACE.xl, SPACE.l)
         main.setSpacing(SPACE.s)
+        self._read_only: QLabel | None = None
         if settings.read_only:
-            banner = QLabel(self.tr("These settings {reason}. Changes made here apply to this "
-                                    "session only and are not saved.").format(
-                                        reason=settings.read_only_reason))
+            self._read_only = banner = QLabel()
             banner.setTextFormat(Qt.TextFormat.PlainText)
             banner.setObjectName("settingsReadOnly")
             banner.setWordWrap(True)
@@ -225,9 +276,9 @@ class SettingsDialog(QDialog):
         main.addWidget(self.subtitle)
         main.addSpacing(SPACE.xs)
         main.addWidget(self.pages, 1)
+        self.hardware_card: HardwareCard | None = None
         for group in GROUPS:
-            self._add_page(self._page(group), tr(group), tr(GROUP_SUMMARIES.get(group, "")),
-                           SECTION_ICONS.get(group, "settings"))
+            self._add_page(self._page(group), group, SECTION_ICONS.get(group, "settings"))
         self.connections_page = (self._connections_page(self.connections) if self.connections
                                  is not None else None)
 
@@ -249,15 +300,11 @@ class SettingsDialog(QDialog):
         """"Apply to": all models, or the model `model_key` only (hidden without one)."""
         self.scope = QComboBox()
         self.scope.setObjectName("settingsScope")
-        self.scope_label = QLabel(self.tr("Apply to:"))
+        self.scope_label = QLabel()
         self.scope_label.setBuddy(self.scope)
-        self.scope.setAccessibleName(self.tr("Apply to"))
         if model_key is not None:
-            self.scope.addItem(self.tr("All models"), None)
-            self.scope.addItem(self.tr("{model} only").format(model=model_label or model_key),
-                               model_key)
-            self.scope.setToolTip(self.tr("Change the values for every model, or only for "
-                                          "this one (its own values win over the others)"))
+            self.scope.addItem("", None)
+            self.scope.addItem("", model_key)
             header.addWidget(self.scope_label)
             header.addWidget(self.scope)
         else:
@@ -265,12 +312,13 @@ class SettingsDialog(QDialog):
                 widget.setParent(self)
                 widget.hide()
 
-    def _add_page(self, page: QWidget, title: str, summary: str, icon_name: str) -> None:
+    def _add_page(self, page: QWidget, group: str, icon_name: str) -> None:
+        """A page for `group` (or CONNECTIONS), named in the list (`_retranslate`)."""
         self.pages.addWidget(page)
-        self.sections.addItem(QListWidgetItem(title))
+        self.sections.addItem(QListWidgetItem())
         self._section_icons.append(icon_name)
         follow_theme(self.sections, self._draw_section_icons)  # again in a new theme's colours
-        self._titles.append((title, summary))
+        self._groups.append(group)
 
     def _draw_section_icons(self) -> None:
         for row, name in enumerate(self._section_icons):
@@ -293,15 +341,14 @@ class SettingsDialog(QDialog):
             sections.setdefault(setting.section or group, []).append(setting)
         for section, members in sections.items():
             all_reload = all(s.reload for s in members)
-            card = Card(tr(section), tr(RELOAD_NOTE) if all_reload else "",
-                        f"settingsCard.{group}.{section}")
+            card = Card("", "", f"settingsCard.{group}.{section}")
+            self._cards.append((card, section, all_reload))
             for setting in members:
                 card.add(self._row(setting, note=setting.reload and not all_reload))
             column.addWidget(card)
-        restore = QPushButton(self.tr("Restore defaults"))
+        restore = QPushButton()
         restore.setObjectName(f"restoreDefaults.{group}")
-        restore.setToolTip(self.tr("Show this page's defaults; OK or Apply then forgets your "
-                                   "values."))
+        self._restores.append(restore)
         restore.setAutoDefault(False)
         restore.clicked.connect(lambda: self.restore_defaults(group))
         bottom = QHBoxLayout()
@@ -323,9 +370,10 @@ class SettingsDialog(QDialog):
         reset = reset_button(setting)
         reset.clicked.connect(lambda: self.reset_row(setting.key))
         self._resets[setting.key] = reset
-        row = SettingRow(setting, editor, reset, tr(RELOAD_NOTE) if note else "")
+        row = SettingRow(setting, editor, reset, note)
+        self._rows.append(row)
         if setting.key == GPU_LAYERS:  # shown when the build cannot offload
-            self._offload_note = caption(self.offload_reason, "gpuLayersReason")
+            self._offload_note = caption("", "gpuLayersReason")
             row.notes.addWidget(self._offload_note)
         return row
 
@@ -333,8 +381,8 @@ class SettingsDialog(QDialog):
         page = ConnectionsPage(connections)
         page.connectionsChanged.connect(self.connectionsChanged)
         self.finished.connect(page.stop_tests)
-        page.intro.setText(page.tr(SAVING))  # what it is for is said under its title
-        self._add_page(page, self.tr(CONNECTIONS), page.tr(ABOUT), "connections")
+        page.show_intro(SAVING)  # what it is for is said under its title
+        self._add_page(page, CONNECTIONS, "connections")
         return page
 
     def show_section(self, name: str) -> None:
@@ -352,7 +400,8 @@ class SettingsDialog(QDialog):
         greyed out on their page."""
         if self.sections.currentRow() != index:
             self.sections.setCurrentRow(index)
-        title, summary = self._titles[index]
+        group = self._groups[index]
+        title, summary = self._page_title(group), self._page_summary(group)
         self.title.setText(title)
         self.subtitle.setText(summary)
         self.subtitle.setVisible(bool(summary))
@@ -397,7 +446,8 @@ class SettingsDialog(QDialog):
     def set_hardware(self, hardware: Hardware) -> None:
         """Show a fresh reading of the machine, and allow GPU layers as its build does."""
         self.hardware = hardware
-        self.hardware_card.set_hardware(hardware)
+        if self.hardware_card is not None:
+            self.hardware_card.set_hardware(hardware)
         self._show_offload()
 
     def _show_offload(self) -> None:

@@ -11,6 +11,7 @@ sheet (`appearance.set_variant` / `set_text_style`); nothing here sets a colour.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import os
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.core.engine.devices import Hardware
 from app.core.settings.schema import TEXT_MAX_CHARS, Setting, Value, allowed
+from app.i18n import LANGUAGES, _
 from app.qt.appearance import set_text_style, set_variant
 from app.qt.design import SPACE
 from app.qt.hardware import hardware_facts
@@ -44,32 +46,76 @@ from app.qt.icons import icon_button
 
 FONT_SIZE = "app.font_size"
 FLOAT_DECIMALS = 2
-# What an optional setting's empty value (None) is called in its spin box.
-OPTIONAL_TEXT = {"sampling.max_tokens": "half the context", "sampling.seed": "random"}
-# What an empty text setting means, shown in its empty box.
-TEXT_PLACEHOLDER = {"server.cors_origins": "none (e.g. https://example.com)"}
 TEXT_MIN_CHARS = 36  # a text box is about this many characters wide
 SLIDER_MIN_CHARS = 24  # a slider is at least about this many characters wide
 FONT_SLIDER_MIN_CHARS = 16  # the text size's, which shares its row with the "Aa" preview
 SUMMARY_MIN_CHARS = 22  # a row's explanation is at least about this many characters wide
 VALUE_CHARS = 18  # the box beside a slider is at least about this many characters wide
-CUSTOM_ITEM = "Custom"  # the item of a number's words that lets the number be typed
 # Where a special setting's number starts when the user first picks "Custom".
 NUMBER_START = {"hardware.n_threads": os.cpu_count() or 1,
                 "hardware.n_threads_batch": os.cpu_count() or 1}
-RELOAD_NOTE = "Applies when the model reloads."
-PREVIEW_TEXT = "Aa"
+
+# The panel's own words are said in the settings dialog's translation context; the settings'
+# labels, summaries, descriptions and sections are the schema's, said by the core (`_`).
 
 
-def tr(text: str) -> str:
-    """`text` in the user's language (the settings panel's translation context)."""
-    return QCoreApplication.translate("SettingsDialog", text)
+def reload_note() -> str:
+    """The line under a setting (or over a section) that takes effect only on a reload."""
+    return QCoreApplication.translate("SettingsDialog", "Applies when the model reloads.")
+
+
+def optional_text(key: str) -> str:
+    """What an optional setting's empty value (None) is called in its spin box."""
+    if key == "sampling.max_tokens":
+        return QCoreApplication.translate("SettingsDialog", "half the context")
+    if key == "sampling.seed":
+        return QCoreApplication.translate("SettingsDialog", "random")
+    return QCoreApplication.translate("SettingsDialog", "none")
+
+
+def text_placeholder(key: str) -> str:
+    """What an empty text setting means, shown in its empty box ("" for none)."""
+    if key == "server.cors_origins":
+        return QCoreApplication.translate("SettingsDialog", "none (e.g. https://example.com)")
+    return ""
+
+
+def word_label(word: str) -> str:
+    """A setting's word (a choice without a label of its own, or a number's special word) as
+    the panel shows it: "System", "Auto", "All"; a word it does not know, as it is."""
+    words = {
+        "system": QCoreApplication.translate("SettingsDialog", "System"),
+        "light": QCoreApplication.translate("SettingsDialog", "Light"),
+        "dark": QCoreApplication.translate("SettingsDialog", "Dark"),
+        "auto": QCoreApplication.translate("SettingsDialog", "Auto"),
+        "all": QCoreApplication.translate("SettingsDialog", "All"),
+    }
+    return words.get(word, word.capitalize() if word.isalpha() else word)
+
+
+def choice_labels(setting: Setting) -> tuple[str, ...]:
+    """How the panel names `setting`'s choices, in the reader's language; a language of the
+    *Language* setting keeps its own name ("English", "简体中文"), whatever the language."""
+    if not setting.choice_labels:
+        return tuple(word_label(choice) for choice in setting.choices)
+    return tuple(label if label in LANGUAGES.values() else _(label)
+                 for label in setting.choice_labels)
+
+
+def custom_item() -> str:
+    """The item of a number's words that lets the number be typed."""
+    return QCoreApplication.translate("SettingsDialog", "Custom")
 
 
 def tooltip(setting: Setting) -> str:
-    """The whole description of `setting` and what it accepts, as a tooltip."""
-    return (f"<p>{html.escape(tr(setting.description))}</p>"
-            f"<p>{html.escape(tr('Allowed:'))} {html.escape(allowed(setting))}.</p>")
+    """The whole description of `setting` and, for a number or a text, what it accepts, as a
+    tooltip (a choice, a special word or a box offers only what is allowed)."""
+    description = f"<p>{html.escape(_(setting.description))}</p>"
+    if setting.kind in ("bool", "choice"):
+        return description
+    accepts = allowed(dataclasses.replace(setting, special=()))
+    return description + "<p>{}</p>".format(html.escape(QCoreApplication.translate(
+        "SettingsDialog", "Allowed: {values}.").format(values=accepts)))
 
 
 class _WheelGuard(QObject):
@@ -100,15 +146,18 @@ def _guard_wheel(*widgets: QWidget) -> None:
 class Editor:
     """One setting's widget, read and written as a settings value. `widget` is named by the
     setting's key and, for a screen reader, by its label; `focus` is the part a click on the
-    row's label focuses."""
+    row's label focuses. `retranslate` says its words again in the language of the moment
+    (subclasses add theirs)."""
 
     def __init__(self, setting: Setting, widget: QWidget) -> None:
         self.setting = setting
         self.widget = widget
         self.focus: QWidget = widget
         widget.setObjectName(setting.key)
+
+    def retranslate(self) -> None:
         # The row's label names it for a screen reader too: a check box has no text of its own.
-        widget.setAccessibleName(tr(setting.label))
+        self.widget.setAccessibleName(_(self.setting.label))
 
     def value(self) -> Value:
         raise NotImplementedError
@@ -121,6 +170,7 @@ class BoolEditor(Editor):
     def __init__(self, setting: Setting) -> None:
         super().__init__(setting, QCheckBox())
         self.box: QCheckBox = self.widget  # type: ignore[assignment]
+        self.retranslate()
 
     def value(self) -> Value:
         return self.box.isChecked()
@@ -133,11 +183,15 @@ class ChoiceEditor(Editor):
     def __init__(self, setting: Setting) -> None:
         super().__init__(setting, QComboBox())
         self.combo: QComboBox = self.widget  # type: ignore[assignment]
-        labels = setting.choice_labels or tuple(
-            choice.capitalize() if choice.isalpha() else choice for choice in setting.choices)
-        for choice, label in zip(setting.choices, labels, strict=True):
-            self.combo.addItem(tr(label), choice)
+        for choice in setting.choices:
+            self.combo.addItem("", choice)
         _guard_wheel(self.combo)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        for index, label in enumerate(choice_labels(self.setting)):
+            self.combo.setItemText(index, label)
 
     def value(self) -> Value:
         return str(self.combo.currentData())
@@ -185,6 +239,7 @@ class FloatEditor(Editor):
     def __init__(self, setting: Setting) -> None:
         super().__init__(setting, _float_spin(setting))
         self.spin: QDoubleSpinBox = self.widget  # type: ignore[assignment]
+        self.retranslate()
 
     def value(self) -> Value:
         return round(self.spin.value(), FLOAT_DECIMALS)
@@ -199,8 +254,12 @@ class IntEditor(Editor):
     def __init__(self, setting: Setting) -> None:
         super().__init__(setting, _int_spin(setting, below=1 if setting.optional else 0))
         self.spin: QSpinBox = self.widget  # type: ignore[assignment]
-        if setting.optional:
-            self.spin.setSpecialValueText(tr(OPTIONAL_TEXT.get(setting.key, "none")))
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        if self.setting.optional:
+            self.spin.setSpecialValueText(optional_text(self.setting.key))
 
     def value(self) -> Value:
         number = self.spin.value()
@@ -223,7 +282,7 @@ class SliderPair(QObject):
 
     valueChanged = Signal(float)
 
-    def __init__(self, setting: Setting, spin: QSpinBox | QDoubleSpinBox, label: str,
+    def __init__(self, setting: Setting, spin: QSpinBox | QDoubleSpinBox,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.spin = spin
@@ -238,11 +297,14 @@ class SliderPair(QObject):
         self.slider.setPageStep(max(step, span // 10 // step * step))  # Page Up / Down
         self.slider.setMinimumWidth(spin.fontMetrics().averageCharWidth() * SLIDER_MIN_CHARS)
         self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.slider.setAccessibleName(label)
-        spin.setAccessibleName(tr("{label}, value").format(label=label))
         _guard_wheel(self.slider)
         self.slider.valueChanged.connect(self._slid)
         spin.valueChanged.connect(self._typed)
+
+    def name(self, label: str) -> None:
+        """Name both for a screen reader, after the setting's label."""
+        self.slider.setAccessibleName(label)
+        self.spin.setAccessibleName(self.tr("{label}, value").format(label=label))
 
     def _slid(self, position: int) -> None:
         if round(self.spin.value() * self.scale) != position:
@@ -278,11 +340,16 @@ class SliderEditor(Editor):
         self.spin: QSpinBox | QDoubleSpinBox = (
             _float_spin(setting) if setting.kind == "float" else _int_spin(setting))
         self.spin.setObjectName(f"{setting.key}.value")
-        self.pair = SliderPair(setting, self.spin, tr(setting.label), self.widget)
+        self.pair = SliderPair(setting, self.spin, self.widget)
         self.slider = self.pair.slider
         self.slider.setObjectName(f"{setting.key}.slider")
         self.focus = self.slider
         self.widget.setLayout(_line(self.slider, self.spin, stretch_first=True))
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        self.pair.name(_(self.setting.label))
 
     def value(self) -> Value:
         if isinstance(self.spin, QDoubleSpinBox):
@@ -299,22 +366,30 @@ class SpecialEditor(Editor):
 
     def __init__(self, setting: Setting) -> None:
         super().__init__(setting, QWidget())
-        label = tr(setting.label)
         self.combo = QComboBox()
         self.combo.setObjectName(f"{setting.key}.choice")
-        self.combo.setAccessibleName(label)
         for word in setting.special:
-            self.combo.addItem(tr(word.capitalize()), word)
-        self.combo.addItem(tr(CUSTOM_ITEM), None)
+            self.combo.addItem("", word)
+        self.combo.addItem("", None)
         self.spin = _int_spin(setting)
         self.spin.setObjectName(f"{setting.key}.number")
-        self.spin.setAccessibleName(tr("{label}, custom number").format(label=label))
         self.spin.setValue(NUMBER_START.get(setting.key, self.spin.minimum()))
         _guard_wheel(self.combo)
         self.combo.currentIndexChanged.connect(self._show_choice)
         self.focus = self.combo
         self.widget.setLayout(_line(self.combo, self.spin))
         self._show_choice()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        label = _(self.setting.label)
+        self.combo.setAccessibleName(label)
+        for index, word in enumerate(self.setting.special):
+            self.combo.setItemText(index, word_label(word))
+        self.combo.setItemText(len(self.setting.special), custom_item())
+        self.spin.setAccessibleName(QCoreApplication.translate(
+            "SettingsDialog", "{label}, custom number").format(label=label))
 
     def _show_choice(self) -> None:
         self.spin.setEnabled(self.combo.currentData() is None)
@@ -344,23 +419,19 @@ class FontSizeEditor(Editor):
 
     def __init__(self, setting: Setting) -> None:
         super().__init__(setting, QWidget())
-        label = tr(setting.label)
         self.spin = _int_spin(setting)
         self.spin.setObjectName(f"{setting.key}.value")
-        self.spin.setSuffix(tr(" pt"))
-        self.pair = SliderPair(setting, self.spin, label, self.widget)
+        self.pair = SliderPair(setting, self.spin, self.widget)
         self.slider = self.pair.slider
         self.slider.setObjectName(f"{setting.key}.slider")
         self.slider.setMinimumWidth(self.spin.fontMetrics().averageCharWidth()
                                     * FONT_SLIDER_MIN_CHARS)
-        self.preview = QLabel(tr(PREVIEW_TEXT))
+        self.preview = QLabel()
         self.preview.setObjectName(f"{setting.key}.preview")
-        self.preview.setAccessibleName(tr("Preview of the text size"))
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         set_variant(self.preview, "card")  # a box the size of the largest "Aa" the slider gives
         self.preview.setContentsMargins(SPACE.s, 0, SPACE.s, 0)
-        self.system = QCheckBox(tr("Use the system's size ({points} pt)").format(
-            points=system_points()))
+        self.system = QCheckBox()
         self.system.setObjectName(f"{setting.key}.system")
         self.focus = self.slider
         sizes = QHBoxLayout()
@@ -374,14 +445,29 @@ class FontSizeEditor(Editor):
         column.setSpacing(SPACE.xs)
         column.addLayout(sizes)
         column.addWidget(self.system, 0, Qt.AlignmentFlag.AlignLeft)
-        self._fit_preview(int(setting.slider_max or setting.maximum or 24))
         self.pair.valueChanged.connect(lambda _points: self._show_preview())
         self.system.toggled.connect(self._follow_system)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        self.pair.name(_(self.setting.label))
+        #: After the number of points in the text size's box (a space first).
+        self.spin.setSuffix(QCoreApplication.translate("SettingsDialog", " pt"))
+        #: The live preview of the text size: a couple of letters, drawn at the size chosen.
+        self.preview.setText(QCoreApplication.translate("SettingsDialog", "Aa"))
+        self.preview.setAccessibleName(QCoreApplication.translate(
+            "SettingsDialog", "Preview of the text size"))
+        self.system.setText(QCoreApplication.translate(
+            "SettingsDialog", "Use the system's size ({points} pt)").format(
+                points=system_points()))
+        self._fit_preview(int(self.setting.slider_max or self.setting.maximum or 24))
         self._show_preview()
 
     def _fit_preview(self, points: int) -> None:
         """Room for the preview at the slider's largest size, so the row keeps its height
         while the slider moves (a size typed past it grows the row)."""
+        self.preview.setMinimumSize(0, 0)  # its words may be another language's
         self.preview.setFont(self._font(points))
         self.preview.setMinimumSize(self.preview.sizeHint())
 
@@ -392,7 +478,8 @@ class FontSizeEditor(Editor):
 
     def _show_preview(self) -> None:
         self.preview.setFont(self._font(self.spin.value()))
-        self.preview.setToolTip(tr("Text at {points} pt").format(points=self.spin.value()))
+        self.preview.setToolTip(QCoreApplication.translate(
+            "SettingsDialog", "Text at {points} pt").format(points=self.spin.value()))
 
     def _follow_system(self, system: bool) -> None:
         self.slider.setEnabled(not system)
@@ -421,9 +508,16 @@ class TextEditor(Editor):
         self.line.setMaxLength(TEXT_MAX_CHARS)
         self.line.setClearButtonEnabled(True)
         self.line.setMinimumWidth(self.line.fontMetrics().averageCharWidth() * TEXT_MIN_CHARS)
-        placeholder = TEXT_PLACEHOLDER.get(setting.key)
-        if placeholder:
-            self.line.setPlaceholderText(tr(placeholder))
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        self.line.setPlaceholderText(text_placeholder(self.setting.key))
+        # The box's own clear button (Qt's): named, for a screen reader and on hover.
+        clear = QCoreApplication.translate("SettingsDialog", "Clear")
+        for button in self.line.findChildren(QToolButton):
+            button.setAccessibleName(clear)
+            button.setToolTip(clear)
 
     def value(self) -> Value:
         return self.line.text()
@@ -466,25 +560,25 @@ def caption(text: str, object_name: str = "") -> QLabel:
 class SettingRow(QWidget):
     """One setting: its label and its one-line summary on the left; its editor and a Reset
     button on the right, where every row's Reset lines up. `note` adds a quiet line under the
-    summary ("Applies when the model reloads.")."""
+    summary ("Applies when the model reloads."). `retranslate` says it all again in the
+    language of the moment."""
 
     def __init__(self, setting: Setting, editor: Editor, reset: QToolButton,
-                 note: str = "", parent: QWidget | None = None) -> None:
+                 note: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setting = setting
+        self.editor = editor
+        self.reset = reset
         self.setObjectName(f"{setting.key}.row")
-        self.title = QLabel(tr(setting.label))
+        self.title = QLabel()
         self.title.setObjectName(f"{setting.key}.label")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setWordWrap(True)
-        self.title.setToolTip(tooltip(setting))
         self.title.setBuddy(editor.focus)
-        self.summary = caption(tr(setting.summary or setting.description),
-                               f"{setting.key}.summary")
-        self.summary.setToolTip(tooltip(setting))
+        self.summary = caption("", f"{setting.key}.summary")
         # Narrower than this the words would stand a few to a line: the page scrolls sideways.
         self.summary.setMinimumWidth(self.summary.fontMetrics().averageCharWidth()
                                      * SUMMARY_MIN_CHARS)
-        editor.widget.setToolTip(tooltip(setting))
 
         words = QVBoxLayout()
         words.setContentsMargins(0, 0, 0, 0)
@@ -494,8 +588,9 @@ class SettingRow(QWidget):
         self.notes = QVBoxLayout()  # lines added under the summary (the GPU layers' reason)
         self.notes.setContentsMargins(0, 0, 0, 0)
         self.notes.setSpacing(SPACE.xxs)
-        if note:
-            self.notes.addWidget(caption(note))
+        self.note = caption("") if note else None
+        if self.note is not None:
+            self.notes.addWidget(self.note)
         words.addLayout(self.notes)
         words.addStretch(1)  # at the top of a row whose editor is taller
 
@@ -505,15 +600,37 @@ class SettingRow(QWidget):
         line.addLayout(words, 1)  # the words take what the editor leaves
         line.addWidget(editor.widget, 0, Qt.AlignmentFlag.AlignVCenter)
         line.addWidget(reset, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """The row's words, its editor's and its Reset's, in the language of the moment."""
+        setting = self.setting
+        tip = tooltip(setting)
+        self.title.setText(_(setting.label))
+        self.title.setToolTip(tip)
+        self.summary.setText(_(setting.summary or setting.description))
+        self.summary.setToolTip(tip)
+        self.editor.retranslate()
+        self.editor.widget.setToolTip(tip)
+        if self.note is not None:
+            self.note.setText(reload_note())
+        name_reset(self.reset, setting)
+
+
+def name_reset(button: QToolButton, setting: Setting) -> None:
+    """A row's Reset's tooltip, and its name for a screen reader (after the setting)."""
+    button.setToolTip(QCoreApplication.translate(
+        "SettingsDialog", "Reset: back to the default (for one model: to the value for all "
+        "models)"))
+    button.setAccessibleName(QCoreApplication.translate(
+        "SettingsDialog", "Reset {label}").format(label=_(setting.label)))
 
 
 def reset_button(setting: Setting) -> QToolButton:
     """The row's Reset: an icon with a tooltip, named for a screen reader by the setting."""
-    return icon_button(
-        "regenerate",
-        tr("Reset: back to the default (for one model: to the value for all models)"),
-        accessible_name=tr("Reset {label}").format(label=tr(setting.label)),
-        object_name=f"{setting.key}.reset")
+    button = icon_button("regenerate", "", object_name=f"{setting.key}.reset")
+    name_reset(button, setting)
+    return button
 
 
 class Card(QFrame):
@@ -537,9 +654,16 @@ class Card(QFrame):
         self.title.setWordWrap(True)
         set_text_style(self.title, "subtitle")
         heading.addWidget(self.title)
-        if note:
-            heading.addWidget(caption(note))
+        self.note = caption(note)
+        self.note.setVisible(bool(note))
+        heading.addWidget(self.note)
         self.column.addLayout(heading)
+
+    def set_words(self, title: str, note: str = "") -> None:
+        """The title and the note, again (in another language)."""
+        self.title.setText(title)
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
 
     def add(self, widget: QWidget) -> None:
         self.column.addWidget(widget)
@@ -551,7 +675,7 @@ class HardwareCard(Card):
     so. `text()` is the reading in one line (`Hardware.describe`)."""
 
     def __init__(self, hardware: Hardware | None, parent: QWidget | None = None) -> None:
-        super().__init__(tr("This machine"), object_name="hardwareCard", parent=parent)
+        super().__init__("", object_name="hardwareCard", parent=parent)
         self.grid = QGridLayout()
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setHorizontalSpacing(SPACE.xl)
@@ -562,7 +686,12 @@ class HardwareCard(Card):
         self.column.addWidget(self.backend)
         self.names: dict[str, QLabel] = {}
         self.values: dict[str, QLabel] = {}
-        self.set_hardware(hardware)
+        self.hardware = hardware
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.set_words(QCoreApplication.translate("SettingsDialog", "This machine"))
+        self.set_hardware(self.hardware)
 
     def _fact(self, key: str, column: int) -> tuple[QLabel, QLabel]:
         if key not in self.values:
@@ -581,6 +710,7 @@ class HardwareCard(Card):
 
     def set_hardware(self, hardware: Hardware | None) -> None:
         """Show `hardware` (None: not read yet)."""
+        self.hardware = hardware
         facts = hardware_facts(hardware)
         for column, fact in enumerate(facts.facts):
             name, value = self._fact(fact.key, column)

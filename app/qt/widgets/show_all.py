@@ -10,6 +10,7 @@ further rows as the reader scrolls. No step takes more than a few tens of millis
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.chat.markdown import MAX_WORD_CHARS, Table, cell_text
+from app.qt.i18n import on_language_change
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -62,14 +64,15 @@ class ShowAllText(QDialog):
     """A whole text, read-only: a message, or one code block (`code`: monospaced, unwrapped).
 
     A long text is put in the view a step at a time (`loading` until it is all there); Copy
-    all copies the text as it is.
+    all copies the text as it is. The `title` may be a function that says it in the language
+    of the moment: the window's title then follows a change of language.
     """
 
-    def __init__(self, title: str, text: str, code: bool = False,
+    def __init__(self, title: str | Callable[[], str], text: str, code: bool = False,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("showAllText")
-        self.setWindowTitle(title)
+        self._title = title
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(900, 650)
         self.text = QPlainTextEdit()
@@ -86,13 +89,19 @@ class ShowAllText(QDialog):
         self._loader.setInterval(0)
         self._loader.timeout.connect(self._put_next)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        copy = buttons.addButton("Copy all", QDialogButtonBox.ButtonRole.ActionRole)
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text))
+        self.copy = buttons.addButton("", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(text))
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text, 1)
         layout.addWidget(buttons)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
         self._put_next()
+
+    def _retranslate(self) -> None:
+        self.setWindowTitle(self._title() if callable(self._title) else self._title)
+        self.copy.setText(self.tr("Copy all"))
 
     @property
     def loading(self) -> bool:
@@ -165,7 +174,6 @@ class ShowAllTable(QDialog):
     def __init__(self, table: Table, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("showAllTable")
-        self.setWindowTitle("Table")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(1000, 650)
         self.model = TableModel(table, self)
@@ -175,12 +183,26 @@ class ShowAllTable(QDialog):
         self.view.setWordWrap(False)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.horizontalHeader().setDefaultSectionSize(120)
-        rows, exact = table.count_rows()
-        summary = QLabel(f"{len(table.header):,} columns, {rows:,}{'' if exact else '+'} rows")
-        summary.setTextFormat(Qt.TextFormat.PlainText)
+        self._rows = table.count_rows()
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(summary)
+        layout.addWidget(self.summary)
         layout.addWidget(self.view, 1)
         layout.addWidget(buttons)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Table"))
+        columns = len(self.model.table.header)
+        rows, exact = self._rows
+        shown_columns = self.tr("1 column") if columns == 1 else \
+            self.tr("{n} columns").format(n=f"{columns:,}")
+        count = f"{rows:,}" if exact else f"{rows:,}+"
+        shown_rows = self.tr("1 row") if rows == 1 and exact else \
+            self.tr("{n} rows").format(n=count)
+        self.summary.setText(self.tr("{columns}, {rows}").format(columns=shown_columns,
+                                                                 rows=shown_rows))

@@ -12,10 +12,11 @@ hundred characters, and the open block appends only what is new.
 
 from __future__ import annotations
 
+import html
 import math
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent, QTextCursor, QTextOption
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
@@ -26,6 +27,7 @@ from app.qt.design import SPACE
 from app.qt.safe_text import SafeTextBrowser
 from app.qt.widgets.buttons import tool_button
 from app.qt.widgets.fitted_text import FittedText
+from app.qt.widgets.message_footer import duration_text
 from app.qt.widgets.show_all import ShowAllText
 
 PREVIEW_LINES = 3
@@ -37,21 +39,14 @@ MAX_THINKING_SHOWN = MAX_RENDER_COST
 TICK_MS = 1000  # the running time's step
 
 
-def duration_text(seconds: float) -> str:
-    """"12 s", "2 min 5 s", "3 min": how long a model thought, to the second."""
-    minutes, whole = divmod(round(seconds), 60)
-    if not minutes:
-        return f"{whole} s"
-    return f"{minutes} min {whole} s" if whole else f"{minutes} min"
-
-
 def thought_label(seconds: float | None) -> str:
     """The folded block's line: how long the model thought, when that is known."""
     if seconds is None:
-        return "Thinking"
+        return QCoreApplication.translate("ThinkingBlock", "Thinking")
     if seconds < 1:
-        return "Thought for less than a second"
-    return f"Thought for {duration_text(seconds)}"
+        return QCoreApplication.translate("ThinkingBlock", "Thought for less than a second")
+    return QCoreApplication.translate("ThinkingBlock", "Thought for {duration}").format(
+        duration=duration_text(seconds))
 
 
 def _plain(text: str) -> str:
@@ -183,6 +178,16 @@ class ThinkingBlock(QFrame):
         else:
             self._timer.stop()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # Its words in the new language (an event rather than `on_language_change`: a long
+        # chat has many blocks, and this costs none of them an object).
+        if event.type() == QEvent.Type.LanguageChange and self._message is not None:
+            self._show_label()
+            if self.is_open:
+                thinking = self._message.thinking
+                self._show_more(thinking, shown_length(thinking, MAX_THINKING_SHOWN))
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._run_timer()
@@ -216,17 +221,20 @@ class ThinkingBlock(QFrame):
     def _show_label(self) -> None:
         if self._thinking_now:
             elapsed = time.monotonic() - self._started if self._started is not None else 0.0
-            label = f"Thinking… {duration_text(elapsed)}" if elapsed >= 1 else "Thinking…"
+            label = self.tr("Thinking… {duration}").format(duration=duration_text(elapsed)) \
+                if elapsed >= 1 else self.tr("Thinking…")
         else:
             label = thought_label(self._seconds())
         if label != self.toggle.text():
             self.toggle.setText(label)
         opened = self.is_open
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if opened else Qt.ArrowType.RightArrow)
-        what = "Hide the model's thinking" if opened else \
-            "Show what the model thought before it answered"
+        what = self.tr("Hide the model's thinking") if opened else \
+            self.tr("Show what the model thought before it answered")
         self.toggle.setToolTip(what)
-        self.toggle.setAccessibleName(f"{label}: {'hide' if opened else 'show'} the thinking")
+        self.toggle.setAccessibleName(
+            self.tr("{label}: hide the thinking").format(label=label) if opened
+            else self.tr("{label}: show the thinking").format(label=label))
 
     def _show_parts(self) -> None:
         message = self._message
@@ -274,16 +282,24 @@ class ThinkingBlock(QFrame):
                 cursor.movePosition(QTextCursor.MoveOperation.End)
                 cursor.insertText(_plain(thinking[len(self._shown):end]))
             self._shown = thinking[:end]
+        self._show_more(thinking, end)
+
+    def _show_more(self, thinking: str, end: int) -> None:
+        """Under an open block cut short at `end`: how much is not shown, and Show all."""
         hidden = len(thinking) - end if thinking[end:].strip() else 0
         self.more.setVisible(hidden > 0)
         if hidden:
-            self.more.setText(f"<i>{hidden:,} more characters of the thinking are not shown "
-                              'here.</i> <a href="all">Show all</a>')
+            words = self.tr("1 more character of the thinking is not shown here.") \
+                if hidden == 1 else self.tr(
+                    "{n} more characters of the thinking are not shown here.").format(
+                        n=f"{hidden:,}")
+            self.more.setText('<i>{}</i> <a href="all">{}</a>'.format(
+                html.escape(words), html.escape(self.tr("Show all"))))
 
     def show_all(self) -> ShowAllText | None:
         """The whole thinking in a window of its own (see `show_all`)."""
         if self._message is None:
             return None
-        dialog = ShowAllText("Thinking", self._message.thinking, parent=self.window())
+        dialog = ShowAllText(self.tr("Thinking"), self._message.thinking, parent=self.window())
         dialog.show()
         return dialog

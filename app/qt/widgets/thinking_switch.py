@@ -15,8 +15,10 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 from app.core.chat.conversation import SamplingValue
 from app.core.engine import GenerationParams, ModelInfo
 from app.core.settings.schema import BY_KEY
+from app.i18n import _
 from app.qt.appearance import set_variant
 from app.qt.design import SPACE
+from app.qt.i18n import on_language_change
 from app.qt.icons import set_icon
 
 _EFFORT = BY_KEY["sampling.reasoning_effort"]
@@ -38,25 +40,18 @@ class ThinkingSwitch(QWidget):
         super().__init__(parent)
         self.setObjectName("thinkingSwitch")
         # A checkable chip: highlighted while the model thinks.
-        self.toggle = QPushButton(self.tr("Thinking"))
+        self.toggle = QPushButton()
         self.toggle.setObjectName("thinkingCheck")
         self.toggle.setCheckable(True)
         set_variant(self.toggle, "chip")
         set_icon(self.toggle, "thinking")
         self.toggle.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.toggle.setToolTip(self.tr("Let the model think before it answers, in this chat. "
-                                       "Off: it answers at once, faster and shorter."))
-        self.toggle.setAccessibleDescription(
-            self.tr("The model thinks before it answers in this chat"))
         # `clicked`, not `toggled`: only the user's changes are reported.
         self.toggle.clicked.connect(self._on_clicked)
         self.effort = QComboBox()
         self.effort.setObjectName("reasoningEffort")
-        self.effort.setToolTip(self.tr("How long the model thinks before it answers, in this "
-                                       "chat: longer is slower and often better"))
-        self.effort.setAccessibleName(self.tr("Reasoning effort"))
-        for value, label in zip(_EFFORT.choices, _EFFORT.choice_labels, strict=True):
-            self.effort.addItem(self.tr("{} effort").format(label), value)
+        for value in _EFFORT.choices:
+            self.effort.addItem("", value)
         self.effort.activated.connect(self._on_effort)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -65,6 +60,21 @@ class ThinkingSwitch(QWidget):
         layout.addWidget(self.effort)
         self.offers_thinking = self.offers_effort = False
         self.set_model(None)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.toggle.setText(self.tr("Thinking"))
+        self.toggle.setToolTip(self.tr("Let the model think before it answers, in this chat. "
+                                       "Off: it answers at once, faster and shorter."))
+        self.toggle.setAccessibleDescription(
+            self.tr("The model thinks before it answers in this chat"))
+        self.effort.setToolTip(self.tr("How long the model thinks before it answers, in this "
+                                       "chat: longer is slower and often better"))
+        self.effort.setAccessibleName(self.tr("Reasoning effort"))
+        # The levels' names are the setting's ("Low", "Medium", "High"), in the core's words.
+        for index, label in enumerate(_EFFORT.choice_labels):
+            self.effort.setItemText(index, self.tr("{level} effort").format(level=_(label)))
 
     def set_model(self, info: ModelInfo | None) -> None:
         """Show the parts the model loaded offers (none without a model)."""
