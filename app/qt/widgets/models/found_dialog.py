@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.files import format_bytes
+from app.qt.i18n import on_language_change
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.models.trees import make_tree, right_align
 
@@ -27,9 +28,8 @@ class ImportFoundDialog(QDialog):
     def __init__(self, found: list[tuple[str, Path]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("importFoundDialog")
-        self.setWindowTitle("Import models found on this computer")
         self.resize(640, 360)
-        self.tree = make_tree("foundList", ["Model", "From", "Size"], None)
+        self.tree = make_tree("foundList", ["", "", ""], None)
         for where, path in found:
             try:
                 size = format_bytes(path.stat().st_size)
@@ -41,28 +41,40 @@ class ImportFoundDialog(QDialog):
             item.setCheckState(0, Qt.CheckState.Checked)
             right_align(item, 2)
             self.tree.addTopLevelItem(item)
-        self.link_choice = QRadioButton("Use them where they are (no extra disk space)")
+        self.link_choice = QRadioButton()
         self.link_choice.setObjectName("importByReference")
-        self.copy_choice = QRadioButton("Copy them into Lamplight's models folder")
+        self.copy_choice = QRadioButton()
         self.copy_choice.setObjectName("importByCopy")
         self.link_choice.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.link_choice)
         group.addButton(self.copy_choice)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.import_button = buttons.addButton("Import", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.import_button = buttons.addButton("", QDialogButtonBox.ButtonRole.AcceptRole)
         self.import_button.setObjectName("importChosenButton")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.tree.itemChanged.connect(
             lambda *_: self.import_button.setEnabled(bool(self.chosen())))
+        self.intro = QLabel()
+        self.intro.setWordWrap(True)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("These GGUF files were downloaded by other apps. Tick the ones "
-                                "to add to Lamplight."))
+        layout.addWidget(self.intro)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.link_choice)
         layout.addWidget(self.copy_choice)
         layout.addWidget(buttons)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Import models found on this computer"))
+        self.tree.setHeaderLabels([self.tr("Model"), self.tr("From"), self.tr("Size")])
+        self.link_choice.setText(self.tr("Use them where they are (no extra disk space)"))
+        self.copy_choice.setText(self.tr("Copy them into Lamplight's models folder"))
+        self.import_button.setText(self.tr("Import"))
+        self.intro.setText(self.tr("These GGUF files were downloaded by other apps. Tick the "
+                                   "ones to add to Lamplight."))
 
     @property
     def copy(self) -> bool:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
+
 from app.core.engine.gguf import GGUFError, GGUFHeader, read_header
 from app.core.models import names
 from app.core.models.names import signature_of
@@ -20,6 +22,11 @@ Signature = names.Signature | None
 Headers = dict[Path, tuple[Signature, HeaderResult]]
 
 
+def _unreadable(why: object) -> str:
+    # Read on a worker thread: translate() is safe there, a widget's tr() is not.
+    return QCoreApplication.translate("InstalledList", "unreadable: {}").format(why)
+
+
 def read_headers(paths: list[Path]) -> Headers:
     """Headers of `paths` (0.1–0.2 s each on big vocabularies): run off the GUI thread."""
     found: Headers = {}
@@ -30,8 +37,8 @@ def read_headers(paths: list[Path]) -> Headers:
             names.remember(path, header)  # the picker and the status bar show its name too
             found[path] = (signature, header)
         except (GGUFError, OSError) as exc:
-            found[path] = (signature, f"unreadable: {exc}")
+            found[path] = (signature, _unreadable(exc))
         except Exception as exc:  # whatever one file holds, the other rows keep theirs
             log.exception("reading the header of %s failed", path)
-            found[path] = (signature, f"unreadable: {type(exc).__name__}")
+            found[path] = (signature, _unreadable(type(exc).__name__))
     return found

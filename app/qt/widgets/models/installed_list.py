@@ -25,6 +25,7 @@ from app.core.models.registry import Registry
 from app.files import format_bytes
 from app.qt.appearance import ERROR_TEXT, set_style
 from app.qt.design import SPACE
+from app.qt.i18n import on_language_change
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.models.fit_badge import set_fit
 from app.qt.widgets.models.headers import Headers, read_headers
@@ -54,7 +55,6 @@ class InstalledList(QWidget):
     useRequested = Signal(object)
     deleteRequested = Signal(object)
 
-    COLUMNS = ("Model", "Params", "Quant", "Size", "Context", "Fit", "Source")
     FIT = 5
 
     def __init__(self, models_dir: Path, n_ctx: int, parent: QWidget | None = None) -> None:
@@ -64,7 +64,7 @@ class InstalledList(QWidget):
         self.in_use: Path | None = None
         self._headers: Headers = {}
         self._reading: BackgroundCall | None = None
-        self.tree = make_tree("installedList", self.COLUMNS, self.FIT)
+        self.tree = make_tree("installedList", [""] * 7, self.FIT)
         self.tree.itemSelectionChanged.connect(self._on_selection)
         self.tree.itemDoubleClicked.connect(lambda *_: self._use())
         self.detail = QLabel()
@@ -72,11 +72,10 @@ class InstalledList(QWidget):
         self.detail.setTextFormat(Qt.TextFormat.PlainText)  # names read from the files
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.use_button = QPushButton("Use")
+        self.use_button = QPushButton()
         self.use_button.setObjectName("useModelButton")
-        self.use_button.setToolTip("Chat with this model")
         self.use_button.clicked.connect(self._use)
-        self.delete_button = QPushButton("Delete…")
+        self.delete_button = QPushButton()
         self.delete_button.setObjectName("deleteModelButton")
         self.delete_button.clicked.connect(self._delete)
         buttons = QHBoxLayout()
@@ -87,7 +86,19 @@ class InstalledList(QWidget):
         layout.setContentsMargins(0, SPACE.s, 0, 0)  # flush with the page's header and downloads
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
-        self._on_selection()
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.tree.setHeaderLabels([self.tr("Model"), self.tr("Params"), self.tr("Quant"),
+                                   self.tr("Size"), self.tr("Context"), self.tr("Fit"),
+                                   self.tr("Source")])
+        self.use_button.setText(self.tr("Use"))
+        self.delete_button.setText(self.tr("Delete…"))
+        if self.tree.topLevelItemCount():
+            self._fill()  # the rows' words ("in use", "built-in", the fit)
+        else:
+            self._on_selection()
 
     def entries(self) -> list[ModelEntry]:
         return [self.tree.topLevelItem(i).data(0, OBJECT_ROLE)
@@ -118,7 +129,8 @@ class InstalledList(QWidget):
                  if e.path not in self._headers
                  or self._headers[e.path][0] != signature_of(e.path)]
         if stale and self._reading is None:
-            self._reading = BackgroundCall(lambda: read_headers(stale), "Reading model headers")
+            self._reading = BackgroundCall(lambda: read_headers(stale),
+                                           self.tr("Reading model headers"))
             self._reading.done.connect(self._on_headers)
             self._reading.failed.connect(self._on_headers_failed)
             self._reading.start()
@@ -144,7 +156,7 @@ class InstalledList(QWidget):
             item.setData(0, OBJECT_ROLE, entry)
             label = name
             if entry.path == self.in_use:
-                label += "  · in use"
+                label += "  · " + self.tr("in use")
                 font = item.font(0)
                 font.setBold(True)
                 item.setFont(0, font)
@@ -168,7 +180,7 @@ class InstalledList(QWidget):
             else:  # a damaged or foreign file in the folder: say so in the row itself
                 for column in (1, 2, 4):
                     item.setText(column, "?")
-                item.setText(self.FIT, "unreadable")
+                item.setText(self.FIT, self.tr("unreadable"))
                 for column in range(self.tree.columnCount()):
                     item.setToolTip(column, plain_tooltip(known[1]))
             source = self._source(entry, records.get(registry.key(entry.path), {}))
@@ -179,15 +191,15 @@ class InstalledList(QWidget):
             self.select_path(selected.path)
         self._on_selection()
 
-    @staticmethod
-    def _source(entry: ModelEntry, record: dict[str, Any]) -> str:
+    def _source(self, entry: ModelEntry, record: dict[str, Any]) -> str:
         if entry.builtin:
-            return "built-in"
+            return self.tr("built-in")
         if entry.reference:
-            return "linked"
+            return self.tr("linked")
         if entry.repo:
             return entry.repo
-        return "imported" if record.get("source") == "copy" else "models folder"
+        return self.tr("imported") if record.get("source") == "copy" else \
+            self.tr("models folder")
 
     def _unreadable(self, entry: ModelEntry) -> str | None:
         """Why `entry`'s header could not be read, if it could not."""
@@ -198,21 +210,24 @@ class InstalledList(QWidget):
         entry = self.selected_entry()
         unreadable = self._unreadable(entry) if entry is not None else None
         self.use_button.setEnabled(entry is not None and unreadable is None)
-        self.use_button.setToolTip("This file cannot be loaded: see why below"
-                                   if unreadable else "")
+        self.use_button.setToolTip(self.tr("This file cannot be loaded: see why below")
+                                   if unreadable else self.tr("Chat with this model")
+                                   if entry is not None else "")
         set_style(self.detail, ERROR_TEXT if unreadable else None)
         self.delete_button.setEnabled(entry is not None and not entry.builtin
                                       and entry.path != self.in_use)
         if entry is None:
             self.delete_button.setToolTip("")
-            self.detail.setText("Select a model to see its details." if self.entries() else
-                                "No models yet: download one from the catalog or the hub.")
+            self.detail.setText(self.tr("Select a model to see its details.") if self.entries()
+                                else self.tr("No models yet: download one from the catalog or "
+                                             "the hub."))
         else:
             self.delete_button.setToolTip(
-                "The built-in model is part of the installation" if entry.builtin else
-                "In use by the chat: pick another model first" if entry.path == self.in_use else
-                "Forget the link; the file stays where it is" if entry.reference else
-                "Delete the file from the models folder")
+                self.tr("The built-in model is part of the installation") if entry.builtin else
+                self.tr("In use by the chat: pick another model first")
+                if entry.path == self.in_use else
+                self.tr("Forget the link; the file stays where it is") if entry.reference else
+                self.tr("Delete the file from the models folder"))
             self.detail.setText(self._describe(entry))
         self.selectionChanged.emit()
 
@@ -220,15 +235,16 @@ class InstalledList(QWidget):
         known = self._headers.get(entry.path)
         where = f"{entry.path.parent}{os.sep}"
         if known is None:
-            return f"{entry.path.name} · reading its header…"
+            return f"{entry.path.name} · " + self.tr("reading its header…")
         if not isinstance(known[1], GGUFHeader):
             return f"{entry.path.name} · {known[1]}"
         header = known[1]
         parts = [entry.display_name, header.architecture]
         if header.n_layers:
-            parts.append(f"{header.n_layers} layers")
-        parts.append(f"trained context {header.context_length or '?'} tokens")
-        parts.append("chat template" if header.chat_template else "no chat template")
+            parts.append(self.tr("{} layers").format(header.n_layers))
+        parts.append(self.tr("trained context {} tokens").format(header.context_length or "?"))
+        parts.append(self.tr("chat template") if header.chat_template else
+                     self.tr("no chat template"))
         return " · ".join(parts) + f"\n{where}{entry.path.name}"
 
     def _use(self) -> None:

@@ -3,7 +3,8 @@
 It acts on the user's behalf through core functions run off the GUI thread (`BackgroundCall`) and
 through the `DownloadManager`; it never talks to the chat. Using a model is a request
 (`useRequested`) that the main window carries out. Nothing here asks the hub for anything until
-the user searches or downloads.
+the user searches or downloads. The *Model source* above the tabs (`SourceBar`: the hub, a
+mirror of it, or ModelScope) is where the catalog and the search download from.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.engine import speed
-from app.core.models import hub, names
+from app.core.models import browse, hub, names
 from app.core.models.catalog import CatalogEntry, CatalogError, load_catalog
 from app.core.models.library import (
     ModelEntry,
@@ -38,10 +39,12 @@ from app.core.models.library import (
     import_model,
     list_models,
 )
+from app.core.settings.file import SettingsFile
 from app.files import format_bytes
 from app.qt import dialogs
 from app.qt.appearance import ERROR_TEXT, ThemedStyle, set_style
 from app.qt.design import RADIUS, SPACE
+from app.qt.i18n import on_language_change
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.download_list import DownloadList
 from app.qt.widgets.models.catalog_list import CatalogList
@@ -49,8 +52,9 @@ from app.qt.widgets.models.found_dialog import ImportFoundDialog
 from app.qt.widgets.models.hub_search import HubSearch
 from app.qt.widgets.models.installed_list import InstalledList
 from app.qt.widgets.models.offer import Offer
+from app.qt.widgets.models.source_bar import SourceBar
 from app.qt.workers.background import BackgroundCall
-from app.qt.workers.downloads import DownloadManager, JobState
+from app.qt.workers.downloads import DownloadJob, DownloadManager, JobState
 
 FOUND_BANNER = ThemedStyle(lambda c: (
     f"#foundBanner {{ background: {c.accent_soft}; border: 1px solid {c.selection};"
@@ -93,6 +97,7 @@ class ModelsPage(QWidget):
     def __init__(self, models_dir: Path, manager: DownloadManager, n_ctx: int,
                  catalog: list[CatalogEntry] | None = None, *,
                  answer_speeds: AnswerSpeeds | None = None,
+                 settings: SettingsFile | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelsPage")
@@ -111,21 +116,23 @@ class ModelsPage(QWidget):
             try:
                 catalog = load_catalog()
             except CatalogError as exc:
-                catalog, catalog_error = [], f"The catalog cannot be shown: {exc}"
+                catalog, catalog_error = [], self.tr("The catalog cannot be shown: {}").format(
+                    exc)
+        # Without the window's settings (a test), the source is chosen for this page alone.
+        self.source_bar = SourceBar(settings if settings is not None else
+                                    SettingsFile.in_memory())
         self.installed = InstalledList(models_dir, n_ctx)
         self.catalog = CatalogList(catalog, catalog_error, n_ctx)
-        self.hub_search = HubSearch(n_ctx, self.status_of)
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("modelTabs")
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.installed, "Installed")
-        self.tabs.addTab(self.catalog, "Catalog")
-        self.tabs.addTab(self.hub_search, "Search the hub")
+        self.catalog.set_source_kind(self.source_bar.kind())
+        self.hub_search = HubSearch(n_ctx, self.status_of, self.source_bar.source,
+                                    self.source_bar.source_problem)
+        self.tabs = self._build_tabs()
         self.download_list = DownloadList(manager)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(SPACE.m, SPACE.m, SPACE.m, SPACE.s)
         layout.addLayout(self._build_header())
+        layout.addWidget(self.source_bar)
         layout.addWidget(self._build_found_banner())
         layout.addWidget(self.tabs, 1)
         layout.addLayout(self._build_footer())
@@ -140,6 +147,7 @@ class ModelsPage(QWidget):
         self.hub_search.downloadRequested.connect(self.download_selected)
         self.tabs.currentChanged.connect(self._update_download_button)
         self.tabs.currentChanged.connect(self.clear_error)
+        self.source_bar.sourceChanged.connect(self._on_source_changed)
         manager.added.connect(self._on_job_changed)
         manager.changed.connect(self._on_job_changed)
         manager.removed.connect(self._on_job_changed)
@@ -148,20 +156,46 @@ class ModelsPage(QWidget):
         # start that never opens it reads no model file.
         for key in self.catalog.row_keys():
             self._update_status(key)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _build_tabs(self) -> QTabWidget:
+        tabs = QTabWidget()
+        tabs.setObjectName("modelTabs")
+        tabs.setDocumentMode(True)
+        for widget in (self.installed, self.catalog, self.hub_search):
+            tabs.addTab(widget, "")  # named in _retranslate
+        return tabs
+
+    def _retranslate(self) -> None:
+        for widget, text in ((self.installed, self.tr("Installed")),
+                             (self.catalog, self.tr("Catalog")),
+                             (self.hub_search, self.tr("Search the hub"))):
+            self.tabs.setTabText(self.tabs.indexOf(widget), text)
+        self.back_button.setText(self.tr("← Back to chat"))
+        self.title.setText("<b>" + self.tr("Models") + "</b>")
+        self.import_button.setText(self.tr("Import .gguf…"))
+        self.import_button.setToolTip(self.tr("Add a model file you already have"))
+        self.folder_button.setText(self.tr("Open folder"))
+        self.folder_button.setToolTip(plain_tooltip(
+            f"{self.models_dir}\n" + self.tr(".gguf files put here are listed too")))
+        self.review_button.setText(self.tr("Import…"))
+        if self._found:
+            self._on_discovered(self._found)
+        for key in self.catalog.row_keys() + self.hub_search.row_keys():
+            self._update_status(key)
         self._update_download_button()
 
     def _build_header(self) -> QHBoxLayout:
-        back = QPushButton("← Back to chat")
+        back = self.back_button = QPushButton()
         back.setObjectName("backToChat")
         back.clicked.connect(self.backRequested.emit)
-        title = QLabel("<b>Models</b>")
-        import_button = QPushButton("Import .gguf…")
+        title = self.title = QLabel()
+        import_button = self.import_button = QPushButton()
         import_button.setObjectName("importModelButton")
-        import_button.setToolTip("Add a model file you already have")
         import_button.clicked.connect(self.choose_import)
-        folder = QPushButton("Open folder")
+        folder = self.folder_button = QPushButton()
         folder.setObjectName("openModelsFolder")
-        folder.setToolTip(plain_tooltip(f"{self.models_dir}\n.gguf files put here are listed too"))
         folder.clicked.connect(self.open_folder)
         header = QHBoxLayout()
         header.addWidget(back)
@@ -176,8 +210,8 @@ class ModelsPage(QWidget):
         """Show the models folder in the file manager; where none opens (none installed, a
         sandbox, a remote session), say where the folder is, in text that can be copied."""
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.models_dir))):
-            self.show_message(f"No file manager opened. The models folder is:\n"
-                              f"{self.models_dir}")
+            self.show_message(self.tr("No file manager opened. The models folder is:\n{}")
+                              .format(self.models_dir))
 
     def _build_found_banner(self) -> QFrame:
         self.found_banner = QFrame()
@@ -185,7 +219,7 @@ class ModelsPage(QWidget):
         set_style(self.found_banner, FOUND_BANNER)
         self.found_label = QLabel()
         self.found_label.setWordWrap(True)
-        review = QPushButton("Import…")
+        review = self.review_button = QPushButton()
         review.setObjectName("importFoundButton")
         review.clicked.connect(self.review_found)
         row = QHBoxLayout(self.found_banner)
@@ -205,7 +239,7 @@ class ModelsPage(QWidget):
         self.message.hide()
         # One button for the catalog and the search: it acts on what the current tab has
         # selected, and says what that is ("Download 1.1 GB").
-        self.download_button = QPushButton("Download")
+        self.download_button = QPushButton()
         self.download_button.setObjectName("downloadButton")
         self.download_button.setMinimumWidth(150)
         self.download_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -244,6 +278,9 @@ class ModelsPage(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.source_bar.sync()  # Settings → App may have chosen another source meanwhile
+        if self.catalog.kind != self.source_bar.kind():
+            self._on_source_changed()
         self.refresh()
         self.discover()
         self.calibrate()
@@ -259,7 +296,7 @@ class ModelsPage(QWidget):
             log.warning("the answers' speeds could not be read", exc_info=True)
             return
         call = BackgroundCall(lambda: speed.calibrate(speed.measured(rows)),
-                              "Estimating the models' speed")
+                              self.tr("Estimating the models' speed"))
         call.done.connect(self._on_calibrated)
         call.failed.connect(lambda _message: self._on_calibrated(None))
         self._calibrating = call
@@ -288,23 +325,34 @@ class ModelsPage(QWidget):
             return self.hub_search.selected_offer()
         return None
 
+    def _job_of(self, offer: Offer) -> DownloadJob | None:
+        """The download of `offer`'s file, from whichever source it was started."""
+        return next((job for key in offer.keys if (job := self.manager.job(key)) is not None),
+                    None)
+
     def status_of(self, offer: Offer) -> str:
         """A list's Status cell for a downloadable file."""
-        job = self.manager.job(offer.key)
+        job = self._job_of(offer)
         if job is not None:
             percent = f"{100 * job.progress.fraction:.0f}%"
-            return {JobState.RUNNING: f"downloading {percent}",
-                    JobState.PAUSED: f"paused at {percent}",
-                    JobState.FAILED: "failed"}.get(job.state, f"{job.state.value}…")
+            if job.state is JobState.RUNNING:
+                return self.tr("downloading {}").format(percent)
+            if job.state is JobState.PAUSED:
+                return self.tr("paused at {}").format(percent)
+            if job.state is JobState.FAILED:
+                return self.tr("failed")
+            return self.tr("pausing…") if job.state is JobState.PAUSING else \
+                self.tr("cancelling…")
         if offer.key in self._preparing:
-            return "preparing…"
-        return "installed" if offer.is_installed(self.models_dir) else ""
+            return self.tr("preparing…")
+        return self.tr("installed") if offer.is_installed(self.models_dir) else ""
 
     def _update_status(self, key: str) -> None:
-        entry = next((e for e in self.catalog.catalog if e.key == key), None)
-        if entry is not None:
-            self.catalog.set_status(key, self.status_of(
-                Offer(entry.repo, entry.file, entry.size_bytes, None)))
+        for entry in self.catalog.entries_for(key):
+            text = self.status_of(self.catalog.offer_of(entry))
+            if not text and not self.catalog.available(entry):
+                text = self.tr("not on ModelScope")
+            self.catalog.set_status(entry.key, text)
         item = self.hub_search.file_rows.get(key)
         if item is not None:
             offer = item.data(0, Qt.ItemDataRole.UserRole)
@@ -314,35 +362,47 @@ class ModelsPage(QWidget):
     def _update_download_button(self) -> None:
         offer = self.current_offer()
         button = self.download_button
-        job = self.manager.job(offer.key) if offer else None
+        job = self._job_of(offer) if offer else None
+        entry = self.catalog.selected_entry() if self.tabs.currentWidget() is self.catalog \
+            else None
         if offer is None:
-            text, enabled = "Download", False
+            text, enabled = self.tr("Download"), False
         elif job is not None:
             resumable = job.state in (JobState.PAUSED, JobState.FAILED)
-            text, enabled = ("Resume download" if resumable else "Downloading…"), resumable
+            text = self.tr("Resume download") if resumable else self.tr("Downloading…")
+            enabled = resumable
         elif offer.key in self._preparing:
-            text, enabled = "Preparing…", False
+            text, enabled = self.tr("Preparing…"), False
         elif offer.is_installed(self.models_dir):
-            text, enabled = "Installed", False
+            text, enabled = self.tr("Installed"), False
+        elif entry is not None and not self.catalog.available(entry):
+            text, enabled = self.tr("Not on ModelScope"), False
         elif offer.target(self.models_dir) is None:
-            text, enabled = "Unsafe file name", False
+            text, enabled = self.tr("Unsafe file name"), False
         else:
-            text, enabled = f"Download {format_bytes(offer.size)}", True
+            text, enabled = self.tr("Download {}").format(format_bytes(offer.size)), True
         button.setVisible(self.tabs.currentWidget() is not self.installed)
         button.setText(text)
         button.setEnabled(enabled)
         button.setToolTip(plain_tooltip(f"{offer.repo}\n{offer.filename}") if offer else
-                          "Select a model in the catalog, or a file of a repo you searched for")
+                          self.tr("Select a model in the catalog, or a file of a repo you "
+                                  "searched for"))
 
     def download_selected(self) -> None:
         offer = self.current_offer()
         if offer is None or offer.key in self._preparing:
             return
-        job = self.manager.job(offer.key)
+        job = self._job_of(offer)
+        entry = self.catalog.selected_entry() if self.tabs.currentWidget() is self.catalog \
+            else None
         if job is not None:
-            self.manager.resume(offer.key)
+            self.manager.resume(job.key)  # from the source it started from
         elif offer.is_installed(self.models_dir):
-            self.show_message(f"{offer.filename} is installed already.")
+            self.show_message(self.tr("{} is installed already.").format(offer.filename))
+        elif entry is not None and not self.catalog.available(entry):
+            self.show_message(self.tr("{} is not on ModelScope: choose Hugging Face or a mirror "
+                                      "as the model source to download it.").format(entry.label),
+                              error=True)
         elif offer.remote is not None:
             self._start_download(offer.remote)
         else:
@@ -356,11 +416,17 @@ class ModelsPage(QWidget):
             self.show_message(str(exc), error=True)
 
     def _prepare(self, offer: Offer) -> None:
-        """A catalog entry names a file; the hub gives the commit and hash to download it by."""
+        """A catalog entry names a file; its source gives the commit and hash to download it
+        by."""
+        source = self.source_bar.source()
+        if source is None:
+            self.show_message(self.source_bar.source_problem(), error=True)
+            return
         self._preparing.add(offer.key)
         self._update_status(offer.key)
-        call = BackgroundCall(lambda: hub.repo_files(offer.repo), f"Asking the hub about "
-                                                                  f"{offer.repo}")
+        call = BackgroundCall(lambda: browse.repo_files(offer.repo, source),
+                              self.tr("Asking {source} about {repo}").format(
+                                  source=source.label, repo=offer.repo))
         call.done.connect(lambda files: self._on_prepared(offer, files))
         call.failed.connect(lambda message: self._on_prepare_failed(offer, message))
         self._start(call)
@@ -370,8 +436,9 @@ class ModelsPage(QWidget):
         self.clear_error()  # the hub answered
         remote = files.find(offer.filename)
         if remote is None:
-            self.show_message(f"{offer.repo} no longer has {offer.filename}; search the hub "
-                              "for another file of this model.", error=True)
+            self.show_message(self.tr("{repo} no longer has {file}; search for another file of "
+                                      "this model.").format(repo=offer.repo,
+                                                            file=offer.filename), error=True)
         else:
             self._start_download(remote)
         self._update_status(offer.key)
@@ -383,6 +450,15 @@ class ModelsPage(QWidget):
         self._update_status(offer.key)
         self._update_download_button()
 
+    def _on_source_changed(self) -> None:
+        """Another source: the catalog offers its repos, the search's results are dropped."""
+        self.catalog.set_source_kind(self.source_bar.kind())
+        self.hub_search.source_changed()
+        self.clear_error()
+        for key in self.catalog.row_keys():
+            self._update_status(key)
+        self._update_download_button()
+
     def _on_job_changed(self, key: str) -> None:
         self._update_status(key)
         offer = self.current_offer()
@@ -390,8 +466,9 @@ class ModelsPage(QWidget):
             self._update_download_button()
 
     def _on_installed(self, path: Path) -> None:
-        self.show_message(f"Installed {html.escape(names.of(path))}. "
-                          f"<a href='use:{html.escape(str(path))}'>Use it now</a>", rich=True)
+        self.show_message(self.tr("Installed {}.").format(html.escape(names.of(path))) +
+                          f" <a href='use:{html.escape(str(path))}'>" +
+                          html.escape(self.tr("Use it now")) + "</a>", rich=True)
         self.refresh()
         self.libraryChanged.emit()
 
@@ -416,12 +493,14 @@ class ModelsPage(QWidget):
         only then is copy-or-link asked, for the ones that are."""
         sources = list(dict.fromkeys(sources))
         if len(sources) > MAX_IMPORTS:
-            self.show_message(f"{len(sources)} files: import at most {MAX_IMPORTS} models at a "
-                              "time.", error=True)
+            self.show_message(self.tr("{n} files: import at most {most} models at a time.")
+                              .format(n=len(sources), most=MAX_IMPORTS), error=True)
             return
-        what = sources[0].name if len(sources) == 1 else f"{len(sources)} files"
-        self.show_message(f"Checking {what}…")
-        call = BackgroundCall(lambda: check_files(self.models_dir, sources), f"Checking {what}")
+        what = sources[0].name if len(sources) == 1 else \
+            self.tr("{} files").format(len(sources))
+        self.show_message(self.tr("Checking {}…").format(what))
+        call = BackgroundCall(lambda: check_files(self.models_dir, sources),
+                              self.tr("Checking {}").format(what))
         call.done.connect(self._on_checked)
         call.failed.connect(lambda message: self.show_message(message, error=True))
         self._start(call)
@@ -437,8 +516,9 @@ class ModelsPage(QWidget):
 
     def import_files(self, sources: list[Path], copy: bool) -> None:
         """Import on a worker thread (a copy of a big model takes a while)."""
-        what = sources[0].name if len(sources) == 1 else f"{len(sources)} models"
-        self.show_message(f"{'Copying' if copy else 'Adding'} {what}…")
+        what = sources[0].name if len(sources) == 1 else \
+            self.tr("{} models").format(len(sources))
+        self.show_message((self.tr("Copying {}…") if copy else self.tr("Adding {}…")).format(what))
 
         def run() -> tuple[list[ModelEntry], list[str]]:
             imported, errors = [], []
@@ -449,7 +529,7 @@ class ModelsPage(QWidget):
                     errors.append(str(exc))
             return imported, errors
 
-        call = BackgroundCall(run, f"Importing {what}")
+        call = BackgroundCall(run, self.tr("Importing {}").format(what))
         call.done.connect(self._on_imported)
         call.failed.connect(lambda message: self.show_message(message, error=True))
         self._start(call)
@@ -466,18 +546,19 @@ class ModelsPage(QWidget):
             self.show_message("\n".join(errors), error=True)
         elif len(imported) == 1:
             path = imported[0].path
-            self.show_message(f"Imported {html.escape(imported[0].display_name)}. "
-                              f"<a href='use:{html.escape(str(path))}'>Use it now</a>",
-                              rich=True)
+            self.show_message(self.tr("Imported {}.").format(
+                html.escape(imported[0].display_name)) + f" <a href='use:"
+                f"{html.escape(str(path))}'>" + html.escape(self.tr("Use it now")) + "</a>",
+                rich=True)
         else:
-            self.show_message(f"Imported {len(imported)} models.")
+            self.show_message(self.tr("Imported {} models.").format(len(imported)))
 
     def discover(self) -> None:
         """Look for models other apps downloaded (local folders only), on a worker thread."""
         if self._discovering is not None or self._closed:
             return
         call = BackgroundCall(lambda: discover_models(self.models_dir),
-                              "Looking for models of other apps")
+                              self.tr("Looking for models of other apps"))
         call.done.connect(self._on_discovered)
         call.failed.connect(lambda _message: self._on_discovered([]))
         self._discovering = call
@@ -488,8 +569,9 @@ class ModelsPage(QWidget):
         self._found = found
         if found:
             places = ", ".join(dict.fromkeys(where for where, _ in found))
-            count = f"{len(found)} model{'s' if len(found) > 1 else ''}"
-            self.found_label.setText(f"{count} from {places} found on this computer.")
+            text = (self.tr("1 model from {places} found on this computer.") if len(found) == 1
+                    else self.tr("{n} models from {places} found on this computer."))
+            self.found_label.setText(text.format(n=len(found), places=places))
         self.found_banner.setVisible(bool(found))
 
     def review_found(self) -> ImportFoundDialog:
@@ -503,22 +585,24 @@ class ModelsPage(QWidget):
     def delete_entry(self, entry: ModelEntry) -> QMessageBox | None:
         """Ask, then delete the file (or forget a linked one). Never the model in use."""
         if entry.path == self.installed.in_use:
-            self.show_message(f"{entry.display_name} is in use by the chat: pick another model "
-                              "first.", error=True)
+            self.show_message(self.tr("{} is in use by the chat: pick another model first.")
+                              .format(entry.display_name), error=True)
             return None
         if entry.builtin:
-            self.show_message("The built-in model is part of the installation.", error=True)
+            self.show_message(self.tr("The built-in model is part of the installation."),
+                              error=True)
             return None
         if entry.reference:
-            text = f"Remove {entry.display_name} from Lamplight?"
-            detail = f"The file stays where it is:\n{entry.path}"
-            action = "Remove"
+            text = self.tr("Remove {} from Lamplight?").format(entry.display_name)
+            detail = self.tr("The file stays where it is:\n{}").format(entry.path)
+            action = self.tr("Remove")
         else:
             size = entry.path.stat().st_size if entry.path.exists() else 0
-            text = f"Delete {entry.display_name} ({format_bytes(size)})?"
-            detail = f"The file will be deleted:\n{entry.path}"
-            action = "Delete"
-        box = QMessageBox(QMessageBox.Icon.Warning, "Delete model", text, parent=self)
+            text = self.tr("Delete {name} ({size})?").format(name=entry.display_name,
+                                                              size=format_bytes(size))
+            detail = self.tr("The file will be deleted:\n{}").format(entry.path)
+            action = self.tr("Delete")
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Delete model"), text, parent=self)
         box.setObjectName("confirmDelete")
         box.setInformativeText(detail)
         box.setTextFormat(Qt.TextFormat.PlainText)  # a file's name and path, as they are
@@ -536,15 +620,17 @@ class ModelsPage(QWidget):
         if not confirmed:
             return
         if entry.path == self.installed.in_use:  # picked in the chat while the box was open
-            self.show_message(f"{entry.display_name} is in use by the chat: pick another model "
-                              "first.", error=True)
+            self.show_message(self.tr("{} is in use by the chat: pick another model first.")
+                              .format(entry.display_name), error=True)
             return
         try:
             delete_model(self.models_dir, entry)
         except (OSError, ValueError) as exc:
-            self.show_message(f"Cannot delete {entry.display_name}: {exc}", error=True)
+            self.show_message(self.tr("Cannot delete {name}: {why}").format(
+                name=entry.display_name, why=exc), error=True)
             return
-        self.show_message(f"{'Removed' if entry.reference else 'Deleted'} {entry.display_name}.")
+        done = self.tr("Removed {}.") if entry.reference else self.tr("Deleted {}.")
+        self.show_message(done.format(entry.display_name))
         self.refresh()
         self.libraryChanged.emit()
 
