@@ -22,6 +22,7 @@ from app.qt.widgets.attachments import (
 )
 from app.qt.widgets.composer import Composer
 from tests.documents import write_encrypted_pdf, write_text_pdf
+from tests.qt.test_chat_view import marked_language
 
 pytestmark = [pytest.mark.qt]
 READ_TIMEOUT_MS = 10_000
@@ -99,6 +100,22 @@ def test_a_chip_shows_an_estimate_until_the_exact_count_arrives(bar: AttachmentB
     assert "12,345 characters" in chip.toolTip()
     bar.set_tokens(doc, 12_345)
     assert chip.size_label.text() == "12,345 tokens"
+
+
+def test_a_language_change_rewords_the_chips_and_the_options(bar: AttachmentBar,  # type: ignore[no-untyped-def]
+                                                             qtbot) -> None:
+    doc = Document("report.txt", "abcd " * 2469, "text", encoding="utf-8")
+    bar.add_document(doc)
+    bar.set_tokens(doc, 12_345)
+    bar.length_picker.setCurrentIndex(bar.length_picker.findData("detailed"))
+    [chip] = bar.chips()
+    with marked_language(qtbot):
+        assert chip.size_label.text() == "«{n} tokens»".format(n="12,345")  # the count kept
+        assert "«Plain text»" in chip.toolTip()
+        assert bar.length_picker.currentText() == "«Detailed»"
+        assert bar.options().length == "detailed"
+    assert chip.size_label.text() == "12,345 tokens"
+    assert bar.length_picker.currentText() == "Detailed"
 
 
 def test_equal_documents_are_separate_attachments(bar: AttachmentBar) -> None:

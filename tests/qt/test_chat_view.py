@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QCoreApplication, QTranslator, QUrl
 from PySide6.QtGui import QGuiApplication
 
 from app.core.chat.conversation import Message
@@ -162,6 +163,61 @@ def test_a_dark_theme_recolours_code_blocks_already_shown(qtbot) -> None:  # typ
     dark = backgrounds()
     assert len(set(light)) == 1 and len(set(dark)) == 1 and light[0] != dark[0]
     assert view._widgets[1].plain_text().split()[-2:] == ["still", "writing"]
+
+
+class MarkedLanguage(QTranslator):
+    """A language in which every string of ours reads «as in English»: what a widget says
+    through `tr` is told apart from what it says without, with no catalog compiled."""
+
+    def isEmpty(self) -> bool:
+        return False
+
+    def translate(self, context: str, source: str, disambiguation: str | None = None,
+                  n: int = -1) -> str:
+        return f"«{source}»"
+
+
+@contextlib.contextmanager
+def marked_language(qtbot) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """The window in `MarkedLanguage` while it lasts, then in English again; each switch as
+    Settings makes it, by Qt's LanguageChange events."""
+    app = QCoreApplication.instance()
+    assert app is not None
+    translator = MarkedLanguage()
+    app.installTranslator(translator)
+    QCoreApplication.processEvents()  # the LanguageChange events Qt posted
+    try:
+        yield
+    finally:
+        app.removeTranslator(translator)
+        QCoreApplication.processEvents()
+
+
+def test_a_language_change_rewords_the_chat_shown(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.core.engine import GenerationStats
+    from app.qt.viewmodels.conversation_model import ConversationModel
+    from app.qt.widgets.chat_view import ChatView
+
+    model = ConversationModel()
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.set_model(model)
+    stats = GenerationStats(10, 40, 0.1, 1.0, "cancelled")
+    model.append_message(Message("user", "Hi", id=1))
+    model.append_message(Message("assistant", "Hello.", id=2, stats=stats, thinking="Hmm."))
+    view.resize(800, 500)
+    view.show()
+    qtbot.waitUntil(lambda: len(view._widgets) == 2)
+    answer = view.message_widget(1)
+    answer.actions()
+    with marked_language(qtbot):
+        assert answer.footer.text().startswith("«stopped» · ")  # the chat redrawn
+        assert answer.copy_button.toolTip() == "«Copy this message»"
+        assert answer.thinking().label == "«Thinking»"
+        assert answer.accessibleName() == "«Answer from «Assistant»»"
+        assert view.message_widget(0).plain_text() == "Hi"  # the words of the chat, as they are
+    assert answer.footer.text().startswith("stopped · ")
+    assert answer.copy_button.toolTip() == "Copy this message"
 
 
 def test_the_copy_button_says_copied_for_a_moment(qtbot, widget) -> None:  # type: ignore[no-untyped-def]

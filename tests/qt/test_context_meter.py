@@ -6,6 +6,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from app.qt.widgets.context_meter import ContextMeter
+from tests.qt.test_chat_view import marked_language
 
 pytestmark = [pytest.mark.qt]
 
@@ -127,3 +128,12 @@ def test_the_meter_keeps_its_width_as_the_count_grows(meter: ContextMeter) -> No
         meter.set_usage(used, 0, room=0, exact=False)
         widths.add(meter.sizeHint().width())
     assert len(widths) == 1
+
+
+def test_a_language_change_rewords_the_meter(qtbot, meter: ContextMeter) -> None:  # type: ignore[no-untyped-def]
+    meter.set_usage(3000, 500, room=1024, exact=True, summary_parts=3)
+    assert meter.text() == "Summary in 3 parts"
+    with marked_language(qtbot):
+        assert meter.text() == "«Summary in 3 parts»"
+        assert meter.toolTip().endswith("«Click to change what this chat does.»")
+    assert meter.text() == "Summary in 3 parts"

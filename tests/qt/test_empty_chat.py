@@ -23,6 +23,7 @@ from app.qt.widgets.chat_view import ChatView
 from app.qt.widgets.empty_chat import StarterCard, model_summary, starters
 from app.qt.widgets.message_widget import BUBBLE_CHARS, MessageWidget, text_width
 from tests.qt import look
+from tests.qt.test_chat_view import marked_language
 from tests.qt.test_main_window import ANSWER_TIMEOUT_MS, start_and_wait
 from tests.scripted_engine import ScriptedEngine
 
@@ -126,6 +127,23 @@ def test_the_model_summary_says_size_and_where_it_runs(tmp_path: Path) -> None:
     remote = ModelInfo(tmp_path / "m", "m", 2048, 2048, 2, 1, 0, "chatml", "gguf",  # type: ignore[arg-type]
                        location="lab")
     assert model_summary(entry, remote, ChatState.READY) == (entry.display_name, "on lab")
+
+
+def test_a_language_change_rewords_the_empty_chat(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    view = view_of(qtbot)
+    entry = ModelEntry("m", "M", tmp_path / "m.gguf")
+    info = ModelInfo(tmp_path / "m.gguf", "m", 2048, 2048, 2, 1, 105_100_000, "chatml",
+                     "gguf")  # type: ignore[arg-type]
+    view.show_model(entry, info, ChatState.READY)
+    assert view.empty.model_detail.text() == "105.1 MB · on this computer"
+    with marked_language(qtbot):
+        assert view.empty.model_detail.text() == "«{size} · on this computer»".format(
+            size="105.1 MB")
+        assert view.empty.cards[0].accessibleName() == "«Translate a text»"
+        assert view.empty.cards[3].starter.text == "«Help me write »"
+        assert view.empty.drop_words.text().startswith("«Drop a file")
+    assert view.empty.model_detail.text() == "105.1 MB · on this computer"
+    assert view.empty.cards[3].starter.text == "Help me write "
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

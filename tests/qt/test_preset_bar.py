@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit, QPushButton
 
 from app.core.chat.presets import Preset, PresetLibrary
 from app.qt.widgets.preset_bar import PresetBar
+from tests.qt.test_chat_view import marked_language
 
 pytestmark = [pytest.mark.qt]
 
@@ -116,6 +117,23 @@ def test_picking_translate_shows_the_language_and_fills_the_prompt(  # type: ign
     assert languages.isHidden() and bar.language() is None
     assert bar.system_prompt() == preset_named(bar, "Writing").system_prompt
     assert not action(bar, "deletePresetAction").isEnabled()  # built-ins stay
+
+
+def test_a_language_change_rewords_the_bar_and_keeps_the_chat_s_choices(  # type: ignore[no-untyped-def]
+        qtbot, bar: PresetBar) -> None:
+    presets, languages, edit = parts(bar)
+    bar.choose("translate")
+    pick_language(bar, "Japanese")
+    edit.setPlainText("My own words")  # typed, not yet reported
+    with marked_language(qtbot):
+        assert action(bar, "savePresetAction").text() == "«Save as preset…»"
+        assert edit.placeholderText() == "«No system prompt»"
+        assert presets.accessibleName().startswith("«Preset: ")
+        assert bar.current_preset().key == "translate"  # type: ignore[union-attr]
+        assert bar.language() == "Japanese" and languages.isVisible()
+        assert bar.system_prompt() == "My own words"
+        assert [a.data() for a in bar.presets() if a.isChecked()] == ["translate"]
+    assert action(bar, "savePresetAction").text() == "Save as preset…"
 
 
 def test_choose_picks_a_preset_by_its_key_as_the_user_does(  # type: ignore[no-untyped-def]

@@ -36,6 +36,7 @@ from app.qt.main_window import MainWindow
 from app.qt.widgets.settings_dialog import SettingsDialog
 from app.qt.widgets.settings_rows import system_points
 from tests.qt import look
+from tests.qt.test_chat_view import marked_language
 
 pytestmark = [pytest.mark.qt]
 
@@ -51,6 +52,33 @@ def make(qtbot, settings: SettingsFile, **kwargs: object) -> SettingsDialog:  # 
     dialog = SettingsDialog(settings, **kwargs)  # type: ignore[arg-type]
     qtbot.addWidget(dialog)
     return dialog
+
+
+def test_a_language_change_rewords_the_open_dialog_and_keeps_its_page_and_edits(  # type: ignore[no-untyped-def]
+        qtbot, settings: SettingsFile) -> None:
+    """Applying another language leaves the dialog open: it says everything again in that
+    language, on the page shown, with what was changed and not yet applied."""
+    dialog = make(qtbot, settings, model_key=MODEL, model_label="Tiny")
+    dialog.show()
+    dialog.show_section("App")
+    dialog.set_value("sampling.temperature", 1.3)
+    row = dialog.findChild(QWidget, "app.theme.row")
+    restore = dialog.findChild(QPushButton, "restoreDefaults.App")
+    with marked_language(qtbot):
+        assert dialog.windowTitle() == "«Settings»"
+        assert restore.text() == "«Restore defaults»"
+        assert dialog.scope.itemText(1) == "«{model} only»".format(model="Tiny")
+        assert dialog.findChild(QComboBox, "app.theme").itemText(1) == "«Light»"
+        assert dialog.findChild(QWidget, "app.font_size.reset").accessibleName().startswith(
+            "«Reset")
+        assert dialog.pages.currentIndex() == GROUPS.index("App")
+        assert dialog.value_of("sampling.temperature") == 1.3
+        assert row.isVisible()
+        # The languages each keep their own name, in any language.
+        language = dialog.findChild(QComboBox, "app.language")
+        assert [language.itemText(i) for i in range(1, 3)] == ["English", "简体中文"]
+    assert dialog.windowTitle() == "Settings" and restore.text() == "Restore defaults"
+    assert dialog.changed_keys() == ["sampling.temperature"]
 
 
 def test_every_setting_has_a_widget_showing_its_value(qtbot, settings: SettingsFile) -> None:  # type: ignore[no-untyped-def]
