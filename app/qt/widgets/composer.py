@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QFocusEvent, QInputMethodEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -73,6 +73,9 @@ class Composer(QPlainTextEdit):
         # Whether documents wait to be sent: then Enter sends even without text. Set by the
         # window, which holds the attachments.
         self.has_attachments: Callable[[], bool] = lambda: False
+        # An input method (pinyin, wubi...) composing: its pre-edit text is not ours yet, and
+        # an Enter meanwhile is its (some commit the Latin letters with it), never a send.
+        self.composing = False
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
         self._fit_height()
 
@@ -95,8 +98,19 @@ class Composer(QPlainTextEdit):
         if event.type() in (QEvent.Type.ContentsRectChange, QEvent.Type.FontChange):
             self._fit_height()
 
+    def inputMethodEvent(self, event: QInputMethodEvent) -> None:
+        self.composing = bool(event.preeditString())
+        super().inputMethodEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self.composing = False  # the input method ends its composition with the focus
+        super().focusOutEvent(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and self.composing:
+            event.accept()  # the input method's Enter: neither a send nor a new line
+            return
         modifiers = event.modifiers()
         if enter and (not modifiers & Qt.KeyboardModifier.ShiftModifier if self.enter_sends
                       else bool(modifiers & Qt.KeyboardModifier.ControlModifier)):
