@@ -21,7 +21,7 @@ from app.core.chat.titles import fallback_title
 from app.paths import AppPaths
 from app.qt.main_window import MainWindow
 from app.qt.server_control import ServerControl, ServerState
-from app.qt.viewmodels.conversation_list_model import API_GROUP, Roles
+from app.qt.viewmodels.conversation_list_model import API_GROUP, Roles, group_title
 from app.qt.widgets.server_panel import ServerPanel, ServerStatusButton
 from tests.scripted_engine import ScriptedEngine
 
@@ -223,9 +223,9 @@ def test_saved_api_chats_show_in_the_sidebar_under_their_own_header(  # type: ig
     qtbot.waitUntil(lambda: not thread.is_alive(), timeout=10_000)
     assert not isinstance(out[0], Exception), out[0]
     title = fallback_title("Remember this question")
-    qtbot.waitUntil(lambda: f"# {API_GROUP}" in sidebar_rows(window),
+    qtbot.waitUntil(lambda: f"# {group_title(API_GROUP)}" in sidebar_rows(window),
                     timeout=STORE_WATCH_TIMEOUT_MS)
-    assert sidebar_rows(window) == [f"# {API_GROUP}", title]
+    assert sidebar_rows(window) == [f"# {group_title(API_GROUP)}", title]
     assert window.controller.model.rowCount() == 0  # the window's own chat is untouched
 
 
@@ -280,4 +280,4 @@ def test_the_window_answers_while_api_requests_stream(qtbot, real_window: MainWi
     assert window.server.activity.last_error is None
     # Only the window's own chat is in the history: the API's were not saved.
     assert [c.source for c in window.library.chats()] == [None]
-    assert f"# {API_GROUP}" not in sidebar_rows(window)
+    assert f"# {group_title(API_GROUP)}" not in sidebar_rows(window)

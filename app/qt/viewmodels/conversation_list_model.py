@@ -9,12 +9,15 @@ and hands the model fresh rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QCoreApplication,
+    QDate,
     QDateTime,
     QLocale,
     QModelIndex,
@@ -24,6 +27,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
+from app import i18n
 from app.core.chat.api import API_SOURCE
 from app.core.chat.store import ConversationSummary
 from app.core.times import local_datetime
@@ -31,16 +35,10 @@ from app.qt.safe_text import elided, plain_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
 
-UNTITLED = "New chat"
 # Of a title in the list: an imported chat's title is outside text, and Qt lays out the whole
 # of a string to elide it, on every paint.
 MAX_TITLE_SHOWN = 300
 HEADER_FONT_SCALE = 0.85
-API_GROUP = "API"  # the heading of the chats saved from the local server, after the days'
-# English names on purpose: the other group names are English too, and the month must not come
-# out in whatever locale the C library happens to be set to.
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 
 
 class Roles(IntEnum):
@@ -48,7 +46,26 @@ class Roles(IntEnum):
     IS_HEADER = Qt.ItemDataRole.UserRole + 3
 
 
-def day_group(updated_at: float, now: datetime) -> str:
+@dataclass(frozen=True)
+class Group:
+    """A heading of the list, kept as what it means (today, a month, the API's chats) and put
+    in words only when shown: the words follow the language, and a switch of language moves
+    no row."""
+
+    kind: str  # "today", "yesterday", "week", "month30", "month" (`month` of `year`), "api"
+    year: int = 0
+    month: int = 0
+
+
+API_GROUP = Group("api")  # the heading of the chats saved from the local server, after the days'
+
+
+def untitled() -> str:
+    """What a chat without a title is called in the list."""
+    return QCoreApplication.translate("ConversationListModel", "New chat")
+
+
+def group_of(updated_at: float, now: datetime) -> Group:
     """The heading a chat last changed at `updated_at` goes under, seen from `now` (local time).
 
     Days are calendar days, so "Yesterday" starts at last midnight, not 24 hours ago. A time
@@ -57,18 +74,46 @@ def day_group(updated_at: float, now: datetime) -> str:
     day = local_datetime(updated_at).date()  # clamped: a date from an import may be odd
     days_ago = (now.date() - day).days
     if days_ago <= 0:
-        return "Today"
+        return Group("today")
     if days_ago == 1:
-        return "Yesterday"
+        return Group("yesterday")
     if days_ago <= 7:
-        return "Previous 7 days"
+        return Group("week")
     if days_ago <= 30:
-        return "Previous 30 days"
-    return month_name(day)
+        return Group("month30")
+    return Group("month", day.year, day.month)
+
+
+def day_group(updated_at: float, now: datetime) -> str:
+    """The words of the heading a chat last changed at `updated_at` goes under (`group_of`)."""
+    return group_title(group_of(updated_at, now))
+
+
+def group_title(group: Group) -> str:
+    """A heading, in the current language."""
+    if group.kind == "month":
+        return month_name(date(group.year, group.month, 1))
+    if group.kind == "today":
+        return QCoreApplication.translate("ConversationListModel", "Today")
+    if group.kind == "yesterday":
+        return QCoreApplication.translate("ConversationListModel", "Yesterday")
+    if group.kind == "week":
+        return QCoreApplication.translate("ConversationListModel", "Previous 7 days")
+    if group.kind == "month30":
+        return QCoreApplication.translate("ConversationListModel", "Previous 30 days")
+    #: The heading of the chats other programs had through the local server's API.
+    return QCoreApplication.translate("ConversationListModel", "API")
 
 
 def month_name(day: date) -> str:
-    return f"{_MONTHS[day.month - 1]} {day.year}"
+    """"March 2026", "2026年3月": the month in the language's own way, never in whatever locale
+    the C library happens to be set to."""
+    code = i18n.current()
+    locale = QLocale("en_US" if code == i18n.ENGLISH else code)
+    #: The heading of an older month in the chat list, as a Qt date format ("March 2026"):
+    #: MMMM is the month's name, M its number, yyyy the year.
+    pattern = QCoreApplication.translate("ConversationListModel", "MMMM yyyy")
+    return locale.toString(QDate(day.year, day.month, 1), pattern)
 
 
 class ConversationListModel(QAbstractListModel):
@@ -89,7 +134,7 @@ class ConversationListModel(QAbstractListModel):
     def __init__(self, now: Callable[[], datetime] = datetime.now) -> None:
         super().__init__()
         self._now = now
-        self._rows: list[str | ConversationSummary] = []
+        self._rows: list[Group | ConversationSummary] = []
         self._header_font: QFont | None = None
 
     # -- reading ---------------------------------------------------------------------------
@@ -100,7 +145,7 @@ class ConversationListModel(QAbstractListModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return Qt.ItemFlag.NoItemFlags
-        if isinstance(self._rows[index.row()], str):
+        if isinstance(self._rows[index.row()], Group):
             return Qt.ItemFlag.ItemNeverHasChildren
         return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                 | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemNeverHasChildren)
@@ -110,21 +155,21 @@ class ConversationListModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role == Roles.IS_HEADER:
-            return isinstance(row, str)
-        if isinstance(row, str):
+            return isinstance(row, Group)
+        if isinstance(row, Group):
             return self._header_data(row, role)
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tooltip(row)
         values: dict[int, object] = {
-            Qt.ItemDataRole.DisplayRole: elided(row.title, MAX_TITLE_SHOWN) or UNTITLED,
+            Qt.ItemDataRole.DisplayRole: elided(row.title, MAX_TITLE_SHOWN) or untitled(),
             # An untitled chat's editor starts empty, not with "New chat" to delete first.
             Qt.ItemDataRole.EditRole: row.title,
         }
         return values.get(role)
 
-    def _header_data(self, text: str, role: int) -> Any:
+    def _header_data(self, group: Group, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            return text
+            return group_title(group)
         if role == Qt.ItemDataRole.FontRole:
             return self._small_bold_font()
         return None
@@ -167,13 +212,13 @@ class ConversationListModel(QAbstractListModel):
         position, its selection, and an editor it may have open.
         """
         now = self._now()
-        rows: list[str | ConversationSummary] = []
+        rows: list[Group | ConversationSummary] = []
         current_group = None
         own = [s for s in summaries if s.source != API_SOURCE]
         from_api = [s for s in summaries if s.source == API_SOURCE]
         for summary in own + from_api:
-            group = API_GROUP if summary.source == API_SOURCE else day_group(summary.updated_at,
-                                                                              now)
+            group = API_GROUP if summary.source == API_SOURCE else group_of(summary.updated_at,
+                                                                             now)
             if group != current_group:
                 rows.append(group)
                 current_group = group
@@ -187,6 +232,13 @@ class ConversationListModel(QAbstractListModel):
         self._rows = rows
         self.endResetModel()
 
+    def retranslate(self) -> None:
+        """The language changed: the headings and untitled chats are worded anew (the view
+        lays the rows out again, for the new words' sizes); no row moves, none is reset."""
+        if self._rows:
+            self.layoutAboutToBeChanged.emit()
+            self.layoutChanged.emit()
+
     def _small_bold_font(self) -> QFont:
         if self._header_font is None:
             font = QFont()
@@ -197,16 +249,17 @@ class ConversationListModel(QAbstractListModel):
         return self._header_font
 
 
-def _shape(rows: Sequence[str | ConversationSummary]) -> list[str | int]:
-    return [row if isinstance(row, str) else row.id for row in rows]
+def _shape(rows: Sequence[Group | ConversationSummary]) -> list[Group | int]:
+    return [row if isinstance(row, Group) else row.id for row in rows]
 
 
 def _tooltip(summary: ConversationSummary) -> str:
     """The title, model and date: shown as written (a title is outside text), however long."""
     updated = QLocale().toString(QDateTime.fromMSecsSinceEpoch(round(summary.updated_at * 1000)),
                                  QLocale.FormatType.ShortFormat)
-    lines = [summary.title or UNTITLED]
+    lines = [summary.title or untitled()]
     if summary.model:
         lines.append(summary.model)
-    lines.append(f"Updated {updated}")
+    lines.append(QCoreApplication.translate("ConversationListModel", "Updated {time}")
+                 .format(time=updated))
     return plain_tooltip("\n".join(lines))

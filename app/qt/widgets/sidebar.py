@@ -69,13 +69,14 @@ from app.core.chat.library import ChatLibrary
 from app.core.chat.store import MATCH_END, MATCH_START, SearchHit
 from app.qt.appearance import colors_for, follow_theme, set_surface, set_tone
 from app.qt.design import RADIUS, SPACE
+from app.qt.i18n import on_language_change
 from app.qt.icons import ICON_SIZE, icon, set_icon
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.viewmodels.conversation_list_model import (
     MAX_TITLE_SHOWN,
-    UNTITLED,
     ConversationListModel,
     Roles,
+    untitled,
 )
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -91,6 +92,7 @@ HIT_CONVERSATION_ID = Qt.ItemDataRole.UserRole + 1
 HIT_MESSAGE_ID = Qt.ItemDataRole.UserRole + 2
 HIT_TITLE = Qt.ItemDataRole.UserRole + 3
 HIT_SNIPPET = Qt.ItemDataRole.UserRole + 4
+HIT_UNTITLED = Qt.ItemDataRole.UserRole + 5  # its chat has no title: "New chat" is shown
 
 _MATCH = re.compile(f"{MATCH_START}(.*?){MATCH_END}", re.S)
 
@@ -286,10 +288,9 @@ class ConversationSidebar(QWidget):
         self._selecting_by_code = False  # so that select() and refresh() do not emit a choice
         self._undoable: int | None = None  # the conversation Undo would bring back
 
-        self.new_chat_button = QPushButton("New chat")
+        self.new_chat_button = QPushButton()
         self.new_chat_button.setObjectName("newChatButton")
         set_icon(self.new_chat_button, "new_chat")
-        self.new_chat_button.setToolTip("New chat (Ctrl+N)")
         self.new_chat_button.clicked.connect(self.newChatRequested)
         self._build_search()
         self._build_list()
@@ -307,17 +308,37 @@ class ConversationSidebar(QWidget):
         layout.addWidget(self.search_box)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.undo_bar)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
         self.refresh()
+
+    def _retranslate(self) -> None:
+        """The fixed texts in the current language, and the list's headings and the search's
+        hits worded anew."""
+        self.new_chat_button.setText(self.tr("New chat"))
+        self.new_chat_button.setToolTip(self.tr("New chat (Ctrl+N)"))
+        self.search_box.setPlaceholderText(self.tr("Search chats"))
+        # Qt shows the action as a button: named, or a screen reader meets an unnamed one.
+        self.search_icon.setText(self.tr("Search chats"))
+        self.search_icon.setToolTip(self.tr("Search every message (Ctrl+F)"))
+        self.no_results.setText(self.tr("No messages match"))
+        self.undo_label.setText(self.tr("Chat deleted."))
+        self.undo_button.setText(self.tr("Undo"))
+        self.model.retranslate()
+        for row in range(self.search_results.count()):  # an untitled chat's hits
+            item = self.search_results.item(row)
+            if item.data(HIT_UNTITLED):
+                title = untitled()
+                item.setData(HIT_TITLE, title)
+                item.setText(f"{title}\n{snippet_text(str(item.data(HIT_SNIPPET)))}")
+                item.setToolTip(plain_tooltip(title))
 
     def _build_search(self) -> None:
         self.search_box = QLineEdit()
         self.search_box.setObjectName("conversationSearch")
-        self.search_box.setPlaceholderText("Search chats")
         self.search_box.setClearButtonEnabled(True)
-        search_icon = self.search_box.addAction(QIcon(), QLineEdit.ActionPosition.LeadingPosition)
-        # Qt shows the action as a button: named, or a screen reader meets an unnamed one.
-        search_icon.setText("Search chats")
-        search_icon.setToolTip("Search every message (Ctrl+F)")
+        search_icon = self.search_icon = self.search_box.addAction(
+            QIcon(), QLineEdit.ActionPosition.LeadingPosition)
         search_icon.triggered.connect(lambda _checked=False: self.search_box.setFocus())
         follow_theme(self.search_box, lambda: search_icon.setIcon(icon("search", "muted")))
         self.search_box.textChanged.connect(self._on_search_text_changed)
@@ -362,7 +383,7 @@ class ConversationSidebar(QWidget):
         results.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         results.itemClicked.connect(self._choose_hit)
         results.installEventFilter(self)
-        self.no_results = QLabel("No messages match")
+        self.no_results = QLabel()
         self.no_results.setObjectName("noSearchResults")
         self.no_results.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.no_results.setWordWrap(True)
@@ -373,8 +394,8 @@ class ConversationSidebar(QWidget):
         self.undo_bar = QFrame()
         self.undo_bar.setObjectName("undoBar")
         self.undo_bar.setFrameShape(QFrame.Shape.StyledPanel)
-        self.undo_label = QLabel("Chat deleted.")
-        self.undo_button = QPushButton("Undo")
+        self.undo_label = QLabel()
+        self.undo_button = QPushButton()
         self.undo_button.setObjectName("undoDeleteButton")
         self.undo_button.clicked.connect(self.undo_delete)
         layout = QHBoxLayout(self.undo_bar)
@@ -491,14 +512,14 @@ class ConversationSidebar(QWidget):
         menu.setObjectName("conversationMenu")
         # Not WA_DeleteOnClose: choosing an action hides a menu without closing it.
         menu.aboutToHide.connect(menu.deleteLater)
-        rename = menu.addAction("Rename")
+        rename = menu.addAction(self.tr("Rename"))
         rename.setObjectName("renameAction")
         rename.triggered.connect(lambda: self.start_rename(conversation_id))
-        export = menu.addAction("Export…")
+        export = menu.addAction(self.tr("Export…"))
         export.setObjectName("exportAction")
         export.triggered.connect(lambda: self.exportRequested.emit(conversation_id))
         menu.addSeparator()
-        delete = menu.addAction("Delete")
+        delete = menu.addAction(self.tr("Delete"))
         delete.setObjectName("deleteAction")
         delete.triggered.connect(lambda: self.delete_conversation(conversation_id))
         return menu
@@ -532,13 +553,14 @@ class ConversationSidebar(QWidget):
             if current is not None else None
         self.search_results.clear()
         for hit in hits:
-            title = elided(hit.title, MAX_TITLE_SHOWN) or UNTITLED
+            title = elided(hit.title, MAX_TITLE_SHOWN) or untitled()
             item = QListWidgetItem(f"{title}\n{snippet_text(hit.snippet)}")
+            item.setData(HIT_UNTITLED, not hit.title)
             item.setData(HIT_CONVERSATION_ID, hit.conversation_id)
             item.setData(HIT_MESSAGE_ID, hit.message_id)
             item.setData(HIT_TITLE, title)
             item.setData(HIT_SNIPPET, hit.snippet)
-            item.setToolTip(plain_tooltip(hit.title or UNTITLED))
+            item.setToolTip(plain_tooltip(hit.title or untitled()))
             self.search_results.addItem(item)
             if kept == (hit.conversation_id, hit.message_id):
                 self.search_results.setCurrentItem(item)
