@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 import psutil
-from PySide6.QtCore import QEvent, QObject, QSocketNotifier, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -75,7 +75,9 @@ def build_window(paths: AppPaths,
     controller.setParent(window)
     window.destroyed.connect(store.close)
     problems = [problem] if problem else []
-    problems += [f"Settings: {p}" for p in settings.problems]
+    #: A problem found in the settings file, shown above the chat at start-up.
+    problems += [QCoreApplication.translate("Application", "Settings: {problem}").format(
+        problem=p) for p in settings.problems]
     if problems:
         window.error_banner.show_error(" ".join(problems))
     return window, host

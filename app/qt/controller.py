@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Concatenate, ParamSpec, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from app.core.chat.conversation import Attachment, Conversation
 from app.core.chat.presets import Preset
@@ -42,7 +42,16 @@ class ChatState(Enum):
     GENERATING = "Generating…"
 
 
-THINKING = "Thinking…"  # the status bar's word while a reasoning model thinks
+def state_label(state: ChatState) -> str:
+    """The state in words, in the current language, as the status bar shows it."""
+    if state is ChatState.NO_MODEL:
+        return QCoreApplication.translate("ChatState", "No model")
+    if state is ChatState.LOADING:
+        return QCoreApplication.translate("ChatState", "Loading…")
+    if state is ChatState.READY:
+        return QCoreApplication.translate("ChatState", "Ready")
+    return QCoreApplication.translate("ChatState", "Generating…")
+
 
 _A = ParamSpec("_A")
 _T = TypeVar("_T")
@@ -209,7 +218,7 @@ class ChatController(QObject):
             conversation = self.service.open(conversation_id)
         except StoreError as exc:  # a missing or unreadable chat must not take the window down
             log.warning("cannot open chat %s: %s", conversation_id, exc)
-            self.errorRaised.emit(f"Cannot open this chat: {exc}")
+            self.errorRaised.emit(self.tr("Cannot open this chat: {reason}").format(reason=exc))
             return False
         self._show(conversation)
         return True
@@ -433,7 +442,8 @@ class ChatController(QObject):
             self._turn.piece(text)
             self.model.message_changed(self._turn.answer)
             if self._turn.thinking and not thought:  # a reasoning model thinks first
-                self.progressChanged.emit(THINKING)
+                # the status bar's word while a reasoning model thinks
+                self.progressChanged.emit(self.tr("Thinking…"))
             elif (said and not self._turn.answer.progress) or (thought
                                                               and not self._turn.thinking):
                 self.progressChanged.emit("")  # the prompt read, or the thinking done

@@ -44,14 +44,15 @@ from app.core.models import names
 from app.core.models.library import BUILTIN_INSTALL_HINT, ModelEntry
 from app.core.settings.connections import Connections
 from app.files import safe_file_name
+from app.i18n import _
 from app.paths import AppPaths
 from app.qt import dialogs
 from app.qt.appearance import apply_appearance, restyle, set_variant
 from app.qt.context_usage import ContextUsage
-from app.qt.controller import ChatController, ChatState
+from app.qt.controller import ChatController, ChatState, state_label
 from app.qt.design import SPACE
 from app.qt.hardware import HardwareProbe
-from app.qt.i18n import apply_language
+from app.qt.i18n import apply_language, on_language_change
 from app.qt.icons import icon_button, set_icon
 from app.qt.message_actions import MessageActions
 from app.qt.remote_models import RemoteModels
@@ -127,7 +128,7 @@ class MainWindow(QMainWindow):
         # The OpenAI-compatible API, answered on the window's own inference thread.
         self.server = ServerControl(controller.host.runner, controller.settings, paths, self)
         self.server.failed.connect(lambda message: self.error_banner.show_error(
-            self.tr("The local server cannot start: {}").format(message)))
+            self.tr("The local server cannot start: {reason}").format(reason=message)))
         self._build_menus()
         self.status = StatusBar()
         self.setStatusBar(self.status)
@@ -140,8 +141,11 @@ class MainWindow(QMainWindow):
         self._store_watch.setInterval(STORE_WATCH_MS)
         self._store_watch.timeout.connect(self._check_store)
         self._store_watch.start()
+        self._model_label: str | None = None  # the model on the chip (None: none loaded)
         self.apply_app_settings()  # shows the state too
         self.status.show_downloads(self.downloads)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
         general = self.presets.get("general")  # what a new chat starts with
         if general is not None:
             self.preset_bar.set_conversation_settings(general.key, general.prompt_for(None), None)
@@ -185,9 +189,10 @@ class MainWindow(QMainWindow):
         self.status.downloadsClicked.connect(self.show_models)
         # Downloads end while the user may be chatting: say so where they look.
         self.downloads.installed.connect(lambda path: self.status.showMessage(
-            f"Downloaded {names.of(path)}: pick it in the model list.", 10_000))
+            self.tr("Downloaded {name}: pick it in the model list.").format(
+                name=names.of(path)), 10_000))
         self.downloads.failed.connect(lambda _key, _message: self.status.showMessage(
-            "A download failed: see Models….", 10_000))
+            self.tr("A download failed: see Models…."), 10_000))
         controller.stateChanged.connect(self._show_state)
         controller.modelLoaded.connect(self._on_model_loaded)
         controller.errorRaised.connect(self.error_banner.show_error)
@@ -219,10 +224,6 @@ class MainWindow(QMainWindow):
 
         # The empty chat: the model in use, and starters that pick a preset as its chip's menu
         # does and ready the composer.
-        def show_model(*_: object) -> None:
-            self.chat_view.set_model_summary(*model_summary(controller.entry, controller.info,
-                                                            controller.state))
-
         def start_with(preset_key: str, text: str) -> None:
             self.preset_bar.choose(preset_key)
             typed = self.composer.toPlainText()  # kept, after the starter's words
@@ -233,10 +234,35 @@ class MainWindow(QMainWindow):
             self.composer.setTextCursor(cursor)
             self.composer.setFocus()
 
-        controller.stateChanged.connect(show_model)
-        controller.modelLoaded.connect(show_model)
-        self.model_picker.namesLearned.connect(show_model)  # a name read from the model's header
+        controller.stateChanged.connect(self._show_model_summary)
+        controller.modelLoaded.connect(self._show_model_summary)
+        # a name read from the model's header
+        self.model_picker.namesLearned.connect(self._show_model_summary)
         self.chat_view.starterChosen.connect(start_with)
+
+    def _show_model_summary(self, *_: object) -> None:
+        """The empty chat's line about the model in use."""
+        controller = self.controller
+        self.chat_view.set_model_summary(*model_summary(controller.entry, controller.info,
+                                                        controller.state))
+
+    def _retranslate(self) -> None:
+        """The window's own texts in the current language: the menus, the top bar's tooltips,
+        the composer's placeholder, the model's chip and the state in the status bar."""
+        self._menus_retranslate()
+        self.sidebar_button.setAccessibleName(self.tr("Show or hide the chat list"))
+        self._sidebar_tooltip()
+        self.model_picker.setToolTip(plain_tooltip(
+            self.tr("The model to chat with. Models folder: {folder}").format(
+                folder=self.paths.models_dir)))
+        self.manage_button.setToolTip(self.tr("Models: download, import and delete models"))
+        self.manage_button.setAccessibleName(self.tr("Models"))
+        self.settings_button.setToolTip(
+            self.tr("Settings: sampling, context, threads, GPU layers, appearance (Ctrl+,)"))
+        self.settings_button.setAccessibleName(self.tr("Settings"))
+        self._show_state_texts(self.controller.state)
+        self._show_model(self._model_label)
+        self._show_model_summary()
 
     def _apply_preset(self, preset: Preset) -> None:
         self.controller.apply_preset(preset, self.preset_bar.language())
@@ -252,22 +278,15 @@ class MainWindow(QMainWindow):
 
     def _build_model_bar(self) -> QHBoxLayout:
         """The top bar: the chat list's toggle, the model picker, Models and Settings."""
-        self.sidebar_button = icon_button(
-            "sidebar", self.tr("Hide the chat list (Ctrl+B)"),
-            accessible_name=self.tr("Show or hide the chat list"), object_name="sidebarButton")
+        # Their texts are set by `_retranslate`.
+        self.sidebar_button = icon_button("sidebar", "", object_name="sidebarButton")
         self.model_picker = ModelPicker(self.paths.models_dir, self.remotes)
-        self.model_picker.setToolTip(plain_tooltip(
-            self.tr("The model to chat with. Models folder: {}").format(self.paths.models_dir)))
         self.model_picker.activated.connect(self._on_model_picked)
         self.model_picker.manageRequested.connect(self.show_models)
-        manage = icon_button("models", self.tr("Models: download, import and delete models"),
-                             accessible_name=self.tr("Models"),
-                             object_name="manageModelsButton")
+        manage = self.manage_button = icon_button("models", "", object_name="manageModelsButton")
         manage.clicked.connect(self.show_models)
-        settings = icon_button(
-            "settings", self.tr("Settings: sampling, context, threads, GPU layers, appearance "
-                                "(Ctrl+,)"),
-            accessible_name=self.tr("Settings"), object_name="settingsButton")
+        settings = self.settings_button = icon_button("settings", "",
+                                                      object_name="settingsButton")
         settings.clicked.connect(self.show_settings)
         top = QHBoxLayout()
         top.setSpacing(SPACE.xs)
@@ -298,12 +317,13 @@ class MainWindow(QMainWindow):
         try:
             self.controller.settings.save()
         except OSError as exc:
-            self.error_banner.show_error(f"The settings could not be saved ({exc}); they apply "
-                                         "to this session only.")
+            self.error_banner.show_error(self.tr(
+                "The settings could not be saved ({reason}); they apply to this session "
+                "only.").format(reason=exc))
         if any(key.startswith("app.") for key in keys):
             self.apply_app_settings()
         if self.controller.apply_settings(keys):
-            self.status.showMessage("Reloading the model with the new settings…", 5000)
+            self.status.showMessage(self.tr("Reloading the model with the new settings…"), 5000)
         self._show_thinking_switch()  # the Sampling page's Thinking, for chats of their own
 
     def apply_app_settings(self) -> None:
@@ -372,13 +392,17 @@ class MainWindow(QMainWindow):
     def _fit_composer_width(self) -> None:
         self.composer_area.setMaximumWidth(self.chat_view.column_width)
 
-    def _show_model(self, label: str) -> None:
-        """The model in use, in the status bar and on the model chip."""
+    def _show_model(self, label: str | None) -> None:
+        """The model in use (None: none is loaded), in the status bar and on the model
+        chip."""
+        self._model_label = label
+        if label is None:
+            label = self.tr("No model loaded")
         self.status.show_model(label)
         self.model_chip.setText(elided(label, MAX_CHIP_CHARS))
-        self.model_chip.setAccessibleName(self.tr("Model: {}").format(label))
+        self.model_chip.setAccessibleName(self.tr("Model: {name}").format(name=label))
         self.model_chip.setToolTip(plain_tooltip(
-            self.tr("Model: {} (click to choose another)").format(label)))
+            self.tr("Model: {name} (click to choose another)").format(name=label)))
 
     def attach_files(self, paths: list[Path]) -> None:
         """Attach these files to the next question; they are read in the background. A
@@ -415,8 +439,9 @@ class MainWindow(QMainWindow):
         self.attach_files(paths)
 
     def _build_menus(self) -> None:
-        app_menu = self.menuBar().addMenu("&Lamplight")
-        preferences = app_menu.addAction("Settings…", self.show_settings)
+        """The menus and their actions; their texts are set by `_menus_retranslate`."""
+        app_menu = self.app_menu = self.menuBar().addMenu("")
+        preferences = self.settings_action = app_menu.addAction("", self.show_settings)
         preferences.setObjectName("settingsAction")
         # The platform's own key, and Ctrl+, where it has none (Qt gives Linux none).
         keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
@@ -425,28 +450,29 @@ class MainWindow(QMainWindow):
         self.addAction(preferences)
         app_menu.addAction(server_action(self.server, self))
         app_menu.addSeparator()
-        quit_action = app_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
+        quit_action = self.quit_action = app_menu.addAction("", QKeySequence.StandardKey.Quit,
+                                                             self.close)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        chats = self.menuBar().addMenu("&Chats")
-        new = chats.addAction("New chat", self.new_chat)
+        chats = self.chats_menu = self.menuBar().addMenu("")
+        new = self.new_chat_action = chats.addAction("", self.new_chat)
         new.setShortcut(QKeySequence.StandardKey.New)
         new.setObjectName("newChatAction")
         # The window's own action, so Ctrl+N works wherever the focus is.
         self.addAction(new)
-        rename = chats.addAction("Rename chat", self.rename_chat)
+        rename = self.rename_action = chats.addAction("", self.rename_chat)
         rename.setObjectName("renameChatAction")
         rename.setShortcut(QKeySequence(Qt.Key.Key_F2))
         self.addAction(rename)
-        chats.addAction("Export this chat…", lambda: self.export_conversation(
+        self.export_action = chats.addAction("", lambda: self.export_conversation(
             self.controller.conversation.id))
-        chats.addAction("Import chats…", self.import_conversations)
+        self.import_action = chats.addAction("", self.import_conversations)
         chats.addSeparator()
-        find = chats.addAction("Find in chats")
+        find = self.find_action = chats.addAction("")
         find.setObjectName("findInChatsAction")
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(self._find_in_chats)
-        view = self.menuBar().addMenu(self.tr("&View"))
-        self.sidebar_action = view.addAction(self.tr("Chat list"))
+        view = self.view_menu = self.menuBar().addMenu("")
+        self.sidebar_action = view.addAction("")
         self.sidebar_action.setObjectName("toggleSidebarAction")
         self.sidebar_action.setCheckable(True)
         self.sidebar_action.setChecked(True)
@@ -454,6 +480,24 @@ class MainWindow(QMainWindow):
         self.sidebar_action.toggled.connect(self.set_sidebar_visible)
         self.addAction(self.sidebar_action)  # Ctrl+B wherever the focus is
         self.sidebar_button.clicked.connect(self.sidebar_action.toggle)
+
+    def _menus_retranslate(self) -> None:
+        self.app_menu.setTitle(self.tr("&Lamplight"))
+        self.settings_action.setText(self.tr("Settings…"))
+        self.quit_action.setText(self.tr("Quit"))
+        self.chats_menu.setTitle(self.tr("&Chats"))
+        self.new_chat_action.setText(self.tr("New chat"))
+        self.rename_action.setText(self.tr("Rename chat"))
+        self.export_action.setText(self.tr("Export this chat…"))
+        self.import_action.setText(self.tr("Import chats…"))
+        self.find_action.setText(self.tr("Find in chats"))
+        self.view_menu.setTitle(self.tr("&View"))
+        self.sidebar_action.setText(self.tr("Chat list"))
+
+    def _sidebar_tooltip(self) -> None:
+        self.sidebar_button.setToolTip(
+            self.tr("Hide the chat list (Ctrl+B)") if self.sidebar_action.isChecked()
+            else self.tr("Show the chat list (Ctrl+B)"))
 
     def set_sidebar_visible(self, visible: bool) -> None:
         """Show or hide the chat list (Ctrl+B, the top bar's button); kept for the next
@@ -464,9 +508,7 @@ class MainWindow(QMainWindow):
         focus = QApplication.focusWidget()
         had_focus = focus is not None and self.sidebar.isAncestorOf(focus)
         self.sidebar.setVisible(visible)
-        self.sidebar_button.setToolTip(
-            self.tr("Hide the chat list (Ctrl+B)") if visible
-            else self.tr("Show the chat list (Ctrl+B)"))
+        self._sidebar_tooltip()
         if had_focus and not visible and self.composer.isEnabled():
             self.composer.setFocus()
         save_state(self.paths.state_file, sidebar=visible)
@@ -488,14 +530,15 @@ class MainWindow(QMainWindow):
         a connection is loaded once its server has listed it (`_on_remembered`)."""
         if preferred is not None and self.model_picker.select_later(preferred):
             where = preferred.name.rpartition("@")[2]
-            self.status.showMessage(f"Asking {where} for its models…", 10_000)
+            self.status.showMessage(
+                self.tr("Asking {server} for its models…").format(server=where), 10_000)
             return
         if preferred is None or not self.model_picker.select_path(preferred):
             self.model_picker.select_first()
         entry = self.model_picker.current_entry()
         if entry is None:
-            self.error_banner.show_error(
-                f"{BUILTIN_INSTALL_HINT}\nModels folder: {self.paths.models_dir}")
+            self.error_banner.show_error(_(BUILTIN_INSTALL_HINT) + "\n" + self.tr(
+                "Models folder: {folder}").format(folder=self.paths.models_dir))
             return
         self.controller.select_model(entry)
 
@@ -541,8 +584,8 @@ class MainWindow(QMainWindow):
         editing = self.message_actions.editing
         if self.attachments.is_reading() and editing is None:
             self.composer.setPlainText(text)  # nothing typed is lost; Send again when read
-            self.status.showMessage("A document is still being read: send when it "
-                                         "shows its size.", 5000)
+            self.status.showMessage(self.tr("A document is still being read: send when it "
+                                            "shows its size."), 5000)
             return
         if editing is not None and not text.strip():
             return  # Enter on an emptied edit (documents in the bar made it send): keep editing
@@ -636,7 +679,7 @@ class MainWindow(QMainWindow):
     def export_conversation(self, conversation_id: int | None) -> None:
         """Save a chat as Markdown or JSON, where the user picks."""
         if conversation_id is None:
-            self.status.showMessage("Nothing to export yet: this chat is empty.", 5000)
+            self.status.showMessage(self.tr("Nothing to export yet: this chat is empty."), 5000)
             return
         try:
             conversation = self.library.load(conversation_id)
@@ -647,16 +690,17 @@ class MainWindow(QMainWindow):
         path, chosen = dialogs.export_path(self, name)
         if not path:
             return
-        as_json = chosen.startswith("JSON") or path.lower().endswith(".json")
+        as_json = "*.json" in chosen or path.lower().endswith(".json")
         try:
             self.library.export([conversation_id], "json" if as_json else "md", Path(path))
         except OSError as exc:
-            self.error_banner.show_error(f"Cannot write {path}: {exc.strerror or exc}")
+            self.error_banner.show_error(self.tr("Cannot write {path}: {reason}").format(
+                path=path, reason=exc.strerror or exc))
             return
         except StoreError as exc:
             self.error_banner.show_error(str(exc))
             return
-        self.status.showMessage(f"Exported to {path}", 8000)
+        self.status.showMessage(self.tr("Exported to {path}").format(path=path), 8000)
 
     def import_conversations(self, path: str | None = None) -> list[int]:
         """Add the chats of a Lamplight JSON export, all or none; returns their new ids."""
@@ -668,11 +712,13 @@ class MainWindow(QMainWindow):
         try:
             imported = self.library.import_file(Path(path))
         except (ImportFormatError, StoreError) as exc:  # a full disk: none of them was saved
-            self.error_banner.show_error(f"Cannot import {Path(path).name}: {exc}")
+            self.error_banner.show_error(self.tr("Cannot import {name}: {reason}").format(
+                name=Path(path).name, reason=exc))
             return []
         self.sidebar.refresh()
-        self.status.showMessage(
-            f"Imported {len(imported)} chat{'s' if len(imported) != 1 else ''}.", 8000)
+        count = len(imported)
+        self.status.showMessage(self.tr("Imported 1 chat.") if count == 1 else
+                                self.tr("Imported {n} chats.").format(n=count), 8000)
         return [new_id for new_id, _ in imported]
 
     # -- reflecting state ------------------------------------------------------------------
@@ -707,18 +753,14 @@ class MainWindow(QMainWindow):
         generating = state is ChatState.GENERATING
         self.composer.setEnabled(loaded)
         self.composer.can_submit = state is ChatState.READY
-        self.composer.setPlaceholderText({
-            ChatState.NO_MODEL: "No model loaded: pick one above.",
-            ChatState.LOADING: "Loading the model…",
-        }.get(state, f"Ask anything. {self.composer.hint()}"))
+        self._show_state_texts(state)
         self.send_button.setEnabled(state is ChatState.READY)
         self.chat_view.set_actions_enabled(not generating)
         self.stop_button.setEnabled(generating)
         self.composer_card.set_generating(generating)
-        self.status.show_state(state.value)
         self._show_thinking_switch()
         if state is ChatState.NO_MODEL:
-            self._show_model("No model loaded")
+            self._show_model(None)
         elif state is ChatState.LOADING and self.controller.entry:
             self._show_model(self.controller.entry.display_name)
         if loaded and self.pages.currentWidget() is self.chat_page:
@@ -727,6 +769,17 @@ class MainWindow(QMainWindow):
         self.models_page.set_in_use(  # a file of the models folder; a remote model is none
             entry.path if entry is not None and entry.remote is None
             and state is not ChatState.NO_MODEL else None)
+
+    def _show_state_texts(self, state: ChatState) -> None:
+        """What the state says in words: the composer's placeholder and the status bar's."""
+        if state is ChatState.NO_MODEL:
+            placeholder = self.tr("No model loaded: pick one above.")
+        elif state is ChatState.LOADING:
+            placeholder = self.tr("Loading the model…")
+        else:
+            placeholder = self.tr("Ask anything. {hint}").format(hint=self.composer.hint())
+        self.composer.setPlaceholderText(placeholder)
+        self.status.show_state(state_label(state))
 
     def remember_layout(self) -> None:
         """Keep for the next start: the window's size and place, the chat list's width, and

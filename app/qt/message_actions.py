@@ -49,15 +49,16 @@ class MessageActions(QObject):
             controller.switch_version(message_id, +1)
         elif action == "regenerate":
             if controller.state is not ChatState.READY:
-                self.notice.emit("Load a model to answer again.")
+                self.notice.emit(self.tr("Load a model to answer again."))
                 return
             self.chat_view.scroll_to_bottom()
             controller.regenerate(message_id)
         elif action == "continue":
             if controller.state is not ChatState.READY:
-                self.notice.emit("Load a model to go on with the answer.")
+                self.notice.emit(self.tr("Load a model to go on with the answer."))
             elif not controller.continue_answer(message_id):
-                self.notice.emit("Only the chat's last answer can go on, once it was stopped.")
+                self.notice.emit(
+                    self.tr("Only the chat's last answer can go on, once it was stopped."))
             else:
                 self.chat_view.scroll_to_bottom()
         elif action == "edit":
@@ -84,10 +85,16 @@ class MessageActions(QObject):
         """Delete a message and what follows it in its version, asking first if anything does."""
         conversation = self.controller.conversation
         following = len(conversation.subtree(message_id)) - 1
-        if following and not dialogs.confirm(
-                self.window, "Delete message",
-                f"Delete this message and the {following} after it in this version of the "
-                "chat? Other versions stay."):
+        if not following:
+            question = None
+        elif following == 1:
+            question = self.tr("Delete this message and the one after it in this version of "
+                               "the chat? Other versions stay.")
+        else:
+            question = self.tr("Delete this message and the {n} after it in this version of "
+                               "the chat? Other versions stay.").format(n=following)
+        if question is not None and not dialogs.confirm(self.window, self.tr("Delete message"),
+                                                        question):
             return
         self.controller.delete_message(message_id)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QCoreApplication, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QImage, QTextDocument
 from PySide6.QtWidgets import QMessageBox, QTextBrowser, QWidget
 
@@ -78,14 +78,17 @@ def open_link(parent: QWidget, link: Link) -> QMessageBox | None:
     if not link.needs_confirmation:
         QDesktopServices.openUrl(url)
         return None
-    box = QMessageBox(QMessageBox.Icon.Question, "Open link", "", parent=parent)
+    box = QMessageBox(QMessageBox.Icon.Question,
+                      QCoreApplication.translate("OpenLink", "Open link"), "", parent=parent)
     box.setObjectName("openLinkQuestion")
     # The target as plain text: the reader sees its every character, and nothing in it is
     # taken for markup.
     box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(f"This link goes to:\n\n{elided(link.url, MAX_TOOLTIP_CHARS)}\n\n"
-                "Open it in your browser?")
-    opening = box.addButton("Open", QMessageBox.ButtonRole.AcceptRole)
+    box.setText(QCoreApplication.translate(
+        "OpenLink", "This link goes to:\n\n{url}\n\nOpen it in your browser?").format(
+            url=elided(link.url, MAX_TOOLTIP_CHARS)))
+    opening = box.addButton(QCoreApplication.translate("OpenLink", "Open"),
+                            QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
 

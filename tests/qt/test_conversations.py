@@ -282,7 +282,7 @@ def test_messages_can_be_copied_and_deleted(qtbot, paths: AppPaths,  # type: ign
                             lambda _parent, _title, text: asked.append(text) or True)
         qtbot.mouseClick(win.chat_view.message_widget(2).delete_button,
                          Qt.MouseButton.LeftButton)
-        assert asked and "1 after it" in asked[0]
+        assert asked and "the one after it" in asked[0]
         assert shown(win) == ["first question", "first answer"]
         assert [m.content for m in win.controller.store.load(chat.id).path()] == shown(win)  # type: ignore[arg-type]
     finally:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from app.qt.appearance import follow_theme, set_text_style
 from app.qt.design import SPACE
+from app.qt.i18n import on_language_change
 from app.qt.icons import ICON_SIZE, icon
 
 
@@ -25,22 +26,27 @@ class EditBar(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(SPACE.s, SPACE.xxs, SPACE.xxs, SPACE.xxs)
         layout.setSpacing(SPACE.s)
-        mark = QLabel()
+        mark = self.mark = QLabel()
         mark.setObjectName("editBarIcon")
-        mark.setAccessibleName(self.tr("Editing"))
         follow_theme(mark, lambda: mark.setPixmap(icon("edit", "muted").pixmap(ICON_SIZE,
                                                                                 ICON_SIZE)))
-        label = QLabel(self.tr("Editing a question: Send asks it as a new version; the earlier "
-                               "one stays a click away."))
+        label = self.label = QLabel()
         label.setWordWrap(True)
         set_text_style(label, "caption")
-        cancel = QToolButton()
+        cancel = self.cancel_button = QToolButton()
         cancel.setObjectName("cancelEditButton")
-        cancel.setText(self.tr("Cancel"))
-        cancel.setToolTip(self.tr("Stop editing (Esc)"))
         cancel.clicked.connect(self.cancelled)
         layout.addWidget(mark)
         layout.addWidget(label, 1)
         layout.addWidget(cancel)
         self.hide()
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.mark.setAccessibleName(self.tr("Editing"))
+        self.label.setText(self.tr("Editing a question: Send asks it as a new version; the "
+                                   "earlier one stays a click away."))
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.cancel_button.setToolTip(self.tr("Stop editing (Esc)"))
 

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
 from app.qt.appearance import ThemedStyle, set_style
 from app.qt.design import RADIUS, SPACE
+from app.qt.i18n import on_language_change
 from app.qt.icons import icon_button, set_icon
 
 ERROR_BANNER = ThemedStyle(lambda c: (
@@ -29,12 +30,18 @@ class ErrorBanner(QFrame):
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = icon_button("close", "Dismiss", accessible_name="Dismiss the message")
+        close = self.close_button = icon_button("close", "")
         set_icon(close, "close", "error_text")
         close.clicked.connect(self.hide)
         layout.addWidget(self.label, 1)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.close_button.setToolTip(self.tr("Dismiss"))
+        self.close_button.setAccessibleName(self.tr("Dismiss the message"))
 
     def show_error(self, message: str) -> None:
         self.label.setText(message)

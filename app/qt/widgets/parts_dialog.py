@@ -20,6 +20,7 @@ from app.core.chat.markdown import ALL_SCHEME, LINK_SCHEME, Link, MarkdownRender
 from app.core.documents.summarize import PartNote, SavedSummary
 from app.qt.appearance import current_colors
 from app.qt.design import markdown_colours
+from app.qt.i18n import on_language_change
 from app.qt.safe_text import SafeTextBrowser, open_link
 from app.qt.widgets.show_all import ShowAllText
 
@@ -41,18 +42,15 @@ class PartsDialog(QDialog):
         self._links: list[Link] = []  # those of the note shown
         self._shown_source = self._shown_note = ""  # the part shown: its text and its note
         self._renderer = MarkdownRenderer(colours=markdown_colours(current_colors()))
-        self.setWindowTitle(f"Summary of {summary.name}, part by part")
+        self._summary = summary
         self.resize(900, 600)
 
-        read = "" if summary.complete else " (stopped before the end)"
-        parts = f"{len(self.notes)} part{'s' if len(self.notes) != 1 else ''}"
-        heading = QLabel(f"{parts}, {summary.document_tokens:,} tokens{read}. Each part's note, "
-                         "then the text it was written from.")
+        heading = self.heading = QLabel()
         heading.setWordWrap(True)
         self.part_list = QListWidget()
         self.part_list.setObjectName("partsList")
-        for note in self.notes:
-            self.part_list.addItem(f"Part {note.index} · {note.tokens:,} tokens")
+        for _note in self.notes:
+            self.part_list.addItem("")
         # A note is a model's text: it reads no resource and opens links only on the reader's
         # say-so; the view is never navigated away.
         self.part_text = SafeTextBrowser()
@@ -70,8 +68,29 @@ class PartsDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(splitter, 1)
         layout.addWidget(buttons)
+        self._retranslate()
+        on_language_change(self, self._retranslate)
         if self.notes:
             self.part_list.setCurrentRow(0)
+
+    def _retranslate(self) -> None:
+        summary = self._summary
+        self.setWindowTitle(self.tr("Summary of {name}, part by part").format(name=summary.name))
+        count = len(self.notes)
+        parts = self.tr("1 part") if count == 1 else self.tr("{n} parts").format(n=count)
+        tokens = f"{summary.document_tokens:,}"
+        self.heading.setText(
+            self.tr("{parts}, {tokens} tokens. Each part's note, then the text it was written "
+                    "from.").format(parts=parts, tokens=tokens) if summary.complete else
+            self.tr("{parts}, {tokens} tokens (stopped before the end). Each part's note, then "
+                    "the text it was written from.").format(parts=parts, tokens=tokens))
+        for row, note in enumerate(self.notes):
+            item = self.part_list.item(row)
+            if item is not None:
+                item.setText(self.tr("Part {index} · {tokens} tokens").format(
+                    index=note.index, tokens=f"{note.tokens:,}"))
+        if self.part_list.currentRow() >= 0:
+            self.show_part(self.part_list.currentRow())
 
     def show_part(self, row: int) -> None:
         if not 0 <= row < len(self.notes):
@@ -81,18 +100,25 @@ class PartsDialog(QDialog):
         source = self._shown_source = self._source[note.start:note.end]
         cut = ""
         if len(source) > MAX_SOURCE_CHARS:
-            cut = (f"<p><i>… {len(source) - MAX_SOURCE_CHARS:,} more characters</i> "
-                   f'<a href="{ALL_SCHEME}:source">Show all</a></p>')
+            more = self.tr("… {n} more characters").format(
+                n=f"{len(source) - MAX_SOURCE_CHARS:,}")
+            show_all = self.tr("Show all")
+            cut = (f"<p><i>{html.escape(more)}</i> "
+                   f'<a href="{ALL_SCHEME}:source">{html.escape(show_all)}</a></p>')
             source = source[:MAX_SOURCE_CHARS]
         self._shown_note = note.note
         rendered = self._renderer.render(note.note)
         self._links = rendered.links
-        note_html = rendered.html + rendered.notice if note.note else "<p><i>(empty)</i></p>"
+        empty = self.tr("(empty)")
+        note_html = (rendered.html + rendered.notice if note.note else
+                     f"<p><i>{html.escape(empty)}</i></p>")
+        note_title = self.tr("Note on part {index}").format(index=note.index)
+        text_title = self.tr("Text of part {index}").format(index=note.index)
+        missing = self.tr("The text of this part is not available.")
         self.part_text.setHtml(
-            f"<h3>Note on part {note.index}</h3>{note_html}"
-            f"<h3>Text of part {note.index}</h3>"
-            + (plain_text_html(source) if source else
-               f"<p><i>{html.escape('The text of this part is not available.')}</i></p>")
+            f"<h3>{html.escape(note_title)}</h3>{note_html}"
+            f"<h3>{html.escape(text_title)}</h3>"
+            + (plain_text_html(source) if source else f"<p><i>{html.escape(missing)}</i></p>")
             + cut)
 
     def _on_link(self, url: QUrl) -> None:
@@ -100,6 +126,7 @@ class PartsDialog(QDialog):
         if url.scheme() == LINK_SCHEME and 0 <= index < len(self._links):
             open_link(self, self._links[index])
         elif url.scheme() == ALL_SCHEME and url.path() == "source":
-            ShowAllText("Text of the part", self._shown_source, parent=self).show()
+            ShowAllText(lambda: self.tr("Text of the part"), self._shown_source,
+                        parent=self).show()
         elif url.scheme() == ALL_SCHEME:
-            ShowAllText("Note", self._shown_note, parent=self).show()
+            ShowAllText(lambda: self.tr("Note"), self._shown_note, parent=self).show()

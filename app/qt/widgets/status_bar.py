@@ -3,11 +3,14 @@ the last answer, and the downloads in words (a click shows them)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import html
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from app.core.engine import GenerationResult, ModelInfo
 from app.core.engine.connection import Connection
+from app.qt.i18n import on_language_change
 from app.qt.safe_text import plain_tooltip
 from app.qt.widgets.message_footer import thinking_time, token_counts
 from app.qt.workers.downloads import DownloadManager, JobState
@@ -36,7 +39,6 @@ class StatusBar(QStatusBar):
         self.speed.setObjectName("statusSpeed")
         self.downloads = QLabel()
         self.downloads.setObjectName("statusDownloads")
-        self.downloads.setToolTip("Show the downloads")
         self.downloads.linkActivated.connect(lambda _link: self.downloadsClicked.emit())
         self.addWidget(self.model, 1)
         self.addPermanentWidget(self.downloads)
@@ -45,6 +47,21 @@ class StatusBar(QStatusBar):
         # Qt hides the model's label for a message only if it is visible at that moment: one
         # shown before the window was left the label under the message once the window showed.
         self.messageChanged.connect(self._on_message)
+        # What the words were made from, to word them again in another language.
+        self._details: tuple[ModelInfo, str | None, Connection | None] | None = None
+        self._result: GenerationResult | None = None
+        self._manager: DownloadManager | None = None
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.downloads.setToolTip(self.tr("Show the downloads"))
+        if self._details is not None:
+            self.show_model_details(*self._details)
+        if self._result is not None:
+            self.show_speed(self._result)
+        if self._manager is not None:
+            self.show_downloads(self._manager)
 
     def _on_message(self, message: str) -> None:
         self.model.setVisible(not message)
@@ -57,15 +74,24 @@ class StatusBar(QStatusBar):
         """The loaded model's file, context, threads, where it runs and its chat template, in
         the model's tooltip; `gpu_backend` names the GPU's ("CUDA") when it is known. A model of
         a `connection`: its server, the context it reports and whether tokens are estimated."""
+        self._details = (info, gpu_backend, connection)
         if info.is_remote:
             self.model.setToolTip(plain_tooltip(remote_details(info, connection)))
             return
-        runs_on = f"GPU offload ({gpu_backend or 'GPU'})" if info.gpu_offload else "CPU"
-        adapting = " (fewer while the machine is busy)" if info.threads_adapt else ""
-        self.model.setToolTip(plain_tooltip(
-            f"{info.path}\ncontext {info.n_ctx} tokens · {runs_on}\nthreads: "
-            f"{info.n_threads} for answers, {info.n_threads_batch or info.n_threads} for "
-            f"prompts{adapting}\nchat template: {info.template_description}"))
+        runs_on = self.tr("GPU offload ({backend})").format(
+            backend=gpu_backend or "GPU") if info.gpu_offload else "CPU"
+        threads = info.n_threads_batch or info.n_threads
+        lines = [str(info.path),
+                 self.tr("context {n} tokens · {runs_on}").format(
+                     n=info.n_ctx, runs_on=runs_on),
+                 self.tr("threads: {answers} for answers, {prompts} for prompts (fewer while "
+                         "the machine is busy)").format(answers=info.n_threads, prompts=threads)
+                 if info.threads_adapt else
+                 self.tr("threads: {answers} for answers, {prompts} for prompts").format(
+                     answers=info.n_threads, prompts=threads),
+                 self.tr("chat template: {template}").format(
+                     template=info.template_description)]
+        self.model.setToolTip(plain_tooltip("\n".join(lines)))
 
     def show_state(self, text: str) -> None:
         self.state.setText(text)
@@ -76,38 +102,54 @@ class StatusBar(QStatusBar):
         # A summary stopped before its last step wrote nothing to time: keep the last speed.
         s = result.stats
         if s.completion_tokens:
-            self.speed.setText(f"{s.tokens_per_s:.1f} tok/s" +
-                               (f" · {token_counts(s)}" if s.thinking_tokens else ""))
-            in_use = (f"threads in use: {s.threads} for the answer, {s.threads_batch} for "
-                      "the prompt" if s.threads else "")
+            self._result = result
+            speed = self.tr("{speed} tok/s").format(speed=f"{s.tokens_per_s:.1f}")
+            self.speed.setText(f"{speed} · {token_counts(s)}" if s.thinking_tokens else speed)
+            in_use = (self.tr("threads in use: {answer} for the answer, {prompt} for the "
+                              "prompt").format(answer=s.threads, prompt=s.threads_batch)
+                      if s.threads else "")
             self.speed.setToolTip("\n".join(t for t in (thinking_time(s), in_use) if t))
 
     def show_downloads(self, manager: DownloadManager) -> None:
         """How many downloads run, else failed, else are paused; nothing when none is left."""
+        self._manager = manager
         jobs = manager.jobs()
         running = manager.running_count()
         failed = sum(1 for j in jobs if j.state is JobState.FAILED)
         paused = sum(1 for j in jobs if j.state is JobState.PAUSED)
         if running:
-            text = f"Downloading {running} model{'s' if running > 1 else ''}…"
+            text = self.tr("Downloading 1 model…") if running == 1 else \
+                self.tr("Downloading {n} models…").format(n=running)
         elif failed:
-            text = f"{failed} download{'s' if failed > 1 else ''} failed"
+            text = self.tr("1 download failed") if failed == 1 else \
+                self.tr("{n} downloads failed").format(n=failed)
         elif paused:
-            text = f"{paused} download{'s' if paused > 1 else ''} paused"
+            text = self.tr("1 download paused") if paused == 1 else \
+                self.tr("{n} downloads paused").format(n=paused)
         else:
             text = ""
-        self.downloads.setText(f"<a href='downloads'>{text}</a>" if text else "")
+        self.downloads.setText(f"<a href='downloads'>{html.escape(text)}</a>" if text else "")
         self.downloads.setVisible(bool(text))
 
 
 def remote_details(info: ModelInfo, connection: Connection | None) -> str:
     """A remote model's tooltip: where it runs, its context and how tokens are counted."""
     server = f"{info.location} ({connection.url})" if connection else info.location
-    context = "set on the connection" if connection and connection.n_ctx else \
-        "as the server reports it"
-    at_once = f"{info.parallel} request{'s' if info.parallel != 1 else ''} at once"
-    lines = [f"{info.name} on {server}", f"context {info.n_ctx:,} tokens ({context}) · {at_once}",
-             f"chat template: {info.template_description}"]
+    context = (QCoreApplication.translate("RemoteDetails", "set on the connection")
+               if connection and connection.n_ctx else
+               QCoreApplication.translate("RemoteDetails", "as the server reports it"))
+    at_once = (QCoreApplication.translate("RemoteDetails", "1 request at once")
+               if info.parallel == 1 else
+               QCoreApplication.translate("RemoteDetails", "{n} requests at once").format(
+                   n=info.parallel))
+    lines = [QCoreApplication.translate("RemoteDetails", "{model} on {server}").format(
+                 model=info.name, server=server),
+             QCoreApplication.translate(
+                 "RemoteDetails", "context {n} tokens ({how}) · {at_once}").format(
+                 n=f"{info.n_ctx:,}", how=context, at_once=at_once),
+             QCoreApplication.translate("RemoteDetails", "chat template: {template}").format(
+                 template=info.template_description)]
     if info.tokens_estimated:
-        lines.append("token counts are estimates: the server cannot count them")
+        lines.append(QCoreApplication.translate(
+            "RemoteDetails", "token counts are estimates: the server cannot count them"))
     return "\n".join(lines)
