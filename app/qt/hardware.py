@@ -19,7 +19,7 @@ from app.qt.workers.background import BackgroundCall
 
 log = logging.getLogger(__name__)
 
-READING = "Reading the hardware…"
+READING = "Reading the hardware…"  # in English; `hardware_facts` says it in the language
 UNKNOWN = "…"  # a fact not read yet
 
 
@@ -42,28 +42,26 @@ class Facts:
     summary: str
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("HardwareCard", text)
-
-
 def hardware_facts(hardware: Hardware | None) -> Facts:
     """`hardware` as facts: CPU cores, memory (RAM), GPU offload (the GPU backend, or that
-    this build runs on the CPU only), and what llama.cpp runs on. None: not read yet."""
+    this build runs on the CPU only), and what llama.cpp runs on, in the current language.
+    None: not read yet."""
+    cores = QCoreApplication.translate("HardwareCard", "CPU cores")
+    ram = QCoreApplication.translate("HardwareCard", "Memory (RAM)")
+    gpu = QCoreApplication.translate("HardwareCard", "GPU offload")
     if hardware is None:
-        unknown = _tr(UNKNOWN)
-        return Facts((Fact("cores", _tr("CPU cores"), unknown),
-                      Fact("ram", _tr("Memory (RAM)"), unknown),
-                      Fact("offload", _tr("GPU offload"), unknown)),
-                     _tr(READING), _tr(READING))
+        reading = QCoreApplication.translate("HardwareCard", "Reading the hardware…")
+        return Facts((Fact("cores", cores, UNKNOWN), Fact("ram", ram, UNKNOWN),
+                      Fact("offload", gpu, UNKNOWN)), reading, reading)
     if hardware.can_offload:
-        offload = hardware.gpu_backend or _tr("Available")
+        offload = hardware.gpu_backend or QCoreApplication.translate("HardwareCard", "Available")
     else:
-        offload = _tr("Not in this build")
-    return Facts((Fact("cores", _tr("CPU cores"), str(hardware.cores)),
-                  Fact("ram", _tr("Memory (RAM)"),
-                       _tr("{gib:.1f} GiB").format(gib=hardware.ram_bytes / 2**30)),
-                  Fact("offload", _tr("GPU offload"), offload)),
-                 _tr("Runs on: {backend}").format(backend=hardware.backend),
+        offload = QCoreApplication.translate("HardwareCard", "Not in this build")
+    return Facts((Fact("cores", cores, str(hardware.cores)),
+                  Fact("ram", ram, f"{hardware.ram_bytes / 2**30:.1f} GiB"),
+                  Fact("offload", gpu, offload)),
+                 QCoreApplication.translate("HardwareCard", "Runs on: {backend}").format(
+                     backend=hardware.backend),
                  hardware.describe())
 
 
@@ -87,7 +85,7 @@ class HardwareProbe(QObject):
         """Read the machine again on a worker thread; a reading under way answers for both."""
         if self._call is not None:
             return
-        call = BackgroundCall(self._reader or read_hardware, "Reading the hardware")
+        call = BackgroundCall(self._reader or read_hardware, self.tr("Reading the hardware"))
         call.done.connect(self._on_read)
         call.failed.connect(self._on_failed)
         self._call = call.start()

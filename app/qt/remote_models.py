@@ -106,7 +106,7 @@ class RemoteModels(QObject):
             self._asked_at[name] = now
             call = BackgroundCall(
                 functools.partial(_ask_entries, connection, self.connections.keys),
-                f"Asking {name} for its models", explain=explain)
+                self.tr("Asking {server} for its models").format(server=name), explain=explain)
             call.done.connect(functools.partial(self._on_answer, connection))
             call.failed.connect(functools.partial(self._on_failure, connection))
             self._asking[name] = (connection, call)

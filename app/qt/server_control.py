@@ -125,7 +125,7 @@ class ServerControl(QObject):
             address = server.start(ServerConfig.from_settings(settings, host=HOST))
             return address.url
 
-        call = BackgroundCall(start, "Starting the local server", explain=_start_error)
+        call = BackgroundCall(start, self.tr("Starting the local server"), explain=_start_error)
         call.done.connect(lambda url: self._on_started(holder[0], str(url)))
         call.failed.connect(self._on_start_failed)
         self._call = call
@@ -138,7 +138,7 @@ class ServerControl(QObject):
             return
         server, self._server = self._server, None
         self._poll.stop()
-        call = BackgroundCall(server.stop, "Stopping the local server")
+        call = BackgroundCall(server.stop, self.tr("Stopping the local server"))
         call.done.connect(lambda _none: self._on_stopped())
         call.failed.connect(self._on_stopped)
         self._call = call

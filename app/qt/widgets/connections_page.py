@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +40,7 @@ from app.core.settings.connections import (
 )
 from app.qt.appearance import ERROR_TEXT, set_style, set_text_style
 from app.qt.design import SPACE
+from app.qt.i18n import on_language_change
 from app.qt.remote_models import ask_models, explain
 from app.qt.safe_text import elided, plain_tooltip
 from app.qt.workers.background import BackgroundCall
@@ -47,11 +48,14 @@ from app.qt.workers.background import BackgroundCall
 MODELS_SHOWN = 8  # a test names this many models, then says how many more
 MAX_LINE_CHARS = 400  # of a server's error as shown
 # What the page is for (the settings dialog shows it under the page's title), and how what is
-# entered is kept: the intro on the page says both, or only the second under that title.
-ABOUT = ("Chat with models served elsewhere over the OpenAI-compatible API: llama-server, "
-         "vLLM, Ollama, LM Studio or another Lamplight.")
-SAVING = ("A connection is saved when you save it; its API key goes to the system's credential "
-          "store, never to a file.")
+# entered is kept: the intro on the page says both, or only the second under that title. In
+# English here; the page's `tr` says them in the current language.
+ABOUT = str(QT_TRANSLATE_NOOP(
+    "ConnectionsPage", "Chat with models served elsewhere over the OpenAI-compatible API: "
+    "llama-server, vLLM, Ollama, LM Studio or another Lamplight."))
+SAVING = str(QT_TRANSLATE_NOOP(
+    "ConnectionsPage", "A connection is saved when you save it; its API key goes to the "
+    "system's credential store, never to a file."))
 INTRO = f"{ABOUT} {SAVING}"
 
 
@@ -86,10 +90,12 @@ class ConnectionsPage(QWidget):
         self._tests: dict[str, BackgroundCall] = {}
         self._test_buttons: dict[str, QPushButton] = {}
 
-        self.intro = caption_label(f"{self.tr(ABOUT)} {self.tr(SAVING)}", "connectionsIntro")
+        self.intro = caption_label("", "connectionsIntro")
+        self._intro_shown: tuple[str, ...] = (ABOUT, SAVING)  # what the intro says
+        self._intro_text = ""  # and in what words, as `show_intro` last put it
         self.list = QTreeWidget()
         self.list.setObjectName("connectionsList")
-        self.list.setHeaderLabels(["Name", "URL", "At once", "Context", ""])
+        self.list.setColumnCount(5)
         self.list.setRootIsDecorated(False)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.list.header()
@@ -99,22 +105,7 @@ class ConnectionsPage(QWidget):
         self.list.itemSelectionChanged.connect(self._show_buttons)
         self.list.itemDoubleClicked.connect(lambda _item, _column: self.edit_selected())
 
-        self.add_button = QPushButton("Add…")
-        self.add_button.setObjectName("addConnection")
-        self.add_button.clicked.connect(self.start_adding)
-        self.edit_button = QPushButton("Edit…")
-        self.edit_button.setObjectName("editConnection")
-        self.edit_button.clicked.connect(self.edit_selected)
-        self.remove_button = QPushButton("Remove")
-        self.remove_button.setObjectName("removeConnection")
-        self.remove_button.setToolTip("Forget the connection and its API key")
-        self.remove_button.clicked.connect(self.remove_selected)
-        buttons = QHBoxLayout()
-        for button in (self.add_button, self.edit_button, self.remove_button):
-            button.setAutoDefault(False)  # Enter in the dialog presses OK, not these
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-
+        buttons = self._build_buttons()
         self.result = QLabel()
         self.result.setObjectName("connectionTestResult")
         self.result.setTextFormat(Qt.TextFormat.PlainText)  # what a server sent
@@ -130,9 +121,60 @@ class ConnectionsPage(QWidget):
         column.addLayout(buttons)
         column.addWidget(self.result)
         column.addWidget(self._build_form())
-        self._fill()
+        self._retranslate()
+        on_language_change(self, self._retranslate)
         if connections.problems:  # a damaged connections.json: what was skipped, and why
             self._show_result(" ".join(connections.problems), error=True)
+
+    def _build_buttons(self) -> QHBoxLayout:
+        """Add, Edit and Remove, under the list."""
+        self.add_button = QPushButton()
+        self.add_button.setObjectName("addConnection")
+        self.add_button.clicked.connect(self.start_adding)
+        self.edit_button = QPushButton()
+        self.edit_button.setObjectName("editConnection")
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.remove_button = QPushButton()
+        self.remove_button.setObjectName("removeConnection")
+        self.remove_button.clicked.connect(self.remove_selected)
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.edit_button, self.remove_button):
+            button.setAutoDefault(False)  # Enter in the dialog presses OK, not these
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        return buttons
+
+    def show_intro(self, *texts: str) -> None:
+        """Say these of `ABOUT` and `SAVING` above the list (both, by default), in the current
+        language, and again in the next."""
+        self._intro_shown = texts
+        self._intro_text = " ".join(self.tr(text) for text in texts)
+        self.intro.setText(self._intro_text)
+
+    def _retranslate(self) -> None:
+        """The page's texts in the current language; the list and an open form worded anew."""
+        if self.intro.text() == self._intro_text:  # not a text someone else put there
+            self.show_intro(*self._intro_shown)
+        self.list.setHeaderLabels([self.tr("Name"), self.tr("URL"), self.tr("At once"),
+                                   self.tr("Context"), ""])
+        self.add_button.setText(self.tr("Add…"))
+        self.edit_button.setText(self.tr("Edit…"))
+        self.remove_button.setText(self.tr("Remove"))
+        self.remove_button.setToolTip(self.tr("Forget the connection and its API key"))
+        self.parallel.setToolTip(self.tr("How many requests the server may run at once (its "
+                                          "slots)"))
+        self.context.setSpecialValueText(self.tr("ask the server"))
+        self.context.setToolTip(self.tr("The context length to assume; 0 asks the server"))
+        self.forget_key.setText(self.tr("Forget the saved API key"))
+        self.save_button.setText(self.tr("Save connection"))
+        self.cancel_button.setText(self.tr("Cancel"))
+        self.name_label.setText(self.tr("Name:"))
+        self.url_label.setText(self.tr("URL:"))
+        self.parallel_label.setText(self.tr("Requests at once:"))
+        self.context_label.setText(self.tr("Context:"))
+        self.key_label.setText(self.tr("API key:"))
+        self._form_texts()
+        self._fill()
 
     def _build_form(self) -> QGroupBox:
         """The form for one connection, hidden until Add or Edit."""
@@ -149,18 +191,15 @@ class ConnectionsPage(QWidget):
         self.parallel = QSpinBox()
         self.parallel.setObjectName("connectionParallel")
         self.parallel.setRange(1, MAX_PARALLEL)
-        self.parallel.setToolTip("How many requests the server may run at once (its slots)")
         self.context = QSpinBox()
         self.context.setObjectName("connectionContext")
         self.context.setRange(0, MAX_N_CTX)
         self.context.setSingleStep(1024)
-        self.context.setSpecialValueText("ask the server")
-        self.context.setToolTip("The context length to assume; 0 asks the server")
         self.key = QLineEdit()
         self.key.setObjectName("connectionKey")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setMaxLength(4096)
-        self.forget_key = QCheckBox("Forget the saved API key")
+        self.forget_key = QCheckBox()
         self.forget_key.setObjectName("connectionForgetKey")
         return self._form_box()
 
@@ -173,10 +212,10 @@ class ConnectionsPage(QWidget):
         self.form_error.setWordWrap(True)
         set_style(self.form_error, ERROR_TEXT)
         self.form_error.hide()
-        self.save_button = QPushButton("Save connection")
+        self.save_button = QPushButton()
         self.save_button.setObjectName("saveConnection")
         self.save_button.clicked.connect(self.save)
-        cancel = QPushButton("Cancel")
+        cancel = self.cancel_button = QPushButton()
         cancel.setObjectName("cancelConnection")
         cancel.setAutoDefault(False)
         cancel.clicked.connect(self.close_form)
@@ -185,11 +224,13 @@ class ConnectionsPage(QWidget):
             field.installEventFilter(self)
 
         form = QFormLayout()
-        form.addRow("Name:", self.name)
-        form.addRow("URL:", self.url)
-        form.addRow("Requests at once:", self.parallel)
-        form.addRow("Context:", self.context)
-        form.addRow("API key:", self.key)
+        self.name_label, self.url_label = QLabel(), QLabel()
+        self.parallel_label, self.context_label, self.key_label = QLabel(), QLabel(), QLabel()
+        form.addRow(self.name_label, self.name)
+        form.addRow(self.url_label, self.url)
+        form.addRow(self.parallel_label, self.parallel)
+        form.addRow(self.context_label, self.context)
+        form.addRow(self.key_label, self.key)
         form.addRow("", self.forget_key)
         row = QHBoxLayout()
         row.addWidget(self.form_error, 1)
@@ -210,13 +251,14 @@ class ConnectionsPage(QWidget):
         for connection in self.connections.items:
             item = QTreeWidgetItem([
                 connection.name, connection.url, str(connection.parallel),
-                f"{connection.n_ctx:,}" if connection.n_ctx else "from the server", ""])
+                f"{connection.n_ctx:,}" if connection.n_ctx else self.tr("from the server"),
+                ""])
             item.setData(self.NAME, Qt.ItemDataRole.UserRole, connection.name)
             item.setToolTip(self.URL, plain_tooltip(connection.url))
             self.list.addTopLevelItem(item)
-            test = QPushButton("Test")
+            test = QPushButton(self.tr("Test"))
             test.setObjectName(f"testConnection.{connection.name}")
-            test.setToolTip(f"Ask {connection.name} for its models")
+            test.setToolTip(self.tr("Ask {server} for its models").format(server=connection.name))
             test.setAutoDefault(False)
             test.clicked.connect(functools.partial(self.test, connection.name))
             test.setEnabled(connection.name not in self._tests)
@@ -262,19 +304,27 @@ class ConnectionsPage(QWidget):
 
     def _open_form(self, connection: Connection | None) -> None:
         self._editing = connection.name if connection is not None else None
-        self.form.setTitle(f"Edit {connection.name}" if connection else "New connection")
+        self._form_texts()
         self.name.setText(connection.name if connection else "")
         self.url.setText(connection.url if connection else "")
         self.parallel.setValue(connection.parallel if connection else 1)
         self.context.setValue(connection.n_ctx if connection else 0)
         self.key.clear()
-        self.key.setPlaceholderText("leave empty to keep the saved key" if connection else
-                                    "none (a server without a key)")
         self.forget_key.setChecked(False)
         self.forget_key.setVisible(connection is not None)
         self._say("")
         self.form.show()
         (self.url if connection else self.name).setFocus()
+
+    def _form_texts(self) -> None:
+        """The form's title and the key's placeholder, for a new connection or the one
+        edited."""
+        editing = self._editing
+        self.form.setTitle(self.tr("Edit {name}").format(name=editing) if editing is not None
+                           else self.tr("New connection"))
+        self.key.setPlaceholderText(self.tr("leave empty to keep the saved key")
+                                    if editing is not None else
+                                    self.tr("none (a server without a key)"))
 
     def close_form(self) -> None:
         self._editing = None
@@ -306,8 +356,8 @@ class ConnectionsPage(QWidget):
             return False
         clash = self._find(name)
         if clash is not None and (old is None or clash.name.lower() != old.lower()):
-            self._say(f"There is a connection named {clash.name} already: edit it, or choose "
-                      "another name.")
+            self._say(self.tr("There is a connection named {name} already: edit it, or choose "
+                              "another name.").format(name=clash.name))
             return False
         key = self.key.text().strip() or None
         try:
@@ -324,7 +374,8 @@ class ConnectionsPage(QWidget):
             self._say(str(exc))
             return False
         except OSError as exc:
-            self._say(f"Cannot save {self.connections.path.name}: {exc.strerror or exc}.")
+            self._say(self.tr("Cannot save {file}: {reason}.").format(
+                file=self.connections.path.name, reason=exc.strerror or exc))
             return False
         self.close_form()
         self._fill()
@@ -344,7 +395,8 @@ class ConnectionsPage(QWidget):
         if self._editing is not None and self._editing.lower() == name.lower():
             self.close_form()
         self._fill()
-        self._show_result(f"{name} was removed, and its API key with it.", error=False)
+        self._show_result(self.tr("{name} was removed, and its API key with it.").format(
+            name=name), error=False)
         self.connectionsChanged.emit()
 
     # -- testing ---------------------------------------------------------------------------
@@ -355,14 +407,15 @@ class ConnectionsPage(QWidget):
         if connection is None or name in self._tests:
             return
         call = BackgroundCall(functools.partial(ask_models, connection, self.connections.keys),
-                              f"Testing {name}", explain=explain)
+                              self.tr("Testing {server}").format(server=name), explain=explain)
         call.done.connect(functools.partial(self._on_tested, name))
         call.failed.connect(functools.partial(self._on_test_failed, name))
         self._tests[name] = call
         button = self._test_buttons.get(name)
         if button is not None:
             button.setEnabled(False)
-        self._show_result(f"Asking {name} for its models…", error=False)
+        self._show_result(self.tr("Asking {server} for its models…").format(server=name),
+                          error=False)
         call.start()
 
     def is_testing(self) -> bool:
@@ -383,13 +436,19 @@ class ConnectionsPage(QWidget):
     def _on_tested(self, name: str, models: list[RemoteModel]) -> None:
         self._tested(name)
         if not models:
-            self._show_result(f"{name} answers, but lists no models.", error=False)
+            self._show_result(self.tr("{server} answers, but lists no models.").format(
+                server=name), error=False)
             return
         shown = ", ".join(m.id for m in models[:MODELS_SHOWN])
         more = len(models) - MODELS_SHOWN
-        plural = "s" if len(models) != 1 else ""
-        self._show_result(f"{name} answers: {len(models)} model{plural}: {shown}"
-                          + (f" and {more} more." if more > 0 else "."), error=False)
+        if len(models) == 1:
+            text = self.tr("{server} answers: 1 model: {models}.")
+        elif more > 0:
+            text = self.tr("{server} answers: {n} models: {models} and {more} more.")
+        else:
+            text = self.tr("{server} answers: {n} models: {models}.")
+        self._show_result(text.format(server=name, n=len(models), models=shown, more=more),
+                          error=False)
 
     def _on_test_failed(self, name: str, message: str) -> None:
         self._tested(name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QPoint, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.qt.appearance import ERROR_TEXT, NOTE_TEXT, set_style
+from app.qt.i18n import on_language_change
 from app.qt.safe_text import plain_tooltip
 from app.qt.server_control import ServerActivity, ServerControl, ServerState
 
@@ -38,12 +39,19 @@ def server_action(control: ServerControl, parent: QObject) -> QAction:
     """The app menu's *Local server* switch: checked while the server is on (or starting),
     disabled while it starts or stops."""
     action = QAction(parent)
-    action.setText(action.tr("Local server"))
     action.setObjectName("localServerAction")
     action.setCheckable(True)
-    action.setToolTip(action.tr("Answer other programs on this computer through an "
-                                "OpenAI-compatible API"))
     action.triggered.connect(control.set_on)
+
+    def retranslate() -> None:
+        action.setText(QCoreApplication.translate("ServerAction", "Local server"))
+        action.setToolTip(QCoreApplication.translate(
+            "ServerAction", "Answer other programs on this computer through an "
+            "OpenAI-compatible API"))
+
+    retranslate()
+    if isinstance(parent, QWidget):  # an action hears of no change of language: its window does
+        on_language_change(parent, retranslate)
 
     def show(state: ServerState) -> None:
         action.setChecked(state in (ServerState.STARTING, ServerState.ON))
@@ -67,12 +75,16 @@ class ServerStatusButton(QToolButton):
         self.setObjectName("serverStatus")
         self.setAutoRaise(True)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.setToolTip(self.tr("The local server: its address, requests and switch"))
         self.control = control
         self.panel = ServerPanel(control, model_name, self)
         self.clicked.connect(self.show_panel)
         control.stateChanged.connect(lambda _state: self._show())
         control.activityChanged.connect(lambda _activity: self._show())
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.setToolTip(self.tr("The local server: its address, requests and switch"))
         self._show()
 
     def _show(self) -> None:
@@ -80,7 +92,7 @@ class ServerStatusButton(QToolButton):
         if state is ServerState.ON:
             text = self.tr("Server: on") if not in_flight else \
                 self.tr("Server on · 1 request") if in_flight == 1 else \
-                self.tr("Server on · %n requests", "", in_flight)
+                self.tr("Server on · {n} requests").format(n=in_flight)
         else:
             text = {ServerState.STARTING: self.tr("Server: starting…"),
                     ServerState.STOPPING: self.tr("Server: stopping…")}.get(
@@ -117,8 +129,6 @@ class ServerPanel(QFrame):
         self.model.setObjectName("serverModel")
         self.model.setTextFormat(Qt.TextFormat.PlainText)  # a file's name
         self.model.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.model.setToolTip(self.tr("The window's model, as a request names it; "
-                                      "GET /v1/models lists every installed model"))
         self.counts = QLabel()
         self.counts.setObjectName("serverCounts")
         self.error = QLabel()
@@ -128,26 +138,41 @@ class ServerPanel(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(TEXT_MARGIN // 2, 10, TEXT_MARGIN // 2, 10)
         layout.addLayout(self._build_top())
-        layout.addWidget(_note(self.tr("An OpenAI-compatible API for programs on this "
-                                       "computer, answered by the models installed here.")))
+        self.about = _note()
+        layout.addWidget(self.about)
         layout.addLayout(self._build_address(chars))
         layout.addWidget(self.model)
         layout.addWidget(self.counts)
         layout.addWidget(self.error)
-        layout.addWidget(_note(self.tr("Port and web origins: Settings › Server, used when "
-                                       "it next starts. Only this computer can connect.")))
+        self.settings_note = _note()
+        layout.addWidget(self.settings_note)
 
         control.stateChanged.connect(lambda _state: self.refresh())
         control.activityChanged.connect(lambda _activity: self.refresh())
+        self._retranslate()
+        on_language_change(self, self._retranslate)
+
+    def _retranslate(self) -> None:
+        self.title.setText(self.tr("Local server"))
+        self.switch.setText(self.tr("On"))
+        self.about.setText(self.tr("An OpenAI-compatible API for programs on this computer, "
+                                   "answered by the models installed here."))
+        self.settings_note.setText(self.tr("Port and web origins: Settings › Server, used "
+                                           "when it next starts. Only this computer can "
+                                           "connect."))
+        self.model.setToolTip(self.tr("The window's model, as a request names it; "
+                                      "GET /v1/models lists every installed model"))
+        self.copy.setText(self.tr("Copy"))
+        self.copy.setToolTip(self.tr("Copy the address: the base URL of an OpenAI client"))
         self.refresh()
 
     def _build_top(self) -> QHBoxLayout:
         """The title, and the switch at the right."""
-        title = QLabel(self.tr("Local server"))
+        title = self.title = QLabel()
         font = title.font()
         font.setBold(True)
         title.setFont(font)
-        self.switch = QCheckBox(self.tr("On"))
+        self.switch = QCheckBox()
         self.switch.setObjectName("serverSwitch")
         self.switch.clicked.connect(self.control.set_on)
         top = QHBoxLayout()
@@ -162,9 +187,8 @@ class ServerPanel(QFrame):
         self.address.setObjectName("serverAddress")
         self.address.setReadOnly(True)
         self.address.setMinimumWidth(chars * ADDRESS_CHARS)
-        self.copy = QPushButton(self.tr("Copy"))
+        self.copy = QPushButton()
         self.copy.setObjectName("serverCopy")
-        self.copy.setToolTip(self.tr("Copy the address: the base URL of an OpenAI client"))
         self.copy.clicked.connect(self.copy_address)
         row = QHBoxLayout()
         row.addWidget(self.address, 1)
@@ -184,22 +208,22 @@ class ServerPanel(QFrame):
         self.copy.setEnabled(url is not None)
         name = self._model_name() if url is not None else None
         self.model.setText(self.fontMetrics().elidedText(
-            self.tr("Model: {}").format(name), Qt.TextElideMode.ElideMiddle,
+            self.tr("Model: {name}").format(name=name), Qt.TextElideMode.ElideMiddle,
             self.width() - TEXT_MARGIN) if name else "")
         self.model.setVisible(bool(name))
         self._show_activity(self.control.activity, on=state is ServerState.ON)
 
     def _show_activity(self, activity: ServerActivity, *, on: bool) -> None:
         in_flight = self.tr("1 request in flight") if activity.in_flight == 1 else \
-            self.tr("%n requests in flight", "", activity.in_flight)
+            self.tr("{n} requests in flight").format(n=activity.in_flight)
         served = self.tr("1 served") if activity.served == 1 else \
-            self.tr("%n served", "", activity.served)
+            self.tr("{n} served").format(n=activity.served)
         self.counts.setText(f"{in_flight} · {served}")
         self.counts.setVisible(on or activity.served > 0)
         error = activity.last_error
         line = error.splitlines()[0] if error else ""
         self.error.setText(self.fontMetrics().elidedText(
-            self.tr("Last error: {}").format(line), Qt.TextElideMode.ElideRight,
+            self.tr("Last error: {error}").format(error=line), Qt.TextElideMode.ElideRight,
             self.width() - TEXT_MARGIN) if line else "")
         self.error.setToolTip(plain_tooltip(error) if error else "")
         self.error.setVisible(bool(line))
@@ -214,9 +238,9 @@ class ServerPanel(QFrame):
         QTimer.singleShot(COPIED_MS, self, lambda: self.copy.setText(self.tr("Copy")))
 
 
-def _note(text: str) -> QLabel:
+def _note() -> QLabel:
     """A line of explanation, in the quieter colour, wrapped."""
-    note = QLabel(text)
+    note = QLabel()
     note.setWordWrap(True)
     set_style(note, NOTE_TEXT)
     return note

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from app.core.documents.readers import DocumentError
 from app.core.engine.cancel import CancelToken
@@ -73,8 +73,13 @@ class _CallThread(QThread):
             return told
         if isinstance(exc, USER_ERRORS):
             return str(exc) or type(exc).__name__
-        log.exception("%s failed", self._what)
-        return f"{self._what} failed: {exc}"
+        log.exception("%s failed", self._what or "a background task")
+        if self._what:
+            #: {task} is what was being done, as its caller says it ("Reading the hardware").
+            return QCoreApplication.translate(
+                "BackgroundCall", "{task} failed: {reason}").format(task=self._what, reason=exc)
+        return QCoreApplication.translate(
+            "BackgroundCall", "Something went wrong: {reason}").format(reason=exc)
 
 
 class BackgroundCall(QObject):
@@ -87,7 +92,8 @@ class BackgroundCall(QObject):
         done(object): what `fn` returned.
         failed(str): a message fit for the user: `explain`'s for the exception if it gives
             one; expected errors (`HubError`, `LibraryError`, `OSError`, ...) give their own
-            message; anything else is logged with its traceback.
+            message; anything else is logged with its traceback and told as "`what` failed:
+            …" (so `what`, "Reading the hardware", is in the user's language).
         stopped(): `fn` raised after `stop` (or anyone) set its cancel token.
         progressed(object): a value `fn` passed to `report`, in order, before the end.
     """
@@ -98,12 +104,12 @@ class BackgroundCall(QObject):
     progressed = Signal(object)
     _live: ClassVar[set[BackgroundCall]] = set()
 
-    def __init__(self, fn: Callable[[], Any], what: str = "A background task", *,
+    def __init__(self, fn: Callable[[], Any], what: str = "", *,
                  cancel: CancelToken | None = None, explain: Explain | None = None) -> None:
         super().__init__()  # no parent: a parent deleted first would take the call with it
         self.cancel = cancel
         self._thread = _CallThread(fn, what, cancel, explain)
-        self._thread.setObjectName(what)
+        self._thread.setObjectName(what or "background call")
         self._thread._result.connect(self._report)
         self._thread._progress.connect(self._on_progress)
         self._abandoned = False

@@ -86,7 +86,8 @@ class InferenceWorker(QObject):
             self.loadFailed.emit(str(exc))
         except Exception as exc:
             log.exception("loading %s failed", spec.path)
-            self.loadFailed.emit(f"Cannot load {spec.path.name}: {exc}")
+            self.loadFailed.emit(self.tr("Cannot load {name}: {reason}").format(
+                name=spec.path.name, reason=exc))
         else:
             self.loaded.emit(info)
 
@@ -131,7 +132,8 @@ class InferenceWorker(QObject):
             self.failed.emit(request_id, str(exc))
         except Exception as exc:
             log.exception("answering request %d failed", request_id)
-            self.failed.emit(request_id, f"The model could not answer: {exc}")
+            self.failed.emit(request_id, self.tr("The model could not answer: {reason}").format(
+                reason=exc))
         else:
             if isinstance(result, SummaryResult):
                 self.summarized.emit(request_id, result)
