@@ -59,7 +59,7 @@ def test_the_shipped_files_are_single_gguf_files_of_their_quant(
 
 def test_the_shipped_sizes_and_contexts_are_plausible(shipped: list[CatalogEntry]) -> None:
     for e in shipped:
-        assert 300_000_000 <= e.size_bytes <= 6_000_000_000, e.name
+        assert 300_000_000 <= e.size_bytes <= 7_000_000_000, e.name
         assert 4096 <= e.context_length <= 1_048_576, e.name
 
 
@@ -155,6 +155,10 @@ def test_an_entry_without_a_usable_name_is_named_by_its_position(tmp_path: Path)
     ("reasoning", "yes", "true or false"),
     ("reasoning", 1, "true or false"),
     ("reasoning", None, "true or false"),
+    ("description_zh", "", "non-empty string"),
+    ("description_zh", 3, "non-empty string"),
+    ("modelscope_repo", "no-owner", "owner/name"),
+    ("modelscope_repo", "", "non-empty string"),
 ])
 def test_a_wrong_value_names_the_entry_and_the_field(
         tmp_path: Path, field: str, value: Any, says: str) -> None:
@@ -212,3 +216,52 @@ def test_a_repo_with_two_entries_does_not_pick_one(tmp_path: Path) -> None:
     assert find_entry(entries, GOOD["repo"]) is None
     assert find_entry(entries, f"{GOOD['repo']}/Tiny-Instruct-Q8_0.gguf") == entries[1]
     assert find_entry(iter(entries), "tiny-q8") == entries[1]
+
+
+# --- Chinese models, Chinese descriptions, ModelScope (issue 24, item 5) ---
+
+def test_the_shipped_catalog_has_the_chinese_families(shipped: list[CatalogEntry]) -> None:
+    families = {e.family for e in shipped}
+    assert {"Qwen2.5", "Qwen3", "DeepSeek R1 Distill", "GLM-4", "MiniCPM", "InternLM3"} <= \
+        families
+    for e in shipped:
+        assert e.description_zh, f"{e.name} has no Chinese description"
+        assert any("\u4e00" <= c <= "\u9fff" for c in e.description_zh), e.name
+        if e.modelscope_repo is not None:
+            assert e.modelscope_repo.count("/") == 1, e.name
+
+
+def test_the_shipped_qwen_entries_name_their_modelscope_repo(
+        shipped: list[CatalogEntry]) -> None:
+    for e in shipped:
+        if e.repo.startswith("Qwen/"):  # Qwen publishes the same files on ModelScope
+            assert e.modelscope_repo == e.repo, e.name
+
+
+def test_the_source_decides_the_repo_and_the_language_the_description(tmp_path: Path) -> None:
+    from app import i18n
+
+    both, hub_only = load_catalog(write(tmp_path, entry(
+        modelscope_repo="Someone-CN/Tiny-Instruct-GGUF", description_zh="一个测试条目。"),
+        entry(name="hub-only", file="Other-Q4_K_M.gguf")))
+    assert both.repo_on("huggingface") == both.repo_on("mirror") == GOOD["repo"]
+    assert both.repo_on("modelscope") == "Someone-CN/Tiny-Instruct-GGUF"
+    assert hub_only.repo_on("modelscope") is None and hub_only.description_zh is None
+    assert both.keys == (both.key, "Someone-CN/Tiny-Instruct-GGUF/Tiny-Instruct-Q4_K_M.gguf")
+    # Found by its ModelScope repo too: a model pulled from there keeps its catalog name.
+    assert find_entry([both, hub_only], "someone-cn/tiny-instruct-gguf") is both
+    assert find_entry([both, hub_only],
+                      "Someone-CN/Tiny-Instruct-GGUF/Tiny-Instruct-Q4_K_M.gguf") is both
+    assert both.shown_description() == "A test entry."
+    try:
+        i18n.set_language(i18n.CHINESE)
+        assert both.shown_description() == "一个测试条目。"
+        assert hub_only.shown_description() == "A test entry."  # none in Chinese: English
+    finally:
+        i18n.set_language(i18n.ENGLISH)
+
+
+def test_a_modelscope_repo_another_entry_uses_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="points at"):
+        load_catalog(write(tmp_path, GOOD, entry(
+            name="mirror-of-it", repo="other/Repo-GGUF", modelscope_repo=GOOD["repo"])))

@@ -109,11 +109,12 @@ def load_catalog(path: Path | None = None) -> list[CatalogEntry]:
         if e.name.lower() in names:
             raise CatalogError(_("catalog entry {name}: another entry has the same name").format(
                 name=repr(e.name)))
-        for key in e.keys:
-            if key.lower() in keys:
+        own = {k.lower(): k for k in reversed(e.keys)}  # its own repos may differ by case
+        for lower, key in own.items():
+            if lower in keys:
                 raise CatalogError(_("catalog entry {name}: another entry points at {key} too")
                                    .format(name=repr(e.name), key=key))
-            keys.add(key.lower())
+            keys.add(lower)
         names.add(e.name.lower())
     return entries
 
