@@ -247,14 +247,12 @@ class MainWindow(QMainWindow):
                                                         controller.state))
 
     def _retranslate(self) -> None:
-        """The window's own texts in the current language: the menus, the top bar's tooltips,
-        the composer's placeholder, the model's chip and the state in the status bar."""
+        """The window's own texts in the current language: the menus, the top bar's tooltips
+        (the model picker says its own), the composer's placeholder, the model's chip and the
+        state in the status bar."""
         self._menus_retranslate()
         self.sidebar_button.setAccessibleName(self.tr("Show or hide the chat list"))
         self._sidebar_tooltip()
-        self.model_picker.setToolTip(plain_tooltip(
-            self.tr("The model to chat with. Models folder: {folder}").format(
-                folder=self.paths.models_dir)))
         self.manage_button.setToolTip(self.tr("Models: download, import and delete models"))
         self.manage_button.setAccessibleName(self.tr("Models"))
         self.settings_button.setToolTip(
