@@ -68,6 +68,13 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     sub.add_parser("list", parents=[common],
                    help=_("installed models, then the models of each connection ('lamplight "
                           "remotes'), one per line"))
+    catalog = sub.add_parser(
+        "catalog", parents=[common], help=_("the curated models 'pull NAME' fetches, one per "
+                                            "line"),
+        description=_("The curated models, smallest first: name, parameters, quantization, "
+                      "size, trained context, licence, the repo on the model source and what "
+                      "the model is good at (in the app's language)."))
+    _add_source_options(catalog)
     search = sub.add_parser("search", parents=[common],
                             help=_("GGUF repos on the hub (or the model source chosen)"))
     search.add_argument("query", metavar=_("QUERY"))
@@ -113,7 +120,8 @@ def _add_source_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, paths: AppPaths) -> int:
-    actions = {"list": lambda: _list(paths), "search": lambda: _search(args, paths),
+    actions = {"list": lambda: _list(paths), "catalog": lambda: _catalog(args, paths),
+               "search": lambda: _search(args, paths),
                "pull": lambda: _pull(args, paths), "rm": lambda: _rm(args, paths),
                "import": lambda: _import(args, paths), "info": lambda: _info(args, paths)}
     try:
@@ -216,6 +224,16 @@ def _describe_file(path: Path) -> str:
 
 def _params(n: int) -> str:
     return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+
+
+def _catalog(args: argparse.Namespace, paths: AppPaths) -> int:
+    kind = source_of(args, paths).kind
+    for entry in load_catalog():
+        repo = entry.repo_on(kind) or _("not on ModelScope")
+        print("\t".join([entry.name, entry.params, entry.quant, format_bytes(entry.size_bytes),
+                         f"ctx {entry.context_length}", entry.license, repo,
+                         field(entry.shown_description())]))
+    return EXIT_OK
 
 
 def _search(args: argparse.Namespace, paths: AppPaths) -> int:

@@ -226,3 +226,23 @@ def test_list_and_info_show_the_display_name_beside_the_key(tmp_path: Path,
     fields = dict(line.split(":\t", 1) for line in info.stdout.splitlines())
     assert fields["display name"] == "Gemma 3 270m · Q4_K_M"
     assert fields["name"] == "ggml-model-Q4_K_M"
+
+
+def test_the_catalog_lists_each_entry_in_the_app_s_language(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    entries = load_catalog()
+    done = lamplight(tmp_path, "models", "catalog")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    assert [row[0] for row in rows] == [e.name for e in entries]
+    assert [row[6] for row in rows] == [e.repo for e in entries]
+    assert [row[7] for row in rows] == [e.description for e in entries]
+
+    monkeypatch.setenv("LANGUAGE", "zh_CN")  # the Language setting is "system"
+    chinese = lamplight(tmp_path, "models", "catalog", "--source", "modelscope")
+    assert chinese.returncode == 0, chinese.stderr
+    rows = [line.split("\t") for line in chinese.stdout.splitlines()]
+    assert [row[7] for row in rows] == [e.description_zh for e in entries]
+    for row, entry in zip(rows, entries, strict=True):
+        assert (row[6] == entry.modelscope_repo) == (entry.modelscope_repo is not None)
