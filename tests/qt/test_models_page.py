@@ -692,3 +692,21 @@ def test_the_search_asks_the_source_chosen_and_forgets_results_on_a_change(  # t
     assert page.hub_search.repos.topLevelItemCount() == 0
     assert page.hub_search.files.topLevelItemCount() == 0
     assert "Hugging Face" in page.hub_search.search_edit.placeholderText()
+
+
+def test_the_catalog_speaks_the_language_chosen(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent
+
+    from app import i18n
+
+    page = source_page(qtbot, tmp_path, SettingsFile.in_memory())
+    select_entry(page, HUB_ONLY)
+    assert "Only on the hub." in page.catalog.description.text()
+    try:
+        i18n.set_language(i18n.CHINESE)
+        QApplication.sendEvent(page.catalog, QEvent(QEvent.Type.LanguageChange))
+        assert "只在 Hugging Face 上。" in page.catalog.description.text()
+    finally:
+        i18n.set_language(i18n.ENGLISH)
+        QApplication.sendEvent(page.catalog, QEvent(QEvent.Type.LanguageChange))
+    assert "Only on the hub." in page.catalog.description.text()
