@@ -64,7 +64,6 @@ from app.qt.widgets.chat_view import ChatView
 from app.qt.widgets.composer import ComposerCard, local_files
 from app.qt.widgets.context_meter import ContextMeter
 from app.qt.widgets.edit_bar import EditBar
-from app.qt.widgets.empty_chat import model_summary
 from app.qt.widgets.error_banner import ErrorBanner
 from app.qt.widgets.model_picker import ModelPicker
 from app.qt.widgets.models.page import ModelsPage
@@ -243,8 +242,7 @@ class MainWindow(QMainWindow):
     def _show_model_summary(self, *_: object) -> None:
         """The empty chat's line about the model in use."""
         controller = self.controller
-        self.chat_view.set_model_summary(*model_summary(controller.entry, controller.info,
-                                                        controller.state))
+        self.chat_view.show_model(controller.entry, controller.info, controller.state)
 
     def _retranslate(self) -> None:
         """The window's own texts in the current language: the menus, the top bar's tooltips

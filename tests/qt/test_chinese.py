@@ -46,7 +46,7 @@ n x apache mit llama2 llama3 gpl cc by sa nc nd mistral phi hub
 KEPT = frozenset(_KEPT_WORDS.split())
 _WORD = re.compile(r"[A-Za-z]+")
 _NOT_WORDS = re.compile(r"""
-    https?://\S+ | \S*[/\\]\S* | \S+\.(?:gguf|json|jsonl|md|txt|pdf|docx|html?)\b
+    \(&\w\) | https?://\S+ | \S*[/\\]\S* | \S+\.(?:gguf|json|jsonl|md|txt|pdf|docx|html?)\b
     | \bllama-server\b | \b[\w.-]+\.[a-z]{2,4}\b
     | \b(?:Ctrl|Shift|Alt|Cmd)\+\S+ | \bQ\d\w* | \bI?Q\d_\w+ | \b\d+(?:\.\d+)?[A-Za-z]{1,2}\b
 """, re.VERBOSE | re.IGNORECASE)

@@ -210,11 +210,6 @@ class ChatView(QScrollArea):
         """The empty chat is shown (the conversation has no messages)."""
         return self._empty_shown is not None and self._empty_shown[0]
 
-    def set_model_summary(self, name: str, detail: str) -> None:
-        """The model in use as the empty chat shows it: its name, and a detail (its size,
-        where it runs); `empty_chat.model_summary` makes them from the controller's."""
-        self.empty.set_model(name, detail)
-
     def show_model(self, entry: ModelEntry | None, info: ModelInfo | None,
                    state: ChatState) -> None:
         """The model in use, from the controller's: the empty chat says it in words
