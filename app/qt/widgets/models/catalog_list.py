@@ -78,6 +78,8 @@ class CatalogList(QWidget):
                                    self.tr("Size"), self.tr("Fit"), self.tr("Speed (estimate)"),
                                    self.tr("Status")])
         self._set_tooltips()
+        for key, item in self.rows.items():  # the fit's words and its tooltip's
+            set_fit(item, self.FIT, self._fits[key])
         self.set_bandwidth(self._bandwidth)
         if self.selected_entry() is None or self.error:
             self.description.setText(self.error or self.tr(
