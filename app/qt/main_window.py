@@ -115,7 +115,8 @@ class MainWindow(QMainWindow):
 
         self.chat_page = self._build_chat_page()
         self.models_page = ModelsPage(paths.models_dir, self.downloads, controller.context_length(),
-                                      answer_speeds=library.answer_speeds)
+                                      answer_speeds=library.answer_speeds,
+                                      settings=controller.settings)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.chat_page)
         self.pages.addWidget(self.models_page)

@@ -101,6 +101,8 @@ def test_issue_6_settings_are_all_declared() -> None:
         "sampling.thinking", "sampling.reasoning_effort",
         # issue 25: threads under load
         "hardware.n_threads_batch",
+        # issue 24: the language, and where models come from
+        "app.language", "app.model_source", "app.mirror_url", "app.send_token_to_mirror",
     }
     assert BY_KEY["hardware.n_threads"].special == ("auto",)
     assert BY_KEY["hardware.n_gpu_layers"].special == ("auto", "all")
