@@ -136,7 +136,18 @@ def write_private_bytes(path: Path, data: bytes) -> None:
 
 class FileReadError(ValueError):
     """A file from outside that is not read: not a regular file, too large, or unreadable. The
-    message is one line naming the file."""
+    message is one line naming the file, in English (this module is below the catalogs); a
+    caller saying it in the reader's language has what it says as `path`, `reason` (the
+    words of `os_reason`, for a file that cannot be read), `size` (when it is too large,
+    if known) and `limit`."""
+
+    def __init__(self, message: str, path: Path, *, reason: str | None = None,
+                 size: int | None = None, limit: int = 0) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
+        self.size = size
+        self.limit = limit
 
 
 class NotRegularFileError(OSError):
@@ -175,11 +186,13 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
     try:
         file, size = open_regular(path)
     except OSError as exc:
-        raise FileReadError(f"Cannot read {path}: {os_reason(exc)}.") from None
+        reason = os_reason(exc)
+        raise FileReadError(f"Cannot read {path}: {reason}.", path, reason=reason) from None
     with file:
         if size > max_bytes:
             raise FileReadError(f"Cannot read {path}: it is {format_size(size)}; "
-                                f"up to {format_size(max_bytes)} can be read.")
+                                f"up to {format_size(max_bytes)} can be read.", path,
+                                size=size, limit=max_bytes)
         chunks, total = [], 0
         try:
             while total <= max_bytes:  # it may have grown since it was opened
@@ -189,9 +202,11 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
                 chunks.append(chunk)
                 total += len(chunk)
         except OSError as exc:
-            raise FileReadError(f"Cannot read {path}: {os_reason(exc)}.") from None
+            reason = os_reason(exc)
+            raise FileReadError(f"Cannot read {path}: {reason}.", path, reason=reason) from None
     if total > max_bytes:
-        raise FileReadError(f"Cannot read {path}: it is larger than {format_size(max_bytes)}.")
+        raise FileReadError(f"Cannot read {path}: it is larger than {format_size(max_bytes)}.",
+                            path, limit=max_bytes)
     return b"".join(chunks)
 
 

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 from app.files import make_private, private_opener
+from app.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class JSONInputError(ValueError):
 
 
 def _refuse_constant(name: str) -> object:
-    raise JSONInputError(f"{name} is not a JSON number")
+    raise JSONInputError(_("{name} is not a JSON number").format(name=name))
 
 
 def parse_json(text: str | bytes, max_depth: int = MAX_DEPTH) -> object:
@@ -48,25 +49,31 @@ def parse_json(text: str | bytes, max_depth: int = MAX_DEPTH) -> object:
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise JSONInputError(f"it is not UTF-8 text (byte {exc.start})") from None
+            raise JSONInputError(_("it is not UTF-8 text (byte {offset})").format(
+                offset=exc.start)) from None
     text = text.removeprefix("\ufeff")  # Windows editors start UTF-8 files with a BOM
     if _too_deep(text, max_depth):
-        raise JSONInputError(f"it is nested more than {max_depth} levels deep")
+        raise JSONInputError(_too_deep_message(max_depth))
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
-        raise JSONInputError(f"line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise JSONInputError(_("line {line}, column {column}: {reason}").format(
+            line=exc.lineno, column=exc.colno, reason=exc.msg)) from None
     except RecursionError:  # pragma: no cover - _too_deep catches it first
-        raise JSONInputError(f"it is nested more than {max_depth} levels deep") from None
+        raise JSONInputError(_too_deep_message(max_depth)) from None
     # A lone surrogate can only come from a "\\udXXX" escape: no valid UTF-8 decodes to one.
     # Left in, it fails every later encode (SQLite, a file, the terminal).
     return _without_lone_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
 
 
+def _too_deep_message(max_depth: int) -> str:
+    return _("it is nested more than {n} levels deep").format(n=max_depth)
+
+
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise JSONInputError(f"{text[:20]} is too large for a number")
+        raise JSONInputError(_("{text} is too large for a number").format(text=text[:20]))
     return value
 
 
@@ -128,7 +135,8 @@ def load_json(path: Path, max_bytes: int = 16 * 1024 * 1024) -> object:
     with path.open("rb") as file:
         data = file.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise JSONInputError(f"it is larger than {max_bytes // (1024 * 1024)} MB")
+        raise JSONInputError(_("it is larger than {size} MB").format(
+            size=max_bytes // (1024 * 1024)))
     return parse_json(data)
 
 

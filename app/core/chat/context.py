@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from app.core.engine.base import ChatMessage, EngineError
 from app.core.settings.schema import OverflowPolicy
+from app.i18n import _
 
 
 class HistoryTooLongError(EngineError):
@@ -40,10 +41,11 @@ def fit_history(messages: Sequence[ChatMessage], used: Callable[[Sequence[ChatMe
     if tokens <= budget:
         return messages
     if policy == "stop":
-        raise HistoryTooLongError(
-            f"This chat is {tokens:,} tokens long and no longer leaves room for an answer in "
-            f"the context ({budget:,} tokens for the chat). Start a new chat, raise the context "
-            "length, or choose to drop the oldest turns (click the context meter).",
+        raise HistoryTooLongError(_(
+            "This chat is {tokens} tokens long and no longer leaves room for an answer in the "
+            "context ({budget} tokens for the chat). Start a new chat, raise the context "
+            "length, or choose to drop the oldest turns (click the context meter).").format(
+                tokens=f"{tokens:,}", budget=f"{budget:,}"),
             tokens, budget, question_alone=False)
     head = messages[:1] if messages and messages[0].role == "system" else []
     turns = messages[len(head):]
@@ -56,10 +58,11 @@ def fit_history(messages: Sequence[ChatMessage], used: Callable[[Sequence[ChatMe
         turns = turns[drop:]
         tokens = used(head + turns)
     if tokens > budget:
-        raise HistoryTooLongError(
-            f"The message is {tokens:,} tokens long with the system prompt, but the context "
-            f"leaves it only {max(budget, 0):,} (the rest is kept for the answer). Shorten it, "
-            "attach it as a document, or raise the context length.",
+        raise HistoryTooLongError(_(
+            "The message is {tokens} tokens long with the system prompt, but the context "
+            "leaves it only {budget} (the rest is kept for the answer). Shorten it, attach it "
+            "as a document, or raise the context length.").format(
+                tokens=f"{tokens:,}", budget=f"{max(budget, 0):,}"),
             tokens, max(budget, 0), question_alone=True)
     return head + turns
 

@@ -27,9 +27,11 @@ from app.core.settings.schema import (
     SettingError,
     validate,
 )
+from app.i18n import N_
 
 SamplingValue = float | int | str | None  # of a GenerationParams field
-INTERRUPTED = "The app stopped before this answer was complete."
+# Kept as an answer's error (and compared) in English; shown with `_()`.
+INTERRUPTED = N_("The app stopped before this answer was complete.")
 
 
 @dataclass(frozen=True)

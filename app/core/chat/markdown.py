@@ -36,6 +36,7 @@ from pygments.util import ClassNotFound
 
 from app.core.chat.latex import latex_to_html
 from app.core.chat.math_syntax import math_plugin
+from app.i18n import _
 
 COPY_SCHEME = "copy-code"  # copy-code:N copies code_blocks[N]
 LINK_SCHEME = "open-link"  # open-link:N opens links[N]
@@ -256,7 +257,7 @@ def _table_end(text: str, start: int, limit: int) -> int | None:
     """Where a table that goes on at `start` ends in `text` (after its last row's line break),
     or None when that is more than `limit` lines away."""
     position = start
-    for _ in range(limit):
+    for _line in range(limit):
         # Most tables start every row with a pipe, and no other block starts that way: the rows
         # up to the first line that does not are skipped at the speed of a regular expression.
         match = _NOT_A_PIPE_ROW.search(text, position)
@@ -297,7 +298,7 @@ def cell_text(cell: str) -> str:
         if token.type in ("text", "code_inline"):
             out.append(token.content)
         elif token.type == "image":
-            out.append(f"[image: {token.content}]")
+            out.append(_("[image: {alt}]").format(alt=token.content))
         elif token.type in ("softbreak", "hardbreak"):
             out.append(" ")
     return "".join(out)
@@ -387,8 +388,14 @@ _VISIBLE = re.compile(r"\S")
 def rest_html(text: str, rest: int) -> str:
     """The line that ends a message shown in part: how much is not shown, and Show all."""
     hidden = len(text) - rest
-    return (f'<p><i>{hidden:,} more characters of this message are not shown here.</i> '
-            f'<a href="{ALL_SCHEME}:">Show all</a></p>')
+    words = _("{n} more characters of this message are not shown here.").format(
+        n=f"{hidden:,}")
+    return f'<p><i>{html.escape(words)}</i> <a href="{ALL_SCHEME}:">{_show_all()}</a></p>'
+
+
+def _show_all() -> str:
+    """The link to the whole of something shown in part, as HTML."""
+    return html.escape(_("Show all"))
 
 
 class MarkdownRenderer:
@@ -511,7 +518,8 @@ class MarkdownRenderer:
         self._blocks.append(code)
         lines = code.split("\n")
         shown = "\n".join(lines[:MAX_CODE_LINES]) if len(lines) > MAX_CODE_LINES else code
-        label = html.escape(language) if language else "code"
+        # TRANSLATORS: the label of a code block whose language is not named.
+        label = html.escape(language if language else _("code"))
         theme = self._theme
         # The budget may let only the first lines be coloured (Pygments is the slow part).
         coloured = token.meta.get("highlight", len(shown))
@@ -524,12 +532,14 @@ class MarkdownRenderer:
             body = _highlight(shown, language, theme.formatter)
         more = ""
         if shown is not code:
-            more = (f'<p><i>{MAX_CODE_LINES:,} of {len(lines):,} lines shown.</i> '
-                    f'<a href="{CODE_SCHEME}:{index}">Show all</a></p>')
+            words = _("{shown} of {total} lines shown.").format(shown=f"{MAX_CODE_LINES:,}",
+                                                                total=f"{len(lines):,}")
+            more = (f'<p><i>{html.escape(words)}</i> '
+                    f'<a href="{CODE_SCHEME}:{index}">{_show_all()}</a></p>')
         # The bar above the code: its language at the left, Copy at the right.
         return (f'<table {theme.head}><tr><td><span style="{theme.head_text}">{label}</span>'
                 f'</td><td align="right"><a href="{COPY_SCHEME}:{index}" '
-                f'style="{theme.head_text}">Copy</a></td></tr></table>'
+                f'style="{theme.head_text}">{html.escape(_("Copy"))}</a></td></tr></table>'
                 f'<pre style="{theme.block}">{body}</pre>\n{more}')
 
     def _quote_open(self) -> str:
@@ -595,7 +605,7 @@ class MarkdownRenderer:
         return f"<a {anchor}>"
 
     def _render_image(self, token: Any, alt: str) -> str:
-        label = html.escape(f"[image: {alt}]" if alt else "[image]")
+        label = html.escape(_("[image: {alt}]").format(alt=alt) if alt else _("[image]"))
         anchor = self._link(label, str(token.attrGet("src") or ""))
         # Never an <img>: Qt would read its source, a local file included, to draw it.
         return f"<a {anchor}>{label}</a>" if anchor else label
@@ -604,11 +614,15 @@ class MarkdownRenderer:
         index = len(self._tables)
         self._tables.append(table)
         total, exact = table.count_rows()
+        rows = f"{total:,}" if exact else f"{total:,}+"
         if table.shown == 0:
-            words = f"A table of {len(table.header):,} columns and {total:,} rows"
+            words = _("A table of {columns} columns and {rows} rows.").format(
+                columns=f"{len(table.header):,}", rows=rows)
         else:
-            words = f"{table.shown:,} of {total:,}{'' if exact else '+'} rows shown"
-        return f'<p><i>{words}.</i> <a href="{TABLE_SCHEME}:{index}">Show all</a></p>\n'
+            words = _("{shown} of {rows} rows shown.").format(shown=f"{table.shown:,}",
+                                                              rows=rows)
+        return (f'<p><i>{html.escape(words)}</i> '
+                f'<a href="{TABLE_SCHEME}:{index}">{_show_all()}</a></p>\n')
 
 
 def _stop_when_spent(state: Any, start: int, end: int, silent: bool) -> bool:

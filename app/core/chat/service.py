@@ -61,6 +61,7 @@ from app.core.settings.file import SettingsFile
 from app.core.settings.resolve import generation_params
 from app.core.settings.schema import OverflowPolicy
 from app.core.throttle import TimerFactory
+from app.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class ChatService:
     def open(self, conversation_id: int) -> Conversation:
         """A saved chat. Raises `ConversationNotFoundError`, `StoreError`."""
         if self.store is None:
-            raise StoreError("The chat history is not open.")
+            raise StoreError(_("The chat history is not open."))
         return self.store.load(conversation_id)
 
     def new(self, system_prompt: str = "", preset: Preset | None = None,
@@ -211,7 +212,7 @@ class ChatService:
             conversation.title = fallback_title(
                 f"{attachments[0].name}: {text}" if attachments else text)
         moved = False
-        for _ in range(_MOVED_RETRIES):
+        for _attempt in range(_MOVED_RETRIES):
             last = conversation.last()
             question = Message("user", text, parent_id=last.id if last else None,
                                attachments=attachments, details=details)

@@ -43,6 +43,7 @@ from app.core.chat.snippets import MATCH_END, MATCH_START, plain_snippet
 from app.core.text import CJK
 from app.core.throttle import Throttle, TimerFactory
 from app.files import PRIVATE_FILE_MODE, make_private
+from app.i18n import _
 from app.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -138,13 +139,14 @@ class ConversationMovedError(StoreError):
     """Another process added turns to the chat since it was read: read it again."""
 
     def __init__(self, conversation_id: int | None) -> None:
-        super().__init__(f"Chat {conversation_id} was continued elsewhere meanwhile.")
+        super().__init__(_("Chat {id} was continued elsewhere meanwhile.").format(
+            id=conversation_id))
         self.conversation_id = conversation_id
 
 
 class ConversationNotFoundError(StoreError):
     def __init__(self, conversation_id: int) -> None:
-        super().__init__(f"There is no chat with id {conversation_id}.")
+        super().__init__(_("There is no chat with id {id}.").format(id=conversation_id))
         self.conversation_id = conversation_id
 
 
@@ -172,15 +174,17 @@ def _unavailable(path: Path, exc: sqlite3.Error) -> str:
     """Why the history at `path` could not be used, and what to do, in one line."""
     detail = str(exc)
     if "full" in detail or (_error_name(exc).startswith("SQLITE_IOERR") and _disk_full(path)):
-        return (f"The chat history could not be saved: the disk holding {path.parent} is full. "
-                "Free some space and try again.")
+        return _("The chat history could not be saved: the disk holding {folder} is full. "
+                 "Free some space and try again.").format(folder=path.parent)
     if "locked" in detail or "busy" in detail:
-        return (f"The chat history {path} is in use by another Lamplight that is writing to "
-                "it; try again.")
+        return _("The chat history {path} is in use by another Lamplight that is writing to "
+                 "it; try again.").format(path=path)
     if "readonly" in detail.replace(" ", "") or _error_name(exc) in ("SQLITE_PERM",
                                                                      "SQLITE_CANTOPEN"):
-        return f"The chat history {path} cannot be opened for writing ({detail})."
-    return f"The chat history {path} could not be used ({detail})."
+        return _("The chat history {path} cannot be opened for writing ({reason}).").format(
+            path=path, reason=detail)
+    return _("The chat history {path} could not be used ({reason}).").format(path=path,
+                                                                             reason=detail)
 
 
 def _error_name(exc: sqlite3.Error) -> str:
@@ -260,7 +264,8 @@ class ConversationStore:
             with contextlib.suppress(Exception):
                 self._db.close()
             if _is_damage(first):
-                raise StoreError(f"Cannot read the chat history {path}: {first}") from first
+                raise StoreError(_("Cannot read the chat history {path}: {reason}").format(
+                    path=path, reason=first)) from first
             # A disk that is full cannot take the 32 KB of the WAL index, and opening fails
             # although reading would not need a byte. In exclusive locking mode SQLite keeps
             # that index in memory: the chats can still be read (and written, once there is
@@ -310,9 +315,10 @@ class ConversationStore:
     def _migrate(self) -> None:
         version = self.schema_version()
         if version > SCHEMA_VERSION:
-            raise NewerSchemaError(
-                f"The chat history {self.path} was written by a newer Lamplight (schema "
-                f"{version}, this one knows {SCHEMA_VERSION}). Update Lamplight to open it.")
+            raise NewerSchemaError(_(
+                "The chat history {path} was written by a newer Lamplight (schema {version}, "
+                "this one knows {known}). Update Lamplight to open it.").format(
+                    path=self.path, version=version, known=SCHEMA_VERSION))
         for number in range(version, SCHEMA_VERSION):
             log.info("chat history: migrating schema %d to %d", number, number + 1)
             with self._transaction() as db:
@@ -633,7 +639,7 @@ class ConversationStore:
             return []
         indexed = [w for w in words if _indexable(w)]
         literal = [w for w in words if not _indexable(w)]
-        likes = "".join(" AND m.content LIKE ? ESCAPE '\\'" for _ in literal)
+        likes = "".join(" AND m.content LIKE ? ESCAPE '\\'" for _word in literal)
         patterns = ["%" + re.sub(r"([%_\\])", r"\\\1", w) + "%" for w in literal]
         if not indexed:
             return self._search_substring(literal, likes, patterns, limit)
@@ -766,8 +772,8 @@ def open_store(paths: AppPaths) -> tuple[ConversationStore, str | None]:
     try:
         store = ConversationStore(path)
     except (NewerSchemaError, StoreUnavailableError) as exc:
-        return ConversationStore(Path(":memory:")), (
-            f"{exc} Chats of this session will not be saved.")
+        return ConversationStore(Path(":memory:")), _(
+            "{problem} Chats of this session will not be saved.").format(problem=exc)
     except StoreError as exc:
         aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
         for suffix in ("", "-wal", "-shm"):
@@ -775,10 +781,10 @@ def open_store(paths: AppPaths) -> tuple[ConversationStore, str | None]:
             if part.exists():
                 part.replace(Path(f"{aside}{suffix}"))
         log.warning("chat history %s unreadable (%s); moved to %s", path, exc, aside)
-        return ConversationStore(path), (
-            f"The chat history could not be read, so a new one was started. The old file "
-            f"was kept as {aside}.")
+        return ConversationStore(path), _(
+            "The chat history could not be read, so a new one was started. The old file was "
+            "kept as {path}.").format(path=aside)
     if store.exclusive:
-        return store, (f"The disk holding {path.parent} is full: your chats can be read, but "
-                       "new ones cannot be saved until there is space.")
+        return store, _("The disk holding {folder} is full: your chats can be read, but new "
+                        "ones cannot be saved until there is space.").format(folder=path.parent)
     return store, None

@@ -13,8 +13,9 @@ import re
 
 from app.core.engine.base import ChatMessage, GenerationParams
 from app.core.text import char_width, text_width
+from app.i18n import N_, _
 
-NEW_CHAT_TITLE = "New chat"
+NEW_CHAT_TITLE = N_("New chat")  # in the reader's language when a chat is given it
 ELLIPSIS = "…"
 MAX_TITLE_CHARS = 60
 MAX_TITLE_WORDS = 12  # beyond this a reply is a sentence, not a title
@@ -117,11 +118,11 @@ def fallback_title(text: str, max_words: int = 6, max_chars: int = 48) -> str:
 
     Whitespace is collapsed and markdown dropped. A longer text is cut at a word boundary and
     ends in "…"; text without spaces (Chinese, Japanese, a URL) is cut by characters, counting a
-    wide character as two. Empty text gives "New chat".
+    wide character as two. Empty text gives "New chat", in the reader's language.
     """
     words = _plain(text).split()
     if not words:
-        return NEW_CHAT_TITLE
+        return _(NEW_CHAT_TITLE)
     title = " ".join(words[:max_words])
     if len(words) <= max_words and text_width(title) <= max_chars:
         return title

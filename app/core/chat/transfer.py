@@ -37,7 +37,8 @@ from app.core.chat.store import ConversationStore
 from app.core.chat.titles import fallback_title
 from app.core.jsonfile import JSONInputError, parse_json
 from app.core.times import EARLIEST, clamp_time, local_datetime, utc_datetime
-from app.files import FileReadError, read_regular_file
+from app.files import FileReadError, format_size, read_regular_file
+from app.i18n import N_, _
 
 FORMAT = "lamplight-conversations"
 FORMAT_VERSION = 1
@@ -59,19 +60,20 @@ class ImportFormatError(Exception):
 def to_markdown(conversation: Conversation) -> str:
     """The conversation as shown (the chosen branch), as a Markdown document.
 
-    Message contents are Markdown already and are copied as they are.
+    Message contents are Markdown already and are copied as they are; the words around them
+    are in the reader's language.
     """
     path = conversation.path()
     title = conversation.title or fallback_title(path[0].content if path else "")
     lines = [f"# {title}", ""]
     if conversation.model:
-        lines.append(f"- Model: {conversation.model}")
-    lines.append(f"- Created: {_local_time(conversation.created_at)}")
-    lines.append(f"- Updated: {_local_time(conversation.updated_at)}")
+        lines.append(_("- Model: {model}").format(model=conversation.model))
+    lines.append(_("- Created: {time}").format(time=_local_time(conversation.created_at)))
+    lines.append(_("- Updated: {time}").format(time=_local_time(conversation.updated_at)))
     if conversation.preset:
-        lines.append(f"- Preset: {conversation.preset}")
+        lines.append(_("- Preset: {preset}").format(preset=conversation.preset))
     if conversation.system_prompt.strip():
-        lines += ["- System prompt:", ""]
+        lines += [_("- System prompt:"), ""]
         lines += [f"> {line}".rstrip() for line in conversation.system_prompt.splitlines()]
     for message in path:
         lines += ["", f"### {_author(conversation, message)}{_version_note(conversation, message)}",
@@ -90,15 +92,17 @@ def _thinking_markdown(thinking: str) -> str:
     editors'). Its text is Markdown as the model wrote it; a line that would close the block
     early is kept from doing so."""
     text = thinking.strip("\n").replace("</details>", "&lt;/details&gt;")
-    return f"<details>\n<summary>Thinking</summary>\n\n{text}\n\n</details>"
+    return f"<details>\n<summary>{_('Thinking')}</summary>\n\n{text}\n\n</details>"
 
 
 def _attachment_markdown(attachment: Attachment) -> str:
     """A document sent with a question: named, then quoted whole in a fence that its own
     backticks cannot close."""
     fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", attachment.text))])
-    size = f", {attachment.tokens:,} tokens" if attachment.tokens else ""
-    return f"**Attached: {attachment.name}**{size}\n\n{fence}text\n{attachment.text}\n{fence}"
+    heading = (_("**Attached: {name}**, {tokens} tokens").format(
+        name=attachment.name, tokens=f"{attachment.tokens:,}") if attachment.tokens else
+        _("**Attached: {name}**").format(name=attachment.name))
+    return f"{heading}\n\n{fence}text\n{attachment.text}\n{fence}"
 
 
 def _local_time(timestamp: float) -> str:
@@ -107,26 +111,27 @@ def _local_time(timestamp: float) -> str:
 
 def _author(conversation: Conversation, message: Message) -> str:
     if message.role == "user":
-        return "You"
-    return message.model_name or conversation.model or "Assistant"
+        return _("You")
+    return message.model_name or conversation.model or _("Assistant")
 
 
 def _version_note(conversation: Conversation, message: Message) -> str:
     assert message.id is not None  # every message of a conversation has one
     number, count = conversation.version_of(message.id)
-    return f" (version {number} of {count})" if count > 1 else ""
+    return _(" (version {number} of {count})").format(number=number, count=count) \
+        if count > 1 else ""
 
 
 def _state_note(message: Message) -> str | None:
     """Why an answer is not a whole answer, if it is not."""
     if message.streaming:
-        return "This answer was still being written when the chat was exported."
+        return _("This answer was still being written when the chat was exported.")
     if message.error == INTERRUPTED:
-        return f"Interrupted: {INTERRUPTED}"
+        return _("Interrupted: {reason}").format(reason=_(INTERRUPTED))
     if message.error:
-        return f"Failed: {message.error}"
+        return _("Failed: {reason}").format(reason=message.error)
     if message.cancelled:
-        return "Stopped before the answer was complete."
+        return _("Stopped before the answer was complete.")
     return None
 
 
@@ -205,19 +210,30 @@ def load_file(path: Path) -> list[Conversation]:
     """
     try:
         text = read_regular_file(path, MAX_IMPORT_BYTES).decode("utf-8-sig")
-    except FileReadError as exc:  # "Cannot read …." in a sentence of its own
-        message = str(exc).removesuffix(".")
-        raise ImportFormatError(message[:1].lower() + message[1:]) from None
+    except FileReadError as exc:
+        raise ImportFormatError(_cannot_read(exc)) from None
     except UnicodeDecodeError:
-        raise ImportFormatError(f"{path} is not a UTF-8 text file") from None
+        raise ImportFormatError(_("{path} is not a UTF-8 text file").format(path=path)) from None
     try:
         data = parse_json(text)
     except JSONInputError as exc:
-        raise ImportFormatError(f"{path} is not JSON ({exc})") from None
+        raise ImportFormatError(_("{path} is not JSON ({reason})").format(
+            path=path, reason=exc)) from None
     try:
         return from_json(data)
     except ImportFormatError as exc:
-        raise ImportFormatError(f"{path}: {exc}") from None
+        raise ImportFormatError(_("{path}: {problem}").format(path=path, problem=exc)) from None
+
+
+def _cannot_read(exc: FileReadError) -> str:
+    """Why the file is not read, as a clause of its own (it follows "lamplight: error: ")."""
+    if exc.reason is not None:  # the words of `files.os_reason`, marked in `readers`
+        return _("cannot read {path}: {reason}").format(path=exc.path, reason=_(exc.reason))
+    if exc.size is not None:
+        return _("cannot read {path}: it is {size}; up to {most} can be read").format(
+            path=exc.path, size=format_size(exc.size), most=format_size(exc.limit))
+    return _("cannot read {path}: it is larger than {most}").format(
+        path=exc.path, most=format_size(exc.limit))
 
 
 def from_json(data: object) -> list[Conversation]:
@@ -227,32 +243,35 @@ def from_json(data: object) -> list[Conversation]:
     refused, since its fields may mean what this version would misread.
     """
     if not isinstance(data, dict):
-        raise ImportFormatError("not a Lamplight conversations file: the top level is not an "
-                                "object")
+        raise ImportFormatError(_("not a Lamplight conversations file: the top level is not "
+                                  "an object"))
     if data.get("format") != FORMAT:
-        raise ImportFormatError(f"not a Lamplight conversations file: 'format' is "
-                                f"{_show(data.get('format'), 'format' in data)}, not '{FORMAT}'")
+        raise ImportFormatError(_("not a Lamplight conversations file: 'format' is {value}, "
+                                  "not '{format}'").format(
+                                      value=_show(data.get("format"), "format" in data),
+                                      format=FORMAT))
     version = data.get("version")
     if not _is_int(version) or version < 1:
-        raise ImportFormatError(f"'version' must be a whole number from 1, not "
-                                f"{_show(version, 'version' in data)}")
+        raise ImportFormatError(_("'version' must be a whole number from 1, not {value}")
+                                .format(value=_show(version, "version" in data)))
     if version > FORMAT_VERSION:
-        raise ImportFormatError(
-            f"the file is format version {version}, written by a newer Lamplight; this one "
-            f"reads version {FORMAT_VERSION}. Update Lamplight to import it.")
+        raise ImportFormatError(_(
+            "the file is format version {version}, written by a newer Lamplight; this one "
+            "reads version {known}. Update Lamplight to import it.").format(
+                version=version, known=FORMAT_VERSION))
     conversations = data.get("conversations")
     if not isinstance(conversations, list):
-        raise ImportFormatError("'conversations' must be a list")
-    return [_conversation_from_json(item, f"conversation {number}")
+        raise ImportFormatError(_("'conversations' must be a list"))
+    return [_conversation_from_json(item, _("conversation {number}").format(number=number))
             for number, item in enumerate(conversations, start=1)]
 
 
 def _conversation_from_json(data: object, where: str) -> Conversation:
     if not isinstance(data, dict):
-        raise ImportFormatError(f"{where}: must be an object")
+        raise ImportFormatError(_("{where}: must be an object").format(where=where))
     items = data.get("messages")
     if not isinstance(items, list):
-        raise ImportFormatError(f"{where}: 'messages' must be a list")
+        raise ImportFormatError(_("{where}: 'messages' must be a list").format(where=where))
     now = time.time()  # for a file without times: imported now
     created_at = _optional(data, "created_at", _parse_time, where)
     created_at = now if created_at is None else created_at
@@ -273,13 +292,14 @@ def _conversation_from_json(data: object, where: str) -> Conversation:
     marked: dict[int | None, int] = {}  # parent -> its version marked chosen
     newest: dict[int | None, int] = {}  # parent -> its last version
     for number, item in enumerate(items, start=1):
-        at = f"{where}, message {number}"
+        at = _("{where}, message {number}").format(where=where, number=number)
         message, file_id, file_parent, is_chosen = _message_from_json(item, at, created_at)
         if file_id in ids:
-            raise ImportFormatError(f"{at}: id {file_id} is used by an earlier message too")
+            raise ImportFormatError(_("{where}: id {id} is used by an earlier message too")
+                                    .format(where=at, id=file_id))
         if file_parent is not None and file_parent not in ids:
-            raise ImportFormatError(f"{at}: parent {file_parent} is not an earlier message of "
-                                    "this conversation")
+            raise ImportFormatError(_("{where}: parent {id} is not an earlier message of this "
+                                      "conversation").format(where=at, id=file_parent))
         message.id = ids[file_id] = number
         message.parent_id = None if file_parent is None else ids[file_parent]
         newest[message.parent_id] = message.id
@@ -295,35 +315,37 @@ def _message_from_json(data: object, where: str,
                        default_time: float) -> tuple[Message, int, int | None, bool]:
     """The message, its id and parent's id in the file, and whether it is marked chosen."""
     if not isinstance(data, dict):
-        raise ImportFormatError(f"{where}: must be an object")
+        raise ImportFormatError(_("{where}: must be an object").format(where=where))
     file_id = data.get("id")
     if not _is_int(file_id):
-        raise ImportFormatError(f"{where}: 'id' must be a whole number, not "
-                                f"{_show(file_id, 'id' in data)}")
+        raise ImportFormatError(_("{where}: 'id' must be a whole number, not {value}").format(
+            where=where, value=_show(file_id, "id" in data)))
     parent = data.get("parent")
     if parent is not None and not _is_int(parent):
-        raise ImportFormatError(f"{where}: 'parent' must be a message id or null, not "
-                                f"{_show(parent)}")
+        raise ImportFormatError(_("{where}: 'parent' must be a message id or null, not "
+                                  "{value}").format(where=where, value=_show(parent)))
     role = data.get("role")
     if role not in ROLES:
-        raise ImportFormatError(f"{where}: role must be 'user' or 'assistant', not "
-                                f"{_show(role, 'role' in data)}")
+        raise ImportFormatError(_("{where}: role must be 'user' or 'assistant', not {value}")
+                                .format(where=where, value=_show(role, "role" in data)))
     if "content" not in data:
-        raise ImportFormatError(f"{where}: 'content' is missing")
+        raise ImportFormatError(_("{where}: 'content' is missing").format(where=where))
     content = _string(data["content"])
     if content is None:
-        raise ImportFormatError(f"{where}: 'content' must be a string, not "
-                                f"{_show(data['content'])}")
+        raise ImportFormatError(_("{where}: 'content' must be a string, not {value}").format(
+            where=where, value=_show(data["content"])))
     chosen = _optional(data, "chosen", _boolean, where) or False
     complete = _optional(data, "complete", _boolean, where)
     error = _optional(data, "error", _string, where)
     created_at = _optional(data, "created_at", _parse_time, where)
     stats = data.get("stats")
     if stats is not None and not isinstance(stats, dict):
-        raise ImportFormatError(f"{where}: 'stats' must be an object or null")
+        raise ImportFormatError(_("{where}: 'stats' must be an object or null").format(
+            where=where))
     attachments = data.get("attachments")
     if attachments is not None and not isinstance(attachments, list):
-        raise ImportFormatError(f"{where}: 'attachments' must be a list or null")
+        raise ImportFormatError(_("{where}: 'attachments' must be a list or null").format(
+            where=where))
     message = Message(
         role=role, content=content,
         # Stats are informative only: ones this version cannot read are dropped, not refused.
@@ -346,8 +368,8 @@ def _optional(data: dict[str, Any], key: str, parse: Callable[[object], _T | Non
         return None
     parsed = parse(value)
     if parsed is None:
-        raise ImportFormatError(f"{where}: '{key}' must be {_EXPECTED[parse]}, not "
-                                f"{_show(value)}")
+        raise ImportFormatError(_("{where}: '{key}' must be {expected}, not {value}").format(
+            where=where, key=key, expected=_(_EXPECTED[parse]), value=_show(value)))
     return parsed
 
 
@@ -384,8 +406,8 @@ def _parse_time(value: object) -> float | None:
 
 
 _EXPECTED: dict[Callable[[object], Any], str] = {
-    _string: "a string", _boolean: "true or false", _object: "an object",
-    _parse_time: "an ISO 8601 time such as 2025-01-31T17:04:05Z",
+    _string: N_("a string"), _boolean: N_("true or false"), _object: N_("an object"),
+    _parse_time: N_("an ISO 8601 time such as 2025-01-31T17:04:05Z"),
 }
 
 
@@ -396,7 +418,8 @@ def _is_int(value: object) -> TypeGuard[int]:
 def _show(value: object, present: bool = True) -> str:
     """A value as the file has it, shortened to fit an error line."""
     if not present:
-        return "missing"
+        # TRANSLATORS: a field the file lacks, as in "'version' must be ..., not missing".
+        return _("missing")
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 40 else text[:39] + "…"
 

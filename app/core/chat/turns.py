@@ -30,6 +30,7 @@ from app.core.engine.runner import QueueWait
 from app.core.engine.thinking import split_thinking
 from app.core.engine.tokens import JobCancelledError, answer_room, fits, history_budget, measure
 from app.core.settings.schema import OverflowPolicy
+from app.i18n import _
 
 
 @dataclass(frozen=True)
@@ -82,9 +83,9 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
     try:
         if request.continues:
             if not fits(engine, request.messages, room, cancel):
-                raise GenerationError("The chat and the answer so far fill the context: the "
-                                      "answer cannot go on. Start a new chat, or raise the "
-                                      "context length.")
+                raise GenerationError(_("The chat and the answer so far fill the context: "
+                                        "the answer cannot go on. Start a new chat, or raise "
+                                        "the context length."))
             return _answer(engine, request.messages, request.params, on_piece, cancel,
                            on_prompt=on_progress)
         for messages in inline:

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO
 
+from app.i18n import _
+
 # Transitional (what Word writes) and Strict OOXML.
 _W_NAMESPACES = frozenset({"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
                            "http://purl.oclc.org/ooxml/wordprocessingml/main"})
@@ -71,7 +73,8 @@ def body_text(part: IO[bytes], limits: DocxLimits) -> str:
     while chunk := part.read(_CHUNK):
         unpacked += len(chunk)
         if unpacked > limits.xml_bytes:
-            raise DocxTooLargeError(f"it unpacks to more than {describe_bytes(limits.xml_bytes)}")
+            raise DocxTooLargeError(_("it unpacks to more than {size}").format(
+                size=describe_bytes(limits.xml_bytes)))
         parser.feed(chunk)
     text: str = parser.close()
     return text
@@ -120,13 +123,13 @@ class _BodyText:
     # --- lxml's target interface ---
 
     def doctype(self, name: str, public_id: str | None, system_url: str | None) -> None:
-        raise DocxRefusedError("it declares a DTD, which Word never writes")
+        raise DocxRefusedError(_("it declares a DTD, which Word never writes"))
 
     def start(self, tag: str, attrib: Mapping[str, str]) -> None:
         self._elements += 1
         if self._elements > self._max_elements:
-            raise DocxTooLargeError(f"it holds more than {describe_count(self._max_elements)} XML "
-                                    "elements")
+            raise DocxTooLargeError(_("it holds more than {count} XML elements").format(
+                count=describe_count(self._max_elements)))
         depth = len(self._path)
         local = self._names.get(tag)
         if local is None:
@@ -185,8 +188,8 @@ class _BodyText:
         assert self._sink is not None
         self._chars += len(text)
         if self._chars > self._limits.chars:
-            raise DocxTooLargeError(f"it holds more than {describe_count(self._limits.chars)} "
-                                    "characters of text")
+            raise DocxTooLargeError(_("it holds more than {count} characters of text").format(
+                count=describe_count(self._limits.chars)))
         self._sink.write(text)
 
     def _run_child(self, local: str, tag: str, attrib: Mapping[str, str], depth: int) -> None:
@@ -254,13 +257,21 @@ class _BodyText:
 def describe_bytes(count: int) -> str:
     """`count` bytes for a message: "512 MB", or exact when not a whole number of MB."""
     whole, rest = divmod(count, 1024 * 1024)
-    return f"{whole} MB" if whole and not rest else f"{count:,} bytes"
+    return f"{whole} MB" if whole and not rest else _("{count} bytes").format(
+        count=f"{count:,}")
 
 
 def describe_count(count: int) -> str:
     """`count` for a message: "4 million", or exact when not a whole number of millions."""
     whole, rest = divmod(count, 1_000_000)
-    return f"{whole} million" if whole and not rest else f"{count:,}"
+    return millions(whole) if whole and not rest else f"{count:,}"
+
+
+def millions(number: float) -> str:
+    """`number` millions in words ("2 million", "1.5 million"), in the reader's language."""
+    shown = f"{number:.0f}" if float(number).is_integer() else f"{number:.1f}"
+    # TRANSLATORS: {millions} is a count of millions: "2", "1.5".
+    return _("{millions} million").format(millions=shown)
 
 
 def _attribute(tag: str, name: str) -> str:

@@ -17,6 +17,9 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from app.core.documents.docx_text import describe_count
+from app.i18n import _
+
 _CHUNK = 1024 * 1024  # characters fed to the parser at a time
 
 _DROPPED = frozenset({"script", "style", "noscript", "template", "svg", "head", "math",
@@ -139,8 +142,8 @@ class _Lines:
     def check_room(self, coming: int) -> None:
         """Raise `HtmlTooLargeError` if `coming` more characters would go past the limit."""
         if self._chars + coming > self._max_chars:
-            raise HtmlTooLargeError(f"it holds more than {_describe(self._max_chars)} "
-                                    "characters of text")
+            raise HtmlTooLargeError(_("it holds more than {count} characters of text").format(
+                count=describe_count(self._max_chars)))
 
     def _write(self, text: str) -> None:
         self.check_room(len(text))
@@ -169,8 +172,8 @@ class _PageText:
     def start(self, tag: str, attrib: Mapping[str, str]) -> None:
         self._elements += 1
         if self._elements > self._max_elements:
-            raise HtmlTooLargeError(f"it holds more than {_describe(self._max_elements)} HTML "
-                                    "elements")
+            raise HtmlTooLargeError(_("it holds more than {count} HTML elements").format(
+                count=describe_count(self._max_elements)))
         depth = len(self._open)
         previous = self._last_child[-1] if depth else None
         self._open.append(tag)
@@ -226,7 +229,3 @@ class _PageText:
     def close(self) -> str:
         return self._lines.finish()
 
-
-def _describe(count: int) -> str:
-    whole, rest = divmod(count, 1_000_000)
-    return f"{whole} million" if whole and not rest else f"{count:,}"

@@ -28,12 +28,19 @@ from app.core.documents.docx_text import (
     body_text,
     describe_bytes,
     describe_count,
+    millions,
 )
 from app.core.documents.html_text import HtmlLimits, HtmlTooLargeError, page_text
 from app.core.documents.text_encoding import GOOD, guess, utf16_without_bom
 from app.files import open_regular, os_reason
+from app.i18n import N_, _
 
 log = logging.getLogger(__name__)
+
+# The words `files.os_reason` says why a file cannot be opened with, for the catalog: they are
+# shown in the reader's language by `_reason`.
+OS_REASONS = (N_("no such file"), N_("it is a folder"), N_("permission denied"),
+              N_("it is not a regular file"))
 
 MAX_FILE_BYTES: int = 100 * 1024 * 1024
 MAX_TEXT_CHARS: int = 20_000_000
@@ -49,11 +56,18 @@ FILE_FILTER: str = (
     "Documents (" + " ".join(f"*{suffix}" for suffix in SUFFIXES) + ");;All files (*)"
 )
 
+
+def file_filter() -> str:
+    """`FILE_FILTER` for a file dialog, its words in the reader's language."""
+    return _("Documents ({patterns});;All files (*)").format(
+        patterns=" ".join(f"*{suffix}" for suffix in SUFFIXES))
+
+
 # Formats people will try, with what to save them as instead.
+_AS_TEXT, _AS_PDF = N_(".docx, PDF or plain text"), N_("PDF or plain text")
 _UNSUPPORTED: dict[str, str] = {
-    ".doc": ".docx, PDF or plain text", ".rtf": ".docx, PDF or plain text",
-    ".odt": ".docx, PDF or plain text", ".pages": ".docx, PDF or plain text",
-    ".wps": ".docx, PDF or plain text", ".epub": "PDF or plain text",
+    ".doc": _AS_TEXT, ".rtf": _AS_TEXT, ".odt": _AS_TEXT, ".pages": _AS_TEXT, ".wps": _AS_TEXT,
+    ".epub": _AS_PDF,
     ".xls": "CSV", ".xlsx": "CSV", ".ods": "CSV", ".numbers": "CSV",
     ".ppt": "PDF", ".pptx": "PDF", ".odp": "PDF", ".key": "PDF",
 }
@@ -139,7 +153,7 @@ def read_document(path: Path) -> Document:
     try:
         file, size = open_regular(path)
     except OSError as exc:
-        raise DocumentError(f"Cannot read {path}: {os_reason(exc)}.") from exc
+        raise DocumentError(_cannot_read(path, exc)) from exc
     with file:
         _check_size(size, name)
         chunks: list[bytes] = []
@@ -149,7 +163,7 @@ def read_document(path: Path) -> Document:
                 chunks.append(chunk)
                 room -= len(chunk)
         except OSError as exc:
-            raise DocumentError(f"Cannot read {path}: {os_reason(exc)}.") from exc
+            raise DocumentError(_cannot_read(path, exc)) from exc
     return read_bytes(b"".join(chunks), name)
 
 
@@ -162,13 +176,14 @@ def read_bytes(data: bytes, name: str, kind: str | None = None) -> Document:
     if kind is None:
         suffix = Path(name).suffix.lower()
         if suffix in _UNSUPPORTED:
-            raise DocumentError(
-                f"{name}: {suffix} files cannot be read; save it as {_UNSUPPORTED[suffix]}.")
+            raise DocumentError(_("{name}: {suffix} files cannot be read; save it as {other}.")
+                                .format(name=name, suffix=suffix,
+                                        other=_(_UNSUPPORTED[suffix])))
         kind = SUFFIXES.get(suffix) or _sniff(data)
     elif kind not in _KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
     if not data:
-        raise DocumentError(f"{name} is empty.")
+        raise DocumentError(_("{name} is empty.").format(name=name))
     if kind == "pdf":
         text, pages = _pdf_text(data, name)
         return Document(name, _checked(text, name), kind, pages=pages)
@@ -178,12 +193,14 @@ def read_bytes(data: bytes, name: str, kind: str | None = None) -> Document:
         text, encoding = _html_text(data, name)
         return Document(name, _checked(text, name), kind, encoding=encoding)
     text, encoding = decode_text(data, name)
-    return Document(name, _checked(text, name, empty="is empty"), kind, encoding=encoding)
+    return Document(name, _checked(text, name, empty=True), kind, encoding=encoding)
 
 
 def from_paste(text: str) -> Document:
-    """Text the user pasted, as a document. Raises `DocumentError` when there is none."""
-    return Document("Pasted text", _checked(text, "Pasted text", empty="is empty"), "paste")
+    """Text the user pasted, as a document (named in the reader's language). Raises
+    `DocumentError` when there is none."""
+    name = _("Pasted text")
+    return Document(name, _checked(text, name, empty=True), "paste")
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
@@ -255,18 +272,25 @@ def _pieces(text: str, cut: re.Pattern[str]) -> Iterator[str]:
 
 # --- checks and messages ---------------------------------------------------------------------
 
+def _cannot_read(path: Path, exc: OSError) -> str:
+    return _("Cannot read {path}: {reason}.").format(path=path, reason=_(os_reason(exc)))
+
+
 def _check_size(size: int, name: str) -> None:
     if size > MAX_FILE_BYTES:
-        raise DocumentError(f"{name} is {_megabytes(size)}; documents up to "
-                            f"{_megabytes(MAX_FILE_BYTES)} can be read.")
+        raise DocumentError(_("{name} is {size}; documents up to {most} can be read.").format(
+            name=name, size=_megabytes(size), most=_megabytes(MAX_FILE_BYTES)))
 
 
-def _checked(text: str, name: str, empty: str = "has no text") -> str:
+def _checked(text: str, name: str, *, empty: bool = False) -> str:
+    """`text` normalised; `DocumentError` when it is too long, or when nothing is left
+    (`empty`: the file itself held nothing, else it held no text)."""
     if len(text) > MAX_TEXT_CHARS and _at_least_kept(text) > MAX_TEXT_CHARS:
         raise DocumentError(_too_long_message(name, len(text)))  # spare normalizing it
     text = normalize_text(text)
     if not text:
-        raise DocumentError(f"{name} {empty}.")
+        raise DocumentError((_("{name} is empty.") if empty else
+                             _("{name} has no text.")).format(name=name))
     if len(text) > MAX_TEXT_CHARS:
         raise DocumentError(_too_long_message(name, len(text)))
     return text
@@ -279,8 +303,8 @@ def _at_least_kept(text: str) -> int:
 
 
 def _too_long_message(name: str, chars: int) -> str:
-    return (f"{name} holds {_millions(chars)} characters of text; up to "
-            f"{_millions(MAX_TEXT_CHARS)} can be read.")
+    return _("{name} holds {count} characters of text; up to {most} can be read.").format(
+        name=name, count=_millions(chars), most=_millions(MAX_TEXT_CHARS))
 
 
 def _megabytes(size: int) -> str:
@@ -290,31 +314,39 @@ def _megabytes(size: int) -> str:
 
 def _millions(count: int) -> str:
     tenths = math.ceil(count / 100_000)
-    return f"{tenths // 10} million" if tenths % 10 == 0 else f"{tenths / 10:.1f} million"
+    return millions(tenths / 10)
 
 
 def _binary_message(name: str) -> str:
-    return f"{name} is not a text document (it looks like binary data)."
+    return _("{name} is not a text document (it looks like binary data).").format(name=name)
 
 
 def _encoding_message(name: str) -> str:
-    return f"Cannot tell the text encoding of {name}; save it as UTF-8 and try again."
+    return _("Cannot tell the text encoding of {name}; save it as UTF-8 and try again.").format(
+        name=name)
+
+
+# What a file could not be read as, and why: a message each, with {name} and {reason}.
+_AS_A_PDF = N_("{name} cannot be read as a PDF ({reason}).")
+_AS_A_WORD_DOCUMENT = N_("{name} cannot be read as a Word document ({reason}).")
+_AS_HTML = N_("{name} cannot be read as HTML ({reason}).")
 
 
 def _damaged(name: str, what: str, exc: BaseException) -> DocumentError:
-    """The error for a file the library could not parse; the traceback goes to the log."""
-    log.info("cannot read %s as %s", name, what, exc_info=exc)
+    """The error for a file the library could not parse (`what`: one of the messages above);
+    the traceback goes to the log."""
+    log.info("cannot read %s: %s", name, what, exc_info=exc)
     detail = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # no quotes
     reason = " ".join(str(detail).split()) or type(exc).__name__
     if reason[:1].isupper() and not reason[1:2].isupper():  # "Stream ..." but "EOF ..."
         reason = reason[0].lower() + reason[1:]
     if len(reason) > 80:
         reason = reason[:77] + "..."
-    return DocumentError(f"{name} cannot be read as {what} ({reason}).")
+    return DocumentError(_(what).format(name=name, reason=reason))
 
 
 def _looks_binary(text: str) -> bool:
-    controls = sum(1 for _ in _CONTROL_CHARS.finditer(text))
+    controls = sum(1 for _match in _CONTROL_CHARS.finditer(text))
     return "\0" in text or controls > _MAX_CONTROL_SHARE * len(text)
 
 
@@ -331,8 +363,9 @@ def _legacy_encoding(data: bytes, name: str) -> str:
     if not guessed.contenders or guessed.contenders[0].plausibility < GOOD:
         raise DocumentError(_encoding_message(name))
     *others, last = [reading.label for reading in guessed.contenders]
-    raise DocumentError(f"Cannot tell the text encoding of {name}: it reads as "
-                        f"{', as '.join(others)} or as {last}; save it as UTF-8 and try again.")
+    raise DocumentError(_("Cannot tell the text encoding of {name}: it reads as {some} or as "
+                          "{last}; save it as UTF-8 and try again.").format(
+                              name=name, some=_(", as ").join(others), last=last))
 
 
 def _detection_sample(data: bytes) -> tuple[bytes, bool]:
@@ -380,35 +413,38 @@ def _pdf_text(data: bytes, name: str) -> tuple[str, int]:
     from pypdf.errors import DependencyError, LimitReachedError
 
     if b"%PDF-" not in data[:1024]:
-        raise DocumentError(f"{name} cannot be read as a PDF (it has no PDF header).")
+        raise DocumentError(_("{name} cannot be read as a PDF (it has no PDF header).").format(
+            name=name))
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(f"{name} is protected by a password; save an unprotected copy "
-                                "and try again.")
+            raise DocumentError(_("{name} is protected by a password; save an unprotected "
+                                  "copy and try again.").format(name=name))
         pages = len(reader.pages)  # pypdf stops at 100,000
         if pages > _MAX_PDF_PAGES:
-            raise _too_large(name, f"it has {pages:,} pages, and up to {_MAX_PDF_PAGES:,} can "
-                                   "be read")
+            raise _too_large(name, _("it has {pages} pages, and up to {most} can be read")
+                             .format(pages=f"{pages:,}", most=f"{_MAX_PDF_PAGES:,}"))
         texts, failure = _pdf_pages_text(reader, name)
     except DependencyError as exc:
-        raise DocumentError(f"{name} cannot be read: a component is missing ({exc}).") from exc
+        raise DocumentError(_("{name} cannot be read: a component is missing ({reason}).")
+                            .format(name=name, reason=exc)) from exc
     except DocumentError:
         raise
     except LimitReachedError as exc:
         # A stream that unpacks to more than 75 MB, a page tree of 100,000 pages, ...
         log.info("%s: %s", name, exc)
-        raise _too_large(name, "a part of it goes past the PDF reader's safety limits") from exc
+        raise _too_large(name, _("a part of it goes past the PDF reader's safety "
+                                 "limits")) from exc
     except Exception as exc:
         # pypdf meets damaged files with whatever exception the damage provokes.
-        raise _damaged(name, "a PDF", exc) from exc
+        raise _damaged(name, _AS_A_PDF, exc) from exc
     if failure is not None and not texts:
-        raise _damaged(name, "a PDF", failure)
+        raise _damaged(name, _AS_A_PDF, failure)
     text = "\n\n".join(texts)
     visible = sum(len(word) for word in text.split())
     if visible < _MIN_PDF_CHARS_PER_PAGE * pages:
-        raise DocumentError(f"{name} has no text layer (it may be scanned pages); run text "
-                            "recognition (OCR) on it first.")
+        raise DocumentError(_("{name} has no text layer (it may be scanned pages); run text "
+                              "recognition (OCR) on it first.").format(name=name))
     return text, pages
 
 
@@ -434,8 +470,8 @@ def _pdf_pages_text(reader: Any, name: str) -> tuple[list[str], Exception | None
             # Whatever came of the page: pypdf swallows errors inside a form XObject, and a
             # page that failed for the budget is not a damaged page.
             if work.exceeded:
-                raise _too_large(name, f"it holds more than {describe_count(work.limit)} "
-                                       "drawing operations")
+                raise _too_large(name, _("it holds more than {count} drawing operations")
+                                 .format(count=describe_count(work.limit)))
         chars += len(text)
         if chars > MAX_TEXT_CHARS:
             raise DocumentError(_too_long_message(name, chars))
@@ -465,8 +501,8 @@ class _PdfWorkError(Exception):
 
 
 def _too_large(name: str, reason: str) -> DocumentError:
-    return DocumentError(f"{name} is too large to read: {reason}; split it or save it as "
-                         "plain text.")
+    return DocumentError(_("{name} is too large to read: {reason}; split it or save it as "
+                           "plain text.").format(name=name, reason=reason))
 
 
 # --- DOCX ------------------------------------------------------------------------------------
@@ -476,11 +512,12 @@ def _docx_text(data: bytes, name: str) -> str:
     of the zip (see `app.core.docx_text`)."""
     if data.startswith(_OLE_MAGIC):
         # Password-protected .docx files are OLE containers too, as are old .doc files.
-        raise DocumentError(f"{name} is password-protected or an old Word (.doc) file; save an "
-                            "unprotected .docx, PDF or plain-text copy and try again.")
+        raise DocumentError(_("{name} is password-protected or an old Word (.doc) file; save "
+                              "an unprotected .docx, PDF or plain-text copy and try again.")
+                            .format(name=name))
     if data.count(_ZIP_MEMBER_SIGNATURE) > _MAX_ZIP_MEMBERS:  # a bound on what zipfile reads
-        raise DocumentError(f"{name} cannot be read as a Word document (it holds more than "
-                            f"{_MAX_ZIP_MEMBERS:,} files).")
+        raise DocumentError(_("{name} cannot be read as a Word document (it holds more than "
+                              "{most} files).").format(name=name, most=f"{_MAX_ZIP_MEMBERS:,}"))
     limits = DocxLimits(_MAX_DOCX_XML_BYTES, _MAX_MARKUP_ELEMENTS, MAX_TEXT_CHARS)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -492,15 +529,15 @@ def _docx_text(data: bytes, name: str) -> str:
     except DocxTooLargeError as exc:
         raise _too_large(name, str(exc)) from exc
     except DocxRefusedError as exc:
-        raise DocumentError(f"{name} cannot be read as a Word document ({exc}).") from exc
+        raise DocumentError(_(_AS_A_WORD_DOCUMENT).format(name=name, reason=exc)) from exc
     except zipfile.BadZipFile as exc:
         if "CRC" in str(exc):  # a member is not what its header says
-            raise _damaged(name, "a Word document", exc) from exc
-        raise DocumentError(f"{name} cannot be read as a Word document (it is not a valid "
-                            "zip archive).") from exc
+            raise _damaged(name, _AS_A_WORD_DOCUMENT, exc) from exc
+        raise DocumentError(_("{name} cannot be read as a Word document (it is not a valid "
+                              "zip archive).").format(name=name)) from exc
     except Exception as exc:
         # lxml, zipfile and zlib raise XMLSyntaxError, ValueError, OSError, ... on damage.
-        raise _damaged(name, "a Word document", exc) from exc
+        raise _damaged(name, _AS_A_WORD_DOCUMENT, exc) from exc
 
 
 def _docx_main_part(archive: zipfile.ZipFile, name: str, limits: DocxLimits) -> zipfile.ZipInfo:
@@ -508,14 +545,15 @@ def _docx_main_part(archive: zipfile.ZipFile, name: str, limits: DocxLimits) -> 
     names = set(archive.namelist())
     for part in ("word/document.xml", "[Content_Types].xml"):
         if part not in names:
-            raise DocumentError(f"{name} cannot be read as a Word document (it has no "
-                                f"{part}).")
+            raise DocumentError(_("{name} cannot be read as a Word document (it has no "
+                                  "{part}).").format(name=name, part=part))
     main = archive.getinfo("word/document.xml")
     if main.flag_bits & 0x1:  # zip encryption: Word never writes it
-        raise DocumentError(f"{name} is password-protected; save an unprotected copy and try "
-                            "again.")
+        raise DocumentError(_("{name} is password-protected; save an unprotected copy and "
+                              "try again.").format(name=name))
     if main.file_size > limits.xml_bytes:  # what it declares; what it holds is counted
-        raise DocxTooLargeError(f"it unpacks to more than {describe_bytes(limits.xml_bytes)}")
+        raise DocxTooLargeError(_("it unpacks to more than {size}").format(
+            size=describe_bytes(limits.xml_bytes)))
     return main
 
 
@@ -535,7 +573,7 @@ def _html_text(data: bytes, name: str) -> tuple[str, str]:
     except HtmlTooLargeError as exc:
         raise _too_large(name, str(exc)) from exc
     except lxml.etree.XMLSyntaxError as exc:  # libxml2 recovers from nearly anything
-        raise _damaged(name, "HTML", exc) from exc
+        raise _damaged(name, _AS_HTML, exc) from exc
 
 
 def _decode_html(data: bytes, name: str) -> tuple[str, str]:

@@ -53,6 +53,7 @@ from app.core.engine.loop_guard import LoopGuard
 from app.core.engine.thinking import split_thinking
 from app.core.engine.tokens import JobCancelledError
 from app.core.throttle import Throttle
+from app.i18n import _
 
 # Still importable from here for the modules that import them from here (the terminal's
 # summarize command, the chat service, the inference worker, the chat view and the parts
@@ -126,7 +127,7 @@ class Summarizer:
         kept as they are; the parts after them are read, then all the notes combined."""
         self._t_start = time.perf_counter()
         if not text.strip():
-            raise SummaryError(f"{name} has no text to summarize.")
+            raise SummaryError(_("{name} has no text to summarize.").format(name=name))
         self._on_progress(SummaryProgress("preparing", 1, 1, None))
         notes = list(resumable_notes(done, text))
         try:
@@ -226,8 +227,8 @@ class Summarizer:
                 return self._result(plan, summary, tuple(notes), level)
             groups = _group(sizes, plan.part_budget)
             if len(groups) == len(texts):  # nothing would shrink: never loop for ever
-                raise SummaryError("The notes on the parts are too long to combine in this "
-                                   "context; try a larger context or a shorter summary.")
+                raise SummaryError(_("The notes on the parts are too long to combine in this "
+                                     "context; try a larger context or a shorter summary."))
             combined: list[tuple[int, int, str]] = []
             for g, (a, b) in enumerate(groups, 1):
                 if a == b:  # a lone note goes up a level as it is
@@ -284,9 +285,10 @@ class Summarizer:
                                               on_prompt=on_prompt)
         except ContextOverflowError as exc:
             # The allowance for what the chat template adds was too small for this model.
-            raise SummaryError(
-                f"A part of the document did not fit the context ({exc.prompt_tokens} of "
-                f"{exc.n_ctx} tokens); try a larger context.") from exc
+            raise SummaryError(_(
+                "A part of the document did not fit the context ({tokens} of {n_ctx} tokens); "
+                "try a larger context.").format(tokens=exc.prompt_tokens,
+                                                n_ctx=exc.n_ctx)) from exc
         with self._lock:
             self._rates.add(result.stats)
             self._steps += 1
@@ -332,7 +334,9 @@ class Summarizer:
             self._on_progress(SummaryProgress(stage, step[0], step[1], eta))
 
     def _stopped(self, plan: Plan, notes: list[PartNote]) -> SummaryResult:
-        text = "\n\n".join(f"**Part {n.index}.** {n.note}" for n in notes)
+        # What was read so far, shown as the answer: the reader's words around the notes.
+        text = "\n\n".join(_("**Part {n}.** {note}").format(n=n.index, note=n.note)
+                           for n in notes)
         return self._result(plan, _Step(text, "cancelled"), tuple(notes), 0)
 
     def _result(self, plan: Plan, step: _Step, parts: tuple[PartNote, ...],

@@ -7,6 +7,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from app.i18n import _
+
 Length = Literal["short", "medium", "detailed"]
 Form = Literal["bullets", "prose"]
 LENGTHS: tuple[Length, ...] = ("short", "medium", "detailed")
@@ -29,10 +31,20 @@ class SummaryOptions:
 
 
 def summary_request(options: SummaryOptions, language: str, documents: int = 1) -> str:
-    """The question shown (and sent) when the user attaches documents and types nothing."""
-    what = "the attached document" if documents == 1 else "the attached documents"
-    words = SUMMARY_WORDS[options.length]
-    return f"Summarize {what} in {language}, {FORM_WORDS[options.form]}, in about {words} words."
+    """The question shown (and sent) when the user attaches documents and types nothing, in
+    the reader's language (the summary's own language is `language`, named in it)."""
+    one, bullets = documents == 1, options.form == "bullets"
+    if one:
+        text = (_("Summarize the attached document in {language}, as a bulleted list, in about "
+                  "{words} words.") if bullets else
+                _("Summarize the attached document in {language}, as plain paragraphs, in "
+                  "about {words} words."))
+    else:
+        text = (_("Summarize the attached documents in {language}, as a bulleted list, in "
+                  "about {words} words.") if bullets else
+                _("Summarize the attached documents in {language}, as plain paragraphs, in "
+                  "about {words} words."))
+    return text.format(language=_(language), words=SUMMARY_WORDS[options.length])
 
 
 def options_to_json(options: SummaryOptions) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from app.core.documents.summary_options import (
 from app.core.engine.base import ChatMessage, EngineError, InferenceEngine, NoModelLoadedError
 from app.core.engine.cancel import CancelToken
 from app.core.engine.tokens import TEMPLATE_TOKENS, count_tokens
+from app.i18n import _
 
 # The token cap that backs a request for so many words up (small models overrun it).
 _TOKENS_PER_WORD = 2.2  # generous: CJK text takes more tokens per "word" than English
@@ -71,9 +72,9 @@ def plan_summary(engine: InferenceEngine, options: SummaryOptions, text: str, na
     overhead = engine.count_tokens(f"{SYSTEM_PROMPT} {final_ask} {name}") + 16
     budgets = _budgets(n_ctx, overhead, options.length)
     if budgets is None:
-        raise SummaryError(
-            f"The context window ({n_ctx} tokens) is too small to summarize in; "
-            "use a context of at least 512 tokens (1024 or more reads better).")
+        raise SummaryError(_(
+            "The context window ({n_ctx} tokens) is too small to summarize in; use a context "
+            "of at least 512 tokens (1024 or more reads better).").format(n_ctx=n_ctx))
     part_budget, note_cap, summary_cap = budgets
     document_tokens = count_tokens(engine.count_tokens, text, cancel)
     return Plan(name, note_ask, final_ask, overhead, part_budget, note_cap, summary_cap,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.core.engine.base import GenerationStats
+from app.i18n import _
 
 Stage = Literal["preparing", "reading", "combining", "writing"]
 
@@ -22,14 +23,16 @@ class SummaryProgress:
     eta_s: float | None
 
     def describe(self) -> str:
+        """Where the summary is and the time left, in the reader's language."""
         if self.stage == "preparing":
-            return "Measuring the document"
+            return _("Measuring the document")
         if self.stage == "reading":
-            what = f"Reading part {self.step} of {self.steps}"
+            what = _("Reading part {step} of {steps}").format(step=self.step, steps=self.steps)
         elif self.stage == "combining":
-            what = f"Combining notes, step {self.step} of {self.steps}"
+            what = _("Combining notes, step {step} of {steps}").format(step=self.step,
+                                                                      steps=self.steps)
         else:
-            what = "Writing the summary"
+            what = _("Writing the summary")
         return f"{what} · {format_eta(self.eta_s)}"
 
 
@@ -38,15 +41,15 @@ OnProgress = Callable[[SummaryProgress], None]
 
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
-        return "estimating the time left"
+        return _("estimating the time left")
     if seconds < 10:
-        return "a few seconds left"
+        return _("a few seconds left")
     if seconds < 90:
-        return f"about {round(seconds / 5) * 5:.0f} s left"
+        return _("about {n} s left").format(n=f"{round(seconds / 5) * 5:.0f}")
     minutes = seconds / 60
     if minutes < 90:
-        return f"about {minutes:.0f} min left"
-    return f"about {minutes / 60:.1f} h left"
+        return _("about {n} min left").format(n=f"{minutes:.0f}")
+    return _("about {n} h left").format(n=f"{minutes / 60:.1f}")
 
 
 # A guess until the job has written something: SmolLM2 on 2 cores reads ~1,000 tokens/s and

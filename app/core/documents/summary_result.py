@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.core.engine.base import FinishReason, GenerationStats
+from app.i18n import ngettext
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,16 @@ class SummaryResult:
 
     def coverage(self) -> str:
         """One line on what was read: 'Summarized all of report.pdf: 12 parts, 24,310 tokens'."""
-        parts = len(self.parts) or 1
-        noun = "part" if parts == 1 else "parts"
+        tokens = f"{self.document_tokens:,}"
         if self.cancelled:
             read = len(self.parts)
-            return (f"Stopped after {read} {'part' if read == 1 else 'parts'} of {self.name} "
-                    f"({self.document_tokens:,} tokens in all).")
-        return f"Summarized all of {self.name}: {parts} {noun}, {self.document_tokens:,} tokens."
+            return ngettext("Stopped after {n} part of {name} ({tokens} tokens in all).",
+                            "Stopped after {n} parts of {name} ({tokens} tokens in all).",
+                            read).format(n=read, name=self.name, tokens=tokens)
+        parts = len(self.parts) or 1
+        return ngettext("Summarized all of {name}: {n} part, {tokens} tokens.",
+                        "Summarized all of {name}: {n} parts, {tokens} tokens.",
+                        parts).format(n=parts, name=self.name, tokens=tokens)
 
     def details(self) -> dict[str, Any]:
         """What a saved message keeps to show the summary part by part."""

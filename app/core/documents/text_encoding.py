@@ -38,24 +38,26 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from app.i18n import N_, _
+
 # The code pages tried, with the name a user knows them by; the first of those that read
 # the same text stands for it.
 CODE_PAGES: dict[str, str] = {
-    "cp932": "Japanese (Shift_JIS)",
-    "euc_jp": "Japanese (EUC-JP)",
-    "gb18030": "Chinese (GB18030)",
-    "cp950": "Chinese (Big5)",
-    "cp949": "Korean (EUC-KR)",
-    "cp1252": "Western (Windows-1252)",
-    "cp1250": "Central European (Windows-1250)",
-    "cp1257": "Baltic (Windows-1257)",
-    "cp1254": "Turkish (Windows-1254)",
-    "mac_roman": "Western (Mac OS Roman)",
-    "cp1251": "Cyrillic (Windows-1251)",
-    "koi8_r": "Russian (KOI8-R)",
-    "koi8_u": "Ukrainian (KOI8-U)",
-    "cp866": "Cyrillic (DOS 866)",
-    "cp1253": "Greek (Windows-1253)",
+    "cp932": N_("Japanese (Shift_JIS)"),
+    "euc_jp": N_("Japanese (EUC-JP)"),
+    "gb18030": N_("Chinese (GB18030)"),
+    "cp950": N_("Chinese (Big5)"),
+    "cp949": N_("Korean (EUC-KR)"),
+    "cp1252": N_("Western (Windows-1252)"),
+    "cp1250": N_("Central European (Windows-1250)"),
+    "cp1257": N_("Baltic (Windows-1257)"),
+    "cp1254": N_("Turkish (Windows-1254)"),
+    "mac_roman": N_("Western (Mac OS Roman)"),
+    "cp1251": N_("Cyrillic (Windows-1251)"),
+    "koi8_r": N_("Russian (KOI8-R)"),
+    "koi8_u": N_("Ukrainian (KOI8-U)"),
+    "cp866": N_("Cyrillic (DOS 866)"),
+    "cp1253": N_("Greek (Windows-1253)"),
 }
 # Western code pages read most Western text alike, each a letter or two apart (French à is
 # ŕ in cp1250): a close call among them goes to the one Windows uses for Western languages.
@@ -125,8 +127,9 @@ class Reading:
 
     @property
     def label(self) -> str:
-        """What the user knows the code page as, e.g. "Japanese (Shift_JIS)"."""
-        return CODE_PAGES.get(self.encoding, self.encoding)
+        """What the user knows the code page as, e.g. "Japanese (Shift_JIS)", in the reader's
+        language."""
+        return _(CODE_PAGES[self.encoding]) if self.encoding in CODE_PAGES else self.encoding
 
     @property
     def characters(self) -> int:

@@ -17,6 +17,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from app.core.engine.cancel import CancelToken
 from app.core.engine.connection import RemoteTarget
+from app.i18n import _
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -195,17 +196,18 @@ class ModelInfo:
 
     @property
     def template_description(self) -> str:
+        """Which chat template the model is asked through, in the reader's language."""
         if self.template_source is TemplateSource.GGUF:
-            return "the model's own chat template"
+            return _("the model's own chat template")
         if self.template_source is TemplateSource.REMOTE:
-            return f"the chat template of the server '{self.location}'"
+            return _("the chat template of the server '{server}'").format(server=self.location)
         if self.template_source is TemplateSource.NAMED:
-            return f"chat format '{self.chat_format}'"
+            return _("chat format '{format}'").format(format=self.chat_format)
         if self.template_source is TemplateSource.GUESSED:
-            return (f"chat format '{self.chat_format}', guessed from the architecture (the model "
-                    "has no chat template of its own)")
-        return (f"fallback chat format '{self.chat_format}' (the model has no chat template; "
-                "answers may be poor)")
+            return _("chat format '{format}', guessed from the architecture (the model has no "
+                     "chat template of its own)").format(format=self.chat_format)
+        return _("fallback chat format '{format}' (the model has no chat template; answers may "
+                 "be poor)").format(format=self.chat_format)
 
 
 _REASONING_MARKS = ("<think>", "enable_thinking", "reasoning_content", "<|channel|>",
@@ -292,17 +294,17 @@ class ContextOverflowError(EngineError):
     """The conversation does not fit the context window."""
 
     def __init__(self, prompt_tokens: int, n_ctx: int) -> None:
-        super().__init__(
-            f"The conversation is {prompt_tokens} tokens long, but the model's context window "
-            f"holds {n_ctx}. Start a new chat, shorten the message, or raise the context length."
-        )
+        super().__init__(_(
+            "The conversation is {tokens} tokens long, but the model's context window holds "
+            "{n_ctx}. Start a new chat, shorten the message, or raise the context length."
+        ).format(tokens=prompt_tokens, n_ctx=n_ctx))
         self.prompt_tokens = prompt_tokens
         self.n_ctx = n_ctx
 
 
 class NoModelLoadedError(EngineError):
     def __init__(self) -> None:
-        super().__init__("No model is loaded.")
+        super().__init__(_("No model is loaded."))
 
 
 class GenerationError(EngineError):
@@ -331,7 +333,8 @@ class PromptProgress:
     total: int
 
     def describe(self) -> str:
-        return f"Reading the prompt · {self.done:,} / {self.total:,} tokens"
+        return _("Reading the prompt · {done} / {total} tokens").format(
+            done=f"{self.done:,}", total=f"{self.total:,}")
 
 
 OnPrompt = Callable[[PromptProgress], None]

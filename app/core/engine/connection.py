@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from app.i18n import _
+
 MAX_NAME = 200  # a model id or a name from a server, as shown
 REMOTE_MARK = "@"  # NAME@CONNECTION
 
@@ -33,9 +35,9 @@ def normalize_url(text: str) -> str:
     (http), no trailing slash, and "/v1" when no path was given. Raises ValueError."""
     text = text.strip()
     if not text:
-        raise ValueError("the URL is empty")
+        raise ValueError(_("the URL is empty"))
     if any(not c.isprintable() or c.isspace() for c in text):
-        raise ValueError("a URL has no spaces or control characters")
+        raise ValueError(_("a URL has no spaces or control characters"))
     if "://" not in text:
         text = "http://" + text
     try:
@@ -43,11 +45,12 @@ def normalize_url(text: str) -> str:
         host = parts.hostname
         parts.port  # noqa: B018 - raises for a port that is not a number
     except ValueError:
-        raise ValueError(f"'{text[:MAX_NAME]}' is not a URL") from None
+        raise ValueError(_("'{url}' is not a URL").format(url=text[:MAX_NAME])) from None
     if parts.scheme not in ("http", "https") or not host:
-        raise ValueError(f"'{text[:MAX_NAME]}' is not an http:// or https:// URL")
+        raise ValueError(_("'{url}' is not an http:// or https:// URL").format(
+            url=text[:MAX_NAME]))
     if parts.username or parts.password:
-        raise ValueError("put the key in the key field, not in the URL")
+        raise ValueError(_("put the key in the key field, not in the URL"))
     path = parts.path.rstrip("/")
     return urlunsplit((parts.scheme, parts.netloc, path or "/v1", "", ""))
 

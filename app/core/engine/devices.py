@@ -23,6 +23,7 @@ from typing import Any, Literal
 import psutil
 
 from app.core.engine.hardware import physical_cores, total_ram_bytes
+from app.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def describe_backend(found: Sequence[Device] | None = None) -> str:
     found = devices() if found is None else found
     backend = gpu_backend(found)
     if backend is None:
-        return "llama.cpp backend: CPU only"
+        return _("llama.cpp backend: CPU only")
     gpus = [d for d in found if d.offloads and d.backend == backend]
     return f"{backend}: " + "; ".join(_describe_device(d) for d in gpus)
 
@@ -133,7 +134,8 @@ class Hardware:
 
     def describe(self) -> str:
         """"8 CPU cores · 31.3 GiB RAM · CUDA: NVIDIA H100 80GB HBM3, 78.9 GiB free"."""
-        return f"{self.cores} CPU cores · {self.ram_bytes / 2**30:.1f} GiB RAM · {self.backend}"
+        return _("{cores} CPU cores · {ram} GiB RAM · {backend}").format(
+            cores=self.cores, ram=f"{self.ram_bytes / 2**30:.1f}", backend=self.backend)
 
 
 def read_hardware() -> Hardware:
@@ -148,14 +150,15 @@ def read_hardware() -> Hardware:
     gpu = gpu_backend(found)
     backend = describe_backend(found)
     if can_offload and gpu is None:  # offload to no local GPU: an RPC server
-        backend = "llama.cpp backend: GPU offload available"
+        backend = _("llama.cpp backend: GPU offload available")
     return Hardware(physical_cores(), total_ram_bytes(), can_offload, gpu, backend)
 
 
 def _describe_device(device: Device) -> str:
     text = device.description or device.name
     if device.memory_total:
-        text += f", {device.memory_free / 2**30:.1f} GiB free"
+        text = _("{device}, {free} GiB free").format(device=text,
+                                                     free=f"{device.memory_free / 2**30:.1f}")
     return text
 
 

@@ -16,6 +16,7 @@ import psutil
 
 from app.core.engine.gguf import GGUFHeader
 from app.files import format_bytes
+from app.i18n import N_, _
 
 KV_BYTES = 2  # f16 cache, llama.cpp's default
 N_BATCH = 512
@@ -31,6 +32,16 @@ class Verdict(enum.Enum):
     FITS = "fits"
     TIGHT = "tight"
     TOO_BIG = "too big"
+
+    @property
+    def words(self) -> str:
+        """The verdict in the reader's language ("fits", "放得下")."""
+        return _(_VERDICT_WORDS[self])
+
+
+# TRANSLATORS: whether a model fits this machine's free memory.
+_VERDICT_WORDS = {Verdict.FITS: N_("fits"), Verdict.TIGHT: N_("tight"),
+                  Verdict.TOO_BIG: N_("too big")}
 
 
 @dataclass(frozen=True)
@@ -74,11 +85,16 @@ class Estimate:
 
     def describe(self) -> str:
         """One line for the CLI and for a badge's tooltip."""
-        about = "about " if self.exact else "roughly "
-        return (f"{self.verdict.value}: needs {about}{format_bytes(self.total)} "
-                f"(weights {format_bytes(self.weights)}, context of {self.n_ctx} tokens "
-                f"{format_bytes(self.kv_cache)}, buffers {format_bytes(self.buffers)}); "
-                f"{format_bytes(self.available)} of memory is free")
+        text = (_("{verdict}: needs about {total} (weights {weights}, context of {n_ctx} "
+                  "tokens {kv_cache}, buffers {buffers}); {free} of memory is free")
+                if self.exact else
+                _("{verdict}: needs roughly {total} (weights {weights}, context of {n_ctx} "
+                  "tokens {kv_cache}, buffers {buffers}); {free} of memory is free"))
+        return text.format(verdict=self.verdict.words, total=format_bytes(self.total),
+                           weights=format_bytes(self.weights), n_ctx=self.n_ctx,
+                           kv_cache=format_bytes(self.kv_cache),
+                           buffers=format_bytes(self.buffers),
+                           free=format_bytes(self.available))
 
 
 def available_memory() -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from app.files import NotRegularFileError, open_regular
+from app.i18n import N_, _
 
 GGUF_MAGIC = b"GGUF"
 _SCALARS: dict[int, struct.Struct] = {kind: struct.Struct(fmt) for kind, fmt in {
@@ -41,7 +42,13 @@ _MAX_TENSORS = 100_000  # the largest models have a few thousand
 _MAX_TENSOR_NAME = 63  # GGML_MAX_NAME, less its terminating zero
 _MAX_DIMS = 4  # GGML_MAX_DIMS
 _BLOCK = 1 << 20  # bytes read at a time
-_TRUNCATED = "the file ends in the middle of its header (truncated download?)"
+_TRUNCATED = N_("the file ends in the middle of its header (truncated download?)")
+# What a length in the header belongs to, and the message for one that cannot be.
+_IMPOSSIBLE_LENGTH = {
+    "string": N_("the header holds an impossible string length (damaged file)"),
+    "key": N_("the header holds an impossible key length (damaged file)"),
+    "tensor name": N_("the header holds an impossible tensor name length (damaged file)"),
+}
 _MAX_NAME_SHOWN = 200  # a model's name, family or architecture as shown
 _MAX_SHAPE = 2**31  # a layer, head or context count beyond this is not believed
 
@@ -184,14 +191,14 @@ class _Cursor:
         if len(self.buf) - self.off >= n:
             return
         if n > self.left():
-            raise GGUFError(_TRUNCATED)
+            raise GGUFError(_(_TRUNCATED))
         rest = self.buf[self.off:]
         self.base += self.off
         self.f.seek(self.base + len(rest))
         self.buf = rest + self.f.read(max(n - len(rest), _BLOCK))
         self.off = 0
         if len(self.buf) < n:  # the file shrank while being read
-            raise GGUFError(_TRUNCATED)
+            raise GGUFError(_(_TRUNCATED))
 
     def take(self, n: int) -> bytes:
         self._ensure(n)
@@ -207,7 +214,7 @@ class _Cursor:
 
     def skip(self, n: int) -> None:
         if n > self.left():
-            raise GGUFError(_TRUNCATED)
+            raise GGUFError(_(_TRUNCATED))
         if n <= len(self.buf) - self.off:
             self.off += n
         else:  # past the buffer: read on from there later
@@ -217,9 +224,9 @@ class _Cursor:
         """A string's byte length: at most `limit`, and within the file."""
         n = int(self.unpack(_U64))
         if n > limit:
-            raise GGUFError(f"the header holds an impossible {what} length (damaged file)")
+            raise GGUFError(_(_IMPOSSIBLE_LENGTH[what]))
         if n > self.left():
-            raise GGUFError(_TRUNCATED)
+            raise GGUFError(_(_TRUNCATED))
         return n
 
     def string(self, limit: int = _MAX_STRING, what: str = "string") -> str:
@@ -235,7 +242,8 @@ class _Cursor:
             return self.take(n).decode("utf-8", errors="replace")
         fmt = _SCALARS.get(kind)
         if fmt is None:
-            raise GGUFError(f"the header holds an unknown value type {kind} (damaged file)")
+            raise GGUFError(_("the header holds an unknown value type {kind} (damaged file)")
+                            .format(kind=kind))
         value: Scalar = self.unpack(fmt)
         return value
 
@@ -247,16 +255,19 @@ class _Cursor:
             # Each string takes at least its 8-byte length; a tokenizer's vocabulary is the
             # longest string array a model has (262,144 tokens for Gemma 3).
             if count > _MAX_ARRAY_STRINGS or count * 8 > self.left():
-                raise GGUFError("the header holds an impossible array length (damaged file)")
+                raise GGUFError(_("the header holds an impossible array length (damaged "
+                                  "file)"))
             self._skip_strings(count)
         elif kind == _ARRAY:
-            raise GGUFError("nested arrays in the header are not supported")
+            raise GGUFError(_("nested arrays in the header are not supported"))
         else:
             fmt = _SCALARS.get(kind)
             if fmt is None:
-                raise GGUFError(f"the header holds an unknown array type {kind} (damaged file)")
+                raise GGUFError(_("the header holds an unknown array type {kind} (damaged "
+                                  "file)").format(kind=kind))
             if count * fmt.size > self.left():
-                raise GGUFError("the header holds an impossible array length (damaged file)")
+                raise GGUFError(_("the header holds an impossible array length (damaged "
+                                  "file)"))
             self.skip(count * fmt.size)
         return count
 
@@ -264,12 +275,12 @@ class _Cursor:
         # The hot loop of a header read (a vocabulary and its merges): lengths are read from the
         # buffer directly while they are in it.
         unpack = _U64.unpack_from
-        for _ in range(count):
+        for _item in range(count):
             if len(self.buf) - self.off < 8:
                 self._ensure(8)
             n = unpack(self.buf, self.off)[0]
             if n > _MAX_STRING:
-                raise GGUFError("the header holds an impossible string length (damaged file)")
+                raise GGUFError(_(_IMPOSSIBLE_LENGTH["string"]))
             self.off += 8
             if n <= len(self.buf) - self.off:
                 self.off += n
@@ -290,8 +301,8 @@ def _open(path: Path) -> tuple[BinaryIO, int]:
     try:
         return open_regular(path)
     except NotRegularFileError as exc:
-        raise GGUFError("it is a folder, not a model file" if exc.folder else
-                        "it is not a regular file (a pipe or a device?)") from None
+        raise GGUFError(_("it is a folder, not a model file") if exc.folder else
+                        _("it is not a regular file (a pipe or a device?)")) from None
 
 
 def read_header(path: Path) -> GGUFHeader:
@@ -305,22 +316,23 @@ def read_header(path: Path) -> GGUFHeader:
     with f:
         cursor = _Cursor(f, size)
         if size < 24 or cursor.take(4) != GGUF_MAGIC:
-            raise GGUFError("it is not a GGUF model file (wrong signature)")
+            raise GGUFError(_("it is not a GGUF model file (wrong signature)"))
         version = int(cursor.unpack(_U32))
         if version not in (2, 3):
-            raise GGUFError(f"GGUF version {version} is not supported")
+            raise GGUFError(_("GGUF version {version} is not supported").format(
+                version=version))
         tensor_count = int(cursor.unpack(_U64))
         kv_count = int(cursor.unpack(_U64))
         # A key/value takes at least 13 bytes, a tensor description 24 (lengths, type, offset).
         if (kv_count > _MAX_KEYS or tensor_count > _MAX_TENSORS
                 or kv_count * 13 + tensor_count * 24 > cursor.left()):
-            raise GGUFError("the header counts are impossible (damaged file)")
+            raise GGUFError(_("the header counts are impossible (damaged file)"))
         if tensor_count == 0:  # llama.cpp's vocabulary-only files are like this
-            raise GGUFError("it holds no weights (a vocabulary-only file?)")
+            raise GGUFError(_("it holds no weights (a vocabulary-only file?)"))
         metadata, array_lengths = _read_metadata(cursor, kv_count)
         alignment = _alignment(metadata)
-        tensors = [_read_tensor(cursor) for _ in range(tensor_count)]
-        n_params = sum(count for _, count in tensors)
+        tensors = [_read_tensor(cursor) for _index in range(tensor_count)]
+        n_params = sum(count for _tensor, count in tensors)
         data_start = -(-cursor.pos // alignment) * alignment
     _check_data(tensors, data_start, size, alignment)
     return GGUFHeader(version, tensor_count, metadata, array_lengths, n_params)
@@ -329,10 +341,11 @@ def read_header(path: Path) -> GGUFHeader:
 def _read_metadata(cursor: _Cursor, kv_count: int) -> tuple[dict[str, Scalar], dict[str, int]]:
     metadata: dict[str, Scalar] = {}
     array_lengths: dict[str, int] = {}
-    for _ in range(kv_count):
+    for _index in range(kv_count):
         key = cursor.string(_MAX_KEY, "key")
         if key in metadata or key in array_lengths:
-            raise GGUFError(f"the header holds the key {key[:80]!r} twice (damaged file)")
+            raise GGUFError(_("the header holds the key {key} twice (damaged file)").format(
+                key=repr(key[:80])))
         kind = int(cursor.unpack(_U32))
         if kind == _ARRAY:
             array_lengths[key] = cursor.skip_array()
@@ -340,14 +353,16 @@ def _read_metadata(cursor: _Cursor, kv_count: int) -> tuple[dict[str, Scalar], d
             metadata[key] = value
         if key == ALIGNMENT_KEY and kind != _U32_KIND:
             # llama.cpp asserts on this, which would end the whole app
-            raise GGUFError(f"{ALIGNMENT_KEY} is not an unsigned 32-bit number (damaged file)")
+            raise GGUFError(_("{key} is not an unsigned 32-bit number (damaged file)").format(
+                key=ALIGNMENT_KEY))
     return metadata, array_lengths
 
 
 def _alignment(metadata: dict[str, Scalar]) -> int:
     value = metadata.get(ALIGNMENT_KEY, DEFAULT_ALIGNMENT)
     if not isinstance(value, int) or value <= 0 or value & (value - 1):
-        raise GGUFError(f"{ALIGNMENT_KEY} is {value}, not a power of two (damaged file)")
+        raise GGUFError(_("{key} is {value}, not a power of two (damaged file)").format(
+            key=ALIGNMENT_KEY, value=value))
     return value
 
 
@@ -357,27 +372,31 @@ def _read_tensor(cursor: _Cursor) -> tuple[_Tensor, int]:
     name = cursor.string(_MAX_TENSOR_NAME, "tensor name")
     n_dims = int(cursor.unpack(_U32))
     if n_dims > _MAX_DIMS:
-        raise GGUFError(f"the tensor {name!r} has {n_dims} dimensions (damaged file)")
-    dims = [int(cursor.unpack(_U64)) for _ in range(n_dims)]
+        raise GGUFError(_("the tensor {name} has {n} dimensions (damaged file)").format(
+            name=repr(name), n=n_dims))
+    dims = [int(cursor.unpack(_U64)) for _index in range(n_dims)]
     kind = int(cursor.unpack(_U32))
     offset = int(cursor.unpack(_U64))
     count = 1
     for dim in dims:
         # Zero is legal for llama.cpp, but no model has an empty tensor.
         if not 0 < dim < 2**63:
-            raise GGUFError(f"the tensor {name!r} has an impossible size {dim} (damaged file)")
+            raise GGUFError(_("the tensor {name} has an impossible size {size} (damaged file)")
+                            .format(name=repr(name), size=dim))
         count *= dim
     if count >= 2**63:
-        raise GGUFError(f"the tensor {name!r} has impossible dimensions {dims} (damaged file)")
+        raise GGUFError(_("the tensor {name} has impossible dimensions {dims} (damaged file)")
+                        .format(name=repr(name), dims=dims))
     block = GGML_TYPES.get(kind)
     if block is None:
-        raise GGUFError(f"the tensor {name!r} has type {kind}, which this version of llama.cpp "
-                        "does not know")
+        raise GGUFError(_("the tensor {name} has type {kind}, which this version of llama.cpp "
+                          "does not know").format(name=repr(name), kind=kind))
     block_size, type_size = block
     row = dims[0] if dims else 1
     if row % block_size:
-        raise GGUFError(f"the tensor {name!r} has rows of {row} values, not a multiple of its "
-                        f"type's block of {block_size} (damaged file)")
+        raise GGUFError(_("the tensor {name} has rows of {row} values, not a multiple of its "
+                          "type's block of {block} (damaged file)").format(
+                              name=repr(name), row=row, block=block_size))
     return _Tensor(name, offset, count // block_size * type_size), count
 
 
@@ -387,12 +406,12 @@ def _check_data(tensors: list[tuple[_Tensor, int]], data_start: int, size: int,
     the other, in order, each padded to the alignment; the last one must end inside the file."""
     expected = 0
     end = data_start
-    for tensor, _ in tensors:
+    for tensor, _count in tensors:
         if tensor.offset != expected:
-            raise GGUFError(f"the tensor {tensor.name!r} does not start where the one before it "
-                            "ends (damaged file)")
+            raise GGUFError(_("the tensor {name} does not start where the one before it ends "
+                              "(damaged file)").format(name=repr(tensor.name)))
         end = data_start + tensor.offset + tensor.nbytes
         expected += -(-tensor.nbytes // alignment) * alignment
     if end > size:
-        raise GGUFError(f"the file has {size:,} bytes but its tensors need {end:,} "
-                        "(an incomplete download?)")
+        raise GGUFError(_("the file has {size} bytes but its tensors need {end} (an "
+                          "incomplete download?)").format(size=f"{size:,}", end=f"{end:,}"))

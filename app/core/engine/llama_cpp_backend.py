@@ -52,6 +52,7 @@ from app.core.engine.states import Snapshot, StateCache, fingerprint
 from app.core.engine.thinking import ThinkingWatch
 from app.core.engine.threads import OtherLoad, ThreadTuner, default_threads
 from app.core.engine.tool_calls import ToolCallFilter, forced_call_schema, tool_dicts
+from app.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +110,8 @@ def _cache_type(spec: LoadSpec) -> int | None:
     if spec.kv_cache_type == "f16":
         return None
     if not spec.flash_attn:  # llama.cpp needs it for a quantized V cache
-        raise ModelLoadError(f"A {spec.kv_cache_type} KV cache needs flash attention: turn it "
-                             "on in the settings, or use an f16 cache.")
+        raise ModelLoadError(_("A {type} KV cache needs flash attention: turn it on in the "
+                               "settings, or use an f16 cache.").format(type=spec.kv_cache_type))
     return ggml_type(spec.kv_cache_type)
 
 
@@ -153,11 +154,14 @@ class LlamaCppEngine:
         try:
             header = read_header(path)
         except FileNotFoundError:
-            raise ModelLoadError(f"Cannot load {path}: no such file.") from None
+            raise ModelLoadError(_("Cannot load {path}: no such file.").format(
+                path=path)) from None
         except GGUFError as exc:
-            raise ModelLoadError(f"Cannot load {path.name}: {exc}.") from None
+            raise ModelLoadError(_("Cannot load {name}: {reason}.").format(
+                name=path.name, reason=exc)) from None
         except OSError as exc:
-            raise ModelLoadError(f"Cannot load {path}: {exc.strerror or exc}.") from None
+            raise ModelLoadError(_("Cannot load {name}: {reason}.").format(
+                name=path, reason=exc.strerror or exc)) from None
 
         llama_cpp = native.load_llama_cpp()
         n_threads, n_threads_batch, other_load = _thread_counts(spec)
@@ -254,7 +258,8 @@ class LlamaCppEngine:
         # Chat templates cannot fail the load here: `template_guard` notes those it cannot
         # compile instead, and `load` refuses the model only if it would use one of them.
         reason = NATIVE_LOG.first_error or str(exc) or type(exc).__name__
-        return f"Cannot load {path.name}: llama.cpp could not read it ({reason})."
+        return _("Cannot load {name}: llama.cpp could not read it ({reason}).").format(
+            name=path.name, reason=reason)
 
     def unload(self) -> None:
         if self._llm is not None and self._live is not None and self._dirty:
@@ -567,13 +572,13 @@ class LlamaCppEngine:
                 # do not alternate, a role it has no place for): the request's fault
                 raise UnsupportedRequestError(f"The model's chat template refused the "
                                               f"messages: {exc}", param="messages") from None
-            raise GenerationError(f"The model could not answer: {exc}") from exc
+            raise GenerationError(_could_not_answer(exc)) from exc
         except RuntimeError as exc:
             if not cancel.cancelled:  # an abort shows up as "llama_decode returned 2"
-                raise GenerationError(f"The model could not answer: {exc}") from exc
+                raise GenerationError(_could_not_answer(exc)) from exc
             tally.finish = "cancelled"
         except Exception as exc:  # template errors (jinja2) and the like
-            raise GenerationError(f"The model could not answer: {exc}") from exc
+            raise GenerationError(_could_not_answer(exc)) from exc
         finally:
             if stream is not None:
                 stream.close()  # type: ignore[attr-defined]
@@ -826,8 +831,8 @@ def _refuse_a_broken_template(llm: Any, path: Path, failures: dict[str, str]) ->
     failure = failures.get(_template_in_use(llm) or "")
     if failure is not None:
         llm.close()
-        raise ModelLoadError(f"Cannot load {path.name}: its chat template cannot be used "
-                             f"({failure}).")
+        raise ModelLoadError(_("Cannot load {name}: its chat template cannot be used "
+                               "({reason}).").format(name=path.name, reason=failure))
     for source, why in failures.items():
         log.warning("%s: a chat template it carries but does not use is ignored (%s, %d "
                     "characters)", path.name, why, len(source))
@@ -883,11 +888,15 @@ class _Tally:
                                 tool_calls)
 
 
+def _could_not_answer(exc: Exception) -> str:
+    return _("The model could not answer: {reason}").format(reason=exc)
+
+
 def _template_failure(exc: Exception) -> str:
     """One line for a chat template that failed to render, and what was done instead."""
     reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-    return (f"The model's chat template failed ({reason}); this answer used a generic chat "
-            f"format ({GENERIC_CHAT_FORMAT}) instead.")
+    return _("The model's chat template failed ({reason}); this answer used a generic chat "
+             "format ({format}) instead.").format(reason=reason, format=GENERIC_CHAT_FORMAT)
 
 
 def _tuners(spec: LoadSpec, n_threads: int, n_threads_batch: int, other_load: OtherLoad

@@ -62,6 +62,7 @@ from app.core.engine.connection import (
     shown_name,
 )
 from app.core.engine.thinking import CLOSE, OPEN, ThinkingWatch
+from app.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -177,9 +178,10 @@ class Server:
             if missing_ok:
                 return None
             kind = response.headers.get("content-type", "no content type").split(";")[0]
-            raise RemoteError(f"{self.where} does not answer as an OpenAI-compatible server "
-                              f"({method} {httpx.URL(url).path} gave {shown_name(kind)}, not "
-                              "JSON): check the URL.") from None
+            raise RemoteError(_("{where} does not answer as an OpenAI-compatible server "
+                                "({request} gave {kind}, not JSON): check the URL.").format(
+                                    where=self.where, request=f"{method} {httpx.URL(url).path}",
+                                    kind=shown_name(kind))) from None
 
     def check(self, response: httpx.Response) -> None:
         """Raise the `RemoteError` for a response that is not a success."""
@@ -187,17 +189,19 @@ class Server:
         if status < 300:
             return
         detail = _error_detail(response)
+        answer = f"{status}: {detail}" if detail else str(status)
         if status in (401, 403):
-            raise RemoteAuthError(
-                f"{self.where} refused the API key ({status}"
-                + (f": {detail}" if detail else "") + "): set its key in Settings → "
-                "Connections, or with 'lamplight remotes add --key-stdin'.")
+            raise RemoteAuthError(_(
+                "{where} refused the API key ({answer}): set its key in Settings → "
+                "Connections, or with 'lamplight remotes add --key-stdin'.").format(
+                    where=self.where, answer=answer))
         if 300 <= status < 400:
-            raise RemoteError(f"{self.where} redirects to "
-                              f"{shown_name(response.headers.get('location', '?'))}: use that "
-                              "address as the connection's URL.")
-        raise RemoteError(f"{self.where} answered {status}"
-                          + (f": {detail}" if detail else "") + ".")
+            raise RemoteError(_("{where} redirects to {location}: use that address as the "
+                                "connection's URL.").format(
+                                    where=self.where,
+                                    location=shown_name(response.headers.get("location", "?"))))
+        raise RemoteError(_("{where} answered {answer}.").format(where=self.where,
+                                                                 answer=answer))
 
     def failure(self, exc: httpx.HTTPError, timeout: float | None = None) -> RemoteError:
         """One line for a request that got no answer (`timeout`: how long it waited for a
@@ -205,22 +209,26 @@ class Server:
         where = self.where
         reason = shown_name(exc) or type(exc).__name__
         if isinstance(exc, httpx.ConnectTimeout):
-            return RemoteError(f"Cannot reach {where}: no answer within "
-                               f"{CONNECT_TIMEOUT_S:.0f} s. Is the server running?")
+            return RemoteError(_("Cannot reach {where}: no answer within {seconds} s. Is the "
+                                 "server running?").format(
+                                     where=where, seconds=f"{CONNECT_TIMEOUT_S:.0f}"))
         if isinstance(exc, httpx.ConnectError):
             if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc):
-                return RemoteError(f"The TLS certificate of {where} is not trusted by this "
-                                   f"system ({reason}): add its CA to the system's "
-                                   "certificates, or use SSL_CERT_FILE.")
-            return RemoteError(f"Cannot reach {where}: {reason}. Is the server running, and "
-                               "the URL right?")
+                return RemoteError(_("The TLS certificate of {where} is not trusted by this "
+                                     "system ({reason}): add its CA to the system's "
+                                     "certificates, or use SSL_CERT_FILE.").format(
+                                         where=where, reason=reason))
+            return RemoteError(_("Cannot reach {where}: {reason}. Is the server running, and "
+                                 "the URL right?").format(where=where, reason=reason))
         if isinstance(exc, httpx.TimeoutException):
             waited = READ_TIMEOUT_S if timeout is None else timeout
-            return RemoteError(f"{where} sent nothing for {waited:.0f} s; it may be "
-                               "overloaded. Try again, or stop and ask later.")
+            return RemoteError(_("{where} sent nothing for {seconds} s; it may be overloaded. "
+                                 "Try again, or stop and ask later.").format(
+                                     where=where, seconds=f"{waited:.0f}"))
         if isinstance(exc, httpx.UnsupportedProtocol):
-            return RemoteError(f"{where}: {reason}.")
-        return RemoteError(f"The connection to {where} failed: {reason}.")
+            return RemoteError(_("{where}: {reason}.").format(where=where, reason=reason))
+        return RemoteError(_("The connection to {where} failed: {reason}.").format(
+            where=where, reason=reason))
 
 
 def _read_bounded(response: httpx.Response, limit: int) -> bytes:
@@ -228,7 +236,8 @@ def _read_bounded(response: httpx.Response, limit: int) -> bytes:
     for chunk in response.iter_bytes():
         data += chunk
         if len(data) > limit:
-            raise RemoteError(f"The server's answer is over {limit >> 20} MB; refused.")
+            raise RemoteError(_("The server's answer is over {size} MB; refused.").format(
+                size=limit >> 20))
     return bytes(data)
 
 
@@ -265,8 +274,9 @@ def _models(server: Server) -> list[RemoteModel]:
     data = server.get_json(f"{server.connection.url}/models")
     items = data.get("data") if isinstance(data, dict) else None
     if not isinstance(items, list):
-        raise RemoteError(f"{server.where} does not answer as an OpenAI-compatible server "
-                          "(GET /v1/models has no 'data' list): check the URL.")
+        raise RemoteError(_("{where} does not answer as an OpenAI-compatible server (GET "
+                            "/v1/models has no 'data' list): check the URL.").format(
+                                where=server.where))
     models: list[RemoteModel] = []
     for item in items[:MAX_MODELS]:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or \
@@ -316,17 +326,19 @@ class RemoteEngine:
     def load(self, spec: LoadSpec) -> ModelInfo:
         target = spec.remote
         if target is None:
-            raise ModelLoadError(f"{spec.path.name} is a file: the remote engine loads a model "
-                                 "of a connection.")
+            raise ModelLoadError(_("{name} is a file: the remote engine loads a model of a "
+                                   "connection.").format(name=spec.path.name))
         self.unload()
         server = Server(target.connection)
         try:
             models = _models(server)
             listed = next((m for m in models if m.id == target.model), None)
             if listed is None:
-                offered = ", ".join(m.id for m in models[:12]) or "none"
-                raise ModelLoadError(f"{server.where} has no model '{shown_name(target.model)}'"
-                                     f" (it has: {offered}).")
+                offered = ", ".join(m.id for m in models[:12])
+                raise ModelLoadError((_(
+                    "{where} has no model '{model}' (it has: {offered}).") if offered else _(
+                    "{where} has no model '{model}' (it has none).")).format(
+                        where=server.where, model=shown_name(target.model), offered=offered))
             facts = self._facts_of(server, listed, spec)
         except RemoteAuthError:
             server.close()
@@ -499,24 +511,25 @@ class RemoteEngine:
                 if cancel.cancelled:
                     break  # the stop closed the socket
                 if stream.started:
-                    raise AnswerInterruptedError(
-                        f"The connection to {server.where} broke during the answer "
-                        f"({shown_name(exc) or type(exc).__name__}); what came is kept.",
+                    raise AnswerInterruptedError(_(
+                        "The connection to {where} broke during the answer ({reason}); what "
+                        "came is kept.").format(where=server.where,
+                                                reason=shown_name(exc) or type(exc).__name__),
                         stream.text) from None
                 raise server.failure(exc) from None
             except AnswerInterruptedError:
                 raise
             except RemoteError as exc:
                 if stream.started:  # an event refused or a server failing mid-answer
-                    raise AnswerInterruptedError(f"{exc} What came is kept.",
-                                                 stream.text) from None
+                    raise AnswerInterruptedError(_("{problem} What came is kept.").format(
+                        problem=exc), stream.text) from None
                 raise
         else:  # pragma: no cover - the loop breaks or returns on its last attempt
-            raise RemoteError(f"{server.where} stayed busy.")
+            raise RemoteError(_("{where} stayed busy.").format(where=server.where))
         if not cancel.cancelled and not stream.done:
-            raise AnswerInterruptedError(
-                f"The connection to {server.where} ended before the answer did; what came is "
-                "kept.", stream.text)
+            raise AnswerInterruptedError(_(
+                "The connection to {where} ended before the answer did; what came is kept.")
+                .format(where=server.where), stream.text)
         self.last_timings, self.last_usage = stream.timings, stream.usage
         finish: FinishReason = "cancelled" if cancel.cancelled else stream.finish
         first = stream.first_at or time.perf_counter()
@@ -546,9 +559,10 @@ class RemoteEngine:
         if kind == "application/json":
             stream.whole(_read_bounded(response, MAX_LISTING_BYTES), on_piece, completions)
         elif kind != "text/event-stream":
-            raise RemoteError(f"{server.where} does not answer as an OpenAI-compatible server "
-                              f"(POST /{endpoint} gave {shown_name(kind or 'no content type')})"
-                              ": check the URL.")
+            raise RemoteError(_("{where} does not answer as an OpenAI-compatible server "
+                                "({request} gave {kind}): check the URL.").format(
+                                    where=server.where, request=f"POST /{endpoint}",
+                                    kind=shown_name(kind) if kind else _("no content type")))
         else:
             stream.read(response, on_piece, cancel, completions)
 
@@ -586,8 +600,8 @@ def _raise_bad_request(server: Server, response: httpx.Response, n_ctx: int) -> 
         prompt_tokens = _positive(error.get("n_prompt_tokens"))
         raise ContextOverflowError(prompt_tokens or n_ctx + 1,
                                    _positive(error.get("n_ctx")) or n_ctx)
-    raise RemoteError(f"{server.where} refused the request (400"
-                      + (f": {detail}" if detail else "") + ").")
+    raise RemoteError(_("{where} refused the request ({answer}).").format(
+        where=server.where, answer=f"400: {detail}" if detail else "400"))
 
 
 def _stopped(t0: float) -> GenerationResult:
@@ -668,8 +682,8 @@ class _Stream:
             try:
                 event = json.loads(data)
             except ValueError:
-                raise RemoteError("The server sent an event that is not JSON; it does not "
-                                  "stream as an OpenAI-compatible server.") from None
+                raise RemoteError(_("The server sent an event that is not JSON; it does not "
+                                    "stream as an OpenAI-compatible server.")) from None
             if not isinstance(event, dict):
                 continue
             self._meta(event)
@@ -703,12 +717,12 @@ class _Stream:
         try:
             answer = json.loads(data)
         except ValueError:
-            raise RemoteError("The server's answer is not JSON; it does not answer as an "
-                              "OpenAI-compatible server.") from None
+            raise RemoteError(_("The server's answer is not JSON; it does not answer as an "
+                                "OpenAI-compatible server.")) from None
         choices = answer.get("choices") if isinstance(answer, dict) else None
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            raise RemoteError("The server's answer has no choices; it does not answer as an "
-                              "OpenAI-compatible server.")
+            raise RemoteError(_("The server's answer has no choices; it does not answer as an "
+                                "OpenAI-compatible server."))
         self._meta(answer)
         choice = choices[0]
         if not completions and isinstance(choice.get("message"), dict):
@@ -726,8 +740,8 @@ class _Stream:
     def _meta(self, event: dict[str, Any]) -> None:
         """An event's error (raised), usage and the server's timings."""
         if isinstance(event.get("error"), dict | str):
-            raise RemoteError(f"The server failed during the answer: "
-                              f"{_event_error(event['error'])}")
+            raise RemoteError(_("The server failed during the answer: {reason}").format(
+                reason=_event_error(event["error"])))
         if isinstance(event.get("usage"), dict):
             self.usage = event["usage"]
         if isinstance(event.get("timings"), dict):
@@ -799,7 +813,7 @@ def _events(response: httpx.Response) -> Iterator[str]:
             end = buffer.find(b"\n")
             if end < 0:
                 if len(buffer) > MAX_LINE_BYTES:
-                    raise RemoteError("The server sent an event over 1 MB long; refused.")
+                    raise RemoteError(_("The server sent an event over 1 MB long; refused."))
                 break
             line, buffer = buffer[:end].rstrip(b"\r"), buffer[end + 1:]
             if line.startswith(b"data:"):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from app.core.engine.base import InferenceEngine
+from app.i18n import _
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,8 +44,8 @@ class QueueWait:
         if self.lane is None:
             return ""
         if self.lane == "api":
-            return "Waiting for a request to the local server to finish…"
-        return "Waiting for other work on the model to finish…"
+            return _("Waiting for a request to the local server to finish…")
+        return _("Waiting for other work on the model to finish…")
 
 
 class QueueFullError(RuntimeError):
@@ -165,7 +166,7 @@ class EngineRunner:
         """The next job, taking the lanes in turn; None when closed and nothing is left."""
         with self._cond:
             while True:
-                for _ in range(len(self._turns)):
+                for _turn in range(len(self._turns)):
                     lane = self._turns[0]
                     self._turns.rotate(-1)  # this lane goes last for the next pick
                     queue = self._lanes.get(lane)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from app.core.engine import fit
 from app.files import format_bytes
+from app.i18n import _, ngettext
 
 # Bytes a second llama.cpp reads weights at, on the low side, until an answer is measured: a
 # busy two-core cloud VM measured 1.2 GB/s (bench_speed.py: SmolLM2 135M 12 tok/s, Gemma 3
@@ -52,12 +53,16 @@ class Bandwidth:
     tokens_per_s: float = 0.0
 
     def describe(self) -> str:
+        rate = f"{format_bytes(self.bytes_per_s)}/s"
         if self.model is None:
-            return (f"no answer has been measured here yet, so a conservative "
-                    f"{format_bytes(self.bytes_per_s)}/s is assumed")
-        answers = f"{self.answers} answer{'s' if self.answers != 1 else ''}"
-        return (f"measured here: {self.model} wrote {self.tokens_per_s:.1f} tokens a second "
-                f"over {answers}, which is {format_bytes(self.bytes_per_s)}/s")
+            return _("no answer has been measured here yet, so a conservative {rate} is "
+                     "assumed").format(rate=rate)
+        return ngettext(
+            "measured here: {model} wrote {speed} tokens a second over {n} answer, which is "
+            "{rate}",
+            "measured here: {model} wrote {speed} tokens a second over {n} answers, which is "
+            "{rate}", self.answers).format(model=self.model, speed=f"{self.tokens_per_s:.1f}",
+                                           n=self.answers, rate=rate)
 
 
 DEFAULT = Bandwidth(DEFAULT_BANDWIDTH)
@@ -113,18 +118,21 @@ class SpeedHint:
         """"~25 tok/s here": two significant figures at most, an estimate."""
         rate = self.tokens_per_s
         if rate < 1:
-            return "<1 tok/s here"
+            return _("<1 tok/s here")
         shown = round(rate, 1 - math.floor(math.log10(rate)))
-        return f"~{shown:.0f} tok/s here" if shown >= 10 else f"~{shown:.1f} tok/s here"
+        return _("~{rate} tok/s here").format(
+            rate=f"{shown:.0f}" if shown >= 10 else f"{shown:.1f}")
 
     def explain(self) -> str:
-        why = (f"An estimate, not a measurement: writing a token reads the whole model once, so "
-               f"the speed is about memory bandwidth / model size: "
-               f"{format_bytes(self.bandwidth.bytes_per_s)}/s / "
-               f"{format_bytes(self.size_bytes)}. The bandwidth: {self.bandwidth.describe()}. ")
+        why = _("An estimate, not a measurement: writing a token reads the whole model once, "
+                "so the speed is about memory bandwidth / model size: {bandwidth} / {size}. "
+                "The bandwidth: {how}. ").format(
+                    bandwidth=f"{format_bytes(self.bandwidth.bytes_per_s)}/s",
+                    size=format_bytes(self.size_bytes), how=self.bandwidth.describe())
+        # Each sentence ends with the space before the next (none in Chinese).
         if self.tight:
-            why += "The model only just fits: if the system starts swapping, far slower. "
-        return why + "A long chat, a big context or other programs make it slower."
+            why += _("The model only just fits: if the system starts swapping, far slower. ")
+        return why + _("A long chat, a big context or other programs make it slower.")
 
 
 def hint(estimate: fit.Estimate, bandwidth: Bandwidth) -> SpeedHint | None:

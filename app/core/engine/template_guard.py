@@ -49,6 +49,7 @@ from app.core.engine.template_sizes import (
     Sizer,
     TemplateLimitError,
 )
+from app.i18n import _
 
 __all__ = ["MAX_TEMPLATE_CHARS", "RENDER_DEADLINE_S", "BoundedSandbox", "Limits",
            "RenderCancelled", "TemplateLimitError", "install", "limits"]
@@ -134,9 +135,10 @@ class _Render:
         if cancel is not None and cancel.cancelled:
             raise RenderCancelled
         if time.monotonic() > self.bound.deadline:
-            raise TemplateLimitError(
-                f"The model's chat template took more than {self.bound.deadline_s:g} s to "
-                "render the prompt (real ones take milliseconds); it is broken or hostile.")
+            raise TemplateLimitError(_(
+                "The model's chat template took more than {seconds} s to render the prompt "
+                "(real ones take milliseconds); it is broken or hostile.").format(
+                    seconds=f"{self.bound.deadline_s:g}"))
 
 
 _render: contextvars.ContextVar[_Render | None] = contextvars.ContextVar("template_render",
@@ -264,7 +266,7 @@ class BoundedTemplate(Template):
         try:
             return self._render_within(context, sizer)
         except RecursionError:
-            raise TemplateLimitError(TOO_DEEP) from None
+            raise TemplateLimitError(_(TOO_DEEP)) from None
         except MemoryError:
             raise sizer.refuse() from None
         finally:
@@ -376,24 +378,25 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         cls = template_class or self.template_class
         bound = _limits.get() or Limits()
         if len(source) > MAX_TEMPLATE_CHARS:
-            failure = (f"it is {len(source):,} characters long, where real ones are under "
-                       f"{MAX_TEMPLATE_CHARS:,}")
+            failure = _("it is {length} characters long, where real ones are under "
+                        "{most}").format(length=f"{len(source):,}",
+                                         most=f"{MAX_TEMPLATE_CHARS:,}")
         elif time.monotonic() > bound.deadline:
-            failure = (f"the model's templates took more than {bound.deadline_s:g} s to "
-                       "compile before this one")
+            failure = _("the model's templates took more than {seconds} s to compile before "
+                        "this one").format(seconds=f"{bound.deadline_s:g}")
         else:
             try:
                 code = self.compile(source, filename=_FILENAME)
                 return cls.from_code(self, code, self.make_globals(globals), None)
             except RecursionError:
-                failure = "it nests too deeply"
+                failure = _("it nests too deeply")
             except Exception as exc:  # a syntax error (Jinja's or Python's), MemoryError...
                 failure = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         failure = failure.rstrip(".")
         bound.failures[source] = failure
         broken = cls.from_code(self, self.compile("", filename=_FILENAME), {}, None)
-        broken.failure = (  # type: ignore[attr-defined]
-            f"The model's chat template cannot be used: {failure}.")
+        broken.failure = _(  # type: ignore[attr-defined]
+            "The model's chat template cannot be used: {reason}.").format(reason=failure)
         return broken
 
 

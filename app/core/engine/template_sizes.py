@@ -17,15 +17,16 @@ from typing import Any
 from jinja2.utils import Namespace
 
 from app.core.engine.base import GenerationError
+from app.i18n import N_, _
 
 # Integers past this many bits only come from a template computing something it should not; a
 # product of two takes microseconds, `10 ** 10 ** 10` would take forever.
 MAX_INT_BITS = 1 << 14
 _MAX_NESTING = 32  # of lists and dicts; real templates' values nest two or three deep
 
-_TOO_BIG = ("The model's chat template tried to build a prompt far larger than the chat "
-            "(over {limit:,} characters); the template is broken or hostile.")
-TOO_DEEP = "The model's chat template nests too deeply; the template is broken or hostile."
+_TOO_BIG = N_("The model's chat template tried to build a prompt far larger than the chat "
+              "(over {limit} characters); the template is broken or hostile.")
+TOO_DEEP = N_("The model's chat template nests too deeply; the template is broken or hostile.")
 
 
 class TemplateLimitError(GenerationError):
@@ -56,7 +57,7 @@ class Sizer:
         return size > self.limit
 
     def refuse(self) -> TemplateLimitError:
-        return TemplateLimitError(_TOO_BIG.format(limit=self.limit))
+        return TemplateLimitError(_(_TOO_BIG).format(limit=f"{self.limit:,}"))
 
     def check(self, value: Any) -> Any:
         """`value`, if its own length is within the bound (not its items': a list of many
@@ -90,7 +91,7 @@ class Sizer:
         if known is not None:
             return known[1]
         if depth > _MAX_NESTING:
-            raise TemplateLimitError(TOO_DEEP)
+            raise TemplateLimitError(_(TOO_DEEP))
         # Strings inline: a chat is mostly strings, and this runs over every message. Past the
         # bound, the rest need not be counted: a size cut short is still past it.
         total = 2
@@ -217,7 +218,7 @@ def _shape(value: Any, depth: int = 0) -> tuple[int, int]:
     if not isinstance(value, list | tuple | dict | set | frozenset):
         return 0, depth
     if depth > _MAX_NESTING:
-        raise TemplateLimitError(TOO_DEEP)
+        raise TemplateLimitError(_(TOO_DEEP))
     items, deepest = len(value), depth + 1
     for item in (value.values() if isinstance(value, dict) else value):
         inner, inner_depth = _shape(item, depth + 1)

@@ -24,6 +24,7 @@ from app.core.engine.connection import (
     split_ref,
 )
 from app.core.jsonfile import JSONInputError, load_json, write_json
+from app.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +47,16 @@ class KeyStoreError(ConnectionConfigError):
 
 def check_name(name: str) -> str:
     if not _NAME.fullmatch(name):
-        raise ConnectionConfigError(
-            f"'{shown_name(name)[:40]}' cannot name a connection: use up to 40 letters, digits, "
-            "'.', '_' or '-', starting with a letter or digit.")
+        raise ConnectionConfigError(_(
+            "'{name}' cannot name a connection: use up to 40 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit.").format(name=shown_name(name)[:40]))
     return name
 
 
 def check_parallel(value: int) -> int:
     if not 1 <= value <= MAX_PARALLEL:
-        raise ConnectionConfigError(f"requests at once must be 1 to {MAX_PARALLEL}, not {value}")
+        raise ConnectionConfigError(_("requests at once must be 1 to {most}, not {value}").format(
+            most=MAX_PARALLEL, value=value))
     return value
 
 
@@ -64,9 +66,10 @@ def make_connection(name: str, url: str, *, parallel: int = 1, n_ctx: int = 0) -
     try:
         base = normalize_url(url)
     except ValueError as exc:
-        raise ConnectionConfigError(f"{exc}.") from None
+        raise ConnectionConfigError(_("{reason}.").format(reason=exc)) from None
     if not 0 <= n_ctx <= MAX_N_CTX:
-        raise ConnectionConfigError(f"the context length must be 0 (ask the server) to {MAX_N_CTX}")
+        raise ConnectionConfigError(_("the context length must be 0 (ask the server) to {most}")
+                                    .format(most=MAX_N_CTX))
     return Connection(check_name(name), base, check_parallel(parallel), n_ctx)
 
 
@@ -108,11 +111,11 @@ def _no_store(exc: Exception) -> str:
     from keyring.errors import NoKeyringError
 
     if isinstance(exc, NoKeyringError):
-        return ("This system has no credential store for the API key (keyring found none): "
-                "install and unlock one (GNOME Keyring or KWallet on Linux; macOS and Windows "
-                "have theirs), or use a connection without a key.")
-    return f"The credential store refused to keep the API key ({type(exc).__name__}: " \
-           f"{shown_name(exc)[:120]})."
+        return _("This system has no credential store for the API key (keyring found none): "
+                 "install and unlock one (GNOME Keyring or KWallet on Linux; macOS and Windows "
+                 "have theirs), or use a connection without a key.")
+    return _("The credential store refused to keep the API key ({reason}).").format(
+        reason=f"{type(exc).__name__}: {shown_name(exc)[:120]}")
 
 
 @dataclass
@@ -135,17 +138,20 @@ class Connections:
         except FileNotFoundError:
             return found
         except (OSError, JSONInputError) as exc:
-            found.problems.append(f"{CONNECTIONS_FILE} cannot be read ({exc}); no connections.")
+            found.problems.append(_("{file} cannot be read ({reason}); no connections.").format(
+                file=CONNECTIONS_FILE, reason=exc))
             return found
         items = data.get("connections") if isinstance(data, dict) else None
         if not isinstance(items, list):
-            found.problems.append(f"{CONNECTIONS_FILE} has no list of connections.")
+            found.problems.append(_("{file} has no list of connections.").format(
+                file=CONNECTIONS_FILE))
             return found
         for item in items[:MAX_CONNECTIONS]:
             try:
                 found.items.append(_from_json(item))
             except (ConnectionConfigError, TypeError, ValueError) as exc:
-                found.problems.append(f"{CONNECTIONS_FILE}: a connection is skipped: {exc}")
+                found.problems.append(_("{file}: a connection is skipped: {reason}").format(
+                    file=CONNECTIONS_FILE, reason=exc))
         return found
 
     def save(self) -> None:
@@ -167,7 +173,8 @@ class Connections:
             self.keys.set(connection.name, key)
         rest = [c for c in self.items if c.name.lower() != connection.name.lower()]
         if len(rest) >= MAX_CONNECTIONS:
-            raise ConnectionConfigError(f"There are {MAX_CONNECTIONS} connections already.")
+            raise ConnectionConfigError(_("There are {n} connections already.").format(
+                n=MAX_CONNECTIONS))
         self.items = [*rest, replace(connection, api_key=None)]
         self.save()
 
@@ -181,9 +188,14 @@ class Connections:
         return found
 
     def unknown(self, name: str) -> str:
-        known = ", ".join(c.name for c in self.items) or "none yet"
-        return (f"No connection named '{shown_name(name)[:40]}' (connections: {known}; add one "
-                "with 'lamplight remotes add NAME URL' or in Settings → Connections).")
+        shown = shown_name(name)[:40]
+        if not self.items:
+            return _("No connection named '{name}' (connections: none yet; add one with "
+                     "'lamplight remotes add NAME URL' or in Settings → Connections).").format(
+                         name=shown)
+        return _("No connection named '{name}' (connections: {known}; add one with 'lamplight "
+                 "remotes add NAME URL' or in Settings → Connections).").format(
+                     name=shown, known=_(", ").join(c.name for c in self.items))
 
     def target(self, ref: str) -> RemoteTarget | None:
         """The model `NAME@CONNECTION` names; None when `ref` is not of that form. Raises
@@ -200,13 +212,13 @@ class Connections:
 
 def _from_json(item: Any) -> Connection:
     if not isinstance(item, dict):
-        raise ConnectionConfigError("not an object")
+        raise ConnectionConfigError(_("not an object"))
     name, url = item.get("name"), item.get("url")
     parallel, n_ctx = item.get("parallel", 1), item.get("n_ctx", 0)
     if not isinstance(name, str) or not isinstance(url, str):
-        raise ConnectionConfigError("no name or URL")
+        raise ConnectionConfigError(_("no name or URL"))
     if not isinstance(parallel, int) or isinstance(parallel, bool) or \
             not isinstance(n_ctx, int) or isinstance(n_ctx, bool):
-        raise ConnectionConfigError(
-            f"'{shown_name(name)[:40]}': parallel and n_ctx must be numbers")
+        raise ConnectionConfigError(_("'{name}': parallel and n_ctx must be numbers").format(
+            name=shown_name(name)[:40]))
     return make_connection(name, url, parallel=parallel, n_ctx=n_ctx)

@@ -35,6 +35,7 @@ from app.core.settings.schema import (
     shown_value,
     validate,
 )
+from app.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,25 @@ SETTINGS_FILE = "settings.json"
 # Turn version N's data into version N+1's. Empty while there is only version 1; a file of a
 # version older than the oldest migration is not understood and is treated as damaged.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def language_setting(config_dir: Path) -> Value:
+    """The *Language* setting saved in `config_dir`, read on its own before anything else
+    (the terminal speaks it from its first word, before its command line is parsed): its
+    default, "system", when the file is missing, cannot be read, or holds no valid value.
+    Only reads: what is wrong with the file is for `SettingsFile.load` to say and handle."""
+    setting = BY_KEY["app.language"]
+    try:
+        data = load_json(config_dir / SETTINGS_FILE)
+    except (OSError, JSONInputError):
+        return setting.default
+    if not isinstance(data, dict) or data.get("version") != SCHEMA_VERSION:
+        return setting.default
+    values = data.get("values")
+    try:
+        return validate(setting, values.get(setting.key) if isinstance(values, dict) else None)
+    except SettingError:
+        return setting.default
 
 
 @dataclass
@@ -71,7 +91,7 @@ class SettingsFile:
     def in_memory(cls) -> SettingsFile:
         """The defaults, kept in memory only (tests, benchmarks): `save` writes nothing."""
         return cls(Path(SETTINGS_FILE), read_only=True,
-                   read_only_reason="are not kept in a file")
+                   read_only_reason=_("are not kept in a file"))
 
     @classmethod
     def load(cls, config_dir: Path) -> SettingsFile:
@@ -107,36 +127,39 @@ class SettingsFile:
             # in its place). It stays where it is, and this session does not overwrite it.
             self.read_only = True
             reason = exc.strerror.lower() if exc.strerror else type(exc).__name__
-            self.read_only_reason = f"could not be read from {self.path} ({reason})"
-            self.problems.append(
-                f"{self.path.name} cannot be read ({reason}); the default settings are used, "
-                "and changes made now are not saved to it.")
+            self.read_only_reason = _("could not be read from {path} ({reason})").format(
+                path=self.path, reason=reason)
+            self.problems.append(_(
+                "{file} cannot be read ({reason}); the default settings are used, and changes "
+                "made now are not saved to it.").format(file=self.path.name, reason=reason))
             log.warning("cannot read %s: %s", self.path, exc)
             return None
         except JSONInputError as exc:
-            self._damaged(f"it is not valid JSON ({exc})")
+            self._damaged(_("it is not valid JSON ({reason})").format(reason=exc))
             return None
 
     def _read_data(self, data: object) -> None:
         if not isinstance(data, dict):
-            self._damaged("it is not a JSON object")
+            self._damaged(_("it is not a JSON object"))
             return
         version = data.get("version")
         if type(version) is not int or version < 1:  # type(): True == 1, but is no version
-            self._damaged("it has no version number this Lamplight understands")
+            self._damaged(_("it has no version number this Lamplight understands"))
             return
         if version > SCHEMA_VERSION:
             self.read_only = True
-            self.read_only_reason = "were saved by a newer Lamplight"
-            self.problems.append(
-                f"{self.path.name} was written by a newer Lamplight (settings version {version})"
-                "; its settings are not used, and changes made now are not saved to it.")
+            self.read_only_reason = _("were saved by a newer Lamplight")
+            self.problems.append(_(
+                "{file} was written by a newer Lamplight (settings version {version}); its "
+                "settings are not used, and changes made now are not saved to it.").format(
+                    file=self.path.name, version=version))
             log.warning("%s is settings version %d, newer than %d: not used, not overwritten",
                         self.path, version, SCHEMA_VERSION)
             return
         while version < SCHEMA_VERSION:
             if version not in MIGRATIONS:
-                self._damaged(f"its settings version {version} is too old to read")
+                self._damaged(_("its settings version {version} is too old to read").format(
+                    version=version))
                 return
             data = MIGRATIONS[version](data)
             version += 1
@@ -144,56 +167,62 @@ class SettingsFile:
         self._read_models(data.get("models", {}))
 
     def _damaged(self, reason: str) -> None:
-        message = f"{self.path.name} could not be used: {reason}. The default settings are used"
+        name = self.path.name
         try:
             if self.path.stat().st_size == 0:
-                self.problems.append(f"{self.path.name} is empty. The default settings are used.")
+                self.problems.append(_("{file} is empty. The default settings are used.").format(
+                    file=name))
                 return
             aside = self.path.with_name(f"{self.path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
             self.path.replace(aside)
         except OSError as exc:
             log.warning("could not keep the damaged %s aside: %s", self.path, exc)
-            self.problems.append(message + ".")
+            self.problems.append(_("{file} could not be used: {reason}. The default settings "
+                                   "are used.").format(file=name, reason=reason))
             return
         log.warning("%s is damaged (%s); moved to %s", self.path, reason, aside)
-        self.problems.append(f"{message}; the file was kept as {aside.name}.")
+        self.problems.append(_("{file} could not be used: {reason}. The default settings are "
+                               "used; the file was kept as {aside}.").format(
+                                   file=name, reason=reason, aside=aside.name))
 
     def _read_values(self, raw: object) -> None:
         if not isinstance(raw, dict):
-            self.problems.append(f'"values" in {self.path.name} is not a JSON object; the '
-                                 "default settings are used.")
+            self.problems.append(_('"values" in {file} is not a JSON object; the default '
+                                   "settings are used.").format(file=self.path.name))
             return
         for key, value in raw.items():
-            ok, converted = self._checked(key, value, self.path.name, "the default, {}, is used")
+            ok, converted = self._checked(key, value, self.path.name, global_value=True)
             if ok:
                 self.values[key] = converted
 
     def _read_models(self, raw: object) -> None:
         if not isinstance(raw, dict):
-            self.problems.append(f'"models" in {self.path.name} is not a JSON object; no '
-                                 "per-model settings are used.")
+            self.problems.append(_('"models" in {file} is not a JSON object; no per-model '
+                                   "settings are used.").format(file=self.path.name))
             return
         for model, overrides in raw.items():
             if not isinstance(overrides, dict):
-                self.problems.append(f"The settings for model {model!r} are not a JSON object; "
-                                     "they are not used.")
+                self.problems.append(_("The settings for model {model} are not a JSON object; "
+                                       "they are not used.").format(model=repr(model)))
                 continue
             kept: dict[str, Value] = {}
             for key, value in overrides.items():
                 setting = BY_KEY.get(key)
                 if setting is not None and not setting.per_model:
-                    self.problems.append(f"{setting.label} cannot be set per model (found for "
-                                         f"model {model!r}); that value is not used.")
+                    self.problems.append(_("{setting} cannot be set per model (found for model "
+                                           "{model}); that value is not used.").format(
+                                               setting=_(setting.label), model=repr(model)))
                     continue
-                ok, converted = self._checked(key, value, f"model {model!r}",
-                                              "the model's override is not used")
+                ok, converted = self._checked(key, value, repr(model), global_value=False)
                 if ok:
                     kept[key] = converted
             if kept:
                 self.models[model] = kept
 
-    def _checked(self, key: str, value: object, where: str, fallback: str) -> tuple[bool, Value]:
-        """(True, the value converted), or (False, None) for a key to leave out."""
+    def _checked(self, key: str, value: object, where: str, *,
+                 global_value: bool) -> tuple[bool, Value]:
+        """(True, the value converted), or (False, None) for a key to leave out: `where` is
+        the file's name for a global value, else the model's name (quoted)."""
         setting = BY_KEY.get(key)
         if setting is None:
             log.info("dropping unknown setting %r (%s) in %s", key, where, self.path)
@@ -201,8 +230,11 @@ class SettingsFile:
         try:
             return True, validate(setting, value)
         except SettingError as exc:
-            shown_default = shown_value(setting.default)
-            self.problems.append(f"{exc} ({where}); {fallback.format(shown_default)}.")
+            problem = (_("{problem} ({file}); the default, {default}, is used.")
+                       if global_value else
+                       _("{problem} (model {model}); the model's override is not used."))
+            self.problems.append(problem.format(problem=exc, file=where, model=where,
+                                                default=shown_value(setting.default)))
             return False, None
 
     def save(self) -> None:
@@ -254,7 +286,8 @@ class SettingsFile:
         elif setting.per_model:
             self.models.setdefault(model, {})[key] = converted
         else:
-            raise SettingError(f"{setting.label} cannot be set per model.")
+            raise SettingError(_("{setting} cannot be set per model.").format(
+                setting=_(setting.label)))
 
     def reset(self, key: str, model: str | None = None) -> None:
         """Forget the user's value: the global one, or `model`'s override only."""
