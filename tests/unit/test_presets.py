@@ -172,3 +172,125 @@ def test_a_failed_write_raises_and_changes_nothing(tmp_path: Path) -> None:
     with pytest.raises(PresetError, match="could not be saved"):
         library.save("Mine", "x", {})
     assert library.get("user:mine") is None
+
+
+# -- in Chinese (issue 24) ---------------------------------------------------------------------
+
+_CHINESE_NAMES = {"General chat": "通用对话", "Translate": "翻译", "Summarize": "总结",
+                  "Questions and answers": "问答", "Writing": "写作", "English": "英语",
+                  "French": "法语", "Chinese (Simplified)": "简体中文",
+                  "Chinese (Traditional)": "繁体中文"}
+
+
+@pytest.fixture
+def chinese(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interface in Chinese, from a small catalog of the names these tests read (the
+    real catalog is tested with the others, in test_translations)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from app import i18n
+
+    root = tmp_path_factory.mktemp("locale")
+    catalog = Catalog(locale="zh_CN", domain=i18n.DOMAIN)
+    for english, chinese in _CHINESE_NAMES.items():
+        catalog.add(english, chinese)
+    (root / "zh_CN" / "LC_MESSAGES").mkdir(parents=True)
+    with (root / "zh_CN" / "LC_MESSAGES" / f"{i18n.DOMAIN}.mo").open("wb") as file:
+        write_mo(file, catalog)
+    monkeypatch.setattr(i18n, "locale_dir", lambda: str(root))
+    i18n.set_language(i18n.CHINESE)
+
+
+def _is_chinese(text: str) -> bool:
+    return sum("\u4e00" <= c <= "\u9fff" for c in text) > len(text) / 3
+
+
+def test_builtins_speak_chinese_under_their_own_keys(tmp_path: Path, chinese: None) -> None:
+    library = PresetLibrary(tmp_path)
+    builtins = [p for p in library.all() if p.builtin]
+    assert [p.key for p in builtins] == ["general", "translate", "summarize", "qa", "writing"]
+    assert [p.name for p in builtins] == ["通用对话", "翻译", "总结", "问答", "写作"]
+    assert all(_is_chinese(p.system_prompt) for p in builtins)
+    translate = library.get("translate")
+    assert translate is not None and translate.name == "翻译" and translate.needs_language
+    assert translate.params == {"temperature": 0.2}  # the same settings in every language
+
+
+def test_chinese_translate_goes_between_chinese_and_english_by_default(
+        tmp_path: Path, chinese: None) -> None:
+    from app.core.chat.presets import default_target_language
+
+    translate = PresetLibrary(tmp_path).get("translate")
+    assert translate is not None
+    assert default_target_language() == "Chinese (Simplified)"
+    # Into Chinese; text already Chinese goes into English.
+    prompt = translate.prompt_for(None)
+    assert "翻译成简体中文" in prompt and "就翻译成英语" in prompt
+    assert "{" not in prompt
+    # A language chosen from the picker (its English name, as the chat keeps it) is named in
+    # Chinese; text already in it goes into Chinese.
+    french = translate.prompt_for("French")
+    assert "翻译成法语" in french and "就翻译成简体中文" in french
+    english = translate.prompt_for("English")
+    assert "翻译成英语" in english and "就翻译成简体中文" in english
+    traditional = translate.prompt_for("Chinese (Traditional)")
+    assert "翻译成繁体中文" in traditional and "就翻译成英语" in traditional
+
+
+def test_english_translate_is_unchanged(tmp_path: Path) -> None:
+    from app.core.chat.presets import default_target_language
+
+    translate = PresetLibrary(tmp_path).get("translate")
+    assert translate is not None and translate.name == "Translate"
+    assert default_target_language() == "English"
+    assert translate.prompt_for(None).startswith(
+        "You are a translator. Translate the text the user sends into English.")
+    assert "into French." in translate.prompt_for("French")
+
+
+def test_user_presets_are_never_translated(tmp_path: Path, chinese: None) -> None:
+    library = PresetLibrary(tmp_path)
+    mine = library.save("My {language} helper", "Answer in {language}.", {})
+    assert mine.name == "My {language} helper"
+    assert mine.prompt_for("French") == "Answer in French."  # the name as the chat keeps it
+    assert PresetLibrary(tmp_path).get(mine.key) == mine
+
+
+def test_a_builtin_name_in_either_language_is_refused_but_an_old_preset_is_kept(
+        tmp_path: Path, chinese: None) -> None:
+    from app import i18n
+
+    library = PresetLibrary(tmp_path)
+    for name in ("翻译", "Translate", "写作"):
+        with pytest.raises(PresetError, match=r"built-in preset"):
+            library.save(name, "mine", {})
+    i18n.set_language(i18n.ENGLISH)
+    saved = library.save("翻译", "saved while the interface was English", {})
+    i18n.set_language(i18n.CHINESE)  # the preset stays: a user's preset is never dropped
+    assert PresetLibrary(tmp_path).get(saved.key) == saved
+
+
+def test_a_chat_started_with_a_preset_keeps_it_across_a_language_switch(
+        tmp_path: Path, chinese: None) -> None:
+    from app import i18n
+    from app.core.chat.service import ChatService
+    from app.core.chat.store import ConversationStore
+    from app.core.settings.file import SettingsFile
+
+    store = ConversationStore.open_in(tmp_path)
+    service = ChatService(store, SettingsFile.in_memory())
+    library = PresetLibrary(tmp_path)
+    translate = library.get("translate")
+    assert translate is not None
+    conversation = service.new()
+    service.apply_preset(conversation, translate, "French")
+    chinese_prompt = conversation.system_prompt
+    assert conversation.preset == "translate" and "法语" in chinese_prompt
+
+    i18n.set_language(i18n.ENGLISH)
+    again = library.get(conversation.preset or "")
+    assert again is not None and again.name == "Translate"  # found by its key, now English
+    assert conversation.system_prompt == chinese_prompt  # the chat keeps its own copy
+    service.close()
+    store.close()

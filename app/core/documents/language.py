@@ -13,31 +13,35 @@ import re
 from collections import Counter
 
 from app.core.text import HAN, HANGUL, KANA
+from app.i18n import N_, _
 
-# The languages a translation or a summary may be asked in, as the model is told them.
+# The languages a translation or a summary may be asked in, as the model is told them: these
+# English names are the values kept and sent; `_(name)` is how the reader's language names
+# them, for a picker or a prompt in that language.
 DEFAULT_LANGUAGE = "English"
+CHINESE_SIMPLIFIED, CHINESE_TRADITIONAL = "Chinese (Simplified)", "Chinese (Traditional)"
 
 LANGUAGES: tuple[str, ...] = (
-    "English",
-    "Chinese (Simplified)",
-    "Chinese (Traditional)",
-    "Spanish",
-    "French",
-    "German",
-    "Japanese",
-    "Korean",
-    "Portuguese",
-    "Russian",
-    "Italian",
-    "Arabic",
-    "Hindi",
-    "Dutch",
-    "Turkish",
-    "Polish",
-    "Vietnamese",
-    "Indonesian",
-    "Ukrainian",
-    "Swedish",
+    N_("English"),
+    N_("Chinese (Simplified)"),
+    N_("Chinese (Traditional)"),
+    N_("Spanish"),
+    N_("French"),
+    N_("German"),
+    N_("Japanese"),
+    N_("Korean"),
+    N_("Portuguese"),
+    N_("Russian"),
+    N_("Italian"),
+    N_("Arabic"),
+    N_("Hindi"),
+    N_("Dutch"),
+    N_("Turkish"),
+    N_("Polish"),
+    N_("Vietnamese"),
+    N_("Indonesian"),
+    N_("Ukrainian"),
+    N_("Swedish"),
 )
 
 SAMPLE_CHARS = 20_000
@@ -45,9 +49,16 @@ SAMPLE_CHARS = 20_000
 
 def language_named(name: str) -> str | None:
     """The name in `LANGUAGES` that `name` means, whatever its case, spaces and brackets
-    ("german", "chinese simplified"); None when it means none of them."""
+    ("german", "chinese simplified"), or as the reader's language names it ("德语"); None
+    when it means none of them."""
     words = _key(name)
-    return next((language for language in LANGUAGES if _key(language) == words), None)
+    return next((language for language in LANGUAGES
+                 if words in (_key(language), _key(_(language)))), None)
+
+
+def is_chinese_name(language: str) -> bool:
+    """Whether `language` (a name of `LANGUAGES`, or one from elsewhere) is a Chinese."""
+    return _key(language).startswith("chinese")
 
 
 def _key(name: str) -> str:
