@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from app.files import make_private, private_opener
+from app.i18n import _
 from app.paths import AppPaths
 
 
@@ -33,8 +34,9 @@ class _PrivateLogFile(logging.handlers.RotatingFileHandler):
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         self.setLevel(logging.CRITICAL + 1)  # nothing more to this file in this run
         with contextlib.suppress(OSError, ValueError):  # stderr closed too: nothing to tell
-            sys.stderr.write(f"lamplight: warning: cannot write the log {self.baseFilename} "
-                             f"({reason}); not logging to it any more in this run.\n")
+            sys.stderr.write(_("lamplight: warning: {message}").format(message=_(
+                "cannot write the log {path} ({reason}); not logging to it any more in this "
+                "run.").format(path=self.baseFilename, reason=reason)) + "\n")
 
 
 def setup_logging(paths: AppPaths, verbose: bool = False) -> None:

@@ -28,6 +28,7 @@ from app.cli.common import (
     load_settings,
     reader_gone,
     setting_flag,
+    speak,
     warn,
 )
 from app.core.chat.context import HistoryTooLongError
@@ -47,60 +48,66 @@ from app.core.engine.states import StateCache
 from app.core.models.library import BUILTIN_NAME, ModelEntry
 from app.core.settings.resolve import state_limits
 from app.core.settings.schema import OVERFLOW_POLICIES
+from app.i18n import _
 from app.logs import setup_logging
 from app.paths import AppPaths
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line, in the language `speak` chose (call that first)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
-                        help="keep every file the app reads or writes under DIR")
+                        help=_("keep every file the app reads or writes under DIR"))
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                        help="also log to stderr")
+                        help=_("also log to stderr"))
 
     parser = Parser(prog="lamplight", parents=[common],
-                     description="Chat with language models that run on this machine. "
-                                 "Without a command, opens the window.")
-    parser.add_argument("--version", action="version", version=f"lamplight {__version__}")
+                     description=_("Chat with language models that run on this machine. "
+                                   "Without a command, opens the window."))
+    parser.add_argument("--version", action="version", version=f"lamplight {__version__}",
+                        help=_("show program's version number and exit"))
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     chat = commands.add_parser(
-        "chat", parents=[common], help="chat in the terminal",
-        description="With PROMPT: one answer. Without: each line of piped input is the next "
-                    "turn of one conversation, or an interactive prompt on a terminal.")
+        "chat", parents=[common], help=_("chat in the terminal"),
+        description=_("With PROMPT: one answer. Without: each line of piped input is the next "
+                      "turn of one conversation, or an interactive prompt on a terminal."))
     chat.add_argument("prompt", nargs="?", metavar="PROMPT")
     chat.add_argument("--model", default=None, metavar="NAME|PATH",
-                      help="'builtin' (default; with --continue, the chat's own model), a name "
-                           "'lamplight models list' shows (MODEL@CONNECTION for a model of a "
-                           "server elsewhere: 'lamplight remotes'), or a .gguf path")
+                      help=_("'builtin' (default; with --continue, the chat's own model), a "
+                             "name 'lamplight models list' shows (MODEL@CONNECTION for a model "
+                             "of a server elsewhere: 'lamplight remotes'), or a .gguf path"))
     chat.add_argument("--max-tokens", type=setting_flag("sampling.max_tokens"), default=None,
-                      metavar="N", help="longest answer in tokens (default: until the model "
-                                        "stops)")
+                      metavar="N", help=_("longest answer in tokens (default: until the model "
+                                          "stops)"))
     chat.add_argument("--ctx", type=setting_flag("model.n_ctx"), default=None, metavar="N",
-                      help=f"context window in tokens (default: the settings', {DEFAULT_CTX})")
+                      help=_("context window in tokens (default: the settings', {default})")
+                      .format(default=DEFAULT_CTX))
     chat.add_argument("--system", default=None, metavar="TEXT",
-                      help="system prompt (with --continue: instead of the chat's own)")
+                      help=_("system prompt (with --continue: instead of the chat's own)"))
     chat.add_argument("--temperature", type=setting_flag("sampling.temperature"), default=None,
-                      metavar="T", help="sampling temperature (default: what suits the model)")
-    chat.add_argument("--seed", type=setting_flag("sampling.seed"), default=None, metavar="N")
+                      metavar="T",
+                      help=_("sampling temperature (default: what suits the model)"))
+    chat.add_argument("--seed", type=setting_flag("sampling.seed"), default=None, metavar="N",
+                      help=_("sampling seed (default: the settings', else random)"))
     chat.add_argument("--stats", action="store_true",
-                      help="write one JSON object of timings per answer to stderr (with "
-                           "thinking_tokens and thinking_s for a reasoning model's thinking)")
+                      help=_("write one JSON object of timings per answer to stderr (with "
+                             "thinking_tokens and thinking_s for a reasoning model's thinking)"))
     chat.add_argument("--no-think", dest="think", action="store_false",
-                      help="a reasoning model answers at once, without thinking first (where "
-                           "its chat template has the switch, as Qwen3's does)")
+                      help=_("a reasoning model answers at once, without thinking first (where "
+                             "its chat template has the switch, as Qwen3's does)"))
     chat.add_argument("--show-thinking", action="store_true",
-                      help="when stdout is not a terminal, write a reasoning model's thinking "
-                           "to stderr (on a terminal it is shown dimmed before the answer; "
-                           "piped, it is left out)")
+                      help=_("when stdout is not a terminal, write a reasoning model's thinking "
+                             "to stderr (on a terminal it is shown dimmed before the answer; "
+                             "piped, it is left out)"))
     chat.add_argument("--overflow", choices=OVERFLOW_POLICIES, default=None,
-                      help="when the chat outgrows the context: leave out its oldest turns, or "
-                           "stop with a message (default: the chat's own choice, else the "
-                           "settings', drop-oldest)")
+                      help=_("when the chat outgrows the context: leave out its oldest turns, "
+                             "or stop with a message (default: the chat's own choice, else the "
+                             "settings', drop-oldest)"))
     chat.add_argument("--no-save", action="store_true",
-                      help="do not keep this chat in the saved chats ('lamplight chats')")
+                      help=_("do not keep this chat in the saved chats ('lamplight chats')"))
     chat.add_argument("--continue", dest="continue_id", type=chat_id, default=None, metavar="ID",
-                      help="add turns to saved chat ID, which the model is sent as history")
+                      help=_("add turns to saved chat ID, which the model is sent as history"))
     from app.cli import chats, models, remotes, serve, summarize
 
     models.add_parser(commands, common)
@@ -128,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    speak(argv)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -135,7 +144,7 @@ def _main(argv: Sequence[str] | None) -> int:
         try:
             paths.ensure()
         except OSError as exc:
-            raise UsageError(f"cannot use data dir: {exc}") from None
+            raise UsageError(_("cannot use data dir: {reason}").format(reason=exc)) from None
         setup_logging(paths, verbose=getattr(args, "verbose", False))
         return _run_command(args, paths)
     except UsageError as exc:
@@ -165,7 +174,8 @@ def _turns(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:
     elif not stdin.isatty():
         yield from _piped_lines(stdin)
     else:
-        print("Type a message; Ctrl+C stops an answer, Ctrl+D or /exit quits.", file=sys.stderr)
+        print(_("Type a message; Ctrl+C stops an answer, Ctrl+D or /exit quits."),
+              file=sys.stderr)
         while True:
             try:
                 line = input(">>> ")
@@ -173,8 +183,8 @@ def _turns(args: argparse.Namespace, stdin: TextIO) -> Iterator[str]:
                 print(file=sys.stderr)
                 return
             except UnicodeDecodeError:
-                warn("that line is not valid UTF-8 (is the terminal set to UTF-8?); "
-                     "type it again")
+                warn(_("that line is not valid UTF-8 (is the terminal set to UTF-8?); "
+                       "type it again"))
                 continue
             if line.strip() in ("/exit", "/quit", "/bye"):
                 return
@@ -192,8 +202,8 @@ def _piped_lines(stdin: TextIO) -> Iterator[str]:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
                 line = raw.decode("utf-8", errors="replace")
-                warn(f"line {number} of the input is not valid UTF-8; its bad bytes are shown "
-                     "as \ufffd")
+                warn(_("line {number} of the input is not valid UTF-8; its bad bytes are "
+                       "shown as \ufffd").format(number=number))
         else:
             line = raw
         line = line.rstrip("\r\n")
@@ -203,8 +213,8 @@ def _piped_lines(stdin: TextIO) -> Iterator[str]:
 
 def run_chat(args: argparse.Namespace, paths: AppPaths) -> int:
     if args.prompt is not None and not args.prompt.strip():
-        raise UsageError("the prompt is empty: give a question, or none to chat "
-                         "interactively")
+        raise UsageError(_("the prompt is empty: give a question, or none to chat "
+                           "interactively"))
     settings = load_settings(paths)
     try:
         store = _open_history(args, paths)
@@ -212,7 +222,8 @@ def run_chat(args: argparse.Namespace, paths: AppPaths) -> int:
         error(exc)
         return EXIT_FAILURE
     service = ChatService(store, settings, keep_going_unsaved=True,
-                          on_store_error=lambda exc: warn(f"no longer saving this chat: {exc}"))
+                          on_store_error=lambda exc: warn(
+                              _("no longer saving this chat: {reason}").format(reason=exc)))
     try:
         if args.continue_id is None:
             conversation = service.new()
@@ -242,7 +253,7 @@ def _open_history(args: argparse.Namespace, paths: AppPaths) -> ConversationStor
     except StoreError as exc:
         if args.continue_id is not None:
             raise
-        warn(f"not saving this chat: {exc}")
+        warn(_("not saving this chat: {reason}").format(reason=exc))
         return None
 
 
@@ -268,7 +279,7 @@ def _chat(args: argparse.Namespace, paths: AppPaths, service: ChatService,
     # A saved chat continued later starts from its kept state, as in the window; a chat not
     # saved leaves nothing on disk. One chat per run: nothing to switch between in memory.
     # A model elsewhere keeps its own cache of prompts.
-    _, disk = state_limits(settings)
+    _ram, disk = state_limits(settings)
     states = StateCache(paths.states_dir, ram_bytes=0, disk_bytes=disk) \
         if service.store is not None and entry.remote is None else None
     try:
@@ -308,8 +319,8 @@ def _chat(args: argparse.Namespace, paths: AppPaths, service: ChatService,
                 turn = service.ask(conversation, prompt)
                 conversation = turn.conversation
                 if turn.moved:
-                    warn(f"chat {conversation.id} was continued elsewhere meanwhile; this turn "
-                         "follows its latest message.")
+                    warn(_("chat {id} was continued elsewhere meanwhile; this turn follows "
+                           "its latest message.").format(id=conversation.id))
                 result = _answer(engine, turn, token, show_thinking=args.show_thinking)
             finally:
                 current.pop()
@@ -333,8 +344,8 @@ def _warn_if_no_switch(args: argparse.Namespace, engine: InferenceEngine) -> Non
     model = engine.model
     if not args.think and model is not None and not model.is_remote \
             and not model.thinking_switch:
-        warn("--no-think does nothing for this model: its chat template has no Thinking "
-             "switch.")
+        warn(_("--no-think does nothing for this model: its chat template has no Thinking "
+               "switch."))
 
 
 def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken, *,
@@ -376,7 +387,7 @@ def _answer(engine: InferenceEngine, turn: Turn, token: CancelToken, *,
     finished = turn.finish(result)
     printer.end()
     if finished.stats.finish_reason == "loop":  # what was printed had the repeats in it
-        warn("stopped: the answer was repeating itself (saved without the repeats).")
+        warn(_("stopped: the answer was repeating itself (saved without the repeats)."))
     return finished
 
 
@@ -386,22 +397,40 @@ def _too_long(exc: ContextOverflowError | HistoryTooLongError, engine: Inference
     model = engine.model
     n_ctx = model.n_ctx if model is not None else 0
     # A model elsewhere has the context its server gives it: --ctx cannot raise it.
-    larger = (f"raise --ctx (now {n_ctx:,}; this model takes up to {model.n_ctx_train:,})"
-              if model is not None and not model.is_remote and n_ctx < model.n_ctx_train
-              else None)
+    larger = (_("raise --ctx (now {now}; this model takes up to {most})").format(
+        now=f"{n_ctx:,}", most=f"{model.n_ctx_train:,}")
+        if model is not None and not model.is_remote and n_ctx < model.n_ctx_train else None)
     if isinstance(exc, ContextOverflowError):
         # A server that refuses a long chat may not say how long it was (0).
-        length = (f"The chat is {exc.prompt_tokens:,} tokens long, but the context holds "
-                  if exc.prompt_tokens else "The chat is too long for the context, which holds ")
-        return (length + f"{exc.n_ctx:,}: " + (f"{larger}, or start a new chat." if larger
-                                               else "start a new chat."))
+        numbers = {"tokens": f"{exc.prompt_tokens:,}", "n_ctx": f"{exc.n_ctx:,}",
+                   "raise_ctx": larger}
+        if exc.prompt_tokens:
+            text = (_("The chat is {tokens} tokens long, but the context holds {n_ctx}: "
+                      "{raise_ctx}, or start a new chat.") if larger else
+                    _("The chat is {tokens} tokens long, but the context holds {n_ctx}: "
+                      "start a new chat."))
+        else:
+            text = (_("The chat is too long for the context, which holds {n_ctx}: "
+                      "{raise_ctx}, or start a new chat.") if larger else
+                    _("The chat is too long for the context, which holds {n_ctx}: "
+                      "start a new chat."))
+        return text.format(**numbers)
+    numbers = {"tokens": f"{exc.tokens:,}", "n_ctx": f"{n_ctx:,}", "budget": f"{exc.budget:,}",
+               "raise_ctx": larger}
     if exc.question_alone:
-        return (f"The prompt is {exc.tokens:,} tokens long, but a context of {n_ctx:,} leaves "
-                f"it {exc.budget:,} (the rest is kept for the answer): "
-                + (f"{larger}, or, " if larger else "shorten it, or, ")
-                + "for a document, use 'lamplight summarize FILE', which reads any length.")
-    return (f"This chat is {exc.tokens:,} tokens long and leaves no room for an answer in a "
-            f"context of {n_ctx:,}: " + (f"{larger}, " if larger else "")
-            + "go on with --overflow drop-oldest (its oldest turns left out), or start a new "
-              "chat.")
-
+        text = (_("The prompt is {tokens} tokens long, but a context of {n_ctx} leaves it "
+                  "{budget} (the rest is kept for the answer): {raise_ctx}, or, for a "
+                  "document, use 'lamplight summarize FILE', which reads any length.")
+                if larger else
+                _("The prompt is {tokens} tokens long, but a context of {n_ctx} leaves it "
+                  "{budget} (the rest is kept for the answer): shorten it, or, for a "
+                  "document, use 'lamplight summarize FILE', which reads any length."))
+        return text.format(**numbers)
+    text = (_("This chat is {tokens} tokens long and leaves no room for an answer in a context "
+              "of {n_ctx}: {raise_ctx}, go on with --overflow drop-oldest (its oldest turns "
+              "left out), or start a new chat.")
+            if larger else
+            _("This chat is {tokens} tokens long and leaves no room for an answer in a context "
+              "of {n_ctx}: go on with --overflow drop-oldest (its oldest turns left out), or "
+              "start a new chat."))
+    return text.format(**numbers)

@@ -27,36 +27,40 @@ from app.core.chat.library import ChatLibrary
 from app.core.chat.store import ConversationNotFoundError, ConversationStore, StoreError
 from app.core.chat.transfer import ImportFormatError, iso_time
 from app.core.times import local_datetime
+from app.i18n import _
 from app.paths import AppPaths
 
 EXIT_NOT_FOUND = 1  # `search` without a match, as grep
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
-    chats = commands.add_parser("chats", parents=[common], help="saved chats",
-                                description="The chats 'lamplight chat' and the window saved.")
+    chats = commands.add_parser("chats", parents=[common], help=_("saved chats"),
+                                description=_("The chats 'lamplight chat' and the window "
+                                              "saved."))
     sub = chats.add_subparsers(dest="chats_command", metavar="ACTION", required=True,
                                parser_class=type(chats))
     listing = sub.add_parser("list", parents=[common],
-                             help="saved chats, newest first: ID, title, last change")
-    listing.add_argument("--json", action="store_true", help="one JSON list instead of lines")
+                             help=_("saved chats, newest first: ID, title, last change"))
+    listing.add_argument("--json", action="store_true",
+                         help=_("one JSON list instead of lines"))
     export = sub.add_parser(
-        "export", parents=[common], help="write chats as Markdown or JSON",
-        description="Markdown shows the chat as it is shown; JSON keeps every version of every "
-                    "message and imports again (docs/conversation-json.md).")
+        "export", parents=[common], help=_("write chats as Markdown or JSON"),
+        description=_("Markdown shows the chat as it is shown; JSON keeps every version of "
+                      "every message and imports again (docs/conversation-json.md)."))
     export.add_argument("ids", nargs="*", type=chat_id, metavar="ID")
-    export.add_argument("--all", action="store_true", help="every saved chat")
+    export.add_argument("--all", action="store_true", help=_("every saved chat"))
     export.add_argument("--format", choices=("md", "json"), default="md",
-                        help="md (default) or json")
-    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
-    imp = sub.add_parser("import", parents=[common], help="add the chats of a JSON export",
-                         description="Prints 'imported ID TITLE' for each new chat.")
-    imp.add_argument("file", metavar="FILE", help="a file 'chats export --format json' wrote")
-    search = sub.add_parser("search", parents=[common], help="messages containing words",
-                            description="Prints ID, title and the matching text of each "
-                                        "message found; exits 1 when there is none.")
+                        help=_("md (default) or json"))
+    export.add_argument("-o", "--output", metavar="FILE", help=_("write to FILE, not stdout"))
+    imp = sub.add_parser("import", parents=[common], help=_("add the chats of a JSON export"),
+                         description=_("Prints 'imported ID TITLE' for each new chat."))
+    imp.add_argument("file", metavar="FILE",
+                     help=_("a file 'chats export --format json' wrote"))
+    search = sub.add_parser("search", parents=[common], help=_("messages containing words"),
+                            description=_("Prints ID, title and the matching text of each "
+                                          "message found; exits 1 when there is none."))
     search.add_argument("text", nargs="+", metavar="TEXT")
-    rm = sub.add_parser("rm", parents=[common], help="delete chats for good")
+    rm = sub.add_parser("rm", parents=[common], help=_("delete chats for good"))
     rm.add_argument("ids", nargs="+", type=chat_id, metavar="ID")
 
 
@@ -90,7 +94,7 @@ def _list(args: argparse.Namespace, library: ChatLibrary) -> int:
     for chat in chats:
         print(f"{chat.id}\t{field(chat.title)}\t{_local_minute(chat.updated_at)}")
     if not chats:  # not a failure (as `ls` of an empty folder); on stderr, as `models list`
-        print("No saved chats yet (the window and 'lamplight chat' save each chat).",
+        print(_("No saved chats yet (the window and 'lamplight chat' save each chat)."),
               file=sys.stderr)
     return EXIT_OK
 
@@ -101,9 +105,9 @@ def _local_minute(timestamp: float) -> str:
 
 def _export(args: argparse.Namespace, library: ChatLibrary) -> int:
     if args.all and args.ids:
-        raise UsageError("give the IDs of chats to export or --all, not both")
+        raise UsageError(_("give the IDs of chats to export or --all, not both"))
     if not args.all and not args.ids:
-        raise UsageError("which chats? Give their IDs ('lamplight chats list') or --all")
+        raise UsageError(_("which chats? Give their IDs ('lamplight chats list') or --all"))
     ids = [c.id for c in library.chats()] if args.all else args.ids
     if args.output is None:
         text = library.export_text(ids, args.format)
@@ -113,12 +117,14 @@ def _export(args: argparse.Namespace, library: ChatLibrary) -> int:
     try:
         library.export(ids, args.format, Path(args.output))
     except OSError as exc:
-        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        raise UsageError(_("cannot write {path}: {reason}").format(
+            path=args.output, reason=exc.strerror or exc)) from None
     return EXIT_OK
 
 
 def _import(args: argparse.Namespace, library: ChatLibrary) -> int:
     for new_id, conversation in library.import_file(Path(args.file)):
+        # Data on stdout, for scripts as for people: the same words in every language.
         print(f"imported {new_id} {field(conversation.title)}")
     return EXIT_OK
 
@@ -129,7 +135,8 @@ def _search(args: argparse.Namespace, library: ChatLibrary) -> int:
     for hit in hits:
         print(f"{hit.conversation_id}\t{field(hit.title)}\t{field(hit.marked())}")
     if not hits:
-        print(f"No saved chat matches '{shown_line(text)}'.", file=sys.stderr)
+        print(_("No saved chat matches '{text}'.").format(text=shown_line(text)),
+              file=sys.stderr)
         return EXIT_NOT_FOUND
     return EXIT_OK
 

@@ -8,10 +8,13 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from app.core.settings.file import SettingsFile
+from app.cli.argparse_words import speak_in_argparse
+from app.core.settings.file import SettingsFile, language_setting
 from app.core.settings.schema import BY_KEY, SettingError, Value, allowed, validate
+from app.core.text import text_width
+from app.i18n import _, set_language
 from app.paths import AppPaths
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -23,16 +26,70 @@ class UsageError(Exception):
     """Bad usage or bad input: exit 2 with the message as one line."""
 
 
+# A piece of help text that is never split: a run of characters that are neither blank nor
+# wide (a Latin word, a number, "--ctx"), or a single wide character (Chinese is written
+# without spaces and may break between any two characters).
+_PIECE = re.compile(r"\s+|[^\s\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff"
+                    r"\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]+|.")
+# Punctuation that never starts a line (Chinese typesetting's rule): kept with what precedes.
+_NO_LINE_START = frozenset("，。、；：！？）」』》〉】”’…·%,.;:!?)]}")
+
+
+def wrap_columns(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns as a terminal draws them (a Chinese
+    character takes two), broken at spaces or between wide characters."""
+    pieces: list[str] = []
+    for piece in _PIECE.findall(text):
+        if pieces and not piece.isspace() and piece[0] in _NO_LINE_START \
+                and not pieces[-1].isspace():
+            pieces[-1] += piece
+        else:
+            pieces.append(piece)
+    lines: list[str] = []
+    line, used, space = "", 0, False
+    for piece in pieces:
+        if piece.isspace():
+            space = bool(line)
+            continue
+        room = text_width(piece) + (1 if space else 0)
+        if line and used + room > width:
+            lines.append(line)
+            line, used = piece, text_width(piece)
+        else:
+            line += (" " if space else "") + piece
+            used += room
+        space = False
+    return [*lines, line] if line else lines
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, wrapped by the columns the text takes on a terminal: a line of
+    Chinese is as wide as twice its characters, and breaks between them."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap_columns(self._whitespace_matcher.sub(" ", text).strip(), width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines = wrap_columns(self._whitespace_matcher.sub(" ", text).strip(),
+                             max(width - len(indent), 11))
+        return "\n".join(indent + line for line in lines)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse's parser, whose errors are `UsageError`s that point at the command's own help.
 
     An option a command does not have is refused by that command, with the nearest of its own
     options (`lamplight chat --temprature 0.5 hi`: "did you mean --temperature?"). argparse
     would hand it up to `lamplight`, which names its own help, and take the 0.5 for the
-    prompt."""
+    prompt. Its help is wrapped by `HelpFormatter`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
+        raise UsageError(_("{message} (see '{prog} --help')").format(message=message,
+                                                                     prog=self.prog))
 
     def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
                          namespace: argparse.Namespace | None = None,
@@ -45,13 +102,38 @@ class Parser(argparse.ArgumentParser):
     def _unrecognized(self, extras: list[str]) -> str:
         option = next((a for a in extras if a.startswith("-") and a != "-"), None)
         if option is None:
-            return f"unrecognized arguments: {' '.join(extras)}"
+            return _("unrecognized arguments: {arguments}").format(arguments=" ".join(extras))
         name = option.split("=", 1)[0][:80]
         # Compared without their dashes (all alike), so `-temprature` finds `--temperature`.
         known = {o.lstrip("-"): o for o in self._option_string_actions if o.startswith("--")}
         close = difflib.get_close_matches(name.lstrip("-"), known, n=1)
-        hint = f": did you mean {known[close[0]]}?" if close else ""
-        return f"unrecognized option {name}{hint}"
+        if close:
+            return _("unrecognized option {option}: did you mean {known}?").format(
+                option=name, known=known[close[0]])
+        return _("unrecognized option {option}").format(option=name)
+
+
+def speak(argv: Sequence[str]) -> str:
+    """Speak the language of the *Language* setting from now on (the terminal's messages and
+    argparse's own), else the system's; returns the language chosen. Called before the
+    command line is parsed, so its help and errors are in that language too: the settings
+    are those of the data dir `--data-dir` names in `argv`, else the usual one."""
+    chosen = set_language(str(language_setting(AppPaths.resolve(_data_dir(argv)).config_dir)))
+    speak_in_argparse()
+    return chosen
+
+
+def _data_dir(argv: Sequence[str]) -> str | None:
+    """The last `--data-dir DIR` (or `--data-dir=DIR`) of the command line, before any `--`."""
+    found = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--data-dir" and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif arg.startswith("--data-dir="):
+            found = arg.partition("=")[2]
+    return found or None
 
 
 def load_settings(paths: AppPaths) -> SettingsFile:
@@ -59,19 +141,21 @@ def load_settings(paths: AppPaths) -> SettingsFile:
     on stderr, and the defaults stand in."""
     settings = SettingsFile.load(paths.config_dir)
     for problem in settings.problems:
-        warn(f"settings: {problem}")
+        warn(_("settings: {problem}").format(problem=problem))
     return settings
 
 
 def error(message: object) -> None:
     """`lamplight: error: MESSAGE` on stderr, as one line whatever the message holds (it may
     name a file or a chat from outside)."""
-    print(f"lamplight: error: {shown_line(str(message))}", file=sys.stderr)
+    print(_("lamplight: error: {message}").format(message=shown_line(str(message))),
+          file=sys.stderr)
 
 
 def warn(message: object) -> None:
     """`lamplight: warning: MESSAGE` on stderr, as one line."""
-    print(f"lamplight: warning: {shown_line(str(message))}", file=sys.stderr)
+    print(_("lamplight: warning: {message}").format(message=shown_line(str(message))),
+          file=sys.stderr)
 
 
 def reader_gone() -> int:
@@ -153,8 +237,8 @@ def setting_flag(key: str) -> Callable[[str], Value]:
         try:
             return validate(setting, int(text) if setting.kind == "int" else float(text))
         except (ValueError, SettingError):  # not a number, or one the setting does not allow
-            raise argparse.ArgumentTypeError(
-                f"must be {allowed(setting)}, not {text!r}") from None
+            raise argparse.ArgumentTypeError(_("must be {allowed}, not {value}").format(
+                allowed=allowed(setting), value=repr(text))) from None
 
     return parse
 
@@ -164,7 +248,8 @@ def chat_id(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"a chat id is a whole number, not {text!r}") from None
+        raise argparse.ArgumentTypeError(_("a chat id is a whole number, not {value}").format(
+            value=repr(text))) from None
     if not 1 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"there is no chat with id {text}")
+        raise argparse.ArgumentTypeError(_("there is no chat with id {id}").format(id=text))
     return value

@@ -37,6 +37,7 @@ from app.core.settings.connections import (
 )
 from app.core.settings.file import SettingsFile
 from app.core.settings.resolve import entry_spec
+from app.i18n import _, ngettext
 from app.paths import AppPaths
 
 KEY_MAX_BYTES = 4096
@@ -47,31 +48,32 @@ LISTING_WAIT_S = PROBE_TIMEOUT_S + 1.0
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     remotes = commands.add_parser(
-        "remotes", parents=[common], help="servers elsewhere whose models you can use",
-        description="Connections to OpenAI-compatible servers (llama-server, vLLM, Ollama, "
-                    "another Lamplight). Their models are named MODEL@CONNECTION: "
-                    "'lamplight chat --model MODEL@CONNECTION'.")
+        "remotes", parents=[common], help=_("servers elsewhere whose models you can use"),
+        description=_("Connections to OpenAI-compatible servers (llama-server, vLLM, Ollama, "
+                      "another Lamplight). Their models are named MODEL@CONNECTION: "
+                      "'lamplight chat --model MODEL@CONNECTION'."))
     sub = remotes.add_subparsers(dest="remotes_command", metavar="ACTION", required=True,
                                  parser_class=type(remotes))
     add = sub.add_parser(
-        "add", parents=[common], help="add a connection, or replace the one of that name",
-        description="URL is the server's OpenAI base URL ('gpu-box:8080' means "
-                    "http://gpu-box:8080/v1). The API key, if the server wants one, is read "
-                    "from stdin with --key-stdin and kept in the system's credential store.")
+        "add", parents=[common], help=_("add a connection, or replace the one of that name"),
+        description=_("URL is the server's OpenAI base URL ('gpu-box:8080' means "
+                      "http://gpu-box:8080/v1). The API key, if the server wants one, is read "
+                      "from stdin with --key-stdin and kept in the system's credential "
+                      "store."))
     add.add_argument("name", metavar="NAME")
     add.add_argument("url", metavar="URL")
     add.add_argument("--key-stdin", action="store_true",
-                     help="read the API key from the first line of stdin")
+                     help=_("read the API key from the first line of stdin"))
     add.add_argument("--parallel", type=int, default=1, metavar="N",
-                     help="requests the server may run at once (default 1)")
+                     help=_("requests the server may run at once (default 1)"))
     add.add_argument("--ctx", type=int, default=0, metavar="N",
-                     help="context length to assume when the server does not say (default: "
-                          "ask the server)")
-    sub.add_parser("list", parents=[common], help="the connections, one per line")
-    rm = sub.add_parser("rm", parents=[common], help="remove a connection and its key")
+                     help=_("context length to assume when the server does not say (default: "
+                            "ask the server)"))
+    sub.add_parser("list", parents=[common], help=_("the connections, one per line"))
+    rm = sub.add_parser("rm", parents=[common], help=_("remove a connection and its key"))
     rm.add_argument("name", metavar="NAME")
     test = sub.add_parser("test", parents=[common],
-                          help="ask a connection's server for its models")
+                          help=_("ask a connection's server for its models"))
     test.add_argument("name", metavar="NAME")
 
 
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
     except ConnectionConfigError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:  # connections.json could not be written
-        error(f"cannot save the connections: {exc.strerror or exc}")
+        error(_("cannot save the connections: {reason}").format(reason=exc.strerror or exc))
         return EXIT_FAILURE
 
 
@@ -96,7 +98,7 @@ def load_connections(paths: AppPaths) -> Connections:
     """The connections; a problem in their file is one warning line each."""
     connections = Connections.load(paths.config_dir)
     for problem in connections.problems:
-        warn(f"connections: {problem}")
+        warn(_("connections: {problem}").format(problem=problem))
     return connections
 
 
@@ -110,25 +112,36 @@ def _add(args: argparse.Namespace, connections: Connections) -> int:
     connections.add(connection, kept)  # the key first: a store that refuses it adds nothing
     if old is not None and (old.name != connection.name or not kept):
         connections.keys.delete(old.name)
-    where = f"'{connection.name}' ({connection.url})"
-    if key:
-        how = "with its key in the credential store"
-    elif kept:
-        how = "keeping its key"
-    elif old is not None and old.api_key:
-        how = "without a key (the old one was for another URL; give it with --key-stdin)"
-    else:
-        how = "without a key"
-    print(f"{'Replaced' if old is not None else 'Added'} connection {where}, {how}.",
-          file=sys.stderr)
+    print(_added(connection, replaced=old is not None, key=bool(key), kept=bool(kept),
+                 lost=old is not None and bool(old.api_key)), file=sys.stderr)
     return EXIT_OK
+
+
+def _added(connection: Connection, *, replaced: bool, key: bool, kept: bool,
+           lost: bool) -> str:
+    """What `remotes add` did, in one sentence: added or replaced, and with which key."""
+    names = {"name": connection.name, "url": connection.url}
+    if key:
+        text = (_("Replaced connection '{name}' ({url}), with its key in the credential "
+                  "store.") if replaced else
+                _("Added connection '{name}' ({url}), with its key in the credential store."))
+    elif kept:
+        text = (_("Replaced connection '{name}' ({url}), keeping its key.") if replaced else
+                _("Added connection '{name}' ({url}), keeping its key."))
+    elif lost:  # the old one was for another URL
+        text = _("Replaced connection '{name}' ({url}), without a key (the old one was for "
+                 "another URL; give it with --key-stdin).")
+    else:
+        text = (_("Replaced connection '{name}' ({url}), without a key.") if replaced else
+                _("Added connection '{name}' ({url}), without a key."))
+    return text.format(**names)
 
 
 def read_key(stdin: Any) -> str:
     """The API key: typed unseen at a prompt on a terminal, else the first line of stdin."""
     if stdin.isatty():
         try:
-            text = getpass.getpass("API key: ")
+            text = getpass.getpass(_("API key: "))
         except EOFError:
             text = ""
     else:
@@ -136,14 +149,15 @@ def read_key(stdin: Any) -> str:
         data = source.readline(KEY_MAX_BYTES + 1) if source is not None else \
             stdin.readline(KEY_MAX_BYTES + 1).encode("utf-8", errors="replace")
         if len(data) > KEY_MAX_BYTES:
-            raise UsageError(f"the API key on stdin is over {KEY_MAX_BYTES} bytes")
+            raise UsageError(_("the API key on stdin is over {limit} bytes").format(
+                limit=KEY_MAX_BYTES))
         text = data.decode("utf-8", errors="replace")
     key = text.strip()
     if not key:
-        raise UsageError("--key-stdin got no key: give it as the first line of stdin "
-                         "(e.g. 'lamplight remotes add NAME URL --key-stdin < keyfile')")
+        raise UsageError(_("--key-stdin got no key: give it as the first line of stdin "
+                           "(e.g. 'lamplight remotes add NAME URL --key-stdin < keyfile')"))
     if not key.isascii() or not key.isprintable():
-        raise UsageError("the API key must be one line of printable ASCII characters")
+        raise UsageError(_("the API key must be one line of printable ASCII characters"))
     return key
 
 
@@ -154,15 +168,15 @@ def _list(connections: Connections) -> int:
         print(f"{field(item.name)}\t{field(item.url)}\tparallel {item.parallel}\t"
               f"key: {'yes' if has_key else 'no'}")
     if not connections.items:  # on stderr: stdout stays one line per connection for scripts
-        print("No connections yet. Add one with 'lamplight remotes add NAME URL'.",
+        print(_("No connections yet. Add one with 'lamplight remotes add NAME URL'."),
               file=sys.stderr)
     return EXIT_OK
 
 
 def _rm(args: argparse.Namespace, connections: Connections) -> int:
     removed = connections.remove(args.name)
-    print(f"Removed connection '{removed.name}' ({removed.url}) and its key, if it had one.",
-          file=sys.stderr)
+    print(_("Removed connection '{name}' ({url}) and its key, if it had one.").format(
+        name=removed.name, url=removed.url), file=sys.stderr)
     return EXIT_OK
 
 
@@ -177,8 +191,9 @@ def _test(args: argparse.Namespace, connections: Connections) -> int:
         return EXIT_FAILURE
     for model in models:
         print(f"{field(model.id)}@{connection.name}\tctx {model.n_ctx or '?'}")
-    print(f"'{connection.name}' ({connection.url}) answers with {len(models)} "
-          f"model{'' if len(models) == 1 else 's'}.", file=sys.stderr)
+    print(ngettext("'{name}' ({url}) answers with {n} model.",
+                   "'{name}' ({url}) answers with {n} models.", len(models)).format(
+        name=connection.name, url=connection.url, n=len(models)), file=sys.stderr)
     return EXIT_OK
 
 
@@ -216,9 +231,10 @@ class Listing:
         for thread in self._threads:
             thread.join(max(0.0, end - time.monotonic()))
         with self._lock:
-            return [(c, self._results.get(
-                c.name, f"'{c.name}' ({c.url}) gave no list of models within "
-                        f"{LISTING_WAIT_S:.0f} s")) for c in self.connections]
+            return [(c, self._results.get(c.name, _(
+                "'{name}' ({url}) gave no list of models within {seconds} s").format(
+                    name=c.name, url=c.url, seconds=f"{LISTING_WAIT_S:.0f}")))
+                for c in self.connections]
 
 
 # -- a model `--model` names, loaded here or elsewhere (`chat`, `summarize`) ---------------
@@ -240,7 +256,8 @@ def load_engine(entry: ModelEntry, settings: SettingsFile, *, n_ctx: int | None,
             raise UsageError(str(exc)) from None
         return local
     if n_ctx is not None:
-        warn(f"--ctx is not used for {entry.name}: its server decides the context")
+        warn(_("--ctx is not used for {name}: its server decides the context").format(
+            name=entry.name))
     remote = RemoteEngine()
     try:
         remote.load(spec)

@@ -19,7 +19,8 @@ from app.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, error, load_settin
 from app.core.engine.base import EngineError
 from app.core.engine.runner import EngineRunner
 from app.core.models.library import ModelEntry, ModelNotFoundError
-from app.core.settings.schema import BY_KEY, validate
+from app.core.settings.schema import BY_KEY, SettingError, validate
+from app.i18n import _
 from app.paths import AppPaths
 
 KEY_MAX_BYTES = 4096
@@ -27,27 +28,32 @@ KEY_MAX_BYTES = 4096
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     serve = commands.add_parser(
-        "serve", parents=[common], help="serve the models as an OpenAI-compatible API",
-        description="Listens on 127.0.0.1 unless --host says otherwise; any other address "
-                    "needs --api-key-file. Ctrl+C stops it.")
+        "serve", parents=[common], help=_("serve the models as an OpenAI-compatible API"),
+        description=_("Listens on 127.0.0.1 unless --host says otherwise; any other address "
+                      "needs --api-key-file. Ctrl+C stops it."))
     serve.add_argument("--model", default=None, metavar="NAME|PATH",
-                       help="load this model at start (requests may name any installed one)")
+                       help=_("load this model at start (requests may name any installed "
+                              "one)"))
     serve.add_argument("--host", default="127.0.0.1", metavar="H",
-                       help="address to listen on (default 127.0.0.1, this machine only)")
+                       help=_("address to listen on (default 127.0.0.1, this machine only)"))
     serve.add_argument("--port", type=_port, default=None, metavar="P",
-                       help="port (default: the Port setting, 5757; 0 picks a free one)")
+                       help=_("port (default: the Port setting, 5757; 0 picks a free one)"))
     serve.add_argument("--api-key-file", type=Path, default=None, metavar="F",
-                       help="a file holding the key clients must send as 'Authorization: "
-                            "Bearer KEY'")
+                       help=_("a file holding the key clients must send as 'Authorization: "
+                              "Bearer KEY'"))
 
 
 def _port(text: str) -> int:
     try:
         port = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("not a port number: {value}").format(value=repr(text))) from None
     if port != 0:
-        validate(BY_KEY["server.port"], port)
+        try:
+            validate(BY_KEY["server.port"], port)
+        except SettingError as exc:  # in words, not argparse's "invalid _port value"
+            raise argparse.ArgumentTypeError(str(exc)) from None
     return port
 
 
@@ -57,14 +63,16 @@ def read_key(path: Path) -> str:
         with path.open("rb") as file:
             data = file.read(KEY_MAX_BYTES + 1)
     except OSError as exc:
-        raise UsageError(f"cannot read the API key file {path}: {exc.strerror or exc}") from None
+        raise UsageError(_("cannot read the API key file {path}: {reason}").format(
+            path=path, reason=exc.strerror or exc)) from None
     if len(data) > KEY_MAX_BYTES:
-        raise UsageError(f"the API key file {path} is over {KEY_MAX_BYTES} bytes")
+        raise UsageError(_("the API key file {path} is over {limit} bytes").format(
+            path=path, limit=KEY_MAX_BYTES))
     lines = data.decode("utf-8", errors="replace").splitlines()
     key = lines[0].strip() if lines else ""
     if len(key) < 8 or not key.isprintable() or not key.isascii():
-        raise UsageError(f"the API key in {path} must be one line of at least 8 ASCII "
-                         "characters")
+        raise UsageError(_("the API key in {path} must be one line of at least 8 ASCII "
+                           "characters").format(path=path))
     return key
 
 
@@ -89,7 +97,8 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
                          models_dir=paths.models_dir, window_engine=False, extra=extra)
     try:
         if first is not None:
-            print(f"Loading {first.display_name}…", file=sys.stderr, flush=True)
+            print(_("Loading {name}…").format(name=first.display_name), file=sys.stderr,
+                  flush=True)
             try:
                 runner.call("api", lambda engine: server.served.engine_for(engine, first))
             except EngineError as exc:
@@ -103,9 +112,10 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
             error(exc)
             return EXIT_FAILURE
         print(address.url, flush=True)
-        print("Serving the OpenAI-compatible API; Ctrl+C stops.", file=sys.stderr, flush=True)
+        print(_("Serving the OpenAI-compatible API; Ctrl+C stops."), file=sys.stderr,
+              flush=True)
         _wait_for_interrupt()
-        print("Stopping…", file=sys.stderr, flush=True)
+        print(_("Stopping…"), file=sys.stderr, flush=True)
         return EXIT_OK
     finally:
         server.stop()

@@ -54,60 +54,82 @@ from app.core.documents.summary_result import SummaryResult
 from app.core.engine import CancelToken, EngineError, InferenceEngine, ModelLoadError
 from app.core.engine.thinking import ThinkingSplitter
 from app.core.models.library import BUILTIN_NAME
+from app.i18n import _
 from app.paths import AppPaths
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     summarize = commands.add_parser(
-        "summarize", parents=[common], help="summarize a document of any length",
-        description="Summarize a .txt, .md, .pdf, .docx or .html file (or standard input, "
-                    "given as -), however long: a document longer than the context is read "
-                    "part by part and the parts' notes are combined. The summary goes to "
-                    "stdout, progress to stderr.")
+        "summarize", parents=[common], help=_("summarize a document of any length"),
+        description=_("Summarize a .txt, .md, .pdf, .docx or .html file (or standard input, "
+                      "given as -), however long: a document longer than the context is read "
+                      "part by part and the parts' notes are combined. The summary goes to "
+                      "stdout, progress to stderr."))
     summarize.add_argument("path", metavar="PATH|-")
     summarize.add_argument("--model", default=BUILTIN_NAME, metavar="NAME|PATH",
-                           help="'builtin' (default), a name 'lamplight models list' shows "
-                                "(MODEL@CONNECTION for a model of a server elsewhere), or a "
-                                ".gguf path")
+                           help=_("'builtin' (default), a name 'lamplight models list' shows "
+                                  "(MODEL@CONNECTION for a model of a server elsewhere), or a "
+                                  ".gguf path"))
     summarize.add_argument("--ctx", type=setting_flag("model.n_ctx"), default=None, metavar="N",
-                           help=f"context window in tokens (default: the settings', "
-                                f"{DEFAULT_CTX})")
-    summarize.add_argument("--length", choices=LENGTHS, default="medium")
-    summarize.add_argument("--form", choices=FORMS, default="bullets")
+                           help=_("context window in tokens (default: the settings', "
+                                  "{default})").format(default=DEFAULT_CTX))
+    summarize.add_argument("--length", choices=LENGTHS, default="medium",
+                           help=_("how long the summary is (default: medium)"))
+    summarize.add_argument("--form", choices=FORMS, default="bullets",
+                           help=_("a bulleted list or plain paragraphs (default: bullets)"))
     summarize.add_argument("--language", type=language_flag, default=None, metavar="NAME",
-                           help="write the summary in this language (default: the "
-                                f"document's own): {', '.join(LANGUAGES)}")
+                           help=_("write the summary in this language (default: the "
+                                  "document's own): {names}").format(names=_language_names()))
     summarize.add_argument("--ask", default="", metavar="TEXT",
-                           help="instead of a summary, answer this about the document")
+                           help=_("instead of a summary, answer this about the document"))
     summarize.add_argument("--seed", type=setting_flag("sampling.seed"), default=None,
-                           metavar="N", help="sampling seed (default: the settings', else a "
-                                             "new one for each step)")
+                           metavar="N", help=_("sampling seed (default: the settings', else a "
+                                               "new one for each step)"))
     summarize.add_argument("--stats", action="store_true",
-                           help="write one JSON object of timings (and the seed of the last "
-                                "step) to stderr at the end")
-    summarize.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+                           help=_("write one JSON object of timings (and the seed of the last "
+                                  "step) to stderr at the end"))
+    summarize.add_argument("-q", "--quiet", action="store_true",
+                           help=_("no progress on stderr"))
     summarize.add_argument("--no-save", action="store_true",
-                           help="do not keep this summary in the saved chats ('lamplight "
-                                "chats'), where each is a chat of its own")
+                           help=_("do not keep this summary in the saved chats ('lamplight "
+                                  "chats'), where each is a chat of its own"))
+
+
+def _language_names(names: list[str] | tuple[str, ...] = LANGUAGES) -> str:
+    """The languages as the reader's language names them ("English, Chinese (Simplified)…",
+    "英语、简体中文…"); `--language` takes either name."""
+    return _(", ").join(_(name) for name in names)
 
 
 def language_flag(text: str) -> str:
     """An argparse `type` for `--language`: a name the window's picker offers, in any case
-    ("german"); else the nearest names, or all of them."""
+    ("german"), or as the reader's language names it ("德语"); else the nearest names, or all
+    of them."""
     language = language_named(text)
     if language is not None:
         return language
     if not text.strip():
-        raise argparse.ArgumentTypeError(f"needs a name, one of {', '.join(LANGUAGES)}")
+        raise argparse.ArgumentTypeError(
+            _("needs a name, one of {names}").format(names=_language_names()))
     given = " ".join(text.split())[:80]
-    by_key = {name.casefold(): name for name in LANGUAGES}
-    near = [name for name in LANGUAGES if name.casefold().startswith(given.casefold())] or \
-        [by_key[k] for k in difflib.get_close_matches(given.casefold(), by_key, n=2)]
+    by_key = {_(name).casefold(): name for name in LANGUAGES}
+    by_key.update({name.casefold(): name for name in LANGUAGES})
+    near = list(dict.fromkeys(
+        [name for key, name in by_key.items() if key.startswith(given.casefold())] or
+        [by_key[k] for k in difflib.get_close_matches(given.casefold(), by_key, n=2)]))
+    if len(near) == 1:
+        raise argparse.ArgumentTypeError(_("no language named {name}: did you mean {one}?")
+                                         .format(name=repr(given), one=_(near[0])))
+    if len(near) == 2:
+        raise argparse.ArgumentTypeError(
+            _("no language named {name}: did you mean {one} or {other}?")
+            .format(name=repr(given), one=_(near[0]), other=_(near[1])))
     if near:
-        raise argparse.ArgumentTypeError(f"no language named {given!r}: did you mean "
-                                         f"{' or '.join(near)}?")
-    raise argparse.ArgumentTypeError(f"no language named {given!r}; the languages are "
-                                     f"{', '.join(LANGUAGES)}")
+        raise argparse.ArgumentTypeError(
+            _("no language named {name}: did you mean one of {names}?")
+            .format(name=repr(given), names=_language_names(near)))
+    raise argparse.ArgumentTypeError(_("no language named {name}; the languages are {names}")
+                                     .format(name=repr(given), names=_language_names()))
 
 
 def read_input(path: str, stdin: TextIO) -> Document:
@@ -164,8 +186,8 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         error(exc)
         return EXIT_FAILURE
     service = ChatService(_history(args, paths), settings, keep_going_unsaved=True,
-                          on_store_error=lambda exc: warn(f"no longer saving this summary: "
-                                                          f"{exc}"))
+                          on_store_error=lambda exc: warn(
+                              _("no longer saving this summary: {reason}").format(reason=exc)))
     try:
         service.use_model(entry)
         return _summarize(args, engine, service, document)
@@ -182,7 +204,7 @@ def _history(args: argparse.Namespace, paths: AppPaths) -> ConversationStore | N
     try:
         return ConversationStore.open_in(paths.data_dir)
     except StoreError as exc:
-        warn(f"not saving this summary: {exc}")
+        warn(_("not saving this summary: {reason}").format(reason=exc))
         return None
 
 
