@@ -1,5 +1,5 @@
 """Whether a model fits in memory, shown in a list as a coloured pill: "fits", "tight" or
-"too big", with the estimate in its tooltip."""
+"too big" (in the app's language), with the estimate in its tooltip."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ class FitBadgeDelegate(QStyledItemDelegate):
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
         text, background = badge_colours(colors_for(opt.palette), verdict)
         metrics = opt.fontMetrics
-        width = metrics.horizontalAdvance(verdict.value) + SPACE.m + SPACE.xxs
+        words = verdict.words  # in the app's language
+        width = metrics.horizontalAdvance(words) + SPACE.m + SPACE.xxs
         height = metrics.height() + 2
         rect = QRect(opt.rect.left() + SPACE.xs, opt.rect.center().y() - height // 2 + 1,
                      width, height)
@@ -50,7 +51,7 @@ class FitBadgeDelegate(QStyledItemDelegate):
         painter.setBrush(QColor(background))
         painter.drawRoundedRect(rect, height / 2, height / 2)
         painter.setPen(QColor(text))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, verdict.value)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, words)
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem,
@@ -65,7 +66,7 @@ def set_fit(item: QTreeWidgetItem, column: int, estimate: fit.Estimate | None) -
         item.setData(column, FIT_ROLE, None)
         item.setToolTip(column, "")
         return
-    item.setText(column, estimate.verdict.value)
+    item.setText(column, estimate.verdict.words)
     item.setData(column, FIT_ROLE, estimate.verdict)
     line = estimate.describe()
     item.setToolTip(column, f"{line[0].upper()}{line[1:]}.")
