@@ -19,6 +19,7 @@ from PySide6.QtGui import QInputMethodEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QMenu, QMenuBar, QWidget
 
 from app import i18n
+from app.core.models.catalog import load_catalog
 from app.qt.appearance import apply_appearance
 from app.qt.i18n import apply_language
 from app.qt.main_window import MainWindow
@@ -37,16 +38,19 @@ DRAFT = "还没发送的草稿"
 # software writes in Latin letters (lower case; a word is compared lower-cased).
 _KEPT_WORDS = """
 lamplight gguf gpu gpus cpu cpus ram vram api url http https json jsonl html pdf docx txt md
+gib mib kib tib
 markdown csv token tokens tok top min p k kv hugging face huggingface hf modelscope openai
 ollama vllm llama cpp jinja chatml mb gb kb tb b ms s ctrl shift enter esc tab alt
 cmd backspace del f openmp sha cuda metal vulkan rocm blas avx smollm smollm2 gemma qwen
 deepseek r glm minicpm internlm instruct english id ip localhost lan q bf fp mmap mlock mtp
-n x apache mit llama2 llama3 gpl cc by sa nc nd mistral phi hub
+n x apache mit llama2 llama3 gpl cc by sa nc nd mistral phi hub flash attention gpt oss
+lm studio readme
 """
 KEPT = frozenset(_KEPT_WORDS.split())
 _WORD = re.compile(r"[A-Za-z]+")
 _NOT_WORDS = re.compile(r"""
-    \(&\w\) | https?://\S+ | \S*[/\\]\S* | \S+\.(?:gguf|json|jsonl|md|txt|pdf|docx|html?)\b
+    `[^`]*` | \(&\w\) | https?://\S+ | \S*[/\\]\S*
+    | \S+\.(?:gguf|json|jsonl|md|txt|pdf|docx|html?)\b
     | \bllama-server\b | \b[\w.-]+\.[a-z]{2,4}\b
     | \b(?:Ctrl|Shift|Alt|Cmd)\+\S+ | \bQ\d\w* | \bI?Q\d_\w+ | \b\d+(?:\.\d+)?[A-Za-z]{1,2}\b
 """, re.VERBOSE | re.IGNORECASE)
@@ -99,8 +103,10 @@ def english_left(root: QWidget, names: set[str]) -> list[str]:
 
 
 def names_of(window: MainWindow) -> set[str]:
-    """What is a name, not a word of ours: the model's name and file, the chat's contents."""
-    names = {QUESTION, ANSWER, "The weather is nice today."}
+    """What is a name, not a word of ours: the models' names and files, the chat's contents,
+    the machine the test made up."""
+    names = {QUESTION, ANSWER, "The weather is nice today.", CPU_ONLY.backend}
+    names |= {entry.label for entry in load_catalog()}
     info = window.controller.info
     if info is not None:
         names |= {info.name, info.path.name, info.path.stem}
@@ -165,6 +171,10 @@ def _walk_settings(qtbot, window: MainWindow) -> tuple[list[str], list[look.Find
         for index in range(dialog.pages.count()):
             dialog.pages.setCurrentIndex(index)
             qtbot.waitUntil(dialog.pages.widget(index).isVisible)
+            # A page's first layout is made with the Latin font's line height; its lines of
+            # Chinese text, drawn in a taller CJK fallback font, are laid out again in the next
+            # turns of the event loop.
+            qtbot.wait(50)
             english += english_left(dialog, names_of(window))
             found += look.findings(dialog)
         return english, found

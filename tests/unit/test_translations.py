@@ -53,6 +53,7 @@ def test_the_compiled_qm_says_what_the_ts_says(code: str) -> None:
             got = translator.translate(context, source, None, 2)
         else:
             got = translator.translate(context, source)
+        got = got or source  # lrelease leaves out a translation that is the source itself
         if got != forms[0]:
             stale.append(f"{context}: {source!r}: {got!r}, not {forms[0]!r}")
     assert not stale, "run `scripts/translations.py compile`:\n" + "\n".join(stale[:40])
