@@ -52,17 +52,6 @@ SUFFIXES: dict[str, str] = {
     ".jsonl": "text", ".xml": "text", ".yaml": "text", ".yml": "text", ".toml": "text",
     ".ini": "text", ".tex": "text", ".srt": "text", ".vtt": "text", ".py": "text",
 }
-FILE_FILTER: str = (
-    "Documents (" + " ".join(f"*{suffix}" for suffix in SUFFIXES) + ");;All files (*)"
-)
-
-
-def file_filter() -> str:
-    """`FILE_FILTER` for a file dialog, its words in the reader's language."""
-    return _("Documents ({patterns});;All files (*)").format(
-        patterns=" ".join(f"*{suffix}" for suffix in SUFFIXES))
-
-
 # Formats people will try, with what to save them as instead.
 _AS_TEXT, _AS_PDF = N_(".docx, PDF or plain text"), N_("PDF or plain text")
 _UNSUPPORTED: dict[str, str] = {
