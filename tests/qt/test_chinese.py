@@ -31,7 +31,9 @@ from tests.scripted_engine import ScriptedEngine
 pytestmark = pytest.mark.qt
 
 QUESTION = "把这句话翻译成英文：今天天气很好。"
-ANSWER = "The weather is nice today.\n\n这句话的意思是：今天天气很好。"
+CODE = 'print("The weather is nice today.")'
+ANSWER = ("The weather is nice today.\n\n这句话的意思是：今天天气很好。用代码打印它：\n\n"
+          f"```python\n{CODE}\n```")
 DRAFT = "还没发送的草稿"
 
 # Latin words the Chinese interface keeps: names, formats, units, keys and the terms Chinese
@@ -105,7 +107,7 @@ def english_left(root: QWidget, names: set[str]) -> list[str]:
 def names_of(window: MainWindow) -> set[str]:
     """What is a name, not a word of ours: the models' names and files, the chat's contents,
     the machine the test made up."""
-    names = {QUESTION, ANSWER, "The weather is nice today.", CPU_ONLY.backend}
+    names = {QUESTION, ANSWER, CODE, "python", "The weather is nice today.", CPU_ONLY.backend}
     names |= {entry.label for entry in load_catalog()}
     info = window.controller.info
     if info is not None:

@@ -6,6 +6,7 @@ date)."""
 
 from __future__ import annotations
 
+import ast
 import gettext
 import re
 import xml.etree.ElementTree as ET
@@ -106,3 +107,71 @@ def test_the_catalogs_are_where_the_app_reads_them() -> None:
 
     assert Path(translations_dir()) == translations.TS_DIR
     assert Path(i18n.locale_dir()) == translations.LOCALE_DIR
+
+
+# -- what the extractors cannot see -------------------------------------------------------------
+
+def _calls(root: Path) -> list[tuple[str, int, str | None, ast.Call]]:
+    """Every call in `root`'s Python files, with its file, line and enclosing class."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        classes: dict[ast.AST, str] = {}
+        for node in ast.walk(tree):  # outer classes first: a call takes its outermost's name
+            if isinstance(node, ast.ClassDef):
+                for inner in ast.walk(node):
+                    if inner is not node:
+                        classes.setdefault(inner, node.name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                where = f"{path.relative_to(translations.ROOT)}:{node.lineno}"
+                found.append((where, node.lineno, classes.get(node), node))
+    return found
+
+
+def _literal(node: ast.expr) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def test_every_message_in_the_code_is_in_the_catalog() -> None:
+    """Babel reads no message inside an f-string's braces (`f"{_('Copy')}"`), and a literal
+    it misses is shown in English forever: every literal the core or the terminal passes to
+    `_()`, `N_()` or `ngettext()` must be one Babel extracted."""
+    extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in translations.extract()
+                 if m.id}
+    missed = []
+    for where, _line, _class, call in _calls(translations.APP):
+        if "app/qt/" in where or not isinstance(call.func, ast.Name):
+            continue
+        if call.func.id in {"_", "N_", "ngettext"} and call.args:
+            text = _literal(call.args[0])
+            if text is not None and text not in extracted:
+                missed.append(f"{where}: {text!r}")
+    assert not missed, "\n".join(missed)
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_window_string_in_the_code_is_in_the_ts(code: str) -> None:
+    """The same for the window: `self.tr("…")` (in its class's context, as lupdate reads it)
+    and `QCoreApplication.translate("Context", "…")` with literals, each in the `.ts`."""
+    in_ts = {(context, source) for context, source, _forms in _ts_messages(code)}
+    in_ts |= {(context, source) for context, source in _ts_sources(code)}
+    missed = []
+    for where, _line, enclosing, call in _calls(translations.QT_SOURCES):
+        name = call.func.attr if isinstance(call.func, ast.Attribute) else (
+            call.func.id if isinstance(call.func, ast.Name) else "")
+        if name == "tr" and call.args and enclosing is not None:
+            key = (enclosing, _literal(call.args[0]))
+        elif name == "translate" and len(call.args) >= 2:
+            key = (_literal(call.args[0]), _literal(call.args[1]))
+        else:
+            continue
+        if None not in key and key not in in_ts:
+            missed.append(f"{where}: {key}")
+    assert not missed, "\n".join(missed)
+
+
+def _ts_sources(code: str) -> list[tuple[str, str]]:
+    return [(context.findtext("name") or "", message.findtext("source") or "")
+            for context in ET.parse(translations.ts_path(code)).getroot().iter("context")
+            for message in context.iter("message")]

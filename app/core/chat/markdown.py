@@ -536,10 +536,12 @@ class MarkdownRenderer:
                                                                 total=f"{len(lines):,}")
             more = (f'<p><i>{html.escape(words)}</i> '
                     f'<a href="{CODE_SCHEME}:{index}">{_show_all()}</a></p>')
-        # The bar above the code: its language at the left, Copy at the right.
+        # The bar above the code: its language at the left, Copy at the right. (Not inside
+        # the f-string: Babel does not look into one for messages.)
+        copy = html.escape(_("Copy"))
         return (f'<table {theme.head}><tr><td><span style="{theme.head_text}">{label}</span>'
                 f'</td><td align="right"><a href="{COPY_SCHEME}:{index}" '
-                f'style="{theme.head_text}">{html.escape(_("Copy"))}</a></td></tr></table>'
+                f'style="{theme.head_text}">{copy}</a></td></tr></table>'
                 f'<pre style="{theme.block}">{body}</pre>\n{more}')
 
     def _quote_open(self) -> str:
