@@ -98,7 +98,8 @@ NOTES = ["The licence guarantees the freedom to share and change all versions of
 DOCUMENT = ROOT / "tests" / "data" / "gpl-3.0.txt"
 ENGLISH = {"question": QUESTION, "answer": ANSWER, "first_answer": FIRST_ANSWER,
            "earlier": EARLIER_CHATS, "stream_question": STREAM_QUESTION,
-           "stream_answer": STREAM_ANSWER, "notes": NOTES, "document": DOCUMENT}
+           "stream_answer": STREAM_ANSWER, "stream_held_at": STREAM_HELD_AT, "notes": NOTES,
+           "document": DOCUMENT}
 CHINESE = {
     "question": "Python 怎么逐行读取一个文件？",
     "answer": ("用 `with` 打开文件，然后直接遍历它：Python 每次只读一行，再大的文件也不会整个"
@@ -117,6 +118,7 @@ CHINESE = {
     "stream_answer": ("模型的**上下文窗口**是它一次能看到的全部文字：你的消息、它的回答和"
                       "附加的文档，都以 token 计数。对话超出窗口时，最早的几轮会被舍去，"
                       "模型就不再记得它们；窗口越长，读取所需的内存和时间也越多。"),
+    "stream_held_at": 2,  # pieces are runs without spaces: Chinese has few
     "notes": ["《学而》篇讲为学与做人：学了要时常温习，交友要讲诚信，为人以孝悌为本。",
               "《为政》篇讲治国之道：以德服人，温故知新，学与思并重。"],
     "document": ROOT / "tests" / "data" / "lunyu.txt",
@@ -224,7 +226,7 @@ def chat_code(session: Session) -> QPixmap:
 def chat_streaming(session: Session) -> QPixmap:
     window, engine = session.window, session.engine
     engine.replies.append(session.text["stream_answer"])
-    engine.hold_at = frozenset({STREAM_HELD_AT})
+    engine.hold_at = frozenset({session.text["stream_held_at"]})
     engine.hold.set()
     window.composer.setPlainText(session.text["stream_question"])
     window.composer.submit()
