@@ -63,6 +63,7 @@ def apply_language(setting: object) -> str:
                 _installed.append(translator)
             else:
                 log.warning("no translation %s in %s", name, " or ".join(folders))
+    log.info("language %s: %d translations installed", code, len(_installed))
     return code
 
 

@@ -150,6 +150,30 @@ def test_the_window_starts_offscreen_and_a_signal_closes_it(user: Path) -> None:
     print(f"frozen window shown after {gui_process.shown_seconds(shown):.2f} s")
 
 
+def test_chinese_is_bundled_for_the_terminal_and_the_window(user: Path) -> None:
+    """The catalogs travel with the build: `--help` in Chinese under a Chinese locale, and the
+    window installs both translations (ours and Qt's own qtbase_zh_CN, kept from the 14 MB Qt
+    ships)."""
+    env = {**environment(user), "LANG": "zh_CN.UTF-8"}
+    done = subprocess.run([str(LAUNCHER), "--help"], cwd=user / "work", env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          encoding="utf-8", timeout=TIMEOUT_S, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "与在本机运行的语言模型对话" in done.stdout, done.stdout
+    data = user / "lamplight"
+    log = data / "logs" / "lamplight.log"
+    process = gui_process.start([str(LAUNCHER), "--data-dir", str(data)], env, cwd=user / "work")
+    try:
+        gui_process.wait_for_log(log, gui_process.SHOWN, process)
+        status, err = gui_process.end_with(process, signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert status == 0, err
+    assert "language zh_CN: 2 translations installed" in log.read_text(encoding="utf-8")
+
+
 def test_serve_answers_the_openai_client_and_stops_on_ctrl_c(user: Path) -> None:
     """The local server's stack (FastAPI, uvicorn's run-time picked modules, sse-starlette) is
     in the bundle: `serve` starts, streams to the real `openai` client, and stops cleanly."""
