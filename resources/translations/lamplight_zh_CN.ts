@@ -179,7 +179,7 @@
     </message>
     <message>
         <source>on ModelScope: {}</source>
-        <translation>ModelScope：{}</translation>
+        <translation>ModelScope 上的仓库：{}</translation>
     </message>
     <message>
         <source>not on ModelScope</source>
@@ -1533,7 +1533,7 @@
     </message>
     <message>
         <source>tight</source>
-        <translation>较紧张</translation>
+        <translation>偏紧</translation>
     </message>
     <message>
         <source>too big</source>
@@ -1545,7 +1545,7 @@
     </message>
     <message>
         <source>tight in memory with a context of {n} tokens (a rough estimate from its size)</source>
-        <translation>上下文为 {n} 个 token 时内存较紧张（按文件大小粗略估算）</translation>
+        <translation>上下文为 {n} 个 token 时内存偏紧（按文件大小粗略估算）</translation>
     </message>
     <message>
         <source>too big for memory with a context of {n} tokens (a rough estimate from its size)</source>
@@ -1896,11 +1896,11 @@ Open it in your browser?</source>
     </message>
     <message>
         <source>{parts}, {tokens} tokens. Each part&apos;s note, then the text it was written from.</source>
-        <translation>{parts}，共 {tokens} 个 token。以下是每个部分的笔记及其对应的原文。</translation>
+        <translation>{parts}，共 {tokens} 个 token。以下是每个部分的要点及其对应的原文。</translation>
     </message>
     <message>
         <source>{parts}, {tokens} tokens (stopped before the end). Each part&apos;s note, then the text it was written from.</source>
-        <translation>{parts}，共 {tokens} 个 token（未读完即已停止）。以下是每个部分的笔记及其对应的原文。</translation>
+        <translation>{parts}，共 {tokens} 个 token（未读完即已停止）。以下是每个部分的要点及其对应的原文。</translation>
     </message>
     <message>
         <source>Part {index} · {tokens} tokens</source>
@@ -1920,7 +1920,7 @@ Open it in your browser?</source>
     </message>
     <message>
         <source>Note on part {index}</source>
-        <translation>第 {index} 部分的笔记</translation>
+        <translation>第 {index} 部分的要点</translation>
     </message>
     <message>
         <source>Text of part {index}</source>
@@ -1936,7 +1936,7 @@ Open it in your browser?</source>
     </message>
     <message>
         <source>Note</source>
-        <translation>笔记</translation>
+        <translation>要点</translation>
     </message>
 </context>
 <context>
@@ -2441,7 +2441,7 @@ Open it in your browser?</source>
     </message>
     <message>
         <source>{speed} tok/s</source>
-        <translation>{speed} token/秒</translation>
+        <translation>{speed} tok/s</translation>
     </message>
     <message>
         <source>threads in use: {answer} for the answer, {prompt} for the prompt</source>
