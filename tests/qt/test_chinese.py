@@ -173,10 +173,6 @@ def _walk_settings(qtbot, window: MainWindow) -> tuple[list[str], list[look.Find
         for index in range(dialog.pages.count()):
             dialog.pages.setCurrentIndex(index)
             qtbot.waitUntil(dialog.pages.widget(index).isVisible)
-            # A page's first layout is made with the Latin font's line height; its lines of
-            # Chinese text, drawn in a taller CJK fallback font, are laid out again in the next
-            # turns of the event loop.
-            qtbot.wait(50)
             english += english_left(dialog, names_of(window))
             found += look.findings(dialog)
         return english, found

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -408,6 +408,10 @@ class SettingsDialog(QDialog):
         layout = self.layout()
         if layout is not None:  # the summary's height for its new text, before it is drawn
             layout.activate()
+        # The page's rows got their words while it was hidden (`_retranslate`, the machine's
+        # reading): their layouts wait in posted events, which the scroll area answers by
+        # sizing its content. Done now, the page is never drawn with the rows' old heights.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         applies = self.pages.currentWidget() is not self.connections_page
         self.scope.setEnabled(applies)
         self.scope_label.setEnabled(applies)
