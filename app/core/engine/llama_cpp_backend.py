@@ -92,6 +92,32 @@ def _return_freed_memory() -> None:
         pass
 
 
+def read_model_header(path: Path) -> GGUFHeader:
+    """The GGUF header of the model to load; `ModelLoadError` saying why it cannot be read."""
+    try:
+        return read_header(path)
+    except FileNotFoundError:
+        raise ModelLoadError(_("Cannot load {path}: no such file.").format(
+            path=path)) from None
+    except GGUFError as exc:
+        raise ModelLoadError(_("Cannot load {name}: {reason}.").format(
+            name=path.name, reason=exc)) from None
+    except OSError as exc:
+        raise ModelLoadError(_("Cannot load {name}: {reason}.").format(
+            name=path, reason=exc.strerror or exc)) from None
+
+
+def context_size(spec: LoadSpec, header: GGUFHeader) -> int:
+    """The context to load with: the one asked for, at most the model's training length (past
+    it a model degrades), rounded up to a multiple of 256. llama.cpp pads the context so, but
+    llama-cpp-python sizes its token buffer by the number asked for: a prompt between the two
+    would fail with a numpy error."""
+    n_ctx = spec.n_ctx
+    if header.context_length:
+        n_ctx = min(n_ctx, header.context_length)
+    return -(-max(n_ctx, 1) // _CTX_PAD) * _CTX_PAD
+
+
 def _batching(header: GGUFHeader, n_ctx: int, n_batch: int) -> dict[str, Any]:
     """`Llama`'s arguments for the batches and embeddings: an embedding model
     (`is_embedding_model`) is loaded to embed, with the pooling it declares (llama.cpp reads
@@ -151,26 +177,10 @@ class LlamaCppEngine:
     def load(self, spec: LoadSpec) -> ModelInfo:
         self.unload()  # free the old model's memory before the new one takes its own
         path = spec.path
-        try:
-            header = read_header(path)
-        except FileNotFoundError:
-            raise ModelLoadError(_("Cannot load {path}: no such file.").format(
-                path=path)) from None
-        except GGUFError as exc:
-            raise ModelLoadError(_("Cannot load {name}: {reason}.").format(
-                name=path.name, reason=exc)) from None
-        except OSError as exc:
-            raise ModelLoadError(_("Cannot load {name}: {reason}.").format(
-                name=path, reason=exc.strerror or exc)) from None
-
+        header = read_model_header(path)
         llama_cpp = native.load_llama_cpp()
         n_threads, n_threads_batch, other_load = _thread_counts(spec)
-        n_ctx = spec.n_ctx
-        if header.context_length:
-            n_ctx = min(n_ctx, header.context_length)  # past its training length a model degrades
-        # llama.cpp pads the context to a multiple of 256, but llama-cpp-python sizes its token
-        # buffer by the number asked for: a prompt between the two fails with a numpy error.
-        n_ctx = -(-max(n_ctx, 1) // _CTX_PAD) * _CTX_PAD
+        n_ctx = context_size(spec, header)
         chat_format = spec.chat_format
         if chat_format is None and header.chat_template is None:
             chat_format = _FORMAT_BY_ARCHITECTURE.get(header.architecture)
