@@ -1,6 +1,6 @@
-"""llama.cpp's own programs (`llama-server`, `llama-batched-bench`), built from the llama.cpp
-source that the installed llama-cpp-python's sdist vendors: the same commit as the in-process
-engine, so a test against `llama-server` compares like with like.
+"""llama.cpp's own programs (`llama-server`, `llama-batched-bench`, `llama-batched`), built
+from the llama.cpp source that the installed llama-cpp-python's sdist vendors: the same commit
+as the in-process engine, so a test against `llama-server` compares like with like.
 
 The sdist comes through pip (its index or cache, as the wheel did), is built once with CMake,
 and the programs are kept in a cache folder keyed by the version, as pip keeps the wheel:
@@ -21,7 +21,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-PROGRAMS = ("llama-server", "llama-batched-bench")
+PROGRAMS = ("llama-server", "llama-batched-bench", "llama-batched")
 DISTRIBUTION = "llama-cpp-python"
 
 
@@ -48,12 +48,13 @@ def missing_reason() -> str:
 
 
 def build(jobs: int | None = None, quiet: bool = False) -> Path:
-    """Build `PROGRAMS` into the cache unless they are there; returns their folder."""
+    """Build those of `PROGRAMS` that are not in the cache yet; returns their folder."""
     target = cache_dir()
     target.mkdir(parents=True, exist_ok=True)
     with (target / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two checks at once build it once
-        if all(program(name) for name in PROGRAMS):
+        missing = [name for name in PROGRAMS if program(name) is None]
+        if not missing:
             return target / "bin"
         with tempfile.TemporaryDirectory(prefix="llama-tools-") as tmp:
             work = Path(tmp)
@@ -67,11 +68,11 @@ def build(jobs: int | None = None, quiet: bool = False) -> Path:
                 check=True, stdout=out)
             subprocess.run(
                 ["cmake", "--build", str(build_dir), "--config", "Release",
-                 "-j", str(jobs or os.cpu_count() or 2), "--target", *PROGRAMS],
+                 "-j", str(jobs or os.cpu_count() or 2), "--target", *missing],
                 check=True, stdout=out)
             bin_dir = target / "bin"
             bin_dir.mkdir(exist_ok=True)
-            for name in PROGRAMS:
+            for name in missing:
                 shutil.copy2(build_dir / "bin" / name, bin_dir / name)
         return target / "bin"
 

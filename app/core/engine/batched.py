@@ -38,6 +38,7 @@ from typing import Any
 
 from app.core.engine import native
 from app.core.engine.base import (
+    GPU_LAYERS_AUTO,
     ContextOverflowError,
     FinishReason,
     GenerationError,
@@ -46,6 +47,7 @@ from app.core.engine.base import (
     GenerationStats,
     LoadSpec,
     ModelLoadError,
+    NoModelLoadedError,
     OnPiece,
     UnsupportedRequestError,
     answer_seed,
@@ -60,6 +62,7 @@ from app.core.engine.llama_cpp_backend import (
     read_model_header,
 )
 from app.core.engine.native import NATIVE_LOG
+from app.core.engine.offload import auto_gpu_layers
 from app.core.engine.stop_strings import StopScanner
 from app.i18n import _
 
@@ -70,6 +73,7 @@ log = logging.getLogger(__name__)
 _PENALTY_LAST_N = 64
 _TYPICAL_P = 1.0
 _UBATCH = 512
+_ALL_LAYERS = 0x7FFFFFFF  # n_gpu_layers -1: every layer (llama.cpp takes a count past them)
 
 
 def _no_piece(_text: str) -> None:
@@ -181,11 +185,11 @@ class BatchedDecoder:
         if n_seq < 1:
             raise ValueError("at least one sequence")
         if spec.remote is not None:
-            raise ModelLoadError(_("A model elsewhere cannot be loaded here."))
+            raise ValueError("a model elsewhere is not loaded here")
         header = read_model_header(spec.path)
-        if is_embedding_model(header):
-            raise ModelLoadError(_("Cannot load {name}: it is an embedding model, it cannot "
-                                   "answer.").format(name=spec.path.name))
+        if is_embedding_model(header):  # (as the single path says it, for the HTTP API)
+            raise UnsupportedRequestError(f"{header.name or spec.path.stem} is an embedding "
+                                          f"model: it cannot chat", param="model")
         llama_cpp = native.load_llama_cpp()
         n_threads, n_threads_batch, _load = _thread_counts(spec)
         n_ctx_seq = context_size(spec, header)
@@ -193,7 +197,10 @@ class BatchedDecoder:
         cache_type = _cache_type(spec)
 
         model_params = llama_cpp.llama_model_default_params()
-        model_params.n_gpu_layers = spec.n_gpu_layers if spec.n_gpu_layers >= 0 else 0x7FFFFFFF
+        n_gpu_layers = spec.n_gpu_layers
+        if n_gpu_layers == GPU_LAYERS_AUTO:
+            n_gpu_layers = auto_gpu_layers(spec.path, n_ctx_seq * n_seq)
+        model_params.n_gpu_layers = n_gpu_layers if n_gpu_layers >= 0 else _ALL_LAYERS
         model_params.use_mmap = spec.use_mmap
         model_params.use_mlock = spec.use_mlock
         NATIVE_LOG.first_error = None
@@ -217,10 +224,9 @@ class BatchedDecoder:
             params.type_k = params.type_v = cache_type
         ctx = llama_cpp.llama_init_from_model(model, params)
         if not ctx:
-            reason = NATIVE_LOG.first_error or "llama_init_from_model failed"
             llama_cpp.llama_model_free(model)
-            raise ModelLoadError(_("Cannot load {name}: llama.cpp could not make its context "
-                                   "({reason}).").format(name=spec.path.name, reason=reason))
+            raise ModelLoadError(LlamaCppEngine._load_failure(
+                spec.path, RuntimeError("llama_init_from_model failed")))
         decoder = cls(llama_cpp, model, ctx, (n_threads, n_threads_batch), n_batch)
         log.info("batched: %s, %d sequences of %d tokens, batch %d, threads %d/%d",
                  spec.path.name, decoder.n_seq, decoder.n_ctx_seq, n_batch, n_threads,
@@ -258,7 +264,7 @@ class BatchedDecoder:
         context, `UnsupportedRequestError` for an empty one or a JSON schema that cannot be
         enforced."""
         if self._closed:
-            raise GenerationError(_("The model is no longer loaded."))
+            raise NoModelLoadedError
         prompt = (self.tokenize(request.prompt) if isinstance(request.prompt, str)
                   else list(request.prompt))
         if not prompt:
