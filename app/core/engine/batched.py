@@ -56,10 +56,10 @@ from app.core.engine.cancel import CancelToken
 from app.core.engine.embedding import is_embedding_model
 from app.core.engine.llama_cpp_backend import (
     LlamaCppEngine,
-    _cache_type,
-    _thread_counts,
+    cache_type_of,
     context_size,
     read_model_header,
+    thread_counts,
 )
 from app.core.engine.native import NATIVE_LOG
 from app.core.engine.offload import auto_gpu_layers
@@ -191,10 +191,10 @@ class BatchedDecoder:
             raise UnsupportedRequestError(f"{header.name or spec.path.stem} is an embedding "
                                           f"model: it cannot chat", param="model")
         llama_cpp = native.load_llama_cpp()
-        n_threads, n_threads_batch, _load = _thread_counts(spec)
+        n_threads, n_threads_batch, _load = thread_counts(spec)
         n_ctx_seq = context_size(spec, header)
         n_batch = max(spec.n_batch, n_seq)  # room for every sequence's next token
-        cache_type = _cache_type(spec)
+        cache_type = cache_type_of(spec)
 
         model_params = llama_cpp.llama_model_default_params()
         n_gpu_layers = spec.n_gpu_layers
@@ -207,7 +207,7 @@ class BatchedDecoder:
         model = llama_cpp.llama_model_load_from_file(str(spec.path).encode("utf-8"),
                                                      model_params)
         if not model:
-            raise ModelLoadError(LlamaCppEngine._load_failure(
+            raise ModelLoadError(LlamaCppEngine.load_failure(
                 spec.path, RuntimeError("llama_model_load_from_file failed")))
 
         params = llama_cpp.llama_context_default_params()
@@ -225,7 +225,7 @@ class BatchedDecoder:
         ctx = llama_cpp.llama_init_from_model(model, params)
         if not ctx:
             llama_cpp.llama_model_free(model)
-            raise ModelLoadError(LlamaCppEngine._load_failure(
+            raise ModelLoadError(LlamaCppEngine.load_failure(
                 spec.path, RuntimeError("llama_init_from_model failed")))
         decoder = cls(llama_cpp, model, ctx, (n_threads, n_threads_batch), n_batch)
         log.info("batched: %s, %d sequences of %d tokens, batch %d, threads %d/%d",

@@ -131,7 +131,7 @@ def _batching(header: GGUFHeader, n_ctx: int, n_batch: int) -> dict[str, Any]:
     return {"n_batch": n_ctx, "n_ubatch": n_ctx, "embedding": True, "pooling_type": pooling}
 
 
-def _cache_type(spec: LoadSpec) -> int | None:
+def cache_type_of(spec: LoadSpec) -> int | None:
     """The GGML type of the KV cache; None leaves llama.cpp's default (f16)."""
     if spec.kv_cache_type == "f16":
         return None
@@ -179,12 +179,12 @@ class LlamaCppEngine:
         path = spec.path
         header = read_model_header(path)
         llama_cpp = native.load_llama_cpp()
-        n_threads, n_threads_batch, other_load = _thread_counts(spec)
+        n_threads, n_threads_batch, other_load = thread_counts(spec)
         n_ctx = context_size(spec, header)
         chat_format = spec.chat_format
         if chat_format is None and header.chat_template is None:
             chat_format = _FORMAT_BY_ARCHITECTURE.get(header.architecture)
-        cache_type = _cache_type(spec)
+        cache_type = cache_type_of(spec)
         batching = _batching(header, n_ctx, spec.n_batch)
         n_gpu_layers = spec.n_gpu_layers
         if n_gpu_layers == GPU_LAYERS_AUTO:
@@ -212,7 +212,7 @@ class LlamaCppEngine:
                     verbose=True,
                 )
         except Exception as exc:
-            raise ModelLoadError(self._load_failure(path, exc)) from exc
+            raise ModelLoadError(self.load_failure(path, exc)) from exc
         llm.verbose = False  # and quiet from here on: it prints per call otherwise
         _refuse_a_broken_template(llm, path, templates.failures)
 
@@ -264,7 +264,7 @@ class LlamaCppEngine:
             cancel, self.template_deadline_s or template_guard.RENDER_DEADLINE_S)
 
     @staticmethod
-    def _load_failure(path: Path, exc: Exception) -> str:
+    def load_failure(path: Path, exc: Exception) -> str:
         # Chat templates cannot fail the load here: `template_guard` notes those it cannot
         # compile instead, and `load` refuses the model only if it would use one of them.
         reason = NATIVE_LOG.first_error or str(exc) or type(exc).__name__
@@ -922,7 +922,7 @@ def _tuners(spec: LoadSpec, n_threads: int, n_threads_batch: int, other_load: Ot
                         other_load=other_load))
 
 
-def _thread_counts(spec: LoadSpec) -> tuple[int, int, OtherLoad]:
+def thread_counts(spec: LoadSpec) -> tuple[int, int, OtherLoad]:
     """The threads to load with, for the answer and for the prompt: the user's, else the
     machine's defaults (`threads.default_threads`); and the watch on other programs' load
     that the tuners read, counting from now, before the load, so that it has a reading by the
