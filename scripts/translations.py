@@ -86,7 +86,13 @@ def read_catalog(path: Path, code: str) -> Catalog:
 
 def update() -> None:
     template = extract()
-    _write_po(template, LOCALE_DIR / f"{DOMAIN}.pot")
+    pot = LOCALE_DIR / f"{DOMAIN}.pot"
+    if pot.exists():  # the same messages keep their date: an update changes nothing then
+        with pot.open("rb") as file:
+            old = read_po(file, domain=DOMAIN)
+        if {m.id for m in old} == {m.id for m in template}:
+            template.creation_date = old.creation_date
+    _write_po(template, pot)
     for code in LANGUAGES:
         TS_DIR.mkdir(parents=True, exist_ok=True)
         run_lupdate(ts_path(code), code)
