@@ -93,6 +93,11 @@ class SequenceRequest:
     cancel: CancelToken = field(default_factory=CancelToken)
     on_done: Callable[[GenerationResult], None] | None = None
     on_token: Callable[[int], None] | None = None  # each token of the answer (not its end)
+    # A GBNF grammar and its root rule that the answer must keep to (a forced tool call, a
+    # JSON schema converted by the caller); over `params.json_schema` when both are given.
+    grammar: tuple[str, str] | None = None
+    # How far the prompt has been read: tokens done, of all (after each step that read some).
+    on_prompt: Callable[[int, int], None] | None = None
 
 
 class SlotTable:
@@ -152,9 +157,10 @@ class BatchedDecoder:
     """
 
     def __init__(self, llama_cpp: Any, model: Any, ctx: Any, n_threads: tuple[int, int],
-                 n_batch: int) -> None:
+                 n_batch: int, *, owns_model: bool = True) -> None:
         self._llama_cpp = llama_cpp
         self._model = model
+        self._owns_model = owns_model  # False: a model another holds (`on_model`)
         self._ctx = ctx
         self._vocab = llama_cpp.llama_model_get_vocab(model)
         self._memory = llama_cpp.llama_get_memory(ctx)
@@ -171,6 +177,7 @@ class BatchedDecoder:
         self._ids = itertools.count(1)
         self._ended: dict[int, GenerationResult] = {}
         self._piece_buffer = ctypes.create_string_buffer(64)
+        self._reading: list[_Sequence] = []  # those whose prompt the step reads
         self._closed = False
 
     # -- loading ---------------------------------------------------------------------------
@@ -193,7 +200,6 @@ class BatchedDecoder:
         llama_cpp = native.load_llama_cpp()
         n_threads, n_threads_batch, _load = thread_counts(spec)
         n_ctx_seq = context_size(spec, header)
-        n_batch = max(spec.n_batch, n_seq)  # room for every sequence's next token
         cache_type = cache_type_of(spec)
 
         model_params = llama_cpp.llama_model_default_params()
@@ -210,28 +216,46 @@ class BatchedDecoder:
             raise ModelLoadError(LlamaCppEngine.load_failure(
                 spec.path, RuntimeError("llama_model_load_from_file failed")))
 
+        try:
+            decoder = cls.on_model(llama_cpp, model, n_seq=n_seq, n_ctx_seq=n_ctx_seq,
+                                   n_batch=spec.n_batch, n_threads=(n_threads, n_threads_batch),
+                                   flash_attn=spec.flash_attn, cache_type=cache_type)
+        except ModelLoadError:
+            llama_cpp.llama_model_free(model)
+            raise
+        decoder._owns_model = True
+        log.info("batched: %s, %d sequences of %d tokens, batch %d, threads %d/%d",
+                 spec.path.name, decoder.n_seq, decoder.n_ctx_seq, decoder.n_batch, n_threads,
+                 n_threads_batch)
+        return decoder
+
+    @classmethod
+    def on_model(cls, llama_cpp: Any, model: Any, *, n_seq: int, n_ctx_seq: int, n_batch: int,
+                 n_threads: tuple[int, int], flash_attn: bool = False,
+                 cache_type: int | None = None) -> BatchedDecoder:
+        """A decoder of `n_seq` sequences of `n_ctx_seq` tokens each on a model already loaded
+        (a `llama_model` pointer another object holds and frees: `close` frees only the
+        context). Raises `ModelLoadError` when llama.cpp cannot make the context."""
+        n_batch = max(n_batch, n_seq)  # room for every sequence's next token
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = n_ctx_seq * n_seq
         params.n_batch = n_batch
         params.n_ubatch = min(n_batch, _UBATCH)
         params.n_seq_max = n_seq
-        params.n_threads = n_threads
-        params.n_threads_batch = n_threads_batch
+        params.n_threads, params.n_threads_batch = n_threads
         params.kv_unified = False
-        params.flash_attn_type = (llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if spec.flash_attn
+        params.flash_attn_type = (llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED if flash_attn
                                   else llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED)
         if cache_type is not None:
             params.type_k = params.type_v = cache_type
+        NATIVE_LOG.first_error = None
         ctx = llama_cpp.llama_init_from_model(model, params)
         if not ctx:
-            llama_cpp.llama_model_free(model)
-            raise ModelLoadError(LlamaCppEngine.load_failure(
-                spec.path, RuntimeError("llama_init_from_model failed")))
-        decoder = cls(llama_cpp, model, ctx, (n_threads, n_threads_batch), n_batch)
-        log.info("batched: %s, %d sequences of %d tokens, batch %d, threads %d/%d",
-                 spec.path.name, decoder.n_seq, decoder.n_ctx_seq, n_batch, n_threads,
-                 n_threads_batch)
-        return decoder
+            reason = NATIVE_LOG.first_error or "llama_init_from_model failed"
+            raise ModelLoadError(_("Cannot make room for {n} answers at once: llama.cpp could "
+                                   "not create the context ({reason}).").format(
+                                       n=n_seq, reason=reason))
+        return cls(llama_cpp, model, ctx, n_threads, n_batch, owns_model=False)
 
     def close(self) -> None:
         """End every request (cancelled) and free the context and the model. On the owner's
@@ -248,7 +272,8 @@ class BatchedDecoder:
         llama_cpp = self._llama_cpp
         llama_cpp.llama_batch_free(self._batch)
         llama_cpp.llama_free(self._ctx)
-        llama_cpp.llama_model_free(self._model)
+        if self._owns_model:
+            llama_cpp.llama_model_free(self._model)
 
     def __enter__(self) -> BatchedDecoder:
         return self
@@ -272,7 +297,7 @@ class BatchedDecoder:
         if len(prompt) >= self.n_ctx_seq:
             raise ContextOverflowError(len(prompt), self.n_ctx_seq)
         seed = answer_seed(request.params)
-        sampler = self._sampler_chain(request.params, seed)
+        sampler = self._sampler_chain(request.params, seed, request.grammar)
         with self._lock:
             seq = _Sequence(id=next(self._ids), request=request, prompt=prompt, seed=seed,
                             sampler=sampler, t_start=time.perf_counter(),
@@ -298,6 +323,10 @@ class BatchedDecoder:
         """The slot (llama.cpp's seq_id) of a running request; None when it waits or ended."""
         seq = self._running.get(seq_id)
         return seq.slot if seq is not None else None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def busy(self) -> bool:
@@ -336,6 +365,9 @@ class BatchedDecoder:
         n_tokens = self._fill_batch()
         if n_tokens:
             self._decode()
+            for seq in self._reading:
+                if seq.request.on_prompt is not None and self._running.get(seq.id) is seq:
+                    self._call(seq, self._prompt_read, seq)
             for seq in list(self._running.values()):
                 if seq.logits_at >= 0:
                     self._sample(seq)
@@ -362,6 +394,7 @@ class BatchedDecoder:
         """Fill the batch: sampled tokens first (one per generating sequence, never held back
         by a long prompt), then prompt chunks up to `n_batch` tokens. Returns its size."""
         batch, n = self._batch, 0
+        self._reading = []
         for seq in self._running.values():
             seq.logits_at = -1
             if seq.next_token is not None:
@@ -377,11 +410,18 @@ class BatchedDecoder:
                 self._put(n, token, seq, logits=False)
                 n += 1
             seq.read += len(chunk)
+            if chunk:
+                self._reading.append(seq)
             if chunk and seq.read == len(seq.prompt):  # sample from its last token's logits
                 batch.logits[n - 1] = 1
                 seq.logits_at = n - 1
         batch.n_tokens = n
         return n
+
+    @staticmethod
+    def _prompt_read(seq: _Sequence) -> None:
+        if seq.request.on_prompt is not None:
+            seq.request.on_prompt(seq.read, len(seq.prompt))
 
     def _put(self, index: int, token: int, seq: _Sequence, *, logits: bool) -> None:
         batch = self._batch
@@ -497,7 +537,8 @@ class BatchedDecoder:
 
     # -- sampling --------------------------------------------------------------------------
 
-    def _sampler_chain(self, params: GenerationParams, seed: int) -> Any:
+    def _sampler_chain(self, params: GenerationParams, seed: int,
+                       grammar: tuple[str, str] | None = None) -> Any:
         """The sampler chain of the single path (`Llama._init_sampler`): repeat penalties, the
         JSON schema's grammar, then greedy at temperature 0, else top-k, typical-p, top-p,
         min-p, temperature and a seeded draw."""
@@ -508,14 +549,16 @@ class BatchedDecoder:
         add(chain, llama_cpp.llama_sampler_init_penalties(
             self._n_vocab, _PENALTY_LAST_N, params.repeat_penalty, params.frequency_penalty,
             params.presence_penalty))
-        if params.json_schema is not None:
-            grammar = self._grammar_sampler(params.json_schema)
-            if grammar is None:
+        if grammar is not None or params.json_schema is not None:
+            sampler = (self._llama_cpp.llama_sampler_init_grammar(
+                self._vocab, grammar[0].encode("utf-8"), grammar[1].encode("utf-8"))
+                if grammar is not None else self._grammar_sampler(params.json_schema or ""))
+            if not sampler:
                 llama_cpp.llama_sampler_free(chain)
                 raise UnsupportedRequestError(
                     "The response format's JSON schema cannot be enforced",
                     param="response_format")
-            add(chain, grammar)
+            add(chain, sampler)
         if params.temperature < 0:
             add(chain, llama_cpp.llama_sampler_init_dist(seed))
         elif params.temperature == 0:

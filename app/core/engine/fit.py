@@ -78,6 +78,7 @@ class Estimate:
     available: int
     verdict: Verdict
     exact: bool  # False when the header lacked what the KV cache needs (a rough guess then)
+    n_seq: int = 1  # answers at once, each with a KV cache of `n_ctx` tokens
 
     @property
     def total(self) -> int:
@@ -90,7 +91,14 @@ class Estimate:
                 if self.exact else
                 _("{verdict}: needs roughly {total} (weights {weights}, context of {n_ctx} "
                   "tokens {kv_cache}, buffers {buffers}); {free} of memory is free"))
+        if self.n_seq > 1:
+            text = (_("{verdict}: needs about {total} (weights {weights}, {n_seq} contexts of "
+                      "{n_ctx} tokens {kv_cache}, buffers {buffers}); {free} of memory is free")
+                    if self.exact else
+                    _("{verdict}: needs roughly {total} (weights {weights}, {n_seq} contexts of "
+                      "{n_ctx} tokens {kv_cache}, buffers {buffers}); {free} of memory is free"))
         return text.format(verdict=self.verdict.words, total=format_bytes(self.total),
+                           n_seq=self.n_seq,
                            weights=format_bytes(self.weights), n_ctx=self.n_ctx,
                            kv_cache=format_bytes(self.kv_cache),
                            buffers=format_bytes(self.buffers),
@@ -101,8 +109,11 @@ def available_memory() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def estimate(shape: Shape, n_ctx: int, available: int | None = None) -> Estimate:
-    """Memory to run `shape` with a context of `n_ctx` tokens (capped at its training length)."""
+def estimate(shape: Shape, n_ctx: int, available: int | None = None, n_seq: int = 1
+             ) -> Estimate:
+    """Memory to run `shape` with a context of `n_ctx` tokens (capped at its training length),
+    `n_seq` times over when that many answers are decoded at once (`engine.batched`: each
+    sequence has a KV cache of its own; the weights are shared)."""
     if shape.context_length:
         n_ctx = min(n_ctx, shape.context_length)
     exact = bool(shape.n_layers and shape.n_heads_kv and shape.key_length and shape.value_length)
@@ -114,7 +125,7 @@ def estimate(shape: Shape, n_ctx: int, available: int | None = None) -> Estimate
         # at Q4_K_M take 1.2e-5 (Qwen2.5 7B) to 4e-5 (Llama 3.2 1B) of their file size per token
         # of f16 KV cache; the upper end keeps the guess on the safe side.
         per_token = shape.file_size * 4 // 100_000
-    kv = per_token * n_ctx
+    kv = per_token * n_ctx * max(1, n_seq)
     buffers = 32_000_000 + (shape.n_vocab or 150_000) * 200 + (shape.n_embd or 4096) * N_BATCH * 64
     free = available_memory() if available is None else available
     total = shape.file_size + kv + buffers
@@ -124,7 +135,17 @@ def estimate(shape: Shape, n_ctx: int, available: int | None = None) -> Estimate
         verdict = Verdict.TIGHT
     else:
         verdict = Verdict.TOO_BIG
-    return Estimate(shape.file_size, kv, buffers, n_ctx, free, verdict, exact)
+    return Estimate(shape.file_size, kv, buffers, n_ctx, free, verdict, exact, max(1, n_seq))
+
+
+def sequences_that_fit(shape: Shape, n_ctx: int, wanted: int, available: int) -> int:
+    """The most sequences, up to `wanted`, whose KV caches of `n_ctx` tokens each fit
+    `available` memory with the weights (`Verdict.FITS`); at least one, which the single
+    path would try as well."""
+    for n_seq in range(max(1, wanted), 1, -1):
+        if estimate(shape, n_ctx, available, n_seq).verdict is Verdict.FITS:
+            return n_seq
+    return 1
 
 
 def gpu_layers_that_fit(shape: Shape, n_ctx: int, gpu_free: int) -> int:
