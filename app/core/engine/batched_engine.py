@@ -34,7 +34,6 @@ from typing import Any
 from app.core.engine import native
 from app.core.engine.base import (
     GPU_LAYERS_AUTO,
-    ContextOverflowError,
     EngineError,
     GenerationError,
     GenerationParams,
@@ -316,13 +315,3 @@ class _Request:
                 raise GenerationError(_("The model could not answer: {reason}").format(
                     reason="the batched decoder stopped"))
         return self._result
-
-
-def default_parallel(cores: int) -> int:
-    """How many answers the server takes at once by default: 4 (on two cores llama.cpp's total
-    speed at 4 sequences is 1.3–1.4× one sequence's, at 8 near 2×, but each answer then comes
-    at a quarter of the speed), more on a bigger machine."""
-    return 4 if cores <= 8 else 8
-
-
-__all__ = ["MAX_PARALLEL", "BatchedEngine", "ContextOverflowError", "default_parallel"]

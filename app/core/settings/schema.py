@@ -208,6 +208,13 @@ SETTINGS: tuple[Setting, ...] = (
             per_model=True,
             summary=N_("Layers of the model on the GPU. Auto decides; 0 runs on the CPU only."),
             section=N_("GPU")),
+    Setting("hardware.summary_parallel", N_("Summary parts at once"),
+            N_("How many parts of a long document a summary reads at once, decoded together "
+               "in one batch: faster in total, with a context's memory for each. Auto: 4, "
+               "fewer when memory is short; 1 reads them one after another."),
+            "int", "auto", 1, 64, special=("auto",), group="Hardware",
+            summary=N_("Parts of a long document read at once. 1: one after another."),
+            section=N_("CPU")),
     Setting("hardware.use_mmap", N_("Map the model file"),
             N_("Reads the model straight from its file as needed (memory mapping): loads faster "
                "and shares memory with the system's file cache."),
@@ -237,6 +244,14 @@ SETTINGS: tuple[Setting, ...] = (
             N_("The port the local server (the OpenAI-compatible API) listens on."),
             "int", DEFAULT_SERVER_PORT, 1024, 65535, group="Server",
             summary=N_("Where the local server listens for other programs."),
+            section=N_("Local server")),
+    Setting("server.parallel", N_("Parallel requests"),
+            N_("How many requests the local server answers at once, decoded together in one "
+               "batch (continuous batching): more answers per second in total, each a little "
+               "slower, with a context's memory for each. Auto: 4 (8 on a machine of more than "
+               "8 cores), fewer when memory is short; 1 answers them one after another."),
+            "int", "auto", 1, 64, special=("auto",), group="Server",
+            summary=N_("Requests answered at once. 1: one after another."),
             section=N_("Local server")),
     Setting("server.idle_unload_min", N_("Unload an idle model after (minutes)"),
             N_("A model the server loaded for a request is freed after this many minutes without "
