@@ -2,7 +2,8 @@
 
 It prints the address (`http://127.0.0.1:5757/v1`) to stdout when it listens, and one line per
 problem to stderr. A request's `model` loads that installed model on demand; `--model` loads one
-before the first request. Chats are not kept unless the *Save API chats* setting is on.
+before the first request. Chats are not kept unless the *Save API chats* setting is on. Up to
+`--parallel` requests (the *Parallel requests* setting) are answered at once, decoded together.
 """
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from app.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, error, load_settings
+from app.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    error,
+    load_settings,
+    setting_flag,
+    warn,
+)
 from app.core.engine.base import EngineError
 from app.core.engine.runner import EngineRunner
 from app.core.models.library import ModelEntry, ModelNotFoundError
+from app.core.settings.resolve import parallel_count
 from app.core.settings.schema import BY_KEY, SettingError, validate
 from app.i18n import _
 from app.paths import AppPaths
@@ -41,6 +51,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--api-key-file", type=Path, default=None, metavar="F",
                        help=_("a file holding the key clients must send as 'Authorization: "
                               "Bearer KEY'"))
+    serve.add_argument("--parallel", type=setting_flag("server.parallel"), default=None,
+                       metavar="N",
+                       help=_("answer up to N requests at once, decoded together (default: "
+                              "the settings', auto: 4; 1: one after another)"))
 
 
 def _port(text: str) -> int:
@@ -92,18 +106,24 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         except ModelNotFoundError as exc:
             raise UsageError(str(exc)) from None
         extra = (first,)
+    parallel = (args.parallel if args.parallel is not None
+                else parallel_count(settings, "server.parallel"))
     runner = EngineRunner(LlamaCppEngine)
     server = LocalServer(runner, settings, data_dir=paths.data_dir,
-                         models_dir=paths.models_dir, window_engine=False, extra=extra)
+                         models_dir=paths.models_dir, window_engine=False, extra=extra,
+                         parallel=parallel, on_note=warn)
     try:
         if first is not None:
             print(_("Loading {name}…").format(name=first.display_name), file=sys.stderr,
                   flush=True)
             try:
-                runner.call("api", lambda engine: server.served.engine_for(engine, first))
+                loaded = runner.call(
+                    "api", lambda engine: server.served.engine_for(engine, first))
             except EngineError as exc:
                 error(exc)
                 return EXIT_FAILURE
+            if loaded.model is not None:  # what memory made room for (the note said why)
+                parallel = min(parallel, loaded.model.parallel)
         config = ServerConfig.from_settings(settings, host=args.host, port=args.port,
                                             api_key=key)
         try:
@@ -113,6 +133,8 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
             return EXIT_FAILURE
         print(address.url, flush=True)
         print(_("Serving the OpenAI-compatible API; Ctrl+C stops."), file=sys.stderr,
+              flush=True)
+        print(_("Answering up to {n} requests at once.").format(n=parallel), file=sys.stderr,
               flush=True)
         _wait_for_interrupt()
         print(_("Stopping…"), file=sys.stderr, flush=True)

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.engine.runner import EngineRunner
 from app.core.settings.file import SettingsFile
+from app.core.settings.resolve import parallel_count
 from app.paths import AppPaths
 from app.qt.state import load_state, save_state
 from app.qt.workers.background import BackgroundCall
@@ -119,8 +120,11 @@ class ServerControl(QObject):
             from app.server.app import ServerConfig  # FastAPI: loaded here, off the GUI thread
             from app.server.run import LocalServer
 
+            # Above 1, the server answers with a batched engine of its own (a second load of
+            # the model): the window's chat is never queued behind its answers.
             server = LocalServer(runner, settings, data_dir=paths.data_dir,
-                                 models_dir=paths.models_dir, window_engine=True)
+                                 models_dir=paths.models_dir, window_engine=True,
+                                 parallel=parallel_count(settings, "server.parallel"))
             holder.append(server)  # for `shutdown`, should the window close meanwhile
             address = server.start(ServerConfig.from_settings(settings, host=HOST))
             return address.url

@@ -3,11 +3,13 @@
 
 A request is checked (`schema`), its model found (404 if not installed), and its job queued in
 the inference thread's "api" lane (`EngineRunner`; 503 with `Retry-After` when too many wait).
-Pieces come back from that thread through the event loop. A client that goes away sets the
-request's cancel token, which stops the engine between two tokens, or while it reads the prompt,
-and a request still waiting never starts. Errors that happen before the first token (a prompt
-too long, a model that cannot load) still get their status: a stream's headers are sent with its
-first piece.
+Pieces come back from that thread through the event loop. On an engine that answers several at
+once (`server.parallel`), that thread only finds and loads the model: the answer itself runs on
+a thread of the `answers` pool, so that up to N of them are decoded together. A client that goes
+away sets the request's cancel token, which stops the engine between two tokens, or while it
+reads the prompt, and a request still waiting never starts. Errors that happen before the first
+token (a prompt too long, a model that cannot load) still get their status: a stream's headers
+are sent with its first piece.
 
 A reasoning model's thinking comes apart from its answer, as llama-server gives it by default:
 `reasoning_content` beside `content` in the message (in each delta of a stream), and its
@@ -24,7 +26,7 @@ import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,7 +37,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 
 from app import __version__
-from app.core.chat.api import ApiService, RequestCancelledError
+from app.core.chat.api import Answer, ApiService, RequestCancelledError
 from app.core.engine.base import (
     ContextOverflowError,
     EngineError,
@@ -129,11 +131,13 @@ class Activity:
 
 
 def create_app(runner: EngineRunner, service: ApiService, config: ServerConfig,
-               activity: Activity | None = None) -> FastAPI:
+               activity: Activity | None = None, answers: Executor | None = None) -> FastAPI:
+    """The API over `runner`'s inference thread. `answers`: the threads that answers of an
+    engine answering several at once run on (None: they run on the inference thread)."""
     activity = activity or Activity()
     app = FastAPI(title="Lamplight", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=None)
-    api = _Api(runner, service, config, activity)
+    api = _Api(runner, service, config, activity, answers)
 
     @app.exception_handler(ApiError)
     async def on_api_error(_request: Request, exc: ApiError) -> Response:
@@ -190,11 +194,14 @@ def _model_json(m: Any) -> dict[str, Any]:
 
 class _Api:
     def __init__(self, runner: EngineRunner, service: ApiService, config: ServerConfig,
-                 activity: Activity) -> None:
+                 activity: Activity, answers: Executor | None = None) -> None:
         self.runner = runner
         self.service = service
         self.config = config
         self.activity = activity
+        self.answers = answers
+        self._handed = 0  # answers handed to `answers` and not started: they wait too
+        self._handed_lock = threading.Lock()
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -206,7 +213,7 @@ class _Api:
         kind = "chat.completion"
 
         def job(on_piece: Callable[[str], None], cancel: CancelToken
-                ) -> Callable[[InferenceEngine], GenerationResult]:
+                ) -> Callable[[InferenceEngine], Answer[GenerationResult]]:
             return self.service.chat_job(entry, messages, params, on_piece, cancel)
 
         def save(result: GenerationResult) -> None:
@@ -224,7 +231,7 @@ class _Api:
         params = self.service.params(entry, **body.sampling())
 
         def job(on_piece: Callable[[str], None], cancel: CancelToken
-                ) -> Callable[[InferenceEngine], GenerationResult]:
+                ) -> Callable[[InferenceEngine], Answer[GenerationResult]]:
             return self.service.completion_job(entry, prompt, params, on_piece, cancel)
 
         reply = _Reply("text_completion", entry.name, prompt if body.echo else "")
@@ -276,21 +283,68 @@ class _Api:
         except ModelNotFoundError as exc:
             raise unknown_model(str(exc)) from None
 
-    def _submit(self, job: Callable[[InferenceEngine], T]) -> Future[T]:
+    def _submit(self, job: Callable[[InferenceEngine], Answer[T]],
+                after: Callable[[], None] | None = None) -> Future[T]:
+        """Queue `job` in the api lane; the future of its answer's result. An answer that may
+        run beside others goes to `answers`; `after` runs once the answer has ended, before
+        the future is told. Cancelling the future before the job starts keeps it from
+        starting."""
         served = self.service.served
+        result: Future[T] = Future()
 
-        def run(engine: InferenceEngine) -> T:
+        def answer(ready: Answer[T] | None, failure: BaseException | None = None) -> None:
             try:
-                return job(engine)
-            finally:
-                served.touch()  # the idle time counts from a request's end
+                try:
+                    if ready is None:
+                        raise failure or RuntimeError("no answer")
+                    value = ready.run()
+                finally:
+                    served.touch()  # the idle time counts from a request's end
+                    if after is not None:
+                        after()
+            except BaseException as exc:  # the waiter gets it, the thread goes on
+                result.set_exception(exc)
+            else:
+                result.set_result(value)
 
+        def handed(ready: Answer[T]) -> None:
+            with self._handed_lock:
+                self._handed -= 1
+            answer(ready)
+
+        def prepare(engine: InferenceEngine) -> None:
+            if not result.set_running_or_notify_cancel():
+                return  # its waiter went away
+            try:
+                ready = job(engine)
+            except BaseException as exc:
+                answer(None, exc)
+                return
+            if not ready.concurrent or self.answers is None:
+                answer(ready)
+                return
+            with self._handed_lock:
+                self._handed += 1
+            try:
+                self.answers.submit(handed, ready)
+            except RuntimeError:  # the pool has shut down: the server is stopping
+                with self._handed_lock:
+                    self._handed -= 1
+                ready.drop()
+                answer(None, RunnerClosedError("the server is stopping"))
+
+        with self._handed_lock:
+            handed_now = self._handed
         try:
-            return self.runner.submit(LANE, run, limit=self.config.max_waiting)
+            queued = self.runner.submit(LANE, prepare,
+                                        limit=max(0, self.config.max_waiting - handed_now))
         except QueueFullError:
-            raise queue_full(self.runner.waiting(LANE), 2) from None
+            raise queue_full(self.runner.waiting(LANE) + handed_now, 2) from None
         except RunnerClosedError:
             raise shutting_down() from None
+        # A waiter gone before the job started: it leaves the lane (and its count) now.
+        result.add_done_callback(lambda f: queued.cancel() if f.cancelled() else None)
+        return result
 
     def _outcome(self, future: Future[T], cancel: CancelToken) -> T:
         """`_result`, but a request stopped because the server is stopping is a 503, not an
@@ -323,7 +377,8 @@ class _Api:
             raise
 
     async def _generate(self, request: Request, body: schema._Sampling, reply: _Reply, *,
-                        make_job: Callable[..., Callable[[InferenceEngine], GenerationResult]],
+                        make_job: Callable[..., Callable[[InferenceEngine],
+                                                         Answer[GenerationResult]]],
                         save: Callable[[GenerationResult], None]) -> Response:
         loop = asyncio.get_running_loop()
         run = _Run(asyncio.Queue(), CancelToken(), reply, save,
@@ -339,16 +394,9 @@ class _Api:
         # wakes it, and on a machine whose cores all run llama.cpp that comes out of the speed.
         batcher = PieceBatcher(send, STREAM_INTERVAL_S)
         job = make_job(batcher.add, run.cancel)
-
-        def batched(engine: InferenceEngine) -> GenerationResult:
-            try:
-                return job(engine)
-            finally:
-                batcher.flush()  # the last pieces before the end
-
         self.activity.started(run.cancel)
-        try:
-            run.future = self._submit(batched)
+        try:  # the last pieces go before the end
+            run.future = self._submit(job, after=batcher.flush)
         except ApiError as exc:
             self.activity.ended(exc.message, run.cancel)
             raise
@@ -469,6 +517,8 @@ def _result(future: Future[T]) -> T:
         raise
     except RequestCancelledError:
         raise ApiError(499, "The client went away.", code="client_closed") from None
+    except RunnerClosedError:  # an answer the stopping server had no thread left for
+        raise shutting_down() from None
     except ContextOverflowError as exc:
         raise ApiError(400, str(exc), param="messages",
                        code="context_length_exceeded") from None

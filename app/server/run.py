@@ -4,6 +4,10 @@ terminal's main thread), stopped cleanly by `stop`.
 The socket is bound here, before uvicorn starts, so that a port in use is one clear line for the
 caller rather than an error in a log. A second thread frees the server's model once it has been
 idle for the `server.idle_unload_min` setting.
+
+With `parallel` above 1 the server answers that many requests at once: its chats go to a
+`BatchedEngine` of its own, and their answers run on a pool of threads (N and two more, which
+wait in the engine for a slot, their prompts rendered) rather than on the inference thread.
 """
 
 from __future__ import annotations
@@ -56,19 +60,26 @@ class LocalServer:
 
     `window_engine`: the runner's engine is the window's own, whose model the server uses when
     a request names it, loading any other into an engine of its own (`ServedModels`).
+    `parallel`: requests answered at once (`resolve.parallel_count`; 1: one after another, on
+    the inference thread); `on_note` is told when memory makes room for fewer.
     """
 
     def __init__(self, runner: EngineRunner, settings: SettingsFile, *, data_dir: Path,
                  models_dir: Path, window_engine: bool,
                  make_engine: Callable[[], InferenceEngine] | None = None,
-                 extra: tuple[ModelEntry, ...] = ()) -> None:
+                 extra: tuple[ModelEntry, ...] = (), parallel: int = 1,
+                 on_note: Callable[[str], None] | None = None) -> None:
+        from app.core.engine.batched_engine import BatchedEngine
         from app.core.engine.llama_cpp_backend import LlamaCppEngine
 
         self.runner = runner
         self.settings = settings
-        self.served = ServedModels(models_dir, settings, window_engine=window_engine,
-                                   make_engine=make_engine or LlamaCppEngine,
-                                   extra=extra)
+        self.parallel = parallel
+        self.served = ServedModels(
+            models_dir, settings, window_engine=window_engine,
+            make_engine=make_engine or LlamaCppEngine, extra=extra,
+            make_batched=functools.partial(BatchedEngine, parallel) if parallel > 1 else None,
+            on_note=on_note)
         self.service = ApiService(self.served, settings, data_dir)
         self.activity = Activity()
         self.address: ServerAddress | None = None
@@ -76,6 +87,7 @@ class LocalServer:
         self._thread: threading.Thread | None = None
         self._idle_stop = threading.Event()
         self._idle_thread: threading.Thread | None = None
+        self._answers: concurrent.futures.ThreadPoolExecutor | None = None
 
     @property
     def running(self) -> bool:
@@ -94,7 +106,10 @@ class LocalServer:
         sock = _bind(config.host, config.port)
         port = sock.getsockname()[1]
         config = replace(config, port=port)
-        app = create_app(self.runner, self.service, config, self.activity)
+        if self.served.batched:
+            self._answers = concurrent.futures.ThreadPoolExecutor(
+                self.parallel + 2, thread_name_prefix="api-answer")
+        app = create_app(self.runner, self.service, config, self.activity, self._answers)
         uv_config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
                                    timeout_graceful_shutdown=3, ws="none")
         server = uvicorn.Server(uv_config)
@@ -121,7 +136,7 @@ class LocalServer:
         self._idle_thread = threading.Thread(target=self._unload_when_idle, name="server-idle",
                                              daemon=True)
         self._idle_thread.start()
-        log.info("serving on %s", self.address.url)
+        log.info("serving on %s, %d requests at once", self.address.url, self.parallel)
         return self.address
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -137,6 +152,9 @@ class LocalServer:
                 thread.join(timeout_s)
         self._server = self._thread = None
         self.address = None
+        answers, self._answers = self._answers, None
+        if answers is not None:  # its answers were told to stop: they end at the next token
+            answers.shutdown(wait=False)
         try:
             self.runner.submit("api", self.served.close).result(timeout_s)
         except (RunnerClosedError, TimeoutError, concurrent.futures.TimeoutError):
