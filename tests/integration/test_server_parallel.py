@@ -260,10 +260,10 @@ def test_another_model_waits_for_the_answers_in_flight(together: Served, alone: 
     first = at_once([(together, p, {}) for p in prompts])
     other.join(300)
     [switched] = results
-    assert asked_at[0] < min(s.times[-1] for s in first)  # asked while they all ran
     for prompt, streamed, wanted in zip(prompts, first, expected, strict=False):
         assert streamed.error is None, (prompt, streamed.error)
         assert streamed.answer == wanted, prompt  # none was cut by the other model's load
+    assert asked_at[0] < min(s.times[-1] for s in first)  # asked while they all ran
     assert switched.error is None, switched.error
     assert switched.times[0] > max(s.times[-1] for s in first)
     assert switched.answer == expected[-1]  # the same weights under another name
