@@ -54,6 +54,7 @@ from app.core.documents.summary_result import SummaryResult
 from app.core.engine import CancelToken, EngineError, InferenceEngine, ModelLoadError
 from app.core.engine.thinking import ThinkingSplitter
 from app.core.models.library import BUILTIN_NAME
+from app.core.settings.resolve import parallel_count
 from app.i18n import _
 from app.paths import AppPaths
 
@@ -73,6 +74,11 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     summarize.add_argument("--ctx", type=setting_flag("model.n_ctx"), default=None, metavar="N",
                            help=_("context window in tokens (default: the settings', "
                                   "{default})").format(default=DEFAULT_CTX))
+    summarize.add_argument("--parallel", type=setting_flag("hardware.summary_parallel"),
+                           default=None, metavar="N",
+                           help=_("read up to N parts of a long document at once, decoded "
+                                  "together (default: the settings', auto: 4; 1: one after "
+                                  "another)"))
     summarize.add_argument("--length", choices=LENGTHS, default="medium",
                            help=_("how long the summary is (default: medium)"))
     summarize.add_argument("--form", choices=FORMS, default="bullets",
@@ -180,8 +186,10 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         raise UsageError(str(exc)) from None
     entry = resolve_any(args.model, paths)
     settings = load_settings(paths)
+    parallel = (args.parallel if args.parallel is not None
+                else parallel_count(settings, "hardware.summary_parallel"))
     try:  # a model elsewhere that takes several requests at once is sent the parts together
-        engine = load_engine(entry, settings, n_ctx=args.ctx)
+        engine = load_engine(entry, settings, n_ctx=args.ctx, parallel=parallel)
     except ModelLoadError as exc:  # its server cannot be reached, or refuses the key
         error(exc)
         return EXIT_FAILURE
@@ -190,7 +198,7 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
                               _("no longer saving this summary: {reason}").format(reason=exc)))
     try:
         service.use_model(entry)
-        return _summarize(args, engine, service, document)
+        return _summarize(args, engine, service, document, parallel)
     finally:
         engine.unload()
         service.close()
@@ -209,7 +217,7 @@ def _history(args: argparse.Namespace, paths: AppPaths) -> ConversationStore | N
 
 
 def _summarize(args: argparse.Namespace, engine: InferenceEngine, service: ChatService,
-               document: Document) -> int:
+               document: Document, parallel: int) -> int:
     """Ask for the summary as the window does (a question with the document attached, in a
     new chat), always part by part; it streams to stdout and into the chat."""
     conversation = service.new()
@@ -242,8 +250,8 @@ def _summarize(args: argparse.Namespace, engine: InferenceEngine, service: ChatS
 
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
     try:
-        result = answer_turn(engine, turn.request, on_piece=on_piece, on_progress=on_progress,
-                             cancel=cancel)
+        result = answer_turn(engine, dataclasses.replace(turn.request, parallel=parallel),
+                             on_piece=on_piece, on_progress=on_progress, cancel=cancel)
     except SummaryError as exc:  # the document cannot be summarized so: nothing to keep
         turn.withdraw()
         raise UsageError(str(exc)) from None

@@ -119,9 +119,11 @@ def test_empty_standard_input_exits_2(tmp_path: Path) -> None:
 
 @pytest.mark.model
 def test_ctrl_c_stops_and_prints_the_notes_so_far(tmp_path: Path) -> None:
+    """Parts read one after another (`--parallel 1`): a stop while the third is read keeps
+    the first two."""
     process = subprocess.Popen(
         [sys.executable, "-m", "app", "--data-dir", str(tmp_path), "summarize", str(LICENCE),
-         "--ctx", "512", "--length", "short"],
+         "--ctx", "512", "--length", "short", "--parallel", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), text=True)
     assert process.stderr is not None
     try:
@@ -238,3 +240,54 @@ def test_each_run_is_a_saved_chat_with_the_document_attached(tmp_path: Path) -> 
     again = summarize(tmp_path, str(notes), "--quiet", "--no-save")
     assert again.returncode == 0, again.stderr
     assert len(_chats(tmp_path)) == 1
+
+
+@pytest.mark.model
+def test_parts_read_at_once_are_kept_in_order_and_a_stop_keeps_those_from_the_first(
+        tmp_path: Path) -> None:
+    """`--parallel 4`: four parts decoded together in one batch (issue 26). The summary is
+    whole, its notes in the document's order; a Ctrl+C keeps the notes of the parts read
+    one after another from the first, as the sequential path does."""
+    done = summarize(tmp_path, str(LICENCE), "--ctx", "1024", "--length", "short",
+                     "--parallel", "4")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("Summarized all of gpl-3.0.txt: ")
+    parts = int(last.split(": ")[1].split()[0])
+    [chat] = _chats(tmp_path)
+    notes = chat["messages"][-1]["details"]["parts"]
+    assert len(notes) == parts >= 4
+    assert [n["index"] for n in notes] == list(range(1, parts + 1))
+    assert all(n["note"] for n in notes)
+    assert [n["start"] for n in notes] == sorted(n["start"] for n in notes)
+
+    stopped = tmp_path / "stopped"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "--data-dir", str(stopped), "summarize", str(LICENCE),
+         "--ctx", "512", "--length", "short", "--parallel", "4"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), text=True)
+    assert process.stderr is not None
+    try:
+        for line in process.stderr:
+            if line.startswith("Reading part 3 of "):
+                process.send_signal(signal.SIGINT)
+                break
+        stdout, stderr = process.communicate(timeout=TIMEOUT_S)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    kept = int(stderr.splitlines()[-1].split("Stopped after ")[1].split()[0])
+    assert kept >= 2
+    assert [line.split(".**")[0] for line in stdout.split("\n\n")] == [
+        f"**Part {n}" for n in range(1, kept + 1)]
+    [chat] = _chats(stopped)
+    assert len(chat["messages"][-1]["details"]["parts"]) == kept
+
+
+@pytest.mark.parametrize("value", ["0", "65", "many"])
+def test_a_parallel_count_out_of_range_exits_2_with_one_line(tmp_path: Path, value: str) -> None:
+    done = summarize(tmp_path, str(LICENCE), "--parallel", value)
+    assert done.returncode == 2
+    assert "--parallel" in done.stderr and "1" in done.stderr and "64" in done.stderr
+    assert "Traceback" not in done.stderr

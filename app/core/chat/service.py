@@ -58,7 +58,7 @@ from app.core.engine.states import chat_session
 from app.core.engine.thinking import ThinkingSplitter
 from app.core.models.library import ModelEntry
 from app.core.settings.file import SettingsFile
-from app.core.settings.resolve import generation_params
+from app.core.settings.resolve import generation_params, parallel_count
 from app.core.settings.schema import OverflowPolicy
 from app.core.throttle import TimerFactory
 from app.i18n import _
@@ -329,7 +329,8 @@ class ChatService:
             params=self.params_for(conversation),
             overflow=self.overflow_policy(conversation),
             session=chat_session(conversation.id) if conversation.id is not None else None,
-            summary_only=summary_only, resume=resume, continues=continues)
+            summary_only=summary_only, resume=resume, continues=continues,
+            parallel=parallel_count(self.settings, "hardware.summary_parallel"))
         return Turn(self, conversation, question, answer, request, moved, prefix=prefix)
 
     def _add(self, conversation: Conversation, message: Message,

@@ -24,6 +24,7 @@ from app.core.engine.base import (
     OnPrompt,
     PromptProgress,
 )
+from app.core.engine.batched_engine import parts_engine
 from app.core.engine.cancel import CancelToken
 from app.core.engine.loop_guard import LoopGuard
 from app.core.engine.runner import QueueWait
@@ -56,6 +57,8 @@ class TurnRequest:
     session: str | None = None  # the chat's key for its kept state (`engine.use_session`)
     summary_only: bool = False
     resume: tuple[PartNote, ...] = ()
+    # How many of a summary's parts are read at once (`engine.batched_engine.parts_engine`).
+    parallel: int = 1
     continues: bool = False  # `messages` ends with the answer so far, to go on from
 
 
@@ -93,9 +96,11 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
                 return _answer(engine, messages, request.params, on_piece, cancel,
                                on_prompt=on_progress)
         if request.text:
-            summarizer = Summarizer(engine, request.options, params=request.params,
-                                    on_progress=on_progress, on_piece=on_piece, cancel=cancel)
-            return summarizer.run(request.text, request.name, done=request.resume)
+            with parts_engine(engine, request.parallel) as parts:
+                summarizer = Summarizer(parts, request.options, params=request.params,
+                                        on_progress=on_progress, on_piece=on_piece,
+                                        cancel=cancel)
+                return summarizer.run(request.text, request.name, done=request.resume)
         cut = fit_history(request.fallback or request.messages, measure(engine, cancel),
                           history_budget(model.n_ctx, room), request.overflow)
     except JobCancelledError:  # stopped while the prompt was being measured

@@ -22,6 +22,7 @@ reads its whole prompt), the thread tuner (the counts it loads with stay), the a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import queue
@@ -38,6 +39,7 @@ from app.core.engine.base import (
     GenerationError,
     GenerationParams,
     GenerationResult,
+    InferenceEngine,
     LoadSpec,
     ModelInfo,
     ModelLoadError,
@@ -124,6 +126,7 @@ class BatchedEngine(LlamaCppEngine):
         self._thread.start()
         self._model = dataclasses.replace(info, n_ctx=decoder.n_ctx_seq, parallel=decoder.n_seq,
                                           threads_adapt=False)
+        self.spec = spec
         log.info("batched engine: %s, %d answers at once, %d tokens each%s", info.name,
                  decoder.n_seq, decoder.n_ctx_seq, f" ({self.note})" if self.note else "")
         return self._model
@@ -315,3 +318,35 @@ class _Request:
                 raise GenerationError(_("The model could not answer: {reason}").format(
                     reason="the batched decoder stopped"))
         return self._result
+
+
+@contextlib.contextmanager
+def parts_engine(engine: InferenceEngine, n_seq: int) -> Iterator[InferenceEngine]:
+    """An engine that reads up to `n_seq` parts of a summary at once (`Summarizer` sends that
+    many together to an engine whose `model.parallel` says it takes them): `engine` itself when
+    it already takes several (a batched engine, a server elsewhere), when `n_seq` is 1, or when
+    it is not llama.cpp in this process; else a `BatchedEngine` of the same model loaded as
+    `engine` has it (the same context per part: the summary's plan stays the same), freed when
+    the block ends. With mmap the weights' pages are shared with `engine`'s; each sequence
+    has a KV cache of its own, and memory short of that lowers `n_seq` (logged). A batched
+    engine that cannot load leaves the parts to `engine`, one at a time. On the thread that
+    owns `engine`."""
+    model = engine.model
+    spec = getattr(engine, "spec", None)
+    if (n_seq <= 1 or model is None or model.parallel > 1 or spec is None
+            or not isinstance(engine, LlamaCppEngine)):
+        yield engine
+        return
+    batched = BatchedEngine(n_seq)
+    try:
+        batched.load(dataclasses.replace(spec, n_ctx=model.n_ctx))
+    except (EngineError, MemoryError) as exc:
+        log.warning("a summary's parts are read one at a time: %s", exc)
+        yield engine
+        return
+    if batched.note:
+        log.warning("%s", batched.note)
+    try:
+        yield batched
+    finally:
+        batched.unload()

@@ -167,6 +167,7 @@ class LlamaCppEngine:
         # Whether the template ends the prompt inside <think>, by its variables' values.
         self._opens: dict[tuple[tuple[str, Any], ...], bool] = {}
         self._tuners = (ThreadTuner(1), ThreadTuner(1))  # the loaded model's (`load`)
+        self.spec: LoadSpec | None = None  # how the loaded model was loaded
 
     @property
     def model(self) -> ModelInfo | None:
@@ -217,6 +218,7 @@ class LlamaCppEngine:
         _refuse_a_broken_template(llm, path, templates.failures)
 
         self._llm = llm
+        self.spec = spec
         self._install_abort_callback(llama_cpp)
         self._tuners = _tuners(spec, n_threads, n_threads_batch, other_load)
         stat = path.stat()
@@ -279,7 +281,7 @@ class LlamaCppEngine:
         self._session = self._live = None
         self._dirty = False
         self._opens = {}
-        llm, self._llm, self._model = self._llm, None, None
+        llm, self._llm, self._model, self.spec = self._llm, None, None, None
         if llm is not None:
             llm.close()  # releases the weights and KV cache now, not whenever gc runs
             del llm
