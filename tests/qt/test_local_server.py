@@ -118,6 +118,9 @@ def sidebar_rows(window: MainWindow) -> list[str]:
 
 def test_the_switch_serves_an_openai_client_and_the_panel_counts_its_requests(  # type: ignore[no-untyped-def]
         qtbot, window: MainWindow, engine: ScriptedEngine, port: int) -> None:
+    # One request at a time: the server then answers with the window's (scripted) engine, not
+    # a batched engine of its own on the real model file.
+    window.controller.settings.set("server.parallel", 1)
     start_model(qtbot, window)
     button = status(window)
     assert button.text() == "Server: off"
