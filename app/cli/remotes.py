@@ -241,24 +241,19 @@ class Listing:
 
 
 def load_engine(entry: ModelEntry, settings: SettingsFile, *, n_ctx: int | None,
-                states: StateCache | None = None, parallel: int = 1) -> InferenceEngine:
-    """An engine with `entry` loaded: llama.cpp here (with `states`; with `parallel` > 1 a
-    batched engine answering that many requests at once, fewer if memory is short, which a
-    warning then says), or the connection's server. Raises `UsageError` for a model that
-    cannot be found or loaded as asked (exit 2), and `ModelLoadError` for a server that cannot
-    be reached or refuses the key (exit 1)."""
+                states: StateCache | None = None) -> InferenceEngine:
+    """An engine with `entry` loaded: llama.cpp here (with `states`), or the connection's
+    server. Raises `UsageError` for a model that cannot be found or loaded as asked (exit 2),
+    and `ModelLoadError` for a server that cannot be reached or refuses the key (exit 1)."""
     spec = entry_spec(settings, entry, n_ctx=n_ctx)
     if entry.remote is None:
-        from app.core.engine.batched_engine import BatchedEngine
         from app.core.engine.llama_cpp_backend import LlamaCppEngine
 
-        local = BatchedEngine(parallel) if parallel > 1 else LlamaCppEngine(states)
+        local = LlamaCppEngine(states)
         try:
             local.load(spec)
         except ModelLoadError as exc:
             raise UsageError(str(exc)) from None
-        if isinstance(local, BatchedEngine) and local.note:
-            warn(local.note)
         return local
     if n_ctx is not None:
         warn(_("--ctx is not used for {name}: its server decides the context").format(

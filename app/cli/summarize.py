@@ -54,7 +54,7 @@ from app.core.documents.summary_result import SummaryResult
 from app.core.engine import CancelToken, EngineError, InferenceEngine, ModelLoadError
 from app.core.engine.thinking import ThinkingSplitter
 from app.core.models.library import BUILTIN_NAME
-from app.core.settings.resolve import parallel_count
+from app.core.settings.resolve import summary_parallel
 from app.i18n import _
 from app.paths import AppPaths
 
@@ -77,8 +77,8 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     summarize.add_argument("--parallel", type=setting_flag("hardware.summary_parallel"),
                            default=None, metavar="N",
                            help=_("read up to N parts of a long document at once, decoded "
-                                  "together (default: the settings', auto: 4; 1: one after "
-                                  "another)"))
+                                  "together in one batch (default: the settings'; auto: 4 on "
+                                  "a GPU, else 1: one after another)"))
     summarize.add_argument("--length", choices=LENGTHS, default="medium",
                            help=_("how long the summary is (default: medium)"))
     summarize.add_argument("--form", choices=FORMS, default="bullets",
@@ -186,10 +186,9 @@ def run(args: argparse.Namespace, paths: AppPaths) -> int:
         raise UsageError(str(exc)) from None
     entry = resolve_any(args.model, paths)
     settings = load_settings(paths)
-    parallel = (args.parallel if args.parallel is not None
-                else parallel_count(settings, "hardware.summary_parallel"))
+    parallel = args.parallel if args.parallel is not None else summary_parallel(settings)
     try:  # a model elsewhere that takes several requests at once is sent the parts together
-        engine = load_engine(entry, settings, n_ctx=args.ctx, parallel=parallel)
+        engine = load_engine(entry, settings, n_ctx=args.ctx)
     except ModelLoadError as exc:  # its server cannot be reached, or refuses the key
         error(exc)
         return EXIT_FAILURE

@@ -17,7 +17,7 @@ import pytest
 
 from app.core.engine import ChatMessage, ContextOverflowError, GenerationParams, LoadSpec, fit
 from app.core.engine.base import GenerationResult, PromptProgress, Tool, UnsupportedRequestError
-from app.core.engine.batched_engine import BatchedEngine
+from app.core.engine.batched_engine import BatchedEngine, parts_engine
 from app.core.engine.cancel import CancelToken
 from app.core.engine.gguf import read_header
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
@@ -237,3 +237,21 @@ def test_fewer_sequences_are_made_room_for_when_memory_is_short(
         assert "4 answers at once" in engine.note and "2 at once instead" in engine.note
     finally:
         engine.unload()
+
+
+def test_a_summary_s_parts_engine_shares_the_loaded_model(single: LlamaCppEngine) -> None:
+    """`parts_engine`: no second load, a context of N sequences on the single engine's model,
+    freed after; the single engine answers as before. "Auto" on a CPU is the engine itself."""
+    before = ask(single, QUESTIONS[1])[1].text
+    with parts_engine(single, 0) as auto:
+        assert auto is single  # no GPU here: reading parts at once would gain little
+    with parts_engine(single, 3) as parts:
+        assert isinstance(parts, BatchedEngine) and parts is not single
+        assert parts._llm is single._llm  # the same weights, not a second load
+        assert parts.model is not None and single.model is not None
+        assert parts.model.parallel == 3 and parts.model.n_ctx == single.model.n_ctx
+        at_once = together(parts, [(q, GREEDY) for q in QUESTIONS[:3]])
+        assert at_once[1][1].text == before
+    assert parts.model is None  # its context freed, the model left to `single`
+    assert single.model is not None
+    assert ask(single, QUESTIONS[1])[1].text == before

@@ -58,7 +58,7 @@ from app.core.engine.states import chat_session
 from app.core.engine.thinking import ThinkingSplitter
 from app.core.models.library import ModelEntry
 from app.core.settings.file import SettingsFile
-from app.core.settings.resolve import generation_params, parallel_count
+from app.core.settings.resolve import generation_params, summary_parallel
 from app.core.settings.schema import OverflowPolicy
 from app.core.throttle import TimerFactory
 from app.i18n import _
@@ -330,7 +330,7 @@ class ChatService:
             overflow=self.overflow_policy(conversation),
             session=chat_session(conversation.id) if conversation.id is not None else None,
             summary_only=summary_only, resume=resume, continues=continues,
-            parallel=parallel_count(self.settings, "hardware.summary_parallel"))
+            parallel=summary_parallel(self.settings))
         return Turn(self, conversation, question, answer, request, moved, prefix=prefix)
 
     def _add(self, conversation: Conversation, message: Message,

@@ -57,7 +57,8 @@ class TurnRequest:
     session: str | None = None  # the chat's key for its kept state (`engine.use_session`)
     summary_only: bool = False
     resume: tuple[PartNote, ...] = ()
-    # How many of a summary's parts are read at once (`engine.batched_engine.parts_engine`).
+    # How many of a summary's parts are read at once; 0: as the engine decides
+    # (`engine.batched_engine.parts_engine`).
     parallel: int = 1
     continues: bool = False  # `messages` ends with the answer so far, to go on from
 

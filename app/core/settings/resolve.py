@@ -115,11 +115,18 @@ def entry_spec(settings: SettingsFile, entry: ModelEntry, *, n_ctx: int | None =
     return load_spec(settings, entry.path, entry.name, n_ctx=n_ctx)
 
 
+def summary_parallel(settings: SettingsFile) -> int:
+    """How many of a summary's parts are read at once: the number set, or 0 for "auto", which
+    the engine decides (`engine.batched_engine.parts_engine`: 4 on a GPU, else 1)."""
+    value = settings.get("hardware.summary_parallel")
+    return 0 if value == "auto" else max(1, _int(value))
+
+
 def parallel_count(settings: SettingsFile, key: str) -> int:
-    """Answers at once for `key` ("server.parallel", "hardware.summary_parallel"): the number
-    set, or for "auto" 4, 8 on more than 8 cores (on two cores llama.cpp's total speed at 4
-    sequences is 1.3-1.4x one sequence's, at 8 near 2x, but each answer then comes at a quarter
-    of the speed); the engine lowers it to what memory holds when it loads."""
+    """Requests the server answers at once (`key` "server.parallel"): the number set, or for
+    "auto" 4, 8 on more than 8 cores (on two cores llama.cpp's total speed at 4 sequences is
+    1.3-1.4x one sequence's, at 8 near 2x, but each answer then comes at a quarter of the
+    speed); the engine lowers it to what memory holds when it loads."""
     value = settings.get(key)
     if value == "auto":
         cores = physical_cores()

@@ -210,8 +210,9 @@ SETTINGS: tuple[Setting, ...] = (
             section=N_("GPU")),
     Setting("hardware.summary_parallel", N_("Summary parts at once"),
             N_("How many parts of a long document a summary reads at once, decoded together "
-               "in one batch: faster in total, with a context's memory for each. Auto: 4, "
-               "fewer when memory is short; 1 reads them one after another."),
+               "in one batch, with a context's memory for each: much faster on a GPU; on a CPU "
+               "reading is bound by its cores and gains little. Auto: 4 when the model runs on "
+               "a GPU, else 1 (one after another); fewer when memory is short."),
             "int", "auto", 1, 64, special=("auto",), group="Hardware",
             summary=N_("Parts of a long document read at once. 1: one after another."),
             section=N_("CPU")),
