@@ -255,3 +255,19 @@ def test_a_summary_s_parts_engine_shares_the_loaded_model(single: LlamaCppEngine
     assert parts.model is None  # its context freed, the model left to `single`
     assert single.model is not None
     assert ask(single, QUESTIONS[1])[1].text == before
+
+
+def test_a_request_stopped_before_its_prompt_is_rendered_ends_at_once(
+        batched: BatchedEngine) -> None:
+    """A Stop seen while the template renders (a summary's other parts, stopped together)
+    never reaches the decoder: the request ends at once, cancelled. It used to wait for a
+    result that would never come."""
+    cancel = CancelToken()
+    cancel.cancel()
+    results: list[GenerationResult] = []
+    thread = threading.Thread(target=lambda: results.append(
+        ask(batched, QUESTIONS[0], cancel=cancel)[1]), daemon=True)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert results[0].stats.finish_reason == "cancelled" and results[0].text == ""

@@ -39,6 +39,7 @@ from app.core.engine.base import (
     GenerationError,
     GenerationParams,
     GenerationResult,
+    GenerationStats,
     InferenceEngine,
     LoadSpec,
     ModelInfo,
@@ -265,17 +266,23 @@ class BatchedEngine(LlamaCppEngine):
             if stream is not None:
                 stream.close()  # type: ignore[attr-defined]
             request.cancel.cancel()  # a request left early leaves the batch
+        if not request.added:  # stopped before its prompt reached the decoder (while the
+            # template rendered it): nothing to wait for
+            return GenerationResult("", GenerationStats(0, 0, 0.0, 0.0, "cancelled"))
         result = request.wait()
         if cancel.cancelled and result.stats.finish_reason != "cancelled":
             result = dataclasses.replace(result, stats=dataclasses.replace(
                 result.stats, finish_reason="cancelled"))
-        if calls is None:
-            return result
-        text, made = calls.finish(parse=result.stats.finish_reason != "cancelled")
-        stats = result.stats
-        if made and stats.finish_reason == "stop":
-            stats = dataclasses.replace(stats, finish_reason="tool_calls")
-        return dataclasses.replace(result, text=text, stats=stats, tool_calls=made)
+        return result if calls is None else _with_calls(result, calls)
+
+
+def _with_calls(result: GenerationResult, calls: ToolCallFilter) -> GenerationResult:
+    """The answer with the tool calls parsed out of its text (finish "tool_calls")."""
+    text, made = calls.finish(parse=result.stats.finish_reason != "cancelled")
+    stats = result.stats
+    if made and stats.finish_reason == "stop":
+        stats = dataclasses.replace(stats, finish_reason="tool_calls")
+    return dataclasses.replace(result, text=text, stats=stats, tool_calls=made)
 
 
 class _Request:
@@ -290,6 +297,7 @@ class _Request:
         self.on_prompt: OnPrompt | None = None
         self._result: GenerationResult | None = None
         self._items: queue.Queue[object] = queue.Queue()
+        self.added = False  # the decoder has the request (its result will come)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._llm, name)
@@ -313,6 +321,7 @@ class _Request:
             grammar=(grammar._grammar, grammar._root) if grammar is not None else None,
             on_prompt=(lambda done, total: on_prompt(PromptProgress(done, total)))
             if on_prompt is not None else None))
+        self.added = True
         return self._chunks()
 
     def _done(self, result: GenerationResult) -> None:
