@@ -365,19 +365,28 @@ class _Request:
 @contextlib.contextmanager
 def parts_engine(engine: InferenceEngine, n_seq: int) -> Iterator[InferenceEngine]:
     """An engine that reads up to `n_seq` parts of a summary at once (`Summarizer` sends that
-    many together to an engine whose `model.parallel` says it takes them): `engine` itself when
-    it already takes several (a batched engine, a server elsewhere), when `n_seq` is 1, or when
-    it is not llama.cpp in this process; else a `BatchedEngine` sharing `engine`'s model
-    (`BatchedEngine.sharing`: no second load, a context of `n_seq` sequences of the same length,
-    so the summary's plan stays the same), freed when the block ends; memory short of its KV
-    caches lowers `n_seq` (logged), and a context that cannot be made leaves the parts to
-    `engine`, one at a time. `n_seq` 0 ("auto"): 4 when the model runs on a GPU, else 1 (on
-    a CPU, reading the parts is bound by its cores: measured on two, 4 at once took 0.97x the
-    time of one after another, for four KV caches' memory). On the thread that owns
-    `engine`, which answers nothing else meanwhile."""
+    many together to an engine whose `model.parallel` says it takes them): `at_once`'s, with
+    `n_seq` 0 ("auto") 4 when the model runs on a GPU, else 1 (on a CPU, reading the parts is
+    bound by its cores: measured on two, 4 at once took 0.97x the time of one after another,
+    for four KV caches' memory)."""
     model = engine.model
     if n_seq == 0:
         n_seq = AUTO_GPU_PARTS if model is not None and model.gpu_offload else 1
+    with at_once(engine, n_seq) as parts:
+        yield parts
+
+
+@contextlib.contextmanager
+def at_once(engine: InferenceEngine, n_seq: int) -> Iterator[InferenceEngine]:
+    """An engine that answers up to `n_seq` requests at once, from as many threads: `engine`
+    itself when it already takes several (a batched engine, a server elsewhere: its
+    `model.parallel`), when `n_seq` is 1, or when it is not llama.cpp in this process (then
+    the requests, from their threads, must be answered one after another: check
+    `model.parallel`); else a `BatchedEngine` sharing `engine`'s model (`BatchedEngine.sharing`:
+    no second load, a context of `n_seq` sequences of the same length), freed when the block
+    ends. Memory short of its KV caches lowers `n_seq` (logged); a context that cannot be made
+    leaves `engine`. On the thread that owns `engine`, which answers nothing else meanwhile."""
+    model = engine.model
     if (n_seq <= 1 or model is None or model.parallel > 1
             or not isinstance(engine, LlamaCppEngine) or isinstance(engine, BatchedEngine)):
         yield engine
@@ -385,7 +394,7 @@ def parts_engine(engine: InferenceEngine, n_seq: int) -> Iterator[InferenceEngin
     try:
         batched = BatchedEngine.sharing(engine, n_seq)
     except (EngineError, MemoryError) as exc:
-        log.warning("a summary's parts are read one at a time: %s", exc)
+        log.warning("answers are made one at a time: %s", exc)
         yield engine
         return
     if batched.note:
