@@ -44,6 +44,7 @@ from app.core.models.library import (
     resolve_model,
 )
 from app.core.settings.connections import ConnectionConfigError
+from app.core.settings.resolve import parallel_count
 from app.core.throttle import Throttle
 from app.files import format_bytes
 from app.i18n import _
@@ -541,6 +542,10 @@ def _info(args: argparse.Namespace, paths: AppPaths) -> int:
         ("chat template", template),
         ("license", str(header.metadata.get("general.license", "?"))[:200]),
         ("fit", fit.estimate(fit.Shape.from_header(header, size), args.ctx).describe()),
+        # What `lamplight serve` makes room for: a KV cache for each request answered at once.
+        ("fit, serving", fit.estimate(fit.Shape.from_header(header, size), args.ctx,
+                                      n_seq=parallel_count(load_settings(paths),
+                                                           "server.parallel")).describe()),
     ]
     for key, value in rows:
         print(f"{key}:\t{field(value)}")  # header text is the file's: shown, never sent

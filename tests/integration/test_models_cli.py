@@ -73,6 +73,7 @@ def test_pull_list_info_chat_rm(served: HubStandIn, tmp_path: Path) -> None:
     assert fields["context length"] == "8192"
     assert fields["chat template"] == "yes"
     assert fields["fit"].startswith("fits: needs about")
+    assert "4 contexts of" in fields["fit, serving"]  # server.parallel auto: 4 on 2 cores
 
     chat = lamplight(tmp_path, "chat", "--model", name, "--temperature", "0", "--max-tokens",
                      "24", "What is the capital of France? Answer in one sentence.")
