@@ -17,10 +17,11 @@ import pytest
 
 from app.core.engine import ChatMessage, ContextOverflowError, GenerationParams, LoadSpec, fit
 from app.core.engine.base import GenerationResult, PromptProgress, Tool, UnsupportedRequestError
-from app.core.engine.batched_engine import BatchedEngine, parts_engine
+from app.core.engine.batched_engine import BatchedEngine, at_once, parts_engine
 from app.core.engine.cancel import CancelToken
 from app.core.engine.gguf import read_header
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
+from app.core.engine.switch import EngineSwitch
 from tests.gguffiles import TOOLS_TEMPLATE, with_metadata
 from tests.thinking_model import with_template
 
@@ -271,3 +272,17 @@ def test_a_request_stopped_before_its_prompt_is_rendered_ends_at_once(
     thread.join(30)
     assert not thread.is_alive()
     assert results[0].stats.finish_reason == "cancelled" and results[0].text == ""
+
+
+def test_the_window_s_engine_switch_shares_the_model_it_holds(smollm2_path: Path) -> None:
+    """The window answers through an `EngineSwitch`: its summaries' parts and its versions
+    are answered at once by the local engine it holds, not one after another."""
+    switch = EngineSwitch(LlamaCppEngine)
+    switch.load(spec(smollm2_path))
+    try:
+        with at_once(switch, 2) as both:
+            assert isinstance(both, BatchedEngine)
+            assert both._llm is switch.active._llm  # type: ignore[union-attr]
+            assert both.model is not None and both.model.parallel == 2
+    finally:
+        switch.unload()

@@ -63,6 +63,7 @@ from app.core.engine.llama_cpp_backend import (
     thread_counts,
 )
 from app.core.engine.offload import auto_gpu_layers
+from app.core.engine.switch import EngineSwitch
 from app.core.engine.tool_calls import ToolCallFilter
 from app.i18n import _
 
@@ -385,14 +386,16 @@ def at_once(engine: InferenceEngine, n_seq: int) -> Iterator[InferenceEngine]:
     `model.parallel`); else a `BatchedEngine` sharing `engine`'s model (`BatchedEngine.sharing`:
     no second load, a context of `n_seq` sequences of the same length), freed when the block
     ends. Memory short of its KV caches lowers `n_seq` (logged); a context that cannot be made
-    leaves `engine`. On the thread that owns `engine`, which answers nothing else meanwhile."""
+    leaves `engine`. The window's `EngineSwitch` counts as the engine it holds the model in.
+    On the thread that owns `engine`, which answers nothing else meanwhile."""
     model = engine.model
+    local = engine.active if isinstance(engine, EngineSwitch) else engine
     if (n_seq <= 1 or model is None or model.parallel > 1
-            or not isinstance(engine, LlamaCppEngine) or isinstance(engine, BatchedEngine)):
+            or not isinstance(local, LlamaCppEngine) or isinstance(local, BatchedEngine)):
         yield engine
         return
     try:
-        batched = BatchedEngine.sharing(engine, n_seq)
+        batched = BatchedEngine.sharing(local, n_seq)
     except (EngineError, MemoryError) as exc:
         log.warning("answers are made one at a time: %s", exc)
         yield engine
