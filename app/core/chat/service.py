@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 # held too long); to a chat in progress they mean what a `StoreError` means.
 _STORE_ERRORS = (StoreError, sqlite3.Error)
 _MOVED_RETRIES = 3
+MAX_VERSIONS = 8  # the most versions of an answer one Regenerate asks for at once
+_SEEDS = 2**31  # a seed is below this (the setting's range)
 
 
 class ChatService:
@@ -251,6 +253,35 @@ class ChatService:
         if answer.parent_id is None:
             return None
         return self._start(conversation, conversation.message(answer.parent_id))
+
+    def regenerate_many(self, conversation: Conversation, message_id: int,
+                        n: int) -> list[Turn]:
+        """`n` new versions of an answer at once (2 to `MAX_VERSIONS`), to be answered
+        together (`turns.answer_turns`); the last one made is the version chosen. Each samples
+        with a seed of its own: a fresh one each, or, when the chat fixes the seed, that seed,
+        the next, and so on, so that the versions differ and each can be made again. An
+        empty list for a message that answers nothing."""
+        if not 2 <= n <= MAX_VERSIONS:
+            raise ValueError(f"between 2 and {MAX_VERSIONS} versions at once")
+        answer = conversation.message(message_id)
+        if answer.parent_id is None:
+            return []
+        question = conversation.message(answer.parent_id)
+        turns: list[Turn] = []
+        try:
+            for _n in range(n):
+                turns.append(self._start(conversation, question))
+        except _STORE_ERRORS as exc:  # those made already end at once, saying why
+            for turn in turns:
+                turn.fail(str(exc))
+            raise
+        for offset, turn in enumerate(turns):
+            params = turn.request.params
+            if params.seed is not None and offset:
+                seed = (params.seed + offset) % _SEEDS
+                turn.request = dataclasses.replace(
+                    turn.request, params=dataclasses.replace(params, seed=seed))
+        return turns
 
     def resumable(self, conversation: Conversation, message_id: int) -> tuple[PartNote, ...]:
         """The notes a stopped summary can go on from: those of the chat's last answer, when

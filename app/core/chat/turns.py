@@ -4,6 +4,7 @@ leaner, else summarized part by part; a history too long is cut by the overflow 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,10 +25,11 @@ from app.core.engine.base import (
     OnPrompt,
     PromptProgress,
 )
-from app.core.engine.batched_engine import parts_engine
+from app.core.engine.batched_engine import at_once, parts_engine
 from app.core.engine.cancel import CancelToken
 from app.core.engine.loop_guard import LoopGuard
 from app.core.engine.runner import QueueWait
+from app.core.engine.switch import EngineSwitch
 from app.core.engine.thinking import split_thinking
 from app.core.engine.tokens import JobCancelledError, answer_room, fits, history_budget, measure
 from app.core.settings.schema import OverflowPolicy
@@ -67,6 +69,7 @@ class TurnRequest:
 # long prompt, or a summary's steps.
 TurnProgress = SummaryProgress | PromptProgress | QueueWait
 OnTurnProgress = Callable[[TurnProgress], None]
+TurnOutcome = GenerationResult | SummaryResult | Exception  # how one of `answer_turns` ended
 
 
 def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPiece,
@@ -107,6 +110,63 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
     except JobCancelledError:  # stopped while the prompt was being measured
         return GenerationResult("", GenerationStats(0, 0, 0.0, 0.0, "cancelled"))
     return _answer(engine, cut, request.params, on_piece, cancel, on_prompt=on_progress)
+
+
+def answer_turns(engine: InferenceEngine, requests: Sequence[TurnRequest], *,
+                 on_piece: Callable[[int, str], None],
+                 on_progress: Callable[[int, TurnProgress], None], cancel: CancelToken,
+                 on_done: Callable[[int, TurnOutcome], None] | None = None
+                 ) -> list[TurnOutcome]:
+    """Answer several turns at once (the versions of an answer that Regenerate ×N asks for),
+    each as `answer_turn` answers it; the callbacks and the results carry each request's index
+    in `requests`. `on_done` is told as each one ends, with its result or the exception it
+    raised (an `Exception` is returned in its place, never raised).
+
+    On the thread that owns `engine`. A model loaded here answers them together through
+    `at_once` (a second context on the same load; the chat's kept state is not touched); an
+    engine that takes several requests (a server elsewhere: `model.parallel`) is asked from one
+    thread per request, as many at a time; any other one after another, here. The callbacks
+    come from those threads."""
+    outcomes: list[TurnOutcome | None] = [None] * len(requests)
+
+    def answer(shared: InferenceEngine, index: int) -> None:
+        try:
+            outcome: TurnOutcome = answer_turn(
+                shared, requests[index], cancel=cancel,
+                on_piece=lambda text: on_piece(index, text),
+                on_progress=lambda progress: on_progress(index, progress))
+        except Exception as exc:
+            outcome = exc
+        outcomes[index] = outcome
+        if on_done is not None:
+            on_done(index, outcome)
+
+    # The window's engine switches between a local model and a remote one: the batch is the
+    # loaded model's.
+    inner = engine.active if isinstance(engine, EngineSwitch) else engine
+    with at_once(inner or engine, len(requests)) as made:
+        model = made.model
+        # No batch made: asked through the caller's own handle.
+        shared = engine if made is inner else made
+        if model is None or model.parallel <= 1 or len(requests) <= 1:
+            for index in range(len(requests)):
+                answer(shared, index)
+        else:
+            slots = threading.BoundedSemaphore(model.parallel)
+
+            def in_slot(index: int) -> None:
+                with slots:
+                    answer(shared, index)
+
+            threads = [threading.Thread(target=in_slot, args=(index,), name=f"turn-{index}",
+                                        daemon=True) for index in range(len(requests))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    ended = [outcome for outcome in outcomes if outcome is not None]
+    assert len(ended) == len(requests)  # every thread has ended
+    return ended
 
 
 def default_answer_limit(n_ctx: int) -> int:
