@@ -1,7 +1,7 @@
 """The chat's controller: a thin adapter from the chat service to Qt. User actions go to the
 `ChatService` (which saves and builds the engine's requests), requests go to the inference
 thread, and what comes back is handed to the service's `Turn` and shown through the list model.
-One answer streams at a time.
+One answer streams at a time, or the versions of one Regenerate ×N together.
 """
 
 from __future__ import annotations
@@ -108,8 +108,8 @@ class ChatController(QObject):
         self.n_ctx: int | None = None  # when set (tests, benchmarks), instead of the settings'
         self.state = ChatState.NO_MODEL
         self.info: ModelInfo | None = None
-        self._request: int | None = None
-        self._turn: Turn | None = None
+        self._turns: dict[int, Turn] = {}  # the answers being written, by request id
+        self._shown: tuple[Turn, GenerationResult | None] | None = None  # the one on screen
         self._ended: Turn | None = None  # the turn that ended last, for its title
         self._title_request: int | None = None
         self._title_for: Conversation | None = None
@@ -168,7 +168,7 @@ class ChatController(QObject):
     def select_model(self, entry: ModelEntry) -> None:
         """Stop any answer and load `entry` in place of the current model: a file here, or a
         model of a connection (the window's engine switches between them)."""
-        if self._request is not None:
+        if self._turns:
             self.stop()
         self._cancel_title()
         self.service.use_model(entry)
@@ -227,7 +227,7 @@ class ChatController(QObject):
         """Show the open chat as saved when another process (`lamplight chat --continue`)
         added to it, unless an answer is being written here."""
         conversation = self.conversation
-        if conversation.id is None or self._request is not None:
+        if conversation.id is None or self._turns:
             return
         try:
             saved = self.service.open(conversation.id)
@@ -345,6 +345,20 @@ class ChatController(QObject):
         self._answer(turn)
         return True
 
+    @_reporting
+    def regenerate_many(self, message_id: int, n: int) -> bool:
+        """`n` new versions of an answer at once (`ChatService.regenerate_many`), answered
+        together where the engine can. The last one made is shown while they are written; the
+        others fill in a version away, each with its own stats. Stop stops them all."""
+        if not self._can_answer():
+            return False
+        self._cancel_title()
+        turns = self.service.regenerate_many(self.conversation, message_id, n)
+        if not turns:
+            return False
+        self._answer_together(turns)
+        return True
+
     def continue_answer(self, message_id: int) -> bool:
         """Go on with a stopped answer in the same message (a summary keeps its notes);
         False when the message is not a stopped answer at the end of the chat."""
@@ -388,17 +402,28 @@ class ChatController(QObject):
     def _answer(self, turn: Turn) -> None:
         """Show the turn's empty answer and hand its request to the inference thread."""
         self.model.sync()
-        self._turn = turn
-        self._request = self.host.answer_turn(turn.request)
+        self._turns = {self.host.answer_turn(turn.request): turn}
+        self._started(turn)
+
+    def _answer_together(self, turns: list[Turn]) -> None:
+        """Show the last of the turns' empty answers (the version chosen) and hand their
+        requests to the inference thread as one job."""
+        self.model.sync()
+        request_ids = self.host.answer_turns([turn.request for turn in turns])
+        self._turns = dict(zip(request_ids, turns, strict=True))
+        self._started(turns[-1])
+
+    def _started(self, shown: Turn) -> None:
+        self._shown = shown, None
         self._set_state(ChatState.GENERATING)
-        if turn.conversation.id is not None:
-            self.conversationSaved.emit(turn.conversation.id)
+        if shown.conversation.id is not None:
+            self.conversationSaved.emit(shown.conversation.id)
 
     # -- titles ----------------------------------------------------------------------------
 
     def _maybe_title(self, conversation: Conversation) -> None:
         """Ask the model, while it is idle, for a title of a chat's first exchange."""
-        if not self.auto_titles or self._request is not None:
+        if not self.auto_titles or self._turns:
             return
         try:
             request = self.service.title_request(conversation)
@@ -437,15 +462,16 @@ class ChatController(QObject):
     def _on_piece(self, request_id: int, text: str) -> None:
         if request_id == self._title_request:
             self._title_text += text
-        elif request_id == self._request and self._turn is not None:
-            said, thought = self._turn.answer.progress, self._turn.thinking
-            self._turn.piece(text)
-            self.model.message_changed(self._turn.answer)
-            if self._turn.thinking and not thought:  # a reasoning model thinks first
+        elif (turn := self._turns.get(request_id)) is not None:
+            said, thought = turn.answer.progress, turn.thinking
+            turn.piece(text)
+            self.model.message_changed(turn.answer)
+            if not self._on_screen(turn):  # the status bar follows the version shown
+                return
+            if turn.thinking and not thought:  # a reasoning model thinks first
                 # the status bar's word while a reasoning model thinks
                 self.progressChanged.emit(self.tr("Thinking…"))
-            elif (said and not self._turn.answer.progress) or (thought
-                                                              and not self._turn.thinking):
+            elif (said and not turn.answer.progress) or (thought and not turn.thinking):
                 self.progressChanged.emit("")  # the prompt read, or the thinking done
 
     def _on_finished(self, request_id: int, result: GenerationResult) -> None:
@@ -454,51 +480,53 @@ class ChatController(QObject):
             if not result.cancelled:
                 self._title_finished(result.text)
             return
-        if request_id != self._request:
-            return
-        self._end(lambda turn: turn.finish(result))
-        self.progressChanged.emit("")  # also a prompt's progress, when stopped while read
-        self.answerFinished.emit(result)
-        self._title_after()
+        if request_id in self._turns:
+            self._end(request_id, lambda turn: turn.finish(result))
 
     def _on_progress(self, request_id: int, progress: TurnProgress) -> None:
-        if request_id == self._request and self._turn is not None:
-            shown = self._turn.progress(progress)
-            self.model.message_changed(self._turn.answer)
-            self.progressChanged.emit(shown)
+        if (turn := self._turns.get(request_id)) is not None:
+            shown = turn.progress(progress)
+            self.model.message_changed(turn.answer)
+            if self._on_screen(turn):
+                self.progressChanged.emit(shown)
 
     def _on_summarized(self, request_id: int, result: SummaryResult) -> None:
-        if request_id != self._request or self._turn is None:
-            return
-        finished: list[GenerationResult] = []
-        self._end(lambda turn: finished.append(turn.finish(result)))
-        self.progressChanged.emit("")
-        self.answerFinished.emit(finished[0])
-        self._title_after()
+        if request_id in self._turns:
+            self._end(request_id, lambda turn: turn.finish(result))
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self._title_request:
             self._title_request = None
             log.info("no title from the model: %s", message)
             return
-        if request_id != self._request:
-            return
-        self._end(lambda turn: turn.fail(message))
-        self.progressChanged.emit("")
-        self.errorRaised.emit(message)
+        if request_id in self._turns:
+            self._end(request_id, lambda turn: turn.fail(message))
+            self.errorRaised.emit(message)
 
-    def _end(self, end: Callable[[Turn], object]) -> None:
-        """End the turn streaming now (the service saves it), and show how it ended."""
-        self._request = None
-        turn, self._turn = self._turn, None
-        if turn is not None:
-            end(turn)
-            self.model.message_changed(turn.answer, [Roles.STREAMING, Roles.STATS, Roles.ERROR])
-            if turn.conversation.id is not None:
-                self.conversationSaved.emit(turn.conversation.id)
+    def _on_screen(self, turn: Turn) -> bool:
+        return self._shown is not None and self._shown[0] is turn
+
+    def _end(self, request_id: int, end: Callable[[Turn], GenerationResult | None]) -> None:
+        """End an answer being written (the service saves it), and show how it ended. Once
+        the last of them has ended, the chat is ready again and `answerFinished` tells the
+        result of the one shown, unless it failed."""
+        turn = self._turns.pop(request_id)
+        result = end(turn)
+        self.model.message_changed(turn.answer, [Roles.STREAMING, Roles.STATS, Roles.ERROR])
+        if turn.conversation.id is not None:
+            self.conversationSaved.emit(turn.conversation.id)
+        if self._on_screen(turn):
+            self._shown = turn, result
+        if self._turns:
+            return
+        shown, self._shown = self._shown, None
         if self.state is ChatState.GENERATING:  # not when a model switch is already loading
             self._set_state(ChatState.READY)
-        self._ended = turn
+        self.progressChanged.emit("")  # also a prompt's progress, when stopped while read
+        if shown is not None and shown[1] is not None:
+            self._ended = shown[0]
+            self.answerFinished.emit(shown[1])
+            self._title_after()
 
     def _title_after(self) -> None:
         turn, self._ended = self._ended, None

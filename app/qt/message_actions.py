@@ -40,19 +40,15 @@ class MessageActions(QObject):
         edit_bar.cancelled.connect(self.cancel_edit)
 
     def perform(self, action: str, message_id: int) -> None:
-        """Do what a message's button asked: previous, next, regenerate, continue (a stopped
-        answer), edit, delete, parts."""
+        """Do what a message's button asked: previous, next, regenerate (regenerate:N, N
+        versions at once), continue (a stopped answer), edit, delete, parts."""
         controller = self.controller
         if action == "previous":
             controller.switch_version(message_id, -1)
         elif action == "next":
             controller.switch_version(message_id, +1)
-        elif action == "regenerate":
-            if controller.state is not ChatState.READY:
-                self.notice.emit(self.tr("Load a model to answer again."))
-                return
-            self.chat_view.scroll_to_bottom()
-            controller.regenerate(message_id)
+        elif action == "regenerate" or action.startswith("regenerate:"):
+            self.regenerate(message_id, action.partition(":")[2])
         elif action == "continue":
             if controller.state is not ChatState.READY:
                 self.notice.emit(self.tr("Load a model to go on with the answer."))
@@ -67,6 +63,18 @@ class MessageActions(QObject):
             self.delete_message(message_id)
         elif action == "parts":
             self.show_parts(message_id)
+
+    def regenerate(self, message_id: int, count: str = "") -> None:
+        """Answer again: one new version, or `count` of them at once ("3")."""
+        controller = self.controller
+        if controller.state is not ChatState.READY:
+            self.notice.emit(self.tr("Load a model to answer again."))
+            return
+        self.chat_view.scroll_to_bottom()
+        if count.isdigit():
+            controller.regenerate_many(message_id, int(count))
+        else:
+            controller.regenerate(message_id)
 
     def start_edit(self, message_id: int) -> None:
         """Put the question in the composer; Send then asks it as a new version."""

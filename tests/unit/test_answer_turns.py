@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from app.core.engine import (
     InferenceEngine,
     LoadSpec,
 )
-from app.core.engine.base import ModelInfo
+from app.core.engine.base import ModelInfo, OnPrompt
 from app.core.engine.switch import EngineSwitch
 from app.core.settings.file import SettingsFile
 from tests.scripted_engine import ScriptedEngine
@@ -45,8 +45,9 @@ class CountingEngine(ScriptedEngine):
         self._model = info
         return info
 
-    def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,  # type: ignore[override]
-                    on_piece, cancel=None, on_prompt=None) -> GenerationResult:  # type: ignore[no-untyped-def]
+    def stream_chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
+                    on_piece: Callable[[str], None], cancel: CancelToken | None = None,
+                    on_prompt: OnPrompt | None = None) -> GenerationResult:
         with self._lock:
             self.threads.append(threading.current_thread().name)
             self.at_once += 1
@@ -61,7 +62,7 @@ class CountingEngine(ScriptedEngine):
 STATS = GenerationStats(1, 1, 0.001, 0.001, "stop")
 
 
-def loaded(engine: ScriptedEngine, path: Path) -> ScriptedEngine:
+def loaded(engine: CountingEngine, path: Path) -> CountingEngine:
     engine.load(LoadSpec(path, n_ctx=512))  # the scripted engine reads the file's header only
     return engine
 
@@ -144,7 +145,7 @@ def test_through_the_window_s_engine_switch_the_loaded_engine_answers_them_at_on
         return "Both."
 
     inner.replies.extend([together, together])
-    outcomes, _pieces, _ended = run(switch, 2)  # type: ignore[arg-type]
+    outcomes, _pieces, _ended = run(switch, 2)
     assert [o.text for o in outcomes] == ["Both.", "Both."]  # type: ignore[union-attr]
     assert inner.most_at_once == 2
 

@@ -29,7 +29,6 @@ from app.core.engine.batched_engine import at_once, parts_engine
 from app.core.engine.cancel import CancelToken
 from app.core.engine.loop_guard import LoopGuard
 from app.core.engine.runner import QueueWait
-from app.core.engine.switch import EngineSwitch
 from app.core.engine.thinking import split_thinking
 from app.core.engine.tokens import JobCancelledError, answer_room, fits, history_budget, measure
 from app.core.settings.schema import OverflowPolicy
@@ -141,13 +140,8 @@ def answer_turns(engine: InferenceEngine, requests: Sequence[TurnRequest], *,
         if on_done is not None:
             on_done(index, outcome)
 
-    # The window's engine switches between a local model and a remote one: the batch is the
-    # loaded model's.
-    inner = engine.active if isinstance(engine, EngineSwitch) else engine
-    with at_once(inner or engine, len(requests)) as made:
-        model = made.model
-        # No batch made: asked through the caller's own handle.
-        shared = engine if made is inner else made
+    with at_once(engine, len(requests)) as shared:
+        model = shared.model
         if model is None or model.parallel <= 1 or len(requests) <= 1:
             for index in range(len(requests)):
                 answer(shared, index)

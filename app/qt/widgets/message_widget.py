@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -86,6 +87,9 @@ MAX_CHIP_CHARS = 60  # of a model's name on its chip (all of it in the chip's to
 _SAMPLE = "The quick brown fox jumps over the lazy dog, then naps in the sun. "
 # Lines of a question measured for its bubble's width: a longer question fills the bubble.
 _MEASURED_LINES = 200
+# The counts an answer's "More versions" menu offers (Regenerate ×N, `ChatService.MAX_VERSIONS`
+# at most): each is another answer's memory and compute while they are written together.
+VERSION_COUNTS = (2, 3, 4)
 
 
 _heights: list[int] = []
@@ -143,8 +147,9 @@ class _VersionNav(QWidget):
 
 
 class _MessageActions(QWidget):
-    """Copy, Edit or Regenerate, Delete, as small icon buttons: made the first time the pointer
-    is over a message, so a long chat does not build hundreds of buttons nobody hovers."""
+    """Copy, Edit or Regenerate (with, for an answer, a caret to ask for several versions at
+    once), Delete, as small icon buttons: made the first time the pointer is over a message, so
+    a long chat does not build hundreds of buttons nobody hovers."""
 
     def __init__(self, request: Callable[[str], None], copy: Callable[[], None]) -> None:
         super().__init__()
@@ -161,11 +166,18 @@ class _MessageActions(QWidget):
         # Edit or Regenerate, by role (`show_role`).
         self.redo = icon_button("edit", "", object_name="redoButton", size=ACTION_ICON_PX)
         self.redo.clicked.connect(lambda: request("redo"))
+        # Regenerate's drop-down, for answers: several versions at once (`versions_menu`).
+        self.many = icon_button("collapse", "", object_name="regenerateManyButton",
+                                size=ACTION_ICON_PX)
+        self.many.hide()
+        self.many.clicked.connect(self._show_versions_menu)
+        self._request = request
+        self._menu: QMenu | None = None
         self.delete = icon_button("delete", "", object_name="deleteMessageButton",
                                   size=ACTION_ICON_PX)
         self.delete.clicked.connect(lambda: request("delete"))
         self._user: bool | None = None
-        for button in (self.copy, self.redo, self.delete):
+        for button in (self.copy, self.redo, self.many, self.delete):
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             layout.addWidget(button)
         self._retranslate()
@@ -180,16 +192,42 @@ class _MessageActions(QWidget):
         self._name_copy(self._copied.isActive())
         self.delete.setToolTip(self.tr("Delete this message and what follows it"))
         self.delete.setAccessibleName(self.tr("Delete"))
+        self.many.setAccessibleName(self.tr("More versions"))
+        self.many.setToolTip(self.tr("Answer again several times: new versions side by side"))
         if self._user is not None:
             self._name_redo(self._user)
+        if self._menu is not None:
+            self._name_versions(self._menu)
 
     def show_role(self, user: bool) -> None:
-        """Edit for a question, Regenerate for an answer."""
+        """Edit for a question, Regenerate (and its versions menu) for an answer."""
         if user == self._user:
             return
         self._user = user
         set_icon(self.redo, "edit" if user else "regenerate")
+        self.many.setVisible(not user)
         self._name_redo(user)
+
+    def versions_menu(self) -> QMenu:
+        """"Regenerate N versions", for each of `VERSION_COUNTS`: made when first opened."""
+        if self._menu is None:
+            self._menu = QMenu(self)
+            self._menu.setObjectName("regenerateManyMenu")
+            for n in VERSION_COUNTS:
+                action = self._menu.addAction("")
+                action.setData(n)
+                action.triggered.connect(lambda _checked=False, n=n: self._request(
+                    f"regenerate:{n}"))
+            self._name_versions(self._menu)
+        return self._menu
+
+    def _name_versions(self, menu: QMenu) -> None:
+        for action in menu.actions():
+            # Every count offered is 2 or more: the plural only.
+            action.setText(self.tr("Regenerate {n} versions").format(n=action.data()))
+
+    def _show_versions_menu(self) -> None:
+        self.versions_menu().popup(self.many.mapToGlobal(self.many.rect().bottomLeft()))
 
     def _name_redo(self, user: bool) -> None:
         self.redo.setAccessibleName(self.tr("Edit") if user else self.tr("Regenerate"))
@@ -284,9 +322,9 @@ class MessageWidget(QFrame):
 
     Signals:
         copied(str): text put on the clipboard (a code block's, or the whole message's).
-        actionRequested(str, int): "edit", "regenerate", "delete", "previous", "next" or
-            "parts" (a summary's Parts… link) and the message id; the window decides what
-            happens.
+        actionRequested(str, int): "edit", "regenerate", "regenerate:N" (N versions at
+            once), "delete", "previous", "next" or "parts" (a summary's Parts… link) and the
+            message id; the window decides what happens.
     """
 
     copied = Signal(str)
@@ -446,6 +484,14 @@ class MessageWidget(QFrame):
     def delete_button(self) -> QToolButton:
         return self.actions().delete
 
+    @property
+    def regenerate_many_button(self) -> QToolButton:
+        return self.actions().many
+
+    def versions_menu(self) -> QMenu:
+        """An answer's "Regenerate N versions" menu (the caret beside Regenerate opens it)."""
+        return self.actions().versions_menu()
+
     def enterEvent(self, event: QEnterEvent) -> None:
         super().enterEvent(event)
         if self._complete:
@@ -552,6 +598,7 @@ class MessageWidget(QFrame):
             return
         self._actions.show_role(self._role == "user")
         self._actions.redo.setEnabled(self._actions_enabled)
+        self._actions.many.setEnabled(self._actions_enabled)
         self._actions.delete.setEnabled(self._actions_enabled)
         if not self._complete:
             self._actions.hide()

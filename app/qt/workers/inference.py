@@ -24,7 +24,7 @@ from concurrent.futures import Future
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from app.core.chat.turns import TurnRequest, answer_turn
+from app.core.chat.turns import TurnOutcome, TurnRequest, answer_turn, answer_turns
 from app.core.documents.summary_result import SummaryResult
 from app.core.engine import (
     CancelToken,
@@ -118,33 +118,67 @@ class InferenceWorker(QObject):
             engine, request, on_piece=on_piece, cancel=cancel,
             on_progress=lambda p: self.progress.emit(request_id, p)))
 
+    def answer_turns(self, engine: InferenceEngine, request_ids: Sequence[int],
+                     requests: Sequence[TurnRequest], cancel: CancelToken) -> None:
+        """Several turns as one job (the versions of Regenerate ×N), answered together where
+        the engine can (`turns.answer_turns`), each reported under its own id as
+        `answer_turn`'s is. Their signals may come from threads of their own."""
+        batchers = [_pieces(self, request_id) for request_id in request_ids]
+        ended: set[int] = set()
+
+        def done(index: int, outcome: TurnOutcome) -> None:
+            batchers[index].flush()  # every piece arrives before finished or failed
+            ended.add(index)
+            self._report(request_ids[index], outcome)
+
+        try:
+            answer_turns(engine, requests, cancel=cancel, on_done=done,
+                         on_piece=lambda index, text: batchers[index].add(text),
+                         on_progress=lambda index, progress: self.progress.emit(
+                             request_ids[index], progress))
+        except Exception as exc:  # the batch could not be made: none is left waiting
+            for index, request_id in enumerate(request_ids):
+                if index not in ended:
+                    self._report(request_id, exc)
+
     def _answer(self, request_id: int,
                 run: Callable[[Callable[[str], None]], GenerationResult | SummaryResult]) -> None:
-        """Run one request, its pieces batched, and report how it ended: `finished` (or
-        `summarized`), or `failed` with a message for the user."""
-        pieces = PieceBatcher(lambda text: self.piece.emit(request_id, text), PIECE_INTERVAL_S)
+        """Run one request, its pieces batched, and report how it ended."""
+        pieces = _pieces(self, request_id)
+        outcome: TurnOutcome
         try:
             try:
-                result = run(pieces.add)
+                outcome = run(pieces.add)
             finally:
                 pieces.flush()  # every piece arrives before finished or failed
-        except EngineError as exc:
-            self.failed.emit(request_id, str(exc))
         except Exception as exc:
-            log.exception("answering request %d failed", request_id)
+            outcome = exc
+        self._report(request_id, outcome)
+
+    def _report(self, request_id: int, outcome: TurnOutcome) -> None:
+        """How a request ended: `finished` (or `summarized`), or `failed` with a message for
+        the user."""
+        if isinstance(outcome, EngineError):
+            self.failed.emit(request_id, str(outcome))
+        elif isinstance(outcome, Exception):
+            log.error("answering request %d failed", request_id, exc_info=outcome)
             self.failed.emit(request_id, self.tr("The model could not answer: {reason}").format(
-                reason=exc))
+                reason=outcome))
+        elif isinstance(outcome, SummaryResult):
+            self.summarized.emit(request_id, outcome)
         else:
-            if isinstance(result, SummaryResult):
-                self.summarized.emit(request_id, result)
-            else:
-                self.finished.emit(request_id, result)
+            self.finished.emit(request_id, outcome)
 
     def count_tokens(self, engine: InferenceEngine, key: object, text: str) -> None:
         # A book takes llama.cpp seconds to tokenize in one call that nothing can interrupt,
         # holding up any answer asked meanwhile: past this its chip keeps its estimate.
         if engine.model is not None and len(text) <= COUNT_MAX_CHARS:
             self.counted.emit(key, engine.count_tokens(text))
+
+
+def _pieces(worker: InferenceWorker, request_id: int) -> PieceBatcher:
+    """A request's pieces, emitted joined at most every `PIECE_INTERVAL_S`."""
+    return PieceBatcher(lambda text: worker.piece.emit(request_id, text), PIECE_INTERVAL_S)
 
 
 class EngineHost(QObject):
@@ -165,7 +199,8 @@ class EngineHost(QObject):
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._cancel: CancelToken | None = None
-        self._queued: tuple[int, Future[None]] | None = None  # the latest answer's id and job
+        # The latest answer's ids (several for Regenerate ×N) and its job.
+        self._queued: tuple[tuple[int, ...], Future[None]] | None = None
         self._closed = False
         self._later.connect(self._call, Qt.ConnectionType.QueuedConnection)
         # Not a child of this object: a job still running at quit may emit on it after the
@@ -182,7 +217,7 @@ class EngineHost(QObject):
         request_id = next(self._ids)
         self._cancel = cancel = CancelToken()
         messages = list(messages)
-        self._submit_answer(request_id, lambda engine: self.worker.generate(
+        self._submit_answer((request_id,), lambda engine: self.worker.generate(
             engine, request_id, messages, params, cancel))
         return request_id
 
@@ -192,9 +227,20 @@ class EngineHost(QObject):
         the id its signals carry."""
         request_id = next(self._ids)
         self._cancel = cancel = CancelToken()
-        self._submit_answer(request_id, lambda engine: self.worker.answer_turn(
+        self._submit_answer((request_id,), lambda engine: self.worker.answer_turn(
             engine, request_id, request, cancel))
         return request_id
+
+    def answer_turns(self, requests: Sequence[TurnRequest]) -> list[int]:
+        """Queue several turns as one job, answered together where the engine can (the
+        versions of Regenerate ×N); returns the ids their signals carry, in order. `stop`
+        stops them all."""
+        request_ids = tuple(next(self._ids) for _request in requests)
+        self._cancel = cancel = CancelToken()
+        requests = list(requests)
+        self._submit_answer(request_ids, lambda engine: self.worker.answer_turns(
+            engine, request_ids, requests, cancel))
+        return list(request_ids)
 
     def count_tokens(self, key: object, text: str) -> None:
         """Ask for the length of `text` in tokens; `worker.counted(key, n)` answers, once the
@@ -217,8 +263,13 @@ class EngineHost(QObject):
             self._cancel.cancel()
         queued, self._queued = self._queued, None
         if queued is not None and queued[1].cancel():
-            request_id = queued[0]
-            self._later.emit(lambda: self.worker.finished.emit(request_id, STOPPED))
+            request_ids = queued[0]
+
+            def stopped() -> None:
+                for request_id in request_ids:
+                    self.worker.finished.emit(request_id, STOPPED)
+
+            self._later.emit(stopped)
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Stop, free the model on its thread and wait for the thread to end; safe to repeat.
@@ -229,22 +280,26 @@ class EngineHost(QObject):
         self.stop()
         self.runner.shutdown(timeout_ms / 1000, last=_unload)
 
-    def _submit_answer(self, request_id: int, answer: Callable[[InferenceEngine], None]) -> None:
-        """Queue an answer; while another front-end's job goes first, its progress says so,
-        until the answer starts (an empty `QueueWait`, in case it shows nothing before its
-        first piece)."""
+    def _submit_answer(self, request_ids: tuple[int, ...],
+                       answer: Callable[[InferenceEngine], None]) -> None:
+        """Queue an answer (or several, as one job); while another front-end's job goes
+        first, their progress says so, until they start (an empty `QueueWait`, in case they
+        show nothing before their first piece)."""
         ahead = None if self._closed else self.runner.busy_elsewhere(LANE)
         if ahead is not None:
-            wait = QueueWait(ahead)
-            self._later.emit(lambda: self.worker.progress.emit(request_id, wait))
+            self._later.emit(lambda: self._tell_wait(request_ids, QueueWait(ahead)))
 
         def job(engine: InferenceEngine) -> None:
             if ahead is not None:
-                self.worker.progress.emit(request_id, QueueWait(None))
+                self._tell_wait(request_ids, QueueWait(None))
             answer(engine)
 
         future = self._submit(job)
-        self._queued = (request_id, future) if future is not None else None
+        self._queued = (request_ids, future) if future is not None else None
+
+    def _tell_wait(self, request_ids: tuple[int, ...], wait: QueueWait) -> None:
+        for request_id in request_ids:
+            self.worker.progress.emit(request_id, wait)
 
     def _submit(self, job: Callable[[InferenceEngine], None]) -> Future[None] | None:
         try:
