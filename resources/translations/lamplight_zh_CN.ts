@@ -2569,6 +2569,18 @@ Open it in your browser?</source>
         <translation>删除</translation>
     </message>
     <message>
+        <source>More versions</source>
+        <translation>更多版本</translation>
+    </message>
+    <message>
+        <source>Answer again several times: new versions side by side</source>
+        <translation>重新回答多次：新版本并列保存</translation>
+    </message>
+    <message>
+        <source>Regenerate {n} versions</source>
+        <translation>重新生成 {n} 个版本</translation>
+    </message>
+    <message>
         <source>Edit</source>
         <translation>编辑</translation>
     </message>
