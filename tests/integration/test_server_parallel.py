@@ -44,8 +44,11 @@ PROMPTS = ["Name three colours.", "What is the capital of France?", "Count from 
 
 
 def _small(root: Path) -> SettingsFile:
+    """A small context, and flash attention on: the batched engine uses it where it can even
+    when the setting is off, the single path only when it is on; compared, both must."""
     settings = _settings(root)
     settings.set("model.n_ctx", N_CTX)
+    settings.set("model.flash_attn", True)
     return settings
 
 

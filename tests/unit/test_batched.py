@@ -82,7 +82,8 @@ def test_slots_lowest_first_and_reused() -> None:
 
 
 def _load(path: Path, n_seq: int) -> BatchedDecoder:
-    return BatchedDecoder.load(LoadSpec(path, n_ctx=N_CTX_SEQ, n_threads=2, n_threads_batch=2),
+    return BatchedDecoder.load(LoadSpec(path, n_ctx=N_CTX_SEQ, n_threads=2, n_threads_batch=2,
+                                        flash_attn=True),
                                n_seq)
 
 
@@ -158,7 +159,8 @@ def test_two_sequences_together_decode_as_each_alone(decoder: BatchedDecoder,
         assert batched.result.stats.completion_tokens == 32
 
     engine = LlamaCppEngine()
-    engine.load(LoadSpec(smollm2_path, n_ctx=512, n_threads=2, n_threads_batch=2))
+    engine.load(LoadSpec(smollm2_path, n_ctx=512, n_threads=2, n_threads_batch=2,
+                         flash_attn=True))
     try:
         for prompt, single in ((first, one), (second, two)):
             assert single.result is not None
@@ -198,7 +200,8 @@ def test_gemma_rounds_by_batch_shape_in_llama_cpp_itself(gemma_decoder: BatchedD
     plain = greedy(repeat_penalty=1.0)
     single = alone(gemma_decoder, PROMPTS[2], plain)
     engine = LlamaCppEngine()
-    engine.load(LoadSpec(gemma_path, n_ctx=512, n_threads=2, n_threads_batch=2))
+    engine.load(LoadSpec(gemma_path, n_ctx=512, n_threads=2, n_threads_batch=2,
+                         flash_attn=True))
     try:
         assert single.result is not None
         assert engine.complete(PROMPTS[2], plain, lambda _p: None).text == single.result.text

@@ -40,7 +40,9 @@ WEATHER = Tool("get_weather", "Get the current weather in a city",
 
 
 def spec(path: Path, n_ctx: int = 1024) -> LoadSpec:
-    return LoadSpec(path, n_ctx=n_ctx, n_threads=2, n_threads_batch=2)
+    """Flash attention on for both paths: the batched one uses it where it can ("auto") when
+    the setting is off, the single path only when it is on; compared, both must."""
+    return LoadSpec(path, n_ctx=n_ctx, n_threads=2, n_threads_batch=2, flash_attn=True)
 
 
 @pytest.fixture(scope="module")
