@@ -368,8 +368,8 @@ def parts_engine(engine: InferenceEngine, n_seq: int) -> Iterator[InferenceEngin
     """An engine that reads up to `n_seq` parts of a summary at once (`Summarizer` sends that
     many together to an engine whose `model.parallel` says it takes them): `at_once`'s, with
     `n_seq` 0 ("auto") 4 when the model runs on a GPU, else 1 (on a CPU, reading the parts is
-    bound by its cores: measured on two, 4 at once took 0.97x the time of one after another,
-    for four KV caches' memory)."""
+    bound by its cores: measured on two, 4 at once took 0.91x the time of one after another
+    (`bench_summarize.py`, SmolLM2), for four KV caches' memory)."""
     model = engine.model
     if n_seq == 0:
         n_seq = AUTO_GPU_PARTS if model is not None and model.gpu_offload else 1
