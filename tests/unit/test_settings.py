@@ -103,6 +103,8 @@ def test_issue_6_settings_are_all_declared() -> None:
         "hardware.n_threads_batch",
         # issue 24: the language, and where models come from
         "app.language", "app.model_source", "app.mirror_url", "app.send_token_to_mirror",
+        # issue 26: many answers at once
+        "server.parallel", "hardware.summary_parallel",
     }
     assert BY_KEY["hardware.n_threads"].special == ("auto",)
     assert BY_KEY["hardware.n_gpu_layers"].special == ("auto", "all")
@@ -120,7 +122,8 @@ def test_a_text_setting_takes_one_printable_line_of_bounded_length() -> None:
 
 
 def test_the_model_and_hardware_settings_need_a_reload_but_the_overflow_policy() -> None:
-    live = ("model.overflow", "hardware.state_ram_mb", "hardware.state_disk_mb")
+    live = ("model.overflow", "hardware.state_ram_mb", "hardware.state_disk_mb",
+            "hardware.summary_parallel")  # read by each summary as it starts
     for setting in SETTINGS:
         expected = setting.group in ("Model", "Hardware") and setting.key not in live
         assert setting.reload == expected, setting.key
