@@ -16,7 +16,9 @@ tokens back to back, streaming, prompts differing per client):
       from the vendored tree llama-cpp-python was built from; non-unified as our engine).
 
 Printed: aggregate generated tokens/s (all completion tokens / first request sent → last stream
-closed, median of the rounds), p50/p95 latency of a request, errors, and the ratio serve -np 4 /
+closed, median of the rounds), p50/p95 latency of a request, errors, the server process's CPU
+per generated token (on two cores what the server spends around llama.cpp is taken from it),
+and the ratio serve -np 4 /
 llama-server -np 4 (issue 26's target: ≥ 1.0). Variants alternate per round (reversed every
 other round). Nothing is asserted.
 """
@@ -100,6 +102,7 @@ def main() -> None:
     bare = Bare(model, None)  # counts tokens of answers a server sent no usage for
     servers: list[Server] = []
     results: dict[tuple[str, int], Concurrent] = {}
+    cpu_s: dict[tuple[str, int], float] = {}  # the server process's CPU seconds, all rounds
     try:
         servers = [start_serve(model, work / "serve1", 1), start_serve(model, work / "serve4", 4),
                    start_llama_server(model, work / "llama", 4)]
@@ -108,7 +111,9 @@ def main() -> None:
             for n in levels:
                 for server in rotate(servers, i + n):
                     result = results[(server.name, n)]
+                    cpu = server.cpu()
                     samples = concurrent_round(server, n, args.per_client, result)
+                    cpu_s[(server.name, n)] = cpu_s.get((server.name, n), 0.0) + server.cpu() - cpu
                     fill_tokens(samples, bare, {})
                     if samples:
                         wall = max(s.t_end for s in samples) - min(s.t0 for s in samples)
@@ -120,23 +125,27 @@ def main() -> None:
             server.stop()
         bare.close()
 
-    report(model, args, levels, servers, results)
+    report(model, args, levels, servers, results, cpu_s=cpu_s)
 
 
 def report(model: Path, args: argparse.Namespace, levels: list[int], servers: list[Server],
-           results: dict[tuple[str, int], Concurrent]) -> None:
+           results: dict[tuple[str, int], Concurrent], *, cpu_s: dict[tuple[str, int], float]
+           ) -> None:
     print(f"model {model.name}, {N_CTX} tokens a sequence, {THREADS} threads, greedy, "
           f"{args.per_client} answers of 64 tokens per client, {args.rounds} rounds")
-    print("| clients | variant | aggregate tok/s | p50 latency | p95 latency | errors |")
-    print("|---|---|---|---|---|---|")
+    print("| clients | variant | aggregate tok/s | p50 latency | p95 latency | errors | "
+          "CPU ms/token |")
+    print("|---|---|---|---|---|---|---|")
     for n in levels:
         for server in servers:
             r = results[(server.name, n)]
             if not r.rounds:
                 print(f"| {n} | {server.name} | — | — | — | {len(r.errors)} |")
                 continue
+            tokens = sum(s.tokens or 0 for s in r.samples)
             print(f"| {n} | {server.name} | {r.aggregate_tps:.1f} | {r.latency(0.5):.2f} s | "
-                  f"{r.latency(0.95):.2f} s | {len(r.errors)} |")
+                  f"{r.latency(0.95):.2f} s | {len(r.errors)} | "
+                  f"{1000 * cpu_s.get((server.name, n), 0.0) / max(tokens, 1):.1f} |")
     for n in levels:
         ours, theirs, one = (results[("serve -np 4", n)], results[("llama-server -np 4", n)],
                              results[("serve -np 1", n)])
