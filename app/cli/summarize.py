@@ -247,10 +247,15 @@ def _summarize(args: argparse.Namespace, engine: InferenceEngine, service: ChatS
         turn.progress(step)
         progress(step)
 
+    def on_note(line: str) -> None:  # fewer parts at once than asked: memory is short
+        progress.done()
+        warn(line)
+
     previous_handler = signal.signal(signal.SIGINT, on_sigint)
     try:
         result = answer_turn(engine, dataclasses.replace(turn.request, parallel=parallel),
-                             on_piece=on_piece, on_progress=on_progress, cancel=cancel)
+                             on_piece=on_piece, on_progress=on_progress, cancel=cancel,
+                             on_note=on_note)
     except SummaryError as exc:  # the document cannot be summarized so: nothing to keep
         turn.withdraw()
         raise UsageError(str(exc)) from None

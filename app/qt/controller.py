@@ -85,6 +85,8 @@ class ChatController(QObject):
             (for a part-by-part summary: its text and the stats of the whole job).
         progressChanged(str): where a long job (a summary, a long prompt read, a wait for the
             local server's request) is, in words; "" when it ends.
+        noticeRaised(str): a line worth a moment in the status bar (fewer answers at once
+            than asked, memory being short).
         conversationChanged(object): another conversation is shown (a new one: id None).
         conversationSaved(int): a conversation was written (a message or its title); lists of
             conversations should be re-read.
@@ -95,6 +97,7 @@ class ChatController(QObject):
     errorRaised = Signal(str)
     answerFinished = Signal(object)
     progressChanged = Signal(str)
+    noticeRaised = Signal(str)
     conversationChanged = Signal(object)
     conversationSaved = Signal(int)
 
@@ -122,6 +125,7 @@ class ChatController(QObject):
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         worker.progress.connect(self._on_progress)
+        worker.noted.connect(self.noticeRaised)
         worker.summarized.connect(self._on_summarized)
 
     @classmethod

@@ -208,6 +208,7 @@ class MainWindow(QMainWindow):
         self.message_actions = MessageActions(controller, self.chat_view, self.composer,
                                               self.edit_bar, self)
         self.message_actions.notice.connect(lambda text: self.status.showMessage(text, 5000))
+        self.controller.noticeRaised.connect(lambda text: self.status.showMessage(text, 8000))
         self.hardware.read.connect(self._show_model_tooltip)
         self.sidebar.newChatRequested.connect(self.new_chat)
         self.sidebar.conversationChosen.connect(self.open_conversation)

@@ -216,3 +216,12 @@ def test_three_versions_from_the_real_model_are_made_in_one_batch(  # type: igno
     # The single engine answers the next turn as before.
     ask(qtbot, window, "And another?")
     assert answered_by[-1] == ("EngineSwitch", 1)
+
+
+def test_a_note_from_the_inference_thread_shows_in_the_status_bar(  # type: ignore[no-untyped-def]
+        qtbot, window: MainWindow) -> None:
+    """Fewer answers at once than asked (memory short) is said in the status bar."""
+    line = "Memory is short for 4 answers at once: 2 at once instead."
+    with qtbot.waitSignal(window.controller.noticeRaised):
+        window.controller.host.worker.noted.emit(line)
+    assert window.status.currentMessage() == line

@@ -288,3 +288,20 @@ def test_the_window_s_engine_switch_shares_the_model_it_holds(smollm2_path: Path
             assert both.model is not None and both.model.parallel == 2
     finally:
         switch.unload()
+
+
+def test_at_once_tells_who_asked_when_memory_lowers_the_count(
+        single: LlamaCppEngine, smollm2_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A summary's parts or Regenerate ×N asked for 4 at once, room for 2: the user is told
+    (the window's status bar, `summarize`'s stderr), not only the log."""
+    shape = fit.Shape.from_header(read_header(smollm2_path), smollm2_path.stat().st_size)
+    one = fit.estimate(shape, 1024, available=1 << 40)
+    room = int((one.total + one.kv_cache) / fit.FITS_BELOW) + 1
+    monkeypatch.setattr("app.core.engine.batched_engine.available_memory", lambda: room)
+    notes: list[str] = []
+    with at_once(single, 4, notes.append) as engine:
+        assert engine.model is not None and engine.model.parallel == 2
+    assert len(notes) == 1 and "2 at once instead" in notes[0]
+    with at_once(single, 2, notes.append):
+        pass
+    assert len(notes) == 1  # room enough: nothing to tell

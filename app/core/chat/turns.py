@@ -72,13 +72,15 @@ TurnOutcome = GenerationResult | SummaryResult | Exception  # how one of `answer
 
 
 def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPiece,
-                on_progress: OnTurnProgress,
-                cancel: CancelToken) -> GenerationResult | SummaryResult:
+                on_progress: OnTurnProgress, cancel: CancelToken,
+                on_note: Callable[[str], None] | None = None
+                ) -> GenerationResult | SummaryResult:
     """Answer a turn of a chat: with every document inline when that fits the context with
     room for the answer; else with only this turn's documents inline; else, for a turn with
     documents (at once with `summary_only`), a part-by-part summary of them (answering the
     question, if there is one); else the history cut by the chat's overflow policy
-    (`context.fit_history`)."""
+    (`context.fit_history`). `on_note` is told when a summary reads fewer parts at once than
+    asked (memory is short)."""
     model = engine.model
     if model is None:
         raise NoModelLoadedError
@@ -99,7 +101,7 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
                 return _answer(engine, messages, request.params, on_piece, cancel,
                                on_prompt=on_progress)
         if request.text:
-            with parts_engine(engine, request.parallel) as parts:
+            with parts_engine(engine, request.parallel, on_note) as parts:
                 summarizer = Summarizer(parts, request.options, params=request.params,
                                         on_progress=on_progress, on_piece=on_piece,
                                         cancel=cancel)
@@ -114,8 +116,8 @@ def answer_turn(engine: InferenceEngine, request: TurnRequest, *, on_piece: OnPi
 def answer_turns(engine: InferenceEngine, requests: Sequence[TurnRequest], *,
                  on_piece: Callable[[int, str], None],
                  on_progress: Callable[[int, TurnProgress], None], cancel: CancelToken,
-                 on_done: Callable[[int, TurnOutcome], None] | None = None
-                 ) -> list[TurnOutcome]:
+                 on_done: Callable[[int, TurnOutcome], None] | None = None,
+                 on_note: Callable[[str], None] | None = None) -> list[TurnOutcome]:
     """Answer several turns at once (the versions of an answer that Regenerate ×N asks for),
     each as `answer_turn` answers it; the callbacks and the results carry each request's index
     in `requests`. `on_done` is told as each one ends, with its result or the exception it
@@ -140,7 +142,7 @@ def answer_turns(engine: InferenceEngine, requests: Sequence[TurnRequest], *,
         if on_done is not None:
             on_done(index, outcome)
 
-    with at_once(engine, len(requests)) as shared:
+    with at_once(engine, len(requests), on_note) as shared:
         model = shared.model
         if model is None or model.parallel <= 1 or len(requests) <= 1:
             for index in range(len(requests)):

@@ -364,7 +364,8 @@ class _Request:
 
 
 @contextlib.contextmanager
-def parts_engine(engine: InferenceEngine, n_seq: int) -> Iterator[InferenceEngine]:
+def parts_engine(engine: InferenceEngine, n_seq: int,
+                 on_note: Callable[[str], None] | None = None) -> Iterator[InferenceEngine]:
     """An engine that reads up to `n_seq` parts of a summary at once (`Summarizer` sends that
     many together to an engine whose `model.parallel` says it takes them): `at_once`'s, with
     `n_seq` 0 ("auto") 4 when the model runs on a GPU, else 1 (on a CPU, reading the parts is
@@ -373,21 +374,23 @@ def parts_engine(engine: InferenceEngine, n_seq: int) -> Iterator[InferenceEngin
     model = engine.model
     if n_seq == 0:
         n_seq = AUTO_GPU_PARTS if model is not None and model.gpu_offload else 1
-    with at_once(engine, n_seq) as parts:
+    with at_once(engine, n_seq, on_note) as parts:
         yield parts
 
 
 @contextlib.contextmanager
-def at_once(engine: InferenceEngine, n_seq: int) -> Iterator[InferenceEngine]:
+def at_once(engine: InferenceEngine, n_seq: int,
+            on_note: Callable[[str], None] | None = None) -> Iterator[InferenceEngine]:
     """An engine that answers up to `n_seq` requests at once, from as many threads: `engine`
     itself when it already takes several (a batched engine, a server elsewhere: its
     `model.parallel`), when `n_seq` is 1, or when it is not llama.cpp in this process (then
     the requests, from their threads, must be answered one after another: check
     `model.parallel`); else a `BatchedEngine` sharing `engine`'s model (`BatchedEngine.sharing`:
     no second load, a context of `n_seq` sequences of the same length), freed when the block
-    ends. Memory short of its KV caches lowers `n_seq` (logged); a context that cannot be made
-    leaves `engine`. The window's `EngineSwitch` counts as the engine it holds the model in.
-    On the thread that owns `engine`, which answers nothing else meanwhile."""
+    ends. Memory short of its KV caches lowers `n_seq` (`on_note` is told why, in the reader's
+    language, and the log); a context that cannot be made leaves `engine`. The window's
+    `EngineSwitch` counts as the engine it holds the model in. On the thread that owns
+    `engine`, which answers nothing else meanwhile."""
     model = engine.model
     local = engine.active if isinstance(engine, EngineSwitch) else engine
     if (n_seq <= 1 or model is None or model.parallel > 1
@@ -402,6 +405,8 @@ def at_once(engine: InferenceEngine, n_seq: int) -> Iterator[InferenceEngine]:
         return
     if batched.note:
         log.warning("%s", batched.note)
+        if on_note is not None:
+            on_note(batched.note)
     try:
         yield batched
     finally:

@@ -66,6 +66,8 @@ class InferenceWorker(QObject):
         summarized(int, object): request id and the `SummaryResult` of documents too long to
             send inline (also when stopped); such a request ends with this, not `finished`.
         counted(object, int): the key a count was asked with, and the tokens of its text.
+        noted(str): a line for the user about how a request is answered: fewer answers at
+            once than asked, memory being short (a summary's parts, Regenerate ×N).
     """
 
     loadStarted = Signal(object)
@@ -77,6 +79,7 @@ class InferenceWorker(QObject):
     progress = Signal(int, object)
     summarized = Signal(int, object)
     counted = Signal(object, int)
+    noted = Signal(str)
 
     def load(self, engine: InferenceEngine, spec: LoadSpec) -> None:
         self.loadStarted.emit(spec)
@@ -116,7 +119,7 @@ class InferenceWorker(QObject):
                     cancel: CancelToken) -> None:
         self._answer(request_id, lambda on_piece: answer_turn(
             engine, request, on_piece=on_piece, cancel=cancel,
-            on_progress=lambda p: self.progress.emit(request_id, p)))
+            on_progress=lambda p: self.progress.emit(request_id, p), on_note=self.noted.emit))
 
     def answer_turns(self, engine: InferenceEngine, request_ids: Sequence[int],
                      requests: Sequence[TurnRequest], cancel: CancelToken) -> None:
@@ -132,7 +135,7 @@ class InferenceWorker(QObject):
             self._report(request_ids[index], outcome)
 
         try:
-            answer_turns(engine, requests, cancel=cancel, on_done=done,
+            answer_turns(engine, requests, cancel=cancel, on_done=done, on_note=self.noted.emit,
                          on_piece=lambda index, text: batchers[index].add(text),
                          on_progress=lambda index, progress: self.progress.emit(
                              request_ids[index], progress))
