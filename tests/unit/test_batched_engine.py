@@ -7,6 +7,7 @@ is one exact text to compare with the single path's.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -16,13 +17,19 @@ import jsonschema
 import pytest
 
 from app.core.engine import ChatMessage, ContextOverflowError, GenerationParams, LoadSpec, fit
-from app.core.engine.base import GenerationResult, PromptProgress, Tool, UnsupportedRequestError
+from app.core.engine.base import (
+    GPU_LAYERS_AUTO,
+    GenerationResult,
+    PromptProgress,
+    UnsupportedRequestError,
+)
 from app.core.engine.batched_engine import BatchedEngine, at_once, parts_engine
 from app.core.engine.cancel import CancelToken
 from app.core.engine.gguf import read_header
 from app.core.engine.llama_cpp_backend import LlamaCppEngine
 from app.core.engine.switch import EngineSwitch
 from tests.gguffiles import TOOLS_TEMPLATE, with_metadata
+from tests.integration.test_engine_api_features import WEATHER, WEATHER_PARAMETERS
 from tests.thinking_model import with_template
 
 pytestmark = [pytest.mark.model]
@@ -30,13 +37,6 @@ pytestmark = [pytest.mark.model]
 GREEDY = GenerationParams(temperature=0.0, max_tokens=40, seed=1)
 QUESTIONS = ("What is the capital of France?", "Name three colours.",
              "Write a haiku about rain.", "What is 2+2?")
-WEATHER_PARAMETERS = {"type": "object",
-                      "properties": {"city": {"type": "string"},
-                                     "unit": {"type": "string",
-                                              "enum": ["celsius", "fahrenheit"]}},
-                      "required": ["city", "unit"]}
-WEATHER = Tool("get_weather", "Get the current weather in a city",
-               json.dumps(WEATHER_PARAMETERS))
 
 
 def spec(path: Path, n_ctx: int = 1024) -> LoadSpec:
@@ -233,13 +233,17 @@ def test_fewer_sequences_are_made_room_for_when_memory_is_short(
     assert fit.sequences_that_fit(header_shape, 4096, 4, 1) == 1
 
     monkeypatch.setattr("app.core.engine.batched_engine.available_memory", lambda: room)
-    engine = BatchedEngine(4)
-    info = engine.load(spec(smollm2_path, n_ctx=4096))
-    try:
-        assert info.parallel == 2
-        assert "4 answers at once" in engine.note and "2 at once instead" in engine.note
-    finally:
-        engine.unload()
+    # GPU layers "auto", the settings' default, is no layer on this CPU-only build: the check
+    # applies too (it was skipped for any GPU setting but 0).
+    for layers in (0, GPU_LAYERS_AUTO):
+        engine = BatchedEngine(4)
+        info = engine.load(dataclasses.replace(spec(smollm2_path, n_ctx=4096),
+                                               n_gpu_layers=layers))
+        try:
+            assert info.parallel == 2, layers
+            assert "4 answers at once" in engine.note and "2 at once instead" in engine.note
+        finally:
+            engine.unload()
 
 
 def test_a_summary_s_parts_engine_shares_the_loaded_model(single: LlamaCppEngine) -> None:

@@ -100,10 +100,11 @@ class BatchedEngine(LlamaCppEngine):
         self.unload()
         header = read_model_header(spec.path)
         n_ctx_seq = context_size(spec, header)
-        n_seq, self.note = self._sequences(spec, header, n_ctx_seq)
         n_gpu_layers = spec.n_gpu_layers
         if n_gpu_layers == GPU_LAYERS_AUTO:  # the GPU fits the weights and all N caches
-            n_gpu_layers = auto_gpu_layers(spec.path, n_ctx_seq * n_seq)
+            n_gpu_layers = auto_gpu_layers(spec.path, n_ctx_seq * self.n_seq)
+        n_seq, self.note = self._sequences(spec, header, n_ctx_seq,
+                                           on_gpu=n_gpu_layers != 0)
         n_threads, n_threads_batch, _load = thread_counts(spec)
         holder = dataclasses.replace(spec, n_ctx=_HOLDER_CTX, n_batch=_HOLDER_BATCH,
                                      n_gpu_layers=n_gpu_layers, n_threads=n_threads,
@@ -132,7 +133,8 @@ class BatchedEngine(LlamaCppEngine):
         if model is None or spec is None or llm is None:
             raise NoModelLoadedError
         batched = cls(n_seq)
-        n_seq, batched.note = batched._sequences(spec, read_model_header(spec.path), model.n_ctx)
+        n_seq, batched.note = batched._sequences(spec, read_model_header(spec.path), model.n_ctx,
+                                                 on_gpu=model.gpu_offload)
         batched._llm, batched._borrowed = llm, True
         batched._opens = engine._opens
         try:
@@ -162,11 +164,12 @@ class BatchedEngine(LlamaCppEngine):
                  decoder.n_seq, decoder.n_ctx_seq, f" ({self.note})" if self.note else "")
         return self._model
 
-    def _sequences(self, spec: LoadSpec, header: Any, n_ctx_seq: int) -> tuple[int, str]:
+    def _sequences(self, spec: LoadSpec, header: Any, n_ctx_seq: int, *, on_gpu: bool
+                   ) -> tuple[int, str]:
         """How many sequences to make room for: `n_seq`, or fewer when their KV caches would
         not fit the free memory (on the CPU: a GPU's own fit is `auto_gpu_layers`'); and the
         line that says so."""
-        if spec.n_gpu_layers != 0 or self.n_seq == 1:
+        if on_gpu or self.n_seq == 1:  # (GPU layers as resolved: "auto" may mean none)
             return self.n_seq, ""
         shape = Shape.from_header(header, spec.path.stat().st_size)
         fits = sequences_that_fit(shape, n_ctx_seq, self.n_seq, available_memory())
