@@ -44,11 +44,8 @@ from tests.benchmarks.bench_server import (
     Bare,
     Concurrent,
     Server,
-    concurrent_round,
-    fill_tokens,
+    concurrency,
     free_port,
-    pause,
-    rotate,
 )
 
 
@@ -106,20 +103,7 @@ def main() -> None:
     try:
         servers = [start_serve(model, work / "serve1", 1), start_serve(model, work / "serve4", 4),
                    start_llama_server(model, work / "llama", 4)]
-        results = {(s.name, n): Concurrent(n, args.per_client) for s in servers for n in levels}
-        for i in range(args.rounds):
-            for n in levels:
-                for server in rotate(servers, i + n):
-                    result = results[(server.name, n)]
-                    cpu = server.cpu()
-                    samples = concurrent_round(server, n, args.per_client, result)
-                    cpu_s[(server.name, n)] = cpu_s.get((server.name, n), 0.0) + server.cpu() - cpu
-                    fill_tokens(samples, bare, {})
-                    if samples:
-                        wall = max(s.t_end for s in samples) - min(s.t0 for s in samples)
-                        result.rounds.append((wall, sum(s.tokens or 0 for s in samples)))
-                    result.samples += samples
-                    pause()
+        results = concurrency(servers, bare, levels, args.per_client, args.rounds, cpu_s=cpu_s)
     finally:
         for server in servers:
             server.stop()

@@ -527,13 +527,19 @@ def concurrent_round(server: Server, clients: int, per_client: int, result: Conc
 
 
 def concurrency(servers: list[Server], bare: Bare, levels: list[int], per_client: int,
-                rounds: int) -> dict[tuple[str, int], Concurrent]:
+                rounds: int, *, cpu_s: dict[tuple[str, int], float] | None = None
+                ) -> dict[tuple[str, int], Concurrent]:
+    """The concurrent rounds; `cpu_s`, when given, gets each server process's CPU seconds
+    over its rounds at each level."""
     results = {(s.name, n): Concurrent(n, per_client) for s in servers for n in levels}
     for i in range(rounds):
         for n in levels:
             for server in rotate(servers, i + n):
                 result = results[(server.name, n)]
+                cpu = server.cpu()
                 samples = concurrent_round(server, n, per_client, result)
+                if cpu_s is not None:
+                    cpu_s[(server.name, n)] = cpu_s.get((server.name, n), 0.0) + server.cpu() - cpu
                 fill_tokens(samples, bare, {})
                 if samples:
                     wall = max(s.t_end for s in samples) - min(s.t0 for s in samples)

@@ -28,12 +28,12 @@ LOAD_TIMEOUT_MS = 60_000
 ANSWER_TIMEOUT_MS = 180_000
 
 
-def start(qtbot, win: MainWindow, max_tokens: int = 24) -> None:  # type: ignore[no-untyped-def]
+def start(qtbot, win: MainWindow, max_tokens: int = 24, seed: int = 1) -> None:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(win.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):
         win.start()
     win.controller.auto_titles = False
     win.controller.params = dataclasses.replace(win.controller.params, max_tokens=max_tokens,
-                                                seed=1)
+                                                seed=seed)
 
 
 def ask(qtbot, win: MainWindow, text: str) -> None:  # type: ignore[no-untyped-def]

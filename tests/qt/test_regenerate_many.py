@@ -17,28 +17,20 @@ from app.paths import AppPaths
 from app.qt.application import build_window
 from app.qt.controller import ChatState
 from app.qt.main_window import MainWindow
+from tests.qt.test_conversations import ask
+from tests.qt.test_conversations import start as start_chat
 from tests.scripted_engine import ScriptedEngine
 
 # The versions menu pops up: the offscreen platform cannot raise it or give it the keyboard.
 pytestmark = [pytest.mark.qt,
               pytest.mark.qt_log_ignore("This plugin does not support grabbing the keyboard",
                                         r"This plugin does not support raise\(\)")]
-LOAD_TIMEOUT_MS = 60_000
 ANSWER_TIMEOUT_MS = 180_000
 
 
 def start(qtbot, win: MainWindow, max_tokens: int = 24) -> None:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(win.controller.modelLoaded, timeout=LOAD_TIMEOUT_MS):
-        win.start()
-    win.controller.auto_titles = False
-    win.controller.params = dataclasses.replace(win.controller.params, max_tokens=max_tokens,
-                                                seed=5)
-
-
-def ask(qtbot, win: MainWindow, text: str) -> None:  # type: ignore[no-untyped-def]
-    win.composer.setPlainText(text)
-    with qtbot.waitSignal(win.controller.answerFinished, timeout=ANSWER_TIMEOUT_MS):
-        win.composer.submit()
+    """The model loaded, the chat's seed 5 (the versions then get 5, 6, 7)."""
+    start_chat(qtbot, win, max_tokens, seed=5)
 
 
 def shown(win: MainWindow) -> list[str]:
