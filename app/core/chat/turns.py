@@ -4,8 +4,8 @@ leaner, else summarized part by part; a history too long is cut by the overflow 
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from app.core.chat.context import fit_history
@@ -147,19 +147,10 @@ def answer_turns(engine: InferenceEngine, requests: Sequence[TurnRequest], *,
         if model is None or model.parallel <= 1 or len(requests) <= 1:
             for index in range(len(requests)):
                 answer(shared, index)
-        else:
-            slots = threading.BoundedSemaphore(model.parallel)
-
-            def in_slot(index: int) -> None:
-                with slots:
-                    answer(shared, index)
-
-            threads = [threading.Thread(target=in_slot, args=(index,), name=f"turn-{index}",
-                                        daemon=True) for index in range(len(requests))]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+        else:  # as the Summarizer reads parts together: a pool of as many threads
+            with ThreadPoolExecutor(min(model.parallel, len(requests)),
+                                    thread_name_prefix="turn") as pool:
+                list(pool.map(lambda index: answer(shared, index), range(len(requests))))
     ended = [outcome for outcome in outcomes if outcome is not None]
     assert len(ended) == len(requests)  # every thread has ended
     return ended
